@@ -1,0 +1,1 @@
+"""Figures and tables from results; never imports the model."""

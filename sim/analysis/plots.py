@@ -1,0 +1,73 @@
+"""Figures from time-series frames (never from a model object)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def _dates(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(frame["date"], format="%Y-%m")
+
+
+def adoption_figure(
+    frame: pd.DataFrame, *, title: str = "", markers: Sequence[tuple[str, str]] = ()
+) -> Figure:
+    """The four panels a researcher looks at first: the adoption gap, who is left behind,
+    trust and paper habit, and the counter load."""
+    x = _dates(frame)
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True, layout="constrained")
+    (gap, groups), (attitudes, load) = axes
+
+    gap.plot(x, frame["internet_share"], label="internet access", color="tab:blue", lw=2)
+    gap.plot(x, frame["online_tried_share"], label="tried online (12 months)", color="tab:orange",
+             ls="--")  # fmt: skip
+    gap.plot(x, frame["online_users_share"], label="completed online (12 months)",
+             color="tab:orange", lw=2)  # fmt: skip
+    gap.plot(x, frame["end_to_end_share"], label="transactions end to end", color="tab:green")
+    gap.fill_between(x, frame["online_users_share"], frame["internet_share"], color="tab:red",
+                     alpha=0.08, label="the gap")  # fmt: skip
+    gap.set_title("Internet access vs online use of government services")
+    gap.set_ylabel("share of adults / transactions")
+
+    groups.plot(x, frame["online_users_urban"], label="urban", color="tab:purple", lw=2)
+    groups.plot(x, frame["online_users_rural"], label="rural", color="tab:purple", ls="--")
+    groups.plot(x, frame["online_users_young"], label="aged 15-34", color="tab:brown", lw=2)
+    groups.plot(x, frame["online_users_old"], label="aged 55+", color="tab:brown", ls="--")
+    groups.set_title("Completed online in the last 12 months, by group")
+
+    attitudes.plot(x, frame["mean_trust"], label="mean trust", color="tab:green", lw=2)
+    attitudes.plot(x, frame["mean_paper_habit"], label="mean paper habit", color="tab:gray", lw=2)
+    attitudes.plot(x, frame["agencies_accepting_digital_share"],
+                   label="agencies accepting digital documents", color="tab:cyan")  # fmt: skip
+    attitudes.plot(x, frame["esignature_share"], label="e-signature holders", color="tab:olive")
+    attitudes.set_title("Trust, paper habit and institutions")
+    attitudes.set_ylabel("score / share")
+
+    load.plot(x, frame["in_person_visits_per_1000"], label="in-person visits", color="tab:red")
+    load.plot(x, frame["paper_documents_per_1000"], label="paper certificates", color="tab:gray")
+    load.plot(x, frame["round_trips_per_1000"], label="online attempts sent for paper",
+              color="tab:orange")  # fmt: skip
+    load.set_title("Counter load, per 1,000 adults a month")
+
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+        for when, label in markers:
+            stamp = pd.to_datetime(when, format="%Y-%m")
+            ax.axvline(stamp, color="black", alpha=0.25, lw=0.8)
+        ax.xaxis.set_major_locator(mdates.YearLocator(2))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    for ax in axes[0]:
+        ax.set_ylim(0, 1)
+    attitudes.set_ylim(0, 1)
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,181 @@
+"""The ``egov-sim`` command: thin sub-commands over the package.
+
+Exit status: 0 success, 1 an unexpected failure, 2 bad input (a file, a key or an option),
+130 interrupted. Bad input is reported as one line on stderr, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sim.scenario import ScenarioError, load_scenario
+
+SCENARIO_DIR = Path("scenarios")
+RESULTS_DIR = Path("results")
+EXIT_BAD_INPUT = 2
+
+
+def _citizens(text: str) -> int | str:
+    if text == "national":
+        return text
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number or \"national\""
+        ) from None
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0..2**63-1")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.experiment.runner import run_scenario
+
+    scenario = load_scenario(args.scenario, seed=args.seed, citizens=args.citizens)
+    out = Path(args.out) if args.out else RESULTS_DIR / scenario.name
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out: {out} exists and is not a folder")
+    frame, manifest = run_scenario(scenario, out, source=str(args.scenario), quiet=args.quiet)
+    if not args.quiet:
+        print(_summary(frame, manifest, out))
+    return 0
+
+
+def _summary(frame, manifest, out: Path) -> str:
+    first, last = frame.iloc[1], frame.iloc[-1]
+    rows = [
+        ("internet access", "internet_share"),
+        ("completed online (12 months)", "online_users_share"),
+        ("transactions end to end", "end_to_end_share"),
+        ("mean trust", "mean_trust"),
+        ("mean paper habit", "mean_paper_habit"),
+        ("urban - rural gap", "urban_rural_gap"),
+        ("young - old gap", "age_gap"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [
+        f"{manifest['scenario']}: {manifest['citizens']:,} adults, {manifest['months']} months, "
+        f"seed {manifest['seed']}, {manifest['wall_seconds']:.1f} s",
+        f"{'':{width}}  {first['date']:>8}  {last['date']:>8}",
+    ]
+    lines += [f"{label:{width}}  {first[key]:8.3f}  {last[key]:8.3f}" for label, key in rows]
+    lines.append(f"results in {out}/ (timeseries.csv, adoption.png, manifest.json)")
+    return "\n".join(lines)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            print(exc, file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        if not args.quiet:
+            print(f"{path}: ok ({scenario.name}: {scenario.start} to {scenario.end}, "
+                  f"{scenario.n_citizens:,} adults, {len(scenario.interventions)} interventions)")  # fmt: skip
+    return status
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from sim.scenario import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from sim.params import iter_parameters, parameters_markdown
+
+    if args.markdown:
+        sys.stdout.write(parameters_markdown())
+        return 0
+    for path, info, default in iter_parameters():
+        value = default.model_dump() if hasattr(default, "model_dump") else default
+        print(f"{path} = {value}  # {info.description}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise ScenarioError(f"{folder}: no scenario files (*.toml)")
+    width = max(len(f.stem) for f in files)
+    status = 0
+    for path in files:
+        try:
+            scenario = load_scenario(path)
+            print(f"{path.stem:{width}}  {scenario.description}")
+        except ScenarioError as exc:
+            print(f"{path.stem:{width}}  INVALID: {exc}")
+            status = EXIT_BAD_INPUT
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="egov-sim",
+        description="Agent-based model of digital public-service adoption in Mongolia.",
+    )
+    parser.add_argument("--version", action="version", version="%(prog)s 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run one scenario and write results/<name>/",
+                         description="Run one scenario; write timeseries.csv, adoption.png and "
+                         "manifest.json into results/<scenario name>/ (or --out).")  # fmt: skip
+    run.add_argument("scenario", help="scenario file (TOML)")
+    run.add_argument("--seed", type=_seed, help="override the scenario's seed")
+    run.add_argument("--citizens", type=_citizens, help='number of adults, or "national" (1:1)')
+    run.add_argument("--out", help="output folder (default results/<scenario name>)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    run.set_defaults(func=cmd_run)
+
+    val = sub.add_parser("validate", help="check scenario files without running them")
+    val.add_argument("files", nargs="+", help="scenario files (TOML)")
+    val.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    val.set_defaults(func=cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.set_defaults(func=cmd_schema)
+
+    params = sub.add_parser("params", help="list every parameter with its default")
+    params.add_argument("--markdown", action="store_true", help="the table of docs/parameters.md")
+    params.set_defaults(func=cmd_params)
+
+    lst = sub.add_parser("list", help="list the scenario library with a line each")
+    lst.add_argument("folder", nargs="?", default=str(SCENARIO_DIR), help="default: scenarios/")
+    lst.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ScenarioError as exc:
+        print(f"egov-sim: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("egov-sim: interrupted; finished outputs are kept, nothing partial was written",
+              file=sys.stderr)  # fmt: skip
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

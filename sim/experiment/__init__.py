@@ -1,0 +1,1 @@
+"""Running scenarios and writing their results (the only package that writes files)."""

@@ -1,0 +1,82 @@
+"""Run one scenario and write its results folder: timeseries.csv, adoption.png, manifest.json."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from tqdm import tqdm
+
+from sim.analysis.plots import adoption_figure
+from sim.experiment.provenance import git_state, machine, versions
+from sim.experiment.store import StagedDir
+from sim.model.interventions import describe
+from sim.model.model import AdoptionModel
+from sim.scenario import Scenario
+
+
+def simulate(scenario: Scenario, *, quiet: bool = True) -> tuple[pd.DataFrame, float]:
+    """Build and run the model; return its monthly time series and the wall time in seconds."""
+    started = time.perf_counter()
+    bar = tqdm(total=scenario.n_months, unit="month", desc=scenario.name, disable=quiet,
+               file=sys.stderr, dynamic_ncols=True)  # fmt: skip
+    with bar:
+        bar.set_postfix_str("building population")
+        model = AdoptionModel(scenario)
+        bar.set_postfix_str("")
+
+        def tick(_steps: int) -> None:
+            bar.update(1)
+            bar.set_postfix_str(model.date, refresh=False)
+
+        try:
+            model.run(progress=tick)
+            frame = model.timeseries()
+        finally:
+            model.close()
+    return frame, time.perf_counter() - started
+
+
+def run_scenario(
+    scenario: Scenario, out_dir: Path, *, source: str | None = None, quiet: bool = False
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Run ``scenario`` and publish its results into ``out_dir`` (each file atomically, and
+    only once the run has finished)."""
+    started = datetime.now(UTC)
+    frame, wall = simulate(scenario, quiet=quiet)
+    manifest = {
+        "scenario": scenario.name,
+        "source": source,
+        "seed": scenario.seed,
+        "citizens": scenario.n_citizens,
+        "months": scenario.n_months,
+        "started": started.isoformat(timespec="seconds"),
+        "wall_seconds": round(wall, 3),
+        "command": " ".join(sys.argv),
+        "versions": versions(),
+        "git": git_state(),
+        "machine": machine(),
+        "files": ["timeseries.csv", "adoption.png", "manifest.json"],
+        "resolved_scenario": scenario.model_dump(mode="json"),
+    }
+    staged = StagedDir(out_dir)
+    try:
+        frame.to_csv(staged.file("timeseries.csv"), index=False, float_format="%.6g")
+        markers = [(item.at, item.type) for item in scenario.interventions]
+        fig = adoption_figure(frame, title=f"{scenario.name} (seed {scenario.seed}, "
+                              f"{scenario.n_citizens:,} adults)", markers=markers)  # fmt: skip
+        fig.savefig(staged.file("adoption.png"), dpi=120)
+        plt.close(fig)
+        staged.file("manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        staged.publish()
+    except BaseException:
+        staged.discard()
+        raise
+    manifest["interventions"] = [describe(item) for item in scenario.interventions]
+    return frame, manifest

@@ -1,0 +1,257 @@
+"""Agencies (ordinary Mesa agents), registries with Khur data-access rules, and the regime.
+
+An agency offers services (a share of them online), accepts digital documents or not, asks
+for paper certificates with some habit, may be connected to Khur and may query the
+registries whose owners opened them to it. Each month it adapts (``Agency.adapt``); the
+model then turns all agencies' state into per-agency service probabilities with
+:func:`service_probabilities`, the only place where the data-access rules are applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.params import Params
+
+if TYPE_CHECKING:
+    from sim.model.model import AdoptionModel
+
+REGISTRY_NAMES = (
+    "civil_registration", "property", "tax", "social_insurance", "vehicles", "land",
+    "address", "education", "health", "courts", "business", "pensions",
+)  # fmt: skip
+"""Registry names; a scenario with more registries than names gets ``registry_13`` etc."""
+PRIVATE_KINDS = ("bank", "notary", "insurer", "telecom")
+
+
+def registry_names(params: Params) -> list[str]:
+    n = params.agencies.n_registries
+    return [REGISTRY_NAMES[i] if i < len(REGISTRY_NAMES) else f"registry_{i + 1}" for i in range(n)]
+
+
+def agency_names(params: Params) -> list[str]:
+    """Names of all agencies in model order: registry owners, other public, private."""
+    ap = params.agencies
+    regs = registry_names(params)
+    names = [f"{regs[i]}_agency" if i < len(regs) else f"public_agency_{i + 1}"
+             for i in range(ap.n_public)]  # fmt: skip
+    names += [f"{PRIVATE_KINDS[j % len(PRIVATE_KINDS)]}_{j // len(PRIVATE_KINDS) + 1}"
+              for j in range(ap.n_private)]  # fmt: skip
+    return names
+
+
+@dataclass
+class Regime:
+    """The legal and institutional setting; levers change it, rules read it."""
+
+    digital_documents_legal: bool = False
+    """Digital documents and signatures are legally equal to paper ones."""
+    central_ministry: bool = False
+    """A central ministry coordinates agencies towards common standards."""
+    coordination_rate: float = 0.0
+    """Per month: chance a coordinated agency takes a step towards the standards."""
+    once_only: bool = False
+    """Agencies may not ask for paper for data a registry they can query holds."""
+    online_push: float = 0.0
+    """Utility added to the online channel (demand shocks such as lockdowns)."""
+    counters_closed: float = 0.0
+    """Share of in-person and assisted visits turned away (lockdowns)."""
+    breach_factor: float = 1.0
+    """Multiplier of breach rates (cyber-security programmes lower it)."""
+    trust_recovery: float = 0.0
+    """Per month: share of the gap to the pre-breach trust level closed (data protection)."""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Registries:
+    """State registries and who may query them through Khur."""
+
+    names: list[str]
+    owner: np.ndarray
+    """Index of the public agency that owns each registry."""
+    shared: np.ndarray
+    """``shared[r, a]``: the owner of registry r lets agency a query it."""
+    citizen_pull: np.ndarray
+    """``citizen_pull[r]``: citizens can pull their own record of r as a digital document."""
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+class Agency(mesa.Agent):
+    """A public agency or private relying party."""
+
+    def __init__(
+        self,
+        model: AdoptionModel,
+        index: int,
+        name: str,
+        public: bool,
+        *,
+        share_online: float,
+        accepts_digital: bool,
+        on_khur: bool,
+        paper_demand: float,
+        security: float,
+        inertia: float,
+        needs: np.ndarray,
+        traffic: float,
+    ) -> None:
+        super().__init__(model)
+        self.unique_id = model.n_citizens + 1 + index  # citizens are 1..n
+        self.index = index
+        self.name = name
+        self.public = public
+        self.share_online = share_online
+        self.accepts_digital = accepts_digital
+        self.on_khur = on_khur
+        self.paper_demand = paper_demand
+        self.security = security
+        self.inertia = inertia
+        self.needs = needs
+        """Chance that a data need of this agency's services concerns each registry."""
+        self.traffic = traffic
+        """Share of all transactions that go to this agency."""
+        self.online_demand = 0.0
+        """Share of last month's transactions that citizens attempted online."""
+
+    def __repr__(self) -> str:
+        return (f"Agency({self.name!r}, online={self.share_online:.2f}, "
+                f"digital={self.accepts_digital}, khur={self.on_khur}, "
+                f"paper={self.paper_demand:.2f})")  # fmt: skip
+
+    def adapt(self) -> None:
+        """One month of adaptation (MODEL.md step 2).
+
+        Without a central ministry an agency moves towards digital standards with chance
+        ``rate_adapt x (1 - inertia) x pressure`` (pressure from citizens' online demand and
+        from peer agencies that accept digital documents). With one, it also moves with the
+        ministry's coordination rate, whatever its pressure.
+        """
+        model = self.model
+        ap = model.params.agencies
+        pressure = ap.coef_pressure_demand * self.online_demand
+        pressure += ap.coef_pressure_peers * model.share_agencies_accepting_digital()
+        p_step = ap.rate_adapt * (1.0 - self.inertia) * min(pressure, 1.0)
+        if model.regime.central_ministry:
+            p_step = 1.0 - (1.0 - p_step) * (1.0 - model.regime.coordination_rate)
+        draws = model.rng.random(4)
+        if draws[0] >= p_step:
+            return
+        self.share_online += ap.step_online * (1.0 - self.share_online)
+        self.paper_demand *= 1.0 - ap.step_paper
+        if not self.accepts_digital and draws[1] < ap.p_accept_per_step:
+            self.accepts_digital = True
+        if not self.on_khur and draws[2] < ap.p_join_khur_per_step:
+            self.on_khur = True
+        owned = np.flatnonzero(model.registries.owner == self.index)
+        if len(owned) and draws[3] < ap.p_share_per_step:
+            closed = np.flatnonzero(~model.registries.shared[owned[0]])
+            if len(closed):
+                model.registries.shared[owned[0], model.rng.choice(closed)] = True
+
+
+def build_agencies(model: AdoptionModel) -> tuple[list[Agency], Registries]:
+    """Create the agencies (as Mesa agents of ``model``) and the registries."""
+    params, rng = model.params, model.rng
+    ap = params.agencies
+    names = agency_names(params)
+    n_public, n_all = ap.n_public, ap.n_public + ap.n_private
+    n_reg = ap.n_registries
+
+    # Traffic: public agencies by a Zipf-like law, private parties share the rest equally.
+    rank = np.arange(1, n_public + 1)
+    public_w = (1.0 / rank**0.8) / (1.0 / rank**0.8).sum() * (1.0 - params.needs.share_private)
+    private_w = np.full(ap.n_private, params.needs.share_private / max(ap.n_private, 1))
+    traffic = np.concatenate([public_w, private_w])
+    traffic /= traffic.sum()
+
+    # Which registries each agency's services need: two or three, Dirichlet weights.
+    needs = np.zeros((n_all, n_reg))
+    for a in range(n_all):
+        k = min(n_reg, 2 + int(rng.random() < 0.5))
+        chosen = rng.choice(n_reg, size=k, replace=False)
+        needs[a, chosen] = rng.dirichlet(np.ones(k))
+
+    def beta(mean: float) -> float:
+        mean = min(max(mean, 1e-3), 1 - 1e-3)
+        return float(rng.beta(mean * 8, (1 - mean) * 8))
+
+    agencies = []
+    for a in range(n_all):
+        public = a < n_public
+        agencies.append(Agency(
+            model, a, names[a], public,
+            share_online=beta(ap.share_online),
+            accepts_digital=bool(rng.random() < ap.p_accepts_digital),
+            on_khur=bool(rng.random() < (ap.p_on_khur if public else ap.p_private_on_khur)),
+            paper_demand=beta(ap.mean_paper_demand),
+            security=beta(ap.mean_security),
+            inertia=beta(ap.mean_inertia if public else ap.mean_inertia_private),
+            needs=needs[a],
+            traffic=float(traffic[a]),
+        ))  # fmt: skip
+
+    owner = np.arange(n_reg) % n_public
+    shared = rng.random((n_reg, n_all)) < ap.p_registry_shared
+    shared[np.arange(n_reg), owner] = True
+    registries = Registries(registry_names(params), owner, shared, np.zeros(n_reg, dtype=bool))
+    return agencies, registries
+
+
+@dataclass
+class ServiceTable:
+    """Per-agency probabilities for this month's transactions (arrays over agencies)."""
+
+    traffic_cdf: np.ndarray
+    share_online: np.ndarray
+    p_paper: np.ndarray
+    """A transaction needs a paper certificate (in person, or a round trip if online)."""
+    p_end_to_end: np.ndarray
+    """An online attempt is completed end to end."""
+    insecurity: np.ndarray
+
+
+def service_probabilities(
+    agencies: list[Agency], registries: Registries, regime: Regime, params: Params
+) -> ServiceTable:
+    """Apply the data-access rules to every agency at once.
+
+    An agency can fetch registry r itself if it owns r, or if both it and the owner are on
+    Khur and the owner opened r to it. Otherwise the data comes on paper, unless the citizen
+    can pull it as a digital document that the agency accepts and the law recognises. Where
+    it can fetch, the agency still asks for paper with its ``paper_demand`` habit, unless the
+    once-only rule forbids it. An online attempt then succeeds end to end unless paper is
+    needed, or the service needs a legally valid document and the agency does not accept
+    digital documents or the law does not recognise them.
+    """
+    on_khur = np.array([a.on_khur for a in agencies])
+    accepts = np.array([a.accepts_digital for a in agencies])
+    demand = np.array([a.paper_demand for a in agencies])
+    needs = np.stack([a.needs for a in agencies])  # agencies x registries
+
+    owner_on_khur = on_khur[registries.owner]  # per registry
+    access = registries.shared.T & on_khur[:, None] & owner_on_khur[None, :]
+    access[registries.owner, np.arange(len(registries.owner))] = True
+    pull = registries.citizen_pull[None, :] & (accepts & regime.digital_documents_legal)[:, None]
+    fetchable = (needs * access).sum(axis=1)
+    pullable = (needs * (~access & pull)).sum(axis=1)
+    asked_anyway = 0.0 if regime.once_only else demand
+    p_paper_given_need = (1.0 - fetchable - pullable) + fetchable * asked_anyway
+    p_paper = params.needs.p_needs_data * np.clip(p_paper_given_need, 0.0, 1.0)
+
+    signed_ok = accepts & regime.digital_documents_legal
+    p_e2e = (1.0 - params.needs.p_needs_legal_document * ~signed_ok) * (1.0 - p_paper)
+    traffic = np.array([a.traffic for a in agencies])
+    return ServiceTable(
+        traffic_cdf=np.cumsum(traffic) / traffic.sum(),
+        share_online=np.array([a.share_online for a in agencies]),
+        p_paper=p_paper,
+        p_end_to_end=p_e2e,
+        insecurity=1.0 - np.array([a.security for a in agencies]),
+    )

@@ -1,0 +1,129 @@
+"""Monthly metrics: pure functions of the columns and the month's outcomes.
+
+Each metric is computed once per step with whole-column reductions (no copies of the
+population) and handed to Mesa's ``DataCollector`` as a model reporter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model.behaviour import Outcomes, recent_users
+from sim.model.population import Population
+from sim.params import URBAN_AREAS, Params
+
+METRICS: dict[str, str] = {
+    "internet_share": "share of adults with internet access",
+    "aware_share": "share of adults aware of online services",
+    "online_users_share": "share of adults who completed an online service in the last 12 months",
+    "online_tried_share": "share of adults who tried an online service in the last 12 months",
+    "end_to_end_share": "share of this month's transactions completed fully online",
+    "online_attempt_share": "share of this month's transactions attempted online",
+    "assisted_share": "share of this month's transactions at kiosks or one-stop centres",
+    "in_person_visits_per_1000": "in-person visits this month per 1,000 adults",
+    "paper_documents_per_1000": "paper certificates obtained this month per 1,000 adults",
+    "round_trips_per_1000": "online attempts sent back for paper this month per 1,000 adults",
+    "mean_trust": "mean trust in digital government",
+    "mean_paper_habit": "mean paper habit",
+    "esignature_share": "share of adults holding an e-signature",
+    "agencies_accepting_digital_share": "share of agencies accepting digital documents",
+    "agencies_on_khur_share": "share of agencies connected to Khur",
+    "mean_paper_demand": "mean habit of agencies to ask for paper",
+    "online_users_urban": "online_users_share in Ulaanbaatar and aimag centres",
+    "online_users_rural": "online_users_share in soum centres and rural areas",
+    "urban_rural_gap": "online_users_urban minus online_users_rural",
+    "online_users_young": "online_users_share aged 15-34",
+    "online_users_old": "online_users_share aged 55+",
+    "age_gap": "online_users_young minus online_users_old",
+    "breaches": "security breaches this month",
+    "hours_saved_per_1000": "citizen hours saved this month by online use, per 1,000 adults",
+}
+"""Every column of the time series, with its meaning (also documented in docs/ODD.md)."""
+
+FLOW_METRICS = (
+    "end_to_end_share", "online_attempt_share", "assisted_share", "in_person_visits_per_1000",
+    "paper_documents_per_1000", "round_trips_per_1000", "hours_saved_per_1000",
+)  # fmt: skip
+"""Metrics about a month's transactions: empty (NaN) in the initial row."""
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Fixed masks of the population (areas and ages do not change during a run)."""
+
+    urban: np.ndarray
+    young: np.ndarray
+    old: np.ndarray
+    n_urban: int
+    n_young: int
+    n_old: int
+
+    @classmethod
+    def of(cls, pop: Population) -> Groups:
+        urban = np.isin(pop.area, URBAN_AREAS)
+        young, old = pop.age_group == 0, pop.age_group == 2
+        return cls(urban, young, old, int(urban.sum()), int(young.sum()), int(old.sum()))
+
+
+def _share(mask: np.ndarray, within: np.ndarray, size: int) -> float:
+    return float(np.count_nonzero(mask & within)) / size if size else float("nan")
+
+
+def compute(
+    pop: Population,
+    step: int,
+    out: Outcomes | None,
+    agencies_digital: float,
+    agencies_khur: float,
+    paper_demand: float,
+    breaches: int,
+    groups: Groups,
+    params: Params,
+) -> dict[str, float]:
+    """All metrics of :data:`METRICS` for the state after ``step`` (``out`` None: no flows)."""
+    n = pop.n
+    users = recent_users(pop, step)
+    n_users = int(np.count_nonzero(users))
+    urban = _share(users, groups.urban, groups.n_urban)
+    rural = (n_users - np.count_nonzero(users & groups.urban)) / max(n - groups.n_urban, 1)
+    young = _share(users, groups.young, groups.n_young)
+    old = _share(users, groups.old, groups.n_old)
+    m = {
+        "internet_share": float(np.count_nonzero(pop.internet)) / n,
+        "aware_share": float(np.count_nonzero(pop.aware)) / n,
+        "online_users_share": n_users / n,
+        "online_tried_share": float(np.count_nonzero(pop.last_tried > step - 12)) / n,
+        "mean_trust": float(pop.trust.mean(dtype=np.float64)),
+        "mean_paper_habit": float(pop.paper_habit.mean(dtype=np.float64)),
+        "esignature_share": float(np.count_nonzero(pop.esignature)) / n,
+        "agencies_accepting_digital_share": agencies_digital,
+        "agencies_on_khur_share": agencies_khur,
+        "mean_paper_demand": paper_demand,
+        "online_users_urban": urban,
+        "online_users_rural": float(rural),
+        "urban_rural_gap": urban - float(rural),
+        "online_users_young": young,
+        "online_users_old": old,
+        "age_gap": young - old,
+        "breaches": float(breaches),
+    }
+    if out is None:
+        m.update(dict.fromkeys(FLOW_METRICS, float("nan")))
+    else:
+        per_1000 = 1000.0 / n
+        total = max(out.n_transactions, 1)
+        cost = params.costs
+        saved = out.n_success * (cost.hours_visit - cost.hours_online)
+        saved -= (out.n_online - out.n_success) * cost.hours_online
+        m.update({
+            "end_to_end_share": out.n_success / total,
+            "online_attempt_share": out.n_online / total,
+            "assisted_share": out.n_assisted / total,
+            "in_person_visits_per_1000": out.n_visits * per_1000,
+            "paper_documents_per_1000": out.n_paper * per_1000,
+            "round_trips_per_1000": (out.n_online - out.n_success) * per_1000,
+            "hours_saved_per_1000": saved * per_1000,
+        })  # fmt: skip
+    return {name: m[name] for name in METRICS}
