@@ -7,6 +7,9 @@ is integer arithmetic; dates are converted to step numbers once, when a model is
 from __future__ import annotations
 
 import re
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -32,3 +35,12 @@ def format_month(index: int) -> str:
 def months_between(start: str, end: str) -> int:
     """Number of months from ``start`` to ``end``, both included."""
     return parse_month(end) - parse_month(start) + 1
+
+
+def _check_month(value: str) -> str:
+    parse_month(value)
+    return value
+
+
+Month = Annotated[str, AfterValidator(_check_month)]
+"""A "YYYY-MM" field of a scenario file, validated with a readable message."""

@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ScenarioError as exc:
-        print(f"egov-sim: {exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("egov-sim: interrupted; finished outputs are kept, nothing partial was written",

@@ -12,6 +12,7 @@ and raised as :class:`ScenarioError`, which the command line turns into exit sta
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 import typing
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.calendar import format_month, parse_month
+from sim.calendar import Month, format_month, parse_month
 from sim.model.interventions import INTERVENTIONS, Intervention
 from sim.params import Params
 
@@ -37,12 +38,11 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(
-        pattern=NAME_PATTERN,
         description="short name; also the results folder (letters, digits, '_', '-', '.')",
     )
     description: str = Field("", description="one line saying what the scenario represents")
-    start: str = Field("2020-10", description="first simulated month, YYYY-MM")
-    end: str = Field("2030-12", description="last simulated month, YYYY-MM")
+    start: Month = Field("2020-10", description="first simulated month, YYYY-MM")
+    end: Month = Field("2030-12", description="last simulated month, YYYY-MM")
     seed: int = Field(0, ge=0, lt=2**63, description="seed of the model's random generator")
     citizens: int | Literal["national"] = Field(
         20_000,
@@ -53,24 +53,33 @@ class Scenario(BaseModel):
         default_factory=list, description="dated policy levers and events"
     )
 
-    @field_validator("start", "end")
+    @field_validator("name")
     @classmethod
-    def _month(cls, value: str) -> str:
-        parse_month(value)
+    def _name(cls, value: str) -> str:
+        if not re.match(NAME_PATTERN, value):
+            raise ValueError(
+                f"{value!r} is not a usable name (allowed: 1-64 letters, digits, '_', '-', '.', "
+                "starting with a letter or digit)"
+            )
         return value
 
-    @field_validator("citizens")
+    @field_validator("citizens", mode="before")
     @classmethod
-    def _citizens(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and not 100 <= value <= MAX_CITIZENS:
-            raise ValueError(f"must be between 100 and {MAX_CITIZENS:,} or \"national\"")
+    def _citizens(cls, value: Any) -> int | str:
+        allowed = f"allowed: a whole number 100..{MAX_CITIZENS:,} or \"national\""
+        if value == "national":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{value!r} is not a population size ({allowed})")
+        if not 100 <= value <= MAX_CITIZENS:
+            raise ValueError(f"{value:,} adults is out of range ({allowed})")
         return value
 
     @model_validator(mode="after")
     def _horizon(self) -> Scenario:
         first, last = parse_month(self.start), parse_month(self.end)
         if last < first:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            raise _HorizonError("end", f"{self.end} is before start {self.start}")
         for i, item in enumerate(self.interventions):
             for key in ("at", "until"):
                 when = getattr(item, key, None)
@@ -215,6 +224,7 @@ def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, type[BaseMo
     field info of that key (None where unknown)."""
     parts: list[str] = []
     model: type[BaseModel] | None = root
+    holder: type[BaseModel] | None = root
     field = None
     tagged = False
     for item in loc:
@@ -236,8 +246,7 @@ def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, type[BaseMo
         holder = model
         classes = [c for c in _unwrap(field.annotation) if isinstance(c, type)]
         model = next((c for c in classes if issubclass(c, BaseModel)), None)
-    owner = locals().get("holder", root)
-    return ".".join(parts) or "(top level)", owner, field
+    return ".".join(parts) or "(top level)", holder, field
 
 
 def _bounds(field: Any) -> str:

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sim.calendar import Month
+
 if TYPE_CHECKING:
     from sim.model.model import AdoptionModel
 
-DATE = r"^\d{4}-\d{2}$"
 
 
 class Lever(BaseModel):
@@ -26,7 +27,7 @@ class Lever(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    at: str = Field(pattern=DATE, description="month the intervention starts, YYYY-MM")
+    at: Month = Field(description="month the intervention starts, YYYY-MM")
     note: str = Field("", description="free text, e.g. the source of the date")
 
     has_duration: ClassVar[bool] = False
@@ -49,7 +50,7 @@ class Lockdown(Lever):
     """A demand shock (COVID-19 lockdowns): counters close or are avoided, pushing people online."""
 
     type: Literal["lockdown"] = "lockdown"
-    until: str = Field(pattern=DATE, description="last month of the lockdown, YYYY-MM")
+    until: Month = Field(description="last month of the lockdown, YYYY-MM")
     strength: float = Field(
         1.5, ge=0, le=5, description="utility added to the online channel (logit units)"
     )

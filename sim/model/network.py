@@ -2,8 +2,8 @@
 
 Citizens are stored household by household and locality by locality (see ``synth``), so:
 - household ties join rows of the same household;
-- local ties join each citizen to the ``n_local_ties / 2`` next rows in the same locality on
-  either side (a ring lattice of neighbouring households: high clustering);
+- local ties join each citizen to the ``n_local_ties / 2`` next rows on either side around a
+  ring of the locality's adults (a ring lattice of neighbouring households: high clustering);
 - each local tie is rewired to a random adult anywhere with chance ``p_long_range``
   (Watts-Strogatz long-range ties: short paths).
 The result is symmetric, unweighted, without self-ties, in CSR form for fast neighbour sums.
@@ -36,12 +36,16 @@ def build_ties(
         dst_parts.append(src + d)
         d += 1
 
-    # Local ties along the locality's lattice, some rewired to random adults.
+    # Local ties around each locality's ring, some rewired to random adults anywhere.
+    # (rows of a locality are contiguous: see synth.build_population)
+    starts = np.flatnonzero(np.r_[True, locality[1:] != locality[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    first = np.repeat(starts, sizes).astype(idx_type)
+    size = np.repeat(sizes, sizes).astype(idx_type)
+    position = np.arange(n, dtype=idx_type) - first
     for d in range(1, params.n_local_ties // 2 + 1):
-        if d >= n:
-            break
-        src = np.flatnonzero(locality[:-d] == locality[d:]).astype(idx_type)
-        dst = src + d
+        src = np.flatnonzero(size > d).astype(idx_type)
+        dst = first[src] + (position[src] + d) % size[src]
         rewire = rng.random(len(src)) < params.p_long_range
         dst[rewire] = rng.integers(0, n, size=int(rewire.sum()), dtype=idx_type)
         src_parts.append(src)

@@ -1,0 +1,73 @@
+"""The command line: outputs, exit codes, no tracebacks for bad input."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+from tests.conftest import ROOT, SCENARIOS
+
+
+def egov(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def test_run_writes_results(tmp_path):
+    out = tmp_path / "sq"
+    result = egov("run", str(SCENARIOS / "status_quo.toml"), "--citizens", "1000", "--seed", "3",
+                  "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["adoption.png", "manifest.json",
+                                                     "timeseries.csv"]
+    frame = pd.read_csv(out / "timeseries.csv")
+    assert len(frame) == 124 and frame["date"].iloc[-1] == "2030-12"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["citizens"] == 1000
+    assert manifest["resolved_scenario"]["name"] == "status_quo"
+    assert {"mesa", "numpy", "python"} <= set(manifest["versions"])
+    assert "commit" in manifest["git"]
+    assert "completed online" in result.stdout  # the summary
+    assert not list(tmp_path.glob(".*"))  # no staging leftovers
+
+
+def test_quiet_run_prints_nothing(tmp_path):
+    result = egov("run", str(SCENARIOS / "status_quo.toml"), "--citizens", "200", "-q",
+                  "--out", str(tmp_path / "q"))
+    assert result.returncode == 0
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_bad_scenario_exit_2_one_line_nothing_written(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name="bad"\n[params.choice]\ncoef_trsut=1\n')
+    result = egov("run", str(bad), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "coef_trsut" in result.stderr and "did you mean 'coef_trust'" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_option_exit_2():
+    result = egov("run", str(SCENARIOS / "status_quo.toml"), "--citizens", "many")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    result = egov("run", str(SCENARIOS / "status_quo.toml"), "--citizens", "5")
+    assert result.returncode == 2 and "citizens" in result.stderr
+
+
+def test_validate_schema_params_list_help():
+    ok = egov("validate", str(SCENARIOS / "status_quo.toml"))
+    assert ok.returncode == 0 and "ok" in ok.stdout
+    missing = egov("validate", "nope.toml")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    schema = egov("schema")
+    assert json.loads(schema.stdout)["title"] == "egov-sim scenario"
+    params = egov("params")
+    assert "params.choice.coef_trust" in params.stdout
+    listing = egov("list")
+    assert listing.returncode == 0 and "status_quo" in listing.stdout
+    for command in ([], ["run"], ["validate"]):
+        helped = egov(*command, "--help")
+        assert helped.returncode == 0 and "usage" in helped.stdout
