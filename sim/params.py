@@ -162,15 +162,16 @@ class Traits(_Group):
         5.0, unit="beta a+b", ge=0.5, doc="concentration of the beta distributions of the traits",
         source="assumption", sa=(2.0, 10.0))
     share_aware: float = param(
-        0.30, unit="share of adults", ge=0, le=1,
+        0.40, unit="share of adults", ge=0, le=1,
         doc="adults aware of online government services in the start month (E-Mongolia launch)",
-        source="assumption (launch campaign, Oct 2020)", sa=(0.1, 0.5))
+        source="assumption (launch campaign, Oct 2020; fitted, docs/calibration.md)",
+        sa=(0.2, 0.6))
     share_recent_users: float = param(
         0.10, unit="share of adults", ge=0, le=1,
         doc="adults who completed an online service in the 12 months before the start",
         source="assumption (E-barimt and earlier portals, DOMAIN)", sa=(0.05, 0.2))
     share_esignature: float = param(
-        0.010, unit="share of adults", ge=0, le=1, doc="adults holding an e-signature certificate",
+        0.008, unit="share of adults", ge=0, le=1, doc="adults holding an e-signature certificate",
         source="DOMAIN: digital signatures ~38,000 (1.7% of adults) in Oct 2021, so ~1% a year "
         "earlier", sa=(0.005, 0.02))
 
@@ -190,6 +191,10 @@ class Needs(_Group):
         0.5, unit="probability", ge=0, le=1,
         doc="a transaction needs data held in a state registry",
         source="assumption (seed document: citizens must bring paper documents)", sa=(0.3, 0.8))
+    share_data_unregistered: float = param(
+        0.1, unit="share of data needs", ge=0, le=1,
+        doc="data needs that no state registry holds (always met with paper)",
+        source="assumption", sa=(0.0, 0.3))
     p_needs_legal_document: float = param(
         0.25, unit="probability", ge=0, le=1,
         doc="a transaction needs a legally valid signed document (fails online without legal "
@@ -304,6 +309,18 @@ class Agencies(_Group):
         10, unit="registries", ge=1, le=50,
         doc="state registries (civil registration, property, tax, social insurance, ...), each "
         "owned by one public agency", source="MODEL.md (registries)")
+    traffic_exponent: float = param(
+        0.8, unit="Zipf exponent", ge=0, le=3,
+        doc="public agencies' share of transactions falls as rank^-exponent",
+        source="assumption (a few agencies handle most services)", sa=(0.5, 1.2))
+    n_registries_needed_max: int = param(
+        3, unit="registries", ge=1, le=50,
+        doc="an agency's services draw on 2 to this many registries (uniform)",
+        source="assumption", sa=(2, 5))
+    concentration: float = param(
+        8.0, unit="beta a+b", ge=0.5,
+        doc="concentration of the beta distributions of agencies' initial state",
+        source="assumption", sa=(4.0, 16.0))
     share_online: float = param(
         0.50, unit="share of services", ge=0, le=1,
         doc="mean share of an agency's services online in the start month",

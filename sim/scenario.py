@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.calendar import Month, format_month, parse_month
+from sim.model.agencies import agency_names, registry_names
 from sim.model.interventions import INTERVENTIONS, Intervention
 from sim.params import Params
 
@@ -94,7 +95,22 @@ class Scenario(BaseModel):
             until = getattr(item, "until", None)
             if until is not None and parse_month(until) < parse_month(item.at):
                 raise _HorizonError(f"interventions[{i}].until", f"{until} is before at {item.at}")
+            self._check_names(i, item)
         return self
+
+    def _check_names(self, i: int, item: Intervention) -> None:
+        """Agency and registry names must exist for this scenario's parameters."""
+        if item.type == "security_breach":
+            allowed = ["portal", *agency_names(self.params)]
+            if item.agency not in allowed:
+                raise _HorizonError(f"interventions[{i}].agency",
+                                    _unknown("agency", item.agency, allowed))  # fmt: skip
+        if item.type == "open_databases" and item.registries != "all":
+            allowed = registry_names(self.params)
+            for j, name in enumerate(item.registries):
+                if name not in allowed:
+                    raise _HorizonError(f"interventions[{i}].registries[{j}]",
+                                        _unknown("registry", name, ["all", *allowed]))  # fmt: skip
 
     @property
     def n_citizens(self) -> int:
@@ -119,6 +135,12 @@ class Scenario(BaseModel):
         data = self.model_dump(mode="python")
         data.update(changes)
         return Scenario.model_validate(data)
+
+
+def _unknown(kind: str, name: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {kind} {name!r}{hint} (allowed: {', '.join(allowed)})"
 
 
 class _HorizonError(ValueError):

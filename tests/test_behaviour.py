@@ -19,7 +19,7 @@ def _channels(model, seed=1):
     rng = np.random.default_rng(seed)
     tx = behaviour.draw_transactions(model.population, model.services, model.params, rng)
     channel = behaviour.choose_channels(model.population, tx, model.services, model.regime,
-                                        model.params, rng)
+                                        model.params, rng, model.assisted_reach)
     return tx, channel
 
 
@@ -49,7 +49,7 @@ def _serve(model, **table_changes):
     rng = np.random.default_rng(2)
     tx = behaviour.draw_transactions(model.population, table, model.params, rng)
     channel = behaviour.choose_channels(model.population, tx, table, model.regime, model.params,
-                                        rng)
+                                        rng, model.assisted_reach)
     out = behaviour.serve(model.population, tx, channel, table, model.regime, rng)
     return tx, channel, out
 

@@ -54,16 +54,17 @@ class Regime:
     """A central ministry coordinates agencies towards common standards."""
     coordination_rate: float = 0.0
     """Per month: chance a coordinated agency takes a step towards the standards."""
-    once_only: bool = False
-    """Agencies may not ask for paper for data a registry they can query holds."""
     online_push: float = 0.0
     """Utility added to the online channel (demand shocks such as lockdowns)."""
     counters_closed: float = 0.0
-    """Share of in-person and assisted visits turned away (lockdowns)."""
+    """Share of in-person and assisted visits turned away (lockdowns; overlapping ones add up,
+    capped at 1 where used)."""
     breach_factor: float = 1.0
     """Multiplier of breach rates (cyber-security programmes lower it)."""
+    breach_harm: float = 1.0
+    """Multiplier of the trust lost in a breach (data-protection programmes lower it)."""
     trust_recovery: float = 0.0
-    """Per month: share of the gap to the pre-breach trust level closed (data protection)."""
+    """Per month: recent online users' trust moves this share towards 1 (data protection)."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -119,6 +120,8 @@ class Agency(mesa.Agent):
         """Share of all transactions that go to this agency."""
         self.online_demand = 0.0
         """Share of last month's transactions that citizens attempted online."""
+        self.once_only = False
+        """Bound by the once-only rule: no paper for data it can query."""
 
     def __repr__(self) -> str:
         return (f"Agency({self.name!r}, online={self.share_online:.2f}, "
@@ -166,21 +169,23 @@ def build_agencies(model: AdoptionModel) -> tuple[list[Agency], Registries]:
 
     # Traffic: public agencies by a Zipf-like law, private parties share the rest equally.
     rank = np.arange(1, n_public + 1)
-    public_w = (1.0 / rank**0.8) / (1.0 / rank**0.8).sum() * (1.0 - params.needs.share_private)
+    zipf = 1.0 / rank**ap.traffic_exponent
+    public_w = zipf / zipf.sum() * (1.0 - params.needs.share_private)
     private_w = np.full(ap.n_private, params.needs.share_private / max(ap.n_private, 1))
     traffic = np.concatenate([public_w, private_w])
     traffic /= traffic.sum()
 
-    # Which registries each agency's services need: two or three, Dirichlet weights.
+    # Which registries each agency's services need: 2..n_registries_needed_max, Dirichlet weights.
     needs = np.zeros((n_all, n_reg))
+    top = max(2, ap.n_registries_needed_max)
     for a in range(n_all):
-        k = min(n_reg, 2 + int(rng.random() < 0.5))
+        k = min(n_reg, int(rng.integers(2, top + 1)))
         chosen = rng.choice(n_reg, size=k, replace=False)
         needs[a, chosen] = rng.dirichlet(np.ones(k))
 
     def beta(mean: float) -> float:
         mean = min(max(mean, 1e-3), 1 - 1e-3)
-        return float(rng.beta(mean * 8, (1 - mean) * 8))
+        return float(rng.beta(mean * ap.concentration, (1 - mean) * ap.concentration))
 
     agencies = []
     for a in range(n_all):
@@ -223,7 +228,8 @@ def service_probabilities(
     """Apply the data-access rules to every agency at once.
 
     An agency can fetch registry r itself if it owns r, or if both it and the owner are on
-    Khur and the owner opened r to it. Otherwise the data comes on paper, unless the citizen
+    Khur and the owner opened r to it (data no registry holds always comes on paper).
+    Otherwise the data comes on paper, unless the citizen
     can pull it as a digital document that the agency accepts and the law recognises. Where
     it can fetch, the agency still asks for paper with its ``paper_demand`` habit, unless the
     once-only rule forbids it. An online attempt then succeeds end to end unless paper is
@@ -239,9 +245,10 @@ def service_probabilities(
     access = registries.shared.T & on_khur[:, None] & owner_on_khur[None, :]
     access[registries.owner, np.arange(len(registries.owner))] = True
     pull = registries.citizen_pull[None, :] & (accepts & regime.digital_documents_legal)[:, None]
-    fetchable = (needs * access).sum(axis=1)
-    pullable = (needs * (~access & pull)).sum(axis=1)
-    asked_anyway = 0.0 if regime.once_only else demand
+    registered = 1.0 - params.needs.share_data_unregistered
+    fetchable = registered * (needs * access).sum(axis=1)
+    pullable = registered * (needs * (~access & pull)).sum(axis=1)
+    asked_anyway = np.where([a.once_only for a in agencies], 0.0, demand)
     p_paper_given_need = (1.0 - fetchable - pullable) + fetchable * asked_anyway
     p_paper = params.needs.p_needs_data * np.clip(p_paper_given_need, 0.0, 1.0)
 

@@ -87,6 +87,7 @@ def choose_channels(
     regime: Regime,
     params: Params,
     rng: np.random.Generator,
+    assisted_reach: np.ndarray,
 ) -> np.ndarray:
     """A multinomial logit over online, assisted and in person, with gates.
 
@@ -103,8 +104,7 @@ def choose_channels(
         pop.internet[c] & pop.aware[c] & ~pop.locked_out[c] & service_online
         & (pop.esignature[c] | ~needs_esig)
     )  # fmt: skip
-    reach = np.asarray(params.choice.share_assisted_reach.array(), dtype=np.float32)
-    can_assisted = service_online & (u[2] < reach[pop.area[c]])
+    can_assisted = service_online & (u[2] < assisted_reach.astype(np.float32)[pop.area[c]])
 
     e_online = np.where(can_online, np.exp(online_utility(pop, c, table.insecurity[a], regime,
                                                             params)), 0.0)  # fmt: skip
@@ -136,7 +136,7 @@ def serve(
     success = online & (u[0] < table.p_end_to_end[a])
     fail = online & ~success
     paper_at_counter = counter & (u[0] < table.p_paper[a])
-    turned_away = counter & (u[1] < regime.counters_closed)
+    turned_away = counter & (u[1] < min(regime.counters_closed, 1.0))
     served_counter = counter & ~turned_away
     paper_at_counter &= ~turned_away
 
@@ -231,6 +231,13 @@ def grow_internet(
     factor = np.asarray(params.internet.age_factor.array())
     p = (p_area[pop.area] * factor[pop.age_group]).astype(np.float32)
     pop.internet |= rng.random(pop.n, dtype=np.float32) < p
+
+
+def reassure(pop: Population, rate: float, step: int) -> None:
+    """Data-protection notifications: recent online users' trust moves ``rate`` towards 1."""
+    if rate > 0:
+        users = pop.last_tried > step - 12
+        pop.trust[users] += np.float32(rate) * (1.0 - pop.trust[users])
 
 
 def take_up_esignatures(pop: Population, rate: float, rng: np.random.Generator) -> None:

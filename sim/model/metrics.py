@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.behaviour import Outcomes, recent_users
-from sim.model.population import Population
+from sim.model.population import NEVER, Population
 from sim.params import URBAN_AREAS, Params
 
 METRICS: dict[str, str] = {
@@ -19,6 +19,8 @@ METRICS: dict[str, str] = {
     "aware_share": "share of adults aware of online services",
     "online_users_share": "share of adults who completed an online service in the last 12 months",
     "online_tried_share": "share of adults who tried an online service in the last 12 months",
+    "online_ever_share": "share of adults who have ever tried an online service (cf. registered "
+    "E-Mongolia users)",
     "end_to_end_share": "share of this month's transactions completed fully online",
     "online_attempt_share": "share of this month's transactions attempted online",
     "assisted_share": "share of this month's transactions at kiosks or one-stop centres",
@@ -95,6 +97,7 @@ def compute(
         "aware_share": float(np.count_nonzero(pop.aware)) / n,
         "online_users_share": n_users / n,
         "online_tried_share": float(np.count_nonzero(pop.last_tried > step - 12)) / n,
+        "online_ever_share": float(np.count_nonzero(pop.last_tried != NEVER)) / n,
         "mean_trust": float(pop.trust.mean(dtype=np.float64)),
         "mean_paper_habit": float(pop.paper_habit.mean(dtype=np.float64)),
         "esignature_share": float(np.count_nonzero(pop.esignature)) / n,
@@ -115,8 +118,10 @@ def compute(
         per_1000 = 1000.0 / n
         total = max(out.n_transactions, 1)
         cost = params.costs
+        # against doing the same transactions at the counter: a success saves a visit, a
+        # round trip costs the online time and one visit more than going in person directly
         saved = out.n_success * (cost.hours_visit - cost.hours_online)
-        saved -= (out.n_online - out.n_success) * cost.hours_online
+        saved -= (out.n_online - out.n_success) * (cost.hours_online + cost.hours_visit)
         m.update({
             "end_to_end_share": out.n_success / total,
             "online_attempt_share": out.n_online / total,

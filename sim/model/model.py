@@ -86,6 +86,7 @@ class AdoptionModel(mesa.Model):
         self.area_size = np.bincount(pop.area, minlength=4)
         self.internet_ceiling = np.asarray(params.internet.share_ceiling.array())
         self.internet_rate = np.full(4, params.internet.rate_growth)
+        self.assisted_reach = np.asarray(params.choice.share_assisted_reach.array())
         self.esignature_rate = params.trends.rate_esignature_uptake
         self.online_traffic = np.array([a.traffic for a in self.agency_list])
         self.breaches_this_month = 0
@@ -149,9 +150,11 @@ class AdoptionModel(mesa.Model):
 
         # 4-5. Needs, channel choice, outcomes, learning, word of mouth.
         tx = behaviour.draw_transactions(pop, self.services, params, rng)
-        channel = behaviour.choose_channels(pop, tx, self.services, self.regime, params, rng)
+        channel = behaviour.choose_channels(pop, tx, self.services, self.regime, params, rng,
+                                            self.assisted_reach)  # fmt: skip
         out = behaviour.serve(pop, tx, channel, self.services, self.regime, rng)
         behaviour.learn(pop, out, params, k)
+        behaviour.reassure(pop, self.regime.trust_recovery, k)
         behaviour.word_of_mouth(pop, self.ties, self.degree, params, rng, k)
         for agency, online, total in zip(
             self.agency_list, out.online_by_agency, out.transactions_by_agency, strict=True
@@ -207,11 +210,12 @@ class AdoptionModel(mesa.Model):
         else:
             index = agency if isinstance(agency, int) else self.agency(agency).index
             exposure = float(self.online_traffic[index])
-        pop.trust[pop.aware] *= np.float32(1.0 - sp_.rate_trust_loss_news * severity)
+        harm = self.regime.breach_harm
+        pop.trust[pop.aware] *= np.float32(1.0 - harm * sp_.rate_trust_loss_news * severity)
         recent = pop.last_tried > self.month - 12
         draws = self.rng.random(pop.n, dtype=np.float32)
         exposed = recent & (draws < severity * exposure)
-        pop.trust[exposed] *= np.float32(1.0 - sp_.rate_trust_loss_affected)
+        pop.trust[exposed] *= np.float32(1.0 - harm * sp_.rate_trust_loss_affected)
         self.breaches_this_month += 1
 
     def share_agencies_accepting_digital(self) -> float:
