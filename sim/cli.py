@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from sim.scenario import ScenarioError, load_scenario
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
 
 SCENARIO_DIR = Path("scenarios")
 RESULTS_DIR = Path("results")
@@ -125,6 +130,107 @@ def cmd_list(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    import matplotlib.pyplot as plt
+    from tqdm import tqdm
+
+    from sim.analysis.effects import HEADLINE, effects_at
+    from sim.analysis.plots import comparison_figure
+    from sim.experiment.replicates import paired_seeds, run_replicates
+    from sim.experiment.store import StagedDir
+
+    scenarios = [load_scenario(path, citizens=args.citizens) for path in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"{args.scenarios[0]}: scenarios to compare need distinct names "
+                            f"(got {', '.join(names)})")  # fmt: skip
+    horizons = {(s.start, s.end) for s in scenarios}
+    if len(horizons) != 1:
+        raise ScenarioError(f"{args.scenarios[-1]}: start/end differ between the scenarios "
+                            "(allowed: one common horizon)")  # fmt: skip
+    out = Path(args.out) if args.out else RESULTS_DIR / ("compare_" + "_".join(names))[:120]
+    seeds = paired_seeds(args.seed, args.seeds)
+    with tqdm(total=len(scenarios) * len(seeds), unit="run", disable=args.quiet,
+              file=sys.stderr, desc="compare") as bar:  # fmt: skip
+        long = run_replicates(scenarios, seeds, workers=args.workers, progress=bar.update)
+    horizon = scenarios[0].end
+    table = effects_at(long, horizon, reference=names[0], metrics=HEADLINE)
+
+    staged = StagedDir(out)
+    try:
+        table.to_csv(staged.file("comparison.csv"), index=False, float_format="%.6g")
+        long.to_csv(staged.file("runs.csv"), index=False, float_format="%.6g")
+        fig = comparison_figure(long, title=f"{' vs '.join(names)}: mean of {len(seeds)} paired "
+                                "seeds, 5-95% band")  # fmt: skip
+        fig.savefig(staged.file("comparison.png"), dpi=120)
+        plt.close(fig)
+        staged.publish()
+    except BaseException:
+        staged.discard()
+        raise
+    if not args.quiet:
+        print(_effect_text(table, names[0], horizon, len(seeds)))
+        print(f"results in {out}/ (comparison.csv, comparison.png, runs.csv)")
+    return 0
+
+
+def cmd_check_calibration(args: argparse.Namespace) -> int:
+    import matplotlib.pyplot as plt
+    from tqdm import tqdm
+
+    from sim.analysis.calibration import calibration_figure, check
+    from sim.experiment.replicates import paired_seeds, run_replicates
+    from sim.experiment.store import StagedDir
+
+    scenario = load_scenario(args.scenario, citizens=args.citizens)
+    seeds = paired_seeds(args.seed, args.seeds)
+    with tqdm(total=len(seeds), unit="run", disable=args.quiet, file=sys.stderr,
+              desc="calibration") as bar:  # fmt: skip
+        long = run_replicates([scenario], seeds, workers=args.workers, progress=bar.update)
+    table = check(long)
+    out = Path(args.out) if args.out else RESULTS_DIR / f"calibration_{scenario.name}"
+    staged = StagedDir(out)
+    try:
+        table.to_csv(staged.file("calibration.csv"), index=False, float_format="%.4g")
+        fig = calibration_figure(long)
+        fig.savefig(staged.file("calibration.png"), dpi=120)
+        plt.close(fig)
+        staged.publish()
+    except BaseException:
+        staged.discard()
+        raise
+    if not args.quiet:
+        cols = ["metric", "months", "observed", "model_min", "model_max", "inside"]
+        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(f"results in {out}/ (calibration.csv, calibration.png)")
+    return 0 if table["inside"].all() else 1
+
+
+def _effect_text(table, reference: str, horizon: str, n: int) -> str:
+    lines = [f"At {horizon}, mean of {n} paired seeds; difference from {reference} with 95% CI "
+             "(* = CI excludes 0)"]  # fmt: skip
+    for metric, rows in table.groupby("metric", sort=False):
+        lines.append(f"{metric}")
+        for row in rows.itertuples():
+            if row.scenario == reference:
+                lines.append(f"  {row.scenario:28} {row.mean:10.4g}")
+            else:
+                star = "*" if row.significant else " "
+                lines.append(f"  {row.scenario:28} {row.mean:10.4g}  {row.difference:+10.4g} "
+                             f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] {star}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="egov-sim",
@@ -154,6 +260,35 @@ def build_parser() -> argparse.ArgumentParser:
     params = sub.add_parser("params", help="list every parameter with its default")
     params.add_argument("--markdown", action="store_true", help="the table of docs/parameters.md")
     params.set_defaults(func=cmd_params)
+
+    cmp_ = sub.add_parser("compare", help="run scenarios over paired seeds and compare them",
+                          description="Run each scenario over N paired seeds (replicate k of "
+                          "every scenario uses the same seed), print each headline metric at the "
+                          "horizon with its difference from the first scenario and a 95% CI, and "
+                          "write comparison.csv, comparison.png and runs.csv.")  # fmt: skip
+    cmp_.add_argument("scenarios", nargs="+", help="scenario files; the first is the reference")
+    cmp_.add_argument("--seeds", type=_positive, default=10, help="paired replicates (10)")
+    cmp_.add_argument("--seed", type=_seed, default=0, help="root seed of the replicates (0)")
+    cmp_.add_argument("--workers", type=_positive, default=default_workers(),
+                      help="worker processes (default: the number of cores)")  # fmt: skip
+    cmp_.add_argument("--citizens", type=_citizens, help='adults per run, or "national"')
+    cmp_.add_argument("--out", help="output folder (default results/compare_<names>)")
+    cmp_.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+    cmp_.set_defaults(func=cmd_compare)
+
+    cal = sub.add_parser("check-calibration",
+                         help="run a scenario over seeds against the observed ranges of DOMAIN.md",
+                         description="Run the scenario (default scenarios/history.toml) over "
+                         "paired seeds and check it against the observed ranges; exit 1 if any "
+                         "range is missed.")  # fmt: skip
+    cal.add_argument("scenario", nargs="?", default=str(SCENARIO_DIR / "history.toml"))
+    cal.add_argument("--seeds", type=_positive, default=10, help="replicates (10)")
+    cal.add_argument("--seed", type=_seed, default=0, help="root seed (0)")
+    cal.add_argument("--workers", type=_positive, default=default_workers())
+    cal.add_argument("--citizens", type=_citizens, help='adults per run, or "national"')
+    cal.add_argument("--out", help="output folder (default results/calibration_<name>)")
+    cal.add_argument("-q", "--quiet", action="store_true")
+    cal.set_defaults(func=cmd_check_calibration)
 
     lst = sub.add_parser("list", help="list the scenario library with a line each")
     lst.add_argument("folder", nargs="?", default=str(SCENARIO_DIR), help="default: scenarios/")

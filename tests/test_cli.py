@@ -71,3 +71,21 @@ def test_validate_schema_params_list_help():
     for command in ([], ["run"], ["validate"]):
         helped = egov(*command, "--help")
         assert helped.returncode == 0 and "usage" in helped.stdout
+
+
+def test_compare_is_identical_whatever_the_worker_count(tmp_path):
+    args = [str(SCENARIOS / "status_quo.toml"), str(SCENARIOS / "legal_esignature.toml"),
+            "--seeds", "2", "--citizens", "500", "-q"]
+    one = egov("compare", *args, "--workers", "1", "--out", str(tmp_path / "one"))
+    two = egov("compare", *args, "--workers", "2", "--out", str(tmp_path / "two"))
+    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
+    for name in ("runs.csv", "comparison.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    runs = pd.read_csv(tmp_path / "one" / "runs.csv")
+    # common random numbers: replicate k of both scenarios has the same seed
+    seeds = runs.groupby(["scenario", "replicate"])["seed"].first().unstack("scenario")
+    assert (seeds["status_quo"] == seeds["legal_esignature"]).all()
+    assert seeds["status_quo"].nunique() == 2
+    table = pd.read_csv(tmp_path / "one" / "comparison.csv")
+    assert {"difference", "difference_ci_low", "difference_ci_high"} <= set(table.columns)
+    assert (tmp_path / "one" / "comparison.png").stat().st_size > 10_000

@@ -71,3 +71,38 @@ def adoption_figure(
     if title:
         fig.suptitle(title)
     return fig
+
+
+COMPARISON_PANELS = (
+    ("online_users_share", "Completed online (12 months), share of adults"),
+    ("end_to_end_share", "Transactions completed end to end"),
+    ("paper_documents_per_1000", "Paper certificates per 1,000 adults a month"),
+    ("mean_trust", "Mean trust in digital government"),
+)
+
+
+def comparison_figure(
+    long: pd.DataFrame, *, panels=COMPARISON_PANELS, band: tuple[float, float] = (0.05, 0.95),
+    title: str = "",
+) -> Figure:
+    """Mean curve of each scenario with a band between the ``band`` quantiles of replicates."""
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True, layout="constrained")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    data = long[long["step"] > 0]
+    for ax, (metric, label) in zip(axes.flat, panels, strict=False):
+        for i, (name, group) in enumerate(data.groupby("scenario", sort=False)):
+            by_date = group.groupby("date")[metric]
+            x = pd.to_datetime(by_date.mean().index, format="%Y-%m")
+            colour = colours[i % len(colours)]
+            ax.plot(x, by_date.mean().to_numpy(), color=colour, lw=2, label=name)
+            ax.fill_between(x, by_date.quantile(band[0]).to_numpy(),
+                            by_date.quantile(band[1]).to_numpy(), color=colour,
+                            alpha=0.2, lw=0)  # fmt: skip
+        ax.set_title(label)
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(mdates.YearLocator(2))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    axes.flat[0].legend(fontsize=8)
+    n = data.groupby("scenario")["replicate"].nunique().min()
+    fig.suptitle(title or f"Mean of {n} paired replicates, band {band[0]:.0%}-{band[1]:.0%}")
+    return fig

@@ -1,0 +1,56 @@
+"""Effects of scenarios against a reference, paired by seed, with t-based confidence intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+HEADLINE = (
+    "online_users_share", "end_to_end_share", "online_attempt_share", "internet_share",
+    "in_person_visits_per_1000", "paper_documents_per_1000", "mean_trust", "mean_paper_habit",
+    "esignature_share", "agencies_accepting_digital_share", "urban_rural_gap", "age_gap",
+    "hours_saved_per_1000",
+)  # fmt: skip
+"""Metrics reported by ``compare`` and in effect tables."""
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and a two-sided t confidence interval (NaN bounds with fewer than two values)."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * stats.sem(values))
+    if not np.isfinite(half):  # identical values
+        half = 0.0
+    return mean, mean - half, mean + half
+
+
+def effects_at(
+    long: pd.DataFrame,
+    date: str,
+    reference: str,
+    metrics: Sequence[str] = HEADLINE,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """For each scenario and metric at ``date``: the mean over replicates, and the mean paired
+    difference from ``reference`` with its confidence interval (replicate k against k)."""
+    at = long[long["date"] == date].set_index(["scenario", "replicate"])
+    ref = at.loc[reference]
+    rows = []
+    for scenario in dict.fromkeys(long["scenario"]):
+        own = at.loc[scenario]
+        for metric in metrics:
+            mean, lo, hi = mean_ci(own[metric].to_numpy(), level)
+            diff = (own[metric] - ref[metric]).dropna().to_numpy()
+            d_mean, d_lo, d_hi = mean_ci(diff, level) if scenario != reference else (0.0,) * 3
+            rows.append({
+                "scenario": scenario, "metric": metric, "date": date, "n": len(own),
+                "mean": mean, "ci_low": lo, "ci_high": hi,
+                "difference": d_mean, "difference_ci_low": d_lo, "difference_ci_high": d_hi,
+                "significant": bool(scenario != reference and (d_lo > 0 or d_hi < 0)),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
