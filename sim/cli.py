@@ -95,8 +95,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from sim.scenario import scenario_json_schema
+    from sim.scenario import scenario_json_schema, scenario_reference_markdown
 
+    if args.markdown:
+        sys.stdout.write(scenario_reference_markdown())
+        return 0
     print(json.dumps(scenario_json_schema(), indent=2))
     return 0
 
@@ -255,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=cmd_validate)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.add_argument("--markdown", action="store_true",
+                        help="the reference tables of docs/scenarios.md instead")  # fmt: skip
     schema.set_defaults(func=cmd_schema)
 
     params = sub.add_parser("params", help="list every parameter with its default")

@@ -64,6 +64,15 @@ class Scenario(BaseModel):
             )
         return value
 
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params_over_defaults(cls, value: Any) -> Any:
+        """A file sets only what it changes: merge its tables over the defaults, so
+        ``[params.internet.share_initial] rural = 0.4`` keeps the other areas."""
+        if isinstance(value, dict):
+            return _merge(Params().model_dump(), value)
+        return value
+
     @field_validator("citizens", mode="before")
     @classmethod
     def _citizens(cls, value: Any) -> int | str:
@@ -332,3 +341,65 @@ def scenario_json_schema() -> dict[str, Any]:
     }
     schema["title"] = "egov-sim scenario"
     return schema
+
+
+def _type_name(annotation: Any) -> str:
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin is Literal:
+        return " or ".join(f'"{a}"' for a in args)
+    if origin is list:
+        return f"list of {_type_name(args[0])}"
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return " or ".join(_type_name(a) for a in args if a is not type(None))
+    return {"str": "string", "int": "integer", "float": "number", "bool": "true/false"}.get(
+        getattr(annotation, "__name__", str(annotation)), getattr(annotation, "__name__", ""))
+
+
+def _field_rows(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]:
+    rows = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+    for key, info in model.model_fields.items():
+        if key in skip:
+            continue
+        kind = {"at": "YYYY-MM", "until": "YYYY-MM", "start": "YYYY-MM", "end": "YYYY-MM",
+                "params": "table", "interventions": "list of tables (below)"}.get(
+            key) or _type_name(info.annotation)  # fmt: skip
+        if info.is_required():
+            default = "required"
+        elif key == "params":
+            default = "docs/parameters.md"
+        else:
+            value = info.get_default(call_default_factory=True)
+            default = f"`{value!r}`".replace("'", '"') if value is not None else "none"
+        rows.append(f"| `{key}` | {kind} | {default} | {_bounds(info)} | "
+                    f"{info.description or ''} |")  # fmt: skip
+    return rows
+
+
+def scenario_reference_markdown() -> str:
+    """The reference part of ``docs/scenarios.md``: top-level keys and every lever, generated
+    from the declarations so the doc cannot drift from the code."""
+    from sim.model.agencies import REGISTRY_NAMES
+    from sim.model.interventions import INTERVENTION_CLASSES
+
+    lines = ["## Reference: top-level keys", "",
+             "Generated from `sim/scenario.py` (`egov-sim schema` gives the same as JSON Schema).",
+             ""]  # fmt: skip
+    lines += _field_rows(Scenario)
+    lines += ["| `extends` | string | none | | path of a parent scenario file, relative to this "
+              "file |", "", "## Reference: interventions", "",
+              "Every intervention has `type`, `at` (the month it starts) and an optional `note`."
+              " Generated from `sim/model/interventions.py`.", ""]  # fmt: skip
+    for cls in INTERVENTION_CLASSES:
+        tag = cls.model_fields["type"].default
+        doc = " ".join((cls.__doc__ or "").split())
+        lines += [f"### `{tag}`", "", doc, ""]
+        lines += _field_rows(cls, skip=("type", "at", "note"))
+        lines.append("")
+    lines += ["Registry names (for `open_databases.registries`): "
+              + ", ".join(f"`{r}`" for r in REGISTRY_NAMES) + " (the first `n_registries`).", "",
+              "Agency names (for `security_breach.agency`): `portal` or `<registry>_agency` for "
+              "the registry owners, `public_agency_<k>` for other public agencies, and `bank_<k>`, "
+              "`notary_<k>`, `insurer_<k>`, `telecom_<k>` for private relying parties.", ""]
+    return "\n".join(lines)

@@ -17,3 +17,24 @@ def test_every_parameter_has_a_source_and_assumptions_a_range():
         assert info.description, path
         if "assumption" in extra["source"]:
             assert extra.get("sa_range"), f"{path}: assumption without a sensitivity range"
+
+
+def test_scenarios_doc_is_current():
+    from sim.scenario import scenario_reference_markdown
+
+    doc = (ROOT / "docs" / "scenarios.md").read_text()
+    assert scenario_reference_markdown() in doc, "regenerate: egov-sim schema --markdown"
+
+
+def test_scenario_example_in_docs_is_valid(tmp_path):
+    import re
+    import shutil
+
+    from sim.scenario import load_scenario
+
+    doc = (ROOT / "docs" / "scenarios.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
+    shutil.copy(ROOT / "scenarios" / "status_quo.toml", tmp_path / "status_quo.toml")
+    (tmp_path / "example.toml").write_text(example)
+    scenario = load_scenario(tmp_path / "example.toml")
+    assert [i.type for i in scenario.interventions] == ["central_ministry", "legal_esignature"]

@@ -119,3 +119,11 @@ def test_json_schema_describes_the_format():
     assert {"name", "start", "end", "citizens", "params", "interventions", "extends"} <= set(
         schema["properties"])
     assert schema["additionalProperties"] is False
+
+
+def test_partial_parameter_tables_keep_other_defaults(tmp_path):
+    path = _write(tmp_path, "p.toml", 'name="p"\n[params.internet.share_initial]\nrural = 0.4\n')
+    scenario = load_scenario(path)
+    assert scenario.params.internet.share_initial.rural == 0.4
+    assert scenario.params.internet.share_initial.ulaanbaatar == 0.82  # default kept
+    assert scenario.params.internet.rate_growth == 0.013
