@@ -9,12 +9,13 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $(STAMP)
 
-## run: the main job on its default data (the status-quo scenario)
+## run: the main job: the policy comparison batch (7 scenarios x 30 paired seeds) and its report
 run: $(STAMP)
-	$(BIN)/egov-sim run scenarios/status_quo.toml
+	$(BIN)/egov-sim batch experiments/policy_comparison.toml --resume
+	$(BIN)/egov-sim report results/policy_comparison
 
 ## test: the whole suite
 test: $(STAMP)

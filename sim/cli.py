@@ -177,6 +177,34 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from sim.experiment.batch import run_batch
+    from sim.experiment.spec import load_experiment
+
+    plan = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else RESULTS_DIR / plan.experiment.name
+    summary = run_batch(plan, out, workers=args.workers, dask=args.dask, resume=args.resume,
+                        quiet=args.quiet)  # fmt: skip
+    if not args.quiet:
+        print(f"{plan.experiment.name}: {summary.total} runs ({summary.skipped} already done, "
+              f"{summary.done} run now, {summary.failed} failed) in {summary.seconds:.1f} s")
+        for run_id, error in list(summary.failures.items())[:5]:
+            print(f"  failed {run_id}: {error}")
+        print(f"results in {out}/ (results.parquet, results.csv, manifest.json, runs/); "
+              f"next: egov-sim report {out}")
+    return 1 if summary.failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.analysis.report import write_report
+
+    written = write_report(Path(args.results), quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {len(written)} files in {Path(args.results) / 'report'}/ "
+              "(report.md, figures as PNG and SVG)")
+    return 0
+
+
 def cmd_check_calibration(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     from tqdm import tqdm
@@ -280,6 +308,29 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--out", help="output folder (default results/compare_<names>)")
     cmp_.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
     cmp_.set_defaults(func=cmd_compare)
+
+    bat = sub.add_parser("batch", help="run an experiment file (scenarios x replicates x sweep)",
+                         description="Run an experiment's runs on local processes (default) or a "
+                         "Dask cluster, writing each run as it finishes into "
+                         "results/<experiment>/; --resume continues an interrupted batch.")  # fmt: skip
+    bat.add_argument("experiment", help="experiment file (TOML)")
+    bat.add_argument("--workers", type=_positive, default=default_workers(),
+                     help="worker processes (default: the number of cores)")  # fmt: skip
+    bat.add_argument("--dask", metavar="ADDRESS|local",
+                     help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address "
+                     "(tcp://host:8786) connects to an existing scheduler")  # fmt: skip
+    bat.add_argument("--resume", action="store_true", help="skip runs already finished")
+    bat.add_argument("--out", help="output folder (default results/<experiment name>)")
+    bat.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    bat.set_defaults(func=cmd_batch)
+
+    rep = sub.add_parser("report", help="figures and an effect table from a batch's results",
+                         description="Write RESULTS_DIR/report/: adoption curves with 90%% bands, "
+                         "gaps, sweep plots (PNG and SVG) and report.md with the effects against "
+                         "the reference scenario (95%% CIs, paired by seed).")  # fmt: skip
+    rep.add_argument("results", help="a batch's results folder")
+    rep.add_argument("-q", "--quiet", action="store_true")
+    rep.set_defaults(func=cmd_report)
 
     cal = sub.add_parser("check-calibration",
                          help="run a scenario over seeds against the observed ranges of DOMAIN.md",

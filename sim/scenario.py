@@ -18,7 +18,15 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.calendar import Month, format_month, parse_month
 from sim.model.agencies import agency_names, registry_names
@@ -33,12 +41,25 @@ class ScenarioError(Exception):
     """A scenario file that cannot be used; ``str(error)`` is the one-line message."""
 
 
+def _check_name(value: str) -> str:
+    if not re.match(NAME_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not a usable name (allowed: 1-64 letters, digits, '_', '-', '.', "
+            "starting with a letter or digit)"
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+"""A name that is also a results folder: no path separators, no leading dot."""
+
+
 class Scenario(BaseModel):
     """A scenario: the horizon, the population size, parameters and dated interventions."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(
+    name: Name = Field(
         description="short name; also the results folder (letters, digits, '_', '-', '.')",
     )
     description: str = Field("", description="one line saying what the scenario represents")
@@ -53,16 +74,6 @@ class Scenario(BaseModel):
     interventions: list[Intervention] = Field(
         default_factory=list, description="dated policy levers and events"
     )
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not re.match(NAME_PATTERN, value):
-            raise ValueError(
-                f"{value!r} is not a usable name (allowed: 1-64 letters, digits, '_', '-', '.', "
-                "starting with a letter or digit)"
-            )
-        return value
 
     @field_validator("params", mode="before")
     @classmethod

@@ -35,10 +35,13 @@ def effects_at(
     reference: str,
     metrics: Sequence[str] = HEADLINE,
     level: float = 0.95,
+    pair_on: Sequence[str] = ("replicate",),
 ) -> pd.DataFrame:
     """For each scenario and metric at ``date``: the mean over replicates, and the mean paired
-    difference from ``reference`` with its confidence interval (replicate k against k)."""
-    at = long[long["date"] == date].set_index(["scenario", "replicate"])
+    difference from ``reference`` with its confidence interval (replicate k against k; with a
+    sweep, pair on ``("point", "replicate")``)."""
+    metrics = [m for m in metrics if m in long.columns]
+    at = long[long["date"] == date].set_index(["scenario", *pair_on])
     ref = at.loc[reference]
     rows = []
     for scenario in dict.fromkeys(long["scenario"]):

@@ -1,0 +1,167 @@
+"""``egov-sim report``: figures and an effect table from a batch's results folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.analysis.effects import HEADLINE, effects_at  # noqa: E402
+from sim.experiment.store import write_text_atomic  # noqa: E402
+from sim.scenario import ScenarioError  # noqa: E402
+
+BAND = (0.05, 0.95)
+
+
+def load_results(folder: Path) -> tuple[pd.DataFrame, dict]:
+    """The tidy results table and the manifest of a batch folder."""
+    manifest_path = folder / "manifest.json"
+    table_path = folder / "results.parquet"
+    if not manifest_path.is_file() or not table_path.is_file():
+        raise ScenarioError(f"{folder}: not a batch results folder (needs manifest.json and "
+                            "results.parquet; run egov-sim batch first)")  # fmt: skip
+    return pd.read_parquet(table_path), json.loads(manifest_path.read_text())
+
+
+def _band_plot(ax, long: pd.DataFrame, metric: str, *, colours: dict[str, str], style="-",
+               label_suffix="") -> None:  # fmt: skip
+    for scenario, group in long.groupby("scenario", sort=False):
+        by_date = group.groupby("date")[metric]
+        x = pd.to_datetime(by_date.mean().index, format="%Y-%m")
+        ax.plot(x, by_date.mean().to_numpy(), style, color=colours[scenario], lw=2,
+                label=f"{scenario}{label_suffix}")  # fmt: skip
+        ax.fill_between(x, by_date.quantile(BAND[0]).to_numpy(),
+                        by_date.quantile(BAND[1]).to_numpy(), color=colours[scenario],
+                        alpha=0.15, lw=0)  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.xaxis.set_major_locator(mdates.YearLocator(2))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+
+
+def _save(fig, folder: Path, stem: str) -> list[Path]:
+    paths = []
+    for ext in ("png", "svg"):
+        path = folder / f"{stem}.{ext}"
+        fig.savefig(path, dpi=120)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def figures(long: pd.DataFrame, manifest: dict, folder: Path) -> list[Path]:
+    scenarios = list(dict.fromkeys(long["scenario"]))
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = {s: palette[i % len(palette)] for i, s in enumerate(scenarios)}
+    n_rep = manifest["design"]["replications"]
+    written: list[Path] = []
+    band = f"mean and 90% band ({BAND[0]:.0%}-{BAND[1]:.0%} quantiles) over replications"
+
+    if "online_users_share" in long:
+        fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+        _band_plot(axes[0], long, "online_users_share", colours=colours)
+        axes[0].set_title("Completed an online service in the last 12 months")
+        axes[0].set_ylabel("share of adults")
+        if "end_to_end_share" in long:
+            _band_plot(axes[1], long, "end_to_end_share", colours=colours)
+            axes[1].set_title("Transactions completed end to end online")
+        axes[0].legend(fontsize=8)
+        fig.suptitle(f"{manifest['experiment']}: adoption by scenario ({band}, n={n_rep})")
+        written += _save(fig, folder, "adoption")
+
+    if {"internet_share", "online_users_share"} <= set(long):
+        fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+        gap = long.assign(gap=long["internet_share"] - long["online_users_share"])
+        _band_plot(ax, gap, "gap", colours=colours)
+        ax.set_title("The gap: internet access minus online use of government services")
+        ax.set_ylabel("share of adults")
+        ax.legend(fontsize=8)
+        written += _save(fig, folder, "gap")
+
+    if {"urban_rural_gap", "age_gap"} <= set(long):
+        fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+        _band_plot(axes[0], long, "urban_rural_gap", colours=colours)
+        axes[0].set_title("Urban minus rural online use")
+        _band_plot(axes[1], long, "age_gap", colours=colours)
+        axes[1].set_title("Aged 15-34 minus 55+ online use")
+        axes[0].legend(fontsize=8)
+        fig.suptitle(f"Who is left behind ({band})")
+        written += _save(fig, folder, "groups")
+
+    swept = [k for k in manifest["design"]["points"][0]] if manifest["design"]["points"] else []
+    if swept:
+        horizon = long["date"].max()
+        at = long[long["date"] == horizon]
+        metric = "end_to_end_share" if "end_to_end_share" in long else long.columns[-1]
+        fig, axes = plt.subplots(1, len(swept), figsize=(5.5 * len(swept), 4.5), squeeze=False,
+                                 layout="constrained")  # fmt: skip
+        for ax, key in zip(axes[0], swept, strict=True):
+            for scenario, group in at.groupby("scenario", sort=False):
+                ax.scatter(group[key], group[metric], s=14, alpha=0.7, color=colours[scenario],
+                           label=scenario)  # fmt: skip
+            ax.set_xlabel(key)
+            ax.set_ylabel(f"{metric} at {horizon}")
+            ax.grid(alpha=0.3)
+        axes[0][0].legend(fontsize=8)
+        written += _save(fig, folder, f"sweep_{metric}")
+    return written
+
+
+def report_markdown(long: pd.DataFrame, manifest: dict, figure_names: list[str]) -> str:
+    reference = manifest["reference"]
+    horizon = long["date"].max()
+    swept = bool(manifest["design"]["points"] and manifest["design"]["points"][0])
+    pair_on = ("point", "replicate") if swept else ("replicate",)
+    table = effects_at(long, horizon, reference, HEADLINE, pair_on=pair_on)
+    order = {m: i for i, m in enumerate(HEADLINE)}
+    table = table.sort_values("metric", key=lambda c: c.map(order), kind="stable")
+    n_runs = long.groupby(["scenario", "point", "replicate"]).ngroups
+    lines = [
+        f"# {manifest['experiment']}: report", "",
+        f"{manifest['experiment_resolved'].get('description', '')}", "",
+        f"- runs: {n_runs} of {manifest['design']['runs']} "
+        f"({manifest['design']['replications']} replications"
+        + (f" x {len(manifest['design']['points'])} design points" if swept else "") + ")",
+        f"- status: {manifest['status']}; git commit {manifest['git'].get('commit')}"
+        f"{' (dirty)' if manifest['git'].get('dirty') else ''}",
+        f"- experiment file: `{manifest['file']}` (sha256 {manifest['experiment_sha256'][:12]})",
+        "",
+        f"## Effects at {horizon}", "",
+        f"Difference from `{reference}`, paired by seed"
+        + (" and design point" if swept else "") + ", mean with 95% confidence interval "
+        "(t distribution over pairs); **bold** where the interval excludes 0.", "",
+        "| metric | scenario | mean | difference | 95% CI |", "|---|---|---|---|---|",
+    ]  # fmt: skip
+    for row in table.itertuples():
+        if row.scenario == reference:
+            lines.append(f"| `{row.metric}` | {row.scenario} (reference) | {row.mean:.4g} | | |")
+            continue
+        diff = f"{row.difference:+.4g}"
+        if row.significant:
+            diff = f"**{diff}**"
+        lines.append(f"| `{row.metric}` | {row.scenario} | {row.mean:.4g} | {diff} | "
+                     f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] |")  # fmt: skip
+    lines += ["", "## Figures", ""]
+    lines += [f"![{name}]({name})" for name in figure_names]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(results: Path, quiet: bool = False) -> list[Path]:
+    """Write ``results/report/``: figures (PNG and SVG) and ``report.md``."""
+    long, manifest = load_results(results)
+    folder = results / "report"
+    folder.mkdir(exist_ok=True)
+    written = figures(long, manifest, folder)
+    pngs = [p.name for p in written if p.suffix == ".png"]
+    md = folder / "report.md"
+    write_text_atomic(md, report_markdown(long, manifest, pngs))
+    effects = effects_at(long, long["date"].max(), manifest["reference"], HEADLINE,
+                         pair_on=("point", "replicate") if manifest["design"]["points"][0]
+                         else ("replicate",))  # fmt: skip
+    effects.to_csv(folder / "effects.csv", index=False, float_format="%.6g")
+    return [*written, md, folder / "effects.csv"]

@@ -1,0 +1,352 @@
+"""Batches: an experiment's runs on local processes or a Dask cluster, stored as they finish.
+
+Layout of ``results/<experiment>/``::
+
+    manifest.json       experiment file and hash, resolved scenarios, versions, git state,
+                        times, executor, per-run status (rewritten atomically as runs finish)
+    experiment.toml     a copy of the experiment file
+    runs/<run>.parquet  one finished run (written atomically: never a partial file)
+    runs/<run>.error    the traceback of a failed run
+    results.parquet     all runs, one row per run x month (tidy), in design order
+    results.csv         the same as CSV
+
+Workers only compute; the driver writes every file, so a killed worker loses at most its
+current run, and ``--resume`` recomputes exactly the runs that have no file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from sim.experiment.provenance import git_state, machine, versions
+from sim.experiment.replicates import run_one
+from sim.experiment.spec import Plan, RunSpec
+from sim.experiment.store import write_atomic, write_json_atomic
+from sim.scenario import Scenario, ScenarioError
+
+ID_COLUMNS = ("scenario", "point", "replicate", "seed")
+MANIFEST_INTERVAL = 5.0
+"""Seconds between manifest rewrites while a batch runs."""
+DASK_WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": None}
+"""Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536`` in workers; ``None`` unsets it (it
+slows these numpy-heavy runs; see docs/experiments.md for the measurement)."""
+
+
+def run_task(scenario: Scenario, seed: int, metrics: list[str], every: int) -> tuple[Any, ...]:
+    """Run one model in a worker; return ``("ok", frame, seconds)`` or
+    ``("error", traceback, seconds)`` so that a failing run never stops the batch."""
+    started = time.perf_counter()
+    try:
+        frame = run_one(scenario, seed)
+        frame = frame[frame["step"] > 0]
+        last = frame["step"].max()
+        keep = ((frame["step"] - 1) % every == 0) | (frame["step"] == last)
+        frame = frame.loc[keep, ["step", "date", *metrics]].reset_index(drop=True)
+        return "ok", frame, time.perf_counter() - started
+    except Exception:  # noqa: BLE001 - recorded with its traceback, the batch goes on
+        return "error", traceback.format_exc(), time.perf_counter() - started
+
+
+@dataclass
+class BatchSummary:
+    out: Path
+    total: int
+    done: int
+    failed: int
+    skipped: int
+    seconds: float
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+class Store:
+    """The results folder of one experiment."""
+
+    def __init__(self, out: Path, plan: Plan) -> None:
+        self.out = Path(out)
+        self.plan = plan
+        self.runs_dir = self.out / "runs"
+
+    def run_path(self, run: RunSpec) -> Path:
+        return self.runs_dir / f"{run.run_id}.parquet"
+
+    def error_path(self, run: RunSpec) -> Path:
+        return self.runs_dir / f"{run.run_id}.error"
+
+    def is_done(self, run: RunSpec) -> bool:
+        return self.run_path(run).is_file()
+
+    def prepare(self, resume: bool) -> dict[str, Any] | None:
+        """Check the folder can take this batch; return the earlier manifest when resuming."""
+        manifest_path = self.out / "manifest.json"
+        if self.out.exists() and not self.out.is_dir():
+            raise ScenarioError(f"--out: {self.out} exists and is not a folder")
+        earlier = None
+        if manifest_path.is_file():
+            earlier = json.loads(manifest_path.read_text())
+            if not resume:
+                raise ScenarioError(f"{self.out}: already holds a batch; add --resume to continue "
+                                    "it, or choose another --out")  # fmt: skip
+            if earlier.get("experiment_sha256") != self.plan.sha256 or earlier.get(
+                "scenario_hashes"
+            ) != scenario_hashes(self.plan):
+                raise ScenarioError(f"{self.plan.path}: differs from the experiment that made "
+                                    f"{self.out} (hash changed); use another --out")  # fmt: skip
+        elif self.runs_dir.is_dir() and any(self.runs_dir.iterdir()) and not resume:
+            raise ScenarioError(f"{self.out}: holds runs without a manifest; choose another --out")
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        for stale in [*self.runs_dir.glob(".*.tmp"), *self.out.glob(".*.tmp")]:
+            stale.unlink(missing_ok=True)  # left by a killed batch; never a result
+        return earlier
+
+    def write_run(self, run: RunSpec, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(_with_ids(frame, run, self.plan.swept), preserve_index=False)
+        write_atomic(self.run_path(run), lambda tmp: pq.write_table(table, tmp))
+        self.error_path(run).unlink(missing_ok=True)
+
+    def write_failure(self, run: RunSpec, text: str) -> None:
+        write_atomic(self.error_path(run), lambda tmp: tmp.write_text(text))
+
+    def read_runs(self, runs: list[RunSpec] | None = None) -> pd.DataFrame:
+        """The finished runs, in design order (scenario, point, replicate)."""
+        runs = runs if runs is not None else self.plan.runs
+        ordered = sorted(runs, key=lambda r: (r.scenario_index, r.point, r.replicate))
+        tables = [pq.read_table(self.run_path(r)) for r in ordered if self.is_done(r)]
+        if not tables:
+            return pd.DataFrame()
+        return pa.concat_tables(tables).to_pandas()
+
+    def consolidate(self) -> pd.DataFrame:
+        frame = self.read_runs()
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        write_atomic(self.out / "results.parquet", lambda tmp: pq.write_table(table, tmp))
+        write_atomic(self.out / "results.csv",
+                     lambda tmp: frame.to_csv(tmp, index=False, float_format="%.10g"))  # fmt: skip
+        return frame
+
+
+def _with_ids(frame: pd.DataFrame, run: RunSpec, swept: list[str]) -> pd.DataFrame:
+    ids = {"scenario": run.scenario, "point": run.point, "replicate": run.replicate,
+           "seed": run.seed}  # fmt: skip
+    values = dict(run.values)
+    ids.update({key: values[key] for key in swept})
+    head = pd.DataFrame({k: [v] * len(frame) for k, v in ids.items()})
+    return pd.concat([head, frame.reset_index(drop=True)], axis=1)
+
+
+def scenario_hashes(plan: Plan) -> dict[str, str]:
+    import hashlib
+
+    return {sc.name: hashlib.sha256(sc.model_dump_json().encode()).hexdigest()
+            for sc in plan.scenarios}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def _local(tasks: list[tuple[RunSpec, tuple]], workers: int) -> Iterator[tuple[RunSpec, tuple]]:
+    if workers <= 1:
+        for run, args in tasks:
+            yield run, run_task(*args)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pending: dict[Any, RunSpec] = {}
+    queue = iter(tasks)
+    try:
+        while True:
+            while len(pending) < 2 * workers:
+                item = next(queue, None)
+                if item is None:
+                    break
+                pending[pool.submit(run_task, *item[1])] = item[0]
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield pending.pop(future), future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def start_dask(address: str, workers: int):
+    """A Dask client: ``local`` starts a LocalCluster on 127.0.0.1 (one single-threaded process
+    per worker); anything else is the address of an existing scheduler."""
+    try:
+        import dask
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ScenarioError("--dask: needs the dask extra (pip install 'egov-sim[dask]')") from None
+    dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v
+                     for k, v in DASK_WORKER_ENV.items()})  # fmt: skip
+    if address == "local":
+        import logging
+
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR)  # fmt: skip
+        return Client(cluster), cluster
+    try:
+        client = Client(address, timeout="20s")
+    except OSError as exc:
+        raise ScenarioError(f"--dask: cannot reach a scheduler at {address!r} ({exc})") from None
+    trimmed = {w: v for w, v in client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").items() if v}
+    if trimmed:
+        print(f"egov-sim: warning: {len(trimmed)} Dask workers run with MALLOC_TRIM_THRESHOLD_="
+              f"{next(iter(trimmed.values()))}, which made runs ~2x slower here; start them with "
+              "the config distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_ set to null "
+              "(docs/experiments.md)", file=sys.stderr)  # fmt: skip
+    return client, None
+
+
+def _dask(tasks: list[tuple[RunSpec, tuple]], client) -> Iterator[tuple[RunSpec, tuple]]:
+    from distributed import as_completed
+
+    slots = max(1, sum(client.nthreads().values())) * 2
+    queue = iter(tasks)
+    pending = {}
+
+    def submit_next() -> bool:
+        item = next(queue, None)
+        if item is None:
+            return False
+        run, args = item
+        future = client.submit(run_task, *args, key=f"egov-run-{run.run_id}-{run.seed}",
+                               pure=False)  # fmt: skip
+        pending[future.key] = run
+        stream.add(future)
+        return True
+
+    stream = as_completed()
+    for _ in range(slots):
+        if not submit_next():
+            break
+    for future in stream:
+        run = pending.pop(future.key)
+        yield run, future.result()
+        future.release()
+        submit_next()
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+def run_batch(
+    plan: Plan,
+    out: Path,
+    *,
+    workers: int = 1,
+    dask: str | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+) -> BatchSummary:
+    """Run every unfinished run of ``plan``, storing each as it completes, then write the
+    consolidated tables. Raises KeyboardInterrupt after saving the manifest if interrupted."""
+    store = Store(out, plan)
+    earlier = store.prepare(resume)
+    started = datetime.now(UTC)
+    experiment = plan.experiment
+    todo = [r for r in plan.runs if not store.is_done(r)]
+    metrics = experiment.output.metric_names()
+    tasks = [(r, (plan.cells[r.scenario_index, r.point], r.seed, metrics,
+                  experiment.output.every)) for r in todo]  # fmt: skip
+
+    status: dict[str, dict[str, Any]] = {
+        r.run_id: ({"status": "done"} if store.is_done(r) else {"status": "pending"})
+        for r in plan.runs
+    }  # fmt: skip
+    if earlier:
+        for run_id, info in earlier.get("runs", {}).items():
+            # keep the timings of runs finished earlier; the files, not the old manifest, say
+            # what is done (a killed batch may have finished runs after its last manifest)
+            if run_id in status and status[run_id]["status"] == info.get("status") == "done":
+                status[run_id] = info
+    executor = {"kind": "dask" if dask else ("processes" if workers > 1 else "serial"),
+                "workers": workers, "dask": dask}  # fmt: skip
+    shutil.copyfile(plan.path, out / ".experiment.toml.tmp")
+    os.replace(out / ".experiment.toml.tmp", out / "experiment.toml")
+
+    def manifest(state: str) -> None:
+        write_json_atomic(out / "manifest.json", {
+            "experiment": experiment.name,
+            "file": str(plan.path),
+            "experiment_sha256": plan.sha256,
+            "experiment_resolved": experiment.model_dump(mode="json"),
+            "scenarios": {sc.name: {"source": str(src), "resolved": sc.model_dump(mode="json")}
+                          for sc, src in zip(plan.scenarios, plan.sources, strict=True)},
+            "scenario_hashes": scenario_hashes(plan),
+            "reference": plan.reference,
+            "design": {"points": plan.points, "replications": experiment.replications,
+                       "seeds": plan.seeds, "runs": len(plan.runs)},
+            "status": state,
+            "started": (earlier or {}).get("started", started.isoformat(timespec="seconds")),
+            "this_session_started": started.isoformat(timespec="seconds"),
+            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+            "executor": executor,
+            "command": " ".join(sys.argv),
+            "versions": versions(),
+            "git": git_state(),
+            "machine": machine(),
+            "runs": status,
+        })  # fmt: skip
+
+    manifest("running")
+    done = failed = 0
+    failures: dict[str, str] = {}
+    wall = time.perf_counter()
+    last_write = wall
+    bar = tqdm(total=len(plan.runs), initial=len(plan.runs) - len(todo), unit="run",
+               desc=experiment.name, disable=quiet, file=sys.stderr, dynamic_ncols=True)  # fmt: skip
+    client = cluster = None
+    try:
+        if dask:
+            client, cluster = start_dask(dask, workers)
+            results = _dask(tasks, client)
+        else:
+            results = _local(tasks, workers)
+        for run, (kind, payload, seconds) in results:
+            if kind == "ok":
+                store.write_run(run, payload)
+                status[run.run_id] = {"status": "done", "seconds": round(seconds, 3)}
+                done += 1
+            else:
+                store.write_failure(run, payload)
+                last_line = payload.strip().splitlines()[-1]
+                status[run.run_id] = {"status": "failed", "seconds": round(seconds, 3),
+                                      "error": last_line}  # fmt: skip
+                failures[run.run_id] = last_line
+                failed += 1
+            bar.update(1)
+            bar.set_postfix_str(f"failed {failed}" if failed else "", refresh=False)
+            if time.perf_counter() - last_write > MANIFEST_INTERVAL:
+                manifest("running")
+                last_write = time.perf_counter()
+    except BaseException:
+        manifest("interrupted")
+        raise
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    complete = all(info["status"] == "done" for info in status.values())
+    store.consolidate()
+    manifest("complete" if complete else "incomplete")
+    return BatchSummary(out, len(plan.runs), done, failed, len(plan.runs) - len(todo),
+                        time.perf_counter() - wall, failures)  # fmt: skip

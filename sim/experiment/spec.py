@@ -1,0 +1,267 @@
+"""Experiment files: which scenarios, how many replications, a root seed, an optional sweep.
+
+An experiment expands into runs (design point x scenario x replicate). Replicate k of every
+scenario and every design point gets the same seed (common random numbers), spawned from
+``root_seed`` with ``numpy.random.SeedSequence``, so a result never depends on which worker
+ran it or in what order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from scipy.stats import qmc
+
+from sim.experiment.replicates import paired_seeds
+from sim.model.metrics import METRICS
+from sim.params import Params
+from sim.scenario import (
+    MAX_CITIZENS,
+    Name,
+    Scenario,
+    ScenarioError,
+    format_validation_error,
+    load_scenario,
+    read_toml,
+)
+
+MAX_RUNS = 10_000_000
+
+
+class Range(BaseModel):
+    """A range of a swept parameter, for Latin hypercube sampling."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    low: float = Field(description="lowest value")
+    high: float = Field(description="highest value")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.low < self.high:
+            raise ValueError(f"low {self.low} must be below high {self.high}")
+        return self
+
+
+class Sweep(BaseModel):
+    """A parameter sweep: a full grid of listed values, or a Latin hypercube over ranges."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    method: Literal["grid", "lhs"] = Field("grid", description='"grid" or "lhs"')
+    n: int | None = Field(None, ge=1, le=1_000_000, description="Latin hypercube points")
+    seed: int | None = Field(None, ge=0, description="LHS sampling seed (default root_seed)")
+    parameters: dict[str, list[float] | Range] = Field(
+        description='parameter key path (e.g. "params.choice.coef_trust") -> values (grid) '
+        "or {low, high} (lhs)"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Sweep:
+        if not self.parameters:
+            raise ValueError("needs at least one parameter")
+        for key, values in self.parameters.items():
+            field = parameter_field(key)
+            if self.method == "grid":
+                if not isinstance(values, list) or not values:
+                    raise ValueError(f"{key}: a grid needs a non-empty list of values")
+                for v in values:
+                    _check_bounds(key, field, v)
+            else:
+                if not isinstance(values, Range):
+                    raise ValueError(f"{key}: lhs needs {{low = ..., high = ...}}")
+                _check_bounds(key, field, values.low)
+                _check_bounds(key, field, values.high)
+        if self.method == "lhs" and self.n is None:
+            raise ValueError("lhs needs n (the number of points)")
+        return self
+
+
+class Output(BaseModel):
+    """Which metrics to keep and how often."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    metrics: list[str] | Literal["all"] = Field("all", description='metric names, or "all"')
+    every: int = Field(1, ge=1, le=120, description="keep every k-th month (and the last)")
+
+    @field_validator("metrics")
+    @classmethod
+    def _known(cls, value: list[str] | str) -> list[str] | str:
+        if isinstance(value, list):
+            unknown = [m for m in value if m not in METRICS]
+            if unknown:
+                raise ValueError(f"unknown metric {unknown[0]!r} (allowed: {', '.join(METRICS)})")
+        return value
+
+    def metric_names(self) -> list[str]:
+        return list(METRICS) if self.metrics == "all" else list(self.metrics)
+
+
+class Experiment(BaseModel):
+    """An experiment file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Name = Field(description="results folder name")
+    description: str = Field("", description="one line saying what the experiment asks")
+    scenarios: list[str] = Field(min_length=1, description="scenario files, relative to this file")
+    reference: str | None = Field(None, description="reference scenario name (default: first)")
+    replications: int = Field(10, ge=1, le=100_000, description="paired replicates per cell")
+    root_seed: int = Field(0, ge=0, lt=2**63, description="root of the SeedSequence")
+    citizens: int | Literal["national"] | None = Field(
+        None, description=f'adults per run (100..{MAX_CITIZENS:,}) or "national"; '
+        "default: each scenario's own"
+    )
+    sweep: Sweep | None = Field(None, description="optional parameter sweep")
+    output: Output = Field(default_factory=Output, description="metrics kept and how often")
+
+
+def parameter_field(key: str):
+    """The pydantic field of a swept parameter path such as ``params.choice.coef_trust`` or
+    ``params.internet.share_initial.rural``; ValueError if it is not a numeric parameter."""
+    parts = key.split(".")
+    if len(parts) < 3 or parts[0] != "params":
+        raise ValueError(f"{key!r} is not a parameter path (e.g. params.choice.coef_trust)")
+    model: Any = Params
+    field = None
+    for i, part in enumerate(parts[1:], 1):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            import difflib
+
+            close = difflib.get_close_matches(part, list(fields), n=1)
+            hint = f"; did you mean {'.'.join(parts[:i] + [close[0]])!r}?" if close else ""
+            raise ValueError(f"unknown parameter {key!r}{hint}")
+        field = fields[part]
+        model = field.annotation
+    if field is None or model not in (int, float):
+        raise ValueError(f"{key!r} is not a single number; sweep its numeric entries instead")
+    return field
+
+
+def _check_bounds(key: str, field, value: float) -> None:
+    lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
+    hi = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ValueError(f"{key}: {value} is out of range (allowed: "
+                         f"{'' if lo is None else lo}..{'' if hi is None else hi})")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of an experiment."""
+
+    run_id: str
+    scenario_index: int
+    scenario: str
+    point: int
+    replicate: int
+    seed: int
+    values: tuple[tuple[str, float], ...]
+
+
+@dataclass
+class Plan:
+    """An experiment resolved into validated scenarios per design point and a list of runs."""
+
+    experiment: Experiment
+    path: Path
+    sha256: str
+    scenarios: list[Scenario]
+    sources: list[Path]
+    points: list[dict[str, float]]
+    seeds: list[int]
+    runs: list[RunSpec]
+    cells: dict[tuple[int, int], Scenario]
+    """(scenario index, point) -> the scenario with that point's parameter values."""
+
+    @property
+    def reference(self) -> str:
+        return self.experiment.reference or self.scenarios[0].name
+
+    @property
+    def swept(self) -> list[str]:
+        return list(self.experiment.sweep.parameters) if self.experiment.sweep else []
+
+
+def design_points(sweep: Sweep | None, root_seed: int) -> list[dict[str, float]]:
+    """The sweep's design points in a fixed order (one empty point without a sweep)."""
+    if sweep is None:
+        return [{}]
+    keys = list(sweep.parameters)
+    if sweep.method == "grid":
+        return [dict(zip(keys, combo, strict=True))
+                for combo in itertools.product(*(sweep.parameters[k] for k in keys))]  # fmt: skip
+    sampler = qmc.LatinHypercube(d=len(keys), seed=np.random.default_rng(
+        sweep.seed if sweep.seed is not None else root_seed))  # fmt: skip
+    unit = sampler.random(sweep.n)
+    low = np.array([sweep.parameters[k].low for k in keys])
+    high = np.array([sweep.parameters[k].high for k in keys])
+    values = qmc.scale(unit, low, high)
+    points = []
+    for row in values:
+        point = {}
+        for key, value in zip(keys, row, strict=True):
+            integer = parameter_field(key).annotation is int
+            point[key] = int(round(value)) if integer else float(value)
+        points.append(point)
+    return points
+
+
+def _with_values(scenario: Scenario, values: dict[str, float], source: Path) -> Scenario:
+    data = scenario.model_dump(mode="python")
+    for key, value in values.items():
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node[part]
+        node[parts[-1]] = value
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, source, Scenario)) from None
+
+
+def load_experiment(path: str | Path, *, max_runs: int = MAX_RUNS) -> Plan:
+    """Read, validate and expand an experiment file (and every scenario it names)."""
+    path = Path(path)
+    data = read_toml(path)
+    try:
+        experiment = Experiment.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, path, Experiment)) from None
+    sources = [path.parent / s for s in experiment.scenarios]
+    scenarios = []
+    for i, source in enumerate(sources):
+        if not source.is_file():
+            raise ScenarioError(f"{path}: scenarios[{i}]: file {experiment.scenarios[i]!r} "
+                                "not found (paths are relative to the experiment file)")  # fmt: skip
+        scenarios.append(load_scenario(source, citizens=experiment.citizens))
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"{path}: scenarios: two scenarios share a name "
+                            f"({', '.join(names)}); names must be distinct")  # fmt: skip
+    if experiment.reference is not None and experiment.reference not in names:
+        raise ScenarioError(f"{path}: reference: {experiment.reference!r} is not one of the "
+                            f"scenarios (allowed: {', '.join(names)})")  # fmt: skip
+    points = design_points(experiment.sweep, experiment.root_seed)
+    n_runs = len(points) * len(scenarios) * experiment.replications
+    if n_runs > max_runs:
+        raise ScenarioError(f"{path}: the design has {n_runs:,} runs (allowed: up to "
+                            f"{max_runs:,})")  # fmt: skip
+    seeds = paired_seeds(experiment.root_seed, experiment.replications)
+    cells = {(i, p): _with_values(sc, point, path)
+             for i, sc in enumerate(scenarios) for p, point in enumerate(points)}  # fmt: skip
+    width_p = max(4, len(str(len(points) - 1)))
+    width_r = max(3, len(str(experiment.replications - 1)))
+    runs = [
+        RunSpec(f"{sc.name}__p{p:0{width_p}d}__r{k:0{width_r}d}", i, sc.name, p, k, seeds[k],
+                tuple(points[p].items()))
+        for p in range(len(points)) for i, sc in enumerate(scenarios)
+        for k in range(experiment.replications)
+    ]  # fmt: skip
+    return Plan(experiment, path, hashlib.sha256(path.read_bytes()).hexdigest(), scenarios,
+                sources, points, seeds, runs, cells)  # fmt: skip

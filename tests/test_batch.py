@@ -1,0 +1,219 @@
+"""Batches: reproducible whatever the executor, resumable after SIGKILL, failures recorded."""
+
+import gc
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+import weakref
+
+import pandas as pd
+import pytest
+
+from sim.experiment import batch as batch_mod
+from sim.experiment.batch import run_batch
+from sim.experiment.replicates import run_one
+from sim.experiment.spec import design_points, load_experiment
+from sim.model.model import AdoptionModel
+from sim.scenario import ScenarioError
+from tests.conftest import ROOT, SCENARIOS, make_scenario
+
+EXPERIMENT = """
+name = "tiny"
+description = "a tiny sweep for tests"
+scenarios = ["{sq}", "{law}"]
+replications = {reps}
+root_seed = 11
+citizens = {citizens}
+
+[sweep]
+method = "grid"
+[sweep.parameters]
+"params.choice.coef_trust" = [1.5, 2.5]
+
+[output]
+metrics = ["online_users_share", "end_to_end_share", "mean_trust"]
+every = 2
+"""
+
+
+def _experiment(tmp_path, reps=2, citizens=400, name="tiny.toml"):
+    path = tmp_path / name
+    path.write_text(EXPERIMENT.format(sq=SCENARIOS / "status_quo.toml",
+                                      law=SCENARIOS / "legal_esignature.toml", reps=reps,
+                                      citizens=citizens))
+    return path
+
+
+def test_design_expands_with_paired_seeds(tmp_path):
+    plan = load_experiment(_experiment(tmp_path))
+    assert len(plan.points) == 2 and len(plan.runs) == 2 * 2 * 2
+    by_replicate = {}
+    for run in plan.runs:
+        by_replicate.setdefault(run.replicate, set()).add(run.seed)
+    assert all(len(seeds) == 1 for seeds in by_replicate.values())  # paired across all cells
+    assert len({s for seeds in by_replicate.values() for s in seeds}) == 2
+    assert plan.cells[0, 1].params.choice.coef_trust == 2.5
+    assert plan.cells[1, 0].params.choice.coef_trust == 1.5
+
+
+def test_latin_hypercube_is_deterministic_and_in_range():
+    plan = load_experiment(ROOT / "experiments" / "trust_sweep.toml")
+    again = design_points(plan.experiment.sweep, plan.experiment.root_seed)
+    assert plan.points == again and len(again) == 8
+    trust = sorted(p["params.choice.coef_trust"] for p in again)
+    assert 1.0 <= trust[0] and trust[-1] <= 3.0
+    # one point in each eighth of the range: a Latin hypercube
+    assert sorted(int((t - 1.0) / 2.0 * 8) for t in trust) == list(range(8))
+
+
+def test_identical_serial_processes_and_dask(tmp_path):
+    pytest.importorskip("distributed")
+    path = _experiment(tmp_path)
+    plan = load_experiment(path)
+    tables = {}
+    for label, kwargs in {"serial": {"workers": 1}, "processes": {"workers": 2},
+                          "dask": {"workers": 2, "dask": "local"}}.items():
+        run_batch(plan, tmp_path / label, quiet=True, **kwargs)
+        tables[label] = pd.read_parquet(tmp_path / label / "results.parquet")
+        assert (tmp_path / label / "results.csv").read_bytes() == (
+            tmp_path / "serial" / "results.csv").read_bytes()
+    pd.testing.assert_frame_equal(tables["serial"], tables["processes"], check_exact=True)
+    pd.testing.assert_frame_equal(tables["serial"], tables["dask"], check_exact=True)
+    frame = tables["serial"]
+    assert list(frame.columns[:5]) == ["scenario", "point", "replicate", "seed",
+                                       "params.choice.coef_trust"]
+    assert len(frame) == len(plan.runs) * 62  # months 1, 3, ..., 123 (every 2nd) = 62 rows
+    manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["executor"]["kind"] == "dask"
+    assert all(r["status"] == "done" for r in manifest["runs"].values())
+
+
+def test_sigkill_then_resume_gives_identical_results(tmp_path):
+    path = _experiment(tmp_path, reps=6, citizens=3000)
+    reference = tmp_path / "reference"
+    run_batch(load_experiment(path), reference, workers=2, quiet=True)
+
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "sim", "batch", str(path), "--out", str(out), "--workers", "2",
+           "-q"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < 4:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = list((out / "runs").glob("*.parquet"))
+    assert 4 <= len(finished) < 24, "the batch should have been killed mid-run"
+    for f in finished:  # every visible run file is complete
+        pd.read_parquet(f)
+    assert not (out / "results.parquet").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "running"
+
+    refused = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--resume" in refused.stderr
+    resumed = subprocess.run([*cmd, "--resume"], cwd=ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_failed_run_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
+    plan = load_experiment(_experiment(tmp_path))
+    bad_seed = plan.seeds[1]
+
+    def flaky(scenario, seed):
+        if seed == bad_seed and scenario.name == "legal_esignature":
+            raise RuntimeError("boom")
+        return run_one(scenario, seed)
+
+    monkeypatch.setattr(batch_mod, "run_one", flaky)
+    summary = run_batch(plan, tmp_path / "out", workers=1, quiet=True)
+    assert summary.failed == 2 and summary.done == len(plan.runs) - 2
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["status"] == "incomplete"
+    failed = {k: v for k, v in manifest["runs"].items() if v["status"] == "failed"}
+    assert len(failed) == 2 and all("boom" in v["error"] for v in failed.values())
+    assert all((tmp_path / "out" / "runs" / f"{k}.error").is_file() for k in failed)
+    # fixed, a resume runs only the failed runs
+    monkeypatch.setattr(batch_mod, "run_one", run_one)
+    again = run_batch(plan, tmp_path / "out", workers=1, resume=True, quiet=True)
+    assert again.done == 2 and again.skipped == len(plan.runs) - 2 and again.failed == 0
+
+
+def test_resume_refuses_a_changed_experiment(tmp_path):
+    path = _experiment(tmp_path, reps=1)
+    run_batch(load_experiment(path), tmp_path / "out", quiet=True)
+    path.write_text(path.read_text().replace("root_seed = 11", "root_seed = 12"))
+    with pytest.raises(ScenarioError, match="differs from the experiment"):
+        run_batch(load_experiment(path), tmp_path / "out", resume=True, quiet=True)
+
+
+def test_bad_experiment_messages(tmp_path):
+    path = _experiment(tmp_path)
+    path.write_text(path.read_text().replace('"params.choice.coef_trust"',
+                                             '"params.choice.coef_trsut"'))
+    with pytest.raises(ScenarioError, match="did you mean 'params.choice.coef_trust'"):
+        load_experiment(path)
+    path = _experiment(tmp_path, name="b.toml")
+    path.write_text(path.read_text().replace('"online_users_share"', '"online_user_share"'))
+    with pytest.raises(ScenarioError, match="unknown metric 'online_user_share'"):
+        load_experiment(path)
+    path = _experiment(tmp_path, name="c.toml")
+    path.write_text(path.read_text().replace(str(SCENARIOS / "status_quo.toml"), "nope.toml"))
+    with pytest.raises(ScenarioError, match=r"scenarios\[0\]: file 'nope.toml' not found"):
+        load_experiment(path)
+    path = _experiment(tmp_path, name="d.toml")
+    path.write_text(path.read_text().replace("replications = 2", "replications = 0"))
+    with pytest.raises(ScenarioError, match="replications: Input should be greater than or equal"):
+        load_experiment(path)
+
+
+def test_models_are_freed_and_memory_stays_flat():
+    """Mesa 3.3 keeps every model alive through Agent._ids (mesa issue 3179); run_one closes
+    each model so thousands of runs in one worker do not accumulate."""
+    scenario = make_scenario(citizens=300, end="2021-03")
+    model = AdoptionModel(scenario, agent_views=True)
+    ref = weakref.ref(model)
+    model.run()
+    model.close()
+    del model
+    gc.collect()
+    assert ref() is None
+
+    for seed in range(20):  # warm up caches
+        run_one(scenario, seed)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for seed in range(300):
+        run_one(scenario, seed)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert after - before < 2_000_000, f"memory grew by {(after - before) / 1e6:.1f} MB"
+
+
+def test_report_writes_figures_and_effect_table(tmp_path):
+    path = _experiment(tmp_path)
+    out = tmp_path / "out"
+    run_batch(load_experiment(path), out, quiet=True)
+    result = subprocess.run([sys.executable, "-m", "sim", "report", str(out)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    report = out / "report"
+    for stem in ("adoption", "sweep_end_to_end_share"):
+        assert (report / f"{stem}.png").stat().st_size > 10_000
+        assert (report / f"{stem}.svg").is_file()
+    text = (report / "report.md").read_text()
+    assert "| `end_to_end_share` | legal_esignature |" in text and "95% CI" in text
+    effects = pd.read_csv(report / "effects.csv")
+    assert set(effects.scenario) == {"status_quo", "legal_esignature"}
+    missing = subprocess.run([sys.executable, "-m", "sim", "report", str(tmp_path)], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and "not a batch results folder" in missing.stderr
