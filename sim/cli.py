@@ -51,7 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else RESULTS_DIR / scenario.name
     if out.exists() and not out.is_dir():
         raise ScenarioError(f"--out: {out} exists and is not a folder")
-    frame, manifest = run_scenario(scenario, out, source=str(args.scenario), quiet=args.quiet)
+    frame, manifest = run_scenario(scenario, out, source=str(args.scenario), quiet=args.quiet,
+                                   panel=args.panel)  # fmt: skip
     if not args.quiet:
         print(_summary(frame, manifest, out))
     return 0
@@ -75,7 +76,7 @@ def _summary(frame, manifest, out: Path) -> str:
         f"{'':{width}}  {first['date']:>8}  {last['date']:>8}",
     ]
     lines += [f"{label:{width}}  {first[key]:8.3f}  {last[key]:8.3f}" for label, key in rows]
-    lines.append(f"results in {out}/ (timeseries.csv, adoption.png, manifest.json)")
+    lines.append(f"results in {out}/ ({', '.join(manifest['files'])})")
     return "\n".join(lines)
 
 
@@ -277,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, help="override the scenario's seed")
     run.add_argument("--citizens", type=_citizens, help='number of adults, or "national" (1:1)')
     run.add_argument("--out", help="output folder (default results/<scenario name>)")
+    run.add_argument("--panel", type=_positive, default=0, metavar="N",
+                     help="also track N sampled citizens month by month into panel.csv")  # fmt: skip
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(func=cmd_run)
 

@@ -17,7 +17,7 @@ def model():
 
 def _channels(model, seed=1):
     rng = np.random.default_rng(seed)
-    tx = behaviour.draw_transactions(model.population, model.services, model.params, rng)
+    tx = behaviour.draw_transactions(model.needs, model.services, rng)
     channel = behaviour.choose_channels(model.population, tx, model.services, model.regime,
                                         model.params, rng, model.assisted_reach)
     return tx, channel
@@ -47,7 +47,7 @@ def test_no_internet_no_online(model):
 def _serve(model, **table_changes):
     table = dataclasses.replace(model.services, **table_changes)
     rng = np.random.default_rng(2)
-    tx = behaviour.draw_transactions(model.population, table, model.params, rng)
+    tx = behaviour.draw_transactions(model.needs, table, rng)
     channel = behaviour.choose_channels(model.population, tx, table, model.regime, model.params,
                                         rng, model.assisted_reach)
     out = behaviour.serve(model.population, tx, channel, table, model.regime, rng)
@@ -129,3 +129,28 @@ def test_breach_lowers_trust_most_for_the_exposed(model):
     assert np.all(drop >= 0)
     assert drop[recent & pop.aware].mean() > 2 * drop[~recent & pop.aware].mean() > 0
     assert model.breaches_this_month == 1
+
+
+def test_needs_are_poisson_by_age_group(model):
+    rng = np.random.default_rng(0)
+    counts = np.zeros(model.population.n)
+    months = 200
+    for _ in range(months):
+        rows, n_needs = model.needs.counts(rng)
+        np.add.at(counts, rows, n_needs)
+    rates = np.array(model.params.needs.rate_needs_per_year.array()) / 12
+    for group in range(3):
+        in_group = model.population.age_group == group
+        mean = counts[in_group].mean() / months
+        assert abs(mean - rates[group]) < 0.02 * rates[group]
+        # Poisson: variance of a sum of months equals its mean
+        assert abs(counts[in_group].var() / counts[in_group].mean() - 1) < 0.1
+
+
+def test_category_lookup_equals_searchsorted():
+    rng = np.random.default_rng(3)
+    cdf = np.cumsum(rng.dirichlet(np.ones(52)))
+    u = rng.random(200_000, dtype=np.float32)
+    u[:4] = [0.0, np.nextafter(np.float32(1), np.float32(0)), cdf[3], cdf[10]]
+    expected = np.minimum(np.searchsorted(cdf.astype(np.float32), u, side="right"), 51)
+    assert np.array_equal(behaviour.pick_categories(cdf, u), expected)

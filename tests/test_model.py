@@ -93,3 +93,17 @@ def test_close_releases_mesa_id_counter():
 if __name__ == "__main__":  # regenerate the stored baseline
     _baseline_run().to_csv(BASELINE, index=False, float_format="%.10g")
     print(f"wrote {BASELINE}")
+
+
+def test_panel_tracks_citizens_without_changing_results():
+    scenario = make_scenario(citizens=2000, end="2021-09")
+    plain = AdoptionModel(scenario).run().timeseries()
+    tracked = AdoptionModel(scenario, panel=50)
+    tracked.run()
+    pd.testing.assert_frame_equal(plain, tracked.timeseries(), check_exact=True)
+    panel = tracked.panel()
+    assert len(panel) == 50 * (scenario.n_months + 1)
+    assert panel["row"].nunique() == 50
+    first = panel[panel["step"] == 0].set_index("row")
+    assert np.allclose(first["age"], tracked.population.age[first.index])
+    assert AdoptionModel(scenario).panel() is None

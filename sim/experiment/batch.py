@@ -297,6 +297,8 @@ def run_batch(
             "started": (earlier or {}).get("started", started.isoformat(timespec="seconds")),
             "this_session_started": started.isoformat(timespec="seconds"),
             "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+            "finished": (datetime.now(UTC).isoformat(timespec="seconds")
+                         if state in ("complete", "incomplete") else None),
             "executor": executor,
             "command": " ".join(sys.argv),
             "versions": versions(),

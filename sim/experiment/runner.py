@@ -21,14 +21,17 @@ from sim.model.model import AdoptionModel
 from sim.scenario import Scenario
 
 
-def simulate(scenario: Scenario, *, quiet: bool = True) -> tuple[pd.DataFrame, float]:
-    """Build and run the model; return its monthly time series and the wall time in seconds."""
+def simulate(
+    scenario: Scenario, *, quiet: bool = True, panel: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame | None, float]:
+    """Build and run the model; return its monthly time series, the tracked panel (or None)
+    and the wall time in seconds."""
     started = time.perf_counter()
     bar = tqdm(total=scenario.n_months, unit="month", desc=scenario.name, disable=quiet,
                file=sys.stderr, dynamic_ncols=True)  # fmt: skip
     with bar:
         bar.set_postfix_str("building population")
-        model = AdoptionModel(scenario)
+        model = AdoptionModel(scenario, panel=panel)
         bar.set_postfix_str("")
 
         def tick(_steps: int) -> None:
@@ -37,19 +40,27 @@ def simulate(scenario: Scenario, *, quiet: bool = True) -> tuple[pd.DataFrame, f
 
         try:
             model.run(progress=tick)
-            frame = model.timeseries()
+            frame, tracked = model.timeseries(), model.panel()
         finally:
             model.close()
-    return frame, time.perf_counter() - started
+    return frame, tracked, time.perf_counter() - started
 
 
 def run_scenario(
-    scenario: Scenario, out_dir: Path, *, source: str | None = None, quiet: bool = False
+    scenario: Scenario,
+    out_dir: Path,
+    *,
+    source: str | None = None,
+    quiet: bool = False,
+    panel: int = 0,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Run ``scenario`` and publish its results into ``out_dir`` (each file atomically, and
     only once the run has finished)."""
     started = datetime.now(UTC)
-    frame, wall = simulate(scenario, quiet=quiet)
+    frame, tracked, wall = simulate(scenario, quiet=quiet, panel=panel)
+    files = ["timeseries.csv", "adoption.png", "manifest.json"]
+    if tracked is not None:
+        files.insert(1, "panel.csv")
     manifest = {
         "scenario": scenario.name,
         "source": source,
@@ -62,12 +73,15 @@ def run_scenario(
         "versions": versions(),
         "git": git_state(),
         "machine": machine(),
-        "files": ["timeseries.csv", "adoption.png", "manifest.json"],
+        "panel": panel,
+        "files": files,
         "resolved_scenario": scenario.model_dump(mode="json"),
     }
     staged = StagedDir(out_dir)
     try:
         frame.to_csv(staged.file("timeseries.csv"), index=False, float_format="%.6g")
+        if tracked is not None:
+            tracked.to_csv(staged.file("panel.csv"), index=False, float_format="%.5g")
         markers = [(item.at, item.type) for item in scenario.interventions]
         fig = adoption_figure(frame, title=f"{scenario.name} (seed {scenario.seed}, "
                               f"{scenario.n_citizens:,} adults)", markers=markers)  # fmt: skip

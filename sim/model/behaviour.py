@@ -47,17 +47,63 @@ class Outcomes:
     transactions_by_agency: np.ndarray
 
 
+class NeedsSampler:
+    """Poisson service needs by inverse-CDF sampling: one float32 uniform per adult against a
+    per-adult threshold for "at least one need", then the few with needs walk up the CDF.
+    Exact Poisson up to float32 resolution and a tail truncated below 1e-9."""
+
+    def __init__(self, pop: Population, params: Params) -> None:
+        from scipy.stats import poisson
+
+        rate = np.asarray(params.needs.rate_needs_per_year.array()) / 12.0
+        k_max = int(poisson.ppf(1 - 1e-9, rate.max())) + 1
+        self.cdf = poisson.cdf(np.arange(k_max)[None, :], rate[:, None]).astype(np.float32)
+        self.group = pop.age_group
+        self.p_zero = self.cdf[:, 0][pop.age_group]  # per adult, fixed for the run
+
+    def counts(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of adults with needs this month and how many each has."""
+        u = rng.random(len(self.p_zero), dtype=np.float32)
+        rows = np.flatnonzero(u >= self.p_zero)
+        n_needs = np.ones(len(rows), dtype=np.int32)
+        active = np.arange(len(rows))  # rows still climbing the CDF; shrinks fast
+        u_active, group = u[rows], self.group[rows]
+        for k in range(1, self.cdf.shape[1]):
+            more = u_active >= self.cdf[group, k]
+            if not more.any():
+                break
+            active, u_active, group = active[more], u_active[more], group[more]
+            n_needs[active] += 1
+        return rows.astype(np.int32), n_needs
+
+
 def draw_transactions(
-    pop: Population, table: ServiceTable, params: Params, rng: np.random.Generator
+    sampler: NeedsSampler, table: ServiceTable, rng: np.random.Generator
 ) -> Transactions:
     """Each adult has a Poisson number of needs this month (rate by age group); each need
     goes to an agency drawn by traffic."""
-    rate = np.asarray(params.needs.rate_needs_per_year.array()) / 12.0
-    counts = rng.poisson(rate[pop.age_group])
-    citizen = np.repeat(np.arange(pop.n, dtype=np.int32), counts)
-    agency = np.searchsorted(table.traffic_cdf, rng.random(len(citizen)), side="right")
-    agency = np.minimum(agency, len(table.traffic_cdf) - 1)
-    return Transactions(citizen, agency.astype(np.int32))
+    rows, n_needs = sampler.counts(rng)
+    citizen = np.repeat(rows, n_needs)
+    agency = pick_categories(table.traffic_cdf, rng.random(len(citizen), dtype=np.float32))
+    return Transactions(citizen, agency)
+
+
+LOOKUP_BINS = 4096
+
+
+def pick_categories(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``searchsorted(cdf, u, side="right")`` (capped at the last category), exactly, through a
+    lookup table of ``LOOKUP_BINS`` bins: only draws in the few bins that hold a category
+    boundary are searched."""
+    cdf = cdf.astype(np.float32)
+    edges = np.arange(LOOKUP_BINS + 1, dtype=np.float32) / LOOKUP_BINS
+    at_edge = np.searchsorted(cdf, edges, side="right")
+    lo, hi = at_edge[:-1], at_edge[1:]
+    bins = np.minimum((u * LOOKUP_BINS).astype(np.int32), LOOKUP_BINS - 1)
+    picked = lo[bins]
+    unsure = np.flatnonzero(lo[bins] != hi[bins])
+    picked[unsure] = np.searchsorted(cdf, u[unsure], side="right")
+    return np.minimum(picked, len(cdf) - 1).astype(np.int32)
 
 
 def online_utility(
@@ -106,10 +152,15 @@ def choose_channels(
     )  # fmt: skip
     can_assisted = service_online & (u[2] < assisted_reach.astype(np.float32)[pop.area[c]])
 
-    e_online = np.where(can_online, np.exp(online_utility(pop, c, table.insecurity[a], regime,
-                                                            params)), 0.0)  # fmt: skip
-    u_assisted = params.choice.coef_assisted_intercept + params.choice.coef_trust * pop.trust[c]
-    e_assisted = np.where(can_assisted, np.exp(u_assisted), 0.0)
+    # utilities only where the channel is open (the others weigh 0)
+    e_online = np.zeros(n, dtype=np.float32)
+    open_ = np.flatnonzero(can_online)
+    e_online[open_] = np.exp(online_utility(pop, c[open_], table.insecurity[a[open_]], regime,
+                                            params))  # fmt: skip
+    e_assisted = np.zeros(n, dtype=np.float32)
+    helped = np.flatnonzero(can_assisted)
+    e_assisted[helped] = np.exp(params.choice.coef_assisted_intercept
+                                + params.choice.coef_trust * pop.trust[c[helped]])  # fmt: skip
     pick = u[3] * (e_online + e_assisted + 1.0)
     channel = np.full(n, IN_PERSON, dtype=np.int8)
     channel[pick < e_online + e_assisted] = ASSISTED
@@ -159,6 +210,12 @@ def serve(
     )
 
 
+def _powers(base: float, k: np.ndarray) -> np.ndarray:
+    """``base ** k`` for small non-negative integers ``k``, by table lookup (float32)."""
+    table = np.float32(base) ** np.arange(int(k.max()) + 1, dtype=np.float32)
+    return table[k]
+
+
 def learn(pop: Population, out: Outcomes, params: Params, step: int) -> None:
     """Trust, paper habit, skill and experience after this month's outcomes.
 
@@ -168,19 +225,18 @@ def learn(pop: Population, out: Outcomes, params: Params, step: int) -> None:
     ``rate_trust_loss`` and, like each paper demand at a counter, moves paper habit towards 1.
     """
     lp = params.learning
-    s, f = out.success, out.fail
-    tried = s + f
-    touched = np.flatnonzero(tried + out.paper)
+    touched = np.flatnonzero(out.success | out.fail | out.paper)
     if len(touched) == 0:
         return
-    s_t, f_t, p_t, tried_t = s[touched], f[touched], out.paper[touched], tried[touched]
+    s_t, f_t, p_t = out.success[touched], out.fail[touched], out.paper[touched]
+    tried_t = s_t + f_t
     trust = pop.trust[touched]
-    trust = 1.0 - (1.0 - trust) * (1.0 - lp.rate_trust_gain) ** s_t
-    pop.trust[touched] = trust * (1.0 - lp.rate_trust_loss) ** f_t
-    habit = pop.paper_habit[touched] * (1.0 - lp.rate_habit_loss) ** s_t
-    pop.paper_habit[touched] = 1.0 - (1.0 - habit) * (1.0 - lp.rate_habit_gain) ** (f_t + p_t)
+    trust = 1.0 - (1.0 - trust) * _powers(1.0 - lp.rate_trust_gain, s_t)
+    pop.trust[touched] = trust * _powers(1.0 - lp.rate_trust_loss, f_t)
+    habit = pop.paper_habit[touched] * _powers(1.0 - lp.rate_habit_loss, s_t)
+    pop.paper_habit[touched] = 1.0 - (1.0 - habit) * _powers(1.0 - lp.rate_habit_gain, f_t + p_t)
     skill = pop.skill[touched]
-    pop.skill[touched] = 1.0 - (1.0 - skill) * (1.0 - lp.rate_skill_gain) ** tried_t
+    pop.skill[touched] = 1.0 - (1.0 - skill) * _powers(1.0 - lp.rate_skill_gain, tried_t)
     pop.n_success[touched] = np.minimum(pop.n_success[touched] + s_t, np.iinfo(np.int16).max)
     pop.n_fail[touched] = np.minimum(pop.n_fail[touched] + f_t, np.iinfo(np.int16).max)
     pop.last_online[touched[s_t > 0]] = step
@@ -190,6 +246,16 @@ def learn(pop: Population, out: Outcomes, params: Params, step: int) -> None:
 def recent_users(pop: Population, step: int) -> np.ndarray:
     """Adults who completed an online service in the 12 months up to ``step``."""
     return pop.last_online > step - 12
+
+
+TRUST_SCALE = 1000
+"""Trust is summed over ties as int16 in thousandths (the tie average is exact to 0.0005);
+with more than 32 ties the scale shrinks so the int16 sum cannot overflow."""
+
+
+def neighbour_share(ties: sp.csr_array, flags: np.ndarray, per_tie: np.ndarray) -> np.ndarray:
+    """Share of each citizen's ties for whom ``flags`` is true (an int8 sparse product)."""
+    return (ties @ flags.view(np.int8)) * per_tie
 
 
 def word_of_mouth(
@@ -203,16 +269,17 @@ def word_of_mouth(
     """Ties pass on awareness (Bass: media p plus imitation q x share of users among ties),
     social proof (``peer_online``, used in next month's choice) and trust (DeGroot)."""
     lp = params.learning
-    signals = np.empty((pop.n, 2), dtype=np.float32)
-    signals[:, 0] = recent_users(pop, step)
-    signals[:, 1] = pop.trust
-    sums = ties @ signals
     per_tie = 1.0 / np.maximum(degree, 1).astype(np.float32)
-    pop.peer_online[:] = sums[:, 0] * per_tie
-    peer_trust = np.where(degree > 0, sums[:, 1] * per_tie, pop.trust)
-    p_aware = lp.p_aware_media + lp.p_aware_peer * pop.peer_online
-    pop.aware |= rng.random(pop.n, dtype=np.float32) < p_aware
-    pop.trust += lp.rate_trust_social * (peer_trust - pop.trust)
+    pop.peer_online[:] = neighbour_share(ties, recent_users(pop, step), per_tie)
+    unaware = np.flatnonzero(~pop.aware)
+    p_aware = lp.p_aware_media + lp.p_aware_peer * pop.peer_online[unaware]
+    pop.aware[unaware[rng.random(len(unaware), dtype=np.float32) < p_aware]] = True
+    if lp.rate_trust_social > 0:
+        scale = min(TRUST_SCALE, np.iinfo(np.int16).max // max(int(degree.max()), 1))
+        trust_q = np.rint(pop.trust * scale).astype(np.int16)
+        peer_sum = ties @ trust_q
+        peer_trust = np.where(degree > 0, peer_sum * (per_tie / scale), pop.trust)
+        pop.trust += np.float32(lp.rate_trust_social) * (peer_trust - pop.trust)
 
 
 def grow_internet(
@@ -229,17 +296,19 @@ def grow_internet(
     gap = np.clip(ceiling - share, 0.0, None)
     p_area = np.where(share < 1.0, rate * gap / np.maximum(1.0 - share, 1e-9), 0.0)
     factor = np.asarray(params.internet.age_factor.array())
-    p = (p_area[pop.area] * factor[pop.age_group]).astype(np.float32)
-    pop.internet |= rng.random(pop.n, dtype=np.float32) < p
+    offline = np.flatnonzero(~pop.internet)
+    p = (p_area[pop.area[offline]] * factor[pop.age_group[offline]]).astype(np.float32)
+    pop.internet[offline[rng.random(len(offline), dtype=np.float32) < p]] = True
 
 
 def reassure(pop: Population, rate: float, step: int) -> None:
     """Data-protection notifications: recent online users' trust moves ``rate`` towards 1."""
     if rate > 0:
         users = pop.last_tried > step - 12
-        pop.trust[users] += np.float32(rate) * (1.0 - pop.trust[users])
+        pop.trust += np.float32(rate) * (1.0 - pop.trust) * users
 
 
 def take_up_esignatures(pop: Population, rate: float, rng: np.random.Generator) -> None:
     """Adults without an e-signature get one with chance ``rate`` a month."""
-    pop.esignature |= rng.random(pop.n, dtype=np.float32) < rate
+    without = np.flatnonzero(~pop.esignature)
+    pop.esignature[without[rng.random(len(without), dtype=np.float32) < rate]] = True

@@ -57,6 +57,7 @@ class AdoptionModel(mesa.Model):
         seed: int | None = None,
         citizens: int | str | None = None,
         agent_views: bool | None = None,
+        panel: int = 0,
     ) -> None:
         scenario = scenario if scenario is not None else Scenario(name="default")
         changes = {k: v for k, v in {"seed": seed, "citizens": citizens}.items() if v is not None}
@@ -83,6 +84,7 @@ class AdoptionModel(mesa.Model):
         self.agency_list, self.registries = build_agencies(self)
         self._agency_by_name = {a.name: a for a in self.agency_list}
         self.groups = metrics.Groups.of(pop)
+        self.needs = behaviour.NeedsSampler(pop, params)
         self.area_size = np.bincount(pop.area, minlength=4)
         self.internet_ceiling = np.asarray(params.internet.share_ceiling.array())
         self.internet_rate = np.full(4, params.internet.rate_growth)
@@ -99,6 +101,13 @@ class AdoptionModel(mesa.Model):
             if lever.until_date is not None:
                 self._ends[scenario.month_index(lever.until_date) + 1].append(lever)
 
+        # A tracked panel: rows sampled by their own generator, so asking for a panel never
+        # changes the model's random stream or its results.
+        panel_rng = np.random.default_rng([scenario.seed, PANEL_STREAM])
+        size = min(int(panel), n)
+        self.panel_rows = np.sort(panel_rng.choice(n, size=size, replace=False)) if size else None
+        self._panel: list = []
+
         self._update_peer_share()
         self.services = service_probabilities(
             self.agency_list, self.registries, self.regime, params
@@ -108,6 +117,7 @@ class AdoptionModel(mesa.Model):
         reporters.update({name: partial(_metric, name=name) for name in metrics.METRICS})
         self.datacollector = DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
+        self._record_panel()
         self.running = True
 
     # ------------------------------------------------------------------ construction
@@ -149,7 +159,7 @@ class AdoptionModel(mesa.Model):
             self.breach(int(a), severity)
 
         # 4-5. Needs, channel choice, outcomes, learning, word of mouth.
-        tx = behaviour.draw_transactions(pop, self.services, params, rng)
+        tx = behaviour.draw_transactions(self.needs, self.services, rng)
         channel = behaviour.choose_channels(pop, tx, self.services, self.regime, params, rng,
                                             self.assisted_reach)  # fmt: skip
         out = behaviour.serve(pop, tx, channel, self.services, self.regime, rng)
@@ -171,6 +181,7 @@ class AdoptionModel(mesa.Model):
         # 7. Metrics.
         self.metrics = self._compute_metrics(out)
         self.datacollector.collect(self)
+        self._record_panel()
         if self.steps >= self.n_months:
             self.running = False
 
@@ -222,9 +233,9 @@ class AdoptionModel(mesa.Model):
         return float(np.mean([a.accepts_digital for a in self.agency_list]))
 
     def _update_peer_share(self) -> None:
-        users = behaviour.recent_users(self.population, self.month).astype(np.float32)
+        users = behaviour.recent_users(self.population, self.month)
         per_tie = 1.0 / np.maximum(self.degree, 1).astype(np.float32)
-        self.population.peer_online[:] = (self.ties @ users) * per_tie
+        self.population.peer_online[:] = behaviour.neighbour_share(self.ties, users, per_tie)
 
     def _compute_metrics(self, out: behaviour.Outcomes | None) -> dict[str, float]:
         agencies = self.agency_list
@@ -256,6 +267,24 @@ class AdoptionModel(mesa.Model):
             return self._views[row]
         return Citizen(self, row, register=False)
 
+    def _record_panel(self) -> None:
+        if self.panel_rows is None:
+            return
+        rows = self.panel_rows
+        frame = self.population.frame(rows)[list(PANEL_COLUMNS)]
+        frame.insert(0, "row", rows)
+        frame.insert(0, "date", self.date)
+        frame.insert(0, "step", self.steps)
+        frame["recent_user"] = behaviour.recent_users(self.population, self.month)[rows]
+        self._panel.append(frame)
+
+    def panel(self):
+        """The tracked panel as a long DataFrame (one row per sampled citizen per month), or
+        None without a panel."""
+        import pandas as pd
+
+        return pd.concat(self._panel, ignore_index=True) if self._panel else None
+
     def timeseries(self):
         """The collected metrics as a DataFrame, one row a month (the initial state first)."""
         frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
@@ -268,6 +297,12 @@ class AdoptionModel(mesa.Model):
         self.remove_all_agents()
         self._views = None
         mesa.Agent._ids.pop(self, None)
+
+
+PANEL_STREAM = 0x9A4E1
+"""Second entropy word of the panel's own generator."""
+PANEL_COLUMNS = ("age", "area", "internet", "skill", "trust", "paper_habit", "esignature",
+                 "aware", "locked_out", "n_success", "n_fail")  # fmt: skip
 
 
 def _date_reporter(model: AdoptionModel) -> str:
