@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests
-	$(BIN)/ruff format --check sim tests
+	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff format --check sim tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -53,11 +53,17 @@ def _child_scale(citizens: str) -> dict:
         passes.append(time.perf_counter() - t)
     n, months = model.n_citizens, model.n_months
     return {
-        "citizens": n, "months": months, "build_s": built, "step_s": stepping / months,
-        "wall_s": built + stepping, "citizen_steps_per_s": n * months / stepping,
-        "pass_s": min(passes), "state_mb": model.population.nbytes / 1e6,
-        "ties": int(model.ties.nnz), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }  # fmt: skip
+        "citizens": n,
+        "months": months,
+        "build_s": built,
+        "step_s": stepping / months,
+        "wall_s": built + stepping,
+        "citizen_steps_per_s": n * months / stepping,
+        "pass_s": min(passes),
+        "state_mb": model.population.nbytes / 1e6,
+        "ties": int(model.ties.nnz),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def _child_reference(citizens: str) -> dict:
@@ -76,8 +82,14 @@ def _child_reference(citizens: str) -> dict:
     t = time.perf_counter()
     ref.run()
     ref_s = (time.perf_counter() - t) / months
-    return {"citizens": n, "reference_s": ref_s, "vectorised_s": vec_s, "ratio": ref_s / vec_s,
-            "reference_agent_steps_per_s": n / ref_s, "vectorised_agent_steps_per_s": n / vec_s}
+    return {
+        "citizens": n,
+        "reference_s": ref_s,
+        "vectorised_s": vec_s,
+        "ratio": ref_s / vec_s,
+        "reference_agent_steps_per_s": n / ref_s,
+        "vectorised_agent_steps_per_s": n / vec_s,
+    }
 
 
 def _child_batch(_: str) -> dict:
@@ -90,13 +102,23 @@ def _child_batch(_: str) -> dict:
     t = time.perf_counter()
     run_replicates([scenario], paired_seeds(0, n), workers=workers)
     seconds = time.perf_counter() - t
-    return {"runs": n, "workers": workers, "seconds": seconds, "runs_per_minute": 60 * n / seconds,
-            "citizens": scenario.n_citizens}  # fmt: skip
+    return {
+        "runs": n,
+        "workers": workers,
+        "seconds": seconds,
+        "runs_per_minute": 60 * n / seconds,
+        "citizens": scenario.n_citizens,
+    }
 
 
 def _in_child(kind: str, arg: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--child", kind, arg],
-                         cwd=ROOT, capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench", "--child", kind, arg],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -113,10 +135,13 @@ def _machine() -> str:
     import numpy
     import scipy
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()  # fmt: skip
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}, "
-            f"numpy {numpy.__version__}, scipy {scipy.__version__}; commit {commit}")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}, "
+        f"numpy {numpy.__version__}, scipy {scipy.__version__}; commit {commit}"
+    )
 
 
 def main() -> int:
@@ -126,39 +151,58 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         kind, arg = args.child
-        result = {"scale": _child_scale, "reference": _child_reference,
-                  "batch": _child_batch}[kind](arg)  # fmt: skip
+        result = {"scale": _child_scale, "reference": _child_reference, "batch": _child_batch}[
+            kind
+        ](arg)
         print(json.dumps(result))
         return 0
 
     sizes = ["10000", "100000"] + ([] if args.quick else ["1000000", "national"])
-    lines = ["# Benchmarks", "", f"Machine: {_machine()}.", "",
-             f"Produced by `make bench` (`python -m benchmarks.bench`) on "
-             f"{time.strftime('%Y-%m-%d')}.", "",
-             "## The history scenario, 2020-10 to 2030-12 (123 months, every lever active)", "",
-             "| citizens | build s | s / month | citizen-steps / s | wall s | peak MB | "
-             "state MB | one pass s | step / pass |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Machine: {_machine()}.",
+        "",
+        f"Produced by `make bench` (`python -m benchmarks.bench`) on {time.strftime('%Y-%m-%d')}.",
+        "",
+        "## The history scenario, 2020-10 to 2030-12 (123 months, every lever active)",
+        "",
+        "| citizens | build s | s / month | citizen-steps / s | wall s | peak MB | "
+        "state MB | one pass s | step / pass |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for size in sizes:
         r = _in_child("scale", size)
-        row = (f"| {r['citizens']:,} | {r['build_s']:.2f} | {r['step_s']:.4f} | "
-               f"{r['citizen_steps_per_s'] / 1e6:.1f} M | {r['wall_s']:.1f} | {r['peak_mb']:.0f} | "
-               f"{r['state_mb']:.0f} | {r['pass_s']:.4f} | {r['step_s'] / r['pass_s']:.0f} |")  # fmt: skip
+        row = (
+            f"| {r['citizens']:,} | {r['build_s']:.2f} | {r['step_s']:.4f} | "
+            f"{r['citizen_steps_per_s'] / 1e6:.1f} M | {r['wall_s']:.1f} | {r['peak_mb']:.0f} | "
+            f"{r['state_mb']:.0f} | {r['pass_s']:.4f} | {r['step_s'] / r['pass_s']:.0f} |"
+        )
         print(row, flush=True)
         lines.append(row)
     b = _in_child("batch", "")
-    lines += ["", "## Batch throughput at the default size", "",
-              f"{b['runs']} runs of `history` at {b['citizens']:,} citizens on {b['workers']} "
-              f"worker processes: {b['seconds']:.1f} s, **{b['runs_per_minute']:.0f} runs a "
-              "minute**.", "",
-              "## Per-agent Mesa reference vs vectorised rules (core scenario)", "",
-              "| citizens | reference s / month | vectorised s / month | speed-up | reference "
-              "agent-steps / s | vectorised agent-steps / s |", "|---|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "## Batch throughput at the default size",
+        "",
+        f"{b['runs']} runs of `history` at {b['citizens']:,} citizens on {b['workers']} "
+        f"worker processes: {b['seconds']:.1f} s, **{b['runs_per_minute']:.0f} runs a "
+        "minute**.",
+        "",
+        "## Per-agent Mesa reference vs vectorised rules (core scenario)",
+        "",
+        "| citizens | reference s / month | vectorised s / month | speed-up | reference "
+        "agent-steps / s | vectorised agent-steps / s |",
+        "|---|---|---|---|---|---|",
+    ]
     print(lines[-6], flush=True)
     for size in ("10000", "100000"):
         r = _in_child("reference", size)
-        row = (f"| {r['citizens']:,} | {r['reference_s']:.3f} | {r['vectorised_s']:.4f} | "
-               f"{r['ratio']:.0f}x | {r['reference_agent_steps_per_s'] / 1e6:.2f} M | "
-               f"{r['vectorised_agent_steps_per_s'] / 1e6:.1f} M |")  # fmt: skip
+        row = (
+            f"| {r['citizens']:,} | {r['reference_s']:.3f} | {r['vectorised_s']:.4f} | "
+            f"{r['ratio']:.0f}x | {r['reference_agent_steps_per_s'] / 1e6:.2f} M | "
+            f"{r['vectorised_agent_steps_per_s'] / 1e6:.1f} M |"
+        )
         print(row, flush=True)
         lines.append(row)
     RESULTS.write_text("\n".join(lines) + "\n")

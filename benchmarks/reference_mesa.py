@@ -24,7 +24,6 @@ import math
 
 import mesa
 import networkx as nx
-import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import FixedAgent, Network
 
@@ -43,9 +42,17 @@ CORE_PARAMS = {
 def core_scenario(citizens: int, months: int = 24, seed: int = 0) -> Scenario:
     """The core-rules scenario used by both implementations."""
     end_year, end_month = divmod(2020 * 12 + 9 + months - 1, 12)
-    return validate_scenario({"name": "core", "citizens": citizens, "seed": seed,
-                              "start": "2020-10", "end": f"{end_year}-{end_month + 1:02d}",
-                              "params": CORE_PARAMS}, "<core>")  # fmt: skip
+    return validate_scenario(
+        {
+            "name": "core",
+            "citizens": citizens,
+            "seed": seed,
+            "start": "2020-10",
+            "end": f"{end_year}-{end_month + 1:02d}",
+            "params": CORE_PARAMS,
+        },
+        "<core>",
+    )
 
 
 class RefCitizen(FixedAgent):
@@ -81,13 +88,19 @@ class RefCitizen(FixedAgent):
             a = min(bisect.bisect_right(m.traffic_cdf, rng.random()), m.n_agencies - 1)
             service_online = rng.random() < m.share_online[a]
             needs_esig = rng.random() < p.needs.p_needs_esignature
-            can_online = (self.internet and self.aware and service_online
-                          and (self.esignature or not needs_esig))  # fmt: skip
+            can_online = (
+                self.internet
+                and self.aware
+                and service_online
+                and (self.esignature or not needs_esig)
+            )
             can_assisted = service_online and rng.random() < m.assisted_reach[self.area]
             e_online = math.exp(self.online_utility(m.insecurity[a])) if can_online else 0.0
-            e_assisted = (math.exp(p.choice.coef_assisted_intercept
-                                   + p.choice.coef_trust * self.trust)
-                          if can_assisted else 0.0)  # fmt: skip
+            e_assisted = (
+                math.exp(p.choice.coef_assisted_intercept + p.choice.coef_trust * self.trust)
+                if can_assisted
+                else 0.0
+            )
             pick = rng.random() * (e_online + e_assisted + 1.0)
             if pick < e_online:
                 if rng.random() < m.p_end_to_end[a]:
@@ -102,10 +115,15 @@ class RefCitizen(FixedAgent):
         cp = self.model.params.choice
         n_exp = self.n_success + self.n_fail
         experience = (self.n_success - self.n_fail) / (n_exp + 2.0)
-        return (cp.coef_online_intercept + cp.coef_trust * self.trust + cp.coef_skill * self.skill
-                + cp.coef_peer * self.peer_online + cp.coef_experience * experience
-                + cp.coef_paper_habit * self.paper_habit
-                + cp.coef_risk * (1.0 - self.trust) * insecurity)  # fmt: skip
+        return (
+            cp.coef_online_intercept
+            + cp.coef_trust * self.trust
+            + cp.coef_skill * self.skill
+            + cp.coef_peer * self.peer_online
+            + cp.coef_experience * experience
+            + cp.coef_paper_habit * self.paper_habit
+            + cp.coef_risk * (1.0 - self.trust) * insecurity
+        )
 
     def learn(self, paper: int) -> None:
         lp = self.model.params.learning
@@ -113,7 +131,9 @@ class RefCitizen(FixedAgent):
         self.trust = 1.0 - (1.0 - self.trust) * (1.0 - lp.rate_trust_gain) ** s
         self.trust *= (1.0 - lp.rate_trust_loss) ** f
         self.paper_habit *= (1.0 - lp.rate_habit_loss) ** s
-        self.paper_habit = 1.0 - (1.0 - self.paper_habit) * (1.0 - lp.rate_habit_gain) ** (f + paper)
+        self.paper_habit = 1.0 - (1.0 - self.paper_habit) * (1.0 - lp.rate_habit_gain) ** (
+            f + paper
+        )
         self.skill = 1.0 - (1.0 - self.skill) * (1.0 - lp.rate_skill_gain) ** (s + f)
         self.n_success += s
         self.n_fail += f
@@ -135,7 +155,10 @@ class RefCitizen(FixedAgent):
         """Word of mouth, write phase."""
         lp = self.model.params.learning
         self.peer_online = peer_online
-        if not self.aware and self.random.random() < lp.p_aware_media + lp.p_aware_peer * peer_online:
+        if (
+            not self.aware
+            and self.random.random() < lp.p_aware_media + lp.p_aware_peer * peer_online
+        ):
             self.aware = True
         self.trust += lp.rate_trust_social * (peer_trust - self.trust)
 
@@ -170,17 +193,23 @@ class ReferenceModel(mesa.Model):
 
         graph = nx.from_scipy_sparse_array(self.source.ties)
         self.space = Network(graph, random=self.random)
-        self.citizens = [RefCitizen(self, row, self.space[row])
-                         for row in range(scenario.n_citizens)]  # fmt: skip
+        self.citizens = [
+            RefCitizen(self, row, self.space[row]) for row in range(scenario.n_citizens)
+        ]
         self.source.close()
-        self.datacollector = DataCollector(model_reporters={
-            "online_users_share": lambda m: sum(c.recent() for c in m.citizens) / len(m.citizens),
-            "mean_trust": lambda m: sum(c.trust for c in m.citizens) / len(m.citizens),
-            "mean_paper_habit": lambda m: sum(c.paper_habit for c in m.citizens)
-            / len(m.citizens),
-            "aware_share": lambda m: sum(c.aware for c in m.citizens) / len(m.citizens),
-            "end_to_end_share": lambda m: m.end_to_end,
-        })  # fmt: skip
+        self.datacollector = DataCollector(
+            model_reporters={
+                "online_users_share": lambda m: (
+                    sum(c.recent() for c in m.citizens) / len(m.citizens)
+                ),
+                "mean_trust": lambda m: sum(c.trust for c in m.citizens) / len(m.citizens),
+                "mean_paper_habit": lambda m: (
+                    sum(c.paper_habit for c in m.citizens) / len(m.citizens)
+                ),
+                "aware_share": lambda m: sum(c.aware for c in m.citizens) / len(m.citizens),
+                "end_to_end_share": lambda m: m.end_to_end,
+            }
+        )
         self.end_to_end = float("nan")
 
     def step(self) -> None:

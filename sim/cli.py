@@ -18,6 +18,7 @@ from sim.scenario import ScenarioError, load_scenario
 def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
+
 SCENARIO_DIR = Path("scenarios")
 RESULTS_DIR = Path("results")
 EXIT_BAD_INPUT = 2
@@ -29,9 +30,7 @@ def _citizens(text: str) -> int | str:
     try:
         return int(text.replace("_", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a whole number or \"national\""
-        ) from None
+        raise argparse.ArgumentTypeError(f'{text!r} is not a whole number or "national"') from None
 
 
 def _seed(text: str) -> int:
@@ -51,8 +50,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else RESULTS_DIR / scenario.name
     if out.exists() and not out.is_dir():
         raise ScenarioError(f"--out: {out} exists and is not a folder")
-    frame, manifest = run_scenario(scenario, out, source=str(args.scenario), quiet=args.quiet,
-                                   panel=args.panel)  # fmt: skip
+    frame, manifest = run_scenario(
+        scenario, out, source=str(args.scenario), quiet=args.quiet, panel=args.panel
+    )
     if not args.quiet:
         print(_summary(frame, manifest, out))
     return 0
@@ -90,8 +90,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             status = EXIT_BAD_INPUT
             continue
         if not args.quiet:
-            print(f"{path}: ok ({scenario.name}: {scenario.start} to {scenario.end}, "
-                  f"{scenario.n_citizens:,} adults, {len(scenario.interventions)} interventions)")  # fmt: skip
+            print(
+                f"{path}: ok ({scenario.name}: {scenario.start} to {scenario.end}, "
+                f"{scenario.n_citizens:,} adults, {len(scenario.interventions)} interventions)"
+            )
     return status
 
 
@@ -146,16 +148,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(path, citizens=args.citizens) for path in args.scenarios]
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise ScenarioError(f"{args.scenarios[0]}: scenarios to compare need distinct names "
-                            f"(got {', '.join(names)})")  # fmt: skip
+        raise ScenarioError(
+            f"{args.scenarios[0]}: scenarios to compare need distinct names "
+            f"(got {', '.join(names)})"
+        )
     horizons = {(s.start, s.end) for s in scenarios}
     if len(horizons) != 1:
-        raise ScenarioError(f"{args.scenarios[-1]}: start/end differ between the scenarios "
-                            "(allowed: one common horizon)")  # fmt: skip
+        raise ScenarioError(
+            f"{args.scenarios[-1]}: start/end differ between the scenarios "
+            "(allowed: one common horizon)"
+        )
     out = Path(args.out) if args.out else RESULTS_DIR / ("compare_" + "_".join(names))[:120]
     seeds = paired_seeds(args.seed, args.seeds)
-    with tqdm(total=len(scenarios) * len(seeds), unit="run", disable=args.quiet,
-              file=sys.stderr, desc="compare") as bar:  # fmt: skip
+    with tqdm(
+        total=len(scenarios) * len(seeds),
+        unit="run",
+        disable=args.quiet,
+        file=sys.stderr,
+        desc="compare",
+    ) as bar:
         long = run_replicates(scenarios, seeds, workers=args.workers, progress=bar.update)
     horizon = scenarios[0].end
     table = effects_at(long, horizon, reference=names[0], metrics=HEADLINE)
@@ -164,8 +175,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     try:
         table.to_csv(staged.file("comparison.csv"), index=False, float_format="%.6g")
         long.to_csv(staged.file("runs.csv"), index=False, float_format="%.6g")
-        fig = comparison_figure(long, title=f"{' vs '.join(names)}: mean of {len(seeds)} paired "
-                                "seeds, 5-95% band")  # fmt: skip
+        fig = comparison_figure(
+            long, title=f"{' vs '.join(names)}: mean of {len(seeds)} paired seeds, 5-95% band"
+        )
         fig.savefig(staged.file("comparison.png"), dpi=120)
         plt.close(fig)
         staged.publish()
@@ -184,15 +196,20 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     plan = load_experiment(args.experiment)
     out = Path(args.out) if args.out else RESULTS_DIR / plan.experiment.name
-    summary = run_batch(plan, out, workers=args.workers, dask=args.dask, resume=args.resume,
-                        quiet=args.quiet)  # fmt: skip
+    summary = run_batch(
+        plan, out, workers=args.workers, dask=args.dask, resume=args.resume, quiet=args.quiet
+    )
     if not args.quiet:
-        print(f"{plan.experiment.name}: {summary.total} runs ({summary.skipped} already done, "
-              f"{summary.done} run now, {summary.failed} failed) in {summary.seconds:.1f} s")
+        print(
+            f"{plan.experiment.name}: {summary.total} runs ({summary.skipped} already done, "
+            f"{summary.done} run now, {summary.failed} failed) in {summary.seconds:.1f} s"
+        )
         for run_id, error in list(summary.failures.items())[:5]:
             print(f"  failed {run_id}: {error}")
-        print(f"results in {out}/ (results.parquet, results.csv, manifest.json, runs/); "
-              f"next: egov-sim report {out}")
+        print(
+            f"results in {out}/ (results.parquet, results.csv, manifest.json, runs/); "
+            f"next: egov-sim report {out}"
+        )
     return 1 if summary.failed else 0
 
 
@@ -201,8 +218,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     written = write_report(Path(args.results), quiet=args.quiet)
     if not args.quiet:
-        print(f"wrote {len(written)} files in {Path(args.results) / 'report'}/ "
-              "(report.md, figures as PNG and SVG)")
+        print(
+            f"wrote {len(written)} files in {Path(args.results) / 'report'}/ "
+            "(report.md, figures as PNG and SVG)"
+        )
     return 0
 
 
@@ -216,8 +235,9 @@ def cmd_check_calibration(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, citizens=args.citizens)
     seeds = paired_seeds(args.seed, args.seeds)
-    with tqdm(total=len(seeds), unit="run", disable=args.quiet, file=sys.stderr,
-              desc="calibration") as bar:  # fmt: skip
+    with tqdm(
+        total=len(seeds), unit="run", disable=args.quiet, file=sys.stderr, desc="calibration"
+    ) as bar:
         long = run_replicates([scenario], seeds, workers=args.workers, progress=bar.update)
     table = check(long)
     out = Path(args.out) if args.out else RESULTS_DIR / f"calibration_{scenario.name}"
@@ -239,8 +259,10 @@ def cmd_check_calibration(args: argparse.Namespace) -> int:
 
 
 def _effect_text(table, reference: str, horizon: str, n: int) -> str:
-    lines = [f"At {horizon}, mean of {n} paired seeds; difference from {reference} with 95% CI "
-             "(* = CI excludes 0)"]  # fmt: skip
+    lines = [
+        f"At {horizon}, mean of {n} paired seeds; difference from {reference} with 95% CI "
+        "(* = CI excludes 0)"
+    ]
     for metric, rows in table.groupby("metric", sort=False):
         lines.append(f"{metric}")
         for row in rows.itertuples():
@@ -248,8 +270,10 @@ def _effect_text(table, reference: str, horizon: str, n: int) -> str:
                 lines.append(f"  {row.scenario:28} {row.mean:10.4g}")
             else:
                 star = "*" if row.significant else " "
-                lines.append(f"  {row.scenario:28} {row.mean:10.4g}  {row.difference:+10.4g} "
-                             f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] {star}")  # fmt: skip
+                lines.append(
+                    f"  {row.scenario:28} {row.mean:10.4g}  {row.difference:+10.4g} "
+                    f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] {star}"
+                )
     return "\n".join(lines)
 
 
@@ -271,15 +295,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="%(prog)s 0.1.0")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run one scenario and write results/<name>/",
-                         description="Run one scenario; write timeseries.csv, adoption.png and "
-                         "manifest.json into results/<scenario name>/ (or --out).")  # fmt: skip
+    run = sub.add_parser(
+        "run",
+        help="run one scenario and write results/<name>/",
+        description="Run one scenario; write timeseries.csv, adoption.png and "
+        "manifest.json into results/<scenario name>/ (or --out).",
+    )
     run.add_argument("scenario", help="scenario file (TOML)")
     run.add_argument("--seed", type=_seed, help="override the scenario's seed")
     run.add_argument("--citizens", type=_citizens, help='number of adults, or "national" (1:1)')
     run.add_argument("--out", help="output folder (default results/<scenario name>)")
-    run.add_argument("--panel", type=_positive, default=0, metavar="N",
-                     help="also track N sampled citizens month by month into panel.csv")  # fmt: skip
+    run.add_argument(
+        "--panel",
+        type=_positive,
+        default=0,
+        metavar="N",
+        help="also track N sampled citizens month by month into panel.csv",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(func=cmd_run)
 
@@ -289,57 +321,80 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=cmd_validate)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    schema.add_argument("--markdown", action="store_true",
-                        help="the reference tables of docs/scenarios.md instead")  # fmt: skip
+    schema.add_argument(
+        "--markdown", action="store_true", help="the reference tables of docs/scenarios.md instead"
+    )
     schema.set_defaults(func=cmd_schema)
 
     params = sub.add_parser("params", help="list every parameter with its default")
     params.add_argument("--markdown", action="store_true", help="the table of docs/parameters.md")
     params.set_defaults(func=cmd_params)
 
-    cmp_ = sub.add_parser("compare", help="run scenarios over paired seeds and compare them",
-                          description="Run each scenario over N paired seeds (replicate k of "
-                          "every scenario uses the same seed), print each headline metric at the "
-                          "horizon with its difference from the first scenario and a 95% CI, and "
-                          "write comparison.csv, comparison.png and runs.csv.")  # fmt: skip
+    cmp_ = sub.add_parser(
+        "compare",
+        help="run scenarios over paired seeds and compare them",
+        description="Run each scenario over N paired seeds (replicate k of "
+        "every scenario uses the same seed), print each headline metric at the "
+        "horizon with its difference from the first scenario and a 95% CI, and "
+        "write comparison.csv, comparison.png and runs.csv.",
+    )
     cmp_.add_argument("scenarios", nargs="+", help="scenario files; the first is the reference")
     cmp_.add_argument("--seeds", type=_positive, default=10, help="paired replicates (10)")
     cmp_.add_argument("--seed", type=_seed, default=0, help="root seed of the replicates (0)")
-    cmp_.add_argument("--workers", type=_positive, default=default_workers(),
-                      help="worker processes (default: the number of cores)")  # fmt: skip
+    cmp_.add_argument(
+        "--workers",
+        type=_positive,
+        default=default_workers(),
+        help="worker processes (default: the number of cores)",
+    )
     cmp_.add_argument("--citizens", type=_citizens, help='adults per run, or "national"')
     cmp_.add_argument("--out", help="output folder (default results/compare_<names>)")
     cmp_.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
     cmp_.set_defaults(func=cmd_compare)
 
-    bat = sub.add_parser("batch", help="run an experiment file (scenarios x replicates x sweep)",
-                         description="Run an experiment's runs on local processes (default) or a "
-                         "Dask cluster, writing each run as it finishes into "
-                         "results/<experiment>/; --resume continues an interrupted batch.")  # fmt: skip
+    bat = sub.add_parser(
+        "batch",
+        help="run an experiment file (scenarios x replicates x sweep)",
+        description="Run an experiment's runs on local processes (default) or a "
+        "Dask cluster, writing each run as it finishes into "
+        "results/<experiment>/; --resume continues an interrupted batch.",
+    )
     bat.add_argument("experiment", help="experiment file (TOML)")
-    bat.add_argument("--workers", type=_positive, default=default_workers(),
-                     help="worker processes (default: the number of cores)")  # fmt: skip
-    bat.add_argument("--dask", metavar="ADDRESS|local",
-                     help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address "
-                     "(tcp://host:8786) connects to an existing scheduler")  # fmt: skip
+    bat.add_argument(
+        "--workers",
+        type=_positive,
+        default=default_workers(),
+        help="worker processes (default: the number of cores)",
+    )
+    bat.add_argument(
+        "--dask",
+        metavar="ADDRESS|local",
+        help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address "
+        "(tcp://host:8786) connects to an existing scheduler",
+    )
     bat.add_argument("--resume", action="store_true", help="skip runs already finished")
     bat.add_argument("--out", help="output folder (default results/<experiment name>)")
     bat.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     bat.set_defaults(func=cmd_batch)
 
-    rep = sub.add_parser("report", help="figures and an effect table from a batch's results",
-                         description="Write RESULTS_DIR/report/: adoption curves with 90%% bands, "
-                         "gaps, sweep plots (PNG and SVG) and report.md with the effects against "
-                         "the reference scenario (95%% CIs, paired by seed).")  # fmt: skip
+    rep = sub.add_parser(
+        "report",
+        help="figures and an effect table from a batch's results",
+        description="Write RESULTS_DIR/report/: adoption curves with 90%% bands, "
+        "gaps, sweep plots (PNG and SVG) and report.md with the effects against "
+        "the reference scenario (95%% CIs, paired by seed).",
+    )
     rep.add_argument("results", help="a batch's results folder")
     rep.add_argument("-q", "--quiet", action="store_true")
     rep.set_defaults(func=cmd_report)
 
-    cal = sub.add_parser("check-calibration",
-                         help="run a scenario over seeds against the observed ranges of DOMAIN.md",
-                         description="Run the scenario (default scenarios/history.toml) over "
-                         "paired seeds and check it against the observed ranges; exit 1 if any "
-                         "range is missed.")  # fmt: skip
+    cal = sub.add_parser(
+        "check-calibration",
+        help="run a scenario over seeds against the observed ranges of DOMAIN.md",
+        description="Run the scenario (default scenarios/history.toml) over "
+        "paired seeds and check it against the observed ranges; exit 1 if any "
+        "range is missed.",
+    )
     cal.add_argument("scenario", nargs="?", default=str(SCENARIO_DIR / "history.toml"))
     cal.add_argument("--seeds", type=_positive, default=10, help="replicates (10)")
     cal.add_argument("--seed", type=_seed, default=0, help="root seed (0)")
@@ -364,8 +419,10 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("egov-sim: interrupted; finished outputs are kept, nothing partial was written",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "egov-sim: interrupted; finished outputs are kept, nothing partial was written",
+            file=sys.stderr,
+        )
         return 130
     except BrokenPipeError:
         return 0

@@ -23,8 +23,19 @@ URBAN_AREAS = (0, 1)
 AGE_GROUPS = ("young", "middle", "old")
 """Age groups 15-34, 35-54 and 55+, in the order of the ``age_group`` column (0..2)."""
 AGE_GROUP_EDGES = (35, 55)
-AGE_BANDS = ((15, 19), (20, 24), (25, 29), (30, 34), (35, 39), (40, 44), (45, 49), (50, 54),
-             (55, 59), (60, 64), (65, 84))  # fmt: skip
+AGE_BANDS = (
+    (15, 19),
+    (20, 24),
+    (25, 29),
+    (30, 34),
+    (35, 39),
+    (40, 44),
+    (45, 49),
+    (50, 54),
+    (55, 59),
+    (60, 64),
+    (65, 84),
+)
 """Five-year adult age bands (the last one open-ended, drawn up to 84)."""
 
 
@@ -87,30 +98,58 @@ class Population(_Group):
     """Demography of adults (15+) from the 2020 census."""
 
     n_adults_national: int = param(
-        2_260_000, unit="persons", ge=1, doc="adults 15+ at 1:1 scale (`citizens = \"national\"`)",
-        source="DOMAIN: adults 15+ (derived), 68.5% x 3,296,866")
+        2_260_000,
+        unit="persons",
+        ge=1,
+        doc='adults 15+ at 1:1 scale (`citizens = "national"`)',
+        source="DOMAIN: adults 15+ (derived), 68.5% x 3,296,866",
+    )
     share_area: AreaValues = param(
-        _areas(0.46, 0.23, 0.15, 0.16), unit="share of adults",
+        _areas(0.46, 0.23, 0.15, 0.16),
+        unit="share of adults",
         doc="where adults live; normalised to sum to 1",
         source="DOMAIN: living in Ulaanbaatar 46%; urban share 69.1% gives aimag centres 23%; "
-        "the soum-centre/rural split of the remaining 31% is an assumption", sa=(0.10, 0.20))
+        "the soum-centre/rural split of the remaining 31% is an assumption",
+        sa=(0.10, 0.20),
+    )
     share_age_band: list[float] = param(
         [0.10, 0.10, 0.12, 0.13, 0.12, 0.10, 0.09, 0.08, 0.06, 0.04, 0.06],
-        unit="share of adults", doc="adults by band 15-19, 20-24, ..., 60-64, 65+; sums to 1",
+        unit="share of adults",
+        doc="adults by band 15-19, 20-24, ..., 60-64, 65+; sums to 1",
         source="DOMAIN: age structure 2020 (65+ = 4.1/68.5 = 6% of adults); the split of 15-64 "
-        "into bands is an assumption following the census pyramid", sa=(0.8, 1.2))
+        "into bands is an assumption following the census pyramid",
+        sa=(0.8, 1.2),
+    )
     share_household_adults: list[float] = param(
-        [0.20, 0.40, 0.22, 0.12, 0.06], unit="share of households",
+        [0.20, 0.40, 0.22, 0.12, 0.06],
+        unit="share of households",
         doc="households with 1, 2, 3, 4, 5 adults; mean 2.44 adults",
         source="DOMAIN: 897,427 households for ~2.26 M adults (2.5 adults each); the spread is "
-        "an assumption", sa=(0.8, 1.2))
+        "an assumption",
+        sa=(0.8, 1.2),
+    )
     n_ub_localities: int = param(
-        150, unit="localities", ge=1, doc="neighbourhoods (khoroos) of Ulaanbaatar",
-        source="assumption (Ulaanbaatar has 9 districts and ~150-200 khoroos)", sa=(100, 200))
-    n_aimags: int = param(21, unit="aimags", ge=1, doc="provinces, each with one centre",
-                          source="DOMAIN: admin units (21 aimags)")
-    n_soums: int = param(330, unit="soums", ge=1, doc="soums (districts) across the aimags",
-                         source="DOMAIN: admin units (~330 soums)")
+        150,
+        unit="localities",
+        ge=1,
+        doc="neighbourhoods (khoroos) of Ulaanbaatar",
+        source="assumption (Ulaanbaatar has 9 districts and ~150-200 khoroos)",
+        sa=(100, 200),
+    )
+    n_aimags: int = param(
+        21,
+        unit="aimags",
+        ge=1,
+        doc="provinces, each with one centre",
+        source="DOMAIN: admin units (21 aimags)",
+    )
+    n_soums: int = param(
+        330,
+        unit="soums",
+        ge=1,
+        doc="soums (districts) across the aimags",
+        source="DOMAIN: admin units (~330 soums)",
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> Population:
@@ -126,305 +165,610 @@ class Internet(_Group):
     """Internet access: initial shares, ceilings and growth."""
 
     share_initial: AreaValues = param(
-        _areas(0.82, 0.70, 0.58, 0.45), unit="share of adults",
+        _areas(0.82, 0.70, 0.58, 0.45),
+        unit="share of adults",
         doc="adults with internet access in the start month, by area (age profile applied within)",
         source="DOMAIN: internet users 62.5% (2020) to 78.2% (Jan 2022); by area UB 85.3% vs rural "
-        "67.6% (2024); fitted by hand, see docs/calibration.md", sa=(0.35, 0.90))
+        "67.6% (2024); fitted by hand, see docs/calibration.md",
+        sa=(0.35, 0.90),
+    )
     share_ceiling: AreaValues = param(
-        _areas(0.95, 0.85, 0.80, 0.75), unit="share of adults",
+        _areas(0.95, 0.85, 0.80, 0.75),
+        unit="share of adults",
         doc="long-run saturation of internet access by area",
-        source="assumption (fitted to UB 85.3% / rural 67.6% in 2024)", sa=(0.7, 0.98))
+        source="assumption (fitted to UB 85.3% / rural 67.6% in 2024)",
+        sa=(0.7, 0.98),
+    )
     rate_growth: float = param(
-        0.013, unit="per month", ge=0, le=1, doc="share of the gap to the ceiling closed per month",
-        source="assumption (fitted to ITU 2020-2022 growth)", sa=(0.005, 0.03))
+        0.013,
+        unit="per month",
+        ge=0,
+        le=1,
+        doc="share of the gap to the ceiling closed per month",
+        source="assumption (fitted to ITU 2020-2022 growth)",
+        sa=(0.005, 0.03),
+    )
     age_factor: AgeValues = param(
-        _ages(1.15, 1.0, 0.55), unit="relative odds",
+        _ages(1.15, 1.0, 0.55),
+        unit="relative odds",
         doc="relative chance of access by age group, normalised within each area",
-        source="assumption (EU 2020 age gradient, DOMAIN pattern 4)", sa=(0.4, 1.3))
+        source="assumption (EU 2020 age gradient, DOMAIN pattern 4)",
+        sa=(0.4, 1.3),
+    )
 
 
 class Traits(_Group):
     """Initial digital skill, trust, paper habit and awareness."""
 
     mean_skill: AgeValues = param(
-        _ages(0.62, 0.45, 0.25), unit="score 0-1", doc="mean digital skill by age group",
+        _ages(0.62, 0.45, 0.25),
+        unit="score 0-1",
+        doc="mean digital skill by age group",
         source="DOMAIN: e-skills rate 48.3% (2023) as the share with skill > 0.5; age profile "
-        "is an assumption", sa=(0.15, 0.75))
+        "is an assumption",
+        sa=(0.15, 0.75),
+    )
     mean_trust: float = param(
-        0.45, unit="score 0-1", ge=0, le=1, doc="mean initial trust in digital government",
-        source="assumption (seed document: society does not trust online services)", sa=(0.3, 0.6))
+        0.45,
+        unit="score 0-1",
+        ge=0,
+        le=1,
+        doc="mean initial trust in digital government",
+        source="assumption (seed document: society does not trust online services)",
+        sa=(0.3, 0.6),
+    )
     mean_paper_habit: AgeValues = param(
-        _ages(0.55, 0.65, 0.80), unit="score 0-1",
+        _ages(0.55, 0.65, 0.80),
+        unit="score 0-1",
         doc="mean initial habit of expecting and keeping paper certificates, by age",
         source="assumption (seed document: still tends to demand paper certification)",
-        sa=(0.4, 0.9))
+        sa=(0.4, 0.9),
+    )
     concentration: float = param(
-        5.0, unit="beta a+b", ge=0.5, doc="concentration of the beta distributions of the traits",
-        source="assumption", sa=(2.0, 10.0))
+        5.0,
+        unit="beta a+b",
+        ge=0.5,
+        doc="concentration of the beta distributions of the traits",
+        source="assumption",
+        sa=(2.0, 10.0),
+    )
     share_aware: float = param(
-        0.40, unit="share of adults", ge=0, le=1,
+        0.40,
+        unit="share of adults",
+        ge=0,
+        le=1,
         doc="adults aware of online government services in the start month (E-Mongolia launch)",
         source="assumption (launch campaign, Oct 2020; fitted, docs/calibration.md)",
-        sa=(0.2, 0.6))
+        sa=(0.2, 0.6),
+    )
     share_recent_users: float = param(
-        0.10, unit="share of adults", ge=0, le=1,
+        0.10,
+        unit="share of adults",
+        ge=0,
+        le=1,
         doc="adults who completed an online service in the 12 months before the start",
-        source="assumption (E-barimt and earlier portals, DOMAIN)", sa=(0.05, 0.2))
+        source="assumption (E-barimt and earlier portals, DOMAIN)",
+        sa=(0.05, 0.2),
+    )
     share_esignature: float = param(
-        0.008, unit="share of adults", ge=0, le=1, doc="adults holding an e-signature certificate",
+        0.008,
+        unit="share of adults",
+        ge=0,
+        le=1,
+        doc="adults holding an e-signature certificate",
         source="DOMAIN: digital signatures ~38,000 (1.7% of adults) in Oct 2021, so ~1% a year "
-        "earlier", sa=(0.005, 0.02))
+        "earlier",
+        sa=(0.005, 0.02),
+    )
 
 
 class Needs(_Group):
     """Service needs: how often citizens need a service and what it requires."""
 
     rate_needs_per_year: AgeValues = param(
-        _ages(6.0, 6.0, 4.0), unit="transactions per adult per year",
+        _ages(6.0, 6.0, 4.0),
+        unit="transactions per adult per year",
         doc="mean number of service needs (Poisson)",
-        source="assumption anchored on DOMAIN: services delivered 36.5 M by Nov 2023", sa=(3, 10))
+        source="assumption anchored on DOMAIN: services delivered 36.5 M by Nov 2023",
+        sa=(3, 10),
+    )
     share_private: float = param(
-        0.2, unit="share of transactions", ge=0, le=1,
+        0.2,
+        unit="share of transactions",
+        ge=0,
+        le=1,
         doc="transactions at private relying parties (banks, notaries) that need state data",
-        source="assumption (DOMAIN: 329 of 462 Khur users are private)", sa=(0.1, 0.3))
+        source="assumption (DOMAIN: 329 of 462 Khur users are private)",
+        sa=(0.1, 0.3),
+    )
     p_needs_data: float = param(
-        0.5, unit="probability", ge=0, le=1,
+        0.5,
+        unit="probability",
+        ge=0,
+        le=1,
         doc="a transaction needs data held in a state registry",
-        source="assumption (seed document: citizens must bring paper documents)", sa=(0.3, 0.8))
+        source="assumption (seed document: citizens must bring paper documents)",
+        sa=(0.3, 0.8),
+    )
     share_data_unregistered: float = param(
-        0.1, unit="share of data needs", ge=0, le=1,
+        0.1,
+        unit="share of data needs",
+        ge=0,
+        le=1,
         doc="data needs that no state registry holds (always met with paper)",
-        source="assumption", sa=(0.0, 0.3))
+        source="assumption",
+        sa=(0.0, 0.3),
+    )
     p_needs_legal_document: float = param(
-        0.25, unit="probability", ge=0, le=1,
+        0.25,
+        unit="probability",
+        ge=0,
+        le=1,
         doc="a transaction needs a legally valid signed document (fails online without legal "
         "recognition of digital documents)",
         source="assumption (seed document: no legal recognition of digital documents)",
-        sa=(0.1, 0.5))
+        sa=(0.1, 0.5),
+    )
     p_needs_esignature: float = param(
-        0.15, unit="probability", ge=0, le=1,
+        0.15,
+        unit="probability",
+        ge=0,
+        le=1,
         doc="an online service needs the citizen's e-signature (most need only a Dan login)",
         source="assumption (DOMAIN: e-signatures used in tenders, tax and banking)",
-        sa=(0.05, 0.3))
+        sa=(0.05, 0.3),
+    )
 
 
 class Choice(_Group):
     """Channel choice: a multinomial logit over online, assisted and in person (UTAUT)."""
 
     coef_online_intercept: float = param(
-        0.5, unit="utility", doc="online utility intercept (in person = 0)",
-        source="assumption (fitted, docs/calibration.md)", sa=(-1.0, 1.5))
+        0.5,
+        unit="utility",
+        doc="online utility intercept (in person = 0)",
+        source="assumption (fitted, docs/calibration.md)",
+        sa=(-1.0, 1.5),
+    )
     coef_trust: float = param(
-        2.0, unit="utility per unit trust", doc="trust lowers perceived risk (UTAUT + trust)",
-        source="Venkatesh et al. 2003; Belanger and Carter 2008; size an assumption", sa=(1, 3))
+        2.0,
+        unit="utility per unit trust",
+        doc="trust lowers perceived risk (UTAUT + trust)",
+        source="Venkatesh et al. 2003; Belanger and Carter 2008; size an assumption",
+        sa=(1, 3),
+    )
     coef_skill: float = param(
-        2.0, unit="utility per unit skill", doc="effort expectancy through digital skill",
-        source="Venkatesh et al. 2003; size an assumption", sa=(1, 3))
+        2.0,
+        unit="utility per unit skill",
+        doc="effort expectancy through digital skill",
+        source="Venkatesh et al. 2003; size an assumption",
+        sa=(1, 3),
+    )
     coef_peer: float = param(
-        1.5, unit="utility per share", doc="social influence: share of ties who used online",
-        source="Venkatesh et al. 2003; size an assumption", sa=(0.5, 2.5))
+        1.5,
+        unit="utility per share",
+        doc="social influence: share of ties who used online",
+        source="Venkatesh et al. 2003; size an assumption",
+        sa=(0.5, 2.5),
+    )
     coef_experience: float = param(
-        1.0, unit="utility", doc="own past outcomes, (successes - failures) / (n + 2)",
-        source="Venkatesh et al. 2003 (experience moderates); size an assumption", sa=(0.5, 2))
+        1.0,
+        unit="utility",
+        doc="own past outcomes, (successes - failures) / (n + 2)",
+        source="Venkatesh et al. 2003 (experience moderates); size an assumption",
+        sa=(0.5, 2),
+    )
     coef_paper_habit: float = param(
-        -2.5, unit="utility per unit habit", doc="habit of paper pulls towards the counter",
-        source="assumption (seed document)", sa=(-4, -1))
+        -2.5,
+        unit="utility per unit habit",
+        doc="habit of paper pulls towards the counter",
+        source="assumption (seed document)",
+        sa=(-4, -1),
+    )
     coef_risk: float = param(
-        -1.0, unit="utility", doc="perceived risk = (1 - trust) x insecurity of agencies",
-        source="Belanger and Carter 2008; size an assumption", sa=(-2, 0))
+        -1.0,
+        unit="utility",
+        doc="perceived risk = (1 - trust) x insecurity of agencies",
+        source="Belanger and Carter 2008; size an assumption",
+        sa=(-2, 0),
+    )
     coef_assisted_intercept: float = param(
-        -1.5, unit="utility", doc="utility of an assisted channel (kiosk, one-stop centre)",
-        source="assumption", sa=(-3, 0))
+        -1.5,
+        unit="utility",
+        doc="utility of an assisted channel (kiosk, one-stop centre)",
+        source="assumption",
+        sa=(-3, 0),
+    )
     share_assisted_reach: AreaValues = param(
-        _areas(0.5, 0.4, 0.2, 0.05), unit="probability",
+        _areas(0.5, 0.4, 0.2, 0.05),
+        unit="probability",
         doc="chance an assisted channel (kiosk, one-stop centre) is within reach, by area",
         source="assumption (DOMAIN: one-stop centres and kiosks among the most used services)",
-        sa=(0.0, 0.7))
+        sa=(0.0, 0.7),
+    )
 
 
 class Learning(_Group):
     """How outcomes change trust, paper habit and skill; word of mouth."""
 
     rate_trust_gain: float = param(
-        0.05, unit="share of the gap per success", ge=0, le=1,
+        0.05,
+        unit="share of the gap per success",
+        ge=0,
+        le=1,
         doc="trust moves this far towards 1 after an end-to-end success",
-        source="assumption", sa=(0.02, 0.1))
+        source="assumption",
+        sa=(0.02, 0.1),
+    )
     rate_trust_loss: float = param(
-        0.06, unit="share per failure", ge=0, le=1,
+        0.06,
+        unit="share per failure",
+        ge=0,
+        le=1,
         doc="trust falls by this share after a paper round trip (negativity bias)",
-        source="assumption", sa=(0.03, 0.15))
+        source="assumption",
+        sa=(0.03, 0.15),
+    )
     rate_habit_loss: float = param(
-        0.05, unit="share per success", ge=0, le=1,
+        0.05,
+        unit="share per success",
+        ge=0,
+        le=1,
         doc="paper habit falls by this share after an end-to-end success",
-        source="assumption", sa=(0.02, 0.1))
+        source="assumption",
+        sa=(0.02, 0.1),
+    )
     rate_habit_gain: float = param(
-        0.02, unit="share of the gap per paper demand", ge=0, le=1,
+        0.02,
+        unit="share of the gap per paper demand",
+        ge=0,
+        le=1,
         doc="paper habit moves towards 1 each time an agency demands a paper certificate",
-        source="assumption", sa=(0.0, 0.05))
+        source="assumption",
+        sa=(0.0, 0.05),
+    )
     rate_skill_gain: float = param(
-        0.03, unit="share of the gap per online use", ge=0, le=1,
+        0.03,
+        unit="share of the gap per online use",
+        ge=0,
+        le=1,
         doc="digital skill learnt by doing, per online attempt",
-        source="assumption", sa=(0.0, 0.06))
+        source="assumption",
+        sa=(0.0, 0.06),
+    )
     p_aware_media: float = param(
-        0.03, unit="per month", ge=0, le=1,
+        0.03,
+        unit="per month",
+        ge=0,
+        le=1,
         doc="Bass innovation: chance an unaware adult hears of online services from the media",
         source="Bass 1969; Sultan, Farley and Lehmann 1990 (p ~ 0.03/yr); monthly value an "
-        "assumption", sa=(0.005, 0.05))
+        "assumption",
+        sa=(0.005, 0.05),
+    )
     p_aware_peer: float = param(
-        0.30, unit="per month per share of ties", ge=0, le=1,
+        0.30,
+        unit="per month per share of ties",
+        ge=0,
+        le=1,
         doc="Bass imitation: extra chance per share of ties who used online services",
         source="Bass 1969; Sultan, Farley and Lehmann 1990 (q ~ 0.38/yr); monthly value an "
-        "assumption", sa=(0.1, 0.6))
+        "assumption",
+        sa=(0.1, 0.6),
+    )
     rate_trust_social: float = param(
-        0.02, unit="per month", ge=0, le=1,
+        0.02,
+        unit="per month",
+        ge=0,
+        le=1,
         doc="trust moves this far towards the mean trust of ties each month (word of mouth)",
-        source="assumption (DeGroot averaging)", sa=(0.0, 0.05))
+        source="assumption (DeGroot averaging)",
+        sa=(0.0, 0.05),
+    )
 
 
 class Network(_Group):
     """Social ties: households, local ties within a locality, long-range ties."""
 
     n_local_ties: int = param(
-        6, unit="ties per adult", ge=0, le=50,
+        6,
+        unit="ties per adult",
+        ge=0,
+        le=50,
         doc="ties to neighbours in the same locality (a ring lattice, so even)",
-        source="assumption (Watts and Strogatz 1998)", sa=(2, 12))
+        source="assumption (Watts and Strogatz 1998)",
+        sa=(2, 12),
+    )
     p_long_range: float = param(
-        0.05, unit="probability", ge=0, le=1,
+        0.05,
+        unit="probability",
+        ge=0,
+        le=1,
         doc="chance a local tie is rewired to a random adult anywhere",
-        source="assumption (Watts and Strogatz 1998; Eckles et al. 2024)", sa=(0.0, 0.2))
+        source="assumption (Watts and Strogatz 1998; Eckles et al. 2024)",
+        sa=(0.0, 0.2),
+    )
 
 
 class Agencies(_Group):
     """Public agencies, private relying parties and registries."""
 
     n_public: int = param(
-        40, unit="agencies", ge=1, le=1000, doc="public agencies offering services",
+        40,
+        unit="agencies",
+        ge=1,
+        le=1000,
+        doc="public agencies offering services",
         source="DOMAIN: online services from 61 organisations (2022), 86 (2023); tens",
     )
     n_private: int = param(
-        12, unit="relying parties", ge=0, le=1000,
+        12,
+        unit="relying parties",
+        ge=0,
+        le=1000,
         doc="private relying parties (banks, notaries, ...) that need state data",
-        source="assumption (DOMAIN: 329 private Khur users, grouped)", sa=(5, 30))
+        source="assumption (DOMAIN: 329 private Khur users, grouped)",
+        sa=(5, 30),
+    )
     n_registries: int = param(
-        10, unit="registries", ge=1, le=50,
+        10,
+        unit="registries",
+        ge=1,
+        le=50,
         doc="state registries (civil registration, property, tax, social insurance, ...), each "
-        "owned by one public agency", source="MODEL.md (registries)")
+        "owned by one public agency",
+        source="MODEL.md (registries)",
+    )
     traffic_exponent: float = param(
-        0.8, unit="Zipf exponent", ge=0, le=3,
+        0.8,
+        unit="Zipf exponent",
+        ge=0,
+        le=3,
         doc="public agencies' share of transactions falls as rank^-exponent",
-        source="assumption (a few agencies handle most services)", sa=(0.5, 1.2))
+        source="assumption (a few agencies handle most services)",
+        sa=(0.5, 1.2),
+    )
     n_registries_needed_max: int = param(
-        3, unit="registries", ge=1, le=50,
+        3,
+        unit="registries",
+        ge=1,
+        le=50,
         doc="an agency's services draw on 2 to this many registries (uniform)",
-        source="assumption", sa=(2, 5))
+        source="assumption",
+        sa=(2, 5),
+    )
     concentration: float = param(
-        8.0, unit="beta a+b", ge=0.5,
+        8.0,
+        unit="beta a+b",
+        ge=0.5,
         doc="concentration of the beta distributions of agencies' initial state",
-        source="assumption", sa=(4.0, 16.0))
+        source="assumption",
+        sa=(4.0, 16.0),
+    )
     share_online: float = param(
-        0.50, unit="share of services", ge=0, le=1,
+        0.50,
+        unit="share of services",
+        ge=0,
+        le=1,
         doc="mean share of an agency's services online in the start month",
         source="DOMAIN: 181 services online at E-Mongolia's launch (Oct 2020), the most used "
-        "ones, of ~1,100 later; weighted by use (assumption)", sa=(0.3, 0.7))
+        "ones, of ~1,100 later; weighted by use (assumption)",
+        sa=(0.3, 0.7),
+    )
     p_accepts_digital: float = param(
-        0.30, unit="probability", ge=0, le=1,
+        0.30,
+        unit="probability",
+        ge=0,
+        le=1,
         doc="an agency accepts digital documents at the start",
-        source="assumption (seed document: digital documents not recognised)", sa=(0.1, 0.5))
+        source="assumption (seed document: digital documents not recognised)",
+        sa=(0.1, 0.5),
+    )
     p_on_khur: float = param(
-        0.50, unit="probability", ge=0, le=1, doc="a public agency is connected to Khur at start",
-        source="assumption (DOMAIN: Khur had 462 organisations by 2023)", sa=(0.3, 0.7))
+        0.50,
+        unit="probability",
+        ge=0,
+        le=1,
+        doc="a public agency is connected to Khur at start",
+        source="assumption (DOMAIN: Khur had 462 organisations by 2023)",
+        sa=(0.3, 0.7),
+    )
     p_private_on_khur: float = param(
-        0.30, unit="probability", ge=0, le=1,
+        0.30,
+        unit="probability",
+        ge=0,
+        le=1,
         doc="a private relying party is connected to Khur at start",
-        source="assumption (DOMAIN: 329 private Khur users in 2023)", sa=(0.1, 0.5))
+        source="assumption (DOMAIN: 329 private Khur users in 2023)",
+        sa=(0.1, 0.5),
+    )
     p_registry_shared: float = param(
-        0.15, unit="probability", ge=0, le=1,
+        0.15,
+        unit="probability",
+        ge=0,
+        le=1,
         doc="a registry's owner lets a given other agency query it through Khur",
-        source="assumption (seed document: databases are closed)", sa=(0.05, 0.3))
+        source="assumption (seed document: databases are closed)",
+        sa=(0.05, 0.3),
+    )
     mean_paper_demand: float = param(
-        0.50, unit="probability", ge=0, le=1,
+        0.50,
+        unit="probability",
+        ge=0,
+        le=1,
         doc="mean chance an agency asks for a paper certificate even when it could fetch the data",
-        source="assumption (seed document: demand for paper certification)", sa=(0.3, 0.8))
+        source="assumption (seed document: demand for paper certification)",
+        sa=(0.3, 0.8),
+    )
     mean_security: float = param(
-        0.50, unit="score 0-1", ge=0, le=1, doc="mean information-security level of agencies",
-        source="assumption (seed document: information security not guaranteed)", sa=(0.3, 0.7))
+        0.50,
+        unit="score 0-1",
+        ge=0,
+        le=1,
+        doc="mean information-security level of agencies",
+        source="assumption (seed document: information security not guaranteed)",
+        sa=(0.3, 0.7),
+    )
     mean_inertia: float = param(
-        0.80, unit="score 0-1", ge=0, le=1,
+        0.80,
+        unit="score 0-1",
+        ge=0,
+        le=1,
         doc="mean inertia of public agencies ('the state owns the data')",
-        source="assumption (seed document: inertia of mentality)", sa=(0.6, 0.95))
+        source="assumption (seed document: inertia of mentality)",
+        sa=(0.6, 0.95),
+    )
     mean_inertia_private: float = param(
-        0.40, unit="score 0-1", ge=0, le=1, doc="mean inertia of private relying parties",
-        source="assumption", sa=(0.2, 0.6))
+        0.40,
+        unit="score 0-1",
+        ge=0,
+        le=1,
+        doc="mean inertia of private relying parties",
+        source="assumption",
+        sa=(0.2, 0.6),
+    )
     rate_adapt: float = param(
-        0.10, unit="per month", ge=0, le=1,
+        0.10,
+        unit="per month",
+        ge=0,
+        le=1,
         doc="top chance an agency takes a step towards digital standards in a month "
         "(scaled by 1 - inertia and by pressure from citizens and peers)",
-        source="assumption", sa=(0.02, 0.2))
+        source="assumption",
+        sa=(0.02, 0.2),
+    )
     step_online: float = param(
-        0.05, unit="share of the gap per step", ge=0, le=1,
+        0.05,
+        unit="share of the gap per step",
+        ge=0,
+        le=1,
         doc="share of an agency's remaining offline services moved online in one step",
-        source="assumption (DOMAIN: 181 to 1,106 services online in three years)", sa=(0.02, 0.1))
+        source="assumption (DOMAIN: 181 to 1,106 services online in three years)",
+        sa=(0.02, 0.1),
+    )
     step_paper: float = param(
-        0.05, unit="share per step", ge=0, le=1,
-        doc="relative fall of an agency's paper demand in one step", source="assumption",
-        sa=(0.02, 0.1))
+        0.05,
+        unit="share per step",
+        ge=0,
+        le=1,
+        doc="relative fall of an agency's paper demand in one step",
+        source="assumption",
+        sa=(0.02, 0.1),
+    )
     p_accept_per_step: float = param(
-        0.3, unit="probability per step", ge=0, le=1,
+        0.3,
+        unit="probability per step",
+        ge=0,
+        le=1,
         doc="chance that a step makes an agency start accepting digital documents",
-        source="assumption", sa=(0.1, 0.6))
+        source="assumption",
+        sa=(0.1, 0.6),
+    )
     p_join_khur_per_step: float = param(
-        0.3, unit="probability per step", ge=0, le=1,
-        doc="chance that a step connects an agency to Khur", source="assumption", sa=(0.1, 0.6))
+        0.3,
+        unit="probability per step",
+        ge=0,
+        le=1,
+        doc="chance that a step connects an agency to Khur",
+        source="assumption",
+        sa=(0.1, 0.6),
+    )
     p_share_per_step: float = param(
-        0.2, unit="probability per step", ge=0, le=1,
+        0.2,
+        unit="probability per step",
+        ge=0,
+        le=1,
         doc="chance that a step makes a registry owner open its registry to one more agency",
-        source="assumption", sa=(0.0, 0.5))
+        source="assumption",
+        sa=(0.0, 0.5),
+    )
     coef_pressure_demand: float = param(
-        1.0, unit="weight", ge=0, doc="weight of citizens' online demand in an agency's pressure",
-        source="assumption", sa=(0.5, 2))
+        1.0,
+        unit="weight",
+        ge=0,
+        doc="weight of citizens' online demand in an agency's pressure",
+        source="assumption",
+        sa=(0.5, 2),
+    )
     coef_pressure_peers: float = param(
-        0.5, unit="weight", ge=0, doc="weight of peer agencies accepting digital documents",
-        source="assumption", sa=(0.0, 1.0))
+        0.5,
+        unit="weight",
+        ge=0,
+        doc="weight of peer agencies accepting digital documents",
+        source="assumption",
+        sa=(0.0, 1.0),
+    )
 
 
 class Security(_Group):
     """Breaches and their effect on trust."""
 
     rate_breach_max: float = param(
-        0.01, unit="per agency per month", ge=0, le=1,
+        0.01,
+        unit="per agency per month",
+        ge=0,
+        le=1,
         doc="breach chance of an agency with no security; scales with (1 - security)^2",
-        source="assumption (DOMAIN: E-Mongolia incident Apr 2022)", sa=(0.002, 0.03))
+        source="assumption (DOMAIN: E-Mongolia incident Apr 2022)",
+        sa=(0.002, 0.03),
+    )
     mean_severity: float = param(
-        0.3, unit="share of users affected", ge=0, le=1,
+        0.3,
+        unit="share of users affected",
+        ge=0,
+        le=1,
         doc="mean severity of a breach: the share of the agency's online users affected",
-        source="assumption", sa=(0.1, 0.6))
+        source="assumption",
+        sa=(0.1, 0.6),
+    )
     rate_trust_loss_news: float = param(
-        0.05, unit="share per unit severity", ge=0, le=1,
+        0.05,
+        unit="share per unit severity",
+        ge=0,
+        le=1,
         doc="trust lost by every adult aware of online services, per unit severity",
-        source="assumption", sa=(0.0, 0.15))
+        source="assumption",
+        sa=(0.0, 0.15),
+    )
     rate_trust_loss_affected: float = param(
-        0.30, unit="share", ge=0, le=1, doc="trust lost by an adult whose data was breached",
-        source="assumption", sa=(0.1, 0.5))
+        0.30,
+        unit="share",
+        ge=0,
+        le=1,
+        doc="trust lost by an adult whose data was breached",
+        source="assumption",
+        sa=(0.1, 0.5),
+    )
 
 
 class Trends(_Group):
     """Background trends of e-signature uptake."""
 
     rate_esignature_uptake: float = param(
-        0.0006, unit="per month", ge=0, le=1,
+        0.0006,
+        unit="per month",
+        ge=0,
+        le=1,
         doc="chance an adult without an e-signature gets one in a month (before any law)",
-        source="DOMAIN: ~38,000 holders (1.7%) in Oct 2021", sa=(0.0002, 0.002))
+        source="DOMAIN: ~38,000 holders (1.7%) in Oct 2021",
+        sa=(0.0002, 0.002),
+    )
 
 
 class Costs(_Group):
     """Time costs used for citizen hours saved."""
 
     hours_visit: float = param(
-        3.0, unit="hours", ge=0, doc="an in-person visit, travel and queue included",
-        source="assumption", sa=(1, 6))
+        3.0,
+        unit="hours",
+        ge=0,
+        doc="an in-person visit, travel and queue included",
+        source="assumption",
+        sa=(1, 6),
+    )
     hours_online: float = param(
-        0.25, unit="hours", ge=0, doc="an online transaction", source="assumption",
-        sa=(0.1, 0.5))
+        0.25, unit="hours", ge=0, doc="an online transaction", source="assumption", sa=(0.1, 0.5)
+    )
 
 
 class Params(_Group):
@@ -461,7 +805,7 @@ def parameters_markdown() -> str:
         "",
         "Generated from `sim/params.py` by `egov-sim params --markdown`; a test keeps this file in",
         "step with the code. Set any of them in a scenario's `[params.<group>]` table. Sources",
-        "name a row of `shared/DOMAIN.md` (\"DOMAIN: ...\"), a paper, or say \"assumption\", in",
+        'name a row of `shared/DOMAIN.md` ("DOMAIN: ..."), a paper, or say "assumption", in',
         "which case the last column gives the range used in sensitivity analysis.",
         "",
     ]
@@ -471,14 +815,21 @@ def parameters_markdown() -> str:
         if group != current:
             current = group
             doc = (Params.model_fields[group].annotation.__doc__ or "").strip()
-            lines += ["", f"## `{group}`: {doc}", "",
-                      "| key | default | unit | allowed | meaning | source | SA range |",
-                      "|---|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"## `{group}`: {doc}",
+                "",
+                "| key | default | unit | allowed | meaning | source | SA range |",
+                "|---|---|---|---|---|---|---|",
+            ]
         extra = info.json_schema_extra or {}
         lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
         hi = next((m.le for m in info.metadata if hasattr(m, "le")), None)
-        allowed = f"{'' if lo is None else lo}..{'' if hi is None else hi}" if (
-            lo is not None or hi is not None) else ""
+        allowed = (
+            f"{'' if lo is None else lo}..{'' if hi is None else hi}"
+            if (lo is not None or hi is not None)
+            else ""
+        )
         if isinstance(default, BaseModel):
             value = ", ".join(f"{k} {v:g}" for k, v in default.model_dump().items())
         else:
@@ -486,6 +837,8 @@ def parameters_markdown() -> str:
         sa = extra.get("sa_range")
         sa_text = f"{sa[0]:g} to {sa[1]:g}" if sa else ""
         name = path.split(".", 2)[2]
-        lines.append(f"| `{name}` | {value} | {extra.get('unit', '')} | {allowed} | "
-                     f"{info.description} | {extra.get('source', '')} | {sa_text} |")
+        lines.append(
+            f"| `{name}` | {value} | {extra.get('unit', '')} | {allowed} | "
+            f"{info.description} | {extra.get('source', '')} | {sa_text} |"
+        )
     return "\n".join(lines) + "\n"

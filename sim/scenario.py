@@ -87,7 +87,7 @@ class Scenario(BaseModel):
     @field_validator("citizens", mode="before")
     @classmethod
     def _citizens(cls, value: Any) -> int | str:
-        allowed = f"allowed: a whole number 100..{MAX_CITIZENS:,} or \"national\""
+        allowed = f'allowed: a whole number 100..{MAX_CITIZENS:,} or "national"'
         if value == "national":
             return value
         if isinstance(value, bool) or not isinstance(value, int):
@@ -123,14 +123,17 @@ class Scenario(BaseModel):
         if item.type == "security_breach":
             allowed = ["portal", *agency_names(self.params)]
             if item.agency not in allowed:
-                raise _HorizonError(f"interventions[{i}].agency",
-                                    _unknown("agency", item.agency, allowed))  # fmt: skip
+                raise _HorizonError(
+                    f"interventions[{i}].agency", _unknown("agency", item.agency, allowed)
+                )
         if item.type == "open_databases" and item.registries != "all":
             allowed = registry_names(self.params)
             for j, name in enumerate(item.registries):
                 if name not in allowed:
-                    raise _HorizonError(f"interventions[{i}].registries[{j}]",
-                                        _unknown("registry", name, ["all", *allowed]))  # fmt: skip
+                    raise _HorizonError(
+                        f"interventions[{i}].registries[{j}]",
+                        _unknown("registry", name, ["all", *allowed]),
+                    )
 
     @property
     def n_citizens(self) -> int:
@@ -301,9 +304,7 @@ def _bounds(field: Any) -> str:
     return f"{'' if lo is None else lo}..{'' if hi is None else hi}"
 
 
-def format_validation_error(
-    exc: ValidationError, source: str | Path, root: type[BaseModel]
-) -> str:
+def format_validation_error(exc: ValidationError, source: str | Path, root: type[BaseModel]) -> str:
     """One line for the first error of ``exc``; more errors are counted, not listed."""
     errors = exc.errors(include_url=False)
     first = errors[0]
@@ -328,7 +329,9 @@ def format_validation_error(
             tag = ctx.get("tag")
             close = difflib.get_close_matches(str(tag), list(INTERVENTIONS), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            message = f"unknown intervention type {tag!r}{hint} (allowed: {', '.join(INTERVENTIONS)})"
+            message = (
+                f"unknown intervention type {tag!r}{hint} (allowed: {', '.join(INTERVENTIONS)})"
+            )
             path = f"{path}.type"
         elif kind == "union_tag_not_found":
             message = f"needs a `type` (allowed: {', '.join(INTERVENTIONS)})"
@@ -365,7 +368,8 @@ def _type_name(annotation: Any) -> str:
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         return " or ".join(_type_name(a) for a in args if a is not type(None))
     return {"str": "string", "int": "integer", "float": "number", "bool": "true/false"}.get(
-        getattr(annotation, "__name__", str(annotation)), getattr(annotation, "__name__", ""))
+        getattr(annotation, "__name__", str(annotation)), getattr(annotation, "__name__", "")
+    )
 
 
 def _field_rows(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]:
@@ -373,9 +377,14 @@ def _field_rows(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]
     for key, info in model.model_fields.items():
         if key in skip:
             continue
-        kind = {"at": "YYYY-MM", "until": "YYYY-MM", "start": "YYYY-MM", "end": "YYYY-MM",
-                "params": "table", "interventions": "list of tables (below)"}.get(
-            key) or _type_name(info.annotation)  # fmt: skip
+        kind = {
+            "at": "YYYY-MM",
+            "until": "YYYY-MM",
+            "start": "YYYY-MM",
+            "end": "YYYY-MM",
+            "params": "table",
+            "interventions": "list of tables (below)",
+        }.get(key) or _type_name(info.annotation)
         if info.is_required():
             default = "required"
         elif key == "params":
@@ -383,8 +392,9 @@ def _field_rows(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]
         else:
             value = info.get_default(call_default_factory=True)
             default = f"`{value!r}`".replace("'", '"') if value is not None else "none"
-        rows.append(f"| `{key}` | {kind} | {default} | {_bounds(info)} | "
-                    f"{info.description or ''} |")  # fmt: skip
+        rows.append(
+            f"| `{key}` | {kind} | {default} | {_bounds(info)} | {info.description or ''} |"
+        )
     return rows
 
 
@@ -394,23 +404,36 @@ def scenario_reference_markdown() -> str:
     from sim.model.agencies import REGISTRY_NAMES
     from sim.model.interventions import INTERVENTION_CLASSES
 
-    lines = ["## Reference: top-level keys", "",
-             "Generated from `sim/scenario.py` (`egov-sim schema` gives the same as JSON Schema).",
-             ""]  # fmt: skip
+    lines = [
+        "## Reference: top-level keys",
+        "",
+        "Generated from `sim/scenario.py` (`egov-sim schema` gives the same as JSON Schema).",
+        "",
+    ]
     lines += _field_rows(Scenario)
-    lines += ["| `extends` | string | none | | path of a parent scenario file, relative to this "
-              "file |", "", "## Reference: interventions", "",
-              "Every intervention has `type`, `at` (the month it starts) and an optional `note`."
-              " Generated from `sim/model/interventions.py`.", ""]  # fmt: skip
+    lines += [
+        "| `extends` | string | none | | path of a parent scenario file, relative to this file |",
+        "",
+        "## Reference: interventions",
+        "",
+        "Every intervention has `type`, `at` (the month it starts) and an optional `note`."
+        " Generated from `sim/model/interventions.py`.",
+        "",
+    ]
     for cls in INTERVENTION_CLASSES:
         tag = cls.model_fields["type"].default
         doc = " ".join((cls.__doc__ or "").split())
         lines += [f"### `{tag}`", "", doc, ""]
         lines += _field_rows(cls, skip=("type", "at", "note"))
         lines.append("")
-    lines += ["Registry names (for `open_databases.registries`): "
-              + ", ".join(f"`{r}`" for r in REGISTRY_NAMES) + " (the first `n_registries`).", "",
-              "Agency names (for `security_breach.agency`): `portal` or `<registry>_agency` for "
-              "the registry owners, `public_agency_<k>` for other public agencies, and `bank_<k>`, "
-              "`notary_<k>`, `insurer_<k>`, `telecom_<k>` for private relying parties.", ""]
+    lines += [
+        "Registry names (for `open_databases.registries`): "
+        + ", ".join(f"`{r}`" for r in REGISTRY_NAMES)
+        + " (the first `n_registries`).",
+        "",
+        "Agency names (for `security_breach.agency`): `portal` or `<registry>_agency` for "
+        "the registry owners, `public_agency_<k>` for other public agencies, and `bank_<k>`, "
+        "`notary_<k>`, `insurer_<k>`, `telecom_<k>` for private relying parties.",
+        "",
+    ]
     return "\n".join(lines)

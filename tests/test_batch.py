@@ -42,9 +42,14 @@ every = 2
 
 def _experiment(tmp_path, reps=2, citizens=400, name="tiny.toml"):
     path = tmp_path / name
-    path.write_text(EXPERIMENT.format(sq=SCENARIOS / "status_quo.toml",
-                                      law=SCENARIOS / "legal_esignature.toml", reps=reps,
-                                      citizens=citizens))
+    path.write_text(
+        EXPERIMENT.format(
+            sq=SCENARIOS / "status_quo.toml",
+            law=SCENARIOS / "legal_esignature.toml",
+            reps=reps,
+            citizens=citizens,
+        )
+    )
     return path
 
 
@@ -75,17 +80,26 @@ def test_identical_serial_processes_and_dask(tmp_path):
     path = _experiment(tmp_path)
     plan = load_experiment(path)
     tables = {}
-    for label, kwargs in {"serial": {"workers": 1}, "processes": {"workers": 2},
-                          "dask": {"workers": 2, "dask": "local"}}.items():
+    for label, kwargs in {
+        "serial": {"workers": 1},
+        "processes": {"workers": 2},
+        "dask": {"workers": 2, "dask": "local"},
+    }.items():
         run_batch(plan, tmp_path / label, quiet=True, **kwargs)
         tables[label] = pd.read_parquet(tmp_path / label / "results.parquet")
         assert (tmp_path / label / "results.csv").read_bytes() == (
-            tmp_path / "serial" / "results.csv").read_bytes()
+            tmp_path / "serial" / "results.csv"
+        ).read_bytes()
     pd.testing.assert_frame_equal(tables["serial"], tables["processes"], check_exact=True)
     pd.testing.assert_frame_equal(tables["serial"], tables["dask"], check_exact=True)
     frame = tables["serial"]
-    assert list(frame.columns[:5]) == ["scenario", "point", "replicate", "seed",
-                                       "params.choice.coef_trust"]
+    assert list(frame.columns[:5]) == [
+        "scenario",
+        "point",
+        "replicate",
+        "seed",
+        "params.choice.coef_trust",
+    ]
     assert len(frame) == len(plan.runs) * 62  # months 1, 3, ..., 123 (every 2nd) = 62 rows
     manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["executor"]["kind"] == "dask"
@@ -98,8 +112,18 @@ def test_sigkill_then_resume_gives_identical_results(tmp_path):
     run_batch(load_experiment(path), reference, workers=2, quiet=True)
 
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "sim", "batch", str(path), "--out", str(out), "--workers", "2",
-           "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "batch",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < 4:
@@ -156,8 +180,9 @@ def test_resume_refuses_a_changed_experiment(tmp_path):
 
 def test_bad_experiment_messages(tmp_path):
     path = _experiment(tmp_path)
-    path.write_text(path.read_text().replace('"params.choice.coef_trust"',
-                                             '"params.choice.coef_trsut"'))
+    path.write_text(
+        path.read_text().replace('"params.choice.coef_trust"', '"params.choice.coef_trsut"')
+    )
     with pytest.raises(ScenarioError, match="did you mean 'params.choice.coef_trust'"):
         load_experiment(path)
     path = _experiment(tmp_path, name="b.toml")
@@ -203,8 +228,9 @@ def test_report_writes_figures_and_effect_table(tmp_path):
     path = _experiment(tmp_path)
     out = tmp_path / "out"
     run_batch(load_experiment(path), out, quiet=True)
-    result = subprocess.run([sys.executable, "-m", "sim", "report", str(out)], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "sim", "report", str(out)], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     report = out / "report"
     for stem in ("adoption", "sweep_end_to_end_share"):
@@ -214,6 +240,10 @@ def test_report_writes_figures_and_effect_table(tmp_path):
     assert "| `end_to_end_share` | legal_esignature |" in text and "95% CI" in text
     effects = pd.read_csv(report / "effects.csv")
     assert set(effects.scenario) == {"status_quo", "legal_esignature"}
-    missing = subprocess.run([sys.executable, "-m", "sim", "report", str(tmp_path)], cwd=ROOT,
-                             capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, "-m", "sim", "report", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 2 and "not a batch results folder" in missing.stderr

@@ -18,8 +18,9 @@ def model():
 def _channels(model, seed=1):
     rng = np.random.default_rng(seed)
     tx = behaviour.draw_transactions(model.needs, model.services, rng)
-    channel = behaviour.choose_channels(model.population, tx, model.services, model.regime,
-                                        model.params, rng, model.assisted_reach)
+    channel = behaviour.choose_channels(
+        model.population, tx, model.services, model.regime, model.params, rng, model.assisted_reach
+    )
     return tx, channel
 
 
@@ -48,8 +49,9 @@ def _serve(model, **table_changes):
     table = dataclasses.replace(model.services, **table_changes)
     rng = np.random.default_rng(2)
     tx = behaviour.draw_transactions(model.needs, table, rng)
-    channel = behaviour.choose_channels(model.population, tx, table, model.regime, model.params,
-                                        rng, model.assisted_reach)
+    channel = behaviour.choose_channels(
+        model.population, tx, table, model.regime, model.params, rng, model.assisted_reach
+    )
     out = behaviour.serve(model.population, tx, channel, table, model.regime, rng)
     return tx, channel, out
 
@@ -93,13 +95,15 @@ def test_word_of_mouth_spreads_awareness_from_users(model):
     pop = model.population
     aware0 = pop.aware.copy()
     pop.last_online[:] = 0  # everyone a recent user: every tie passes the word
-    behaviour.word_of_mouth(pop, model.ties, model.degree, model.params,
-                            np.random.default_rng(4), step=0)
+    behaviour.word_of_mouth(
+        pop, model.ties, model.degree, model.params, np.random.default_rng(4), step=0
+    )
     with_users = np.mean(pop.aware & ~aware0)
     pop.aware[:] = aware0
     pop.last_online[:] = -100  # nobody: only the media
-    behaviour.word_of_mouth(pop, model.ties, model.degree, model.params,
-                            np.random.default_rng(4), step=0)
+    behaviour.word_of_mouth(
+        pop, model.ties, model.degree, model.params, np.random.default_rng(4), step=0
+    )
     media_only = np.mean(pop.aware & ~aware0)
     assert with_users > 3 * media_only
     assert np.all(pop.peer_online == 0)
@@ -110,8 +114,9 @@ def test_internet_grows_towards_the_ceiling(model):
     share0 = pop.internet.mean()
     rng = np.random.default_rng(9)
     for _ in range(300):
-        behaviour.grow_internet(pop, model.internet_ceiling, model.internet_rate, model.params,
-                                rng, model.area_size)
+        behaviour.grow_internet(
+            pop, model.internet_ceiling, model.internet_rate, model.params, rng, model.area_size
+        )
     by_area = np.bincount(pop.area, weights=pop.internet, minlength=4) / model.area_size
     assert pop.internet.mean() > share0
     assert np.all(by_area <= model.internet_ceiling + 0.02)

@@ -10,17 +10,29 @@ from tests.conftest import ROOT, SCENARIOS
 
 
 def egov(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_run_writes_results(tmp_path):
     out = tmp_path / "sq"
-    result = egov("run", str(SCENARIOS / "status_quo.toml"), "--citizens", "1000", "--seed", "3",
-                  "--out", str(out))
+    result = egov(
+        "run",
+        str(SCENARIOS / "status_quo.toml"),
+        "--citizens",
+        "1000",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["adoption.png", "manifest.json",
-                                                     "timeseries.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "adoption.png",
+        "manifest.json",
+        "timeseries.csv",
+    ]
     frame = pd.read_csv(out / "timeseries.csv")
     assert len(frame) == 124 and frame["date"].iloc[-1] == "2030-12"
     manifest = json.loads((out / "manifest.json").read_text())
@@ -33,8 +45,15 @@ def test_run_writes_results(tmp_path):
 
 
 def test_quiet_run_prints_nothing(tmp_path):
-    result = egov("run", str(SCENARIOS / "status_quo.toml"), "--citizens", "200", "-q",
-                  "--out", str(tmp_path / "q"))
+    result = egov(
+        "run",
+        str(SCENARIOS / "status_quo.toml"),
+        "--citizens",
+        "200",
+        "-q",
+        "--out",
+        str(tmp_path / "q"),
+    )
     assert result.returncode == 0
     assert result.stdout == "" and result.stderr == ""
 
@@ -74,8 +93,15 @@ def test_validate_schema_params_list_help():
 
 
 def test_compare_is_identical_whatever_the_worker_count(tmp_path):
-    args = [str(SCENARIOS / "status_quo.toml"), str(SCENARIOS / "legal_esignature.toml"),
-            "--seeds", "2", "--citizens", "500", "-q"]
+    args = [
+        str(SCENARIOS / "status_quo.toml"),
+        str(SCENARIOS / "legal_esignature.toml"),
+        "--seeds",
+        "2",
+        "--citizens",
+        "500",
+        "-q",
+    ]
     one = egov("compare", *args, "--workers", "1", "--out", str(tmp_path / "one"))
     two = egov("compare", *args, "--workers", "2", "--out", str(tmp_path / "two"))
     assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr

@@ -24,16 +24,18 @@ def _mean(levers, metric, last=12, **fields):
     """Mean of ``metric`` over the last ``last`` months and over the paired seeds."""
     values = []
     for seed in SEEDS:
-        model = AdoptionModel(make_scenario(**_base(interventions=levers, **fields)), seed=seed,
-                              agent_views=False)
+        model = AdoptionModel(
+            make_scenario(**_base(interventions=levers, **fields)), seed=seed, agent_views=False
+        )
         frame = model.run().timeseries()
         values.append(frame[metric].iloc[-last:].mean())
     return float(np.mean(values))
 
 
 def _effect(levers, metric, baseline=(), **fields):
-    return _mean(list(baseline) + list(levers), metric, **fields) - _mean(list(baseline), metric,
-                                                                          **fields)
+    return _mean(list(baseline) + list(levers), metric, **fields) - _mean(
+        list(baseline), metric, **fields
+    )
 
 
 AT = "2023-01"
@@ -51,8 +53,11 @@ AT = "2023-01"
         ({"type": "legal_esignature", "at": AT}, "end_to_end_share", +1),
         ({"type": "connectivity", "at": AT}, "internet_share", +1),
         ({"type": "connectivity", "at": AT}, "urban_rural_gap", -1),
-        ({"type": "digital_skills", "at": AT, "until": "2024-12", "reach_per_month": 0.05},
-         "online_users_old", +1),
+        (
+            {"type": "digital_skills", "at": AT, "until": "2024-12", "reach_per_month": 0.05},
+            "online_users_old",
+            +1,
+        ),
         ({"type": "assisted_channels", "at": AT}, "assisted_share", +1),
         ({"type": "digitise_services", "at": AT, "until": "2023-12"}, "online_attempt_share", +1),
         ({"type": "security_tightening", "at": AT}, "online_users_share", -1),
@@ -66,8 +71,7 @@ def test_lever_direction(lever, metric, sign):
 
 def test_once_only_cuts_paper_where_data_can_be_fetched():
     opened = [{"type": "open_databases", "at": AT, "ramp_months": 1}]
-    effect = _effect([{"type": "once_only", "at": AT}], "paper_documents_per_1000",
-                     baseline=opened)
+    effect = _effect([{"type": "once_only", "at": AT}], "paper_documents_per_1000", baseline=opened)
     assert effect < -10
 
 
@@ -81,8 +85,9 @@ def test_lockdown_pushes_people_online_while_it_lasts():
 def test_breach_lowers_trust_and_data_protection_softens_it():
     breach = {"type": "security_breach", "at": "2024-06", "severity": 0.8}
     assert _effect([breach], "mean_trust", last=6) < -0.01
-    protected = _effect([{"type": "data_protection", "at": AT}], "mean_trust", baseline=[breach],
-                        last=6)
+    protected = _effect(
+        [{"type": "data_protection", "at": AT}], "mean_trust", baseline=[breach], last=6
+    )
     assert protected > 0
 
 
@@ -95,8 +100,13 @@ def test_cybersecurity_cuts_breaches():
 def test_citizen_access_does_nothing_without_legal_recognition():
     """Opening records to citizens (with no Khur connections or sharing) changes nothing while
     digital documents have no legal standing: the run is bit-identical. With the law, it helps."""
-    pull_only = {"type": "open_databases", "at": AT, "share": 0.0, "connect_to_khur": False,
-                 "citizen_access": True}
+    pull_only = {
+        "type": "open_databases",
+        "at": AT,
+        "share": 0.0,
+        "connect_to_khur": False,
+        "citizen_access": True,
+    }
     base = AdoptionModel(make_scenario(**_base()), seed=5).run().timeseries()
     pulled = AdoptionModel(make_scenario(**_base(interventions=[pull_only])), seed=5)
     pd.testing.assert_frame_equal(base, pulled.run().timeseries())
@@ -108,12 +118,15 @@ def test_unknown_agency_or_registry_is_refused(tmp_path):
     from sim.scenario import ScenarioError
 
     path = tmp_path / "x.toml"
-    path.write_text('name="x"\n[[interventions]]\ntype="security_breach"\nat="2022-01"\n'
-                    'agency="tax_agnecy"\n')
+    path.write_text(
+        'name="x"\n[[interventions]]\ntype="security_breach"\nat="2022-01"\nagency="tax_agnecy"\n'
+    )
     with pytest.raises(ScenarioError, match="did you mean 'tax_agency'"):
         load_scenario(path)
-    path.write_text('name="x"\n[[interventions]]\ntype="open_databases"\nat="2022-01"\n'
-                    'registries=["land", "moon"]\n')
+    path.write_text(
+        'name="x"\n[[interventions]]\ntype="open_databases"\nat="2022-01"\n'
+        'registries=["land", "moon"]\n'
+    )
     with pytest.raises(ScenarioError, match=r"registries\[1\]: unknown registry 'moon'"):
         load_scenario(path)
 
@@ -128,8 +141,10 @@ def test_history_lands_in_the_observed_ranges():
 def test_paper_recommendations_raise_end_to_end_significantly():
     from sim.analysis.effects import effects_at
 
-    scenarios = [load_scenario(SCENARIOS / f"{name}.toml", citizens=5000)
-                 for name in ("status_quo", "paper_recommendations")]
+    scenarios = [
+        load_scenario(SCENARIOS / f"{name}.toml", citizens=5000)
+        for name in ("status_quo", "paper_recommendations")
+    ]
     long = run_replicates(scenarios, paired_seeds(0, 4), workers=1)
     table = effects_at(long, "2030-12", "status_quo", ["end_to_end_share"])
     row = table[table.scenario == "paper_recommendations"].iloc[0]

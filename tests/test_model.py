@@ -12,11 +12,21 @@ from tests.conftest import SCENARIOS, make_scenario
 
 BASELINE = Path(__file__).parent / "data" / "baseline_small.csv"
 REQUIRED = [
-    "date", "internet_share", "online_users_share", "end_to_end_share",
-    "in_person_visits_per_1000", "paper_documents_per_1000", "mean_trust", "mean_paper_habit",
-    "esignature_share", "agencies_accepting_digital_share", "agencies_on_khur_share",
-    "urban_rural_gap", "age_gap", "breaches",
-]  # fmt: skip
+    "date",
+    "internet_share",
+    "online_users_share",
+    "end_to_end_share",
+    "in_person_visits_per_1000",
+    "paper_documents_per_1000",
+    "mean_trust",
+    "mean_paper_habit",
+    "esignature_share",
+    "agencies_accepting_digital_share",
+    "agencies_on_khur_share",
+    "urban_rural_gap",
+    "age_gap",
+    "breaches",
+]
 
 
 def _baseline_run() -> pd.DataFrame:
@@ -39,8 +49,9 @@ def test_stored_baseline():
     assert list(actual.columns) == list(expected.columns)
     assert list(actual["date"]) == list(expected["date"])
     numeric = [c for c in expected.columns if c != "date"]
-    np.testing.assert_allclose(actual[numeric].to_numpy(float), expected[numeric].to_numpy(float),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        actual[numeric].to_numpy(float), expected[numeric].to_numpy(float), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_calendar_and_columns(small_scenario):

@@ -10,8 +10,13 @@ from benchmarks.reference_mesa import (  # noqa: E402
     vectorised_timeseries,
 )
 
-METRICS = ["online_users_share", "mean_trust", "mean_paper_habit", "aware_share",
-           "end_to_end_share"]  # fmt: skip
+METRICS = [
+    "online_users_share",
+    "mean_trust",
+    "mean_paper_habit",
+    "aware_share",
+    "end_to_end_share",
+]
 
 
 def test_reference_and_vectorised_agree_within_sampling_error():
@@ -29,6 +34,8 @@ def test_reference_and_vectorised_agree_within_sampling_error():
         diff = ref[:, month].mean(axis=0) - vec[:, month].mean(axis=0)
         se = np.sqrt(ref[:, month].var(axis=0, ddof=1) / 8 + vec[:, month].var(axis=0, ddof=1) / 8)
         # within 4 standard errors (plus a floor for float32 and the int16 trust average)
-        assert np.all(np.abs(diff) <= 4 * se + 0.003), dict(zip(METRICS, diff.round(4)))
+        assert np.all(np.abs(diff) <= 4 * se + 0.003), dict(
+            zip(METRICS, diff.round(4), strict=True)
+        )
     # and the curves move: the comparison is not between two flat lines
     assert vec[:, -1, 0].mean() > vec[:, 0, 0].mean() + 0.05

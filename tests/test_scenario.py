@@ -35,7 +35,10 @@ def test_status_quo_defaults():
 
 
 def test_extends_merges_tables_and_concatenates_interventions(tmp_path):
-    _write(tmp_path, "base.toml", """
+    _write(
+        tmp_path,
+        "base.toml",
+        """
 name = "base"
 description = "parent"
 citizens = 1000
@@ -46,8 +49,12 @@ coef_skill = 2.5
 type = "lockdown"
 at = "2021-01"
 until = "2021-03"
-""")
-    child = _write(tmp_path, "child.toml", """
+""",
+    )
+    child = _write(
+        tmp_path,
+        "child.toml",
+        """
 extends = "base.toml"
 name = "child"
 [params.choice]
@@ -55,7 +62,8 @@ coef_trust = 3.0
 [[interventions]]
 type = "security_breach"
 at = "2022-04"
-""")
+""",
+    )
     scenario = load_scenario(child)
     assert scenario.name == "child" and scenario.description == ""
     assert scenario.citizens == 1000
@@ -65,23 +73,31 @@ at = "2022-04"
 
 
 BAD = {
-    "typo.toml": ('name="a"\n[params.choice]\ncoef_trsut=1\n',
-                  "params.choice.coef_trsut: unknown key; did you mean 'coef_trust'?"),
-    "type.toml": ('name="a"\n[params.choice]\ncoef_trust="high"\n',
-                  "params.choice.coef_trust: Input should be a valid number"),
-    "range.toml": ('name="a"\n[params.learning]\nrate_trust_gain=3\n',
-                   "params.learning.rate_trust_gain: Input should be less than or equal to 1 "
-                   "(got 3) (allowed: 0..1)"),
-    "horizon.toml": ('name="a"\n[[interventions]]\ntype="lockdown"\nat="2035-01"\n'
-                     'until="2035-03"\n',
-                     "interventions[0].at: 2035-01 is outside the horizon "
-                     "(allowed: 2020-10 to 2030-12)"),
-    "tag.toml": ('name="a"\n[[interventions]]\ntype="lockdwn"\nat="2021-01"\n',
-                 "interventions[0].type: unknown intervention type 'lockdwn'; "
-                 "did you mean 'lockdown'?"),
-    "key.toml": ('name="a"\n[[interventions]]\ntype="lockdown"\nat="2021-01"\n'
-                 'until="2021-02"\nstrenght=2\n',
-                 "interventions[0].strenght: unknown key; did you mean 'strength'?"),
+    "typo.toml": (
+        'name="a"\n[params.choice]\ncoef_trsut=1\n',
+        "params.choice.coef_trsut: unknown key; did you mean 'coef_trust'?",
+    ),
+    "type.toml": (
+        'name="a"\n[params.choice]\ncoef_trust="high"\n',
+        "params.choice.coef_trust: Input should be a valid number",
+    ),
+    "range.toml": (
+        'name="a"\n[params.learning]\nrate_trust_gain=3\n',
+        "params.learning.rate_trust_gain: Input should be less than or equal to 1 "
+        "(got 3) (allowed: 0..1)",
+    ),
+    "horizon.toml": (
+        'name="a"\n[[interventions]]\ntype="lockdown"\nat="2035-01"\nuntil="2035-03"\n',
+        "interventions[0].at: 2035-01 is outside the horizon (allowed: 2020-10 to 2030-12)",
+    ),
+    "tag.toml": (
+        'name="a"\n[[interventions]]\ntype="lockdwn"\nat="2021-01"\n',
+        "interventions[0].type: unknown intervention type 'lockdwn'; did you mean 'lockdown'?",
+    ),
+    "key.toml": (
+        'name="a"\n[[interventions]]\ntype="lockdown"\nat="2021-01"\nuntil="2021-02"\nstrenght=2\n',
+        "interventions[0].strenght: unknown key; did you mean 'strength'?",
+    ),
     "empty.toml": ("", "the file is empty"),
     "binary.toml": (b"\xff\xfe\x00\x01", "not UTF-8 text"),
     "syntax.toml": ('name = "a\n', "TOML syntax error"),
@@ -90,7 +106,10 @@ BAD = {
     "end.toml": ('name="a"\nend="2019-01"\n', "end: 2019-01 is before start 2020-10"),
     "name.toml": ('name="../x"\n', "name: '../x' is not a usable name"),
     "missing.toml": ('description="no name"\n', "name: required key is missing"),
-    "parent.toml": ('name="a"\nextends="nope.toml"\n', "extends: parent file 'nope.toml' not found"),
+    "parent.toml": (
+        'name="a"\nextends="nope.toml"\n',
+        "extends: parent file 'nope.toml' not found",
+    ),
 }
 
 
@@ -117,7 +136,8 @@ def test_json_schema_describes_the_format():
     schema = scenario_json_schema()
     json.dumps(schema)
     assert {"name", "start", "end", "citizens", "params", "interventions", "extends"} <= set(
-        schema["properties"])
+        schema["properties"]
+    )
     assert schema["additionalProperties"] is False
 
 

@@ -25,8 +25,9 @@ def test_age_structure(pop):
     assert pop.age.min() >= 15 and pop.age.max() <= AGE_BANDS[-1][1]
     share_65 = np.mean(pop.age >= 65)
     assert abs(share_65 - 4.1 / 68.5) < 0.005  # DOMAIN: 65+ are 4.1% of 68.5% adults
-    assert np.allclose(np.bincount(pop.age_group, minlength=3) / N, age_group_shares(Params()),
-                       atol=0.005)
+    assert np.allclose(
+        np.bincount(pop.age_group, minlength=3) / N, age_group_shares(Params()), atol=0.005
+    )
 
 
 def test_households_have_about_two_and_a_half_adults(pop):

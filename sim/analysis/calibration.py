@@ -27,19 +27,49 @@ class Target:
 
 
 TARGETS = (
-    Target("internet_share", "2020-10", "2022-12", 0.625, 0.839,
-           "DOMAIN: internet users 62.5% (2020), 81.6% (2021), 83.9% (2022) (ITU); 78.2% "
-           "(Jan 2022, seed document)"),
-    Target("online_ever_share", "2021-04", "2021-04", 1 / 3, 0.50,
-           "DOMAIN: E-Mongolia users 1 M after 6 months (Apr 2021) = 44% of adults; the lowest "
-           "2021-22 report is 'one third'"),
-    Target("online_ever_share", "2021-05", "2022-12", 1 / 3, 0.85,
-           "DOMAIN: E-Mongolia users 1.3-1.9 M in 2021-22 ('one third' to '85%' of adults)"),
-    Target("online_ever_share", "2023-11", "2023-11", 0.65, 0.80,
-           "DOMAIN: E-Mongolia users 1.7 M = 72% of adults (Nov 2023)"),
-    Target("esignature_share", "2020-10", "2021-10", 0.0, 0.017,
-           "DOMAIN: ~38,000 digital signatures = 1.7% of adults (Oct 2021), before the law"),
-)  # fmt: skip
+    Target(
+        "internet_share",
+        "2020-10",
+        "2022-12",
+        0.625,
+        0.839,
+        "DOMAIN: internet users 62.5% (2020), 81.6% (2021), 83.9% (2022) (ITU); 78.2% "
+        "(Jan 2022, seed document)",
+    ),
+    Target(
+        "online_ever_share",
+        "2021-04",
+        "2021-04",
+        1 / 3,
+        0.50,
+        "DOMAIN: E-Mongolia users 1 M after 6 months (Apr 2021) = 44% of adults; the lowest "
+        "2021-22 report is 'one third'",
+    ),
+    Target(
+        "online_ever_share",
+        "2021-05",
+        "2022-12",
+        1 / 3,
+        0.85,
+        "DOMAIN: E-Mongolia users 1.3-1.9 M in 2021-22 ('one third' to '85%' of adults)",
+    ),
+    Target(
+        "online_ever_share",
+        "2023-11",
+        "2023-11",
+        0.65,
+        0.80,
+        "DOMAIN: E-Mongolia users 1.7 M = 72% of adults (Nov 2023)",
+    ),
+    Target(
+        "esignature_share",
+        "2020-10",
+        "2021-10",
+        0.0,
+        0.017,
+        "DOMAIN: ~38,000 digital signatures = 1.7% of adults (Oct 2021), before the law",
+    ),
+)
 
 
 def check(long: pd.DataFrame, targets=TARGETS) -> pd.DataFrame:
@@ -50,12 +80,17 @@ def check(long: pd.DataFrame, targets=TARGETS) -> pd.DataFrame:
     for t in targets:
         dates = [str(p) for p in t.months()]
         values = means.loc[dates, t.metric]
-        rows.append({
-            "metric": t.metric, "months": f"{t.first}..{t.last}" if t.first != t.last else t.first,
-            "observed": f"{t.low:.3f}-{t.high:.3f}", "model_min": values.min(),
-            "model_max": values.max(), "inside": bool(((values >= t.low) & (values <= t.high)).all()),
-            "source": t.source,
-        })  # fmt: skip
+        rows.append(
+            {
+                "metric": t.metric,
+                "months": f"{t.first}..{t.last}" if t.first != t.last else t.first,
+                "observed": f"{t.low:.3f}-{t.high:.3f}",
+                "model_min": values.min(),
+                "model_max": values.max(),
+                "inside": bool(((values >= t.low) & (values <= t.high)).all()),
+                "source": t.source,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -68,18 +103,28 @@ def calibration_figure(long: pd.DataFrame, targets=TARGETS, last: str = "2024-12
         grouped = data.groupby("date")[metric]
         x = pd.to_datetime(grouped.mean().index, format="%Y-%m")
         ax.plot(x, grouped.mean().to_numpy(), color="tab:blue", lw=2, label="model (history)")
-        ax.fill_between(x, grouped.quantile(0.05).to_numpy(), grouped.quantile(0.95).to_numpy(),
-                        color="tab:blue", alpha=0.2, lw=0)  # fmt: skip
+        ax.fill_between(
+            x,
+            grouped.quantile(0.05).to_numpy(),
+            grouped.quantile(0.95).to_numpy(),
+            color="tab:blue",
+            alpha=0.2,
+            lw=0,
+        )
         for t in targets:
             if t.metric != metric:
                 continue
             x0 = pd.Timestamp(t.first) - pd.Timedelta(days=12)
             x1 = pd.Timestamp(t.last) + pd.Timedelta(days=12)
-            ax.fill_between([x0, x1], t.low, t.high, color="tab:red", alpha=0.25, lw=0,
-                            label="observed range")  # fmt: skip
+            ax.fill_between(
+                [x0, x1], t.low, t.high, color="tab:red", alpha=0.25, lw=0, label="observed range"
+            )
         handles, labels = ax.get_legend_handles_labels()
-        ax.legend(dict(zip(labels, handles, strict=True)).values(),
-                  dict(zip(labels, handles, strict=True)).keys(), fontsize=8)  # fmt: skip
+        ax.legend(
+            dict(zip(labels, handles, strict=True)).values(),
+            dict(zip(labels, handles, strict=True)).keys(),
+            fontsize=8,
+        )
         ax.set_title(metric)
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(mdates.YearLocator())

@@ -9,11 +9,20 @@ import pandas as pd
 from scipy import stats
 
 HEADLINE = (
-    "online_users_share", "end_to_end_share", "online_attempt_share", "internet_share",
-    "in_person_visits_per_1000", "paper_documents_per_1000", "mean_trust", "mean_paper_habit",
-    "esignature_share", "agencies_accepting_digital_share", "urban_rural_gap", "age_gap",
+    "online_users_share",
+    "end_to_end_share",
+    "online_attempt_share",
+    "internet_share",
+    "in_person_visits_per_1000",
+    "paper_documents_per_1000",
+    "mean_trust",
+    "mean_paper_habit",
+    "esignature_share",
+    "agencies_accepting_digital_share",
+    "urban_rural_gap",
+    "age_gap",
     "hours_saved_per_1000",
-)  # fmt: skip
+)
 """Metrics reported by ``compare`` and in effect tables."""
 
 
@@ -50,10 +59,19 @@ def effects_at(
             mean, lo, hi = mean_ci(own[metric].to_numpy(), level)
             diff = (own[metric] - ref[metric]).dropna().to_numpy()
             d_mean, d_lo, d_hi = mean_ci(diff, level) if scenario != reference else (0.0,) * 3
-            rows.append({
-                "scenario": scenario, "metric": metric, "date": date, "n": len(own),
-                "mean": mean, "ci_low": lo, "ci_high": hi,
-                "difference": d_mean, "difference_ci_low": d_lo, "difference_ci_high": d_hi,
-                "significant": bool(scenario != reference and (d_lo > 0 or d_hi < 0)),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "metric": metric,
+                    "date": date,
+                    "n": len(own),
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "difference": d_mean,
+                    "difference_ci_low": d_lo,
+                    "difference_ci_high": d_hi,
+                    "significant": bool(scenario != reference and (d_lo > 0 or d_hi < 0)),
+                }
+            )
     return pd.DataFrame(rows)

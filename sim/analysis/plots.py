@@ -27,13 +27,29 @@ def adoption_figure(
     (gap, groups), (attitudes, load) = axes
 
     gap.plot(x, frame["internet_share"], label="internet access", color="tab:blue", lw=2)
-    gap.plot(x, frame["online_tried_share"], label="tried online (12 months)", color="tab:orange",
-             ls="--")  # fmt: skip
-    gap.plot(x, frame["online_users_share"], label="completed online (12 months)",
-             color="tab:orange", lw=2)  # fmt: skip
+    gap.plot(
+        x,
+        frame["online_tried_share"],
+        label="tried online (12 months)",
+        color="tab:orange",
+        ls="--",
+    )
+    gap.plot(
+        x,
+        frame["online_users_share"],
+        label="completed online (12 months)",
+        color="tab:orange",
+        lw=2,
+    )
     gap.plot(x, frame["end_to_end_share"], label="transactions end to end", color="tab:green")
-    gap.fill_between(x, frame["online_users_share"], frame["internet_share"], color="tab:red",
-                     alpha=0.08, label="the gap")  # fmt: skip
+    gap.fill_between(
+        x,
+        frame["online_users_share"],
+        frame["internet_share"],
+        color="tab:red",
+        alpha=0.08,
+        label="the gap",
+    )
     gap.set_title("Internet access vs online use of government services")
     gap.set_ylabel("share of adults / transactions")
 
@@ -45,24 +61,36 @@ def adoption_figure(
 
     attitudes.plot(x, frame["mean_trust"], label="mean trust", color="tab:green", lw=2)
     attitudes.plot(x, frame["mean_paper_habit"], label="mean paper habit", color="tab:gray", lw=2)
-    attitudes.plot(x, frame["agencies_accepting_digital_share"],
-                   label="agencies accepting digital documents", color="tab:cyan")  # fmt: skip
+    attitudes.plot(
+        x,
+        frame["agencies_accepting_digital_share"],
+        label="agencies accepting digital documents",
+        color="tab:cyan",
+    )
     attitudes.plot(x, frame["esignature_share"], label="e-signature holders", color="tab:olive")
     attitudes.set_title("Trust, paper habit and institutions")
     attitudes.set_ylabel("score / share")
 
     load.plot(x, frame["in_person_visits_per_1000"], label="in-person visits", color="tab:red")
     load.plot(x, frame["paper_documents_per_1000"], label="paper certificates", color="tab:gray")
-    load.plot(x, frame["round_trips_per_1000"], label="online attempts sent for paper",
-              color="tab:orange")  # fmt: skip
+    load.plot(
+        x, frame["round_trips_per_1000"], label="online attempts sent for paper", color="tab:orange"
+    )
     load.set_title("Counter load, per 1,000 adults a month")
 
     for ax in axes.flat:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="best")
-        for when, label in markers:
+        for when, _label in markers:
             stamp = pd.to_datetime(when, format="%Y-%m")
             ax.axvline(stamp, color="black", alpha=0.25, lw=0.8)
+    by_date: dict[str, list[str]] = {}
+    for when, label in markers:
+        by_date.setdefault(when, []).append(label)
+    for when, labels in by_date.items():  # one label per date, on the first panel
+        stamp = pd.to_datetime(when, format="%Y-%m")
+        text = " " + ", ".join(dict.fromkeys(labels))
+        gap.text(stamp, 0.98, text, rotation=90, va="top", fontsize=7, alpha=0.6)
         ax.xaxis.set_major_locator(mdates.YearLocator(2))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     for ax in axes[0]:
@@ -82,7 +110,10 @@ COMPARISON_PANELS = (
 
 
 def comparison_figure(
-    long: pd.DataFrame, *, panels=COMPARISON_PANELS, band: tuple[float, float] = (0.05, 0.95),
+    long: pd.DataFrame,
+    *,
+    panels=COMPARISON_PANELS,
+    band: tuple[float, float] = (0.05, 0.95),
     title: str = "",
 ) -> Figure:
     """Mean curve of each scenario with a band between the ``band`` quantiles of replicates."""
@@ -95,9 +126,14 @@ def comparison_figure(
             x = pd.to_datetime(by_date.mean().index, format="%Y-%m")
             colour = colours[i % len(colours)]
             ax.plot(x, by_date.mean().to_numpy(), color=colour, lw=2, label=name)
-            ax.fill_between(x, by_date.quantile(band[0]).to_numpy(),
-                            by_date.quantile(band[1]).to_numpy(), color=colour,
-                            alpha=0.2, lw=0)  # fmt: skip
+            ax.fill_between(
+                x,
+                by_date.quantile(band[0]).to_numpy(),
+                by_date.quantile(band[1]).to_numpy(),
+                color=colour,
+                alpha=0.2,
+                lw=0,
+            )
         ax.set_title(label)
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(mdates.YearLocator(2))

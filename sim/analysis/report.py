@@ -24,21 +24,35 @@ def load_results(folder: Path) -> tuple[pd.DataFrame, dict]:
     manifest_path = folder / "manifest.json"
     table_path = folder / "results.parquet"
     if not manifest_path.is_file() or not table_path.is_file():
-        raise ScenarioError(f"{folder}: not a batch results folder (needs manifest.json and "
-                            "results.parquet; run egov-sim batch first)")  # fmt: skip
+        raise ScenarioError(
+            f"{folder}: not a batch results folder (needs manifest.json and "
+            "results.parquet; run egov-sim batch first)"
+        )
     return pd.read_parquet(table_path), json.loads(manifest_path.read_text())
 
 
-def _band_plot(ax, long: pd.DataFrame, metric: str, *, colours: dict[str, str], style="-",
-               label_suffix="") -> None:  # fmt: skip
+def _band_plot(
+    ax, long: pd.DataFrame, metric: str, *, colours: dict[str, str], style="-", label_suffix=""
+) -> None:
     for scenario, group in long.groupby("scenario", sort=False):
         by_date = group.groupby("date")[metric]
         x = pd.to_datetime(by_date.mean().index, format="%Y-%m")
-        ax.plot(x, by_date.mean().to_numpy(), style, color=colours[scenario], lw=2,
-                label=f"{scenario}{label_suffix}")  # fmt: skip
-        ax.fill_between(x, by_date.quantile(BAND[0]).to_numpy(),
-                        by_date.quantile(BAND[1]).to_numpy(), color=colours[scenario],
-                        alpha=0.15, lw=0)  # fmt: skip
+        ax.plot(
+            x,
+            by_date.mean().to_numpy(),
+            style,
+            color=colours[scenario],
+            lw=2,
+            label=f"{scenario}{label_suffix}",
+        )
+        ax.fill_between(
+            x,
+            by_date.quantile(BAND[0]).to_numpy(),
+            by_date.quantile(BAND[1]).to_numpy(),
+            color=colours[scenario],
+            alpha=0.15,
+            lw=0,
+        )
     ax.grid(alpha=0.3)
     ax.xaxis.set_major_locator(mdates.YearLocator(2))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
@@ -98,12 +112,19 @@ def figures(long: pd.DataFrame, manifest: dict, folder: Path) -> list[Path]:
         horizon = long["date"].max()
         at = long[long["date"] == horizon]
         metric = "end_to_end_share" if "end_to_end_share" in long else long.columns[-1]
-        fig, axes = plt.subplots(1, len(swept), figsize=(5.5 * len(swept), 4.5), squeeze=False,
-                                 layout="constrained")  # fmt: skip
+        fig, axes = plt.subplots(
+            1, len(swept), figsize=(5.5 * len(swept), 4.5), squeeze=False, layout="constrained"
+        )
         for ax, key in zip(axes[0], swept, strict=True):
             for scenario, group in at.groupby("scenario", sort=False):
-                ax.scatter(group[key], group[metric], s=14, alpha=0.7, color=colours[scenario],
-                           label=scenario)  # fmt: skip
+                ax.scatter(
+                    group[key],
+                    group[metric],
+                    s=14,
+                    alpha=0.7,
+                    color=colours[scenario],
+                    label=scenario,
+                )
             ax.set_xlabel(key)
             ax.set_ylabel(f"{metric} at {horizon}")
             ax.grid(alpha=0.3)
@@ -122,21 +143,28 @@ def report_markdown(long: pd.DataFrame, manifest: dict, figure_names: list[str])
     table = table.sort_values("metric", key=lambda c: c.map(order), kind="stable")
     n_runs = long.groupby(["scenario", "point", "replicate"]).ngroups
     lines = [
-        f"# {manifest['experiment']}: report", "",
-        f"{manifest['experiment_resolved'].get('description', '')}", "",
+        f"# {manifest['experiment']}: report",
+        "",
+        f"{manifest['experiment_resolved'].get('description', '')}",
+        "",
         f"- runs: {n_runs} of {manifest['design']['runs']} "
         f"({manifest['design']['replications']} replications"
-        + (f" x {len(manifest['design']['points'])} design points" if swept else "") + ")",
+        + (f" x {len(manifest['design']['points'])} design points" if swept else "")
+        + ")",
         f"- status: {manifest['status']}; git commit {manifest['git'].get('commit')}"
         f"{' (dirty)' if manifest['git'].get('dirty') else ''}",
         f"- experiment file: `{manifest['file']}` (sha256 {manifest['experiment_sha256'][:12]})",
         "",
-        f"## Effects at {horizon}", "",
+        f"## Effects at {horizon}",
+        "",
         f"Difference from `{reference}`, paired by seed"
-        + (" and design point" if swept else "") + ", mean with 95% confidence interval "
-        "(t distribution over pairs); **bold** where the interval excludes 0.", "",
-        "| metric | scenario | mean | difference | 95% CI |", "|---|---|---|---|---|",
-    ]  # fmt: skip
+        + (" and design point" if swept else "")
+        + ", mean with 95% confidence interval "
+        "(t distribution over pairs); **bold** where the interval excludes 0.",
+        "",
+        "| metric | scenario | mean | difference | 95% CI |",
+        "|---|---|---|---|---|",
+    ]
     for row in table.itertuples():
         if row.scenario == reference:
             lines.append(f"| `{row.metric}` | {row.scenario} (reference) | {row.mean:.4g} | | |")
@@ -144,8 +172,10 @@ def report_markdown(long: pd.DataFrame, manifest: dict, figure_names: list[str])
         diff = f"{row.difference:+.4g}"
         if row.significant:
             diff = f"**{diff}**"
-        lines.append(f"| `{row.metric}` | {row.scenario} | {row.mean:.4g} | {diff} | "
-                     f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] |")  # fmt: skip
+        lines.append(
+            f"| `{row.metric}` | {row.scenario} | {row.mean:.4g} | {diff} | "
+            f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] |"
+        )
     lines += ["", "## Figures", ""]
     lines += [f"![{name}]({name})" for name in figure_names]
     return "\n".join(lines) + "\n"
@@ -160,8 +190,12 @@ def write_report(results: Path, quiet: bool = False) -> list[Path]:
     pngs = [p.name for p in written if p.suffix == ".png"]
     md = folder / "report.md"
     write_text_atomic(md, report_markdown(long, manifest, pngs))
-    effects = effects_at(long, long["date"].max(), manifest["reference"], HEADLINE,
-                         pair_on=("point", "replicate") if manifest["design"]["points"][0]
-                         else ("replicate",))  # fmt: skip
+    effects = effects_at(
+        long,
+        long["date"].max(),
+        manifest["reference"],
+        HEADLINE,
+        pair_on=("point", "replicate") if manifest["design"]["points"][0] else ("replicate",),
+    )
     effects.to_csv(folder / "effects.csv", index=False, float_format="%.6g")
     return [*written, md, folder / "effects.csv"]

@@ -101,13 +101,17 @@ class Store:
         if manifest_path.is_file():
             earlier = json.loads(manifest_path.read_text())
             if not resume:
-                raise ScenarioError(f"{self.out}: already holds a batch; add --resume to continue "
-                                    "it, or choose another --out")  # fmt: skip
+                raise ScenarioError(
+                    f"{self.out}: already holds a batch; add --resume to continue "
+                    "it, or choose another --out"
+                )
             if earlier.get("experiment_sha256") != self.plan.sha256 or earlier.get(
                 "scenario_hashes"
             ) != scenario_hashes(self.plan):
-                raise ScenarioError(f"{self.plan.path}: differs from the experiment that made "
-                                    f"{self.out} (hash changed); use another --out")  # fmt: skip
+                raise ScenarioError(
+                    f"{self.plan.path}: differs from the experiment that made "
+                    f"{self.out} (hash changed); use another --out"
+                )
         elif self.runs_dir.is_dir() and any(self.runs_dir.iterdir()) and not resume:
             raise ScenarioError(f"{self.out}: holds runs without a manifest; choose another --out")
         self.runs_dir.mkdir(parents=True, exist_ok=True)
@@ -136,14 +140,20 @@ class Store:
         frame = self.read_runs()
         table = pa.Table.from_pandas(frame, preserve_index=False)
         write_atomic(self.out / "results.parquet", lambda tmp: pq.write_table(table, tmp))
-        write_atomic(self.out / "results.csv",
-                     lambda tmp: frame.to_csv(tmp, index=False, float_format="%.10g"))  # fmt: skip
+        write_atomic(
+            self.out / "results.csv",
+            lambda tmp: frame.to_csv(tmp, index=False, float_format="%.10g"),
+        )
         return frame
 
 
 def _with_ids(frame: pd.DataFrame, run: RunSpec, swept: list[str]) -> pd.DataFrame:
-    ids = {"scenario": run.scenario, "point": run.point, "replicate": run.replicate,
-           "seed": run.seed}  # fmt: skip
+    ids = {
+        "scenario": run.scenario,
+        "point": run.point,
+        "replicate": run.replicate,
+        "seed": run.seed,
+    }
     values = dict(run.values)
     ids.update({key: values[key] for key in swept})
     head = pd.DataFrame({k: [v] * len(frame) for k, v in ids.items()})
@@ -153,8 +163,9 @@ def _with_ids(frame: pd.DataFrame, run: RunSpec, swept: list[str]) -> pd.DataFra
 def scenario_hashes(plan: Plan) -> dict[str, str]:
     import hashlib
 
-    return {sc.name: hashlib.sha256(sc.model_dump_json().encode()).hexdigest()
-            for sc in plan.scenarios}  # fmt: skip
+    return {
+        sc.name: hashlib.sha256(sc.model_dump_json().encode()).hexdigest() for sc in plan.scenarios
+    }
 
 
 # --------------------------------------------------------------------------- executors
@@ -192,14 +203,20 @@ def start_dask(address: str, workers: int):
         from distributed import Client, LocalCluster
     except ImportError:
         raise ScenarioError("--dask: needs the dask extra (pip install 'egov-sim[dask]')") from None
-    dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v
-                     for k, v in DASK_WORKER_ENV.items()})  # fmt: skip
+    dask.config.set(
+        {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in DASK_WORKER_ENV.items()}
+    )
     if address == "local":
         import logging
 
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
-                               silence_logs=logging.ERROR)  # fmt: skip
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
         return Client(cluster), cluster
     try:
         client = Client(address, timeout="20s")
@@ -207,10 +224,13 @@ def start_dask(address: str, workers: int):
         raise ScenarioError(f"--dask: cannot reach a scheduler at {address!r} ({exc})") from None
     trimmed = {w: v for w, v in client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").items() if v}
     if trimmed:
-        print(f"egov-sim: warning: {len(trimmed)} Dask workers run with MALLOC_TRIM_THRESHOLD_="
-              f"{next(iter(trimmed.values()))}, which made runs ~2x slower here; start them with "
-              "the config distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_ set to null "
-              "(docs/experiments.md)", file=sys.stderr)  # fmt: skip
+        print(
+            f"egov-sim: warning: {len(trimmed)} Dask workers run with MALLOC_TRIM_THRESHOLD_="
+            f"{next(iter(trimmed.values()))}, which made runs ~2x slower here; start them with "
+            "the config distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_ set to null "
+            "(docs/experiments.md)",
+            file=sys.stderr,
+        )
     return client, None
 
 
@@ -226,8 +246,7 @@ def _dask(tasks: list[tuple[RunSpec, tuple]], client) -> Iterator[tuple[RunSpec,
         if item is None:
             return False
         run, args = item
-        future = client.submit(run_task, *args, key=f"egov-run-{run.run_id}-{run.seed}",
-                               pure=False)  # fmt: skip
+        future = client.submit(run_task, *args, key=f"egov-run-{run.run_id}-{run.seed}", pure=False)
         pending[future.key] = run
         stream.add(future)
         return True
@@ -263,57 +282,81 @@ def run_batch(
     experiment = plan.experiment
     todo = [r for r in plan.runs if not store.is_done(r)]
     metrics = experiment.output.metric_names()
-    tasks = [(r, (plan.cells[r.scenario_index, r.point], r.seed, metrics,
-                  experiment.output.every)) for r in todo]  # fmt: skip
+    tasks = [
+        (r, (plan.cells[r.scenario_index, r.point], r.seed, metrics, experiment.output.every))
+        for r in todo
+    ]
 
     status: dict[str, dict[str, Any]] = {
         r.run_id: ({"status": "done"} if store.is_done(r) else {"status": "pending"})
         for r in plan.runs
-    }  # fmt: skip
+    }
     if earlier:
         for run_id, info in earlier.get("runs", {}).items():
             # keep the timings of runs finished earlier; the files, not the old manifest, say
             # what is done (a killed batch may have finished runs after its last manifest)
             if run_id in status and status[run_id]["status"] == info.get("status") == "done":
                 status[run_id] = info
-    executor = {"kind": "dask" if dask else ("processes" if workers > 1 else "serial"),
-                "workers": workers, "dask": dask}  # fmt: skip
+    executor = {
+        "kind": "dask" if dask else ("processes" if workers > 1 else "serial"),
+        "workers": workers,
+        "dask": dask,
+    }
     shutil.copyfile(plan.path, out / ".experiment.toml.tmp")
     os.replace(out / ".experiment.toml.tmp", out / "experiment.toml")
 
     def manifest(state: str) -> None:
-        write_json_atomic(out / "manifest.json", {
-            "experiment": experiment.name,
-            "file": str(plan.path),
-            "experiment_sha256": plan.sha256,
-            "experiment_resolved": experiment.model_dump(mode="json"),
-            "scenarios": {sc.name: {"source": str(src), "resolved": sc.model_dump(mode="json")}
-                          for sc, src in zip(plan.scenarios, plan.sources, strict=True)},
-            "scenario_hashes": scenario_hashes(plan),
-            "reference": plan.reference,
-            "design": {"points": plan.points, "replications": experiment.replications,
-                       "seeds": plan.seeds, "runs": len(plan.runs)},
-            "status": state,
-            "started": (earlier or {}).get("started", started.isoformat(timespec="seconds")),
-            "this_session_started": started.isoformat(timespec="seconds"),
-            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-            "finished": (datetime.now(UTC).isoformat(timespec="seconds")
-                         if state in ("complete", "incomplete") else None),
-            "executor": executor,
-            "command": " ".join(sys.argv),
-            "versions": versions(),
-            "git": git_state(),
-            "machine": machine(),
-            "runs": status,
-        })  # fmt: skip
+        write_json_atomic(
+            out / "manifest.json",
+            {
+                "experiment": experiment.name,
+                "file": str(plan.path),
+                "experiment_sha256": plan.sha256,
+                "experiment_resolved": experiment.model_dump(mode="json"),
+                "scenarios": {
+                    sc.name: {"source": str(src), "resolved": sc.model_dump(mode="json")}
+                    for sc, src in zip(plan.scenarios, plan.sources, strict=True)
+                },
+                "scenario_hashes": scenario_hashes(plan),
+                "reference": plan.reference,
+                "design": {
+                    "points": plan.points,
+                    "replications": experiment.replications,
+                    "seeds": plan.seeds,
+                    "runs": len(plan.runs),
+                },
+                "status": state,
+                "started": (earlier or {}).get("started", started.isoformat(timespec="seconds")),
+                "this_session_started": started.isoformat(timespec="seconds"),
+                "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+                "finished": (
+                    datetime.now(UTC).isoformat(timespec="seconds")
+                    if state in ("complete", "incomplete")
+                    else None
+                ),
+                "executor": executor,
+                "command": " ".join(sys.argv),
+                "versions": versions(),
+                "git": git_state(),
+                "machine": machine(),
+                "runs": status,
+            },
+        )
 
     manifest("running")
     done = failed = 0
     failures: dict[str, str] = {}
     wall = time.perf_counter()
     last_write = wall
-    bar = tqdm(total=len(plan.runs), initial=len(plan.runs) - len(todo), unit="run",
-               desc=experiment.name, disable=quiet, file=sys.stderr, dynamic_ncols=True)  # fmt: skip
+    bar = tqdm(
+        total=len(plan.runs),
+        initial=len(plan.runs) - len(todo),
+        unit="run",
+        desc=experiment.name,
+        disable=quiet,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     client = cluster = None
     try:
         if dask:
@@ -329,8 +372,11 @@ def run_batch(
             else:
                 store.write_failure(run, payload)
                 last_line = payload.strip().splitlines()[-1]
-                status[run.run_id] = {"status": "failed", "seconds": round(seconds, 3),
-                                      "error": last_line}  # fmt: skip
+                status[run.run_id] = {
+                    "status": "failed",
+                    "seconds": round(seconds, 3),
+                    "error": last_line,
+                }
                 failures[run.run_id] = last_line
                 failed += 1
             bar.update(1)
@@ -350,5 +396,12 @@ def run_batch(
     complete = all(info["status"] == "done" for info in status.values())
     store.consolidate()
     manifest("complete" if complete else "incomplete")
-    return BatchSummary(out, len(plan.runs), done, failed, len(plan.runs) - len(todo),
-                        time.perf_counter() - wall, failures)  # fmt: skip
+    return BatchSummary(
+        out,
+        len(plan.runs),
+        done,
+        failed,
+        len(plan.runs) - len(todo),
+        time.perf_counter() - wall,
+        failures,
+    )

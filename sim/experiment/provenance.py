@@ -24,11 +24,20 @@ def git_state(where: Path | None = None) -> dict[str, object]:
     """The commit of the checkout holding the code, and whether it has uncommitted changes."""
     where = where or Path(__file__).resolve().parents[2]
     try:
-        commit = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"],
-                                capture_output=True, text=True, timeout=10, check=True)  # fmt: skip
-        status = subprocess.run(["git", "-C", str(where), "status", "--porcelain",
-                                 "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=10, check=True)  # fmt: skip
+        commit = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        status = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}

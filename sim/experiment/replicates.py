@@ -59,4 +59,3 @@ def run_replicates(
         frame.insert(0, "scenario", sc.name)
         parts.append(frame)
     return pd.concat(parts, ignore_index=True)
-

@@ -27,8 +27,14 @@ def simulate(
     """Build and run the model; return its monthly time series, the tracked panel (or None)
     and the wall time in seconds."""
     started = time.perf_counter()
-    bar = tqdm(total=scenario.n_months, unit="month", desc=scenario.name, disable=quiet,
-               file=sys.stderr, dynamic_ncols=True)  # fmt: skip
+    bar = tqdm(
+        total=scenario.n_months,
+        unit="month",
+        desc=scenario.name,
+        disable=quiet,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     with bar:
         bar.set_postfix_str("building population")
         model = AdoptionModel(scenario, panel=panel)
@@ -83,8 +89,11 @@ def run_scenario(
         if tracked is not None:
             tracked.to_csv(staged.file("panel.csv"), index=False, float_format="%.5g")
         markers = [(item.at, item.type) for item in scenario.interventions]
-        fig = adoption_figure(frame, title=f"{scenario.name} (seed {scenario.seed}, "
-                              f"{scenario.n_citizens:,} adults)", markers=markers)  # fmt: skip
+        fig = adoption_figure(
+            frame,
+            title=f"{scenario.name} (seed {scenario.seed}, {scenario.n_citizens:,} adults)",
+            markers=markers,
+        )
         fig.savefig(staged.file("adoption.png"), dpi=120)
         plt.close(fig)
         staged.file("manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -112,8 +112,9 @@ class Experiment(BaseModel):
     replications: int = Field(10, ge=1, le=100_000, description="paired replicates per cell")
     root_seed: int = Field(0, ge=0, lt=2**63, description="root of the SeedSequence")
     citizens: int | Literal["national"] | None = Field(
-        None, description=f'adults per run (100..{MAX_CITIZENS:,}) or "national"; '
-        "default: each scenario's own"
+        None,
+        description=f'adults per run (100..{MAX_CITIZENS:,}) or "national"; '
+        "default: each scenario's own",
     )
     sweep: Sweep | None = Field(None, description="optional parameter sweep")
     output: Output = Field(default_factory=Output, description="metrics kept and how often")
@@ -146,8 +147,10 @@ def _check_bounds(key: str, field, value: float) -> None:
     lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
     hi = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ValueError(f"{key}: {value} is out of range (allowed: "
-                         f"{'' if lo is None else lo}..{'' if hi is None else hi})")  # fmt: skip
+        raise ValueError(
+            f"{key}: {value} is out of range (allowed: "
+            f"{'' if lo is None else lo}..{'' if hi is None else hi})"
+        )
 
 
 @dataclass(frozen=True)
@@ -193,10 +196,13 @@ def design_points(sweep: Sweep | None, root_seed: int) -> list[dict[str, float]]
         return [{}]
     keys = list(sweep.parameters)
     if sweep.method == "grid":
-        return [dict(zip(keys, combo, strict=True))
-                for combo in itertools.product(*(sweep.parameters[k] for k in keys))]  # fmt: skip
-    sampler = qmc.LatinHypercube(d=len(keys), seed=np.random.default_rng(
-        sweep.seed if sweep.seed is not None else root_seed))  # fmt: skip
+        return [
+            dict(zip(keys, combo, strict=True))
+            for combo in itertools.product(*(sweep.parameters[k] for k in keys))
+        ]
+    sampler = qmc.LatinHypercube(
+        d=len(keys), seed=np.random.default_rng(sweep.seed if sweep.seed is not None else root_seed)
+    )
     unit = sampler.random(sweep.n)
     low = np.array([sweep.parameters[k].low for k in keys])
     high = np.array([sweep.parameters[k].high for k in keys])
@@ -237,31 +243,56 @@ def load_experiment(path: str | Path, *, max_runs: int = MAX_RUNS) -> Plan:
     scenarios = []
     for i, source in enumerate(sources):
         if not source.is_file():
-            raise ScenarioError(f"{path}: scenarios[{i}]: file {experiment.scenarios[i]!r} "
-                                "not found (paths are relative to the experiment file)")  # fmt: skip
+            raise ScenarioError(
+                f"{path}: scenarios[{i}]: file {experiment.scenarios[i]!r} "
+                "not found (paths are relative to the experiment file)"
+            )
         scenarios.append(load_scenario(source, citizens=experiment.citizens))
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise ScenarioError(f"{path}: scenarios: two scenarios share a name "
-                            f"({', '.join(names)}); names must be distinct")  # fmt: skip
+        raise ScenarioError(
+            f"{path}: scenarios: two scenarios share a name "
+            f"({', '.join(names)}); names must be distinct"
+        )
     if experiment.reference is not None and experiment.reference not in names:
-        raise ScenarioError(f"{path}: reference: {experiment.reference!r} is not one of the "
-                            f"scenarios (allowed: {', '.join(names)})")  # fmt: skip
+        raise ScenarioError(
+            f"{path}: reference: {experiment.reference!r} is not one of the "
+            f"scenarios (allowed: {', '.join(names)})"
+        )
     points = design_points(experiment.sweep, experiment.root_seed)
     n_runs = len(points) * len(scenarios) * experiment.replications
     if n_runs > max_runs:
-        raise ScenarioError(f"{path}: the design has {n_runs:,} runs (allowed: up to "
-                            f"{max_runs:,})")  # fmt: skip
+        raise ScenarioError(f"{path}: the design has {n_runs:,} runs (allowed: up to {max_runs:,})")
     seeds = paired_seeds(experiment.root_seed, experiment.replications)
-    cells = {(i, p): _with_values(sc, point, path)
-             for i, sc in enumerate(scenarios) for p, point in enumerate(points)}  # fmt: skip
+    cells = {
+        (i, p): _with_values(sc, point, path)
+        for i, sc in enumerate(scenarios)
+        for p, point in enumerate(points)
+    }
     width_p = max(4, len(str(len(points) - 1)))
     width_r = max(3, len(str(experiment.replications - 1)))
     runs = [
-        RunSpec(f"{sc.name}__p{p:0{width_p}d}__r{k:0{width_r}d}", i, sc.name, p, k, seeds[k],
-                tuple(points[p].items()))
-        for p in range(len(points)) for i, sc in enumerate(scenarios)
+        RunSpec(
+            f"{sc.name}__p{p:0{width_p}d}__r{k:0{width_r}d}",
+            i,
+            sc.name,
+            p,
+            k,
+            seeds[k],
+            tuple(points[p].items()),
+        )
+        for p in range(len(points))
+        for i, sc in enumerate(scenarios)
         for k in range(experiment.replications)
-    ]  # fmt: skip
-    return Plan(experiment, path, hashlib.sha256(path.read_bytes()).hexdigest(), scenarios,
-                sources, points, seeds, runs, cells)  # fmt: skip
+    ]
+    return Plan(
+        experiment,
+        path,
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+        scenarios,
+        sources,
+        points,
+        seeds,
+        runs,
+        cells,
+    )

@@ -21,9 +21,19 @@ if TYPE_CHECKING:
     from sim.model.model import AdoptionModel
 
 REGISTRY_NAMES = (
-    "civil_registration", "property", "tax", "social_insurance", "vehicles", "land",
-    "address", "education", "health", "courts", "business", "pensions",
-)  # fmt: skip
+    "civil_registration",
+    "property",
+    "tax",
+    "social_insurance",
+    "vehicles",
+    "land",
+    "address",
+    "education",
+    "health",
+    "courts",
+    "business",
+    "pensions",
+)
 """Registry names; a scenario with more registries than names gets ``registry_13`` etc."""
 PRIVATE_KINDS = ("bank", "notary", "insurer", "telecom")
 
@@ -37,10 +47,14 @@ def agency_names(params: Params) -> list[str]:
     """Names of all agencies in model order: registry owners, other public, private."""
     ap = params.agencies
     regs = registry_names(params)
-    names = [f"{regs[i]}_agency" if i < len(regs) else f"public_agency_{i + 1}"
-             for i in range(ap.n_public)]  # fmt: skip
-    names += [f"{PRIVATE_KINDS[j % len(PRIVATE_KINDS)]}_{j // len(PRIVATE_KINDS) + 1}"
-              for j in range(ap.n_private)]  # fmt: skip
+    names = [
+        f"{regs[i]}_agency" if i < len(regs) else f"public_agency_{i + 1}"
+        for i in range(ap.n_public)
+    ]
+    names += [
+        f"{PRIVATE_KINDS[j % len(PRIVATE_KINDS)]}_{j // len(PRIVATE_KINDS) + 1}"
+        for j in range(ap.n_private)
+    ]
     return names
 
 
@@ -124,9 +138,11 @@ class Agency(mesa.Agent):
         """Bound by the once-only rule: no paper for data it can query."""
 
     def __repr__(self) -> str:
-        return (f"Agency({self.name!r}, online={self.share_online:.2f}, "
-                f"digital={self.accepts_digital}, khur={self.on_khur}, "
-                f"paper={self.paper_demand:.2f})")  # fmt: skip
+        return (
+            f"Agency({self.name!r}, online={self.share_online:.2f}, "
+            f"digital={self.accepts_digital}, khur={self.on_khur}, "
+            f"paper={self.paper_demand:.2f})"
+        )
 
     def adapt(self) -> None:
         """One month of adaptation (MODEL.md step 2).
@@ -190,17 +206,22 @@ def build_agencies(model: AdoptionModel) -> tuple[list[Agency], Registries]:
     agencies = []
     for a in range(n_all):
         public = a < n_public
-        agencies.append(Agency(
-            model, a, names[a], public,
-            share_online=beta(ap.share_online),
-            accepts_digital=bool(rng.random() < ap.p_accepts_digital),
-            on_khur=bool(rng.random() < (ap.p_on_khur if public else ap.p_private_on_khur)),
-            paper_demand=beta(ap.mean_paper_demand),
-            security=beta(ap.mean_security),
-            inertia=beta(ap.mean_inertia if public else ap.mean_inertia_private),
-            needs=needs[a],
-            traffic=float(traffic[a]),
-        ))  # fmt: skip
+        agencies.append(
+            Agency(
+                model,
+                a,
+                names[a],
+                public,
+                share_online=beta(ap.share_online),
+                accepts_digital=bool(rng.random() < ap.p_accepts_digital),
+                on_khur=bool(rng.random() < (ap.p_on_khur if public else ap.p_private_on_khur)),
+                paper_demand=beta(ap.mean_paper_demand),
+                security=beta(ap.mean_security),
+                inertia=beta(ap.mean_inertia if public else ap.mean_inertia_private),
+                needs=needs[a],
+                traffic=float(traffic[a]),
+            )
+        )
 
     owner = np.arange(n_reg) % n_public
     shared = rng.random((n_reg, n_all)) < ap.p_registry_shared

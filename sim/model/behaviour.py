@@ -147,20 +147,25 @@ def choose_channels(
     service_online = u[0] < table.share_online[a]
     needs_esig = u[1] < params.needs.p_needs_esignature
     can_online = (
-        pop.internet[c] & pop.aware[c] & ~pop.locked_out[c] & service_online
+        pop.internet[c]
+        & pop.aware[c]
+        & ~pop.locked_out[c]
+        & service_online
         & (pop.esignature[c] | ~needs_esig)
-    )  # fmt: skip
+    )
     can_assisted = service_online & (u[2] < assisted_reach.astype(np.float32)[pop.area[c]])
 
     # utilities only where the channel is open (the others weigh 0)
     e_online = np.zeros(n, dtype=np.float32)
     open_ = np.flatnonzero(can_online)
-    e_online[open_] = np.exp(online_utility(pop, c[open_], table.insecurity[a[open_]], regime,
-                                            params))  # fmt: skip
+    e_online[open_] = np.exp(
+        online_utility(pop, c[open_], table.insecurity[a[open_]], regime, params)
+    )
     e_assisted = np.zeros(n, dtype=np.float32)
     helped = np.flatnonzero(can_assisted)
-    e_assisted[helped] = np.exp(params.choice.coef_assisted_intercept
-                                + params.choice.coef_trust * pop.trust[c[helped]])  # fmt: skip
+    e_assisted[helped] = np.exp(
+        params.choice.coef_assisted_intercept + params.choice.coef_trust * pop.trust[c[helped]]
+    )
     pick = u[3] * (e_online + e_assisted + 1.0)
     channel = np.full(n, IN_PERSON, dtype=np.int8)
     channel[pick < e_online + e_assisted] = ASSISTED

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.calendar import Month
@@ -22,7 +21,6 @@ from sim.params import AGE_GROUPS, AREAS
 
 if TYPE_CHECKING:
     from sim.model.model import AdoptionModel
-
 
 
 class Lever(BaseModel):
@@ -70,8 +68,7 @@ class CentralMinistry(Lever):
 
     def begin(self, model: AdoptionModel) -> None:
         model.regime.central_ministry = True
-        model.regime.coordination_rate = max(model.regime.coordination_rate,
-                                             self.coordination_rate)  # fmt: skip
+        model.regime.coordination_rate = max(model.regime.coordination_rate, self.coordination_rate)
         for agency in model.agency_list:
             agency.inertia *= 1.0 - self.inertia_cut
 
@@ -141,11 +138,15 @@ class LegalEsignature(Lever):
     type: Literal["legal_esignature"] = "legal_esignature"
     free_certificates: bool = Field(True, description="one free certificate per adult")
     uptake_rate: float = Field(
-        0.02, ge=0, le=1,
+        0.02,
+        ge=0,
+        le=1,
         description="per month: chance an adult without one takes a free certificate",
     )
     acceptance_lag_months: float = Field(
-        6.0, ge=0, le=120,
+        6.0,
+        ge=0,
+        le=120,
         description="mean months until an agency that refused digital documents accepts them",
     )
 
@@ -180,7 +181,9 @@ class DataProtection(Lever):
         0.5, ge=0, le=1, description="share by which a breach's trust losses shrink"
     )
     trust_recovery: float = Field(
-        0.01, ge=0, le=1,
+        0.01,
+        ge=0,
+        le=1,
         description="per month: recent online users' trust moves this share towards 1",
     )
 
@@ -235,9 +238,7 @@ class DigitalSkills(Lever):
     reach_per_month: float = Field(
         0.02, ge=0, le=1, description="share of the target group trained each month"
     )
-    skill_gain: float = Field(
-        0.3, ge=0, le=1, description="share of a trainee's skill gap closed"
-    )
+    skill_gain: float = Field(0.3, ge=0, le=1, description="share of a trainee's skill gap closed")
 
     def each_month(self, model: AdoptionModel, k: int) -> None:
         pop = model.population
@@ -253,9 +254,7 @@ class AssistedChannels(Lever):
 
     type: Literal["assisted_channels"] = "assisted_channels"
     areas: list[AreaName] = Field(list(AREAS), min_length=1, description="areas covered")
-    reach: float = Field(
-        0.8, ge=0, le=1, description="chance an assisted channel is within reach"
-    )
+    reach: float = Field(0.8, ge=0, le=1, description="chance an assisted channel is within reach")
 
     def begin(self, model: AdoptionModel) -> None:
         mask = _area_mask(self.areas)
@@ -279,7 +278,6 @@ class DigitiseServices(Lever):
                 agency.share_online += (self.target_share - agency.share_online) / (left + 1)
 
 
-
 class Lockdown(Lever):
     """A demand shock (COVID-19 lockdowns): counters close or are avoided, pushing people online."""
 
@@ -292,7 +290,9 @@ class Lockdown(Lever):
         0.5, ge=0, le=1, description="share of in-person and assisted visits turned away"
     )
     p_aware: float = Field(
-        0.1, ge=0, le=1,
+        0.1,
+        ge=0,
+        le=1,
         description="per month: chance an unaware adult hears of online services (campaigns)",
     )
 
@@ -335,7 +335,9 @@ class SecurityTightening(Lever):
         "esignature", description="what online use suddenly requires"
     )
     share: float = Field(
-        0.3, ge=0, le=1,
+        0.3,
+        ge=0,
+        le=1,
         description="for in_person_check: share of adults who must re-verify in person",
     )
     rate_recovery: float = Field(
@@ -370,17 +372,37 @@ class SecurityTightening(Lever):
 
 
 INTERVENTION_CLASSES: tuple[type[Lever], ...] = (
-    CentralMinistry, OpenDatabases, OnceOnly, LegalEsignature, DataProtection, Cybersecurity,
-    Connectivity, DigitalSkills, AssistedChannels, DigitiseServices, Lockdown, SecurityBreach,
+    CentralMinistry,
+    OpenDatabases,
+    OnceOnly,
+    LegalEsignature,
+    DataProtection,
+    Cybersecurity,
+    Connectivity,
+    DigitalSkills,
+    AssistedChannels,
+    DigitiseServices,
+    Lockdown,
+    SecurityBreach,
     SecurityTightening,
-)  # fmt: skip
+)
 INTERVENTIONS: dict[str, type[Lever]] = {
     cls.model_fields["type"].default: cls for cls in INTERVENTION_CLASSES
 }
 Intervention = Annotated[
-    CentralMinistry | OpenDatabases | OnceOnly | LegalEsignature | DataProtection
-    | Cybersecurity | Connectivity | DigitalSkills | AssistedChannels | DigitiseServices
-    | Lockdown | SecurityBreach | SecurityTightening,
+    CentralMinistry
+    | OpenDatabases
+    | OnceOnly
+    | LegalEsignature
+    | DataProtection
+    | Cybersecurity
+    | Connectivity
+    | DigitalSkills
+    | AssistedChannels
+    | DigitiseServices
+    | Lockdown
+    | SecurityBreach
+    | SecurityTightening,
     Field(discriminator="type"),
 ]
 

@@ -45,9 +45,14 @@ METRICS: dict[str, str] = {
 """Every column of the time series, with its meaning (also documented in docs/ODD.md)."""
 
 FLOW_METRICS = (
-    "end_to_end_share", "online_attempt_share", "assisted_share", "in_person_visits_per_1000",
-    "paper_documents_per_1000", "round_trips_per_1000", "hours_saved_per_1000",
-)  # fmt: skip
+    "end_to_end_share",
+    "online_attempt_share",
+    "assisted_share",
+    "in_person_visits_per_1000",
+    "paper_documents_per_1000",
+    "round_trips_per_1000",
+    "hours_saved_per_1000",
+)
 """Metrics about a month's transactions: empty (NaN) in the initial row."""
 
 
@@ -122,13 +127,15 @@ def compute(
         # round trip costs the online time and one visit more than going in person directly
         saved = out.n_success * (cost.hours_visit - cost.hours_online)
         saved -= (out.n_online - out.n_success) * (cost.hours_online + cost.hours_visit)
-        m.update({
-            "end_to_end_share": out.n_success / total,
-            "online_attempt_share": out.n_online / total,
-            "assisted_share": out.n_assisted / total,
-            "in_person_visits_per_1000": out.n_visits * per_1000,
-            "paper_documents_per_1000": out.n_paper * per_1000,
-            "round_trips_per_1000": (out.n_online - out.n_success) * per_1000,
-            "hours_saved_per_1000": saved * per_1000,
-        })  # fmt: skip
+        m.update(
+            {
+                "end_to_end_share": out.n_success / total,
+                "online_attempt_share": out.n_online / total,
+                "assisted_share": out.n_assisted / total,
+                "in_person_visits_per_1000": out.n_visits * per_1000,
+                "paper_documents_per_1000": out.n_paper * per_1000,
+                "round_trips_per_1000": (out.n_online - out.n_success) * per_1000,
+                "hours_saved_per_1000": saved * per_1000,
+            }
+        )
     return {name: m[name] for name in METRICS}

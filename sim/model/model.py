@@ -148,8 +148,9 @@ class AdoptionModel(mesa.Model):
         # 2. Agencies adapt; data-access rules give this month's service probabilities.
         for agency in self.agency_list:
             agency.adapt()
-        self.services = service_probabilities(self.agency_list, self.registries, self.regime,
-                                              params)  # fmt: skip
+        self.services = service_probabilities(
+            self.agency_list, self.registries, self.regime, params
+        )
 
         # 3. Security breaches.
         p_breach = params.security.rate_breach_max * self.regime.breach_factor
@@ -160,8 +161,9 @@ class AdoptionModel(mesa.Model):
 
         # 4-5. Needs, channel choice, outcomes, learning, word of mouth.
         tx = behaviour.draw_transactions(self.needs, self.services, rng)
-        channel = behaviour.choose_channels(pop, tx, self.services, self.regime, params, rng,
-                                            self.assisted_reach)  # fmt: skip
+        channel = behaviour.choose_channels(
+            pop, tx, self.services, self.regime, params, rng, self.assisted_reach
+        )
         out = behaviour.serve(pop, tx, channel, self.services, self.regime, rng)
         behaviour.learn(pop, out, params, k)
         behaviour.reassure(pop, self.regime.trust_recovery, k)
@@ -174,8 +176,9 @@ class AdoptionModel(mesa.Model):
             self.online_traffic = out.online_by_agency / out.n_online
 
         # 6. Trends.
-        behaviour.grow_internet(pop, self.internet_ceiling, self.internet_rate, params, rng,
-                                self.area_size)  # fmt: skip
+        behaviour.grow_internet(
+            pop, self.internet_ceiling, self.internet_rate, params, rng, self.area_size
+        )
         behaviour.take_up_esignatures(pop, self.esignature_rate, rng)
 
         # 7. Metrics.
@@ -210,7 +213,8 @@ class AdoptionModel(mesa.Model):
         try:
             return self._agency_by_name[name]
         except KeyError:
-            raise KeyError(f"no agency {name!r}; agencies: {', '.join(self._agency_by_name)}")
+            known = ", ".join(self._agency_by_name)
+            raise KeyError(f"no agency {name!r}; agencies: {known}") from None
 
     def breach(self, agency: str | int, severity: float) -> None:
         """A breach: every aware adult loses trust with the news; recent online users of the
@@ -301,8 +305,19 @@ class AdoptionModel(mesa.Model):
 
 PANEL_STREAM = 0x9A4E1
 """Second entropy word of the panel's own generator."""
-PANEL_COLUMNS = ("age", "area", "internet", "skill", "trust", "paper_habit", "esignature",
-                 "aware", "locked_out", "n_success", "n_fail")  # fmt: skip
+PANEL_COLUMNS = (
+    "age",
+    "area",
+    "internet",
+    "skill",
+    "trust",
+    "paper_habit",
+    "esignature",
+    "aware",
+    "locked_out",
+    "n_success",
+    "n_fail",
+)
 
 
 def _date_reporter(model: AdoptionModel) -> str:
