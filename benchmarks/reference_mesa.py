@@ -155,12 +155,19 @@ class RefCitizen(FixedAgent):
         """Word of mouth, write phase."""
         lp = self.model.params.learning
         self.peer_online = peer_online
-        if (
-            not self.aware
-            and self.random.random() < lp.p_aware_media + lp.p_aware_peer * peer_online
-        ):
+        hazard = _bass_hazard(lp.p_aware_media, lp.p_aware_peer, peer_online)
+        if not self.aware and self.random.random() < hazard:
             self.aware = True
         self.trust += lp.rate_trust_social * (peer_trust - self.trust)
+
+
+def _bass_hazard(p: float, q: float, share: float) -> float:
+    """The Bass equation integrated over a month from ``share`` (as sim.model.behaviour)."""
+    if p + q <= 0:
+        return 0.0
+    f = min(share, 1.0 - 1e-12)
+    ratio = (p + q * f) / (1.0 - f) * math.exp(p + q)
+    return ((ratio - p) / (ratio + q) - f) / (1.0 - f)
 
 
 def _poisson(rng, lam: float) -> int:

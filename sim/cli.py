@@ -225,6 +225,52 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate_model(args: argparse.Namespace) -> int:
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from tqdm import tqdm
+
+    from sim.analysis.validation import stylised_facts, validation_figure
+    from sim.experiment.replicates import paired_seeds, run_replicates
+    from sim.experiment.store import StagedDir
+
+    names = ("history", "status_quo", "security_shock")
+    scenarios = [load_scenario(SCENARIO_DIR / f"{n}.toml", citizens=args.citizens) for n in names]
+    seeds = paired_seeds(args.seed, args.seeds)
+    with tqdm(
+        total=len(scenarios) * len(seeds),
+        unit="run",
+        disable=args.quiet,
+        file=sys.stderr,
+        desc="validate-model",
+    ) as bar:
+        long = run_replicates(scenarios, seeds, workers=args.workers, progress=bar.update)
+    checks = stylised_facts(long)
+    table = pd.DataFrame([c.__dict__ for c in checks])
+    out = Path(args.out) if args.out else RESULTS_DIR / "validation"
+    staged = StagedDir(out)
+    try:
+        table.to_csv(staged.file("validation.csv"), index=False)
+        fig = validation_figure(long)
+        fig.savefig(staged.file("validation.png"), dpi=120)
+        plt.close(fig)
+        staged.publish()
+    except BaseException:
+        staged.discard()
+        raise
+    if not args.quiet:
+        for c in checks:
+            print(
+                f"{'PASS' if c.passed else 'FAIL'}  {c.pattern}\n      {c.figure}\n"
+                f"      source: {c.source}"
+            )
+        print(
+            f"{sum(c.passed for c in checks)} of {len(checks)} patterns reproduced "
+            f"({len(seeds)} seeds each); results in {out}/"
+        )
+    return 0 if all(c.passed for c in checks) else 1
+
+
 def cmd_check_calibration(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     from tqdm import tqdm
@@ -403,6 +449,21 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", help="output folder (default results/calibration_<name>)")
     cal.add_argument("-q", "--quiet", action="store_true")
     cal.set_defaults(func=cmd_check_calibration)
+
+    vm = sub.add_parser(
+        "validate-model",
+        help="check the stylised facts of DOMAIN.md (pattern-oriented validation)",
+        description="Run history, status_quo and security_shock over paired "
+        "seeds and check the stylised facts of shared/DOMAIN.md; print a "
+        "pass/fail table with figures; exit 1 if a pattern is missed.",
+    )
+    vm.add_argument("--seeds", type=_positive, default=5, help="paired seeds (5)")
+    vm.add_argument("--seed", type=_seed, default=0, help="root seed (0)")
+    vm.add_argument("--workers", type=_positive, default=default_workers())
+    vm.add_argument("--citizens", type=_citizens, help='adults per run, or "national"')
+    vm.add_argument("--out", help="output folder (default results/validation)")
+    vm.add_argument("-q", "--quiet", action="store_true")
+    vm.set_defaults(func=cmd_validate_model)
 
     lst = sub.add_parser("list", help="list the scenario library with a line each")
     lst.add_argument("folder", nargs="?", default=str(SCENARIO_DIR), help="default: scenarios/")

@@ -12,7 +12,7 @@ Sources name a row of ``shared/DOMAIN.md`` ("DOMAIN: <row>"), a paper, or say
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -456,6 +456,36 @@ class Learning(_Group):
         "assumption",
         sa=(0.1, 0.6),
     )
+    awareness_from: Literal["users", "aware"] = param(
+        "users",
+        unit="choice",
+        doc='whose ties spread awareness: recent online "users" '
+        '(default) or everyone "aware" (the Bass docking configuration)',
+        source="Bass 1969 (docking option, docs/validation.md)",
+    )
+    awareness_rule: Literal["bass", "threshold"] = param(
+        "bass",
+        unit="choice",
+        doc='"bass": chance p + q x share of ties; "threshold": aware '
+        "once the share of ties reaches the adult's threshold (Granovetter 1978)",
+        source="Bass 1969; Granovetter 1978 (docking option, docs/validation.md)",
+    )
+    threshold_mean: float = param(
+        0.25,
+        unit="share of ties",
+        ge=0,
+        le=1,
+        doc="mean adoption threshold (threshold rule only; normal, clipped to 0..1)",
+        source="Granovetter 1978 (his example: mean 0.25)",
+    )
+    threshold_sd: float = param(
+        0.1,
+        unit="share of ties",
+        ge=0,
+        le=1,
+        doc="spread of adoption thresholds (threshold rule only)",
+        source="Granovetter 1978 (the cascade appears as the spread grows)",
+    )
     rate_trust_social: float = param(
         0.02,
         unit="per month",
@@ -487,6 +517,13 @@ class Network(_Group):
         doc="chance a local tie is rewired to a random adult anywhere",
         source="assumption (Watts and Strogatz 1998; Eckles et al. 2024)",
         sa=(0.0, 0.2),
+    )
+    mixing: Literal["network", "full"] = param(
+        "network",
+        unit="choice",
+        doc='"network": peers are one\'s ties; "full": everyone is everyone\'s peer (a fully '
+        "mixed population, for docking with closed forms)",
+        source="Bass 1969; Granovetter 1978 (docking option, docs/validation.md)",
     )
 
 

@@ -258,9 +258,29 @@ TRUST_SCALE = 1000
 with more than 32 ties the scale shrinks so the int16 sum cannot overflow."""
 
 
-def neighbour_share(ties: sp.csr_array, flags: np.ndarray, per_tie: np.ndarray) -> np.ndarray:
-    """Share of each citizen's ties for whom ``flags`` is true (an int8 sparse product)."""
+def neighbour_share(
+    ties: sp.csr_array, flags: np.ndarray, per_tie: np.ndarray, mixing: str = "network"
+) -> np.ndarray:
+    """Share of each citizen's ties for whom ``flags`` is true (an int8 sparse product); with
+    full mixing, the share of the whole population for everyone."""
+    if mixing == "full":
+        return np.full(len(flags), np.count_nonzero(flags) / len(flags), dtype=np.float32)
     return (ties @ flags.view(np.int8)) * per_tie
+
+
+def bass_hazard(p: float, q: float, share: np.ndarray) -> np.ndarray:
+    """Chance of becoming aware within a month for someone whose share of aware (or using)
+    ties is ``share``: the Bass equation dF/dt = (p + qF)(1 - F) integrated over one month from
+    F = share, h = (F' - F) / (1 - F). To first order this is p + q x share; on a fully mixed
+    population it makes the expected curve equal the closed-form Bass curve at every month
+    (docs/validation.md). ``p`` and ``q`` are rates per month."""
+    if p + q <= 0:
+        return np.zeros(len(share), dtype=np.float32)
+    f = np.minimum(share.astype(np.float64), 1.0 - 1e-12)
+    # (p + qF) / (1 - F) grows by exp(p + q) a month along the Bass trajectory
+    ratio = (p + q * f) / (1.0 - f) * np.exp(p + q)
+    f_next = (ratio - p) / (ratio + q)
+    return ((f_next - f) / (1.0 - f)).astype(np.float32)
 
 
 def word_of_mouth(
@@ -271,19 +291,30 @@ def word_of_mouth(
     rng: np.random.Generator,
     step: int,
 ) -> None:
-    """Ties pass on awareness (Bass: media p plus imitation q x share of users among ties),
-    social proof (``peer_online``, used in next month's choice) and trust (DeGroot)."""
-    lp = params.learning
+    """Ties pass on awareness (Bass: media p plus imitation q x share of users among ties, or a
+    Granovetter threshold), social proof (``peer_online``, used in next month's choice) and
+    trust (DeGroot averaging)."""
+    lp, mixing = params.learning, params.network.mixing
     per_tie = 1.0 / np.maximum(degree, 1).astype(np.float32)
-    pop.peer_online[:] = neighbour_share(ties, recent_users(pop, step), per_tie)
+    pop.peer_online[:] = neighbour_share(ties, recent_users(pop, step), per_tie, mixing)
+    if lp.awareness_from == "aware":
+        spreading = neighbour_share(ties, pop.aware, per_tie, mixing)
+    else:
+        spreading = pop.peer_online
     unaware = np.flatnonzero(~pop.aware)
-    p_aware = lp.p_aware_media + lp.p_aware_peer * pop.peer_online[unaware]
-    pop.aware[unaware[rng.random(len(unaware), dtype=np.float32) < p_aware]] = True
+    if lp.awareness_rule == "threshold":
+        pop.aware[unaware[spreading[unaware] >= pop.threshold[unaware]]] = True
+    else:
+        p_aware = bass_hazard(lp.p_aware_media, lp.p_aware_peer, spreading[unaware])
+        pop.aware[unaware[rng.random(len(unaware), dtype=np.float32) < p_aware]] = True
     if lp.rate_trust_social > 0:
-        scale = min(TRUST_SCALE, np.iinfo(np.int16).max // max(int(degree.max()), 1))
-        trust_q = np.rint(pop.trust * scale).astype(np.int16)
-        peer_sum = ties @ trust_q
-        peer_trust = np.where(degree > 0, peer_sum * (per_tie / scale), pop.trust)
+        if mixing == "full":
+            peer_trust = np.float32(pop.trust.mean(dtype=np.float64))
+        else:
+            scale = min(TRUST_SCALE, np.iinfo(np.int16).max // max(int(degree.max()), 1))
+            trust_q = np.rint(pop.trust * scale).astype(np.int16)
+            peer_sum = ties @ trust_q
+            peer_trust = np.where(degree > 0, peer_sum * (per_tie / scale), pop.trust)
         pop.trust += np.float32(lp.rate_trust_social) * (peer_trust - pop.trust)
 
 

@@ -239,7 +239,9 @@ class AdoptionModel(mesa.Model):
     def _update_peer_share(self) -> None:
         users = behaviour.recent_users(self.population, self.month)
         per_tie = 1.0 / np.maximum(self.degree, 1).astype(np.float32)
-        self.population.peer_online[:] = behaviour.neighbour_share(self.ties, users, per_tie)
+        self.population.peer_online[:] = behaviour.neighbour_share(
+            self.ties, users, per_tie, self.params.network.mixing
+        )
 
     def _compute_metrics(self, out: behaviour.Outcomes | None) -> dict[str, float]:
         agencies = self.agency_list

@@ -42,6 +42,7 @@ COLUMNS: dict[str, Column] = {
     "aware": Column(np.bool_, "knows that services can be used online"),
     "locked_out": Column(np.bool_, "lacks a credential that a security tightening requires"),
     "peer_online": Column(np.float32, "share of ties who completed an online service (12 months)"),
+    "threshold": Column(np.float32, "adoption threshold (threshold awareness rule only, else 0)"),
     "n_success": Column(np.int16, "online transactions completed end to end"),
     "n_fail": Column(np.int16, "online attempts that ended in a paper round trip"),
     "last_online": Column(np.int16, "step of the last end-to-end online success"),

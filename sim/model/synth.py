@@ -85,6 +85,12 @@ def build_population(params: Params, n: int, rng: np.random.Generator) -> Popula
     pop.last_online[:] = np.where(recent, -months_ago, NEVER)
     pop.last_tried[:] = pop.last_online
     pop.n_success[:] = recent
+
+    lp = params.learning
+    if lp.awareness_rule == "threshold":  # drawn last: other modes keep their random streams
+        drawn = rng.normal(lp.threshold_mean, lp.threshold_sd, size=n)
+        pop.threshold[:] = np.clip(drawn, 0.0, 1.0)
+        pop.aware |= pop.threshold <= 0.0  # Granovetter's instigators
     return pop
 
 

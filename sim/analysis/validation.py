@@ -1,0 +1,169 @@
+"""Docking references and pattern-oriented validation (Grimm et al. 2005).
+
+Closed forms the model must reproduce in its docking configurations, and the stylised facts
+of shared/DOMAIN.md that the ``history``, ``status_quo`` and ``security_shock`` scenarios
+must show at once. Pure functions of result frames: the runs are made by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from scipy.stats import norm  # noqa: E402
+
+
+def bass_curve(t: np.ndarray, p: float, q: float) -> np.ndarray:
+    """The closed-form Bass adoption curve F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})."""
+    e = np.exp(-(p + q) * np.asarray(t, dtype=float))
+    return (1.0 - e) / (1.0 + (q / p) * e)
+
+
+def granovetter_equilibrium(mean: float, sd: float, tol: float = 1e-12) -> float:
+    """Final share of Granovetter's threshold model with normal thresholds (clipped to 0..1)
+    on a fully mixed population: iterate F <- P(threshold <= F) from F = P(threshold <= 0)."""
+    if sd == 0:
+        return 0.0 if mean > 0 else 1.0
+    share = norm.cdf(0.0, mean, sd)
+    for _ in range(100_000):
+        nxt = 1.0 if share >= 1.0 else norm.cdf(share, mean, sd)
+        if abs(nxt - share) < tol:
+            break
+        share = nxt
+    return float(share)
+
+
+@dataclass(frozen=True)
+class Check:
+    pattern: str
+    passed: bool
+    figure: str
+    source: str
+
+
+def _mean_by_date(long: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    data = long[(long["scenario"] == scenario) & (long["step"] > 0)]
+    return data.groupby("date").mean(numeric_only=True)
+
+
+def stylised_facts(long: pd.DataFrame) -> list[Check]:
+    """Check the patterns of shared/DOMAIN.md on runs of history, status_quo, security_shock."""
+    hist, sq = _mean_by_date(long, "history"), _mean_by_date(long, "status_quo")
+    shock = _mean_by_date(long, "security_shock")
+    checks = []
+
+    ever = hist["online_ever_share"]
+    gain = ever.diff()
+    lockdown = gain.loc["2020-11":"2021-02"].mean()
+    later = gain.loc["2024-01":"2026-12"].mean()
+    s_shape = ever.loc["2021-04"] > 0.3 and gain.loc["2027-01":].mean() < lockdown / 5
+    checks.append(
+        Check(
+            "1. S-curve with a shock-driven take-off (history)",
+            bool(lockdown > 3 * later and s_shape),
+            f"ever tried online +{lockdown:.3f}/month in the 2020-21 lockdown vs +{later:.3f} in "
+            f"2024-26; {ever.loc['2021-04']:.2f} by Apr 2021, {ever.iloc[-1]:.2f} by "
+            f"{ever.index[-1]}",
+            "DOMAIN pattern 1: 1 M E-Mongolia users in 6 months (2020-21)",
+        )
+    )
+    end = sq.iloc[-1]
+    checks.append(
+        Check(
+            "2. Plateau well below internet use while paper is demanded (status quo)",
+            bool(
+                end["online_users_share"] < end["internet_share"] - 0.25
+                and end["paper_documents_per_1000"] > 100
+                and sq["online_users_share"].loc["2027-01":].diff().mean() < 0.005
+            ),
+            f"{end['online_users_share']:.2f} completed online vs {end['internet_share']:.2f} "
+            f"with internet in {sq.index[-1]}; {end['paper_documents_per_1000']:.0f} paper "
+            "certificates per 1,000 adults a month",
+            "DOMAIN pattern 2; seed document (78.2% internet use, paper still demanded); EU 2023 "
+            "94% vs 69%",
+        )
+    )
+    at = hist.loc["2024-06"]
+    ratio = at["online_users_young"] / max(at["online_users_old"], 1e-9)
+    checks.append(
+        Check(
+            "3. Urban-rural divide, urban ahead (history, 2024)",
+            bool(0.03 < at["urban_rural_gap"] < 0.35),
+            f"online use urban {at['online_users_urban']:.2f} vs rural "
+            f"{at['online_users_rural']:.2f} (gap {at['urban_rural_gap']:+.2f})",
+            "DOMAIN pattern 3: internet use 85.3% Ulaanbaatar vs 67.6% rural (2024)",
+        )
+    )
+    checks.append(
+        Check(
+            "4. Age gradient, young ahead by a factor of about 2 (history, 2024)",
+            bool(1.5 < ratio < 4.0),
+            f"online use aged 15-34 {at['online_users_young']:.2f} vs 55+ "
+            f"{at['online_users_old']:.2f} (ratio {ratio:.1f})",
+            "DOMAIN pattern 4: EU 2020, 59% of 25-34 vs 26% of 65-74 (ratio 2.3)",
+        )
+    )
+    dip = shock.loc["2023-04", "mean_trust"] - sq.loc["2023-04", "mean_trust"]
+    before = shock.loc["2023-03", "mean_trust"] - sq.loc["2023-03", "mean_trust"]
+    checks.append(
+        Check(
+            "5a. Trust dips after a breach (security_shock vs status quo)",
+            bool(dip < -0.01 and abs(before) < 0.005),
+            f"mean trust {dip:+.3f} against the status quo in the breach month (2023-04), "
+            f"{before:+.3f} the month before",
+            "DOMAIN pattern 5; E-Mongolia incident, Apr 2022",
+        )
+    )
+    drop = shock.loc["2023-05", "online_attempt_share"] / sq.loc["2023-05", "online_attempt_share"]
+    users = shock.loc["2024-05", "online_users_share"] - sq.loc["2024-05", "online_users_share"]
+    checks.append(
+        Check(
+            "5b. Sudden tightening locks people out (security_shock vs status quo)",
+            bool(drop < 0.5 and users < -0.05),
+            f"online attempts at {drop:.0%} of the status quo's in the first month of the "
+            f"e-signature requirement; online users {users:+.2f} a year later",
+            "DOMAIN pattern 5: Estonia Nov 2017, ~760,000 ID-card certificates suspended overnight",
+        )
+    )
+    return checks
+
+
+def validation_figure(long: pd.DataFrame) -> Figure:
+    """The runs behind the checks: mean curves over seeds."""
+    hist, sq = _mean_by_date(long, "history"), _mean_by_date(long, "status_quo")
+    shock = _mean_by_date(long, "security_shock")
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), layout="constrained")
+    x = pd.to_datetime(hist.index, format="%Y-%m")
+    ax = axes[0, 0]
+    ax.plot(x, hist["online_ever_share"], label="history: ever tried online", lw=2)
+    ax.plot(x, hist["internet_share"], label="history: internet access", lw=2)
+    ax.plot(x, sq["online_users_share"], label="status quo: completed online (12 months)")
+    ax.plot(x, sq["internet_share"], ls="--", label="status quo: internet access")
+    ax.set_title("Patterns 1-2: take-off, and the gap under the status quo")
+    ax = axes[0, 1]
+    for col, label in [
+        ("online_users_urban", "urban"),
+        ("online_users_rural", "rural"),
+        ("online_users_young", "15-34"),
+        ("online_users_old", "55+"),
+    ]:
+        ax.plot(x, hist[col], label=f"history: {label}")
+    ax.set_title("Patterns 3-4: who is left behind (history)")
+    ax = axes[1, 0]
+    ax.plot(x, sq["mean_trust"], label="status quo")
+    ax.plot(x, shock["mean_trust"], label="security_shock")
+    ax.set_title("Pattern 5a: mean trust, breach in 2023-04")
+    ax = axes[1, 1]
+    ax.plot(x, sq["online_attempt_share"], label="status quo")
+    ax.plot(x, shock["online_attempt_share"], label="security_shock")
+    ax.set_title("Pattern 5b: online attempts, e-signature required from 2023-05")
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig

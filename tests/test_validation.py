@@ -1,0 +1,70 @@
+"""Docking with closed forms (Bass, Granovetter) and pattern-oriented validation."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis.validation import bass_curve, granovetter_equilibrium, stylised_facts
+from sim.experiment.replicates import paired_seeds, run_replicates
+from sim.model.model import AdoptionModel
+from sim.scenario import load_scenario
+from tests.conftest import SCENARIOS
+
+DOCKING = SCENARIOS / "docking"
+
+
+def _scenario(name, **learning):
+    base = load_scenario(DOCKING / f"{name}.toml")
+    data = base.model_dump(mode="python")
+    data["params"]["learning"].update(learning)
+    return type(base).model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("p", "q"), [(0.01, 0.1), (0.003, 0.3), (0.02, 0.05), (0.05, 0.5), (0.001, 0.08)]
+)
+def test_bass_docking_follows_the_closed_form(p, q):
+    scenario = _scenario("bass", p_aware_media=p, p_aware_peer=q)
+    frame = AdoptionModel(scenario, seed=3, agent_views=False).run().timeseries()
+    t = np.arange(len(frame))  # row 0 is the initial state, row k the end of month k
+    expected = bass_curve(t, p, q)
+    # sampling error of a share among 20,000 adults is below 0.0036; allow for its maximum
+    assert np.max(np.abs(frame["aware_share"].to_numpy() - expected)) < 0.02
+    assert frame["aware_share"].iloc[-1] > 0.3  # the curve actually rises
+
+
+def test_granovetter_cascade_jumps_as_the_spread_grows():
+    spreads = [0.05, 0.08, 0.10, 0.11, 0.12, 0.13, 0.14, 0.16, 0.20]
+    final = []
+    for sd in spreads:
+        scenario = _scenario("granovetter", threshold_sd=sd)
+        frame = AdoptionModel(scenario, seed=1, agent_views=False).run().timeseries()
+        final.append(frame["aware_share"].iloc[-1])
+        expected = granovetter_equilibrium(0.25, sd)
+        if abs(sd - 0.125) > 0.01:  # away from the critical spread, finite size hardly matters
+            assert abs(final[-1] - expected) < 0.03, (sd, final[-1], expected)
+    jumps = np.diff(final)
+    assert jumps.max() > 0.8  # one small step in the spread flips almost everyone
+    assert final[0] < 0.01 and final[-1] > 0.99
+    # the closed form shows the same jump
+    assert granovetter_equilibrium(0.25, 0.11) < 0.05 < 0.95 < granovetter_equilibrium(0.25, 0.14)
+
+
+def test_stylised_facts_hold_at_a_small_size():
+    scenarios = [load_scenario(SCENARIOS / f"{n}.toml", citizens=5000)
+                 for n in ("history", "status_quo", "security_shock")]  # fmt: skip
+    long = run_replicates(scenarios, paired_seeds(0, 2), workers=1)
+    checks = stylised_facts(long)
+    assert len(checks) == 6
+    failed = [(c.pattern, c.figure) for c in checks if not c.passed]
+    assert not failed, failed
+
+
+def test_a_pattern_can_fail():
+    """The checks are not tautologies: a status quo that closes the gap fails pattern 2."""
+    scenarios = [load_scenario(SCENARIOS / f"{n}.toml", citizens=2000)
+                 for n in ("history", "paper_recommendations", "security_shock")]  # fmt: skip
+    long = run_replicates(scenarios, paired_seeds(0, 1), workers=1)
+    long.loc[long["scenario"] == "paper_recommendations", "scenario"] = "status_quo"
+    checks = {c.pattern[:2]: c.passed for c in stylised_facts(pd.DataFrame(long))}
+    assert checks["2."] is False
