@@ -271,6 +271,157 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
     return 0 if all(c.passed for c in checks) else 1
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from sim.analysis.sensitivity import indices, indices_figure
+    from sim.experiment.batch import run_batch
+    from sim.experiment.sensitivity import load_sensitivity
+    from sim.experiment.store import write_text_atomic
+
+    sens = load_sensitivity(args.file)
+    spec = sens.spec
+    out = Path(args.out) if args.out else RESULTS_DIR / spec.name
+    summary = run_batch(
+        sens.plan, out, workers=args.workers, dask=args.dask, resume=args.resume, quiet=args.quiet
+    )
+    if summary.failed:
+        raise ScenarioError(
+            f"{args.file}: {summary.failed} runs failed (see {out}/runs/*.error); "
+            "fix and rerun with --resume"
+        )
+    results = pd.read_parquet(out / "results.parquet")
+    table = indices(
+        spec.method,
+        sens.problem,
+        sens.sample,
+        sens.outputs(results),
+        levels=spec.morris.levels,
+        seed=spec.root_seed % 2**32,
+    )
+    table.to_csv(out / "sensitivity.csv", index=False, float_format="%.6g")
+    fig = indices_figure(table, spec.method)
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"sensitivity.{ext}", dpi=120)
+    plt.close(fig)
+    key = "mu_star" if spec.method == "morris" else "ST"
+    text = [
+        f"# {spec.name}: {spec.method} sensitivity",
+        "",
+        spec.description,
+        "",
+        f"{len(sens.plan.runs)} runs ({len(sens.sample)} sample points x "
+        f"{spec.replications} seeds) of `{spec.scenario}`.",
+        "",
+    ]
+    for (metric, date), rows in table.groupby(["metric", "date"], sort=False):
+        cols = list(rows.columns[2:])
+        text += [f"## {metric} at {date}", "", "| " + " | ".join(cols) + " |"]
+        text.append("|" + "---|" * len(cols))
+        for row in rows[cols].head(10).itertuples(index=False):
+            cells = [f"{v:.4g}" if isinstance(v, float) else f"`{v}`" for v in row]
+            text.append("| " + " | ".join(cells) + " |")
+        text.append("")
+    write_text_atomic(out / "sensitivity.md", "\n".join(text) + "\n")
+    if not args.quiet:
+        for (metric, date), rows in table.groupby(["metric", "date"], sort=False):
+            print(f"{metric} at {date}: most influential by {key}")
+            for row in rows.head(8).itertuples():
+                conf = getattr(row, f"{key}_conf")
+                print(f"  {row.parameter:48} {getattr(row, key):8.4f} +- {conf:.4f}")
+        print(f"results in {out}/ (sensitivity.csv, sensitivity.png, sensitivity.md)")
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    import json
+
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.discovery import cases, discover, discovery_figure
+    from sim.analysis.report import load_results
+
+    folder = Path(args.results)
+    results, manifest = load_results(folder)
+    points = manifest["design"]["points"]
+    swept = list(points[0]) if points and points[0] else []
+    if not swept:
+        raise ScenarioError(f"{folder}: the batch has no parameter sweep to discover boxes in")
+    if args.metric not in results.columns:
+        allowed = [c for c in results.columns if c not in ("scenario", "date", "step", *swept)]
+        raise ScenarioError(
+            f"--metric: {args.metric!r} is not in the results (allowed: {', '.join(allowed)})"
+        )
+    scenarios = list(dict.fromkeys(results["scenario"]))
+    scenario = args.scenario or next(
+        (s for s in scenarios if s != manifest["reference"]), scenarios[0]
+    )
+    if scenario not in scenarios:
+        raise ScenarioError(
+            f"--scenario: {scenario!r} is not in the results (allowed: {', '.join(scenarios)})"
+        )
+    x, miss, date = cases(
+        results,
+        swept,
+        scenario,
+        args.metric,
+        args.threshold,
+        below=args.direction == "below",
+        date=args.date,
+    )
+    if miss.sum() == 0 or miss.all():
+        raise ScenarioError(
+            f"--threshold: {'no' if miss.sum() == 0 else 'every'} run of "
+            f"{scenario} is {args.direction} {args.threshold} for {args.metric} "
+            f"at {date}; choose a threshold inside the results' range "
+            f"({results[args.metric].min():.4g} to {results[args.metric].max():.4g})"
+        )
+    limits, stats, trajectory = discover(x, miss)
+    out = Path(args.out) if args.out else folder / "discovery"
+    out.mkdir(parents=True, exist_ok=True)
+    limits.to_csv(out / "box.csv", float_format="%.6g")
+    trajectory.to_csv(out / "peeling_trajectory.csv", index=False, float_format="%.6g")
+    (out / "box.json").write_text(
+        json.dumps(
+            {
+                "scenario": scenario,
+                "metric": args.metric,
+                "date": date,
+                "threshold": args.threshold,
+                "miss_when": args.direction,
+                **stats,
+                "limits": limits.reset_index().to_dict("records"),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    title = (
+        f"{scenario}: {args.metric} at {date} {args.direction} {args.threshold} "
+        f"(coverage {stats['coverage']:.0%}, density {stats['density']:.0%})"
+    )
+    fig = discovery_figure(x, miss, limits, trajectory, title)
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"discovery.{ext}", dpi=120)
+    plt.close(fig)
+    if not args.quiet:
+        print(
+            f"{scenario} misses ({args.metric} {args.direction} {args.threshold} at {date}) in "
+            f"{stats['cases_of_interest']} of {stats['runs']} runs."
+        )
+        print(
+            f"PRIM box: coverage {stats['coverage']:.1%}, density {stats['density']:.1%}, "
+            f"mass {stats['mass']:.1%}, {stats['restricted_dimensions']} restricted dimensions"
+        )
+        for name, row in limits.iterrows():
+            print(
+                f"  {name:48} {row['min']:.4g} .. {row['max']:.4g}  (quasi-p {row['quasi_p']:.2g})"
+            )
+        print(f"results in {out}/ (box.csv, box.json, peeling_trajectory.csv, discovery.png)")
+    return 0
+
+
 def cmd_check_calibration(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     from tqdm import tqdm
@@ -464,6 +615,42 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--out", help="output folder (default results/validation)")
     vm.add_argument("-q", "--quiet", action="store_true")
     vm.set_defaults(func=cmd_validate_model)
+
+    sen = sub.add_parser(
+        "sensitivity",
+        help="Morris screening or Sobol indices (SALib)",
+        description="Run a sensitivity file's SALib sample as a batch (local "
+        "processes or Dask, resumable) and write indices with 95%% CIs and a "
+        "bar chart.",
+    )
+    sen.add_argument("file", help="sensitivity file (TOML), e.g. experiments/morris.toml")
+    sen.add_argument("--workers", type=_positive, default=default_workers())
+    sen.add_argument("--dask", metavar="ADDRESS|local", help="run on Dask (as batch)")
+    sen.add_argument("--resume", action="store_true", help="skip runs already finished")
+    sen.add_argument("--out", help="output folder (default results/<name>)")
+    sen.add_argument("-q", "--quiet", action="store_true")
+    sen.set_defaults(func=cmd_sensitivity)
+
+    dis = sub.add_parser(
+        "discover",
+        help="scenario discovery with PRIM over a sweep's results",
+        description="Find the box of swept parameters in which a scenario "
+        "misses a threshold (PRIM), with coverage and density, and plot it.",
+    )
+    dis.add_argument("results", help="a batch results folder with a parameter sweep")
+    dis.add_argument("--metric", required=True, help="metric to test, e.g. end_to_end_share")
+    dis.add_argument("--threshold", type=float, required=True, help="target value")
+    dis.add_argument(
+        "--direction",
+        choices=["below", "above"],
+        default="below",
+        help="a run misses when the metric is below (default) or above the target",
+    )
+    dis.add_argument("--scenario", help="scenario to study (default: the first non-reference)")
+    dis.add_argument("--date", help="month to test (default: the last)")
+    dis.add_argument("--out", help="output folder (default RESULTS/discovery)")
+    dis.add_argument("-q", "--quiet", action="store_true")
+    dis.set_defaults(func=cmd_discover)
 
     lst = sub.add_parser("list", help="list the scenario library with a line each")
     lst.add_argument("folder", nargs="?", default=str(SCENARIO_DIR), help="default: scenarios/")

@@ -187,7 +187,8 @@ class Plan:
 
     @property
     def swept(self) -> list[str]:
-        return list(self.experiment.sweep.parameters) if self.experiment.sweep else []
+        """Parameter keys that vary between design points (columns of the results table)."""
+        return list(self.points[0]) if self.points and self.points[0] else []
 
 
 def design_points(sweep: Sweep | None, root_seed: int) -> list[dict[str, float]]:
@@ -239,6 +240,19 @@ def load_experiment(path: str | Path, *, max_runs: int = MAX_RUNS) -> Plan:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, path, Experiment)) from None
+    return build_plan(
+        experiment, path, design_points(experiment.sweep, experiment.root_seed), max_runs=max_runs
+    )
+
+
+def build_plan(
+    experiment: Experiment,
+    path: Path,
+    points: list[dict[str, float]],
+    *,
+    max_runs: int = MAX_RUNS,
+) -> Plan:
+    """Expand ``experiment`` over explicit design ``points`` (sweeps, sensitivity samples)."""
     sources = [path.parent / s for s in experiment.scenarios]
     scenarios = []
     for i, source in enumerate(sources):
@@ -259,7 +273,6 @@ def load_experiment(path: str | Path, *, max_runs: int = MAX_RUNS) -> Plan:
             f"{path}: reference: {experiment.reference!r} is not one of the "
             f"scenarios (allowed: {', '.join(names)})"
         )
-    points = design_points(experiment.sweep, experiment.root_seed)
     n_runs = len(points) * len(scenarios) * experiment.replications
     if n_runs > max_runs:
         raise ScenarioError(f"{path}: the design has {n_runs:,} runs (allowed: up to {max_runs:,})")
