@@ -254,6 +254,9 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
         fig = validation_figure(long)
         fig.savefig(staged.file("validation.png"), dpi=120)
         plt.close(fig)
+        for name, fig in _docking_figures().items():
+            fig.savefig(staged.file(f"{name}.png"), dpi=120)
+            plt.close(fig)
         staged.publish()
     except BaseException:
         staged.discard()
@@ -420,6 +423,56 @@ def cmd_discover(args: argparse.Namespace) -> int:
             )
         print(f"results in {out}/ (box.csv, box.json, peeling_trajectory.csv, discovery.png)")
     return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.experiment.calibrate import load_calibration, run_calibration
+
+    spec, _ = load_calibration(args.file)  # validate before anything runs
+    out = Path(args.out) if args.out else RESULTS_DIR / spec.name
+    info = run_calibration(
+        Path(args.file), out, workers=args.workers, dask=args.dask, quiet=args.quiet
+    )
+    if not args.quiet:
+        print(
+            f"{spec.name}: {info['generations']} generations, {info['evaluations']} runs, "
+            f"final distance threshold {info['final_epsilon']:.4g}"
+        )
+        for key, value in info["posterior_mean"].items():
+            print(f"  {key:48} posterior mean {value:.4g}")
+        print(
+            f"results in {out}/ (posterior.csv, posterior_summary.csv, posterior.png, "
+            "calibrated.toml, calibration.md, abc.db)"
+        )
+    return 0
+
+
+def _docking_figures() -> dict:
+    """Run the docking configurations of scenarios/docking/ and draw them."""
+    from sim.analysis.validation import bass_figure, granovetter_figure
+    from sim.model.model import AdoptionModel
+
+    def with_learning(name: str, **learning):
+        data = load_scenario(SCENARIO_DIR / "docking" / f"{name}.toml").model_dump(mode="python")
+        data["params"]["learning"].update(learning)
+        return type(load_scenario(SCENARIO_DIR / "status_quo.toml")).model_validate(data)
+
+    def aware(scenario):
+        model = AdoptionModel(scenario, seed=1, agent_views=False)
+        frame = model.run().timeseries()
+        model.close()
+        return frame["aware_share"].to_numpy()
+
+    pairs = [(0.01, 0.1), (0.003, 0.3), (0.02, 0.05), (0.05, 0.5)]
+    curves = {
+        (p, q): aware(with_learning("bass", p_aware_media=p, p_aware_peer=q)) for p, q in pairs
+    }
+    spreads = [0.05, 0.08, 0.10, 0.11, 0.12, 0.13, 0.14, 0.16, 0.20, 0.30]
+    final = [aware(with_learning("granovetter", threshold_sd=s))[-1] for s in spreads]
+    return {
+        "docking_bass": bass_figure(curves),
+        "docking_granovetter": granovetter_figure(spreads, final, 0.25),
+    }
 
 
 def cmd_check_calibration(args: argparse.Namespace) -> int:
@@ -615,6 +668,25 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--out", help="output folder (default results/validation)")
     vm.add_argument("-q", "--quiet", action="store_true")
     vm.set_defaults(func=cmd_validate_model)
+
+    cab = sub.add_parser(
+        "calibrate",
+        help="ABC-SMC calibration against DOMAIN.md's ranges",
+        description="Calibrate the parameters of a calibration file with ABC-SMC (pyabc) "
+        "against the observed ranges; write the posterior, a figure and a calibrated scenario "
+        "file.",
+    )
+    cab.add_argument("file", help="calibration file (TOML), e.g. experiments/calibrate.toml")
+    cab.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="local processes (1: single core, reproducible for the root seed)",
+    )
+    cab.add_argument("--dask", metavar="ADDRESS|local", help="evaluate particles on Dask")
+    cab.add_argument("--out", help="output folder (default results/<name>)")
+    cab.add_argument("-q", "--quiet", action="store_true")
+    cab.set_defaults(func=cmd_calibrate)
 
     sen = sub.add_parser(
         "sensitivity",

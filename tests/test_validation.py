@@ -51,8 +51,10 @@ def test_granovetter_cascade_jumps_as_the_spread_grows():
 
 
 def test_stylised_facts_hold_at_a_small_size():
-    scenarios = [load_scenario(SCENARIOS / f"{n}.toml", citizens=5000)
-                 for n in ("history", "status_quo", "security_shock")]  # fmt: skip
+    scenarios = [
+        load_scenario(SCENARIOS / f"{n}.toml", citizens=5000)
+        for n in ("history", "status_quo", "security_shock")
+    ]
     long = run_replicates(scenarios, paired_seeds(0, 2), workers=1)
     checks = stylised_facts(long)
     assert len(checks) == 6
@@ -62,8 +64,10 @@ def test_stylised_facts_hold_at_a_small_size():
 
 def test_a_pattern_can_fail():
     """The checks are not tautologies: a status quo that closes the gap fails pattern 2."""
-    scenarios = [load_scenario(SCENARIOS / f"{n}.toml", citizens=2000)
-                 for n in ("history", "paper_recommendations", "security_shock")]  # fmt: skip
+    scenarios = [
+        load_scenario(SCENARIOS / f"{n}.toml", citizens=2000)
+        for n in ("history", "paper_recommendations", "security_shock")
+    ]
     long = run_replicates(scenarios, paired_seeds(0, 1), workers=1)
     long.loc[long["scenario"] == "paper_recommendations", "scenario"] = "status_quo"
     checks = {c.pattern[:2]: c.passed for c in stylised_facts(pd.DataFrame(long))}

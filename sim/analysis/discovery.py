@@ -14,9 +14,15 @@ from matplotlib.figure import Figure  # noqa: E402
 
 
 def cases(
-    results: pd.DataFrame, swept: list[str], scenario: str, metric: str, threshold: float,
-    *, below: bool = True, date: str | None = None,
-) -> tuple[pd.DataFrame, np.ndarray, str]:  # fmt: skip
+    results: pd.DataFrame,
+    swept: list[str],
+    scenario: str,
+    metric: str,
+    threshold: float,
+    *,
+    below: bool = True,
+    date: str | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, str]:
     """The swept parameter values of each run of ``scenario`` and whether it misses:
     ``metric`` at ``date`` (default: the last month) below (or above) ``threshold``."""
     runs = results[results["scenario"] == scenario]
@@ -34,10 +40,13 @@ def discover(x: pd.DataFrame, miss: np.ndarray) -> tuple[pd.DataFrame, dict, pd.
     finder = prim.Prim(x, miss.astype(float), threshold=0.5, threshold_type=">")
     box = finder.find_box()
     stats = {
-        "coverage": float(box.coverage), "density": float(box.density),
-        "mass": float(box.mass), "restricted_dimensions": int(box.res_dim),
-        "cases_of_interest": int(miss.sum()), "runs": int(len(miss)),
-    }  # fmt: skip
+        "coverage": float(box.coverage),
+        "density": float(box.density),
+        "mass": float(box.mass),
+        "restricted_dimensions": int(box.res_dim),
+        "cases_of_interest": int(miss.sum()),
+        "runs": int(len(miss)),
+    }
     limits = box.limits.rename(columns={"qp values": "quasi_p"})
     limits.index.name = "parameter"
     return limits, stats, box.peeling_trajectory.reset_index(drop=True)
@@ -48,10 +57,16 @@ def discovery_figure(
 ) -> Figure:
     """The peeling trajectory (coverage against density) and the box against the ranges."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
-    sc = left.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res dim"],
-                      cmap="viridis", s=18)  # fmt: skip
-    left.plot(trajectory["coverage"].iloc[-1], trajectory["density"].iloc[-1], "r*", ms=14,
-              label="chosen box")  # fmt: skip
+    sc = left.scatter(
+        trajectory["coverage"], trajectory["density"], c=trajectory["res dim"], cmap="viridis", s=18
+    )
+    left.plot(
+        trajectory["coverage"].iloc[-1],
+        trajectory["density"].iloc[-1],
+        "r*",
+        ms=14,
+        label="chosen box",
+    )
     fig.colorbar(sc, ax=left, label="restricted dimensions")
     left.set_xlabel("coverage")
     left.set_ylabel("density")

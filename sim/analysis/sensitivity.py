@@ -31,19 +31,30 @@ def indices(
         if method == "morris":
             res = morris_analyze.analyze(problem, sample, y, num_levels=levels, seed=seed)
             for i, name in enumerate(problem["names"]):
-                rows.append({
-                    "metric": metric, "date": date, "parameter": name,
-                    "mu_star": res["mu_star"][i], "mu_star_conf": res["mu_star_conf"][i],
-                    "sigma": res["sigma"][i],
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "metric": metric,
+                        "date": date,
+                        "parameter": name,
+                        "mu_star": res["mu_star"][i],
+                        "mu_star_conf": res["mu_star_conf"][i],
+                        "sigma": res["sigma"][i],
+                    }
+                )
         else:
             res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
             for i, name in enumerate(problem["names"]):
-                rows.append({
-                    "metric": metric, "date": date, "parameter": name,
-                    "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
-                    "ST": res["ST"][i], "ST_conf": res["ST_conf"][i],
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "metric": metric,
+                        "date": date,
+                        "parameter": name,
+                        "S1": res["S1"][i],
+                        "S1_conf": res["S1_conf"][i],
+                        "ST": res["ST"][i],
+                        "ST_conf": res["ST_conf"][i],
+                    }
+                )
     table = pd.DataFrame(rows)
     key = "mu_star" if method == "morris" else "ST"
     return table.sort_values(["metric", "date", key], ascending=[True, True, False])
@@ -52,8 +63,13 @@ def indices(
 def indices_figure(table: pd.DataFrame, method: str, top: int = 15) -> Figure:
     """Horizontal bars with 95% CIs, one panel per (metric, date), largest first."""
     groups = list(table.groupby(["metric", "date"], sort=False))
-    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 0.35 * top + 1.8),
-                             squeeze=False, layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        len(groups),
+        figsize=(6.5 * len(groups), 0.35 * top + 1.8),
+        squeeze=False,
+        layout="constrained",
+    )
     for ax, ((metric, date), rows) in zip(axes[0], groups, strict=True):
         rows = rows.head(top).iloc[::-1]
         y = np.arange(len(rows))

@@ -167,3 +167,34 @@ def validation_figure(long: pd.DataFrame) -> Figure:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     return fig
+
+
+def bass_figure(curves: dict[tuple[float, float], np.ndarray]) -> Figure:
+    """Model awareness (points) against the closed-form Bass curve (lines) for each (p, q)."""
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    for (p, q), values in curves.items():
+        t = np.arange(len(values))
+        line = ax.plot(t, bass_curve(t, p, q), lw=1.5, label=f"closed form p={p:g}, q={q:g}")[0]
+        ax.plot(t[::4], values[::4], "o", ms=3.5, color=line.get_color())
+    ax.set_xlabel("months")
+    ax.set_ylabel("share aware")
+    ax.set_title("Bass docking: model (points) vs closed form (lines), fully mixed")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def granovetter_figure(spreads: list[float], final: list[float], mean: float) -> Figure:
+    """Final share against the spread of thresholds: model and Granovetter's equilibrium."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    fine = np.linspace(min(spreads), max(spreads), 200)
+    ax.plot(
+        fine, [granovetter_equilibrium(mean, s) for s in fine], label="equilibrium (closed form)"
+    )
+    ax.plot(spreads, final, "o", label="model, 20,000 adults")
+    ax.set_xlabel("spread of thresholds (sd)")
+    ax.set_ylabel("final share aware")
+    ax.set_title(f"Granovetter cascade, mean threshold {mean:g}, fully mixed")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

@@ -21,9 +21,9 @@ from sim.experiment.spec import (
     Output,
     Plan,
     Range,
+    _check_bounds,
     build_plan,
     parameter_field,
-    _check_bounds,
 )
 from sim.model.metrics import METRICS
 from sim.params import iter_parameters

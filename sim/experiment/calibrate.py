@@ -1,0 +1,263 @@
+"""Likelihood-free calibration (ABC-SMC with pyabc) against the observed ranges of DOMAIN.md.
+
+A calibration file names a scenario, uniform priors for the parameters it lists and the
+ABC-SMC settings. A particle's distance is how far the model's curves lie outside the observed
+ranges (``sim.analysis.calibration.TARGETS``), in units of each range's width, or from the
+point estimate where the sources give one (E-Mongolia users in Apr 2021 and Nov 2023). The
+posterior, a figure and a calibrated scenario file that other scenarios can ``extends`` are
+written to the results folder.
+
+Executors: one process (pyabc's SingleCoreSampler, reproducible for a root seed), local
+processes (MulticoreEvalParallelSampler) or a Dask cluster (DaskDistributedSampler). With
+parallel samplers pyabc accepts particles in completion order, so the posterior sample
+differs between runs (not its distribution); each model run's seed is derived from its
+parameter values, so a given particle always gives the same output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim.analysis.calibration import TARGETS
+from sim.experiment.replicates import run_one
+from sim.experiment.spec import Range, _check_bounds, parameter_field
+from sim.scenario import (
+    MAX_CITIZENS,
+    Month,
+    Name,
+    Scenario,
+    ScenarioError,
+    format_validation_error,
+    load_scenario,
+    read_toml,
+)
+
+
+class CalibrationFile(BaseModel):
+    """A calibration file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Name = Field(description="results folder name")
+    description: str = Field("", description="one line saying what is calibrated")
+    scenario: str = Field(description="scenario file, relative to this file")
+    end: Month | None = Field(None, description="stop runs here (default: the scenario's end)")
+    citizens: int | Literal["national"] | None = Field(
+        None, description=f'adults per run (100..{MAX_CITIZENS:,}) or "national"'
+    )
+    parameters: dict[str, Range] = Field(description="parameter path -> uniform prior {low, high}")
+    population_size: int = Field(50, ge=5, le=100_000, description="particles per generation")
+    generations: int = Field(4, ge=1, le=100, description="ABC-SMC generations at most")
+    min_epsilon: float = Field(0.0, ge=0, description="stop when the distance threshold is this")
+    root_seed: int = Field(0, ge=0, lt=2**32, description="seed of the sampler")
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters(cls, value: dict[str, Range]) -> dict[str, Range]:
+        if not value:
+            raise ValueError("needs at least one parameter")
+        for key, rng in value.items():
+            field = parameter_field(key)
+            _check_bounds(key, field, rng.low)
+            _check_bounds(key, field, rng.high)
+        return value
+
+
+def target_distance(frame: pd.DataFrame) -> dict[str, float]:
+    """Per target, in units of the range's width: the mean distance outside the observed range
+    over its months, or, where the sources give a point estimate, the distance to it."""
+    by_date = frame.set_index("date")
+    out = {}
+    for i, t in enumerate(TARGETS):
+        values = by_date.loc[[str(p) for p in t.months()], t.metric].to_numpy(float)
+        width = t.high - t.low
+        if t.point is not None:
+            off = np.abs(values - t.point) / width
+        else:
+            off = np.maximum(0.0, np.maximum(t.low - values, values - t.high)) / width
+        out[f"t{i}"] = float(off.mean())
+    return out
+
+
+class CalibrationModel:
+    """The model as pyabc sees it: parameters in, distances to the targets out (picklable)."""
+
+    def __init__(self, scenario: Scenario, keys: list[str]) -> None:
+        self.scenario = scenario
+        self.keys = keys
+
+    def scenario_for(self, values: dict[str, float]) -> Scenario:
+        data = self.scenario.model_dump(mode="python")
+        for key, value in values.items():
+            node = data
+            parts = key.split(".")
+            for part in parts[:-1]:
+                node = node[part]
+            is_int = parameter_field(key).annotation is int
+            node[parts[-1]] = int(round(value)) if is_int else float(value)
+        return Scenario.model_validate(data)
+
+    def __call__(self, particle: dict) -> dict[str, float]:
+        values = {key: float(particle[f"p{i}"]) for i, key in enumerate(self.keys)}
+        blob = json.dumps(values, sort_keys=True).encode()
+        seed = int.from_bytes(hashlib.sha256(blob).digest()[:8], "little") >> 1
+        return target_distance(run_one(self.scenario_for(values), seed))
+
+
+def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
+    path = Path(path)
+    data = read_toml(path)
+    try:
+        spec = CalibrationFile.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, path, CalibrationFile)) from None
+    source = path.parent / spec.scenario
+    if not source.is_file():
+        raise ScenarioError(f"{path}: scenario: file {spec.scenario!r} not found")
+    overrides = {"citizens": spec.citizens}
+    if spec.end is not None:
+        overrides["end"] = spec.end
+    scenario = load_scenario(source, **overrides)
+    last_target = max(t.last for t in TARGETS)
+    if scenario.end < last_target:
+        raise ScenarioError(
+            f"{path}: end: {scenario.end} ends before the last observed target "
+            f"({last_target}); allowed: {last_target} or later"
+        )
+    return spec, scenario
+
+
+def run_calibration(
+    path: Path, out: Path, *, workers: int = 1, dask: str | None = None, quiet: bool = False
+) -> dict:
+    """Run ABC-SMC; write abc.db, posterior.csv, posterior_summary.csv, posterior.png,
+    calibrated.toml and calibration.md into ``out``. Returns the summary."""
+    import logging
+
+    import pyabc
+
+    from sim.analysis.abc import posterior_figure, weighted_summary
+    from sim.experiment.batch import start_dask
+
+    spec, scenario = load_calibration(path)
+    keys = list(spec.parameters)
+    out.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("ABC").setLevel(logging.WARNING if quiet else logging.INFO)
+    for name in ("Sampler", "Epsilon", "Distance", "Acceptor", "pyabc"):
+        logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
+    np.random.seed(spec.root_seed)  # noqa: NPY002 - pyabc draws from the legacy global generator
+    prior = pyabc.Distribution(
+        **{
+            f"p{i}": pyabc.RV(
+                "uniform", spec.parameters[k].low, spec.parameters[k].high - spec.parameters[k].low
+            )
+            for i, k in enumerate(keys)
+        }
+    )
+    client = cluster = None
+    if dask:
+        client, cluster = start_dask(dask, workers)
+        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
+    elif workers > 1:
+        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+    else:
+        sampler = pyabc.sampler.SingleCoreSampler()
+    model = CalibrationModel(scenario, keys)
+    observed = {f"t{i}": 0.0 for i in range(len(TARGETS))}
+    try:
+        abc = pyabc.ABCSMC(
+            model,
+            prior,
+            pyabc.PNormDistance(p=1),
+            population_size=spec.population_size,
+            sampler=sampler,
+        )
+        db = out / "abc.db"
+        db.unlink(missing_ok=True)
+        abc.new(f"sqlite:///{db}", observed)
+        history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=spec.generations)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    frame = frame.rename(columns={f"p{i}": k for i, k in enumerate(keys)})[keys]
+    posterior = frame.assign(weight=weights)
+    posterior.to_csv(out / "posterior.csv", index=False, float_format="%.6g")
+    summary = weighted_summary(posterior, keys, spec.parameters)
+    summary.to_csv(out / "posterior_summary.csv", float_format="%.6g")
+    fig = posterior_figure(posterior, keys, spec.parameters)
+    fig.savefig(out / "posterior.png", dpi=120)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    populations = history.get_all_populations()
+    best = {k: float(summary.loc[k, "mean"]) for k in keys}
+    calibrated = _calibrated_toml(spec, path, best, out)
+    (out / "calibrated.toml").write_text(calibrated)
+    info = {
+        "generations": int(history.max_t) + 1,
+        "final_epsilon": float(populations["epsilon"].iloc[-1]),
+        "evaluations": int(populations["samples"].sum()),
+        "posterior_mean": best,
+    }
+    (out / "calibration.md").write_text(_report(spec, info, summary))
+    return info
+
+
+def _calibrated_toml(spec: CalibrationFile, path: Path, values: dict[str, float], out: Path) -> str:
+    import os
+
+    source = Path(os.path.relpath((path.parent / spec.scenario).resolve(), out.resolve()))
+    lines = [
+        f"# Calibrated by `egov-sim calibrate {path}` (ABC-SMC, posterior means).",
+        "# Extend this file from a scenario to use the calibrated parameters.",
+        f'name = "{spec.name}_calibrated"',
+        f'description = "{Path(spec.scenario).stem} with posterior-mean parameters"',
+        f'extends = "{source.as_posix()}"',
+        "",
+    ]
+    groups: dict[str, list[str]] = {}
+    for key, value in values.items():
+        parts = key.split(".")
+        table = ".".join(parts[:-1])
+        is_int = parameter_field(key).annotation is int
+        shown = str(int(round(value))) if is_int else f"{value:.6g}"
+        groups.setdefault(table, []).append(f"{parts[-1]} = {shown}")
+    for table, entries in groups.items():
+        lines += [f"[{table}]", *entries, ""]
+    return "\n".join(lines)
+
+
+def _report(spec: CalibrationFile, info: dict, summary: pd.DataFrame) -> str:
+    rows = ["| parameter | prior | posterior mean | sd | 95% interval |", "|---|---|---|---|---|"]
+    for key, r in summary.iterrows():
+        rows.append(
+            f"| `{key}` | {spec.parameters[key].low:g}..{spec.parameters[key].high:g} | "
+            f"{r['mean']:.4g} | {r['sd']:.3g} | {r['q025']:.4g}..{r['q975']:.4g} |"
+        )
+    return "\n".join(
+        [
+            f"# {spec.name}: ABC-SMC calibration",
+            "",
+            spec.description,
+            "",
+            f"{info['generations']} generations of {spec.population_size} particles, "
+            f"{info['evaluations']} model runs; final distance threshold {info['final_epsilon']:.4g} "
+            "(0 = every observed range met).",
+            "",
+            *rows,
+            "",
+            "![posterior](posterior.png)",
+            "",
+            "`calibrated.toml` sets the posterior means; scenarios can `extends` it.",
+            "",
+        ]
+    )
