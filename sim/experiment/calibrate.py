@@ -250,8 +250,8 @@ def _report(spec: CalibrationFile, info: dict, summary: pd.DataFrame) -> str:
             spec.description,
             "",
             f"{info['generations']} generations of {spec.population_size} particles, "
-            f"{info['evaluations']} model runs; final distance threshold {info['final_epsilon']:.4g} "
-            "(0 = every observed range met).",
+            f"{info['evaluations']} model runs; final distance threshold "
+            f"{info['final_epsilon']:.4g} (0 = every target met).",
             "",
             *rows,
             "",
