@@ -475,6 +475,38 @@ def _docking_figures() -> dict:
     }
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import subprocess
+
+    name = Path(args.scenario).stem if args.scenario else "status_quo"
+    if name not in {p.stem for p in SCENARIO_DIR.glob("*.toml")}:
+        raise ScenarioError(
+            f"{args.scenario}: not in the scenario library (allowed: "
+            f"{', '.join(sorted(p.stem for p in SCENARIO_DIR.glob('*.toml')))})"
+        )
+    load_scenario(SCENARIO_DIR / f"{name}.toml")  # refuse an invalid file before starting
+    app = Path(__file__).resolve().parent / "dashboard" / "app.py"
+    env = {**os.environ, "EGOV_SIM_SCENARIO": name}
+    print(f"egov-sim dashboard: http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(app),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--no-open",
+        "--production",
+    ]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_check_calibration(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     from tqdm import tqdm
@@ -668,6 +700,18 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--out", help="output folder (default results/validation)")
     vm.add_argument("-q", "--quiet", action="store_true")
     vm.set_defaults(func=cmd_validate_model)
+
+    dash = sub.add_parser(
+        "dashboard",
+        help="the interactive dashboard (Mesa SolaraViz) on 127.0.0.1",
+        description="Start the dashboard for students: sliders and switches, live plots, an "
+        "agency table, a network picture and a scenario export. Listens on 127.0.0.1 unless "
+        "--host says otherwise.",
+    )
+    dash.add_argument("scenario", nargs="?", help="scenario of the library to start from")
+    dash.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    dash.add_argument("--port", type=_positive, default=8765, help="port (8765)")
+    dash.set_defaults(func=cmd_dashboard)
 
     cab = sub.add_parser(
         "calibrate",

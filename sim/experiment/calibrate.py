@@ -140,7 +140,10 @@ def run_calibration(
     calibrated.toml and calibration.md into ``out``. Returns the summary."""
     import logging
 
-    import pyabc
+    try:
+        import pyabc
+    except ImportError:
+        raise ScenarioError("calibrate needs pyabc: pip install 'egov-sim[abc]'") from None
 
     from sim.analysis.abc import posterior_figure, weighted_summary
     from sim.experiment.batch import start_dask

@@ -1,0 +1,166 @@
+"""The dashboard: settings -> scenario -> model, the export round trip, and the page itself in
+a real headless Chromium (Debian's, driven by Playwright; screenshots in results/)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("solara")
+from sim.dashboard.settings import DashboardModel  # noqa: E402
+from sim.model.model import AdoptionModel  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
+
+ARTIFACTS = ROOT / "results" / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def test_export_round_trip_reproduces_the_dashboard_run(tmp_path):
+    settings = {"scenario": "status_quo", "seed": "7", "citizens": 2000, "coef_trust": 3.0,
+                "legal_esignature": True, "legal_esignature_year": 2021,
+                "legal_esignature_strength": 0.05, "central_ministry": True}  # fmt: skip
+    dashboard = DashboardModel(**settings)
+    for _ in range(6):
+        dashboard.step()
+    path = tmp_path / "exported.toml"
+    path.write_text(dashboard.export())
+    checked = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    scenario = load_scenario(path)
+    assert scenario.seed == 7 and scenario.params.choice.coef_trust == 3.0
+    assert {i.type for i in scenario.interventions} == {"legal_esignature", "central_ministry"}
+    replay = AdoptionModel(scenario)
+    for _ in range(6):
+        replay.step()
+    pd.testing.assert_frame_equal(dashboard.timeseries(), replay.timeseries(), check_exact=True)
+
+
+def test_lever_switch_changes_the_model():
+    off = DashboardModel(citizens=2000, seed=3)
+    on = DashboardModel(citizens=2000, seed=3, open_databases=True, open_databases_year=2021)
+    for model in (off, on):
+        for _ in range(12):
+            model.step()
+    assert on.metrics["paper_documents_per_1000"] < off.metrics["paper_documents_per_1000"]
+    with pytest.raises(TypeError, match="unknown dashboard settings"):
+        DashboardModel(citizens=2000, ministry=True)
+
+
+def _plot_image(page) -> bytes:
+    """Screenshot of the first plot; plots re-render while the page settles, so retry."""
+    for _ in range(20):
+        try:
+            return page.locator("img").first.screenshot(timeout=5_000)
+        except Exception:  # noqa: BLE001 - detached mid-render: wait and try again
+            page.wait_for_timeout(500)
+    raise AssertionError("could not capture the plot")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    pytest.importorskip("playwright")
+    export_dir = tmp_path_factory.mktemp("exports")
+    port = _free_port()
+    env = {**os.environ, "EGOV_SIM_EXPORT_DIR": str(export_dir)}
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the dashboard did not start")
+    yield url, export_dir, proc
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_dashboard_listens_on_loopback_and_prints_its_address(server):
+    url, _, proc = server
+    assert url.startswith("http://127.0.0.1:")
+    out = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
+    port = url.rsplit(":", 1)[1].strip("/")
+    listening = [line for line in out.splitlines() if f":{port} " in line]
+    assert listening and all("127.0.0.1" in line for line in listening), listening
+
+
+def test_page_loads_steps_and_exports(server):
+    from playwright.sync_api import sync_playwright
+
+    url, export_dir, _ = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1300})
+        page.goto(url, timeout=60_000)
+        page.get_by_text("Model Parameters").wait_for(timeout=60_000)
+        page.get_by_text("Agencies").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_loaded.png"))
+        page.wait_for_timeout(2000)
+        before = _plot_image(page)
+
+        # move a slider with the keyboard: the model is rebuilt with the new value
+        trust = page.locator(".v-input", has_text="Weight of trust in choice")
+        trust.locator(".v-slider__thumb").first.click()
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="Reset").click()  # SolaraViz applies parameters on reset
+        page.wait_for_timeout(2000)
+        step = page.get_by_role("button", name="Step")
+        for _ in range(4):
+            step.click()
+            page.wait_for_timeout(700)
+        page.get_by_text("Step: 4").wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        after = _plot_image(page)
+        assert after != before, "the adoption plot did not change after stepping"
+        page.get_by_text("2021-01").first.wait_for(timeout=30_000)  # the agency table moved on
+        page.screenshot(path=str(ARTIFACTS / "dashboard_after_steps.png"), full_page=True)
+
+        page.get_by_role("button", name="Export scenario").click()
+        deadline = time.time() + 30
+        while time.time() < deadline and not list(export_dir.glob("*.toml")):
+            time.sleep(0.2)
+        browser.close()
+    exported = list(export_dir.glob("*.toml"))
+    assert len(exported) == 1
+    checked = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(exported[0])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    scenario = load_scenario(exported[0])
+    assert scenario.params.choice.coef_trust == 2.75  # the slider moved 3 steps of 0.25
