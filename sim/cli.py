@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from sim.experiment.store import OutputError
+from sim.resources import check_memory
 from sim.scenario import ScenarioError, load_scenario
 
 
@@ -22,6 +24,38 @@ def default_workers() -> int:
 SCENARIO_DIR = Path("scenarios")
 RESULTS_DIR = Path("results")
 EXIT_BAD_INPUT = 2
+
+
+def _check_out(out: Path, option: str = "--out") -> Path:
+    """An output folder must be a folder or creatable: refuse a path through a file."""
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ScenarioError(f"{option}: {folder} is a file, not a folder")
+            break
+    return out
+
+
+def _guard(check) -> None:
+    """Run a resource check; a refusal is bad input (exit 2), nothing allocated yet."""
+    from sim.resources import ResourceError
+
+    try:
+        check()
+    except ResourceError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+def _guard_plan(plan, out: Path, workers: int, source: str) -> None:
+    """Memory for the largest run times the workers, and disk for the stored results."""
+    from sim.resources import check_disk
+
+    largest = max(sc.n_citizens for sc in plan.scenarios)
+    months = max(sc.n_months for sc in plan.scenarios)
+    kept = months // plan.experiment.output.every + 1
+    columns = len(plan.experiment.output.metric_names()) + 6 + len(plan.swept)
+    _guard(lambda: check_memory(largest, min(workers, len(plan.runs)), f"{source}: citizens"))
+    _guard(lambda: check_disk(out, len(plan.runs) * kept * columns, f"{source}: design"))
 
 
 def _citizens(text: str) -> int | str:
@@ -47,9 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.experiment.runner import run_scenario
 
     scenario = load_scenario(args.scenario, seed=args.seed, citizens=args.citizens)
-    out = Path(args.out) if args.out else RESULTS_DIR / scenario.name
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out: {out} exists and is not a folder")
+    out = _check_out(Path(args.out) if args.out else RESULTS_DIR / scenario.name)
+    _guard(lambda: check_memory(scenario.n_citizens, 1, f"{args.scenario}: citizens"))
     frame, manifest = run_scenario(
         scenario, out, source=str(args.scenario), quiet=args.quiet, panel=args.panel
     )
@@ -158,7 +191,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"{args.scenarios[-1]}: start/end differ between the scenarios "
             "(allowed: one common horizon)"
         )
-    out = Path(args.out) if args.out else RESULTS_DIR / ("compare_" + "_".join(names))[:120]
+    out = _check_out(
+        Path(args.out) if args.out else RESULTS_DIR / ("compare_" + "_".join(names))[:120]
+    )
     seeds = paired_seeds(args.seed, args.seeds)
     with tqdm(
         total=len(scenarios) * len(seeds),
@@ -195,7 +230,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from sim.experiment.spec import load_experiment
 
     plan = load_experiment(args.experiment)
-    out = Path(args.out) if args.out else RESULTS_DIR / plan.experiment.name
+    out = _check_out(Path(args.out) if args.out else RESULTS_DIR / plan.experiment.name)
+    _guard_plan(plan, out, args.workers if not args.dask else 1, args.experiment)
     summary = run_batch(
         plan, out, workers=args.workers, dask=args.dask, resume=args.resume, quiet=args.quiet
     )
@@ -503,6 +539,13 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     ]
     try:
         return subprocess.call(cmd, env=env)
+    except Exception as exc:
+        from sim.experiment.batch import OutputError
+
+        if not isinstance(exc, OutputError):
+            raise
+        print(f"egov-sim: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
 
@@ -779,17 +822,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ScenarioError as exc:
+    except ScenarioError as exc:  # bad input: one line, nothing written
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OutputError as exc:  # the results folder failed: finished runs are kept
+        print(f"egov-sim: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into head and the like
+        return 0
+    except OSError as exc:  # the disk, not the input
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(
+            f"egov-sim: {where}{exc.strerror or exc}; nothing partial was written", file=sys.stderr
+        )
+        return 1
     except KeyboardInterrupt:
         print(
             "egov-sim: interrupted; finished outputs are kept, nothing partial was written",
             file=sys.stderr,
         )
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The student dashboard: ``egov-sim dashboard [SCENARIO]`` (or ``solara run sim/dashboard/app.py``).
+"""The student dashboard: ``egov-sim dashboard [SCENARIO]`` (``solara run`` on this file).
 
 Controls (scenario, seed, size, key parameters, and each lever's switch, year and strength)
 rebuild the model through the scenario format; plots come from Mesa's DataCollector; the
@@ -14,7 +14,6 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import solara  # noqa: E402

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from sim.experiment.provenance import git_state, machine, versions
 from sim.experiment.replicates import run_one
 from sim.experiment.spec import Plan, RunSpec
-from sim.experiment.store import write_atomic, write_json_atomic
+from sim.experiment.store import OutputError, write_atomic, write_json_atomic
 from sim.scenario import Scenario, ScenarioError
 
 ID_COLUMNS = ("scenario", "point", "replicate", "seed")
@@ -47,6 +47,14 @@ MANIFEST_INTERVAL = 5.0
 DASK_WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": None}
 """Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536`` in workers; ``None`` unsets it (it
 slows these numpy-heavy runs; see docs/experiments.md for the measurement)."""
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the driver's to handle (it stops cleanly and keeps what
+    finished); workers must not die mid-run with their own KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_task(scenario: Scenario, seed: int, metrics: list[str], every: int) -> tuple[Any, ...]:
@@ -176,7 +184,9 @@ def _local(tasks: list[tuple[RunSpec, tuple]], workers: int) -> Iterator[tuple[R
         for run, args in tasks:
             yield run, run_task(*args)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_sigint
+    )
     pending: dict[Any, RunSpec] = {}
     queue = iter(tasks)
     try:
@@ -366,7 +376,14 @@ def run_batch(
             results = _local(tasks, workers)
         for run, (kind, payload, seconds) in results:
             if kind == "ok":
-                store.write_run(run, payload)
+                try:
+                    store.write_run(run, payload)
+                except OSError as exc:
+                    raise OutputError(
+                        f"{out}: cannot write results ({exc.strerror or exc}); the "
+                        f"{sum(1 for r in plan.runs if store.is_done(r))} runs already stored are "
+                        "intact: fix the folder and rerun with --resume"
+                    ) from None
                 status[run.run_id] = {"status": "done", "seconds": round(seconds, 3)}
                 done += 1
             else:
@@ -385,7 +402,10 @@ def run_batch(
                 manifest("running")
                 last_write = time.perf_counter()
     except BaseException:
-        manifest("interrupted")
+        try:
+            manifest("interrupted")
+        except OSError:
+            pass  # the folder itself is failing; the run files say what finished
         raise
     finally:
         bar.close()

@@ -11,6 +11,11 @@ from pathlib import Path
 from typing import Any
 
 
+class OutputError(Exception):
+    """The results folder cannot be written (read-only, full, removed): a batch stops; every
+    run already stored is intact and ``--resume`` continues once the cause is fixed."""
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, fsync it, then rename it into
     place; on any error the temporary file is removed and ``path`` is untouched."""

@@ -1,0 +1,160 @@
+"""Faults lose no finished run and leave no corrupt file: a full disk mid-batch, SIGINT on run
+and batch, a killed Dask worker; and what the tool starts listens on 127.0.0.1 only."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from sim.experiment import batch as batch_mod
+from sim.experiment.batch import run_batch
+from sim.experiment.spec import load_experiment
+from sim.experiment.store import OutputError
+from tests.conftest import ROOT, SCENARIOS
+from tests.test_batch import _experiment
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted batch to compare interrupted ones with."""
+    folder = tmp_path_factory.mktemp("ref")
+    path = _experiment(folder, reps=4, citizens=1500)
+    run_batch(load_experiment(path), folder / "out", workers=1, quiet=True)
+    return path, folder / "out"
+
+
+def test_full_disk_mid_batch_keeps_finished_runs_and_resumes(reference, tmp_path, monkeypatch):
+    path, ref_out = reference
+    plan = load_experiment(path)
+    out = tmp_path / "out"
+    real_write = batch_mod.Store.write_run
+    calls = {"n": 0}
+
+    def failing(self, run, frame):
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, run, frame)
+
+    monkeypatch.setattr(batch_mod.Store, "write_run", failing)
+    with pytest.raises(OutputError, match="No space left on device.*3 runs already stored are "
+                       "intact.*--resume"):  # fmt: skip
+        run_batch(plan, out, workers=2, quiet=True)
+    stored = list((out / "runs").glob("*.parquet"))
+    assert len(stored) == 3 and all(len(pd.read_parquet(f)) > 0 for f in stored)
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    assert not list(out.rglob(".*.tmp"))
+
+    monkeypatch.setattr(batch_mod.Store, "write_run", real_write)  # space freed
+    summary = run_batch(plan, out, workers=2, resume=True, quiet=True)
+    assert summary.skipped == 3 and summary.failed == 0
+    assert (out / "results.csv").read_bytes() == (ref_out / "results.csv").read_bytes()
+
+
+def test_unwritable_output_is_one_clear_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = subprocess.run([sys.executable, "-m", "sim", "run", str(SCENARIOS / "status_quo.toml"),
+                             "--citizens", "300", "--out", str(blocker / "sub"), "-q"], cwd=ROOT,
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert f"--out: {blocker} is a file, not a folder" in result.stderr
+
+
+def _wait_for_runs(folder, n, proc, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline and len(list((folder / "runs").glob("*.parquet"))) < n:
+        assert proc.poll() is None, "the batch ended before it could be interrupted"
+        time.sleep(0.05)
+
+
+def test_sigint_on_batch_stops_cleanly_and_resumes_identically(reference, tmp_path):
+    path, ref_out = reference
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "batch",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "-q",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    _wait_for_runs(out, 2, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; finished outputs are kept" in err and "Traceback" not in err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    for f in (out / "runs").glob("*.parquet"):
+        pd.read_parquet(f)
+    resumed = subprocess.run([*cmd, "--resume"], cwd=ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "results.csv").read_bytes() == (ref_out / "results.csv").read_bytes()
+
+
+def test_sigint_on_run_leaves_nothing_partial(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(SCENARIOS / "history.toml"),
+                             "--citizens", "300000", "--out", str(out)], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(4)  # building and stepping a 300,000-adult model takes longer than this
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".*"))  # no staging folder left behind
+
+
+def test_killed_dask_worker_mid_batch_completes_identically(reference, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path, ref_out = reference
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)  # fmt: skip
+    client = distributed.Client(cluster)
+    out = tmp_path / "out"
+    errors = []
+
+    def go():
+        try:
+            run_batch(load_experiment(path), out, workers=2, dask=cluster.scheduler_address,
+                      quiet=True)  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < 2:
+        time.sleep(0.05)
+    pids = client.run(os.getpid)
+    victim = next(iter(pids.values()))
+    os.kill(victim, signal.SIGKILL)  # its nanny restarts it; its task is rerun elsewhere
+    thread.join(timeout=300)
+    client.close()
+    cluster.close()
+    assert not errors, errors
+    assert (out / "results.csv").read_bytes() == (ref_out / "results.csv").read_bytes()
+
+
+def test_local_dask_cluster_listens_on_loopback():
+    pytest.importorskip("distributed")
+    client, cluster = batch_mod.start_dask("local", 1)
+    try:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert all(w.startswith("tcp://127.0.0.1:") for w in client.nthreads())
+    finally:
+        client.close()
+        cluster.close()
