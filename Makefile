@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench browser dashboard clean
+.PHONY: run test lint bench soak browser dashboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 ## test: the whole suite (dashboard tests drive Debian's Chromium, installed here if missing)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+## soak: thousands of small runs in one process, memory must stay flat (not part of make test)
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -m soak -s tests/test_soak.py
 
 ## browser: Debian's chromium for the dashboard tests (Playwright drives it; no download)
 browser:

@@ -60,7 +60,8 @@ def param(
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a file's `true` is not silently read as 1.0, nor "0.5" as 0.5
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class AreaValues(_Group):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -211,13 +212,16 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def resolve_extends(
+    path: Path, _chain: tuple[Path, ...] = (), _origin: Path | None = None
+) -> dict[str, Any]:
     """The file's table merged over its ``extends`` parents (paths relative to the file)."""
     path = Path(path)
+    origin = _origin or path
     resolved = path.resolve()
     if resolved in _chain:
         cycle = " -> ".join(str(p.name) for p in (*_chain, resolved))
-        raise ScenarioError(f"{_chain[0]}: extends: cycle {cycle}")
+        raise ScenarioError(f"{origin}: extends: cycle {cycle}")
     data = read_toml(path)
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
@@ -227,7 +231,7 @@ def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]
     parent_path = path.parent / parent_ref
     if not parent_path.is_file():
         raise ScenarioError(f"{path}: extends: parent file {parent_ref!r} not found")
-    parent = resolve_extends(parent_path, (*_chain, resolved))
+    parent = resolve_extends(parent_path, (*_chain, resolved), origin)
     parent.pop("name", None)
     parent.pop("description", None)
     return _merge(parent, data)
@@ -259,7 +263,7 @@ def _unwrap(annotation: Any) -> list[Any]:
         return _unwrap(typing.get_args(annotation)[0])
     if origin in (list, tuple):
         return _unwrap(typing.get_args(annotation)[0])
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         return [c for arg in typing.get_args(annotation) for c in _unwrap(arg)]
     return [annotation]
 
@@ -365,7 +369,7 @@ def _type_name(annotation: Any) -> str:
         return " or ".join(f'"{a}"' for a in args)
     if origin is list:
         return f"list of {_type_name(args[0])}"
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in args if a is not type(None))
     return {"str": "string", "int": "integer", "float": "number", "bool": "true/false"}.get(
         getattr(annotation, "__name__", str(annotation)), getattr(annotation, "__name__", "")

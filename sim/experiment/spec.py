@@ -60,6 +60,25 @@ class Sweep(BaseModel):
         "or {low, high} (lhs)"
     )
 
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _ranges(cls, value: Any) -> Any:
+        """Read tables as ranges here, so a bad range gets its own message."""
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, item in value.items():
+            if isinstance(item, dict):
+                try:
+                    item = Range.model_validate(item)
+                except ValidationError as exc:
+                    first = exc.errors(include_url=False)[0]
+                    where = ".".join(str(p) for p in first["loc"])
+                    detail = first["msg"].removeprefix("Value error, ")
+                    raise ValueError(f"{key}{'.' + where if where else ''}: {detail}") from None
+            out[key] = item
+        return out
+
     @model_validator(mode="after")
     def _consistent(self) -> Sweep:
         if not self.parameters:
@@ -275,7 +294,11 @@ def build_plan(
         )
     n_runs = len(points) * len(scenarios) * experiment.replications
     if n_runs > max_runs:
-        raise ScenarioError(f"{path}: the design has {n_runs:,} runs (allowed: up to {max_runs:,})")
+        raise ScenarioError(
+            f"{path}: replications: the design has {n_runs:,} runs ({len(points):,} points x "
+            f"{len(scenarios)} scenarios x {experiment.replications:,} replications; allowed: "
+            f"up to {max_runs:,})"
+        )
     seeds = paired_seeds(experiment.root_seed, experiment.replications)
     cells = {
         (i, p): _with_values(sc, point, path)

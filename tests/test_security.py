@@ -1,0 +1,54 @@
+"""Exposure: files are data only; names from files cannot write outside the results folder."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import ScenarioError, validate_scenario
+from tests.conftest import ROOT
+
+FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
+FORBIDDEN_MODULES = {"pickle", "marshal", "shelve", "dill", "cloudpickle"}
+
+
+def _sources():
+    return sorted((ROOT / "sim").rglob("*.py"))
+
+
+def test_no_eval_exec_or_pickle_in_the_package():
+    """Scenario, experiment, sensitivity and calibration files are parsed by tomllib and
+    validated by pydantic into plain values; nothing in the package evaluates code or
+    unpickles data (Dask and process pools pickle our own objects, never a user's file)."""
+    offences = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in FORBIDDEN_CALLS:
+                    offences.append(f"{path.name}:{node.lineno} {node.func.id}()")
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                if any(n.split(".")[0] in FORBIDDEN_MODULES for n in names):
+                    offences.append(f"{path.name}:{node.lineno} imports {names}")
+    assert not offences, offences
+
+
+def test_yaml_or_other_loaders_are_not_used():
+    text = "\n".join(p.read_text() for p in _sources())
+    assert "yaml.load" not in text and "tomllib.loads" in text
+
+
+@pytest.mark.parametrize(
+    "name", ["../x", "..", "a/b", "/etc", "a\\b", ".hidden", "", "a" * 65, "x\x00y", "~root"]
+)
+def test_names_cannot_leave_the_results_folder(name):
+    with pytest.raises(ScenarioError, match="not a usable name"):
+        validate_scenario({"name": name})
+
+
+def test_accepted_names_stay_one_folder_deep():
+    for name in ("status_quo", "a.b", "run-2", "A1"):
+        scenario = validate_scenario({"name": name})
+        target = (Path("results") / scenario.name).resolve()
+        assert target.parent == (Path("results")).resolve()
