@@ -612,6 +612,23 @@ def _positive(text: str) -> int:
     return value
 
 
+def _replicate_options(parser: argparse.ArgumentParser, seeds: int, out: str) -> None:
+    """Options shared by the commands that run scenarios over paired seeds."""
+    parser.add_argument(
+        "--seeds", type=_positive, default=seeds, help=f"paired replicates ({seeds})"
+    )
+    parser.add_argument("--seed", type=_seed, default=0, help="root seed of the replicates (0)")
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=default_workers(),
+        help="worker processes (default: the number of cores)",
+    )
+    parser.add_argument("--citizens", type=_citizens, help='adults per run, or "national"')
+    parser.add_argument("--out", help=f"output folder (default {out})")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="egov-sim",
@@ -664,17 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
         "write comparison.csv, comparison.png and runs.csv.",
     )
     cmp_.add_argument("scenarios", nargs="+", help="scenario files; the first is the reference")
-    cmp_.add_argument("--seeds", type=_positive, default=10, help="paired replicates (10)")
-    cmp_.add_argument("--seed", type=_seed, default=0, help="root seed of the replicates (0)")
-    cmp_.add_argument(
-        "--workers",
-        type=_positive,
-        default=default_workers(),
-        help="worker processes (default: the number of cores)",
-    )
-    cmp_.add_argument("--citizens", type=_citizens, help='adults per run, or "national"')
-    cmp_.add_argument("--out", help="output folder (default results/compare_<names>)")
-    cmp_.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+    _replicate_options(cmp_, 10, "results/compare_<names>")
     cmp_.set_defaults(func=cmd_compare)
 
     bat = sub.add_parser(
@@ -721,12 +728,7 @@ def build_parser() -> argparse.ArgumentParser:
         "range is missed.",
     )
     cal.add_argument("scenario", nargs="?", default=str(SCENARIO_DIR / "history.toml"))
-    cal.add_argument("--seeds", type=_positive, default=10, help="replicates (10)")
-    cal.add_argument("--seed", type=_seed, default=0, help="root seed (0)")
-    cal.add_argument("--workers", type=_positive, default=default_workers())
-    cal.add_argument("--citizens", type=_citizens, help='adults per run, or "national"')
-    cal.add_argument("--out", help="output folder (default results/calibration_<name>)")
-    cal.add_argument("-q", "--quiet", action="store_true")
+    _replicate_options(cal, 10, "results/calibration_<name>")
     cal.set_defaults(func=cmd_check_calibration)
 
     vm = sub.add_parser(
@@ -736,12 +738,7 @@ def build_parser() -> argparse.ArgumentParser:
         "seeds and check the stylised facts of shared/DOMAIN.md; print a "
         "pass/fail table with figures; exit 1 if a pattern is missed.",
     )
-    vm.add_argument("--seeds", type=_positive, default=5, help="paired seeds (5)")
-    vm.add_argument("--seed", type=_seed, default=0, help="root seed (0)")
-    vm.add_argument("--workers", type=_positive, default=default_workers())
-    vm.add_argument("--citizens", type=_citizens, help='adults per run, or "national"')
-    vm.add_argument("--out", help="output folder (default results/validation)")
-    vm.add_argument("-q", "--quiet", action="store_true")
+    _replicate_options(vm, 5, "results/validation")
     vm.set_defaults(func=cmd_validate_model)
 
     dash = sub.add_parser(

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.analysis.calibration import TARGETS
 from sim.experiment.replicates import run_one
-from sim.experiment.spec import Range, _check_bounds, parameter_field
+from sim.experiment.spec import Range, check_ranges, parameter_field
 from sim.scenario import (
     MAX_CITIZENS,
     Month,
@@ -60,13 +60,7 @@ class CalibrationFile(BaseModel):
     @field_validator("parameters")
     @classmethod
     def _parameters(cls, value: dict[str, Range]) -> dict[str, Range]:
-        if not value:
-            raise ValueError("needs at least one parameter")
-        for key, rng in value.items():
-            field = parameter_field(key)
-            _check_bounds(key, field, rng.low)
-            _check_bounds(key, field, rng.high)
-        return value
+        return check_ranges(value, minimum=1)
 
 
 def target_distance(frame: pd.DataFrame) -> dict[str, float]:

@@ -21,8 +21,8 @@ from sim.experiment.spec import (
     Output,
     Plan,
     Range,
-    _check_bounds,
     build_plan,
+    check_ranges,
     parameter_field,
 )
 from sim.model.metrics import METRICS
@@ -86,14 +86,7 @@ class SensitivityFile(BaseModel):
     @field_validator("parameters")
     @classmethod
     def _parameters(cls, value):
-        if isinstance(value, dict):
-            if len(value) < 2:
-                raise ValueError("needs at least two parameters")
-            for key, rng in value.items():
-                field = parameter_field(key)
-                _check_bounds(key, field, rng.low)
-                _check_bounds(key, field, rng.high)
-        return value
+        return check_ranges(value, minimum=2) if isinstance(value, dict) else value
 
     def ranges(self) -> dict[str, tuple[float, float]]:
         if isinstance(self.parameters, dict):

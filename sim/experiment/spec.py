@@ -172,6 +172,17 @@ def _check_bounds(key: str, field, value: float) -> None:
         )
 
 
+def check_ranges(value: dict[str, Range], minimum: int = 1) -> dict[str, Range]:
+    """Validate ``{parameter path: Range}`` tables (sensitivity samples, ABC priors)."""
+    if len(value) < minimum:
+        raise ValueError(f"needs at least {minimum} parameter{'s' if minimum > 1 else ''}")
+    for key, rng in value.items():
+        field = parameter_field(key)
+        _check_bounds(key, field, rng.low)
+        _check_bounds(key, field, rng.high)
+    return value
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One run of an experiment."""
