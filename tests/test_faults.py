@@ -25,7 +25,7 @@ from tests.test_batch import _experiment
 def reference(tmp_path_factory):
     """An uninterrupted batch to compare interrupted ones with."""
     folder = tmp_path_factory.mktemp("ref")
-    path = _experiment(folder, reps=4, citizens=1500)
+    path = _experiment(folder, reps=4, citizens=4000)
     run_batch(load_experiment(path), folder / "out", workers=1, quiet=True)
     return path, folder / "out"
 
@@ -108,9 +108,9 @@ def test_sigint_on_batch_stops_cleanly_and_resumes_identically(reference, tmp_pa
 def test_sigint_on_run_leaves_nothing_partial(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(SCENARIOS / "history.toml"),
-                             "--citizens", "300000", "--out", str(out)], cwd=ROOT,
+                             "--citizens", "1000000", "--out", str(out)], cwd=ROOT,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
-    time.sleep(4)  # building and stepping a 300,000-adult model takes longer than this
+    time.sleep(4)  # building and stepping a 1,000,000-adult model takes ~15 s
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err
