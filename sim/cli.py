@@ -629,6 +629,26 @@ def _replicate_options(parser: argparse.ArgumentParser, seeds: int, out: str) ->
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
 
 
+def _executor_options(parser: argparse.ArgumentParser, out: str, resume: bool = True) -> None:
+    """Options shared by the commands that run a design on processes or Dask."""
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=default_workers(),
+        help="worker processes (default: the number of cores)",
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS|local",
+        help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an "
+        "address (tcp://host:8786) connects to an existing scheduler",
+    )
+    if resume:
+        parser.add_argument("--resume", action="store_true", help="skip runs already finished")
+    parser.add_argument("--out", help=f"output folder (default {out})")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="egov-sim",
@@ -692,21 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
         "results/<experiment>/; --resume continues an interrupted batch.",
     )
     bat.add_argument("experiment", help="experiment file (TOML)")
-    bat.add_argument(
-        "--workers",
-        type=_positive,
-        default=default_workers(),
-        help="worker processes (default: the number of cores)",
-    )
-    bat.add_argument(
-        "--dask",
-        metavar="ADDRESS|local",
-        help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address "
-        "(tcp://host:8786) connects to an existing scheduler",
-    )
-    bat.add_argument("--resume", action="store_true", help="skip runs already finished")
-    bat.add_argument("--out", help="output folder (default results/<experiment name>)")
-    bat.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _executor_options(bat, "results/<experiment name>")
     bat.set_defaults(func=cmd_batch)
 
     rep = sub.add_parser(
@@ -780,11 +786,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bar chart.",
     )
     sen.add_argument("file", help="sensitivity file (TOML), e.g. experiments/morris.toml")
-    sen.add_argument("--workers", type=_positive, default=default_workers())
-    sen.add_argument("--dask", metavar="ADDRESS|local", help="run on Dask (as batch)")
-    sen.add_argument("--resume", action="store_true", help="skip runs already finished")
-    sen.add_argument("--out", help="output folder (default results/<name>)")
-    sen.add_argument("-q", "--quiet", action="store_true")
+    _executor_options(sen, "results/<name>")
     sen.set_defaults(func=cmd_sensitivity)
 
     dis = sub.add_parser(

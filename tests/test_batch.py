@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import tracemalloc
 import weakref
 
@@ -19,7 +18,7 @@ from sim.experiment.replicates import run_one
 from sim.experiment.spec import design_points, load_experiment
 from sim.model.model import AdoptionModel
 from sim.scenario import ScenarioError
-from tests.conftest import ROOT, SCENARIOS, make_scenario
+from tests.conftest import ROOT, SCENARIOS, batch_command, make_scenario, wait_for_runs
 
 EXPERIMENT = """
 name = "tiny"
@@ -112,22 +111,9 @@ def test_sigkill_then_resume_gives_identical_results(tmp_path):
     run_batch(load_experiment(path), reference, workers=2, quiet=True)
 
     out = tmp_path / "killed"
-    cmd = [
-        sys.executable,
-        "-m",
-        "sim",
-        "batch",
-        str(path),
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        "-q",
-    ]
+    cmd = batch_command(path, out)
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < 4:
-        time.sleep(0.05)
+    wait_for_runs(out, 4, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     finished = list((out / "runs").glob("*.parquet"))

@@ -17,7 +17,7 @@ def model():
 
 def _channels(model, seed=1):
     rng = np.random.default_rng(seed)
-    tx = behaviour.draw_transactions(model.needs, model.services, rng)
+    tx = behaviour.draw_transactions(model.needs, rng)
     channel = behaviour.choose_channels(
         model.population, tx, model.services, model.regime, model.params, rng, model.assisted_reach
     )
@@ -48,7 +48,7 @@ def test_no_internet_no_online(model):
 def _serve(model, **table_changes):
     table = dataclasses.replace(model.services, **table_changes)
     rng = np.random.default_rng(2)
-    tx = behaviour.draw_transactions(model.needs, table, rng)
+    tx = behaviour.draw_transactions(model.needs, rng)
     channel = behaviour.choose_channels(
         model.population, tx, table, model.regime, model.params, rng, model.assisted_reach
     )
@@ -96,13 +96,13 @@ def test_word_of_mouth_spreads_awareness_from_users(model):
     aware0 = pop.aware.copy()
     pop.last_online[:] = 0  # everyone a recent user: every tie passes the word
     behaviour.word_of_mouth(
-        pop, model.ties, model.degree, model.params, np.random.default_rng(4), step=0
+        pop, model.ties, model.tie_weights, model.params, np.random.default_rng(4), step=0
     )
     with_users = np.mean(pop.aware & ~aware0)
     pop.aware[:] = aware0
     pop.last_online[:] = -100  # nobody: only the media
     behaviour.word_of_mouth(
-        pop, model.ties, model.degree, model.params, np.random.default_rng(4), step=0
+        pop, model.ties, model.tie_weights, model.params, np.random.default_rng(4), step=0
     )
     media_only = np.mean(pop.aware & ~aware0)
     assert with_users > 3 * media_only
@@ -158,4 +158,4 @@ def test_category_lookup_equals_searchsorted():
     u = rng.random(200_000, dtype=np.float32)
     u[:4] = [0.0, np.nextafter(np.float32(1), np.float32(0)), cdf[3], cdf[10]]
     expected = np.minimum(np.searchsorted(cdf.astype(np.float32), u, side="right"), 51)
-    assert np.array_equal(behaviour.pick_categories(cdf, u), expected)
+    assert np.array_equal(behaviour.CategoryLookup(cdf).pick(u), expected)

@@ -17,7 +17,7 @@ from sim.experiment import batch as batch_mod
 from sim.experiment.batch import run_batch
 from sim.experiment.spec import load_experiment
 from sim.experiment.store import OutputError
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, batch_command, wait_for_runs
 from tests.test_batch import _experiment
 
 
@@ -69,30 +69,12 @@ def test_unwritable_output_is_one_clear_line(tmp_path):
     assert f"--out: {blocker} is a file, not a folder" in result.stderr
 
 
-def _wait_for_runs(folder, n, proc, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline and len(list((folder / "runs").glob("*.parquet"))) < n:
-        assert proc.poll() is None, "the batch ended before it could be interrupted"
-        time.sleep(0.05)
-
-
 def test_sigint_on_batch_stops_cleanly_and_resumes_identically(reference, tmp_path):
     path, ref_out = reference
     out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "sim",
-        "batch",
-        str(path),
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        "-q",
-    ]
+    cmd = batch_command(path, out)
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    _wait_for_runs(out, 2, proc)
+    wait_for_runs(out, 2, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -16,7 +16,6 @@ from tqdm import tqdm
 from sim.analysis.plots import adoption_figure
 from sim.experiment.provenance import git_state, machine, versions
 from sim.experiment.store import StagedDir
-from sim.model.interventions import describe
 from sim.model.model import AdoptionModel
 from sim.scenario import Scenario
 
@@ -101,5 +100,4 @@ def run_scenario(
     except BaseException:
         staged.discard()
         raise
-    manifest["interventions"] = [describe(item) for item in scenario.interventions]
     return frame, manifest

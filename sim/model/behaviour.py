@@ -52,8 +52,10 @@ class NeedsSampler:
     per-adult threshold for "at least one need", then the few with needs walk up the CDF.
     Exact Poisson up to float32 resolution and a tail truncated below 1e-9."""
 
-    def __init__(self, pop: Population, params: Params) -> None:
+    def __init__(self, pop: Population, params: Params, traffic_cdf: np.ndarray) -> None:
         from scipy.stats import poisson
+
+        self.agencies = CategoryLookup(traffic_cdf)
 
         rate = np.asarray(params.needs.rate_needs_per_year.array()) / 12.0
         k_max = int(poisson.ppf(1 - 1e-9, rate.max())) + 1
@@ -77,33 +79,35 @@ class NeedsSampler:
         return rows.astype(np.int32), n_needs
 
 
-def draw_transactions(
-    sampler: NeedsSampler, table: ServiceTable, rng: np.random.Generator
-) -> Transactions:
+def draw_transactions(sampler: NeedsSampler, rng: np.random.Generator) -> Transactions:
     """Each adult has a Poisson number of needs this month (rate by age group); each need
     goes to an agency drawn by traffic."""
     rows, n_needs = sampler.counts(rng)
     citizen = np.repeat(rows, n_needs)
-    agency = pick_categories(table.traffic_cdf, rng.random(len(citizen), dtype=np.float32))
+    agency = sampler.agencies.pick(rng.random(len(citizen), dtype=np.float32))
     return Transactions(citizen, agency)
 
 
 LOOKUP_BINS = 4096
 
 
-def pick_categories(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """``searchsorted(cdf, u, side="right")`` (capped at the last category), exactly, through a
-    lookup table of ``LOOKUP_BINS`` bins: only draws in the few bins that hold a category
-    boundary are searched."""
-    cdf = cdf.astype(np.float32)
-    edges = np.arange(LOOKUP_BINS + 1, dtype=np.float32) / LOOKUP_BINS
-    at_edge = np.searchsorted(cdf, edges, side="right")
-    lo, hi = at_edge[:-1], at_edge[1:]
-    bins = np.minimum((u * LOOKUP_BINS).astype(np.int32), LOOKUP_BINS - 1)
-    picked = lo[bins]
-    unsure = np.flatnonzero(lo[bins] != hi[bins])
-    picked[unsure] = np.searchsorted(cdf, u[unsure], side="right")
-    return np.minimum(picked, len(cdf) - 1).astype(np.int32)
+class CategoryLookup:
+    """Draws from a fixed categorical distribution: ``searchsorted(cdf, u, side="right")``
+    (capped at the last category), exactly, through a table of ``LOOKUP_BINS`` bins built
+    once; only draws in the few bins that hold a category boundary are searched."""
+
+    def __init__(self, cdf: np.ndarray) -> None:
+        self.cdf = np.asarray(cdf).astype(np.float32)
+        edges = np.arange(LOOKUP_BINS + 1, dtype=np.float32) / LOOKUP_BINS
+        at_edge = np.searchsorted(self.cdf, edges, side="right")
+        self.low, self.high = at_edge[:-1], at_edge[1:]
+
+    def pick(self, u: np.ndarray) -> np.ndarray:
+        bins = np.minimum((u * LOOKUP_BINS).astype(np.int32), LOOKUP_BINS - 1)
+        picked = self.low[bins]
+        unsure = np.flatnonzero(picked != self.high[bins])
+        picked[unsure] = np.searchsorted(self.cdf, u[unsure], side="right")
+        return np.minimum(picked, len(self.cdf) - 1).astype(np.int32)
 
 
 def online_utility(
@@ -253,6 +257,26 @@ def recent_users(pop: Population, step: int) -> np.ndarray:
     return pop.last_online > step - 12
 
 
+@dataclass(frozen=True)
+class TieWeights:
+    """What the neighbour sums need from the degrees, computed once per model."""
+
+    per_tie: np.ndarray
+    """1 / number of ties (1 for adults without ties), float32."""
+    has_ties: np.ndarray
+    trust_scale: int
+    """Thousandths, or less when some adult has more than 32 ties (int16 sums)."""
+
+    @classmethod
+    def of(cls, degree: np.ndarray) -> TieWeights:
+        most = max(int(degree.max()), 1) if len(degree) else 1
+        return cls(
+            per_tie=1.0 / np.maximum(degree, 1).astype(np.float32),
+            has_ties=degree > 0,
+            trust_scale=min(TRUST_SCALE, np.iinfo(np.int16).max // most),
+        )
+
+
 TRUST_SCALE = 1000
 """Trust is summed over ties as int16 in thousandths (the tie average is exact to 0.0005);
 with more than 32 ties the scale shrinks so the int16 sum cannot overflow."""
@@ -286,7 +310,7 @@ def bass_hazard(p: float, q: float, share: np.ndarray) -> np.ndarray:
 def word_of_mouth(
     pop: Population,
     ties: sp.csr_array,
-    degree: np.ndarray,
+    weights: TieWeights,
     params: Params,
     rng: np.random.Generator,
     step: int,
@@ -295,7 +319,7 @@ def word_of_mouth(
     Granovetter threshold), social proof (``peer_online``, used in next month's choice) and
     trust (DeGroot averaging)."""
     lp, mixing = params.learning, params.network.mixing
-    per_tie = 1.0 / np.maximum(degree, 1).astype(np.float32)
+    per_tie = weights.per_tie
     pop.peer_online[:] = neighbour_share(ties, recent_users(pop, step), per_tie, mixing)
     if lp.awareness_from == "aware":
         spreading = neighbour_share(ties, pop.aware, per_tie, mixing)
@@ -311,10 +335,10 @@ def word_of_mouth(
         if mixing == "full":
             peer_trust = np.float32(pop.trust.mean(dtype=np.float64))
         else:
-            scale = min(TRUST_SCALE, np.iinfo(np.int16).max // max(int(degree.max()), 1))
+            scale = weights.trust_scale
             trust_q = np.rint(pop.trust * scale).astype(np.int16)
             peer_sum = ties @ trust_q
-            peer_trust = np.where(degree > 0, peer_sum * (per_tie / scale), pop.trust)
+            peer_trust = np.where(weights.has_ties, peer_sum * (per_tie / scale), pop.trust)
         pop.trust += np.float32(lp.rate_trust_social) * (peer_trust - pop.trust)
 
 

@@ -11,7 +11,7 @@ Life cycle, driven by ``AdoptionModel`` (dates become step numbers at build time
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -405,9 +405,3 @@ Intervention = Annotated[
     | SecurityTightening,
     Field(discriminator="type"),
 ]
-
-
-def describe(item: Any) -> str:
-    """One line about an intervention, for logs and listings."""
-    span = f"{item.at}..{item.until_date}" if item.until_date else item.at
-    return f"{item.type} {span}"

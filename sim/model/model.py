@@ -84,13 +84,15 @@ class AdoptionModel(mesa.Model):
         self.agency_list, self.registries = build_agencies(self)
         self._agency_by_name = {a.name: a for a in self.agency_list}
         self.groups = metrics.Groups.of(pop)
-        self.needs = behaviour.NeedsSampler(pop, params)
+        self.tie_weights = behaviour.TieWeights.of(self.degree)
         self.area_size = np.bincount(pop.area, minlength=4)
         self.internet_ceiling = np.asarray(params.internet.share_ceiling.array())
         self.internet_rate = np.full(4, params.internet.rate_growth)
         self.assisted_reach = np.asarray(params.choice.share_assisted_reach.array())
         self.esignature_rate = params.trends.rate_esignature_uptake
         self.online_traffic = np.array([a.traffic for a in self.agency_list])
+        traffic_cdf = np.cumsum(self.online_traffic) / self.online_traffic.sum()
+        self.needs = behaviour.NeedsSampler(pop, params, traffic_cdf)
         self.breaches_this_month = 0
 
         self._begins: dict[int, list[Lever]] = defaultdict(list)
@@ -160,14 +162,14 @@ class AdoptionModel(mesa.Model):
             self.breach(int(a), severity)
 
         # 4-5. Needs, channel choice, outcomes, learning, word of mouth.
-        tx = behaviour.draw_transactions(self.needs, self.services, rng)
+        tx = behaviour.draw_transactions(self.needs, rng)
         channel = behaviour.choose_channels(
             pop, tx, self.services, self.regime, params, rng, self.assisted_reach
         )
         out = behaviour.serve(pop, tx, channel, self.services, self.regime, rng)
         behaviour.learn(pop, out, params, k)
         behaviour.reassure(pop, self.regime.trust_recovery, k)
-        behaviour.word_of_mouth(pop, self.ties, self.degree, params, rng, k)
+        behaviour.word_of_mouth(pop, self.ties, self.tie_weights, params, rng, k)
         for agency, online, total in zip(
             self.agency_list, out.online_by_agency, out.transactions_by_agency, strict=True
         ):
@@ -238,9 +240,8 @@ class AdoptionModel(mesa.Model):
 
     def _update_peer_share(self) -> None:
         users = behaviour.recent_users(self.population, self.month)
-        per_tie = 1.0 / np.maximum(self.degree, 1).astype(np.float32)
         self.population.peer_online[:] = behaviour.neighbour_share(
-            self.ties, users, per_tie, self.params.network.mixing
+            self.ties, users, self.tie_weights.per_tie, self.params.network.mixing
         )
 
     def _compute_metrics(self, out: behaviour.Outcomes | None) -> dict[str, float]:
