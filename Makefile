@@ -4,7 +4,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench soak browser dashboard clean
+# make test runs the suite twice: on $(PYTHON) (3.11 here: the oldest Python supported, where
+# pip resolves Mesa 3.3.1, the oldest Mesa supported) and on a newer Python in .venv-next,
+# where pip resolves the newest Mesa 3.x. PYTHON_NEXT is the first of python3.12, python3.13
+# (on PATH, or installed by pyenv) that runs; `make test PYTHON_NEXT=` skips the second run.
+NEXT_VENV  := .venv-next
+NEXT_BIN   := $(NEXT_VENV)/bin
+NEXT_STAMP := $(NEXT_VENV)/.installed
+ifeq ($(origin PYTHON_NEXT),undefined)
+PYTHON_NEXT := $(shell for v in 3.12 3.13; do \
+  for py in python$$v "$$(pyenv root 2>/dev/null)"/versions/$$v.*/bin/python$$v \
+            "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$$v.*/bin/python$$v; do \
+    $$py -c 'import sys; print(sys.executable)' 2>/dev/null && exit 0; \
+  done; done)
+endif
+VERSIONS = -c 'import sys, mesa; print(f"Python {sys.version.split()[0]}, Mesa {mesa.__version__}")'
+
+.PHONY: run test test-next lint bench soak browser dashboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,14 +29,35 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $(STAMP)
 
+$(NEXT_STAMP): pyproject.toml
+	$(PYTHON_NEXT) -m venv $(NEXT_VENV)
+	$(NEXT_BIN)/python -m pip install --quiet --upgrade pip
+	$(NEXT_BIN)/python -m pip install --quiet -e '.[dev,dask,viz]'
+	$(NEXT_BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(NEXT_STAMP)
+
 ## run: the main job: the policy comparison batch (7 scenarios x 30 paired seeds) and its report
 run: $(STAMP)
 	$(BIN)/egov-sim batch experiments/policy_comparison.toml --resume
 	$(BIN)/egov-sim report results/policy_comparison
 
-## test: the whole suite (dashboard tests drive Debian's Chromium, installed here if missing)
+## test: the whole suite on Python 3.11 with Mesa 3.3.1, then on Python 3.12/3.13 with the
+## newest Mesa 3.x (dashboard tests drive Debian's Chromium, installed here if missing)
 test: $(STAMP) browser
+	@echo "== the suite on $$($(BIN)/python $(VERSIONS)) =="
 	$(BIN)/python -m pytest -q
+ifneq ($(PYTHON_NEXT),)
+	@$(MAKE) --no-print-directory test-next
+else
+	@echo "no Python 3.12/3.13 found: the suite ran on $$($(BIN)/python $(VERSIONS)) only"
+endif
+
+## test-next: the whole suite on Python 3.12/3.13 with the newest Mesa 3.x (.venv-next)
+test-next: browser
+	@test -n "$(PYTHON_NEXT)" || { echo "no Python 3.12/3.13 found"; exit 1; }
+	@$(MAKE) --no-print-directory $(NEXT_STAMP)
+	@echo "== the suite on $$($(NEXT_BIN)/python $(VERSIONS)) =="
+	$(NEXT_BIN)/python -m pytest -q
 
 ## soak: thousands of small runs in one process, memory must stay flat (not part of make test)
 soak: $(STAMP)
@@ -37,12 +74,13 @@ browser:
 dashboard: $(STAMP)
 	$(BIN)/egov-sim dashboard
 
+## lint: ruff (CI runs it before make test)
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/ruff format --check sim tests benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(NEXT_VENV) .pytest_cache build dist *.egg-info
 
 ## bench: speed and memory benchmarks (not part of make test); writes benchmarks/results.md
 bench: $(STAMP)

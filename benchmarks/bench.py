@@ -32,13 +32,13 @@ def _child_scale(citizens: str) -> dict:
     """Run history at one size; report build time, step time, pass time and peak memory."""
     import numpy as np
 
+    from sim.files import load_scenario
     from sim.model.model import AdoptionModel
-    from sim.scenario import load_scenario
 
     size = citizens if citizens == "national" else int(citizens)
     scenario = load_scenario(ROOT / "scenarios" / "history.toml", citizens=size)
     started = time.perf_counter()
-    model = AdoptionModel(scenario, agent_views=False)
+    model = AdoptionModel(scenario, seed=scenario.seed, agent_views=False)
     built = time.perf_counter() - started
     step_started = time.perf_counter()
     model.run()
@@ -94,7 +94,7 @@ def _child_reference(citizens: str) -> dict:
 
 def _child_batch(_: str) -> dict:
     from sim.experiment.replicates import paired_seeds, run_replicates
-    from sim.scenario import load_scenario
+    from sim.files import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "history.toml")
     workers = os.cpu_count() or 1

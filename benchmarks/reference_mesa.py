@@ -20,6 +20,7 @@ differs, so the two must agree on aggregate curves within sampling error (the do
 from __future__ import annotations
 
 import bisect
+import inspect
 import math
 
 import mesa
@@ -27,8 +28,9 @@ import networkx as nx
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import FixedAgent, Network
 
+from sim.files import validate_scenario
 from sim.model.model import AdoptionModel
-from sim.scenario import Scenario, validate_scenario
+from sim.scenario import Scenario
 
 CORE_PARAMS = {
     "agencies": {"rate_adapt": 0.0},
@@ -183,7 +185,7 @@ class ReferenceModel(mesa.Model):
     """Per-agent Mesa version of the core rules, starting from the vectorised model's state."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
-        super().__init__(seed=seed + 1)  # its own month-to-month randomness
+        super().__init__(rng=seed + 1)  # its own month-to-month randomness (an int: as seed=)
         self.source = AdoptionModel(scenario, seed=seed, agent_views=False)
         self.params = scenario.params
         self.n_months = scenario.n_months
@@ -199,7 +201,9 @@ class ReferenceModel(mesa.Model):
         self.need_rate = [r / 12.0 for r in self.params.needs.rate_needs_per_year.array()]
 
         graph = nx.from_scipy_sparse_array(self.source.ties)
-        self.space = Network(graph, random=self.random)
+        # Mesa 3.5 lays a Network out for drawing (a spring layout, O(n^2)); not needed here
+        layout = {"layout": None} if "layout" in inspect.signature(Network).parameters else {}
+        self.space = Network(graph, random=self.random, **layout)
         self.citizens = [
             RefCitizen(self, row, self.space[row]) for row in range(scenario.n_citizens)
         ]
@@ -241,7 +245,9 @@ class ReferenceModel(mesa.Model):
 
     def close(self) -> None:
         self.remove_all_agents()
-        mesa.Agent._ids.pop(self, None)
+        ids = getattr(mesa.Agent, "_ids", None)  # Mesa 3.3's class-level id counters
+        if ids is not None:
+            ids.pop(self, None)
 
 
 def vectorised_timeseries(scenario: Scenario, seed: int):

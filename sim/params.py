@@ -6,8 +6,8 @@ validated against them and the same declarations generate ``docs/parameters.md``
 ``p_`` probability (per event), ``rate_`` per month, ``n_`` count, ``share_`` share of a
 population, ``coef_`` a utility coefficient.
 
-Sources name a row of ``shared/DOMAIN.md`` ("DOMAIN: <row>"), a paper, or say
-"assumption"; assumptions carry the range used in sensitivity analysis (``sa``).
+Sources cite a row of ``docs/sources.md`` ("sources.md <id>"), a paper (also listed
+there), or say "assumption"; assumptions carry the range used in sensitivity analysis (``sa``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.errors import KeyedError
+
 AREAS = ("ulaanbaatar", "aimag_centre", "soum_centre", "rural")
 """Settlement types, in the order of the ``area`` column (0..3)."""
 URBAN_AREAS = (0, 1)
-"""Ulaanbaatar and aimag centres are urban (urban share 69.1%, DOMAIN)."""
+"""Ulaanbaatar and aimag centres are urban (urban share 69.1%, sources.md urban-2023)."""
 AGE_GROUPS = ("young", "middle", "old")
 """Age groups 15-34, 35-54 and 55+, in the order of the ``age_group`` column (0..2)."""
 AGE_GROUP_EDGES = (35, 55)
@@ -56,21 +58,58 @@ def param(
     extra: dict[str, Any] = {"unit": unit, "source": source}
     if sa is not None:
         extra["sa_range"] = list(sa)
+    if isinstance(default, BaseModel | list):
+        # a table or list of numbers: the bounds hold for every entry (checked by _Group)
+        extra["entry_range"] = [ge, le]
+        return Field(default, description=doc, json_schema_extra=extra)
     return Field(default, description=doc, ge=ge, le=le, json_schema_extra=extra)
 
 
+def entry_range(field: Any) -> tuple[float | None, float | None]:
+    """The bounds that every entry of a table or list parameter must respect."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    low, high = extra.get("entry_range", (None, None))
+    return low, high
+
+
+def _allowed(low: float | None, high: float | None) -> str:
+    return f"{'' if low is None else low}..{'' if high is None else high}"
+
+
 class _Group(BaseModel):
-    # strict: a file's `true` is not silently read as 1.0, nor "0.5" as 0.5
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # strict: a file's `true` is not silently read as 1.0, nor "0.5" as 0.5; no nan or inf
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _entries_in_range(self) -> Any:
+        """Every entry of a per-area, per-age or list parameter within its bounds."""
+        problems = []
+        for name, field in type(self).model_fields.items():
+            low, high = entry_range(field)
+            if low is None and high is None:
+                continue
+            value = getattr(self, name)
+            if isinstance(value, list):
+                entries = [(f"{name}[{i}]", v) for i, v in enumerate(value)]
+            else:
+                entries = [(f"{name}.{key}", v) for key, v in value.model_dump().items()]
+            for path, v in entries:
+                if (low is not None and v < low) or (high is not None and v > high):
+                    problems.append(
+                        (path, f"{v!r} is out of range (allowed: {_allowed(low, high)})")
+                    )
+        if problems:
+            raise KeyedError(problems)
+        return self
 
 
 class AreaValues(_Group):
     """One value per settlement type."""
 
-    ulaanbaatar: float = Field(ge=0, description="Ulaanbaatar (the capital)")
-    aimag_centre: float = Field(ge=0, description="aimag (province) centres")
-    soum_centre: float = Field(ge=0, description="soum (district) centres")
-    rural: float = Field(ge=0, description="rural and herder households")
+    ulaanbaatar: float = Field(description="Ulaanbaatar (the capital)")
+    aimag_centre: float = Field(description="aimag (province) centres")
+    soum_centre: float = Field(description="soum (district) centres")
+    rural: float = Field(description="rural and herder households")
 
     def array(self) -> list[float]:
         return [getattr(self, a) for a in AREAS]
@@ -79,9 +118,9 @@ class AreaValues(_Group):
 class AgeValues(_Group):
     """One value per age group."""
 
-    young: float = Field(ge=0, description="aged 15-34")
-    middle: float = Field(ge=0, description="aged 35-54")
-    old: float = Field(ge=0, description="aged 55 and over")
+    young: float = Field(description="aged 15-34")
+    middle: float = Field(description="aged 35-54")
+    old: float = Field(description="aged 55 and over")
 
     def array(self) -> list[float]:
         return [getattr(self, a) for a in AGE_GROUPS]
@@ -103,29 +142,37 @@ class Population(_Group):
         unit="persons",
         ge=1,
         doc='adults 15+ at 1:1 scale (`citizens = "national"`)',
-        source="DOMAIN: adults 15+ (derived), 68.5% x 3,296,866",
+        source="sources.md adults-2020: adults 15+ derived as 68.5% x 3,296,866",
     )
     share_area: AreaValues = param(
         _areas(0.46, 0.23, 0.15, 0.16),
+        ge=0,
+        le=1,
         unit="share of adults",
         doc="where adults live; normalised to sum to 1",
-        source="DOMAIN: living in Ulaanbaatar 46%; urban share 69.1% gives aimag centres 23%; "
+        source="sources.md census-2020-ub: 46% live in Ulaanbaatar; urban-2023: urban share 69.1% "
+        "gives aimag centres 23%; "
         "the soum-centre/rural split of the remaining 31% is an assumption",
         sa=(0.10, 0.20),
     )
     share_age_band: list[float] = param(
         [0.10, 0.10, 0.12, 0.13, 0.12, 0.10, 0.09, 0.08, 0.06, 0.04, 0.06],
+        ge=0,
+        le=1,
         unit="share of adults",
         doc="adults by band 15-19, 20-24, ..., 60-64, 65+; sums to 1",
-        source="DOMAIN: age structure 2020 (65+ = 4.1/68.5 = 6% of adults); the split of 15-64 "
+        source="sources.md census-2020-age (65+ = 4.1/68.5 = 6% of adults); the split of 15-64 "
         "into bands is an assumption following the census pyramid",
         sa=(0.8, 1.2),
     )
     share_household_adults: list[float] = param(
         [0.20, 0.40, 0.22, 0.12, 0.06],
+        ge=0,
+        le=1,
         unit="share of households",
         doc="households with 1, 2, 3, 4, 5 adults; mean 2.44 adults",
-        source="DOMAIN: 897,427 households for ~2.26 M adults (2.5 adults each); the spread is "
+        source="sources.md census-2020-population: 897,427 households for ~2.26 M adults (2.5 "
+        "adults each); the spread is "
         "an assumption",
         sa=(0.8, 1.2),
     )
@@ -142,14 +189,14 @@ class Population(_Group):
         unit="aimags",
         ge=1,
         doc="provinces, each with one centre",
-        source="DOMAIN: admin units (21 aimags)",
+        source="sources.md admin-units (21 aimags)",
     )
     n_soums: int = param(
         330,
         unit="soums",
         ge=1,
         doc="soums (districts) across the aimags",
-        source="DOMAIN: admin units (~330 soums)",
+        source="sources.md admin-units (~330 soums)",
     )
 
     @model_validator(mode="after")
@@ -167,17 +214,21 @@ class Internet(_Group):
 
     share_initial: AreaValues = param(
         _areas(0.82, 0.70, 0.58, 0.45),
+        ge=0,
+        le=1,
         unit="share of adults",
         doc="adults with internet access in the start month, by area (age profile applied within)",
-        source="DOMAIN: internet users 62.5% (2020) to 78.2% (Jan 2022); by area UB 85.3% vs rural "
-        "67.6% (2024); fitted by hand, see docs/calibration.md",
+        source="sources.md internet-itu (62.5% in 2020), study-internet-2022 (78.2%, Jan 2022), "
+        "internet-area-2024 (UB 85.3% vs rural 67.6%); fitted by hand, see docs/calibration.md",
         sa=(0.35, 0.90),
     )
     share_ceiling: AreaValues = param(
         _areas(0.95, 0.85, 0.80, 0.75),
+        ge=0,
+        le=1,
         unit="share of adults",
         doc="long-run saturation of internet access by area",
-        source="assumption (fitted to UB 85.3% / rural 67.6% in 2024)",
+        source="assumption (fitted to sources.md internet-area-2024: UB 85.3% / rural 67.6%)",
         sa=(0.7, 0.98),
     )
     rate_growth: float = param(
@@ -186,14 +237,16 @@ class Internet(_Group):
         ge=0,
         le=1,
         doc="share of the gap to the ceiling closed per month",
-        source="assumption (fitted to ITU 2020-2022 growth)",
+        source="assumption (fitted to sources.md internet-itu: growth 2020-2022)",
         sa=(0.005, 0.03),
     )
     age_factor: AgeValues = param(
         _ages(1.15, 1.0, 0.55),
+        ge=0,
+        le=5,
         unit="relative odds",
         doc="relative chance of access by age group, normalised within each area",
-        source="assumption (EU 2020 age gradient, DOMAIN pattern 4)",
+        source="assumption (sources.md eu-age-2020, pattern-4: EU 2020 age gradient)",
         sa=(0.4, 1.3),
     )
 
@@ -203,9 +256,12 @@ class Traits(_Group):
 
     mean_skill: AgeValues = param(
         _ages(0.62, 0.45, 0.25),
+        ge=0,
+        le=1,
         unit="score 0-1",
         doc="mean digital skill by age group",
-        source="DOMAIN: e-skills rate 48.3% (2023) as the share with skill > 0.5; age profile "
+        source="sources.md eskills-2023: e-skills rate 48.3% as the share with skill > 0.5; age "
+        "profile "
         "is an assumption",
         sa=(0.15, 0.75),
     )
@@ -215,14 +271,16 @@ class Traits(_Group):
         ge=0,
         le=1,
         doc="mean initial trust in digital government",
-        source="assumption (seed document: society does not trust online services)",
+        source="assumption (sources.md bumdari-2022: society does not trust online services)",
         sa=(0.3, 0.6),
     )
     mean_paper_habit: AgeValues = param(
         _ages(0.55, 0.65, 0.80),
+        ge=0,
+        le=1,
         unit="score 0-1",
         doc="mean initial habit of expecting and keeping paper certificates, by age",
-        source="assumption (seed document: still tends to demand paper certification)",
+        source="assumption (sources.md bumdari-2022: still tends to demand paper certification)",
         sa=(0.4, 0.9),
     )
     concentration: float = param(
@@ -239,7 +297,8 @@ class Traits(_Group):
         ge=0,
         le=1,
         doc="adults aware of online government services in the start month (E-Mongolia launch)",
-        source="assumption (launch campaign, Oct 2020; fitted, docs/calibration.md)",
+        source="assumption (launch campaign, sources.md emongolia-launch-2020; fitted, "
+        "docs/calibration.md)",
         sa=(0.2, 0.6),
     )
     share_recent_users: float = param(
@@ -248,7 +307,7 @@ class Traits(_Group):
         ge=0,
         le=1,
         doc="adults who completed an online service in the 12 months before the start",
-        source="assumption (E-barimt and earlier portals, DOMAIN)",
+        source="assumption (E-barimt and earlier portals, sources.md ebarimt-2016)",
         sa=(0.05, 0.2),
     )
     share_esignature: float = param(
@@ -257,7 +316,7 @@ class Traits(_Group):
         ge=0,
         le=1,
         doc="adults holding an e-signature certificate",
-        source="DOMAIN: digital signatures ~38,000 (1.7% of adults) in Oct 2021, so ~1% a year "
+        source="sources.md esignatures-2021: ~38,000 (1.7% of adults) in Oct 2021, so ~1% a year "
         "earlier",
         sa=(0.005, 0.02),
     )
@@ -268,9 +327,11 @@ class Needs(_Group):
 
     rate_needs_per_year: AgeValues = param(
         _ages(6.0, 6.0, 4.0),
+        ge=0,
+        le=120,
         unit="transactions per adult per year",
         doc="mean number of service needs (Poisson)",
-        source="assumption anchored on DOMAIN: services delivered 36.5 M by Nov 2023",
+        source="assumption anchored on sources.md services-delivered: 36.5 M by Nov 2023",
         sa=(3, 10),
     )
     share_private: float = param(
@@ -279,7 +340,7 @@ class Needs(_Group):
         ge=0,
         le=1,
         doc="transactions at private relying parties (banks, notaries) that need state data",
-        source="assumption (DOMAIN: 329 of 462 Khur users are private)",
+        source="assumption (sources.md khur-2023: 329 of 462 Khur users are private)",
         sa=(0.1, 0.3),
     )
     p_needs_data: float = param(
@@ -288,7 +349,7 @@ class Needs(_Group):
         ge=0,
         le=1,
         doc="a transaction needs data held in a state registry",
-        source="assumption (seed document: citizens must bring paper documents)",
+        source="assumption (sources.md bumdari-2022: citizens must bring paper documents)",
         sa=(0.3, 0.8),
     )
     share_data_unregistered: float = param(
@@ -307,7 +368,7 @@ class Needs(_Group):
         le=1,
         doc="a transaction needs a legally valid signed document (fails online without legal "
         "recognition of digital documents)",
-        source="assumption (seed document: no legal recognition of digital documents)",
+        source="assumption (sources.md bumdari-2022: no legal recognition of digital documents)",
         sa=(0.1, 0.5),
     )
     p_needs_esignature: float = param(
@@ -316,7 +377,8 @@ class Needs(_Group):
         ge=0,
         le=1,
         doc="an online service needs the citizen's e-signature (most need only a Dan login)",
-        source="assumption (DOMAIN: e-signatures used in tenders, tax and banking)",
+        source="assumption (sources.md bumdari-2022, esignatures-2021: e-signatures used in "
+        "tenders, tax and banking)",
         sa=(0.05, 0.3),
     )
 
@@ -363,7 +425,7 @@ class Choice(_Group):
         -2.5,
         unit="utility per unit habit",
         doc="habit of paper pulls towards the counter",
-        source="assumption (seed document)",
+        source="assumption (sources.md bumdari-2022)",
         sa=(-4, -1),
     )
     coef_risk: float = param(
@@ -382,9 +444,12 @@ class Choice(_Group):
     )
     share_assisted_reach: AreaValues = param(
         _areas(0.5, 0.4, 0.2, 0.05),
+        ge=0,
+        le=1,
         unit="probability",
         doc="chance an assisted channel (kiosk, one-stop centre) is within reach, by area",
-        source="assumption (DOMAIN: one-stop centres and kiosks among the most used services)",
+        source="assumption (sources.md bumdari-2022: one-stop centres and kiosks among the most "
+        "used services)",
         sa=(0.0, 0.7),
     )
 
@@ -537,7 +602,7 @@ class Agencies(_Group):
         ge=1,
         le=1000,
         doc="public agencies offering services",
-        source="DOMAIN: online services from 61 organisations (2022), 86 (2023); tens",
+        source="sources.md services-online: from 61 organisations (2022), 86 (2023); tens",
     )
     n_private: int = param(
         12,
@@ -545,7 +610,7 @@ class Agencies(_Group):
         ge=0,
         le=1000,
         doc="private relying parties (banks, notaries, ...) that need state data",
-        source="assumption (DOMAIN: 329 private Khur users, grouped)",
+        source="assumption (sources.md khur-2023: 329 private Khur users, grouped)",
         sa=(5, 30),
     )
     n_registries: int = param(
@@ -555,7 +620,7 @@ class Agencies(_Group):
         le=50,
         doc="state registries (civil registration, property, tax, social insurance, ...), each "
         "owned by one public agency",
-        source="MODEL.md (registries)",
+        source="model design, docs/ODD.md (registries)",
     )
     traffic_exponent: float = param(
         0.8,
@@ -589,8 +654,8 @@ class Agencies(_Group):
         ge=0,
         le=1,
         doc="mean share of an agency's services online in the start month",
-        source="DOMAIN: 181 services online at E-Mongolia's launch (Oct 2020), the most used "
-        "ones, of ~1,100 later; weighted by use (assumption)",
+        source="sources.md emongolia-launch-2020: 181 services online at launch, the most used "
+        "ones, of ~1,100 later (services-online); weighted by use (assumption)",
         sa=(0.3, 0.7),
     )
     p_accepts_digital: float = param(
@@ -599,7 +664,7 @@ class Agencies(_Group):
         ge=0,
         le=1,
         doc="an agency accepts digital documents at the start",
-        source="assumption (seed document: digital documents not recognised)",
+        source="assumption (sources.md bumdari-2022: digital documents not recognised)",
         sa=(0.1, 0.5),
     )
     p_on_khur: float = param(
@@ -608,7 +673,7 @@ class Agencies(_Group):
         ge=0,
         le=1,
         doc="a public agency is connected to Khur at start",
-        source="assumption (DOMAIN: Khur had 462 organisations by 2023)",
+        source="assumption (sources.md khur-2023: 462 organisations on Khur by 2023)",
         sa=(0.3, 0.7),
     )
     p_private_on_khur: float = param(
@@ -617,7 +682,7 @@ class Agencies(_Group):
         ge=0,
         le=1,
         doc="a private relying party is connected to Khur at start",
-        source="assumption (DOMAIN: 329 private Khur users in 2023)",
+        source="assumption (sources.md khur-2023: 329 private Khur users in 2023)",
         sa=(0.1, 0.5),
     )
     p_registry_shared: float = param(
@@ -626,7 +691,7 @@ class Agencies(_Group):
         ge=0,
         le=1,
         doc="a registry's owner lets a given other agency query it through Khur",
-        source="assumption (seed document: databases are closed)",
+        source="assumption (sources.md bumdari-2022: databases are closed)",
         sa=(0.05, 0.3),
     )
     mean_paper_demand: float = param(
@@ -635,7 +700,7 @@ class Agencies(_Group):
         ge=0,
         le=1,
         doc="mean chance an agency asks for a paper certificate even when it could fetch the data",
-        source="assumption (seed document: demand for paper certification)",
+        source="assumption (sources.md bumdari-2022: demand for paper certification)",
         sa=(0.3, 0.8),
     )
     mean_security: float = param(
@@ -644,7 +709,7 @@ class Agencies(_Group):
         ge=0,
         le=1,
         doc="mean information-security level of agencies",
-        source="assumption (seed document: information security not guaranteed)",
+        source="assumption (sources.md bumdari-2022: information security not guaranteed)",
         sa=(0.3, 0.7),
     )
     mean_inertia: float = param(
@@ -653,7 +718,7 @@ class Agencies(_Group):
         ge=0,
         le=1,
         doc="mean inertia of public agencies ('the state owns the data')",
-        source="assumption (seed document: inertia of mentality)",
+        source="assumption (sources.md bumdari-2022: inertia of mentality)",
         sa=(0.6, 0.95),
     )
     mean_inertia_private: float = param(
@@ -681,7 +746,8 @@ class Agencies(_Group):
         ge=0,
         le=1,
         doc="share of an agency's remaining offline services moved online in one step",
-        source="assumption (DOMAIN: 181 to 1,106 services online in three years)",
+        source="assumption (sources.md services-online: 181 to 1,106 services online in three "
+        "years)",
         sa=(0.02, 0.1),
     )
     step_paper: float = param(
@@ -747,7 +813,7 @@ class Security(_Group):
         ge=0,
         le=1,
         doc="breach chance of an agency with no security; scales with (1 - security)^2",
-        source="assumption (DOMAIN: E-Mongolia incident Apr 2022)",
+        source="assumption (sources.md incident-2022: E-Mongolia incident Apr 2022)",
         sa=(0.002, 0.03),
     )
     mean_severity: float = param(
@@ -788,7 +854,7 @@ class Trends(_Group):
         ge=0,
         le=1,
         doc="chance an adult without an e-signature gets one in a month (before any law)",
-        source="DOMAIN: ~38,000 holders (1.7%) in Oct 2021",
+        source="sources.md esignatures-2021: ~38,000 holders (1.7%) in Oct 2021",
         sa=(0.0002, 0.002),
     )
 
@@ -843,8 +909,9 @@ def parameters_markdown() -> str:
         "",
         "Generated from `sim/params.py` by `egov-sim params --markdown`; a test keeps this file in",
         "step with the code. Set any of them in a scenario's `[params.<group>]` table. Sources",
-        'name a row of `shared/DOMAIN.md` ("DOMAIN: ..."), a paper, or say "assumption", in',
-        "which case the last column gives the range used in sensitivity analysis.",
+        'cite a row of [sources.md](sources.md) ("sources.md <id>") or a paper listed there, or',
+        'say "assumption", in which case the last column gives the range used in sensitivity',
+        "analysis.",
         "",
     ]
     current = None
@@ -880,3 +947,42 @@ def parameters_markdown() -> str:
             f"{info.description} | {extra.get('source', '')} | {sa_text} |"
         )
     return "\n".join(lines) + "\n"
+
+
+REGISTRY_NAMES = (
+    "civil_registration",
+    "property",
+    "tax",
+    "social_insurance",
+    "vehicles",
+    "land",
+    "address",
+    "education",
+    "health",
+    "courts",
+    "business",
+    "pensions",
+)
+"""Registry names; a scenario with more registries than names gets ``registry_13`` etc."""
+PRIVATE_KINDS = ("bank", "notary", "insurer", "telecom")
+
+
+def registry_names(params: Params) -> list[str]:
+    """Names of the registries of ``params``, in model order."""
+    n = params.agencies.n_registries
+    return [REGISTRY_NAMES[i] if i < len(REGISTRY_NAMES) else f"registry_{i + 1}" for i in range(n)]
+
+
+def agency_names(params: Params) -> list[str]:
+    """Names of all agencies in model order: registry owners, other public, private."""
+    ap = params.agencies
+    regs = registry_names(params)
+    names = [
+        f"{regs[i]}_agency" if i < len(regs) else f"public_agency_{i + 1}"
+        for i in range(ap.n_public)
+    ]
+    names += [
+        f"{PRIVATE_KINDS[j % len(PRIVATE_KINDS)]}_{j // len(PRIVATE_KINDS) + 1}"
+        for j in range(ap.n_private)
+    ]
+    return names

@@ -7,9 +7,10 @@ little above it so the estimate errs on the safe side.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
+
+import psutil
 
 BYTES_PER_CITIZEN = 300
 """Peak memory per adult during a run (columns, ties, transactions, tallies)."""
@@ -26,14 +27,8 @@ class ResourceError(Exception):
 
 
 def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable on Linux)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    """Bytes of memory available now, on any platform (psutil)."""
+    return int(psutil.virtual_memory().available)
 
 
 def free_disk(path: Path) -> int:

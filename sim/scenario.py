@@ -1,22 +1,18 @@
-"""Scenario files: TOML, validated in full by pydantic before anything runs.
+"""The scenario schema: pydantic tables of a scenario file, with no file handling.
 
-One loader (:func:`load_scenario`) reads a file, follows its ``extends`` chain, merges the
-tables (child values win; ``interventions`` lists are concatenated, parent first) and
-validates the result. Every problem is reported as one line::
-
-    scenarios/x.toml: params.choice.coef_trust: Input should be a valid number (got 'high')
-
-and raised as :class:`ScenarioError`, which the command line turns into exit status 2.
+A :class:`Scenario` is the horizon, the population size, parameter tables
+(:mod:`sim.params`) and dated interventions (:mod:`sim.levers`). Reading TOML, following
+``extends`` and turning validation errors into lines is :mod:`sim.files`. Parameter paths
+(``params.choice.coef_trust``), used by sweeps, samples, priors and model keywords, are
+resolved, checked and set here, in one place.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 import types
 import typing
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,26 +20,35 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from sim.calendar import Month, format_month, parse_month
-from sim.model.agencies import agency_names, registry_names
-from sim.model.interventions import INTERVENTIONS, Intervention
-from sim.params import Params
+from sim.errors import KeyedError, ScenarioError
+from sim.levers import INTERVENTION_CLASSES, INTERVENTIONS, Intervention
+from sim.params import REGISTRY_NAMES, Params, agency_names, registry_names
+
+__all__ = [
+    "INTERVENTIONS",
+    "MAX_CITIZENS",
+    "Name",
+    "Scenario",
+    "ScenarioError",
+    "check_value",
+    "parameter_field",
+    "round_to_field",
+    "with_values",
+]
 
 MAX_CITIZENS = 5_000_000
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
-class ScenarioError(Exception):
-    """A scenario file that cannot be used; ``str(error)`` is the one-line message."""
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+"""Configuration of every file table: unknown keys refused, no coercion, no nan or inf."""
 
 
 def _check_name(value: str) -> str:
-    if not re.match(NAME_PATTERN, value):
+    if not NAME_PATTERN.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a usable name (allowed: 1-64 letters, digits, '_', '-', '.', "
             "starting with a letter or digit)"
@@ -58,7 +63,7 @@ Name = Annotated[str, AfterValidator(_check_name)]
 class Scenario(BaseModel):
     """A scenario: the horizon, the population size, parameters and dated interventions."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     name: Name = Field(
         description="short name; also the results folder (letters, digits, '_', '-', '.')",
@@ -82,7 +87,7 @@ class Scenario(BaseModel):
         """A file sets only what it changes: merge its tables over the defaults, so
         ``[params.internet.share_initial] rural = 0.4`` keeps the other areas."""
         if isinstance(value, dict):
-            return _merge(Params().model_dump(), value)
+            return merge_tables(Params().model_dump(), value)
         return value
 
     @field_validator("citizens", mode="before")
@@ -99,42 +104,46 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _horizon(self) -> Scenario:
+        """Dates inside the horizon and names that exist; every problem at once."""
+        problems: list[tuple[str, str]] = []
         first, last = parse_month(self.start), parse_month(self.end)
         if last < first:
-            raise _HorizonError("end", f"{self.end} is before start {self.start}")
+            problems.append(("end", f"{self.end} is before start {self.start}"))
         for i, item in enumerate(self.interventions):
             for key in ("at", "until"):
                 when = getattr(item, key, None)
-                if when is None:
-                    continue
-                month = parse_month(when)
-                if not first <= month <= last:
-                    raise _HorizonError(
-                        f"interventions[{i}].{key}",
-                        f"{when} is outside the horizon (allowed: {self.start} to {self.end})",
+                if when is not None and not first <= parse_month(when) <= last:
+                    problems.append(
+                        (
+                            f"interventions[{i}].{key}",
+                            f"{when} is outside the horizon (allowed: {self.start} to {self.end})",
+                        )
                     )
-            until = getattr(item, "until", None)
+            until = item.until_date
             if until is not None and parse_month(until) < parse_month(item.at):
-                raise _HorizonError(f"interventions[{i}].until", f"{until} is before at {item.at}")
-            self._check_names(i, item)
+                problems.append((f"interventions[{i}].until", f"{until} is before at {item.at}"))
+            problems += self._name_problems(i, item)
+        if problems:
+            raise KeyedError(problems)
         return self
 
-    def _check_names(self, i: int, item: Intervention) -> None:
+    def _name_problems(self, i: int, item: Any) -> list[tuple[str, str]]:
         """Agency and registry names must exist for this scenario's parameters."""
         if item.type == "security_breach":
             allowed = ["portal", *agency_names(self.params)]
             if item.agency not in allowed:
-                raise _HorizonError(
-                    f"interventions[{i}].agency", _unknown("agency", item.agency, allowed)
-                )
+                return [(f"interventions[{i}].agency", unknown("agency", item.agency, allowed))]
         if item.type == "open_databases" and item.registries != "all":
             allowed = registry_names(self.params)
-            for j, name in enumerate(item.registries):
-                if name not in allowed:
-                    raise _HorizonError(
-                        f"interventions[{i}].registries[{j}]",
-                        _unknown("registry", name, ["all", *allowed]),
-                    )
+            return [
+                (
+                    f"interventions[{i}].registries[{j}]",
+                    unknown("registry", name, ["all", *allowed]),
+                )
+                for j, name in enumerate(item.registries)
+                if name not in allowed
+            ]
+        return []
 
     @property
     def n_citizens(self) -> int:
@@ -161,193 +170,103 @@ class Scenario(BaseModel):
         return Scenario.model_validate(data)
 
 
-def _unknown(kind: str, name: str, allowed: list[str]) -> str:
+def unknown(kind: str, name: str, allowed: list[str]) -> str:
+    """ "unknown <kind> 'x'; did you mean 'y'? (allowed: ...)"."""
     close = difflib.get_close_matches(name, allowed, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown {kind} {name!r}{hint} (allowed: {', '.join(allowed)})"
 
 
-class _HorizonError(ValueError):
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse one TOML file, turning every failure into a one-line :class:`ScenarioError`."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
-    if not raw.strip():
-        raise ScenarioError(f"{path}: the file is empty (a scenario needs at least `name`)")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: TOML syntax error: {exc}") from None
-
-
-def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+def merge_tables(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """``child`` over ``parent``: nested tables merge, ``interventions`` lists concatenate
+    (parent first), every other value of the child wins."""
     merged = dict(parent)
     for key, value in child.items():
         if key == "interventions" and isinstance(value, list):
             merged[key] = list(parent.get(key, [])) + value
         elif isinstance(value, dict) and isinstance(parent.get(key), dict):
-            merged[key] = _merge(parent[key], value)
+            merged[key] = merge_tables(parent[key], value)
         else:
             merged[key] = value
     return merged
 
 
-def resolve_extends(
-    path: Path, _chain: tuple[Path, ...] = (), _origin: Path | None = None
-) -> dict[str, Any]:
-    """The file's table merged over its ``extends`` parents (paths relative to the file)."""
-    path = Path(path)
-    origin = _origin or path
-    resolved = path.resolve()
-    if resolved in _chain:
-        cycle = " -> ".join(str(p.name) for p in (*_chain, resolved))
-        raise ScenarioError(f"{origin}: extends: cycle {cycle}")
-    data = read_toml(path)
-    parent_ref = data.pop("extends", None)
-    if parent_ref is None:
-        return data
-    if not isinstance(parent_ref, str) or not parent_ref:
-        raise ScenarioError(f"{path}: extends: must be a file path string (got {parent_ref!r})")
-    parent_path = path.parent / parent_ref
-    if not parent_path.is_file():
-        raise ScenarioError(f"{path}: extends: parent file {parent_ref!r} not found")
-    parent = resolve_extends(parent_path, (*_chain, resolved), origin)
-    parent.pop("name", None)
-    parent.pop("description", None)
-    return _merge(parent, data)
+# --------------------------------------------------------------------------- parameter paths
 
 
-def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
-    """Load, merge and validate a scenario file; top-level ``overrides`` (e.g. ``seed``) win."""
-    path = Path(path)
-    data = resolve_extends(path)
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    return validate_scenario(data, path)
-
-
-def validate_scenario(data: dict[str, Any], source: str | Path = "<scenario>") -> Scenario:
-    """Validate a merged table, raising :class:`ScenarioError` with the first problem."""
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, source, Scenario)) from None
-
-
-# --------------------------------------------------------------------------- error lines
-
-
-def _unwrap(annotation: Any) -> list[Any]:
-    """The concrete classes inside Optional/Annotated/list/union annotations."""
-    origin = typing.get_origin(annotation)
-    if origin is Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
-    if origin in (list, tuple):
-        return _unwrap(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [c for arg in typing.get_args(annotation) for c in _unwrap(arg)]
-    return [annotation]
-
-
-def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, type[BaseModel] | None, Any]:
-    """Return the readable key path of ``loc``, the model class holding its last key and the
-    field info of that key (None where unknown)."""
-    parts: list[str] = []
-    model: type[BaseModel] | None = root
-    holder: type[BaseModel] | None = root
+def parameter_field(key: str) -> Any:
+    """The pydantic field of a numeric parameter path such as ``params.choice.coef_trust`` or
+    ``params.internet.share_initial.rural``; ValueError (with a suggestion) otherwise."""
+    parts = key.split(".")
+    if len(parts) < 3 or parts[0] != "params":
+        raise ValueError(f"{key!r} is not a parameter path (e.g. params.choice.coef_trust)")
+    model: Any = Params
     field = None
-    tagged = False
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
-            tagged = True
-            continue
-        if tagged and item in INTERVENTIONS:  # the discriminator's tag, not a key
-            model = INTERVENTIONS[item]
-            tagged = False
-            continue
-        tagged = False
-        parts.append(str(item))
-        if model is None or item not in model.model_fields:
-            field = None
-            holder, model = model, None
-            continue
-        field = model.model_fields[item]
-        holder = model
-        classes = [c for c in _unwrap(field.annotation) if isinstance(c, type)]
-        model = next((c for c in classes if issubclass(c, BaseModel)), None)
-    return ".".join(parts) or "(top level)", holder, field
+    for i, part in enumerate(parts[1:], 1):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            close = difflib.get_close_matches(part, list(fields), n=1)
+            hint = f"; did you mean {'.'.join(parts[:i] + [close[0]])!r}?" if close else ""
+            raise ValueError(f"unknown parameter {key!r}{hint}")
+        field = fields[part]
+        model = field.annotation
+    if field is None or model not in (int, float):
+        raise ValueError(f"{key!r} is not a single number; use its numeric entries instead")
+    return field
 
 
-def _bounds(field: Any) -> str:
-    if field is None:
-        return ""
+def field_bounds(field: Any) -> tuple[float | None, float | None]:
+    """``(ge, le)`` of a numeric field (None where unbounded)."""
     lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
     hi = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
-    if lo is None and hi is None:
-        return ""
-    return f"{'' if lo is None else lo}..{'' if hi is None else hi}"
+    if lo is None and hi is None:  # an entry of a per-area or per-age table
+        from sim.params import entry_range
+
+        return entry_range(field)
+    return lo, hi
 
 
-def format_validation_error(exc: ValidationError, source: str | Path, root: type[BaseModel]) -> str:
-    """One line for the first error of ``exc``; more errors are counted, not listed."""
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    ctx = first.get("ctx") or {}
-    kind = first["type"]
-    error = ctx.get("error")
-    if isinstance(error, _HorizonError):
-        path, message = error.path, str(error)
-    else:
-        loc = tuple(first["loc"])
-        path, owner, field = _walk(root, loc)
-        got = first.get("input")
-        if kind == "extra_forbidden":
-            allowed = sorted(owner.model_fields) if owner is not None else []
-            key = str(loc[-1])
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            message = f"unknown key{hint} (allowed: {', '.join(allowed)})"
-        elif kind == "missing":
-            message = "required key is missing"
-        elif kind == "union_tag_invalid":
-            tag = ctx.get("tag")
-            close = difflib.get_close_matches(str(tag), list(INTERVENTIONS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            message = (
-                f"unknown intervention type {tag!r}{hint} (allowed: {', '.join(INTERVENTIONS)})"
-            )
-            path = f"{path}.type"
-        elif kind == "union_tag_not_found":
-            message = f"needs a `type` (allowed: {', '.join(INTERVENTIONS)})"
-        else:
-            message = first["msg"].removeprefix("Value error, ")
-            if kind not in {"value_error", "assertion_error"} and not isinstance(got, dict | list):
-                message += f" (got {got!r})"
-            bounds = _bounds(field)
-            if bounds and "allowed" not in message:
-                message += f" (allowed: {bounds})"
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{source}: {path}: {message}{more}"
+def check_value(key: str, value: Any, *, bound: bool = False) -> None:
+    """ValueError unless ``value`` is a finite number of the right type inside the bounds of
+    parameter ``key``. A range ``bound`` of a whole-number parameter may be fractional (its
+    samples are rounded); a value that is set must be whole."""
+    field = parameter_field(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key}: {value!r} is not a number")
+    if field.annotation is int and not bound and not isinstance(value, int):
+        raise ValueError(f"{key}: {value!r} is not a whole number")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{key}: {value!r} is not a finite number")
+    lo, hi = field_bounds(field)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ValueError(
+            f"{key}: {value} is out of range (allowed: "
+            f"{'' if lo is None else lo}..{'' if hi is None else hi})"
+        )
+
+
+def round_to_field(key: str, value: float) -> int | float:
+    """A sampled value as its parameter's type: whole-number parameters are rounded."""
+    if parameter_field(key).annotation is int:
+        return int(round(value))
+    return float(value)
+
+
+def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
+    """A validated copy of ``scenario`` with parameter paths set (the one setter used by
+    sweeps, samples, priors and model keywords); pydantic's ValidationError if a value is
+    refused."""
+    data = scenario.model_dump(mode="python")
+    for key, value in values.items():
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node[part]
+        node[parts[-1]] = value
+    return Scenario.model_validate(data)
+
+
+# --------------------------------------------------------------------------- schema and docs
 
 
 def scenario_json_schema() -> dict[str, Any]:
@@ -359,6 +278,16 @@ def scenario_json_schema() -> dict[str, Any]:
     }
     schema["title"] = "egov-sim scenario"
     return schema
+
+
+def _bounds(field: Any) -> str:
+    if field is None:
+        return ""
+    lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
+    hi = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
+    if lo is None and hi is None:
+        return ""
+    return f"{'' if lo is None else lo}..{'' if hi is None else hi}"
 
 
 def _type_name(annotation: Any) -> str:
@@ -405,9 +334,6 @@ def _field_rows(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]
 def scenario_reference_markdown() -> str:
     """The reference part of ``docs/scenarios.md``: top-level keys and every lever, generated
     from the declarations so the doc cannot drift from the code."""
-    from sim.model.agencies import REGISTRY_NAMES
-    from sim.model.interventions import INTERVENTION_CLASSES
-
     lines = [
         "## Reference: top-level keys",
         "",
@@ -421,7 +347,7 @@ def scenario_reference_markdown() -> str:
         "## Reference: interventions",
         "",
         "Every intervention has `type`, `at` (the month it starts) and an optional `note`."
-        " Generated from `sim/model/interventions.py`.",
+        " Generated from `sim/levers.py`; what each lever does is in `sim/model/interventions.py`.",
         "",
     ]
     for cls in INTERVENTION_CLASSES:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import Scenario, validate_scenario
+from sim.files import validate_scenario
+from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

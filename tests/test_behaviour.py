@@ -12,7 +12,7 @@ from tests.conftest import make_scenario
 
 @pytest.fixture
 def model():
-    return AdoptionModel(make_scenario(citizens=5000), agent_views=False)
+    return AdoptionModel(make_scenario(citizens=5000), seed=0, agent_views=False)
 
 
 def _channels(model, seed=1):

@@ -6,7 +6,8 @@ import pytest
 pytest.importorskip("pyabc")
 from sim.analysis.calibration import TARGETS  # noqa: E402
 from sim.experiment.calibrate import load_calibration, run_calibration, target_distance  # noqa: E402
-from sim.scenario import ScenarioError, load_scenario  # noqa: E402
+from sim.files import load_scenario  # noqa: E402
+from sim.scenario import ScenarioError  # noqa: E402
 from tests.conftest import SCENARIOS  # noqa: E402
 
 TINY = f"""

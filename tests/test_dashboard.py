@@ -15,8 +15,8 @@ import pytest
 
 pytest.importorskip("solara")
 from sim.dashboard.settings import DashboardModel  # noqa: E402
+from sim.files import load_scenario  # noqa: E402
 from sim.model.model import AdoptionModel  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
 ARTIFACTS = ROOT / "results" / "test-artifacts"
@@ -27,7 +27,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 
 
 def test_export_round_trip_reproduces_the_dashboard_run(tmp_path):
-    settings = {"scenario": "status_quo", "seed": "7", "citizens": 2000, "coef_trust": 3.0,
+    settings = {"base": "status_quo", "seed": "7", "citizens": 2000, "coef_trust": 3.0,
                 "legal_esignature": True, "legal_esignature_year": 2021,
                 "legal_esignature_strength": 0.05, "central_ministry": True}  # fmt: skip
     dashboard = DashboardModel(**settings)
@@ -45,7 +45,7 @@ def test_export_round_trip_reproduces_the_dashboard_run(tmp_path):
     scenario = load_scenario(path)
     assert scenario.seed == 7 and scenario.params.choice.coef_trust == 3.0
     assert {i.type for i in scenario.interventions} == {"legal_esignature", "central_ministry"}
-    replay = AdoptionModel(scenario)
+    replay = AdoptionModel(scenario, seed=scenario.seed)
     for _ in range(6):
         replay.step()
     pd.testing.assert_frame_equal(dashboard.timeseries(), replay.timeseries(), check_exact=True)

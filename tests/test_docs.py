@@ -30,7 +30,7 @@ def test_scenario_example_in_docs_is_valid(tmp_path):
     import re
     import shutil
 
-    from sim.scenario import load_scenario
+    from sim.files import load_scenario
 
     doc = (ROOT / "docs" / "scenarios.md").read_text()
     example = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)

@@ -13,10 +13,11 @@ import time
 import pandas as pd
 import pytest
 
+from sim.atomic import OutputError
 from sim.experiment import batch as batch_mod
 from sim.experiment.batch import run_batch
+from sim.experiment.executors import start_dask
 from sim.experiment.spec import load_experiment
-from sim.experiment.store import OutputError
 from tests.conftest import ROOT, SCENARIOS, batch_command, wait_for_runs
 from tests.test_batch import _experiment
 
@@ -133,7 +134,7 @@ def test_killed_dask_worker_mid_batch_completes_identically(reference, tmp_path)
 
 def test_local_dask_cluster_listens_on_loopback():
     pytest.importorskip("distributed")
-    client, cluster = batch_mod.start_dask("local", 1)
+    client, cluster = start_dask("local", 1)
     try:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         assert all(w.startswith("tcp://127.0.0.1:") for w in client.nthreads())

@@ -7,8 +7,8 @@ import pytest
 
 from sim.analysis.calibration import check
 from sim.experiment.replicates import paired_seeds, run_replicates
+from sim.files import load_scenario
 from sim.model.model import AdoptionModel
-from sim.scenario import load_scenario
 from tests.conftest import SCENARIOS, make_scenario
 
 SEEDS = (1, 2, 3)

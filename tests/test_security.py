@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import ScenarioError, validate_scenario
+from sim.files import validate_scenario
+from sim.scenario import ScenarioError
 from tests.conftest import ROOT
 
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}

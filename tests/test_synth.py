@@ -17,14 +17,16 @@ def test_area_shares_match_the_census(pop):
     expected = np.array(Params().population.share_area.array())
     # households are drawn by area, so shares of adults vary a little more than binomially
     assert np.allclose(shares, expected / expected.sum(), atol=0.01)
-    assert abs(shares[0] - 0.46) < 0.01  # DOMAIN: 46% live in Ulaanbaatar
-    assert abs(shares[:2].sum() - 0.69) < 0.01  # DOMAIN: urban share 69.1%
+    assert abs(shares[0] - 0.46) < 0.01  # sources.md census-2020-ub: 46% live in Ulaanbaatar
+    assert abs(shares[:2].sum() - 0.69) < 0.01  # sources.md urban-2023: urban share 69.1%
 
 
 def test_age_structure(pop):
     assert pop.age.min() >= 15 and pop.age.max() <= AGE_BANDS[-1][1]
     share_65 = np.mean(pop.age >= 65)
-    assert abs(share_65 - 4.1 / 68.5) < 0.005  # DOMAIN: 65+ are 4.1% of 68.5% adults
+    assert (
+        abs(share_65 - 4.1 / 68.5) < 0.005
+    )  # sources.md census-2020-age: 65+ are 4.1% of 68.5% adults
     assert np.allclose(
         np.bincount(pop.age_group, minlength=3) / N, age_group_shares(Params()), atol=0.005
     )
@@ -33,7 +35,9 @@ def test_age_structure(pop):
 def test_households_have_about_two_and_a_half_adults(pop):
     sizes = np.bincount(pop.household)
     assert 1 <= sizes.min() and sizes.max() <= 5
-    assert abs(sizes.mean() - 2.26e6 / 897_427) < 0.1  # DOMAIN: 897,427 households
+    assert (
+        abs(sizes.mean() - 2.26e6 / 897_427) < 0.1
+    )  # sources.md census-2020-population: 897,427 households
     # members of a household live in one place
     assert np.all(np.diff(pop.household) >= 0)
     same = pop.household[1:] == pop.household[:-1]
@@ -46,7 +50,9 @@ def test_internet_by_area_and_age(pop):
     assert np.allclose(by_area, params.internet.share_initial.array(), atol=0.015)
     by_age = np.bincount(pop.age_group, weights=pop.internet) / np.bincount(pop.age_group)
     assert by_age[0] > by_age[1] > by_age[2]
-    assert 0.625 <= pop.internet.mean() <= 0.78  # DOMAIN: 62.5% (2020) .. 78.2% (Jan 2022)
+    assert (
+        0.625 <= pop.internet.mean() <= 0.78
+    )  # sources.md internet-itu, study-internet-2022: 62.5% (2020) .. 78.2% (Jan 2022)
 
 
 def test_traits_in_range_and_graded_by_age(pop):

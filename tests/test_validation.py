@@ -6,8 +6,8 @@ import pytest
 
 from sim.analysis.validation import bass_curve, granovetter_equilibrium, stylised_facts
 from sim.experiment.replicates import paired_seeds, run_replicates
+from sim.files import load_scenario
 from sim.model.model import AdoptionModel
-from sim.scenario import load_scenario
 from tests.conftest import SCENARIOS
 
 DOCKING = SCENARIOS / "docking"

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -37,9 +33,8 @@ def weighted_summary(posterior: pd.DataFrame, keys: list[str], priors) -> pd.Dat
 
 def posterior_figure(posterior: pd.DataFrame, keys: list[str], priors) -> Figure:
     """Weighted histograms of the final ABC population over each prior's range."""
-    fig, axes = plt.subplots(
-        1, len(keys), figsize=(4.5 * len(keys), 3.8), squeeze=False, layout="constrained"
-    )
+    fig = Figure(figsize=(4.5 * len(keys), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(keys), squeeze=False)
     w = posterior["weight"].to_numpy(float)
     for ax, key in zip(axes[0], keys, strict=True):
         lo, hi = priors[key].low, priors[key].high

@@ -1,16 +1,12 @@
-"""Observed ranges from shared/DOMAIN.md that the ``history`` scenario must land in."""
+"""Observed ranges (docs/sources.md) that the ``history`` scenario must land in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -35,7 +31,8 @@ TARGETS = (
         "2022-12",
         0.625,
         0.839,
-        "DOMAIN: internet users 62.5% (2020), 81.6% (2021), 83.9% (2022) (ITU); 78.2% "
+        "sources.md internet-itu: 62.5% (2020), 81.6% (2021), 83.9% (2022); "
+        "study-internet-2022: 78.2% "
         "(Jan 2022, seed document)",
     ),
     Target(
@@ -44,7 +41,8 @@ TARGETS = (
         "2021-04",
         1 / 3,
         0.50,
-        "DOMAIN: E-Mongolia users 1 M after 6 months (Apr 2021) = 44% of adults; the lowest "
+        "sources.md emongolia-users-2021: 1 M users after 6 months (Apr 2021) = 44% of adults; "
+        "the lowest "
         "2021-22 report is 'one third'",
         point=0.44,
     ),
@@ -54,7 +52,8 @@ TARGETS = (
         "2022-12",
         1 / 3,
         0.85,
-        "DOMAIN: E-Mongolia users 1.3-1.9 M in 2021-22 ('one third' to '85%' of adults)",
+        "sources.md emongolia-users-2022: 1.3-1.9 M users in 2021-22 ('one third' to '85%' of "
+        "adults)",
     ),
     Target(
         "online_ever_share",
@@ -62,7 +61,7 @@ TARGETS = (
         "2023-11",
         0.65,
         0.80,
-        "DOMAIN: E-Mongolia users 1.7 M = 72% of adults (Nov 2023)",
+        "sources.md emongolia-users-2023: 1.7 M users = 72% of adults (Nov 2023)",
         point=0.735,
     ),
     Target(
@@ -71,7 +70,8 @@ TARGETS = (
         "2021-10",
         0.0,
         0.017,
-        "DOMAIN: ~38,000 digital signatures = 1.7% of adults (Oct 2021), before the law",
+        "sources.md esignatures-2021: ~38,000 digital signatures = 1.7% of adults (Oct 2021), "
+        "before the law",
     ),
 )
 
@@ -102,7 +102,8 @@ def calibration_figure(long: pd.DataFrame, targets=TARGETS, last: str = "2024-12
     """Model (mean and 5-95% band over replicates) against the observed ranges."""
     data = long[(long["step"] > 0) & (long["date"] <= last)]
     metrics = list(dict.fromkeys(t.metric for t in targets))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), layout="constrained")
+    fig = Figure(figsize=(5 * len(metrics), 4), layout="constrained")
+    axes = fig.subplots(1, len(metrics))
     for ax, metric in zip(axes, metrics, strict=True):
         grouped = data.groupby("date")[metric]
         x = pd.to_datetime(grouped.mean().index, format="%Y-%m")
@@ -133,5 +134,5 @@ def calibration_figure(long: pd.DataFrame, targets=TARGETS, last: str = "2024-12
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(mdates.YearLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    fig.suptitle("history scenario vs observed ranges (shared/DOMAIN.md)")
+    fig.suptitle("history scenario vs observed ranges (docs/sources.md)")
     return fig

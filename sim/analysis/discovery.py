@@ -3,14 +3,10 @@ the boxes of uncertain parameters in which a policy misses its target."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import prim  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
+import prim
+from matplotlib.figure import Figure
 
 
 def cases(
@@ -56,7 +52,8 @@ def discovery_figure(
     x: pd.DataFrame, miss: np.ndarray, limits: pd.DataFrame, trajectory: pd.DataFrame, title: str
 ) -> Figure:
     """The peeling trajectory (coverage against density) and the box against the ranges."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
+    fig = Figure(figsize=(12, 4.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
     sc = left.scatter(
         trajectory["coverage"], trajectory["density"], c=trajectory["res dim"], cmap="viridis", s=18
     )
@@ -90,3 +87,73 @@ def discovery_figure(
     right.set_title("Box (red) within each parameter's range (gray)")
     fig.suptitle(title)
     return fig
+
+
+def discover_in_results(
+    folder,
+    metric: str,
+    threshold: float,
+    *,
+    below: bool = True,
+    scenario: str | None = None,
+    date: str | None = None,
+    out=None,
+) -> dict:
+    """PRIM on a batch's results folder: the box of swept parameters in which ``scenario``
+    (default: the first that is not the reference) misses ``threshold`` for ``metric``.
+    Writes box.csv, box.json, peeling_trajectory.csv and discovery.png/.svg into ``out``
+    (default ``folder/discovery``) and returns box.json's content."""
+    from pathlib import Path
+
+    from sim.analysis.report import load_results
+    from sim.atomic import staged
+    from sim.errors import ScenarioError
+
+    folder = Path(folder)
+    results, manifest = load_results(folder)
+    points = manifest["design"]["points"]
+    swept = list(points[0]) if points and points[0] else []
+    if not swept:
+        raise ScenarioError(f"{folder}: the batch has no parameter sweep to discover boxes in")
+    if metric not in results.columns:
+        allowed = [c for c in results.columns if c not in ("scenario", "date", "step", *swept)]
+        raise ScenarioError(
+            f"--metric: {metric!r} is not in the results (allowed: {', '.join(allowed)})"
+        )
+    scenarios = list(dict.fromkeys(results["scenario"]))
+    scenario = scenario or next((s for s in scenarios if s != manifest["reference"]), scenarios[0])
+    if scenario not in scenarios:
+        raise ScenarioError(
+            f"--scenario: {scenario!r} is not in the results (allowed: {', '.join(scenarios)})"
+        )
+    direction = "below" if below else "above"
+    x, miss, date = cases(results, swept, scenario, metric, threshold, below=below, date=date)
+    if miss.sum() == 0 or miss.all():
+        raise ScenarioError(
+            f"--threshold: {'no' if miss.sum() == 0 else 'every'} run of {scenario} is "
+            f"{direction} {threshold} for {metric} at {date}; choose a threshold inside the "
+            f"results' range ({results[metric].min():.4g} to {results[metric].max():.4g})"
+        )
+    limits, stats, trajectory = discover(x, miss)
+    box = {
+        "scenario": scenario,
+        "metric": metric,
+        "date": date,
+        "threshold": threshold,
+        "miss_when": direction,
+        **stats,
+        "limits": limits.reset_index().to_dict("records"),
+    }
+    title = (
+        f"{scenario}: {metric} at {date} {direction} {threshold} "
+        f"(coverage {stats['coverage']:.0%}, density {stats['density']:.0%})"
+    )
+    import json
+
+    with staged(Path(out) if out else folder / "discovery") as stage:
+        limits.to_csv(stage.file("box.csv"), float_format="%.6g")
+        trajectory.to_csv(stage.file("peeling_trajectory.csv"), index=False, float_format="%.6g")
+        stage.file("box.json").write_text(json.dumps(box, indent=2) + "\n")
+        fig = discovery_figure(x, miss, limits, trajectory, title)
+        stage.figure(fig, "discovery", ("png", "svg"))
+    return box

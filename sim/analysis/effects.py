@@ -75,3 +75,24 @@ def effects_at(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def effects_text(table: pd.DataFrame, reference: str, horizon: str, n: int) -> str:
+    """The comparison table as plain text: each metric, each scenario's mean and its paired
+    difference from ``reference`` with the 95% CI (``*`` where the CI excludes 0)."""
+    lines = [
+        f"At {horizon}, mean of {n} paired seeds; difference from {reference} with 95% CI "
+        "(* = CI excludes 0)"
+    ]
+    for metric, rows in table.groupby("metric", sort=False):
+        lines.append(f"{metric}")
+        for row in rows.itertuples():
+            if row.scenario == reference:
+                lines.append(f"  {row.scenario:28} {row.mean:10.4g}")
+            else:
+                star = "*" if row.significant else " "
+                lines.append(
+                    f"  {row.scenario:28} {row.mean:10.4g}  {row.difference:+10.4g} "
+                    f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] {star}"
+                )
+    return "\n".join(lines)

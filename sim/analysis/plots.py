@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.figure import Figure
 
 
 def _dates(frame: pd.DataFrame) -> pd.Series:
@@ -23,7 +20,8 @@ def adoption_figure(
     """The four panels a researcher looks at first: the adoption gap, who is left behind,
     trust and paper habit, and the counter load."""
     x = _dates(frame)
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True, layout="constrained")
+    fig = Figure(figsize=(12, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True)
     (gap, groups), (attitudes, load) = axes
 
     gap.plot(x, frame["internet_share"], label="internet access", color="tab:blue", lw=2)
@@ -117,8 +115,9 @@ def comparison_figure(
     title: str = "",
 ) -> Figure:
     """Mean curve of each scenario with a band between the ``band`` quantiles of replicates."""
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True, layout="constrained")
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = Figure(figsize=(12, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True)
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     data = long[long["step"] > 0]
     for ax, (metric, label) in zip(axes.flat, panels, strict=False):
         for i, (name, group) in enumerate(data.groupby("scenario", sort=False)):

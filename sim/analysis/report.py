@@ -6,15 +6,13 @@ import json
 from pathlib import Path
 
 import matplotlib
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.analysis.effects import HEADLINE, effects_at  # noqa: E402
-from sim.experiment.store import write_text_atomic  # noqa: E402
-from sim.scenario import ScenarioError  # noqa: E402
+from sim.analysis.effects import HEADLINE, effects_at
+from sim.atomic import StagedDir, staged
+from sim.scenario import ScenarioError
 
 BAND = (0.05, 0.95)
 
@@ -58,26 +56,23 @@ def _band_plot(
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
 
 
-def _save(fig, folder: Path, stem: str) -> list[Path]:
-    paths = []
-    for ext in ("png", "svg"):
-        path = folder / f"{stem}.{ext}"
-        fig.savefig(path, dpi=120)
-        paths.append(path)
-    plt.close(fig)
-    return paths
+def _save(fig, folder: StagedDir, stem: str) -> list[Path]:
+    """Stage ``fig`` as PNG and SVG; the paths it will have once published."""
+    folder.figure(fig, stem, ("png", "svg"))
+    return [folder.target / f"{stem}.{ext}" for ext in ("png", "svg")]
 
 
-def figures(long: pd.DataFrame, manifest: dict, folder: Path) -> list[Path]:
+def figures(long: pd.DataFrame, manifest: dict, folder: StagedDir) -> list[Path]:
     scenarios = list(dict.fromkeys(long["scenario"]))
-    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    palette = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     colours = {s: palette[i % len(palette)] for i, s in enumerate(scenarios)}
     n_rep = manifest["design"]["replications"]
     written: list[Path] = []
     band = f"mean and 90% band ({BAND[0]:.0%}-{BAND[1]:.0%} quantiles) over replications"
 
     if "online_users_share" in long:
-        fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+        fig = Figure(figsize=(13, 5), layout="constrained")
+        axes = fig.subplots(1, 2)
         _band_plot(axes[0], long, "online_users_share", colours=colours)
         axes[0].set_title("Completed an online service in the last 12 months")
         axes[0].set_ylabel("share of adults")
@@ -89,7 +84,8 @@ def figures(long: pd.DataFrame, manifest: dict, folder: Path) -> list[Path]:
         written += _save(fig, folder, "adoption")
 
     if {"internet_share", "online_users_share"} <= set(long):
-        fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+        fig = Figure(figsize=(9, 5), layout="constrained")
+        ax = fig.subplots()
         gap = long.assign(gap=long["internet_share"] - long["online_users_share"])
         _band_plot(ax, gap, "gap", colours=colours)
         ax.set_title("The gap: internet access minus online use of government services")
@@ -98,7 +94,8 @@ def figures(long: pd.DataFrame, manifest: dict, folder: Path) -> list[Path]:
         written += _save(fig, folder, "gap")
 
     if {"urban_rural_gap", "age_gap"} <= set(long):
-        fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+        fig = Figure(figsize=(13, 5), layout="constrained")
+        axes = fig.subplots(1, 2)
         _band_plot(axes[0], long, "urban_rural_gap", colours=colours)
         axes[0].set_title("Urban minus rural online use")
         _band_plot(axes[1], long, "age_gap", colours=colours)
@@ -112,9 +109,8 @@ def figures(long: pd.DataFrame, manifest: dict, folder: Path) -> list[Path]:
         horizon = long["date"].max()
         at = long[long["date"] == horizon]
         metric = "end_to_end_share" if "end_to_end_share" in long else long.columns[-1]
-        fig, axes = plt.subplots(
-            1, len(swept), figsize=(5.5 * len(swept), 4.5), squeeze=False, layout="constrained"
-        )
+        fig = Figure(figsize=(5.5 * len(swept), 4.5), layout="constrained")
+        axes = fig.subplots(1, len(swept), squeeze=False)
         for ax, key in zip(axes[0], swept, strict=True):
             for scenario, group in at.groupby("scenario", sort=False):
                 ax.scatter(
@@ -184,12 +180,6 @@ def report_markdown(long: pd.DataFrame, manifest: dict, figure_names: list[str])
 def write_report(results: Path, quiet: bool = False) -> list[Path]:
     """Write ``results/report/``: figures (PNG and SVG) and ``report.md``."""
     long, manifest = load_results(results)
-    folder = results / "report"
-    folder.mkdir(exist_ok=True)
-    written = figures(long, manifest, folder)
-    pngs = [p.name for p in written if p.suffix == ".png"]
-    md = folder / "report.md"
-    write_text_atomic(md, report_markdown(long, manifest, pngs))
     effects = effects_at(
         long,
         long["date"].max(),
@@ -197,5 +187,9 @@ def write_report(results: Path, quiet: bool = False) -> list[Path]:
         HEADLINE,
         pair_on=("point", "replicate") if manifest["design"]["points"][0] else ("replicate",),
     )
-    effects.to_csv(folder / "effects.csv", index=False, float_format="%.6g")
-    return [*written, md, folder / "effects.csv"]
+    with staged(results / "report") as stage:
+        written = figures(long, manifest, stage)
+        pngs = [p.name for p in written if p.suffix == ".png"]
+        stage.file("report.md").write_text(report_markdown(long, manifest, pngs), "utf-8")
+        effects.to_csv(stage.file("effects.csv"), index=False, float_format="%.6g")
+    return [*written, stage.target / "report.md", stage.target / "effects.csv"]

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from SALib.analyze import morris as morris_analyze  # noqa: E402
-from SALib.analyze import sobol as sobol_analyze  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
 
 
 def indices(
@@ -63,13 +59,8 @@ def indices(
 def indices_figure(table: pd.DataFrame, method: str, top: int = 15) -> Figure:
     """Horizontal bars with 95% CIs, one panel per (metric, date), largest first."""
     groups = list(table.groupby(["metric", "date"], sort=False))
-    fig, axes = plt.subplots(
-        1,
-        len(groups),
-        figsize=(6.5 * len(groups), 0.35 * top + 1.8),
-        squeeze=False,
-        layout="constrained",
-    )
+    fig = Figure(figsize=(6.5 * len(groups), 0.35 * top + 1.8), layout="constrained")
+    axes = fig.subplots(1, len(groups), squeeze=False)
     for ax, ((metric, date), rows) in zip(axes[0], groups, strict=True):
         rows = rows.head(top).iloc[::-1]
         y = np.arange(len(rows))

@@ -1,22 +1,19 @@
 """Docking references and pattern-oriented validation (Grimm et al. 2005).
 
 Closed forms the model must reproduce in its docking configurations, and the stylised facts
-of shared/DOMAIN.md that the ``history``, ``status_quo`` and ``security_shock`` scenarios
-must show at once. Pure functions of result frames: the runs are made by the caller.
+of docs/sources.md (pattern-1 to pattern-5) that the ``history``, ``status_quo`` and
+``security_shock`` scenarios must show at once. Pure functions of result frames: the runs
+are made by the caller.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from scipy.stats import norm  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy.stats import norm
 
 
 def bass_curve(t: np.ndarray, p: float, q: float) -> np.ndarray:
@@ -53,7 +50,7 @@ def _mean_by_date(long: pd.DataFrame, scenario: str) -> pd.DataFrame:
 
 
 def stylised_facts(long: pd.DataFrame) -> list[Check]:
-    """Check the patterns of shared/DOMAIN.md on runs of history, status_quo, security_shock."""
+    """Check the patterns of docs/sources.md on runs of history, status_quo, security_shock."""
     hist, sq = _mean_by_date(long, "history"), _mean_by_date(long, "status_quo")
     shock = _mean_by_date(long, "security_shock")
     checks = []
@@ -70,7 +67,8 @@ def stylised_facts(long: pd.DataFrame) -> list[Check]:
             f"ever tried online +{lockdown:.3f}/month in the 2020-21 lockdown vs +{later:.3f} in "
             f"2024-26; {ever.loc['2021-04']:.2f} by Apr 2021, {ever.iloc[-1]:.2f} by "
             f"{ever.index[-1]}",
-            "DOMAIN pattern 1: 1 M E-Mongolia users in 6 months (2020-21)",
+            "sources.md pattern-1; emongolia-users-2021: 1 M E-Mongolia users in 6 months "
+            "(2020-21)",
         )
     )
     end = sq.iloc[-1]
@@ -85,7 +83,8 @@ def stylised_facts(long: pd.DataFrame) -> list[Check]:
             f"{end['online_users_share']:.2f} completed online vs {end['internet_share']:.2f} "
             f"with internet in {sq.index[-1]}; {end['paper_documents_per_1000']:.0f} paper "
             "certificates per 1,000 adults a month",
-            "DOMAIN pattern 2; seed document (78.2% internet use, paper still demanded); EU 2023 "
+            "sources.md pattern-2; bumdari-2022, study-internet-2022 (78.2% internet use, paper "
+            "still demanded); eu-egov-2023: EU 2023 "
             "94% vs 69%",
         )
     )
@@ -97,7 +96,8 @@ def stylised_facts(long: pd.DataFrame) -> list[Check]:
             bool(0.03 < at["urban_rural_gap"] < 0.35),
             f"online use urban {at['online_users_urban']:.2f} vs rural "
             f"{at['online_users_rural']:.2f} (gap {at['urban_rural_gap']:+.2f})",
-            "DOMAIN pattern 3: internet use 85.3% Ulaanbaatar vs 67.6% rural (2024)",
+            "sources.md pattern-3; internet-area-2024: internet use 85.3% Ulaanbaatar vs 67.6% "
+            "rural (2024)",
         )
     )
     checks.append(
@@ -106,7 +106,7 @@ def stylised_facts(long: pd.DataFrame) -> list[Check]:
             bool(1.5 < ratio < 4.0),
             f"online use aged 15-34 {at['online_users_young']:.2f} vs 55+ "
             f"{at['online_users_old']:.2f} (ratio {ratio:.1f})",
-            "DOMAIN pattern 4: EU 2020, 59% of 25-34 vs 26% of 65-74 (ratio 2.3)",
+            "sources.md pattern-4; eu-age-2020: EU 2020, 59% of 25-34 vs 26% of 65-74 (ratio 2.3)",
         )
     )
     dip = shock.loc["2023-04", "mean_trust"] - sq.loc["2023-04", "mean_trust"]
@@ -117,7 +117,7 @@ def stylised_facts(long: pd.DataFrame) -> list[Check]:
             bool(dip < -0.01 and abs(before) < 0.005),
             f"mean trust {dip:+.3f} against the status quo in the breach month (2023-04), "
             f"{before:+.3f} the month before",
-            "DOMAIN pattern 5; E-Mongolia incident, Apr 2022",
+            "sources.md pattern-5; incident-2022: E-Mongolia incident, Apr 2022",
         )
     )
     drop = shock.loc["2023-05", "online_attempt_share"] / sq.loc["2023-05", "online_attempt_share"]
@@ -128,7 +128,8 @@ def stylised_facts(long: pd.DataFrame) -> list[Check]:
             bool(drop < 0.5 and users < -0.05),
             f"online attempts at {drop:.0%} of the status quo's in the first month of the "
             f"e-signature requirement; online users {users:+.2f} a year later",
-            "DOMAIN pattern 5: Estonia Nov 2017, ~760,000 ID-card certificates suspended overnight",
+            "sources.md pattern-5; estonia-2017: Estonia Nov 2017, ~760,000 ID-card "
+            "certificates suspended overnight",
         )
     )
     return checks
@@ -138,7 +139,8 @@ def validation_figure(long: pd.DataFrame) -> Figure:
     """The runs behind the checks: mean curves over seeds."""
     hist, sq = _mean_by_date(long, "history"), _mean_by_date(long, "status_quo")
     shock = _mean_by_date(long, "security_shock")
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), layout="constrained")
+    fig = Figure(figsize=(12, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2)
     x = pd.to_datetime(hist.index, format="%Y-%m")
     ax = axes[0, 0]
     ax.plot(x, hist["online_ever_share"], label="history: ever tried online", lw=2)
@@ -171,7 +173,8 @@ def validation_figure(long: pd.DataFrame) -> Figure:
 
 def bass_figure(curves: dict[tuple[float, float], np.ndarray]) -> Figure:
     """Model awareness (points) against the closed-form Bass curve (lines) for each (p, q)."""
-    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
     for (p, q), values in curves.items():
         t = np.arange(len(values))
         line = ax.plot(t, bass_curve(t, p, q), lw=1.5, label=f"closed form p={p:g}, q={q:g}")[0]
@@ -186,7 +189,8 @@ def bass_figure(curves: dict[tuple[float, float], np.ndarray]) -> Figure:
 
 def granovetter_figure(spreads: list[float], final: list[float], mean: float) -> Figure:
     """Final share against the spread of thresholds: model and Granovetter's equilibrium."""
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.subplots()
     fine = np.linspace(min(spreads), max(spreads), 200)
     ax.plot(
         fine, [granovetter_equilibrium(mean, s) for s in fine], label="equilibrium (closed form)"

@@ -11,24 +11,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization import SolaraViz, make_plot_component
+from mesa.visualization.utils import update_counter
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import solara  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from mesa.visualization import SolaraViz, make_plot_component  # noqa: E402
-from mesa.visualization.utils import update_counter  # noqa: E402
-
-from sim.dashboard.settings import (  # noqa: E402
+from sim.dashboard.settings import (
     LEVERS,
     PARAMETERS,
     DashboardModel,
     scenario_choices,
 )
-from sim.model.behaviour import recent_users  # noqa: E402
-from sim.params import Params  # noqa: E402
+from sim.model.behaviour import recent_users
+from sim.params import Params
 
 EXPORT_DIR = Path(os.environ.get("EGOV_SIM_EXPORT_DIR", "results/dashboard"))
 START_SCENARIO = os.environ.get("EGOV_SIM_SCENARIO", "status_quo")
@@ -40,7 +37,7 @@ def model_params() -> dict:
     """SolaraViz controls; defaults are the model's defaults."""
     defaults = Params()
     controls: dict = {
-        "scenario": {"type": "Select", "value": START_SCENARIO, "values": scenario_choices(),
+        "base": {"type": "Select", "value": START_SCENARIO, "values": scenario_choices(),
                      "label": "Scenario"},
         "seed": {"type": "InputText", "value": "1", "label": "Seed"},
         "citizens": {"type": "SliderInt", "value": 5000, "min": 1000, "max": 50000,
@@ -181,7 +178,7 @@ plots = [
     make_plot_component({"urban_rural_gap": "tab:purple", "age_gap": "tab:brown"}),
 ]  # fmt: skip
 
-model = _Model(scenario=START_SCENARIO)
+model = _Model(base=START_SCENARIO)
 page = SolaraViz(
     model,
     components=[*plots, _wrap(NetworkPicture), _wrap(AgencyTable), _wrap(Export)],

@@ -13,10 +13,10 @@ from typing import Any
 
 import tomli_w
 
+from sim.files import resolve_extends, validate_scenario
+from sim.library import scenario_dir, scenario_names
 from sim.model.model import AdoptionModel
-from sim.scenario import Scenario, resolve_extends, validate_scenario
-
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+from sim.scenario import Scenario, ScenarioError
 
 PARAMETERS: dict[str, dict[str, Any]] = {
     "coef_trust": {"path": ("choice", "coef_trust"), "label": "Weight of trust in choice",
@@ -55,13 +55,23 @@ LEVERS: dict[str, dict[str, Any]] = {
 
 
 def scenario_choices() -> list[str]:
-    """Scenario files the picker offers (the library in ``scenarios/``)."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    """Scenario files the picker offers: the library (``egov-sim list``, ``sim.library``)."""
+    return scenario_names()
+
+
+def library_file(scenario: str) -> Path:
+    """The library file of a picker choice; the page opens library scenarios only, no paths."""
+    choices = scenario_choices()
+    if scenario not in choices:
+        raise ScenarioError(
+            f"{scenario}: not in the scenario library (allowed: {', '.join(choices)})"
+        )
+    return scenario_dir() / f"{scenario}.toml"
 
 
 def scenario_table(scenario: str = "status_quo", **settings: Any) -> dict[str, Any]:
     """The merged scenario table for the dashboard's settings (before validation)."""
-    data = resolve_extends(SCENARIO_DIR / f"{scenario}.toml")
+    data, _ = resolve_extends(library_file(scenario))
     data["name"] = f"dashboard_{scenario}"
     data["description"] = f"Exported from the egov-sim dashboard, based on {scenario}"
     data["seed"] = int(settings.get("seed", data.get("seed", 0)))
@@ -94,11 +104,13 @@ def export_toml(table: dict[str, Any]) -> str:
 
 class DashboardModel(AdoptionModel):
     """An ``AdoptionModel`` built from the dashboard's controls (keyword arguments only;
-    Mesa's SolaraViz checks them against ``**kwargs`` by that name)."""
+    Mesa's SolaraViz checks them against ``**kwargs`` by that name). The library scenario
+    to start from is ``base``: Mesa 3.5's SolaraViz passes its own ``scenario`` object to
+    models whose constructor has a ``scenario`` argument."""
 
     def __init__(
         self,
-        scenario: str = "status_quo",
+        base: str = "status_quo",
         seed: int | str = 1,
         citizens: int = 5000,
         **kwargs: Any,
@@ -115,9 +127,9 @@ class DashboardModel(AdoptionModel):
             seed = int(seed)
         except (TypeError, ValueError):
             seed = 1
-        self.table = scenario_table(scenario, seed=seed, citizens=citizens, **settings)
-        built: Scenario = validate_scenario(self.table, f"dashboard ({scenario})")
-        super().__init__(built)
+        self.table = scenario_table(base, seed=seed, citizens=citizens, **settings)
+        built: Scenario = validate_scenario(self.table, f"dashboard ({base})")
+        super().__init__(built, seed=built.seed)
 
     def export(self) -> str:
         """The current settings as a scenario file."""

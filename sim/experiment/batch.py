@@ -22,11 +22,8 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -35,26 +32,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from sim.atomic import OutputError, write_atomic, write_json_atomic
+from sim.experiment import executors
 from sim.experiment.provenance import git_state, machine, versions
 from sim.experiment.replicates import run_one
 from sim.experiment.spec import Plan, RunSpec
-from sim.experiment.store import OutputError, write_atomic, write_json_atomic
 from sim.scenario import Scenario, ScenarioError
 
 ID_COLUMNS = ("scenario", "point", "replicate", "seed")
 MANIFEST_INTERVAL = 5.0
 """Seconds between manifest rewrites while a batch runs."""
-DASK_WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": None}
-"""Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536`` in workers; ``None`` unsets it (it
-slows these numpy-heavy runs; see docs/experiments.md for the measurement)."""
-
-
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the driver's to handle (it stops cleanly and keeps what
-    finished); workers must not die mid-run with their own KeyboardInterrupt."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_task(scenario: Scenario, seed: int, metrics: list[str], every: int) -> tuple[Any, ...]:
@@ -179,99 +166,6 @@ def scenario_hashes(plan: Plan) -> dict[str, str]:
 # --------------------------------------------------------------------------- executors
 
 
-def _local(tasks: list[tuple[RunSpec, tuple]], workers: int) -> Iterator[tuple[RunSpec, tuple]]:
-    if workers <= 1:
-        for run, args in tasks:
-            yield run, run_task(*args)
-        return
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_sigint
-    )
-    pending: dict[Any, RunSpec] = {}
-    queue = iter(tasks)
-    try:
-        while True:
-            while len(pending) < 2 * workers:
-                item = next(queue, None)
-                if item is None:
-                    break
-                pending[pool.submit(run_task, *item[1])] = item[0]
-            if not pending:
-                return
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield pending.pop(future), future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def start_dask(address: str, workers: int):
-    """A Dask client: ``local`` starts a LocalCluster on 127.0.0.1 (one single-threaded process
-    per worker); anything else is the address of an existing scheduler."""
-    try:
-        import dask
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ScenarioError("--dask: needs the dask extra (pip install 'egov-sim[dask]')") from None
-    dask.config.set(
-        {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in DASK_WORKER_ENV.items()}
-    )
-    if address == "local":
-        import logging
-
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        return Client(cluster), cluster
-    try:
-        client = Client(address, timeout="20s")
-    except OSError as exc:
-        raise ScenarioError(f"--dask: cannot reach a scheduler at {address!r} ({exc})") from None
-    trimmed = {w: v for w, v in client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").items() if v}
-    if trimmed:
-        print(
-            f"egov-sim: warning: {len(trimmed)} Dask workers run with MALLOC_TRIM_THRESHOLD_="
-            f"{next(iter(trimmed.values()))}, which made runs ~2x slower here; start them with "
-            "the config distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_ set to null "
-            "(docs/experiments.md)",
-            file=sys.stderr,
-        )
-    return client, None
-
-
-def _dask(tasks: list[tuple[RunSpec, tuple]], client) -> Iterator[tuple[RunSpec, tuple]]:
-    from distributed import as_completed
-
-    slots = max(1, sum(client.nthreads().values())) * 2
-    queue = iter(tasks)
-    pending = {}
-
-    def submit_next() -> bool:
-        item = next(queue, None)
-        if item is None:
-            return False
-        run, args = item
-        future = client.submit(run_task, *args, key=f"egov-run-{run.run_id}-{run.seed}", pure=False)
-        pending[future.key] = run
-        stream.add(future)
-        return True
-
-    stream = as_completed()
-    for _ in range(slots):
-        if not submit_next():
-            break
-    for future in stream:
-        run = pending.pop(future.key)
-        yield run, future.result()
-        future.release()
-        submit_next()
-
-
 # --------------------------------------------------------------------------- the batch
 
 
@@ -367,40 +261,37 @@ def run_batch(
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    client = cluster = None
     try:
-        if dask:
-            client, cluster = start_dask(dask, workers)
-            results = _dask(tasks, client)
-        else:
-            results = _local(tasks, workers)
-        for run, (kind, payload, seconds) in results:
-            if kind == "ok":
-                try:
-                    store.write_run(run, payload)
-                except OSError as exc:
-                    raise OutputError(
-                        f"{out}: cannot write results ({exc.strerror or exc}); the "
-                        f"{sum(1 for r in plan.runs if store.is_done(r))} runs already stored are "
-                        "intact: fix the folder and rerun with --resume"
-                    ) from None
-                status[run.run_id] = {"status": "done", "seconds": round(seconds, 3)}
-                done += 1
-            else:
-                store.write_failure(run, payload)
-                last_line = payload.strip().splitlines()[-1]
-                status[run.run_id] = {
-                    "status": "failed",
-                    "seconds": round(seconds, 3),
-                    "error": last_line,
-                }
-                failures[run.run_id] = last_line
-                failed += 1
-            bar.update(1)
-            bar.set_postfix_str(f"failed {failed}" if failed else "", refresh=False)
-            if time.perf_counter() - last_write > MANIFEST_INTERVAL:
-                manifest("running")
-                last_write = time.perf_counter()
+        with executors.executor(workers, dask) as pool:
+            window = executors.window_for(pool, workers)
+            results = executors.completed(pool, run_task, tasks, window)
+            for run, (kind, payload, seconds) in results:
+                if kind == "ok":
+                    try:
+                        store.write_run(run, payload)
+                    except OSError as exc:
+                        raise OutputError(
+                            f"{out}: cannot write results ({exc.strerror or exc}); the "
+                            f"{sum(1 for r in plan.runs if store.is_done(r))} runs already "
+                            "stored are intact: fix the folder and rerun with --resume"
+                        ) from None
+                    status[run.run_id] = {"status": "done", "seconds": round(seconds, 3)}
+                    done += 1
+                else:
+                    store.write_failure(run, payload)
+                    last_line = payload.strip().splitlines()[-1]
+                    status[run.run_id] = {
+                        "status": "failed",
+                        "seconds": round(seconds, 3),
+                        "error": last_line,
+                    }
+                    failures[run.run_id] = last_line
+                    failed += 1
+                bar.update(1)
+                bar.set_postfix_str(f"failed {failed}" if failed else "", refresh=False)
+                if time.perf_counter() - last_write > MANIFEST_INTERVAL:
+                    manifest("running")
+                    last_write = time.perf_counter()
     except BaseException:
         try:
             manifest("interrupted")
@@ -409,10 +300,6 @@ def run_batch(
         raise
     finally:
         bar.close()
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
     complete = all(info["status"] == "done" for info in status.values())
     store.consolidate()
     manifest("complete" if complete else "incomplete")

@@ -1,4 +1,4 @@
-"""Likelihood-free calibration (ABC-SMC with pyabc) against the observed ranges of DOMAIN.md.
+"""Likelihood-free calibration (ABC-SMC with pyabc) against the observed ranges of docs/sources.md.
 
 A calibration file names a scenario, uniform priors for the parameters it lists and the
 ABC-SMC settings. A particle's distance is how far the model's curves lie outside the observed
@@ -23,27 +23,29 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from sim.analysis.calibration import TARGETS
+from sim.atomic import staged, toml_text
+from sim.calendar import Month
 from sim.experiment.replicates import run_one
-from sim.experiment.spec import Range, check_ranges, parameter_field
+from sim.experiment.spec import Range, check_ranges
+from sim.files import load_file, load_scenario
 from sim.scenario import (
     MAX_CITIZENS,
-    Month,
+    STRICT,
     Name,
     Scenario,
     ScenarioError,
-    format_validation_error,
-    load_scenario,
-    read_toml,
+    round_to_field,
+    with_values,
 )
 
 
 class CalibrationFile(BaseModel):
     """A calibration file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     name: Name = Field(description="results folder name")
     description: str = Field("", description="one line saying what is calibrated")
     scenario: str = Field(description="scenario file, relative to this file")
@@ -87,15 +89,7 @@ class CalibrationModel:
         self.keys = keys
 
     def scenario_for(self, values: dict[str, float]) -> Scenario:
-        data = self.scenario.model_dump(mode="python")
-        for key, value in values.items():
-            node = data
-            parts = key.split(".")
-            for part in parts[:-1]:
-                node = node[part]
-            is_int = parameter_field(key).annotation is int
-            node[parts[-1]] = int(round(value)) if is_int else float(value)
-        return Scenario.model_validate(data)
+        return with_values(self.scenario, {k: round_to_field(k, v) for k, v in values.items()})
 
     def __call__(self, particle: dict) -> dict[str, float]:
         values = {key: float(particle[f"p{i}"]) for i, key in enumerate(self.keys)}
@@ -106,11 +100,7 @@ class CalibrationModel:
 
 def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
     path = Path(path)
-    data = read_toml(path)
-    try:
-        spec = CalibrationFile.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, path, CalibrationFile)) from None
+    spec = load_file(path, CalibrationFile)
     source = path.parent / spec.scenario
     if not source.is_file():
         raise ScenarioError(f"{path}: scenario: file {spec.scenario!r} not found")
@@ -140,11 +130,10 @@ def run_calibration(
         raise ScenarioError("calibrate needs pyabc: pip install 'egov-sim[abc]'") from None
 
     from sim.analysis.abc import posterior_figure, weighted_summary
-    from sim.experiment.batch import start_dask
+    from sim.experiment.executors import start_dask
 
     spec, scenario = load_calibration(path)
     keys = list(spec.parameters)
-    out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("ABC").setLevel(logging.WARNING if quiet else logging.INFO)
     for name in ("Sampler", "Epsilon", "Distance", "Acceptor", "pyabc"):
         logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
@@ -167,70 +156,63 @@ def run_calibration(
         sampler = pyabc.sampler.SingleCoreSampler()
     model = CalibrationModel(scenario, keys)
     observed = {f"t{i}": 0.0 for i in range(len(TARGETS))}
-    try:
-        abc = pyabc.ABCSMC(
-            model,
-            prior,
-            pyabc.PNormDistance(p=1),
-            population_size=spec.population_size,
-            sampler=sampler,
-        )
-        db = out / "abc.db"
-        db.unlink(missing_ok=True)
-        abc.new(f"sqlite:///{db}", observed)
-        history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=spec.generations)
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
-    frame = frame.rename(columns={f"p{i}": k for i, k in enumerate(keys)})[keys]
-    posterior = frame.assign(weight=weights)
-    posterior.to_csv(out / "posterior.csv", index=False, float_format="%.6g")
-    summary = weighted_summary(posterior, keys, spec.parameters)
-    summary.to_csv(out / "posterior_summary.csv", float_format="%.6g")
-    fig = posterior_figure(posterior, keys, spec.parameters)
-    fig.savefig(out / "posterior.png", dpi=120)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    populations = history.get_all_populations()
-    best = {k: float(summary.loc[k, "mean"]) for k in keys}
-    calibrated = _calibrated_toml(spec, path, best, out)
-    (out / "calibrated.toml").write_text(calibrated)
-    info = {
-        "generations": int(history.max_t) + 1,
-        "final_epsilon": float(populations["epsilon"].iloc[-1]),
-        "evaluations": int(populations["samples"].sum()),
-        "posterior_mean": best,
-    }
-    (out / "calibration.md").write_text(_report(spec, info, summary))
+    with staged(out) as stage:
+        try:
+            abc = pyabc.ABCSMC(
+                model,
+                prior,
+                pyabc.PNormDistance(p=1),
+                population_size=spec.population_size,
+                sampler=sampler,
+            )
+            abc.new(f"sqlite:///{stage.file('abc.db')}", observed)
+            history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=spec.generations)
+        finally:
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+        frame, weights = history.get_distribution(m=0, t=history.max_t)
+        frame = frame.rename(columns={f"p{i}": k for i, k in enumerate(keys)})[keys]
+        posterior = frame.assign(weight=weights)
+        posterior.to_csv(stage.file("posterior.csv"), index=False, float_format="%.6g")
+        summary = weighted_summary(posterior, keys, spec.parameters)
+        summary.to_csv(stage.file("posterior_summary.csv"), float_format="%.6g")
+        stage.figure(posterior_figure(posterior, keys, spec.parameters), "posterior")
+        populations = history.get_all_populations()
+        best = {k: float(summary.loc[k, "mean"]) for k in keys}
+        stage.file("calibrated.toml").write_text(_calibrated_toml(spec, path, best, out))
+        info = {
+            "generations": int(history.max_t) + 1,
+            "final_epsilon": float(populations["epsilon"].iloc[-1]),
+            "evaluations": int(populations["samples"].sum()),
+            "posterior_mean": best,
+        }
+        stage.file("calibration.md").write_text(_report(spec, info, summary))
     return info
 
 
 def _calibrated_toml(spec: CalibrationFile, path: Path, values: dict[str, float], out: Path) -> str:
+    """A scenario file extending the calibrated one with the posterior means."""
     import os
 
     source = Path(os.path.relpath((path.parent / spec.scenario).resolve(), out.resolve()))
-    lines = [
-        f"# Calibrated by `egov-sim calibrate {path}` (ABC-SMC, posterior means).",
-        "# Extend this file from a scenario to use the calibrated parameters.",
-        f'name = "{spec.name}_calibrated"',
-        f'description = "{Path(spec.scenario).stem} with posterior-mean parameters"',
-        f'extends = "{source.as_posix()}"',
-        "",
-    ]
-    groups: dict[str, list[str]] = {}
+    data: dict = {
+        "name": f"{spec.name}_calibrated",
+        "description": f"{Path(spec.scenario).stem} with posterior-mean parameters",
+        "extends": source.as_posix(),
+    }
     for key, value in values.items():
-        parts = key.split(".")
-        table = ".".join(parts[:-1])
-        is_int = parameter_field(key).annotation is int
-        shown = str(int(round(value))) if is_int else f"{value:.6g}"
-        groups.setdefault(table, []).append(f"{parts[-1]} = {shown}")
-    for table, entries in groups.items():
-        lines += [f"[{table}]", *entries, ""]
-    return "\n".join(lines)
+        node = data
+        *tables, last = key.split(".")
+        for part in tables:
+            node = node.setdefault(part, {})
+        node[last] = round_to_field(key, value)
+    return toml_text(
+        data,
+        f"Calibrated by `egov-sim calibrate {path}` (ABC-SMC, posterior means).\n"
+        "Extend this file from a scenario to use the calibrated parameters.",
+    )
 
 
 def _report(spec: CalibrationFile, info: dict, summary: pd.DataFrame) -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
 
+from sim.experiment.executors import completed, executor, window_for
 from sim.model.model import AdoptionModel
 from sim.scenario import Scenario
 
@@ -39,18 +38,12 @@ def run_replicates(
     the metrics), ordered by scenario then replicate whatever the number of workers."""
     jobs = [(i, k, sc, seed) for i, sc in enumerate(scenarios) for k, seed in enumerate(seeds)]
     frames: dict[tuple[int, int], pd.DataFrame] = {}
-    if workers <= 1:
-        for i, k, sc, seed in jobs:
-            frames[i, k] = run_one(sc, seed)
+    tasks = [((i, k), (sc, seed)) for i, k, sc, seed in jobs]
+    with executor(workers) as pool:
+        for key, frame in completed(pool, run_one, tasks, window_for(pool, workers)):
+            frames[key] = frame
             if progress:
                 progress()
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_one, sc, seed): (i, k) for i, k, sc, seed in jobs}
-            for future in as_completed(futures):
-                frames[futures[future]] = future.result()
-                if progress:
-                    progress()
     parts = []
     for i, k, sc, seed in jobs:
         frame = frames[i, k]

@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from tqdm import tqdm
 
 from sim.analysis.plots import adoption_figure
+from sim.atomic import staged
 from sim.experiment.provenance import git_state, machine, versions
-from sim.experiment.store import StagedDir
 from sim.model.model import AdoptionModel
 from sim.scenario import Scenario
 
@@ -36,7 +35,7 @@ def simulate(
     )
     with bar:
         bar.set_postfix_str("building population")
-        model = AdoptionModel(scenario, panel=panel)
+        model = AdoptionModel(scenario, seed=scenario.seed, panel=panel)
         bar.set_postfix_str("")
 
         def tick(_steps: int) -> None:
@@ -82,22 +81,39 @@ def run_scenario(
         "files": files,
         "resolved_scenario": scenario.model_dump(mode="json"),
     }
-    staged = StagedDir(out_dir)
-    try:
-        frame.to_csv(staged.file("timeseries.csv"), index=False, float_format="%.6g")
+    with staged(out_dir) as stage:
+        frame.to_csv(stage.file("timeseries.csv"), index=False, float_format="%.6g")
         if tracked is not None:
-            tracked.to_csv(staged.file("panel.csv"), index=False, float_format="%.5g")
+            tracked.to_csv(stage.file("panel.csv"), index=False, float_format="%.5g")
         markers = [(item.at, item.type) for item in scenario.interventions]
         fig = adoption_figure(
             frame,
             title=f"{scenario.name} (seed {scenario.seed}, {scenario.n_citizens:,} adults)",
             markers=markers,
         )
-        fig.savefig(staged.file("adoption.png"), dpi=120)
-        plt.close(fig)
-        staged.file("manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        staged.publish()
-    except BaseException:
-        staged.discard()
-        raise
+        stage.figure(fig, "adoption")
+        stage.file("manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return frame, manifest
+
+
+def summary_text(frame, manifest: dict, out: Path) -> str:
+    """A few headline metrics at the first and last month, as printed by ``egov-sim run``."""
+    first, last = frame.iloc[1], frame.iloc[-1]
+    rows = [
+        ("internet access", "internet_share"),
+        ("completed online (12 months)", "online_users_share"),
+        ("transactions end to end", "end_to_end_share"),
+        ("mean trust", "mean_trust"),
+        ("mean paper habit", "mean_paper_habit"),
+        ("urban - rural gap", "urban_rural_gap"),
+        ("young - old gap", "age_gap"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [
+        f"{manifest['scenario']}: {manifest['citizens']:,} adults, {manifest['months']} months, "
+        f"seed {manifest['seed']}, {manifest['wall_seconds']:.1f} s",
+        f"{'':{width}}  {first['date']:>8}  {last['date']:>8}",
+    ]
+    lines += [f"{label:{width}}  {first[key]:8.3f}  {last[key]:8.3f}" for label, key in rows]
+    lines.append(f"results in {out}/ ({', '.join(manifest['files'])})")
+    return "\n".join(lines)

@@ -12,32 +12,25 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.experiment.spec import (
-    Experiment,
-    Output,
-    Plan,
-    Range,
-    build_plan,
-    check_ranges,
-    parameter_field,
-)
+from sim.experiment.spec import Experiment, Output, Plan, Range, build_plan, check_ranges
+from sim.files import load_file
 from sim.model.metrics import METRICS
 from sim.params import iter_parameters
-from sim.scenario import MAX_CITIZENS, Name, ScenarioError, format_validation_error, read_toml
+from sim.scenario import MAX_CITIZENS, STRICT, Name, ScenarioError, round_to_field
 
 
 class MorrisOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     trajectories: int = Field(10, ge=2, le=1000, description="Morris trajectories (r)")
     levels: int = Field(4, ge=2, le=20, description="grid levels (p)")
 
 
 class SobolOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     n: int = Field(64, ge=8, le=1_000_000, description="base samples (a power of 2)")
 
     @field_validator("n")
@@ -51,7 +44,7 @@ class SobolOptions(BaseModel):
 class SensitivityFile(BaseModel):
     """A sensitivity analysis file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     name: Name = Field(description="results folder name")
     description: str = Field("", description="one line saying what is asked")
     scenario: str = Field(description="scenario file, relative to this file")
@@ -110,6 +103,7 @@ class SensitivityPlan:
 
     def __init__(self, spec: SensitivityFile, path: Path) -> None:
         self.spec = spec
+        self.path = path
         ranges = spec.ranges()
         self.problem = {
             "num_vars": len(ranges),
@@ -127,14 +121,10 @@ class SensitivityPlan:
             self.sample = sobol_sample.sample(
                 self.problem, spec.sobol.n, calc_second_order=False, seed=spec.root_seed % 2**32
             )
-        points = []
-        for row in self.sample:
-            point = {}
-            for key, value in zip(ranges, row, strict=True):
-                point[key] = (
-                    int(round(value)) if parameter_field(key).annotation is int else float(value)
-                )
-            points.append(point)
+        points = [
+            {key: round_to_field(key, value) for key, value in zip(ranges, row, strict=True)}
+            for row in self.sample
+        ]
         experiment = Experiment(
             name=spec.name,
             description=spec.description,
@@ -167,11 +157,67 @@ class SensitivityPlan:
 
 def load_sensitivity(path: str | Path) -> SensitivityPlan:
     path = Path(path)
-    data = read_toml(path)
-    try:
-        spec = SensitivityFile.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, path, SensitivityFile)) from None
-    except ValueError as exc:  # from parameter_field inside a validator
-        raise ScenarioError(f"{path}: parameters: {exc}") from None
-    return SensitivityPlan(spec, path)
+    return SensitivityPlan(load_file(path, SensitivityFile), path)
+
+
+def run_sensitivity(
+    sens: SensitivityPlan,
+    out: Path,
+    *,
+    workers: int = 1,
+    dask: str | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+):
+    """Run the sample as a batch into ``out`` (resumable), then write the indices with their
+    95% CIs (sensitivity.csv), a bar chart (PNG and SVG) and sensitivity.md. Returns the
+    indices table."""
+    import pandas as pd
+
+    from sim.analysis.sensitivity import indices, indices_figure
+    from sim.atomic import staged
+    from sim.experiment.batch import run_batch
+
+    spec = sens.spec
+    summary = run_batch(sens.plan, out, workers=workers, dask=dask, resume=resume, quiet=quiet)
+    if summary.failed:
+        raise ScenarioError(
+            f"{sens.path}: {summary.failed} runs failed (see {out}/runs/*.error); "
+            "fix and rerun with --resume"
+        )
+    results = pd.read_parquet(out / "results.parquet")
+    table = indices(
+        spec.method,
+        sens.problem,
+        sens.sample,
+        sens.outputs(results),
+        levels=spec.morris.levels,
+        seed=spec.root_seed % 2**32,
+    )
+    with staged(out) as stage:
+        table.to_csv(stage.file("sensitivity.csv"), index=False, float_format="%.6g")
+        stage.figure(indices_figure(table, spec.method), "sensitivity", ("png", "svg"))
+        stage.file("sensitivity.md").write_text(_markdown(sens, table), encoding="utf-8")
+    return table
+
+
+def _markdown(sens: SensitivityPlan, table) -> str:
+    spec = sens.spec
+    text = [
+        f"# {spec.name}: {spec.method} sensitivity",
+        "",
+        spec.description,
+        "",
+        f"{len(sens.plan.runs)} runs ({len(sens.sample)} sample points x "
+        f"{spec.replications} seeds) of `{spec.scenario}`.",
+        "",
+    ]
+    for (metric, date), rows in table.groupby(["metric", "date"], sort=False):
+        cols = list(rows.columns[2:])
+        text += [f"## {metric} at {date}", "", "| " + " | ".join(cols) + " |"]
+        text.append("|" + "---|" * len(cols))
+        for row in rows[cols].head(10).itertuples(index=False):
+            cells = [f"{v:.4g}" if isinstance(v, float) else f"`{v}`" for v in row]
+            text.append("| " + " | ".join(cells) + " |")
+        text.append("")
+    return "\n".join(text) + "\n"

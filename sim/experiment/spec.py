@@ -15,20 +15,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from scipy.stats import qmc
 
 from sim.experiment.replicates import paired_seeds
+from sim.files import error_text, load_file, load_scenario
 from sim.model.metrics import METRICS
-from sim.params import Params
 from sim.scenario import (
     MAX_CITIZENS,
+    STRICT,
     Name,
     Scenario,
     ScenarioError,
-    format_validation_error,
-    load_scenario,
-    read_toml,
+    check_value,
+    round_to_field,
+    with_values,
 )
 
 MAX_RUNS = 10_000_000
@@ -37,7 +38,7 @@ MAX_RUNS = 10_000_000
 class Range(BaseModel):
     """A range of a swept parameter, for Latin hypercube sampling."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     low: float = Field(description="lowest value")
     high: float = Field(description="highest value")
 
@@ -51,7 +52,7 @@ class Range(BaseModel):
 class Sweep(BaseModel):
     """A parameter sweep: a full grid of listed values, or a Latin hypercube over ranges."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     method: Literal["grid", "lhs"] = Field("grid", description='"grid" or "lhs"')
     n: int | None = Field(None, ge=1, le=1_000_000, description="Latin hypercube points")
     seed: int | None = Field(None, ge=0, description="LHS sampling seed (default root_seed)")
@@ -84,17 +85,16 @@ class Sweep(BaseModel):
         if not self.parameters:
             raise ValueError("needs at least one parameter")
         for key, values in self.parameters.items():
-            field = parameter_field(key)
             if self.method == "grid":
                 if not isinstance(values, list) or not values:
                     raise ValueError(f"{key}: a grid needs a non-empty list of values")
                 for v in values:
-                    _check_bounds(key, field, v)
+                    check_value(key, v)
             else:
                 if not isinstance(values, Range):
                     raise ValueError(f"{key}: lhs needs {{low = ..., high = ...}}")
-                _check_bounds(key, field, values.low)
-                _check_bounds(key, field, values.high)
+                check_value(key, values.low, bound=True)
+                check_value(key, values.high, bound=True)
         if self.method == "lhs" and self.n is None:
             raise ValueError("lhs needs n (the number of points)")
         return self
@@ -103,7 +103,7 @@ class Sweep(BaseModel):
 class Output(BaseModel):
     """Which metrics to keep and how often."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     metrics: list[str] | Literal["all"] = Field("all", description='metric names, or "all"')
     every: int = Field(1, ge=1, le=120, description="keep every k-th month (and the last)")
 
@@ -123,7 +123,7 @@ class Output(BaseModel):
 class Experiment(BaseModel):
     """An experiment file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     name: Name = Field(description="results folder name")
     description: str = Field("", description="one line saying what the experiment asks")
     scenarios: list[str] = Field(min_length=1, description="scenario files, relative to this file")
@@ -139,47 +139,13 @@ class Experiment(BaseModel):
     output: Output = Field(default_factory=Output, description="metrics kept and how often")
 
 
-def parameter_field(key: str):
-    """The pydantic field of a swept parameter path such as ``params.choice.coef_trust`` or
-    ``params.internet.share_initial.rural``; ValueError if it is not a numeric parameter."""
-    parts = key.split(".")
-    if len(parts) < 3 or parts[0] != "params":
-        raise ValueError(f"{key!r} is not a parameter path (e.g. params.choice.coef_trust)")
-    model: Any = Params
-    field = None
-    for i, part in enumerate(parts[1:], 1):
-        fields = getattr(model, "model_fields", {})
-        if part not in fields:
-            import difflib
-
-            close = difflib.get_close_matches(part, list(fields), n=1)
-            hint = f"; did you mean {'.'.join(parts[:i] + [close[0]])!r}?" if close else ""
-            raise ValueError(f"unknown parameter {key!r}{hint}")
-        field = fields[part]
-        model = field.annotation
-    if field is None or model not in (int, float):
-        raise ValueError(f"{key!r} is not a single number; sweep its numeric entries instead")
-    return field
-
-
-def _check_bounds(key: str, field, value: float) -> None:
-    lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
-    hi = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ValueError(
-            f"{key}: {value} is out of range (allowed: "
-            f"{'' if lo is None else lo}..{'' if hi is None else hi})"
-        )
-
-
 def check_ranges(value: dict[str, Range], minimum: int = 1) -> dict[str, Range]:
     """Validate ``{parameter path: Range}`` tables (sensitivity samples, ABC priors)."""
     if len(value) < minimum:
         raise ValueError(f"needs at least {minimum} parameter{'s' if minimum > 1 else ''}")
     for key, rng in value.items():
-        field = parameter_field(key)
-        _check_bounds(key, field, rng.low)
-        _check_bounds(key, field, rng.high)
+        check_value(key, rng.low, bound=True)
+        check_value(key, rng.high, bound=True)
     return value
 
 
@@ -242,34 +208,22 @@ def design_points(sweep: Sweep | None, root_seed: int) -> list[dict[str, float]]
     for row in values:
         point = {}
         for key, value in zip(keys, row, strict=True):
-            integer = parameter_field(key).annotation is int
-            point[key] = int(round(value)) if integer else float(value)
+            point[key] = round_to_field(key, value)
         points.append(point)
     return points
 
 
 def _with_values(scenario: Scenario, values: dict[str, float], source: Path) -> Scenario:
-    data = scenario.model_dump(mode="python")
-    for key, value in values.items():
-        node = data
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node[part]
-        node[parts[-1]] = value
     try:
-        return Scenario.model_validate(data)
+        return with_values(scenario, values)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, source, Scenario)) from None
+        raise ScenarioError(error_text(exc, source, Scenario)) from None
 
 
 def load_experiment(path: str | Path, *, max_runs: int = MAX_RUNS) -> Plan:
     """Read, validate and expand an experiment file (and every scenario it names)."""
     path = Path(path)
-    data = read_toml(path)
-    try:
-        experiment = Experiment.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, path, Experiment)) from None
+    experiment = load_file(path, Experiment)
     return build_plan(
         experiment, path, design_points(experiment.sweep, experiment.root_seed), max_runs=max_runs
     )

@@ -15,47 +15,16 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.params import Params
+from sim.params import (  # noqa: F401  (names re-exported for the model's users)
+    PRIVATE_KINDS,
+    REGISTRY_NAMES,
+    Params,
+    agency_names,
+    registry_names,
+)
 
 if TYPE_CHECKING:
     from sim.model.model import AdoptionModel
-
-REGISTRY_NAMES = (
-    "civil_registration",
-    "property",
-    "tax",
-    "social_insurance",
-    "vehicles",
-    "land",
-    "address",
-    "education",
-    "health",
-    "courts",
-    "business",
-    "pensions",
-)
-"""Registry names; a scenario with more registries than names gets ``registry_13`` etc."""
-PRIVATE_KINDS = ("bank", "notary", "insurer", "telecom")
-
-
-def registry_names(params: Params) -> list[str]:
-    n = params.agencies.n_registries
-    return [REGISTRY_NAMES[i] if i < len(REGISTRY_NAMES) else f"registry_{i + 1}" for i in range(n)]
-
-
-def agency_names(params: Params) -> list[str]:
-    """Names of all agencies in model order: registry owners, other public, private."""
-    ap = params.agencies
-    regs = registry_names(params)
-    names = [
-        f"{regs[i]}_agency" if i < len(regs) else f"public_agency_{i + 1}"
-        for i in range(ap.n_public)
-    ]
-    names += [
-        f"{PRIVATE_KINDS[j % len(PRIVATE_KINDS)]}_{j // len(PRIVATE_KINDS) + 1}"
-        for j in range(ap.n_private)
-    ]
-    return names
 
 
 @dataclass
@@ -145,7 +114,7 @@ class Agency(mesa.Agent):
         )
 
     def adapt(self) -> None:
-        """One month of adaptation (MODEL.md step 2).
+        """One month of adaptation (docs/ODD.md, process step 2).
 
         Without a central ministry an agency moves towards digital standards with chance
         ``rate_adapt x (1 - inertia) x pressure`` (pressure from citizens' online demand and

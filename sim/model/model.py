@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import partial
+from difflib import get_close_matches
+from functools import cache, partial
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import mesa
 import numpy as np
 from mesa.datacollection import DataCollector
+from pydantic import ValidationError
 
+from sim.errors import ScenarioError
+from sim.files import error_text, load_scenario, validate
+from sim.library import find_scenario
 from sim.model import behaviour, metrics
 from sim.model.agencies import Agency, Regime, build_agencies, service_probabilities
-from sim.model.interventions import Lever
+from sim.model.interventions import Action, action_for
 from sim.model.network import build_ties, degrees
-from sim.model.population import Citizen, Population
+from sim.model.population import COLUMNS, Citizen, Population
 from sim.model.synth import build_population
-from sim.scenario import Scenario, load_scenario
+from sim.params import Params
+from sim.scenario import Scenario, merge_tables, with_values
 
 CITIZEN_AGENT_LIMIT = 50_000
 """Largest population for which every citizen is also registered as a ``Citizen`` agent in
@@ -46,25 +53,38 @@ class AdoptionModel(mesa.Model):
     6. internet access and e-signature holdings follow their trends;
     7. metrics are computed and collected by the ``DataCollector``.
 
-    Build from a file with :meth:`from_scenario`; ``seed`` and ``citizens`` override the
-    scenario's values. The same scenario and seed give bit-identical results.
+    ``scenario`` is a :class:`~sim.scenario.Scenario`, a library name (``"status_quo"``) or
+    a scenario file; ``params`` (tables as in a file's ``[params]``) and ``**overrides``
+    (``choice__coef_trust=3.0``, or ``end="2025-12"``) are validated like a file. The
+    validated scenario, with the seed actually used, is ``model.spec`` (``model.scenario``
+    belongs to Mesa). ``seed=None`` and ``rng=None`` draw a fresh seed, as Mesa does; the
+    same scenario and seed give bit-identical results.
     """
 
     def __init__(
         self,
-        scenario: Scenario | None = None,
+        scenario: Scenario | str | PathLike[str] | None = "status_quo",
         *,
         seed: int | None = None,
+        rng: Any = None,
         citizens: int | str | None = None,
+        params: dict[str, Any] | None = None,
         agent_views: bool | None = None,
         panel: int = 0,
+        **overrides: Any,
     ) -> None:
-        scenario = scenario if scenario is not None else Scenario(name="default")
-        changes = {k: v for k, v in {"seed": seed, "citizens": citizens}.items() if v is not None}
-        if changes:
-            scenario = scenario.with_overrides(**changes)
-        super().__init__(seed=scenario.seed)
-        self.scenario = scenario
+        spec = configure(
+            resolve_scenario(scenario),
+            seed=choose_seed(seed, rng),
+            citizens=citizens,
+            params=params,
+            overrides=overrides,
+        )
+        super().__init__(rng=spec.seed)  # an int: the same streams as seed= on every Mesa 3
+        self._mesa_step = self.step
+        self.step = self._checked_step
+        self.spec = scenario = spec
+        """The validated scenario of this run, with the seed actually used."""
         self.params = scenario.params
         self.n_citizens = scenario.n_citizens
         self.n_months = scenario.n_months
@@ -95,20 +115,20 @@ class AdoptionModel(mesa.Model):
         self.needs = behaviour.NeedsSampler(pop, params, traffic_cdf)
         self.breaches_this_month = 0
 
-        self._begins: dict[int, list[Lever]] = defaultdict(list)
-        self._ends: dict[int, list[Lever]] = defaultdict(list)
-        self._active: list[tuple[int, Lever]] = []
+        self._begins: dict[int, list[Action]] = defaultdict(list)
+        self._ends: dict[int, list[Action]] = defaultdict(list)
+        self._active: list[tuple[int, Action]] = []
         for lever in scenario.interventions:
-            self._begins[scenario.month_index(lever.at)].append(lever)
+            action = action_for(lever)
+            self._begins[scenario.month_index(lever.at)].append(action)
             if lever.until_date is not None:
-                self._ends[scenario.month_index(lever.until_date) + 1].append(lever)
+                self._ends[scenario.month_index(lever.until_date) + 1].append(action)
 
         # A tracked panel: rows sampled by their own generator, so asking for a panel never
         # changes the model's random stream or its results.
         panel_rng = np.random.default_rng([scenario.seed, PANEL_STREAM])
         size = min(int(panel), n)
         self.panel_rows = np.sort(panel_rng.choice(n, size=size, replace=False)) if size else None
-        self._panel: list = []
 
         self._update_peer_share()
         self.services = service_probabilities(
@@ -117,29 +137,43 @@ class AdoptionModel(mesa.Model):
         self.metrics = self._compute_metrics(None)
         reporters: dict[str, Any] = {"date": _date_reporter}
         reporters.update({name: partial(_metric, name=name) for name in metrics.METRICS})
-        self.datacollector = DataCollector(model_reporters=reporters)
+        self.datacollector = PanelCollector(
+            model_reporters=reporters, agent_reporters={name: name for name in PANEL_FIELDS}
+        )
         self.datacollector.collect(self)
-        self._record_panel()
         self.running = True
 
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def from_scenario(
-        cls,
-        path: str | Path,
-        *,
-        seed: int | None = None,
-        citizens: int | str | None = None,
-        agent_views: bool | None = None,
-    ) -> AdoptionModel:
-        """Load and validate a scenario file, then build the model."""
-        return cls(load_scenario(path), seed=seed, citizens=citizens, agent_views=agent_views)
+    def from_scenario(cls, path: str | PathLike[str], **kwargs: Any) -> AdoptionModel:
+        """Load and validate a scenario file, then build the model (the same as
+        ``AdoptionModel(path, **kwargs)``)."""
+        return cls(Path(path), **kwargs)
+
+    @property
+    def seed(self) -> int:
+        """The seed of this run (also ``model.spec.seed``)."""
+        return self.spec.seed
 
     # ------------------------------------------------------------------ the step
 
+    def _checked_step(self) -> None:
+        """``model.step()``: refuse to go past the horizon before Mesa counts a step."""
+        if self.steps >= self.n_months:
+            raise self._horizon_error()
+        self._mesa_step()
+
+    def _horizon_error(self) -> RuntimeError:
+        return RuntimeError(
+            f"the model of {self.spec.name!r} has reached its last month {self.spec.end}; "
+            "build a new model or extend `end`"
+        )
+
     def step(self) -> None:
         """One month; see the class docstring for the order."""
+        if self.steps > self.n_months:  # stepped by other means than model.step()
+            raise self._horizon_error()
         self.month = k = self.steps - 1
         params, rng, pop = self.params, self.rng, self.population
         self.breaches_this_month = 0
@@ -186,7 +220,6 @@ class AdoptionModel(mesa.Model):
         # 7. Metrics.
         self.metrics = self._compute_metrics(out)
         self.datacollector.collect(self)
-        self._record_panel()
         if self.steps >= self.n_months:
             self.running = False
 
@@ -263,7 +296,7 @@ class AdoptionModel(mesa.Model):
     @property
     def date(self) -> str:
         """The "YYYY-MM" of the last simulated month (the month before the start, initially)."""
-        return self.scenario.date_of(self.month)
+        return self.spec.date_of(self.month)
 
     def citizen(self, row: int) -> Citizen:
         """The ``Citizen`` view of ``row``: the registered agent when views are registered,
@@ -274,23 +307,22 @@ class AdoptionModel(mesa.Model):
             return self._views[row]
         return Citizen(self, row, register=False)
 
-    def _record_panel(self) -> None:
-        if self.panel_rows is None:
-            return
-        rows = self.panel_rows
-        frame = self.population.frame(rows)[list(PANEL_COLUMNS)]
-        frame.insert(0, "row", rows)
-        frame.insert(0, "date", self.date)
-        frame.insert(0, "step", self.steps)
-        frame["recent_user"] = behaviour.recent_users(self.population, self.month)[rows]
-        self._panel.append(frame)
-
     def panel(self):
-        """The tracked panel as a long DataFrame (one row per sampled citizen per month), or
-        None without a panel."""
-        import pandas as pd
-
-        return pd.concat(self._panel, ignore_index=True) if self._panel else None
+        """The tracked panel as a long DataFrame (one row per sampled citizen per month:
+        ``step``, ``date``, ``row`` and :data:`PANEL_FIELDS`), or None without a panel. The
+        same records as ``model.datacollector.get_agent_vars_dataframe()``."""
+        if self.panel_rows is None:
+            return None
+        frame = self.datacollector.get_agent_vars_dataframe().reset_index()
+        steps = frame.pop("Step").astype(np.int64)
+        dates = self.datacollector.model_vars["date"]
+        frame.insert(0, "row", frame.pop("AgentID").astype(np.int64) - 1)
+        frame.insert(0, "date", [dates[i] for i in steps])
+        frame.insert(0, "step", steps)
+        for name in PANEL_COLUMNS:
+            frame[name] = frame[name].astype(COLUMNS[name].dtype)
+        frame["recent_user"] = frame["recent_user"].astype(bool)
+        return frame
 
     def timeseries(self):
         """The collected metrics as a DataFrame, one row a month (the initial state first)."""
@@ -303,7 +335,9 @@ class AdoptionModel(mesa.Model):
         otherwise keeps every model alive for the life of the process (mesa issue 3179)."""
         self.remove_all_agents()
         self._views = None
-        mesa.Agent._ids.pop(self, None)
+        ids = getattr(mesa.Agent, "_ids", None)  # Mesa 3.3's class-level id counters
+        if ids is not None:
+            ids.pop(self, None)
 
 
 PANEL_STREAM = 0x9A4E1
@@ -322,6 +356,138 @@ PANEL_COLUMNS = (
     "n_fail",
 )
 
+PANEL_FIELDS = (*PANEL_COLUMNS, "recent_user")
+"""The agent variables collected for the panel (``recent_user``: completed an online service
+in the last 12 months)."""
+
 
 def _date_reporter(model: AdoptionModel) -> str:
     return model.date
+
+
+class PanelCollector(DataCollector):
+    """Mesa's DataCollector, with agent variables recorded for the tracked panel only.
+
+    Mesa records agent reporters for every agent in ``model.agents`` (tens of thousands of
+    citizen views, or none at national scale); here they cover the panel's rows
+    (``AdoptionModel(panel=N)``), read from the columns at once, so ``panel=0`` costs
+    nothing and ``get_agent_vars_dataframe()`` works at any scale. ``AgentID`` is the row
+    plus 1 (the citizen's ``unique_id``); ``Step`` is ``model.steps`` (0 is the initial
+    state). A reporter added under another name is called on each panel citizen's view.
+    """
+
+    def _record_agents(self, model: AdoptionModel) -> list[tuple]:
+        rows = model.panel_rows
+        if rows is None:
+            return []
+        pop = model.population
+        values = []
+        for name, reporter in self.agent_reporters.items():
+            if name in PANEL_COLUMNS:
+                values.append(getattr(pop, name)[rows].tolist())
+            elif name == "recent_user":
+                values.append(behaviour.recent_users(pop, model.month)[rows].tolist())
+            else:
+                values.append([reporter(model.citizen(int(row))) for row in rows])
+        ids = (rows + 1).tolist()
+        records = zip(ids, zip(*values, strict=True), strict=True)
+        return [(model.steps, uid, *entry) for uid, entry in records]
+
+    def get_agent_vars_dataframe(self):
+        """The panel's variables indexed by ``Step`` and ``AgentID`` (empty without a panel)."""
+        if any(self._agent_records.values()):
+            return super().get_agent_vars_dataframe()
+        import pandas as pd
+
+        index = pd.MultiIndex.from_arrays([[], []], names=["Step", "AgentID"])
+        return pd.DataFrame(columns=list(self.agent_reporters), index=index)
+
+
+# --------------------------------------------------------------------------- construction
+
+TOP_LEVEL_KEYWORDS = ("name", "description", "start", "end")
+"""Scenario fields that ``AdoptionModel(**overrides)`` may set besides parameters."""
+SOURCE = "AdoptionModel arguments"
+"""How errors in keyword arguments name their source (like a file name)."""
+
+
+def resolve_scenario(scenario: Scenario | str | PathLike[str] | None) -> Scenario:
+    """A Scenario as is; a library name (``"status_quo"``, ``"docking/bass"``) or a path
+    loaded and validated; None: the built-in defaults."""
+    if scenario is None:
+        return Scenario(name="default")
+    if isinstance(scenario, Scenario):
+        return scenario
+    if not isinstance(scenario, str | PathLike):
+        raise TypeError(
+            f"scenario must be a Scenario, a library name or a file path (got {scenario!r})"
+        )
+    return load_scenario(find_scenario(scenario))
+
+
+def choose_seed(seed: Any = None, rng: Any = None) -> int:
+    """The seed of a run, as Mesa reads ``seed``/``rng``: an int is used as is; any other
+    ``rng`` (a ``numpy.random.Generator``, ``SeedSequence``, ...) gives one deterministically
+    (a Generator is advanced by one draw); neither: fresh entropy. Always below 2**63."""
+    if seed is not None and rng is not None:
+        raise ValueError("AdoptionModel: pass either seed or rng, not both")
+    if rng is not None:
+        if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+            return int(rng)
+        return int(np.random.default_rng(rng).integers(2**63))
+    if seed is None:
+        return int(np.random.SeedSequence().entropy) % 2**63
+    return int(seed) if isinstance(seed, np.integer) else seed
+
+
+@cache
+def keyword_paths() -> dict[str, str]:
+    """Every parameter as a keyword (``choice__coef_trust``) with its scenario path
+    (``params.choice.coef_trust``), per-area and per-age entries included."""
+    paths: dict[str, str] = {}
+    for group, info in Params.model_fields.items():
+        for name, field in info.annotation.model_fields.items():
+            paths[f"{group}__{name}"] = f"params.{group}.{name}"
+            for entry in getattr(field.annotation, "model_fields", {}):
+                paths[f"{group}__{name}__{entry}"] = f"params.{group}.{name}.{entry}"
+    return paths
+
+
+def configure(
+    spec: Scenario,
+    *,
+    seed: int,
+    citizens: int | str | None = None,
+    params: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Scenario:
+    """``spec`` with the seed, size, parameter tables and keyword overrides applied, each
+    validated as in a scenario file (:class:`ScenarioError` naming the key otherwise)."""
+    overrides = dict(overrides or {})
+    known = keyword_paths()
+    top = {key: overrides.pop(key) for key in TOP_LEVEL_KEYWORDS if key in overrides}
+    for key in overrides:
+        if key not in known:
+            close = get_close_matches(key, [*known, *TOP_LEVEL_KEYWORDS], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ScenarioError(
+                f"{SOURCE}: {key}: unknown parameter{hint} (a parameter is group__name, "
+                "e.g. choice__coef_trust; see docs/parameters.md)"
+            )
+    top["seed"] = seed
+    if citizens is not None:
+        top["citizens"] = citizens
+    if params is not None and not isinstance(params, dict):
+        raise ScenarioError(f"{SOURCE}: params: must be a dict of parameter tables")
+    if params or any(spec.model_dump(include=set(top)).get(k) != v for k, v in top.items()):
+        data = spec.model_dump(mode="python")
+        data.update(top)
+        if params:
+            data["params"] = merge_tables(data["params"], params)
+        spec = validate(data, Scenario, SOURCE)
+    if overrides:
+        try:
+            spec = with_values(spec, {known[key]: value for key, value in overrides.items()})
+        except ValidationError as exc:
+            raise ScenarioError(error_text(exc, SOURCE, Scenario)) from None
+    return spec

@@ -1,4 +1,10 @@
-"""Atomic output: a reader never sees a partial file, and a failed run leaves nothing behind."""
+"""Atomic output, used by every writer of the project: a reader never sees a partial file,
+and a failed command leaves nothing behind.
+
+Single files go through :func:`write_atomic` (a temporary file beside the target, fsync,
+rename); a command's set of outputs goes through :func:`staged`, which writes them into a
+hidden folder beside the target and publishes them one rename each only when all are done.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +49,26 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
+def toml_text(data: dict[str, Any], header: str = "") -> str:
+    """TOML written with tomli-w (every string quoted and escaped correctly), after an
+    optional comment ``header``."""
+    import tomli_w
+
+    comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    return comment + ("\n" if comment else "") + tomli_w.dumps(data)
+
+
+def write_toml_atomic(path: Path, data: dict[str, Any], header: str = "") -> None:
+    write_text_atomic(path, toml_text(data, header))
+
+
+def save_figure(fig: Any, path: Path, formats: tuple[str, ...] = ("png",), dpi: int = 120) -> None:
+    """Save a matplotlib ``Figure`` as ``path`` with each suffix of ``formats``, atomically."""
+    for ext in formats:
+        target = Path(path).with_suffix(f".{ext}")
+        write_atomic(target, lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=dpi))
+
+
 class StagedDir:
     """Files are written into a hidden staging folder beside ``target`` and moved into
     ``target`` one atomic rename each on :meth:`publish`; :meth:`discard` removes them."""
@@ -58,6 +85,11 @@ class StagedDir:
             self._order.append(name)
         return self.path / name
 
+    def figure(self, fig: Any, stem: str, formats: tuple[str, ...] = ("png",), dpi: int = 120):
+        """Stage a matplotlib ``Figure`` as ``stem.<format>`` for each format."""
+        for ext in formats:
+            fig.savefig(self.file(f"{stem}.{ext}"), format=ext, dpi=dpi)
+
     def publish(self) -> list[Path]:
         self.target.mkdir(parents=True, exist_ok=True)
         published = []
@@ -69,3 +101,15 @@ class StagedDir:
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+@contextmanager
+def staged(target: Path) -> Iterator[StagedDir]:
+    """``with staged(out) as stage: ...stage.file("x.csv")...``: the files appear in ``out``
+    only if the block finishes; on any error (or Ctrl-C) nothing is published."""
+    stage = StagedDir(target)
+    try:
+        yield stage
+        stage.publish()
+    finally:
+        stage.discard()

@@ -1,0 +1,137 @@
+"""What the commands share: exit codes, option types, option groups, guards, progress bars."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sim.errors import ScenarioError
+
+RESULTS_DIR = Path("results")
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+# --------------------------------------------------------------------------- option types
+
+
+def citizens(text: str) -> int | str:
+    if text == "national":
+        return text
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a whole number or "national"') from None
+
+
+def seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0..2**63-1")
+    return value
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def quiet_option(parser: argparse.ArgumentParser, what: str = "no progress bar or summary") -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help=what)
+
+
+def replicate_options(parser: argparse.ArgumentParser, seeds: int, out: str) -> None:
+    """Options of the commands that run scenarios over paired seeds."""
+    parser.add_argument(
+        "--seeds", type=positive, default=seeds, help=f"paired replicates ({seeds})"
+    )
+    parser.add_argument("--seed", type=seed, default=0, help="root seed of the replicates (0)")
+    parser.add_argument(
+        "--workers",
+        type=positive,
+        default=default_workers(),
+        help="worker processes (default: the number of cores)",
+    )
+    parser.add_argument("--citizens", type=citizens, help='adults per run, or "national"')
+    parser.add_argument("--out", help=f"output folder (default {out})")
+    quiet_option(parser, "no progress bar or table")
+
+
+def executor_options(parser: argparse.ArgumentParser, out: str, resume: bool = True) -> None:
+    """Options of the commands that run a design on processes or Dask."""
+    parser.add_argument(
+        "--workers",
+        type=positive,
+        default=default_workers(),
+        help="worker processes (default: the number of cores)",
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS|local",
+        help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an "
+        "address (tcp://host:8786) connects to an existing scheduler",
+    )
+    if resume:
+        parser.add_argument("--resume", action="store_true", help="skip runs already finished")
+    parser.add_argument("--out", help=f"output folder (default {out})")
+    quiet_option(parser)
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def out_dir(option: str | None, default: Path, name: str = "--out") -> Path:
+    """The output folder: ``option`` or ``default``; refused if it runs through a file."""
+    out = Path(option) if option else default
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ScenarioError(f"{name}: {folder} is a file, not a folder")
+            break
+    return out
+
+
+def guard(check: Callable[[], None]) -> None:
+    """Run a resource check; a refusal is bad input (exit 2), nothing allocated yet."""
+    from sim.resources import ResourceError
+
+    try:
+        check()
+    except ResourceError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+def guard_plan(plan, out: Path, workers: int, source: str) -> None:
+    """Memory for the largest run times the workers, and disk for the stored results."""
+    from sim.resources import check_disk, check_memory
+
+    largest = max(sc.n_citizens for sc in plan.scenarios)
+    months = max(sc.n_months for sc in plan.scenarios)
+    kept = months // plan.experiment.output.every + 1
+    columns = len(plan.experiment.output.metric_names()) + 6 + len(plan.swept)
+    guard(lambda: check_memory(largest, min(workers, len(plan.runs)), f"{source}: citizens"))
+    guard(lambda: check_disk(out, len(plan.runs) * kept * columns, f"{source}: design"))
+
+
+@contextmanager
+def progress(total: int, desc: str, quiet: bool, unit: str = "run") -> Iterator[Callable]:
+    """A tqdm bar on stderr (none with ``--quiet``); yields its ``update``."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit=unit, disable=quiet, file=sys.stderr, desc=desc) as bar:
+        yield bar.update

@@ -1,0 +1,50 @@
+"""``egov-sim calibrate``: ABC-SMC (pyabc) against the observed ranges."""
+
+from __future__ import annotations
+
+import argparse
+
+from sim.cli import _common as c
+
+
+def add(sub) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="ABC-SMC calibration against the observed ranges (docs/calibration.md)",
+        description="Calibrate the parameters of a calibration file with ABC-SMC (pyabc) "
+        "against the observed ranges; write the posterior, a figure and a calibrated scenario "
+        "file.",
+    )
+    p.add_argument("file", help="calibration file (TOML), e.g. experiments/calibrate.toml")
+    p.add_argument(
+        "--workers",
+        type=c.positive,
+        default=1,
+        help="local processes (1: single core, reproducible for the root seed)",
+    )
+    p.add_argument("--dask", metavar="ADDRESS|local", help="evaluate particles on Dask")
+    p.add_argument("--out", help="output folder (default results/<name>)")
+    c.quiet_option(p)
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from sim.experiment.calibrate import load_calibration, run_calibration
+    from sim.library import find_experiment
+
+    path = find_experiment(args.file)
+    spec, _ = load_calibration(path)  # validate before anything runs
+    out = c.out_dir(args.out, c.RESULTS_DIR / spec.name)
+    info = run_calibration(path, out, workers=args.workers, dask=args.dask, quiet=args.quiet)
+    if not args.quiet:
+        print(
+            f"{spec.name}: {info['generations']} generations, {info['evaluations']} runs, "
+            f"final distance threshold {info['final_epsilon']:.4g}"
+        )
+        for key, value in info["posterior_mean"].items():
+            print(f"  {key:48} posterior mean {value:.4g}")
+        print(
+            f"results in {out}/ (posterior.csv, posterior_summary.csv, posterior.png, "
+            "calibrated.toml, calibration.md, abc.db)"
+        )
+    return c.EXIT_OK

@@ -1,0 +1,43 @@
+"""``egov-sim compare``: scenarios over paired seeds, with paired differences and 95% CIs."""
+
+from __future__ import annotations
+
+import argparse
+
+from sim.cli import _common as c
+
+
+def add(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="run scenarios over paired seeds and compare them",
+        description="Run each scenario over N paired seeds (replicate k of every scenario uses "
+        "the same seed), print each headline metric at the horizon with its difference from "
+        "the first scenario and a 95%% CI, and write comparison.csv, comparison.png and "
+        "runs.csv.",
+    )
+    p.add_argument(
+        "scenarios", nargs="+", help="scenario files or names; the first is the reference"
+    )
+    c.replicate_options(p, 10, "results/compare_<names>")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from sim.analysis.effects import effects_text
+    from sim.experiment.compare import check_comparable, compare_scenarios
+    from sim.experiment.replicates import paired_seeds
+    from sim.files import load_scenario
+    from sim.library import find_scenario
+
+    scenarios = [load_scenario(find_scenario(r), citizens=args.citizens) for r in args.scenarios]
+    check_comparable(scenarios, args.scenarios)
+    names = [s.name for s in scenarios]
+    out = c.out_dir(args.out, c.RESULTS_DIR / ("compare_" + "_".join(names))[:120])
+    seeds = paired_seeds(args.seed, args.seeds)
+    with c.progress(len(scenarios) * len(seeds), "compare", args.quiet) as update:
+        table = compare_scenarios(scenarios, seeds, out, workers=args.workers, progress=update)
+    if not args.quiet:
+        print(effects_text(table, names[0], scenarios[0].end, len(seeds)))
+        print(f"results in {out}/ (comparison.csv, comparison.png, runs.csv)")
+    return c.EXIT_OK

@@ -1,0 +1,141 @@
+"""One way to run many independent runs: a ``concurrent.futures`` executor.
+
+:func:`executor` gives the same interface for one core (in this process), local worker
+processes, or a Dask cluster (``Client.get_executor()``), as a context manager that shuts the
+workers down however the block ends, so nothing outlives the command. :func:`completed`
+submits tasks through a bounded window and yields results as they finish. Results never
+depend on the executor: every task carries its own seed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from multiprocessing import get_context
+from typing import Any, TypeVar
+
+from sim.errors import ScenarioError
+
+Item = TypeVar("Item")
+
+DASK_WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": None}
+"""Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536`` in workers; ``None`` unsets it (it
+slows these numpy-heavy runs; see docs/experiments.md for the measurement)."""
+
+
+class InProcess(Executor):
+    """Runs each task at once in this process (one core, and easy to debug)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            future.set_exception(exc)
+        return future
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the driver's to handle (it stops cleanly and keeps what
+    finished); workers must not die mid-run with their own KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def executor(workers: int = 1, dask: str | None = None) -> Iterator[Executor]:
+    """In this process (``workers == 1``), a pool of spawned worker processes, or Dask
+    (``dask="local"`` starts a LocalCluster on 127.0.0.1; otherwise a scheduler address)."""
+    if dask:
+        client, cluster = start_dask(dask, workers)
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif workers <= 1:
+        yield InProcess()
+    else:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_sigint
+        )
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def completed(
+    pool: Executor,
+    fn: Callable[..., Any],
+    tasks: Iterable[tuple[Item, tuple]],
+    window: int,
+) -> Iterator[tuple[Item, Any]]:
+    """Submit ``fn(*args)`` for each ``(item, args)``, at most ``window`` at a time, and yield
+    ``(item, result)`` as they finish (in completion order)."""
+    pending: dict[Future, Item] = {}
+    queue = iter(tasks)
+    while True:
+        while len(pending) < window:
+            task = next(queue, None)
+            if task is None:
+                break
+            pending[pool.submit(fn, *task[1])] = task[0]
+        if not pending:
+            return
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            yield pending.pop(future), future.result()
+
+
+def start_dask(address: str, workers: int):
+    """A Dask client (and the LocalCluster it started, or None): ``local`` starts one
+    single-threaded process per worker on 127.0.0.1; anything else is a scheduler address."""
+    try:
+        import dask
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ScenarioError("--dask: needs the dask extra (pip install 'egov-sim[dask]')") from None
+    dask.config.set(
+        {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in DASK_WORKER_ENV.items()}
+    )
+    if address == "local":
+        import logging
+
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        return Client(cluster), cluster
+    try:
+        client = Client(address, timeout="20s")
+    except OSError as exc:
+        raise ScenarioError(f"--dask: cannot reach a scheduler at {address!r} ({exc})") from None
+    trimmed = {w: v for w, v in client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").items() if v}
+    if trimmed:
+        print(
+            f"egov-sim: warning: {len(trimmed)} Dask workers run with MALLOC_TRIM_THRESHOLD_="
+            f"{next(iter(trimmed.values()))}, which made runs ~2x slower here; start them with "
+            "the config distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_ set to null "
+            "(docs/experiments.md)",
+            file=sys.stderr,
+        )
+    return client, None
+
+
+def window_for(pool: Executor, workers: int) -> int:
+    """Tasks in flight: two per worker (or per Dask thread), so none idles between tasks."""
+    client = getattr(pool, "_client", None)
+    if client is not None:
+        return max(1, sum(client.nthreads().values())) * 2
+    return 2 * max(1, workers)

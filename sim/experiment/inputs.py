@@ -1,0 +1,67 @@
+"""Any input file of the project, recognised by its keys and checked in full (``egov-sim
+validate`` and ``egov-sim list``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sim.files import load_scenario, read_toml
+
+KINDS = ("scenario", "experiment", "sensitivity", "calibration")
+
+
+def input_kind(path: str | os.PathLike[str]) -> str:
+    """Which kind of file ``path`` is: an experiment names ``scenarios``; a sensitivity or
+    calibration file names one ``scenario`` (sensitivity files have a ``method``); anything
+    else is read as a scenario."""
+    data = read_toml(path)
+    if "scenarios" in data:
+        return "experiment"
+    if "scenario" in data:
+        return (
+            "sensitivity"
+            if "method" in data or "morris" in data or "sobol" in data
+            else ("calibration")
+        )
+    return "scenario"
+
+
+def check_input(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """Validate ``path`` as its kind; ``(kind, one-line summary)``, or ScenarioError with
+    every problem."""
+    kind = input_kind(path)
+    if kind == "experiment":
+        from sim.experiment.spec import load_experiment
+
+        plan = load_experiment(path)
+        exp = plan.experiment
+        return kind, (
+            f"experiment {exp.name}: {len(plan.scenarios)} scenarios x {len(plan.points)} "
+            f"design points x {exp.replications} replications = {len(plan.runs):,} runs"
+        )
+    if kind == "sensitivity":
+        from sim.experiment.sensitivity import load_sensitivity
+
+        sens = load_sensitivity(path)
+        return kind, (
+            f"sensitivity {sens.spec.name}: {sens.spec.method}, {len(sens.plan.runs):,} runs"
+        )
+    if kind == "calibration":
+        from sim.experiment.calibrate import load_calibration
+
+        spec, _ = load_calibration(path)
+        return kind, (
+            f"calibration {spec.name}: {len(spec.parameters)} parameters, "
+            f"{spec.population_size} particles x up to {spec.generations} generations"
+        )
+    scenario = load_scenario(path)
+    return kind, (
+        f"scenario {scenario.name}: {scenario.start} to {scenario.end}, "
+        f"{scenario.n_citizens:,} adults, {len(scenario.interventions)} interventions"
+    )
+
+
+def description(path: str | os.PathLike[str]) -> str:
+    """The ``description`` line of a valid input file (for listings)."""
+    return str(read_toml(Path(path)).get("description", ""))

@@ -1,0 +1,94 @@
+"""Calibration checks, pattern-oriented validation and docking runs: the library functions
+behind ``egov-sim check-calibration`` and ``egov-sim validate-model``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from sim.analysis.calibration import calibration_figure, check
+from sim.analysis.validation import (
+    Check,
+    bass_figure,
+    granovetter_figure,
+    stylised_facts,
+    validation_figure,
+)
+from sim.atomic import staged
+from sim.experiment.replicates import run_replicates
+from sim.files import load_scenario
+from sim.library import find_scenario
+from sim.scenario import Scenario, with_values
+
+VALIDATION_SCENARIOS = ("history", "status_quo", "security_shock")
+"""Library scenarios whose runs the stylised facts are checked on."""
+
+
+def check_calibration(
+    scenario: Scenario,
+    seeds: list[int],
+    out: Path,
+    *,
+    workers: int = 1,
+    progress: Callable[[int], object] | None = None,
+) -> pd.DataFrame:
+    """Run ``scenario`` on ``seeds`` and compare it with the observed ranges; write
+    calibration.csv and calibration.png into ``out``. Returns the table (column ``inside``)."""
+    long = run_replicates([scenario], seeds, workers=workers, progress=progress)
+    table = check(long)
+    with staged(out) as stage:
+        table.to_csv(stage.file("calibration.csv"), index=False, float_format="%.4g")
+        stage.figure(calibration_figure(long), "calibration")
+    return table
+
+
+def validate_model(
+    seeds: list[int],
+    out: Path,
+    *,
+    citizens: int | str | None = None,
+    workers: int = 1,
+    progress: Callable[[int], object] | None = None,
+) -> list[Check]:
+    """Run the validation scenarios on ``seeds``, check the stylised facts and draw them with
+    the docking figures into ``out`` (validation.csv, validation.png, docking_*.png)."""
+    scenarios = [
+        load_scenario(find_scenario(name), citizens=citizens) for name in VALIDATION_SCENARIOS
+    ]
+    long = run_replicates(scenarios, seeds, workers=workers, progress=progress)
+    checks = stylised_facts(long)
+    with staged(out) as stage:
+        pd.DataFrame([c.__dict__ for c in checks]).to_csv(stage.file("validation.csv"), index=False)
+        stage.figure(validation_figure(long), "validation")
+        for name, fig in docking_figures().items():
+            stage.figure(fig, name)
+    return checks
+
+
+def docking_figures() -> dict:
+    """Run the docking configurations (``docking/bass``, ``docking/granovetter``) over a range
+    of their parameters and draw them against the closed forms."""
+    from sim.model.model import AdoptionModel
+
+    def with_learning(name: str, **learning: float) -> Scenario:
+        base = load_scenario(find_scenario(f"docking/{name}"))
+        return with_values(base, {f"params.learning.{k}": v for k, v in learning.items()})
+
+    def aware(scenario: Scenario):
+        model = AdoptionModel(scenario, seed=1, agent_views=False)
+        frame = model.run().timeseries()
+        model.close()
+        return frame["aware_share"].to_numpy()
+
+    pairs = [(0.01, 0.1), (0.003, 0.3), (0.02, 0.05), (0.05, 0.5)]
+    curves = {
+        (p, q): aware(with_learning("bass", p_aware_media=p, p_aware_peer=q)) for p, q in pairs
+    }
+    spreads = [0.05, 0.08, 0.10, 0.11, 0.12, 0.13, 0.14, 0.16, 0.20, 0.30]
+    final = [aware(with_learning("granovetter", threshold_sd=s))[-1] for s in spreads]
+    return {
+        "docking_bass": bass_figure(curves),
+        "docking_granovetter": granovetter_figure(spreads, final, 0.25),
+    }

@@ -1,0 +1,297 @@
+"""Input files: TOML reading, ``extends`` chains and readable validation errors.
+
+Every input file of the project (scenario, experiment, sensitivity and calibration files) is
+read by :func:`load_file` with its pydantic schema: the file is parsed, validated in full and
+every problem (up to :data:`sim.errors.MAX_REPORTED`) is reported as one line::
+
+    scenarios/x.toml: params.choice.coef_trust: Input should be a valid number (got 'high')
+
+and raised together as one :class:`~sim.errors.ScenarioError`, which the command line turns
+into exit status 2 before any work starts. Scenario files may ``extends`` a parent; an error in
+an intervention is reported against the file that declares it, with its index in that file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import MAX_REPORTED, KeyedError, ScenarioError
+from sim.levers import INTERVENTIONS
+from sim.scenario import Scenario, field_bounds, merge_tables
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""Largest input file read (a scenario is a few kilobytes)."""
+MAX_EXTENDS = 32
+"""Longest ``extends`` chain followed."""
+
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse one TOML file, turning every failure into a one-line :class:`ScenarioError`."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except OSError as exc:  # a symlink loop, a name too long, no permission
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(f"{path}: is a directory, not an input file") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(f"{path}: is not a regular file (a device, pipe or socket)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{path}: {info.st_size:,} bytes is too large for an input file "
+            f"(allowed: up to {MAX_FILE_BYTES:,})"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not raw.strip():
+        raise ScenarioError(f"{path}: the file is empty (a scenario needs at least `name`)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: arrays or tables nested too deeply") from None
+
+
+@dataclass
+class Origins:
+    """Where each merged intervention was declared: ``(file, index in that file)``."""
+
+    interventions: list[tuple[Path, int]] = field(default_factory=list)
+
+
+def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origins]:
+    """The file's table merged over its ``extends`` parents (paths relative to each file),
+    with the origin of every intervention."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    seen: list[Path] = []
+    current = Path(path)
+    while True:
+        try:
+            resolved = current.resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise ScenarioError(f"{current}: cannot read ({exc})") from None
+        if resolved in seen:
+            cycle = " -> ".join(p.name for p in (*seen, resolved))
+            raise ScenarioError(f"{path}: extends: cycle {cycle}")
+        if len(seen) >= MAX_EXTENDS:
+            raise ScenarioError(
+                f"{path}: extends: a chain of more than {MAX_EXTENDS} files (allowed: up to "
+                f"{MAX_EXTENDS})"
+            )
+        seen.append(resolved)
+        data = read_toml(current)
+        parent_ref = data.pop("extends", None)
+        chain.append((current, data))
+        if parent_ref is None:
+            break
+        if not isinstance(parent_ref, str) or not parent_ref:
+            raise ScenarioError(
+                f"{current}: extends: must be a file path string (got {parent_ref!r})"
+            )
+        parent = current.parent / parent_ref
+        if not parent.exists():
+            folder = current.parent if str(current.parent) != "." else Path.cwd()
+            raise ScenarioError(
+                f"{current}: extends: parent file {parent_ref!r} not found (searched in {folder})"
+            )
+        current = parent
+    merged: dict[str, Any] = {}
+    origins = Origins()
+    for i, (source, data) in enumerate(reversed(chain)):
+        if i:  # a child names and describes itself
+            merged.pop("name", None)
+            merged.pop("description", None)
+        items = data.get("interventions")
+        if isinstance(items, list):
+            origins.interventions += [(source, j) for j in range(len(items))]
+        merged = merge_tables(merged, data)
+    return merged, origins
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    schema: type[Schema],
+    *,
+    overrides: dict[str, Any] | None = None,
+) -> Schema:
+    """Read, merge (``extends``, for scenario files) and validate one input file."""
+    path = Path(path)
+    if schema is Scenario:
+        data, origins = resolve_extends(path)
+    else:
+        data, origins = read_toml(path), Origins()
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return validate(data, schema, path, origins)
+
+
+def validate(
+    data: dict[str, Any],
+    schema: type[Schema],
+    source: str | os.PathLike[str] = "<input>",
+    origins: Origins | None = None,
+) -> Schema:
+    """Validate a table against ``schema``; :class:`ScenarioError` with every problem."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(error_text(exc, source, schema, origins)) from None
+
+
+def load_scenario(path: str | os.PathLike[str], **overrides: Any) -> Scenario:
+    """Load, merge and validate a scenario file; top-level ``overrides`` (e.g. ``seed``) win."""
+    return load_file(path, Scenario, overrides=overrides)
+
+
+def validate_scenario(data: dict[str, Any], source: str | os.PathLike[str] = "<scenario>"):
+    """Validate a merged scenario table (:class:`ScenarioError` with every problem)."""
+    return validate(data, Scenario, source)
+
+
+# --------------------------------------------------------------------------- error lines
+
+
+def error_text(
+    exc: ValidationError,
+    source: str | os.PathLike[str],
+    root: type[BaseModel],
+    origins: Origins | None = None,
+) -> str:
+    """One line per problem of ``exc`` (at most MAX_REPORTED, then a count of the rest)."""
+    lines: list[str] = []
+    for error in exc.errors(include_url=False):
+        lines += _lines(error, source, root, origins)
+    lines = list(dict.fromkeys(lines))  # a union can report one problem twice
+    if len(lines) > MAX_REPORTED:
+        rest = len(lines) - MAX_REPORTED
+        lines = [*lines[:MAX_REPORTED], f"{source}: (+{rest} more problems)"]
+    return "\n".join(lines)
+
+
+def _lines(
+    error: Any, source: str | os.PathLike[str], root: type[BaseModel], origins: Origins | None
+) -> list[str]:
+    loc = tuple(error["loc"])
+    ctx = error.get("ctx") or {}
+    problem = ctx.get("error")
+    if isinstance(problem, KeyedError):
+        prefix = _walk(root, loc)[0] if loc else ""
+        return [
+            _place(source, f"{prefix}.{path}" if prefix else path, message, origins)
+            for path, message in problem.problems
+        ]
+    path, owner, field_info = _walk(root, loc)
+    if error["type"] == "union_tag_invalid":
+        path += ".type"
+    return [_place(source, path, _message(error, loc, owner, field_info), origins)]
+
+
+def _place(source: str | os.PathLike[str], path: str, message: str, origins: Origins | None) -> str:
+    """``file: key: message``, naming the file and index that declare an intervention."""
+    if origins and origins.interventions and path.startswith("interventions["):
+        index, _, rest = path.removeprefix("interventions[").partition("]")
+        if index.isdigit() and int(index) < len(origins.interventions):
+            file, local = origins.interventions[int(index)]
+            return f"{file}: interventions[{local}]{rest}: {message}"
+    return f"{source}: {path}: {message}"
+
+
+def _message(error: Any, loc: tuple[Any, ...], owner: Any, field_info: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = error.get("input")
+    if kind == "extra_forbidden":
+        allowed = sorted(owner.model_fields) if owner is not None else []
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown key{hint} (allowed: {', '.join(allowed)})"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        tag = ctx.get("tag")
+        close = difflib.get_close_matches(str(tag), list(INTERVENTIONS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown intervention type {tag!r}{hint} (allowed: {', '.join(INTERVENTIONS)})"
+    if kind == "union_tag_not_found":
+        return f"needs a `type` (allowed: {', '.join(INTERVENTIONS)})"
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "finite_number":
+        message = "must be a finite number, not nan or inf"
+    if kind not in {"value_error", "assertion_error"} and not isinstance(got, dict | list):
+        message += f" (got {got!r})"
+    if field_info is not None and "allowed" not in message:
+        lo, hi = field_bounds(field_info)
+        if lo is not None or hi is not None:
+            message += f" (allowed: {'' if lo is None else lo}..{'' if hi is None else hi})"
+    return message
+
+
+def _classes(annotation: Any) -> list[Any]:
+    """The concrete classes inside Optional/Annotated/list/dict/union annotations."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _classes(typing.get_args(annotation)[0])
+    if origin in (list, tuple):
+        return _classes(typing.get_args(annotation)[0])
+    if origin is dict:
+        return _classes(typing.get_args(annotation)[1])
+    if origin in (typing.Union, types.UnionType):
+        return [c for arg in typing.get_args(annotation) for c in _classes(arg)]
+    return [annotation]
+
+
+def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, Any, Any]:
+    """The readable key path of ``loc``, the model class holding its last key and the field
+    info of that key (None where unknown)."""
+    parts: list[str] = []
+    model: Any = root
+    holder: Any = root
+    info = None
+    tagged = False
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
+            tagged = True
+            continue
+        if tagged and item in INTERVENTIONS:  # the discriminator's tag, not a key
+            model = INTERVENTIONS[item]
+            tagged = False
+            continue
+        tagged = False
+        parts.append(str(item))
+        fields = getattr(model, "model_fields", None)
+        if fields is None or item not in fields:
+            info = None
+            holder, model = model, None
+            continue
+        info = fields[item]
+        holder = model
+        classes = [c for c in _classes(info.annotation) if isinstance(c, type)]
+        model = next((c for c in classes if issubclass(c, BaseModel)), None)
+    return ".".join(parts) or "(top level)", holder, info

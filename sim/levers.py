@@ -1,0 +1,264 @@
+"""Lever tables: the validated ``[[interventions]]`` entries of a scenario file, one class per
+``type``.
+
+These are pure data (pydantic models): what each field means, its unit and its bounds. What a
+lever does to a model lives in :mod:`sim.model.interventions`, keyed by the same ``type``, so
+the schema of scenario files never depends on the model.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.calendar import Month
+from sim.params import AREAS
+
+AreaName = Literal["ulaanbaatar", "aimag_centre", "soum_centre", "rural"]
+AgeGroup = Literal["young", "middle", "old"]
+
+
+class Lever(BaseModel):
+    """Fields shared by every intervention."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    at: Month = Field(description="month the intervention starts, YYYY-MM")
+    note: str = Field("", description="free text, e.g. the source of the date")
+
+    @property
+    def until_date(self) -> str | None:
+        return getattr(self, "until", None)
+
+
+class CentralMinistry(Lever):
+    """A central ministry coordinates agencies: each converges on common standards (accept
+    digital documents, join Khur, open registries, ask less for paper, move services online)
+    at the coordination rate, whatever the pressure on it, and every agency's inertia falls."""
+
+    type: Literal["central_ministry"] = "central_ministry"
+    coordination_rate: float = Field(
+        0.05, ge=0, le=1, description="per month: chance a coordinated agency takes a step"
+    )
+    inertia_cut: float = Field(
+        0.5, ge=0, le=1, description="share by which every agency's inertia falls"
+    )
+
+
+class OpenDatabases(Lever):
+    """Registries are opened to other agencies through Khur (a share of agencies, over a ramp),
+    agencies are connected to Khur, and citizens may pull their own records as digital
+    documents."""
+
+    type: Literal["open_databases"] = "open_databases"
+    registries: list[str] | Literal["all"] = Field(
+        "all", description='"all" or a list of registry names (see docs/scenarios.md)'
+    )
+    share: float = Field(
+        1.0, ge=0, le=1, description="share of agencies each registry is opened to"
+    )
+    ramp_months: int = Field(
+        12, ge=1, le=240, description="months over which the opening reaches `share`"
+    )
+    connect_to_khur: bool = Field(True, description="connect every agency to Khur")
+    citizen_access: bool = Field(
+        True, description="citizens can pull their own records as digital documents"
+    )
+
+
+class OnceOnly(Lever):
+    """Agencies may no longer ask for paper for data a registry they can query holds."""
+
+    type: Literal["once_only"] = "once_only"
+    compliance: float = Field(1.0, ge=0, le=1, description="share of agencies that comply")
+
+
+class LegalEsignature(Lever):
+    """Digital documents and signatures become legally equal to paper; free certificates raise
+    e-signature uptake; agencies that refused digital documents must accept them, with a lag."""
+
+    type: Literal["legal_esignature"] = "legal_esignature"
+    free_certificates: bool = Field(True, description="one free certificate per adult")
+    uptake_rate: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="per month: chance an adult without one takes a free certificate",
+    )
+    acceptance_lag_months: float = Field(
+        6.0,
+        ge=0,
+        le=120,
+        description="mean months until an agency that refused digital documents accepts them",
+    )
+
+
+class DataProtection(Lever):
+    """A personal-data protection programme: agencies' security rises, breaches hurt trust
+    less (notification and redress), and online users regain trust as they see who reads
+    their data."""
+
+    type: Literal["data_protection"] = "data_protection"
+    security_gain: float = Field(
+        0.2, ge=0, le=1, description="share of each agency's security gap closed"
+    )
+    harm_cut: float = Field(
+        0.5, ge=0, le=1, description="share by which a breach's trust losses shrink"
+    )
+    trust_recovery: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="per month: recent online users' trust moves this share towards 1",
+    )
+
+
+class Cybersecurity(Lever):
+    """A cyber-security programme: agencies' security rises and breach rates fall."""
+
+    type: Literal["cybersecurity"] = "cybersecurity"
+    security_gain: float = Field(
+        0.4, ge=0, le=1, description="share of each agency's security gap closed"
+    )
+    breach_rate_factor: float = Field(
+        0.5, ge=0, le=1, description="multiplier of every agency's breach rate"
+    )
+
+
+class Connectivity(Lever):
+    """Internet access grows in the named areas: a higher ceiling and a faster approach."""
+
+    type: Literal["connectivity"] = "connectivity"
+    areas: list[AreaName] = Field(
+        ["soum_centre", "rural"], min_length=1, description="areas covered"
+    )
+    ceiling: float = Field(0.92, ge=0, le=1, description="new long-run share with access")
+    rate: float = Field(
+        0.04, ge=0, le=1, description="per month: share of the gap to the ceiling closed"
+    )
+
+
+class DigitalSkills(Lever):
+    """Digital-skills training for target groups: each month a share of the group is trained,
+    gaining skill and learning that services can be used online."""
+
+    type: Literal["digital_skills"] = "digital_skills"
+    until: Month = Field(description="last month of the programme, YYYY-MM")
+    ages: list[AgeGroup] = Field(["middle", "old"], min_length=1, description="age groups")
+    areas: list[AreaName] = Field(list(AREAS), min_length=1, description="areas covered")
+    reach_per_month: float = Field(
+        0.02, ge=0, le=1, description="share of the target group trained each month"
+    )
+    skill_gain: float = Field(0.3, ge=0, le=1, description="share of a trainee's skill gap closed")
+
+
+class AssistedChannels(Lever):
+    """Kiosks and one-stop centres within reach of more people in the named areas."""
+
+    type: Literal["assisted_channels"] = "assisted_channels"
+    areas: list[AreaName] = Field(list(AREAS), min_length=1, description="areas covered")
+    reach: float = Field(0.8, ge=0, le=1, description="chance an assisted channel is within reach")
+
+
+class DigitiseServices(Lever):
+    """A schedule of services moved online: from ``at`` to ``until`` each agency's share of
+    services online rises in equal monthly steps to ``target_share``."""
+
+    type: Literal["digitise_services"] = "digitise_services"
+    until: Month = Field(description="month by which the target is reached, YYYY-MM")
+    target_share: float = Field(
+        0.9, ge=0, le=1, description="share of each agency's services online at `until`"
+    )
+
+
+class Lockdown(Lever):
+    """A demand shock (COVID-19 lockdowns): counters close or are avoided, pushing people online."""
+
+    type: Literal["lockdown"] = "lockdown"
+    until: Month = Field(description="last month of the lockdown, YYYY-MM")
+    strength: float = Field(
+        1.5, ge=0, le=5, description="utility added to the online channel (logit units)"
+    )
+    share_counters_closed: float = Field(
+        0.5, ge=0, le=1, description="share of in-person and assisted visits turned away"
+    )
+    p_aware: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="per month: chance an unaware adult hears of online services (campaigns)",
+    )
+
+
+class SecurityBreach(Lever):
+    """A breach at a named agency (or the citizen portal): trust falls, more for those affected."""
+
+    type: Literal["security_breach"] = "security_breach"
+    severity: float = Field(
+        0.5, ge=0, le=1, description="share of the agency's recent online users whose data leak"
+    )
+    agency: str = Field(
+        "portal",
+        description='"portal" (E-Mongolia: every recent online user is exposed) or an agency name',
+    )
+
+
+class SecurityTightening(Lever):
+    """A sudden security tightening: online use now needs a credential (an e-signature) or an
+    in-person identity check that some adults lack; they are locked out and lose trust until
+    they obtain it (or until ``until``, when the requirement is lifted)."""
+
+    type: Literal["security_tightening"] = "security_tightening"
+    requires: Literal["esignature", "in_person_check"] = Field(
+        "esignature", description="what online use suddenly requires"
+    )
+    share: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="for in_person_check: share of adults who must re-verify in person",
+    )
+    rate_recovery: float = Field(
+        0.1, ge=0, le=1, description="per month: chance a locked-out adult regains access"
+    )
+    trust_loss: float = Field(
+        0.1, ge=0, le=1, description="share of trust lost by those locked out"
+    )
+    until: Month | None = Field(None, description="month the requirement is lifted (optional)")
+
+
+INTERVENTION_CLASSES: tuple[type[Lever], ...] = (
+    CentralMinistry,
+    OpenDatabases,
+    OnceOnly,
+    LegalEsignature,
+    DataProtection,
+    Cybersecurity,
+    Connectivity,
+    DigitalSkills,
+    AssistedChannels,
+    DigitiseServices,
+    Lockdown,
+    SecurityBreach,
+    SecurityTightening,
+)
+INTERVENTIONS: dict[str, type[Lever]] = {
+    cls.model_fields["type"].default: cls for cls in INTERVENTION_CLASSES
+}
+Intervention = Annotated[
+    CentralMinistry
+    | OpenDatabases
+    | OnceOnly
+    | LegalEsignature
+    | DataProtection
+    | Cybersecurity
+    | Connectivity
+    | DigitalSkills
+    | AssistedChannels
+    | DigitiseServices
+    | Lockdown
+    | SecurityBreach
+    | SecurityTightening,
+    Field(discriminator="type"),
+]

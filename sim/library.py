@@ -1,0 +1,104 @@
+"""The scenario library and the example experiments, found wherever egov-sim is installed.
+
+The files live at the top of the repository (``scenarios/``, ``scenarios/docking/``,
+``experiments/``). A built wheel ships them inside the package as ``sim/library_data/...``
+(``package-dir`` in ``pyproject.toml`` maps those folders to ``sim.library_data.scenarios``,
+``sim.library_data.scenarios.docking`` and ``sim.library_data.experiments``); a checkout or an
+editable install (``pip install -e .``) uses the repository's own folders, so an edited
+scenario file is used at once. Experiment files name their scenarios as
+``../scenarios/NAME.toml``; both layouts keep ``scenarios`` and ``experiments`` side by side so
+those relative paths hold.
+
+``find_scenario`` and ``find_experiment`` turn what a user typed (a path, or a library name
+such as ``status_quo`` or ``docking/bass``) into a file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib.resources import files
+from pathlib import Path
+
+DATA = "library_data"
+"""The folder inside the installed package that holds the library (a wheel only)."""
+
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+"""One part of a library name: no dots, slashes or spaces, so never a path out of the folder."""
+
+
+def _library(kind: str) -> Path:
+    installed = Path(str(files("sim"))) / DATA / kind
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / kind
+
+
+def scenario_dir() -> Path:
+    """The scenario library: ``scenarios/`` of the checkout, or its copy in the wheel."""
+    return _library("scenarios")
+
+
+def experiment_dir() -> Path:
+    """The example experiment files: ``experiments/`` of the checkout, or its copy."""
+    return _library("experiments")
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.toml") if p.is_file())
+
+
+def scenario_names() -> list[str]:
+    """Names of the library's scenarios (top level only, not ``docking/``), sorted."""
+    return _names(scenario_dir())
+
+
+def experiment_names() -> list[str]:
+    """Names of the example experiment files, sorted."""
+    return _names(experiment_dir())
+
+
+def _lookup(folder: Path, text: str) -> Path | None:
+    """The library file for ``name`` or ``subfolder/name``, if there is one."""
+    if text.endswith(".toml"):
+        return None
+    parts = text.split("/")
+    if len(parts) > 2 or not all(_NAME.fullmatch(part) for part in parts):
+        return None
+    *sub, stem = parts
+    where = folder.joinpath(*sub)
+    return where / f"{stem}.toml" if stem in _names(where) else None
+
+
+def _find(ref: str | os.PathLike, folder: Path, names: list[str], what: str) -> Path:
+    text = os.fspath(ref)
+    path = Path(text)
+    if text and path.is_file():
+        return path
+    found = _lookup(folder, text) if text else None
+    if found is not None:
+        return found
+    if text and path.exists():  # a folder, say: the caller says what is wrong with it
+        return path
+    from sim.scenario import ScenarioError
+
+    raise ScenarioError(
+        f"{text}: no such file, and no library {what} of that name (library: {', '.join(names)})"
+    )
+
+
+def find_scenario(ref: str | os.PathLike) -> Path:
+    """The scenario file ``ref`` names: an existing file, else a library scenario.
+
+    ``ref`` is a path (``my.toml``, ``scenarios/status_quo.toml``), a library name without
+    ``.toml`` (``status_quo``), or ``docking/NAME`` for the docking configurations. An
+    existing file wins over a library name; anything else is a ``ScenarioError`` whose one
+    line lists the library.
+    """
+    return _find(ref, scenario_dir(), scenario_names(), "scenario")
+
+
+def find_experiment(ref: str | os.PathLike) -> Path:
+    """The experiment file ``ref`` names: an existing file, else a library experiment
+    (``policy_comparison``); otherwise a ``ScenarioError`` listing the library."""
+    return _find(ref, experiment_dir(), experiment_names(), "experiment")
