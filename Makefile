@@ -22,19 +22,20 @@ VERSIONS = -c 'import sys, mesa; print(f"Python {sys.version.split()[0]}, Mesa {
 
 .PHONY: run test test-next lint bench soak browser dashboard clean
 
+# $(call venv,PYTHON,FOLDER): a virtual environment with the project and every extra installed
+define venv
+	$(1) -m venv $(2)
+	$(2)/bin/python -m pip install --quiet --upgrade pip
+	$(2)/bin/python -m pip install --quiet -e '.[dev,dask,viz]'
+	$(2)/bin/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(2)/.installed
+endef
+
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask,viz]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
-	touch $(STAMP)
+	$(call venv,$(PYTHON),$(VENV))
 
 $(NEXT_STAMP): pyproject.toml
-	$(PYTHON_NEXT) -m venv $(NEXT_VENV)
-	$(NEXT_BIN)/python -m pip install --quiet --upgrade pip
-	$(NEXT_BIN)/python -m pip install --quiet -e '.[dev,dask,viz]'
-	$(NEXT_BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
-	touch $(NEXT_STAMP)
+	$(call venv,$(PYTHON_NEXT),$(NEXT_VENV))
 
 ## run: the main job: the policy comparison batch (7 scenarios x 30 paired seeds) and its report
 run: $(STAMP)
@@ -74,10 +75,11 @@ browser:
 dashboard: $(STAMP)
 	$(BIN)/egov-sim dashboard
 
-## lint: ruff (CI runs it before make test)
+## lint: ruff, and the layer contract of pyproject.toml (CI runs it before make test)
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) $(NEXT_VENV) .pytest_cache build dist *.egg-info

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,11 @@ from sim.dashboard.settings import (
 )
 from sim.model.behaviour import recent_users
 from sim.params import Params
+
+try:  # Mesa >= 3.5 gives every model a Scenario and SolaraViz passes one on Reset (_Model)
+    from mesa.experimental.scenarios import Scenario as MesaScenario
+except ImportError:  # Mesa 3.3: no Mesa scenarios
+    MesaScenario = None
 
 EXPORT_DIR = Path(os.environ.get("EGOV_SIM_EXPORT_DIR", "results/dashboard"))
 START_SCENARIO = os.environ.get("EGOV_SIM_SCENARIO", "status_quo")
@@ -163,9 +169,24 @@ def _sample_rows(model: DashboardModel) -> np.ndarray:
 
 
 class _Model(DashboardModel):
-    """Adds the network sample (fixed per model) to the dashboard model."""
+    """The class SolaraViz rebuilds on Reset (``type(model)(**controls)``): the dashboard model
+    plus the network sample (fixed per model).
 
-    def __init__(self, **kwargs) -> None:
+    Mesa 3.5's Reset also passes ``scenario=`` a Mesa ``Scenario`` to every model whose
+    ``__init__`` has a ``scenario`` or ``**kwargs`` parameter (Mesa 3.3 passes the controls
+    only). No control is a Mesa scenario field, so it holds just ``rng=None``: the run is
+    defined by the controls (``base``, ``seed``, ...) and it is dropped. Anything else passed
+    as ``scenario`` is refused rather than silently ignored."""
+
+    def __init__(self, scenario: object = None, **kwargs: Any) -> None:
+        if scenario is not None:
+            mesa_made = MesaScenario is not None and isinstance(scenario, MesaScenario)
+            extra = {k: v for k, v in vars(scenario).items() if v is not None} if mesa_made else {}
+            if not mesa_made or extra:
+                raise TypeError(
+                    "the dashboard's start scenario is `base` and its seed is `seed`; "
+                    f"unexpected scenario={scenario!r}"
+                )
         super().__init__(**kwargs)
         self.dashboard_rows = _sample_rows(self)
 

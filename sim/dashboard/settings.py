@@ -104,9 +104,10 @@ def export_toml(table: dict[str, Any]) -> str:
 
 class DashboardModel(AdoptionModel):
     """An ``AdoptionModel`` built from the dashboard's controls (keyword arguments only;
-    Mesa's SolaraViz checks them against ``**kwargs`` by that name). The library scenario
-    to start from is ``base``: Mesa 3.5's SolaraViz passes its own ``scenario`` object to
-    models whose constructor has a ``scenario`` argument."""
+    Mesa 3.3's SolaraViz checks them against ``**kwargs`` by that name). The library
+    scenario to start from is ``base``, not ``scenario``: Mesa 3.5's SolaraViz passes its own
+    ``scenario`` object on Reset to models whose constructor has a ``scenario`` or
+    ``**kwargs`` argument; the page's model class (``sim.dashboard.app._Model``) drops it."""
 
     def __init__(
         self,
@@ -122,7 +123,8 @@ class DashboardModel(AdoptionModel):
             - {f"{lever}{suffix}" for lever in LEVERS for suffix in ("", "_year", "_strength")}
         )
         if unknown:
-            raise TypeError(f"unknown dashboard settings: {', '.join(sorted(unknown))}")
+            hint = " (the start scenario is `base`)" if "scenario" in unknown else ""
+            raise TypeError(f"unknown dashboard settings: {', '.join(sorted(unknown))}{hint}")
         try:
             seed = int(seed)
         except (TypeError, ValueError):
