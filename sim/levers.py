@@ -33,9 +33,13 @@ class Lever(BaseModel):
 
 
 class CentralMinistry(Lever):
-    """A central ministry coordinates agencies: each converges on common standards (accept
-    digital documents, join Khur, open registries, ask less for paper, move services online)
-    at the coordination rate, whatever the pressure on it, and every agency's inertia falls."""
+    """A central ministry, the unified public management the source study finds missing. It
+    builds coordination capacity (standards, the certificate authority, data-sharing
+    agreements) at `params.coordination.rate_capacity_ministry` instead of the slow
+    `rate_capacity`, on which the law, open databases and once-only depend; and it coordinates
+    agencies: each converges on common standards (accept digital documents, join Khur, open
+    registries, ask less for paper, move services online) at the coordination rate, whatever
+    the pressure on it, and every agency's inertia falls."""
 
     type: Literal["central_ministry"] = "central_ministry"
     coordination_rate: float = Field(
@@ -47,9 +51,9 @@ class CentralMinistry(Lever):
 
 
 class OpenDatabases(Lever):
-    """Registries are opened to other agencies through Khur (a share of agencies, over a ramp),
-    agencies are connected to Khur, and citizens may pull their own records as digital
-    documents."""
+    """Registries are opened to other agencies through Khur (a share of agencies, over a ramp,
+    as far as the coordination capacity's data-sharing agreements reach), agencies are
+    connected to Khur, and citizens may pull their own records as digital documents."""
 
     type: Literal["open_databases"] = "open_databases"
     registries: list[str] | Literal["all"] = Field(
@@ -68,7 +72,8 @@ class OpenDatabases(Lever):
 
 
 class OnceOnly(Lever):
-    """Agencies may no longer ask for paper for data a registry they can query holds."""
+    """Agencies may no longer ask for paper for data a registry they can query holds; they come
+    under the rule as the coordination capacity grows (`compliance x capacity` of them)."""
 
     type: Literal["once_only"] = "once_only"
     compliance: float = Field(1.0, ge=0, le=1, description="share of agencies that comply")
@@ -76,7 +81,9 @@ class OnceOnly(Lever):
 
 class LegalEsignature(Lever):
     """Digital documents and signatures become legally equal to paper; free certificates raise
-    e-signature uptake; agencies that refused digital documents must accept them, with a lag."""
+    e-signature uptake; agencies that refused digital documents must accept them, with a lag.
+    Implementation follows the coordination capacity: certificates are issued at
+    `uptake_rate x capacity`, refusing agencies accept at `capacity / acceptance_lag_months`."""
 
     type: Literal["legal_esignature"] = "legal_esignature"
     free_certificates: bool = Field(True, description="one free certificate per adult")

@@ -804,6 +804,47 @@ class Agencies(_Group):
     )
 
 
+class Coordination(_Group):
+    """Coordination capacity: the secondary legislation and standards, the certificate
+    authority and the data-sharing agreements between agencies on which the e-signature law,
+    open databases and the once-only rule depend. The source study names its absence, for want
+    of a unified public management (a central ministry), as the root cause of the other
+    obstacles; a central ministry builds it fast, agencies on their own slowly."""
+
+    capacity_initial: float = param(
+        0.25,
+        unit="share of full capacity",
+        ge=0,
+        le=1,
+        doc="coordination capacity at the start (0: none of the standards and agreements the "
+        "reforms need, 1: all of them)",
+        source="assumption (sources.md bumdari-2022: no unified public management, closed "
+        "databases, agencies' own standards)",
+        sa=(0.0, 0.5),
+    )
+    rate_capacity: float = param(
+        0.005,
+        unit="per month",
+        ge=0,
+        le=1,
+        doc="share of the remaining capacity gap closed each month without a central ministry "
+        "(agreements agencies make on their own)",
+        source="assumption",
+        sa=(0.0, 0.02),
+    )
+    rate_capacity_ministry: float = param(
+        0.06,
+        unit="per month",
+        ge=0,
+        le=1,
+        doc="share of the remaining gap closed each month once a central ministry exists "
+        "(two thirds closed in about a year and a half)",
+        source="assumption (sources.md ministry-2022: ministry structure approved Jan 2022, "
+        "CITA dissolved)",
+        sa=(0.02, 0.15),
+    )
+
+
 class Security(_Group):
     """Breaches and their effect on trust."""
 
@@ -842,6 +883,45 @@ class Security(_Group):
         doc="trust lost by an adult whose data was breached",
         source="assumption",
         sa=(0.1, 0.5),
+    )
+
+
+class Credentials(_Group):
+    """Who obtains, and regains, the credentials that online services and tightened security
+    demand (an e-signature certificate, a stronger Dan login): a relative chance by age group,
+    by distance to a registration point (area) and by digital skill, normalised to a mean of 1
+    over the adults at the start, so the overall rates stay those of `trends` and the levers."""
+
+    age_factor: AgeValues = param(
+        _ages(1.2, 1.0, 0.45),
+        ge=0,
+        le=5,
+        unit="relative chance",
+        doc="relative chance of obtaining or regaining a credential, by age group",
+        source="assumption (sources.md eu-age-2020: the age gradient of e-government use; "
+        "eskills-2023: e-skills 48.3%)",
+        sa=(0.3, 1.5),
+    )
+    area_factor: AreaValues = param(
+        _areas(1.0, 0.8, 0.45, 0.3),
+        ge=0,
+        le=1,
+        unit="relative chance",
+        doc="relative chance by area: the distance to a registration point (one-stop centre, "
+        "state registration office)",
+        source="assumption (sources.md broadband-2021, internet-area-2024: services thin out "
+        "away from Ulaanbaatar)",
+        sa=(0.2, 1.0),
+    )
+    coef_skill: float = param(
+        1.0,
+        unit="per unit skill",
+        ge=0,
+        le=2,
+        doc="how much digital skill helps: the chance is multiplied by 1 + coef_skill x "
+        "(skill - 0.5)",
+        source="assumption",
+        sa=(0.0, 2.0),
     )
 
 
@@ -886,6 +966,8 @@ class Params(_Group):
     learning: Learning = Learning()
     network: Network = Network()
     agencies: Agencies = Agencies()
+    coordination: Coordination = Coordination()
+    credentials: Credentials = Credentials()
     security: Security = Security()
     trends: Trends = Trends()
     costs: Costs = Costs()

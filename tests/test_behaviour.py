@@ -17,7 +17,7 @@ def model():
 
 def _channels(model, seed=1):
     rng = np.random.default_rng(seed)
-    tx = behaviour.draw_transactions(model.needs, rng)
+    tx = behaviour.draw_transactions(model.needs, rng, rng)
     channel = behaviour.choose_channels(
         model.population, tx, model.services, model.regime, model.params, rng, model.assisted_reach
     )
@@ -48,7 +48,7 @@ def test_no_internet_no_online(model):
 def _serve(model, **table_changes):
     table = dataclasses.replace(model.services, **table_changes)
     rng = np.random.default_rng(2)
-    tx = behaviour.draw_transactions(model.needs, rng)
+    tx = behaviour.draw_transactions(model.needs, rng, rng)
     channel = behaviour.choose_channels(
         model.population, tx, table, model.regime, model.params, rng, model.assisted_reach
     )
@@ -128,7 +128,7 @@ def test_breach_lowers_trust_most_for_the_exposed(model):
     model.month = 0
     pop.last_tried[: pop.n // 2] = 0  # half are recent online users
     trust0 = pop.trust.copy()
-    model.breach("portal", severity=1.0)
+    model.breach("portal", severity=1.0, rng=np.random.default_rng(3))
     recent = np.arange(pop.n) < pop.n // 2
     drop = trust0 - pop.trust
     assert np.all(drop >= 0)

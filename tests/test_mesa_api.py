@@ -73,8 +73,8 @@ def test_exact_values_for_a_seed():
     frame = series(short(seed=1))
     assert list(frame["date"]) == ["2020-09", "2020-10", "2020-11", "2020-12", "2021-01",
                                    "2021-02", "2021-03"]  # fmt: skip
-    assert frame["online_users_share"].iloc[-1] == 0.108  # 54 of 500 adults
-    assert frame["mean_trust"].iloc[-1] == pytest.approx(0.4657432245, rel=1e-7)
+    assert frame["online_users_share"].iloc[-1] == 0.128  # 64 of 500 adults
+    assert frame["mean_trust"].iloc[-1] == pytest.approx(0.4658045316, rel=1e-7)
 
 
 def test_no_seed_draws_fresh_entropy_and_records_it():
@@ -253,7 +253,7 @@ def test_no_panel_no_agent_variables():
 def test_batch_run_sweeps_parameters_and_seeds():
     """Seeds are swept explicitly: ``rng=[...]`` where batch_run has it (Mesa >= 3.5, which
     overwrites a ``seed`` parameter), else a ``seed`` parameter (Mesa 3.3)."""
-    parameters = {"choice__coef_trust": [1.0, 2.0, 3.0], "citizens": 500}
+    parameters = {"choice__coef_trust": [1.0, 2.0, 3.0], "citizens": 2000}
     options = {"max_steps": 6, "number_processes": 1, "display_progress": False}
     if "rng" in inspect.signature(mesa.batch_run).parameters:
         results = mesa.batch_run(AdoptionModel, parameters, rng=[1, 2], **options)
@@ -269,7 +269,7 @@ def test_batch_run_sweeps_parameters_and_seeds():
         attempts = frame.loc[seed, "online_attempt_share"]
         assert attempts.is_monotonic_increasing and attempts.nunique() == 3
     # each run is the model with that seed and parameter, 6 months in
-    direct = short(seed=2, choice__coef_trust=3.0)
+    direct = short(seed=2, citizens=2000, choice__coef_trust=3.0)
     for _ in range(6):
         direct.step()
     row = frame.loc[(2, 3.0)]

@@ -77,6 +77,85 @@ def effects_at(
     return pd.DataFrame(rows)
 
 
+def interactions_at(
+    long: pd.DataFrame,
+    horizon: str,
+    interactions: Sequence[dict],
+    metrics: Sequence[str],
+    level: float = 0.95,
+    pair_on: Sequence[str] = ("replicate",),
+) -> pd.DataFrame:
+    """For each 2 x 2 contrast (``name``, ``both``, ``first``, ``second``, ``neither``: four
+    scenario names) and metric at ``date``: the first lever's effect without the second
+    (``first - neither``), with it (``both - second``) and their difference (the interaction),
+    each paired by seed with its confidence interval, at the contrast's ``at`` month (default
+    ``horizon``) and, with a sweep (``pair_on`` holding ``point``), per design point."""
+    rows = []
+    for item in interactions:
+        date = item.get("at") or horizon
+        at = long[long["date"] == date].set_index(["scenario", *pair_on])
+        cell = {k: at.loc[item[k]] for k in ("both", "first", "second", "neither")}
+        for metric in metrics:
+            alone = cell["first"][metric] - cell["neither"][metric]
+            joint = cell["both"][metric] - cell["second"][metric]
+            swept = "point" in pair_on
+            for point in alone.index.get_level_values("point").unique() if swept else [None]:
+                row = {"contrast": item["name"], "metric": metric, "date": date}
+                if point is not None:
+                    row["point"] = int(point)
+                for label, values in (("alone", alone), ("with_second", joint),
+                                      ("interaction", joint - alone)):  # fmt: skip
+                    if point is not None:
+                        values = values.xs(point, level="point")
+                    mean, lo, hi = mean_ci(values.dropna().to_numpy(), level)
+                    row.update({label: mean, f"{label}_ci_low": lo, f"{label}_ci_high": hi})
+                row["n"] = (
+                    int(alone.notna().sum())
+                    if point is None
+                    else int(alone.xs(point, level="point").notna().sum())
+                )
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pairing_gain(
+    long: pd.DataFrame,
+    date: str,
+    reference: str,
+    metrics: Sequence[str],
+    pair_on: Sequence[str] = ("replicate",),
+) -> pd.DataFrame:
+    """How much pairing by seed (common random numbers) sharpens each effect at ``date``: the
+    standard error of the difference from ``reference`` computed as if the runs were
+    independent (``se_unpaired``), paired replicate k against k (``se_paired``), and their
+    ratio (``gain``: the factor by which pairing narrows the CI; gain**2 is the factor fewer
+    seeds needed for the same CI)."""
+    at = long[long["date"] == date].set_index(["scenario", *pair_on])
+    ref = at.loc[reference]
+    rows = []
+    for scenario in dict.fromkeys(long["scenario"]):
+        if scenario == reference:
+            continue
+        own = at.loc[scenario]
+        for metric in metrics:
+            a, b = own[metric].to_numpy(float), ref[metric].to_numpy(float)
+            n = len(a)
+            unpaired = float(np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n))
+            paired = float((own[metric] - ref[metric]).std(ddof=1) / np.sqrt(n))
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "metric": metric,
+                    "n": n,
+                    "difference": float(a.mean() - b.mean()),
+                    "se_unpaired": unpaired,
+                    "se_paired": paired,
+                    "gain": unpaired / paired if paired > 0 else float("inf"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def effects_text(table: pd.DataFrame, reference: str, horizon: str, n: int) -> str:
     """The comparison table as plain text: each metric, each scenario's mean and its paired
     difference from ``reference`` with the 95% CI (``*`` where the CI excludes 0)."""

@@ -10,7 +10,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis.effects import HEADLINE, effects_at
+from sim.analysis.effects import HEADLINE, effects_at, interactions_at
 from sim.atomic import StagedDir, staged
 from sim.scenario import ScenarioError
 
@@ -172,9 +172,45 @@ def report_markdown(long: pd.DataFrame, manifest: dict, figure_names: list[str])
             f"| `{row.metric}` | {row.scenario} | {row.mean:.4g} | {diff} | "
             f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] |"
         )
+    interactions = manifest["experiment_resolved"].get("interactions") or []
+    if interactions:
+        lines += _interaction_lines(long, horizon, interactions, pair_on)
     lines += ["", "## Figures", ""]
     lines += [f"![{name}]({name})" for name in figure_names]
     return "\n".join(lines) + "\n"
+
+
+INTERACTION_METRICS = ("online_users_share", "end_to_end_share", "paper_documents_per_1000")
+"""Metrics of the interaction table."""
+
+
+def _interaction_lines(long, horizon: str, interactions: list, pair_on) -> list[str]:
+    table = interactions_at(long, horizon, interactions, INTERACTION_METRICS, pair_on=pair_on)
+    swept = "point" in table.columns
+    lines = [
+        "",
+        "## Interactions",
+        "",
+        "The first lever's effect alone (against neither), with the second lever in place "
+        "(both against the second alone), and their difference, the interaction; each paired "
+        "by seed" + (" within each design point" if swept else "") + ", mean with 95% "
+        "confidence interval; **bold** where the interval excludes 0.",
+        "",
+        "| contrast | month | metric | effect alone | effect with the second | interaction "
+        "| 95% CI |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in table.to_dict("records"):
+        value = f"{row['interaction']:+.4g}"
+        if row["interaction_ci_low"] > 0 or row["interaction_ci_high"] < 0:
+            value = f"**{value}**"
+        name = row["contrast"] + (f" (point {row['point']})" if swept else "")
+        lines.append(
+            f"| {name} | {row['date']} | `{row['metric']}` | {row['alone']:+.4g} | "
+            f"{row['with_second']:+.4g} | {value} | "
+            f"[{row['interaction_ci_low']:+.4g}, {row['interaction_ci_high']:+.4g}] |"
+        )
+    return lines
 
 
 def write_report(results: Path, quiet: bool = False) -> list[Path]:

@@ -132,7 +132,54 @@ def stylised_facts(long: pd.DataFrame) -> list[Check]:
             "certificates suspended overnight",
         )
     )
+    checks.append(_discrimination(shock))
     return checks
+
+
+TIGHTENING = "2023-05"
+"""Month of the e-signature requirement in ``security_shock``."""
+GROUPS = {"young": "aged 15-34", "old": "aged 55+", "urban": "urban", "rural": "rural"}
+
+
+def months_to_half(series: pd.Series, start: str) -> int:
+    """Months from ``start`` until ``series`` (a lock-out share) is at most half its value at
+    ``start``; the months to the end of the series plus one if it never gets there."""
+    after = series.loc[start:]
+    half = after.iloc[0] / 2
+    below = np.flatnonzero(after.to_numpy() <= half)
+    return int(below[0]) if len(below) else len(after)
+
+
+def _discrimination(shock: pd.DataFrame) -> Check:
+    """6. The tightening hits old and rural adults hardest: more of them are locked out and
+    they take longer to recover half of the loss, because fewer of them hold or regain the
+    credential (params.credentials), not because the lever treats groups differently."""
+    share = {g: float(shock.loc[TIGHTENING, f"locked_out_{g}"]) for g in GROUPS}
+    months = {g: months_to_half(shock[f"locked_out_{g}"], TIGHTENING) for g in GROUPS}
+    passed = (
+        share["old"] > share["young"]
+        and share["rural"] > share["urban"]
+        and months["old"] >= months["young"] + RECOVERY_MARGIN
+        and months["rural"] >= months["urban"] + RECOVERY_MARGIN
+    )
+    never = len(shock.loc[TIGHTENING:])
+    shown = {g: f"{m}" if m < never else f">{never - 1}" for g, m in months.items()}
+    return Check(
+        "6. Sudden tightening discriminates: old and rural adults locked out more and longer "
+        "(security_shock)",
+        bool(passed),
+        "locked out in the first month: "
+        + ", ".join(f"{GROUPS[g]} {share[g]:.1%}" for g in GROUPS)
+        + "; months to recover half: "
+        + ", ".join(f"{GROUPS[g]} {shown[g]}" for g in GROUPS),
+        "sources.md pattern-5; bumdari-2022: sudden changes of the security level discriminate "
+        "between groups of citizens; estonia-2017",
+    )
+
+
+RECOVERY_MARGIN = 3
+"""Months by which old and rural adults must lag young and urban ones in recovering half of
+the lock-out for pattern 6 (more than the month-to-month noise of 5 seeds at 2,000 adults)."""
 
 
 def validation_figure(long: pd.DataFrame) -> Figure:

@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from scipy.stats import qmc
 
+from sim.calendar import Month
 from sim.experiment.replicates import paired_seeds
 from sim.files import error_text, load_file, load_scenario
 from sim.model.metrics import METRICS
@@ -120,6 +121,23 @@ class Output(BaseModel):
         return list(METRICS) if self.metrics == "all" else list(self.metrics)
 
 
+class Interaction(BaseModel):
+    """A 2 x 2 contrast between four scenarios of the experiment: how much the first lever's
+    effect changes when the second is also in place, ``(both - second) - (first - neither)``,
+    paired by seed."""
+
+    model_config = STRICT
+    name: str = Field(min_length=1, max_length=200, description="what the contrast asks")
+    both: str = Field(description="scenario with both levers")
+    first: str = Field(description="scenario with the first lever only")
+    second: str = Field(description="scenario with the second lever only")
+    neither: str = Field(description="scenario with neither lever")
+    at: Month | None = Field(None, description="month compared (default: the horizon)")
+
+    def scenarios(self) -> dict[str, str]:
+        return {k: getattr(self, k) for k in ("both", "first", "second", "neither")}
+
+
 class Experiment(BaseModel):
     """An experiment file."""
 
@@ -137,6 +155,10 @@ class Experiment(BaseModel):
     )
     sweep: Sweep | None = Field(None, description="optional parameter sweep")
     output: Output = Field(default_factory=Output, description="metrics kept and how often")
+    interactions: list[Interaction] = Field(
+        default_factory=list,
+        description="2 x 2 contrasts reported with 95% CIs by `egov-sim report`",
+    )
 
 
 def check_ranges(value: dict[str, Range], minimum: int = 1) -> dict[str, Range]:
@@ -257,6 +279,23 @@ def build_plan(
             f"{path}: reference: {experiment.reference!r} is not one of the "
             f"scenarios (allowed: {', '.join(names)})"
         )
+    for i, interaction in enumerate(experiment.interactions):
+        for key, name in interaction.scenarios().items():
+            if name not in names:
+                raise ScenarioError(
+                    f"{path}: interactions[{i}].{key}: {name!r} is not one of the scenarios "
+                    f"(allowed: {', '.join(names)})"
+                )
+        if interaction.at is not None:
+            first = scenarios[0]
+            step = first.month_index(interaction.at) + 1  # row of the month in the series
+            every = experiment.output.every
+            if not 1 <= step <= first.n_months or (step % every and interaction.at != first.end):
+                raise ScenarioError(
+                    f"{path}: interactions[{i}].at: {interaction.at} is not a stored month "
+                    f"(allowed: {first.start} to {first.end}, every {every} months from "
+                    f"{first.date_of(every - 1)}, and {first.end})"
+                )
     n_runs = len(points) * len(scenarios) * experiment.replications
     if n_runs > max_runs:
         raise ScenarioError(

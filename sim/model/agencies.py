@@ -37,6 +37,11 @@ class Regime:
     """A central ministry coordinates agencies towards common standards."""
     coordination_rate: float = 0.0
     """Per month: chance a coordinated agency takes a step towards the standards."""
+    capacity: float = 0.0
+    """Coordination capacity, 0..1: the standards, certificate authority and data-sharing
+    agreements that the law, open databases and once-only need to take effect."""
+    capacity_rate: float = 0.0
+    """Per month: share of the remaining capacity gap closed (faster with a ministry)."""
     online_push: float = 0.0
     """Utility added to the online channel (demand shocks such as lockdowns)."""
     counters_closed: float = 0.0
@@ -113,13 +118,14 @@ class Agency(mesa.Agent):
             f"paper={self.paper_demand:.2f})"
         )
 
-    def adapt(self) -> None:
+    def adapt(self, u: np.ndarray) -> None:
         """One month of adaptation (docs/ODD.md, process step 2).
 
         Without a central ministry an agency moves towards digital standards with chance
         ``rate_adapt x (1 - inertia) x pressure`` (pressure from citizens' online demand and
         from peer agencies that accept digital documents). With one, it also moves with the
-        ministry's coordination rate, whatever its pressure.
+        ministry's coordination rate, whatever its pressure. ``u`` is this agency's five
+        uniforms of the month (its slot in the "adapt" stream).
         """
         model = self.model
         ap = model.params.agencies
@@ -128,7 +134,7 @@ class Agency(mesa.Agent):
         p_step = ap.rate_adapt * (1.0 - self.inertia) * min(pressure, 1.0)
         if model.regime.central_ministry:
             p_step = 1.0 - (1.0 - p_step) * (1.0 - model.regime.coordination_rate)
-        draws = model.rng.random(4)
+        draws = u
         if draws[0] >= p_step:
             return
         self.share_online += ap.step_online * (1.0 - self.share_online)
@@ -141,7 +147,8 @@ class Agency(mesa.Agent):
         if len(owned) and draws[3] < ap.p_share_per_step:
             closed = np.flatnonzero(~model.registries.shared[owned[0]])
             if len(closed):
-                model.registries.shared[owned[0], model.rng.choice(closed)] = True
+                pick = closed[min(int(draws[4] * len(closed)), len(closed) - 1)]
+                model.registries.shared[owned[0], pick] = True
 
 
 def build_agencies(model: AdoptionModel) -> tuple[list[Agency], Registries]:

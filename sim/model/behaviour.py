@@ -79,12 +79,15 @@ class NeedsSampler:
         return rows.astype(np.int32), n_needs
 
 
-def draw_transactions(sampler: NeedsSampler, rng: np.random.Generator) -> Transactions:
-    """Each adult has a Poisson number of needs this month (rate by age group); each need
-    goes to an agency drawn by traffic."""
-    rows, n_needs = sampler.counts(rng)
+def draw_transactions(
+    sampler: NeedsSampler, needs: np.random.Generator, agencies: np.random.Generator
+) -> Transactions:
+    """Each adult has a Poisson number of needs this month (rate by age group, one uniform per
+    adult from the ``needs`` stream); each need goes to an agency drawn by traffic (one
+    uniform per transaction from the ``agency`` stream)."""
+    rows, n_needs = sampler.counts(needs)
     citizen = np.repeat(rows, n_needs)
-    agency = sampler.agencies.pick(rng.random(len(citizen), dtype=np.float32))
+    agency = sampler.agencies.pick(agencies.random(len(citizen), dtype=np.float32))
     return Transactions(citizen, agency)
 
 
@@ -329,8 +332,9 @@ def word_of_mouth(
     if lp.awareness_rule == "threshold":
         pop.aware[unaware[spreading[unaware] >= pop.threshold[unaware]]] = True
     else:
+        u = rng.random(pop.n, dtype=np.float32)[unaware]  # one slot per adult
         p_aware = bass_hazard(lp.p_aware_media, lp.p_aware_peer, spreading[unaware])
-        pop.aware[unaware[rng.random(len(unaware), dtype=np.float32) < p_aware]] = True
+        pop.aware[unaware[u < p_aware]] = True
     if lp.rate_trust_social > 0:
         if mixing == "full":
             peer_trust = np.float32(pop.trust.mean(dtype=np.float64))
@@ -356,9 +360,10 @@ def grow_internet(
     gap = np.clip(ceiling - share, 0.0, None)
     p_area = np.where(share < 1.0, rate * gap / np.maximum(1.0 - share, 1e-9), 0.0)
     factor = np.asarray(params.internet.age_factor.array())
+    u = rng.random(pop.n, dtype=np.float32)  # one slot per adult
     offline = np.flatnonzero(~pop.internet)
     p = (p_area[pop.area[offline]] * factor[pop.age_group[offline]]).astype(np.float32)
-    pop.internet[offline[rng.random(len(offline), dtype=np.float32) < p]] = True
+    pop.internet[offline[u[offline] < p]] = True
 
 
 def reassure(pop: Population, rate: float, step: int) -> None:
@@ -368,7 +373,20 @@ def reassure(pop: Population, rate: float, step: int) -> None:
         pop.trust += np.float32(rate) * (1.0 - pop.trust) * users
 
 
-def take_up_esignatures(pop: Population, rate: float, rng: np.random.Generator) -> None:
-    """Adults without an e-signature get one with chance ``rate`` a month."""
-    without = np.flatnonzero(~pop.esignature)
-    pop.esignature[without[rng.random(len(without), dtype=np.float32) < rate]] = True
+def credential_access(pop: Population, params: Params) -> np.ndarray:
+    """Each adult's relative chance of obtaining or regaining a credential (age group, area,
+    skill; ``params.credentials``), normalised to a mean of 1 (float32)."""
+    cp = params.credentials
+    age = np.asarray(cp.age_factor.array(), dtype=np.float32)[pop.age_group]
+    area = np.asarray(cp.area_factor.array(), dtype=np.float32)[pop.area]
+    access = age * area * (1.0 + np.float32(cp.coef_skill) * (pop.skill - np.float32(0.5)))
+    mean = float(access.mean(dtype=np.float64)) if len(access) else 1.0
+    return (access / mean if mean > 0 else np.ones_like(access)).astype(np.float32)
+
+
+def take_up_esignatures(
+    pop: Population, rate: float, rng: np.random.Generator, access: np.ndarray
+) -> None:
+    """Adults without an e-signature get one with chance ``rate x access`` a month."""
+    u = rng.random(pop.n, dtype=np.float32)  # one slot per adult
+    pop.esignature |= u < np.float32(rate) * access

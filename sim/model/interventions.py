@@ -24,12 +24,22 @@ if TYPE_CHECKING:
 
 
 class Action:
-    """The behaviour of one lever of a scenario within one model."""
+    """The behaviour of one lever of a scenario within one model.
+
+    Each lever draws from its own random stream, named by its content (and by ``instance``
+    when a scenario holds identical copies), so adding or moving a lever never changes the
+    numbers any other mechanism or lever draws."""
 
     lever: levers.Lever
 
-    def __init__(self, lever: levers.Lever) -> None:
+    def __init__(self, lever: levers.Lever, instance: int = 0) -> None:
         self.lever = lever
+        self.stream = f"lever:{lever.model_dump_json()}:{instance}"
+
+    def rng(self, model: AdoptionModel, phase: int) -> np.random.Generator:
+        """This lever's stream in the current month; ``phase`` 0 in ``begin``, 1 in
+        ``each_month``, 2 in ``end``."""
+        return model.streams.get(self.stream, model.month, phase)
 
     def begin(self, model: AdoptionModel) -> None:
         """Called once, in the month ``at``."""
@@ -50,6 +60,9 @@ class CentralMinistry(Action):
 
     def begin(self, model: AdoptionModel) -> None:
         model.regime.central_ministry = True
+        model.regime.capacity_rate = max(
+            model.regime.capacity_rate, model.params.coordination.rate_capacity_ministry
+        )
         model.regime.coordination_rate = max(
             model.regime.coordination_rate, self.lever.coordination_rate
         )
@@ -74,25 +87,36 @@ class OpenDatabases(Action):
             model.registries.citizen_pull[rows] = True
 
     def each_month(self, model: AdoptionModel, k: int) -> None:
-        if k >= self.lever.ramp_months:
-            return
-        target = self.lever.share * (k + 1) / self.lever.ramp_months
+        """Registries open towards ``share`` over the ramp, as far as the data-sharing
+        agreements of the coordination capacity reach (``share x ramp x capacity``)."""
+        ramp = min(1.0, (k + 1) / self.lever.ramp_months)
+        target = self.lever.share * ramp * model.regime.capacity
         shared = model.registries.shared
+        draws = self.rng(model, 1).random(shared.shape)
         for r in self._rows(model):
             now = shared[r].mean()
             if now >= target:
                 continue
             p_open = (target - now) / (1.0 - now)
-            shared[r] |= model.rng.random(shared.shape[1]) < p_open
+            shared[r] |= draws[r] < p_open
 
 
 class OnceOnly(Action):
     lever: levers.OnceOnly
 
-    def begin(self, model: AdoptionModel) -> None:
-        complies = model.rng.random(len(model.agency_list)) < self.lever.compliance
-        for agency, yes in zip(model.agency_list, complies, strict=True):
-            agency.once_only = agency.once_only or bool(yes)
+    def each_month(self, model: AdoptionModel, k: int) -> None:
+        """Agencies come under the rule until ``compliance x capacity`` of them comply (the
+        rule needs the standards and agreements that say which data the state holds)."""
+        bound = np.array([a.once_only for a in model.agency_list])
+        target = self.lever.compliance * model.regime.capacity
+        now = bound.mean()
+        if now >= target:
+            return
+        p_comply = (target - now) / (1.0 - now)
+        draws = self.rng(model, 1).random(len(bound))
+        for agency, u in zip(model.agency_list, draws, strict=True):
+            if not agency.once_only and u < p_comply:
+                agency.once_only = True
 
 
 class LegalEsignature(Action):
@@ -100,14 +124,17 @@ class LegalEsignature(Action):
 
     def begin(self, model: AdoptionModel) -> None:
         model.regime.digital_documents_legal = True
-        if self.lever.free_certificates:
-            model.esignature_rate = max(model.esignature_rate, self.lever.uptake_rate)
 
     def each_month(self, model: AdoptionModel, k: int) -> None:
-        p_accept = (
-            1.0 if self.lever.acceptance_lag_months <= 1 else 1.0 / self.lever.acceptance_lag_months
-        )
-        draws = model.rng.random(len(model.agency_list))
+        """Implementation follows the coordination capacity: the certificate authority issues
+        free certificates at ``uptake_rate x capacity``, and an agency that refused digital
+        documents accepts them with chance ``capacity / acceptance_lag_months`` a month."""
+        capacity = model.regime.capacity
+        if self.lever.free_certificates:
+            model.esignature_rate = max(model.esignature_rate, self.lever.uptake_rate * capacity)
+        lag = max(self.lever.acceptance_lag_months, 1.0)
+        p_accept = capacity / lag
+        draws = self.rng(model, 1).random(len(model.agency_list))
         for agency, u in zip(model.agency_list, draws, strict=True):
             if not agency.accepts_digital and u < p_accept:
                 agency.accepts_digital = True
@@ -151,7 +178,8 @@ class DigitalSkills(Action):
         pop = model.population
         ages = [AGE_GROUPS.index(a) for a in self.lever.ages]
         target = _area_mask(self.lever.areas)[pop.area] & np.isin(pop.age_group, ages)
-        trained = target & (model.rng.random(pop.n, dtype=np.float32) < self.lever.reach_per_month)
+        u = self.rng(model, 1).random(pop.n, dtype=np.float32)
+        trained = target & (u < self.lever.reach_per_month)
         pop.skill[trained] += np.float32(self.lever.skill_gain) * (1.0 - pop.skill[trained])
         pop.aware[trained] = True
 
@@ -183,7 +211,7 @@ class Lockdown(Action):
 
     def each_month(self, model: AdoptionModel, k: int) -> None:
         pop = model.population
-        pop.aware |= model.rng.random(pop.n, dtype=np.float32) < self.lever.p_aware
+        pop.aware |= self.rng(model, 1).random(pop.n, dtype=np.float32) < self.lever.p_aware
 
     def end(self, model: AdoptionModel) -> None:
         model.regime.online_push -= self.lever.strength
@@ -194,7 +222,7 @@ class SecurityBreach(Action):
     lever: levers.SecurityBreach
 
     def begin(self, model: AdoptionModel) -> None:
-        model.breach(self.lever.agency, self.lever.severity)
+        model.breach(self.lever.agency, self.lever.severity, self.rng(model, 0))
 
 
 class SecurityTightening(Action):
@@ -205,7 +233,7 @@ class SecurityTightening(Action):
         if self.lever.requires == "esignature":
             locked = ~pop.esignature
         else:
-            locked = model.rng.random(pop.n, dtype=np.float32) < self.lever.share
+            locked = self.rng(model, 0).random(pop.n, dtype=np.float32) < self.lever.share
         pop.locked_out |= locked
         pop.trust[locked] *= np.float32(1.0 - self.lever.trust_loss)
 
@@ -214,7 +242,8 @@ class SecurityTightening(Action):
         if k == 0:
             return
         regain = pop.locked_out & (
-            model.rng.random(pop.n, dtype=np.float32) < self.lever.rate_recovery
+            self.rng(model, 1).random(pop.n, dtype=np.float32)
+            < np.float32(self.lever.rate_recovery) * model.credential_access
         )
         if self.lever.requires == "esignature":
             pop.esignature |= regain
@@ -243,6 +272,7 @@ ACTIONS: dict[str, type[Action]] = {
 """The action class of each lever type; levers without one (none today) only carry data."""
 
 
-def action_for(lever: levers.Lever) -> Action:
-    """A fresh action for one lever of a scenario."""
-    return ACTIONS.get(lever.type, Action)(lever)
+def action_for(lever: levers.Lever, instance: int = 0) -> Action:
+    """A fresh action for one lever of a scenario (``instance``: how many identical levers
+    come before it in the scenario)."""
+    return ACTIONS.get(lever.type, Action)(lever, instance)

@@ -33,12 +33,19 @@ METRICS: dict[str, str] = {
     "agencies_accepting_digital_share": "share of agencies accepting digital documents",
     "agencies_on_khur_share": "share of agencies connected to Khur",
     "mean_paper_demand": "mean habit of agencies to ask for paper",
+    "coordination_capacity": "coordination capacity (standards, certificate authority, "
+    "data-sharing agreements), 0..1",
     "online_users_urban": "online_users_share in Ulaanbaatar and aimag centres",
     "online_users_rural": "online_users_share in soum centres and rural areas",
     "urban_rural_gap": "online_users_urban minus online_users_rural",
     "online_users_young": "online_users_share aged 15-34",
     "online_users_old": "online_users_share aged 55+",
     "age_gap": "online_users_young minus online_users_old",
+    "locked_out_share": "share of adults locked out of online services by a security tightening",
+    "locked_out_young": "locked_out_share aged 15-34",
+    "locked_out_old": "locked_out_share aged 55+",
+    "locked_out_urban": "locked_out_share in Ulaanbaatar and aimag centres",
+    "locked_out_rural": "locked_out_share in soum centres and rural areas",
     "breaches": "security breaches this month",
     "hours_saved_per_1000": "citizen hours saved this month by online use, per 1,000 adults",
 }
@@ -85,6 +92,7 @@ def compute(
     agencies_digital: float,
     agencies_khur: float,
     paper_demand: float,
+    capacity: float,
     breaches: int,
     groups: Groups,
     params: Params,
@@ -97,6 +105,9 @@ def compute(
     rural = (n_users - np.count_nonzero(users & groups.urban)) / max(n - groups.n_urban, 1)
     young = _share(users, groups.young, groups.n_young)
     old = _share(users, groups.old, groups.n_old)
+    locked = pop.locked_out
+    n_locked = int(np.count_nonzero(locked))
+    locked_urban = int(np.count_nonzero(locked & groups.urban))
     m = {
         "internet_share": float(np.count_nonzero(pop.internet)) / n,
         "aware_share": float(np.count_nonzero(pop.aware)) / n,
@@ -109,12 +120,18 @@ def compute(
         "agencies_accepting_digital_share": agencies_digital,
         "agencies_on_khur_share": agencies_khur,
         "mean_paper_demand": paper_demand,
+        "coordination_capacity": capacity,
         "online_users_urban": urban,
         "online_users_rural": float(rural),
         "urban_rural_gap": urban - float(rural),
         "online_users_young": young,
         "online_users_old": old,
         "age_gap": young - old,
+        "locked_out_share": n_locked / n,
+        "locked_out_young": _share(locked, groups.young, groups.n_young),
+        "locked_out_old": _share(locked, groups.old, groups.n_old),
+        "locked_out_urban": locked_urban / groups.n_urban if groups.n_urban else float("nan"),
+        "locked_out_rural": (n_locked - locked_urban) / max(n - groups.n_urban, 1),
         "breaches": float(breaches),
     }
     if out is None:

@@ -22,10 +22,13 @@ from sim.model.agencies import Agency, Regime, build_agencies, service_probabili
 from sim.model.interventions import Action, action_for
 from sim.model.network import build_ties, degrees
 from sim.model.population import COLUMNS, Citizen, Population
+from sim.model.streams import Streams
 from sim.model.synth import build_population
 from sim.params import Params
 from sim.scenario import Scenario, merge_tables, with_values
 
+ADAPT_DRAWS = 5
+"""Uniforms per agency per month for its adaptation (``Agency.adapt``)."""
 CITIZEN_AGENT_LIMIT = 50_000
 """Largest population for which every citizen is also registered as a ``Citizen`` agent in
 ``model.agents``. Views cost ~1 KB and ~5 us each to build; above this size the model runs
@@ -81,6 +84,9 @@ class AdoptionModel(mesa.Model):
             overrides=overrides,
         )
         super().__init__(rng=spec.seed)  # an int: the same streams as seed= on every Mesa 3
+        self.streams = Streams(spec.seed)
+        """The run's random streams: the build draws from Mesa's ``model.rng``, every month
+        from one stream per mechanism and per lever (``sim.model.streams``)."""
         self._mesa_step = self.step
         self.step = self._checked_step
         self.spec = scenario = spec
@@ -100,7 +106,10 @@ class AdoptionModel(mesa.Model):
             agent_views = n <= CITIZEN_AGENT_LIMIT
         self._views = [Citizen(self, i) for i in range(n)] if agent_views else None
 
-        self.regime = Regime()
+        self.regime = Regime(
+            capacity=params.coordination.capacity_initial,
+            capacity_rate=params.coordination.rate_capacity,
+        )
         self.agency_list, self.registries = build_agencies(self)
         self._agency_by_name = {a.name: a for a in self.agency_list}
         self.groups = metrics.Groups.of(pop)
@@ -110,6 +119,8 @@ class AdoptionModel(mesa.Model):
         self.internet_rate = np.full(4, params.internet.rate_growth)
         self.assisted_reach = np.asarray(params.choice.share_assisted_reach.array())
         self.esignature_rate = params.trends.rate_esignature_uptake
+        self.credential_access = behaviour.credential_access(pop, params)
+        """Relative chance of obtaining or regaining a credential, per adult (mean 1)."""
         self.online_traffic = np.array([a.traffic for a in self.agency_list])
         traffic_cdf = np.cumsum(self.online_traffic) / self.online_traffic.sum()
         self.needs = behaviour.NeedsSampler(pop, params, traffic_cdf)
@@ -118,8 +129,10 @@ class AdoptionModel(mesa.Model):
         self._begins: dict[int, list[Action]] = defaultdict(list)
         self._ends: dict[int, list[Action]] = defaultdict(list)
         self._active: list[tuple[int, Action]] = []
+        copies: dict[str, int] = defaultdict(int)  # identical levers get streams of their own
         for lever in scenario.interventions:
-            action = action_for(lever)
+            action = action_for(lever, copies[lever.model_dump_json()])
+            copies[lever.model_dump_json()] += 1
             self._begins[scenario.month_index(lever.at)].append(action)
             if lever.until_date is not None:
                 self._ends[scenario.month_index(lever.until_date) + 1].append(action)
@@ -175,15 +188,18 @@ class AdoptionModel(mesa.Model):
         if self.steps > self.n_months:  # stepped by other means than model.step()
             raise self._horizon_error()
         self.month = k = self.steps - 1
-        params, rng, pop = self.params, self.rng, self.population
+        params, pop, streams = self.params, self.population, self.streams
         self.breaches_this_month = 0
 
         # 1. Interventions and events.
         self._run_interventions(k)
 
         # 2. Agencies adapt; data-access rules give this month's service probabilities.
-        for agency in self.agency_list:
-            agency.adapt()
+        regime = self.regime
+        regime.capacity += regime.capacity_rate * (1.0 - regime.capacity)
+        draws = streams.get("adapt", k).random((len(self.agency_list), ADAPT_DRAWS))
+        for agency, u in zip(self.agency_list, draws, strict=True):
+            agency.adapt(u)
         self.services = service_probabilities(
             self.agency_list, self.registries, self.regime, params
         )
@@ -191,19 +207,32 @@ class AdoptionModel(mesa.Model):
         # 3. Security breaches.
         p_breach = params.security.rate_breach_max * self.regime.breach_factor
         p_breach = p_breach * self.services.insecurity**2
-        for a in np.flatnonzero(rng.random(len(self.agency_list)) < p_breach):
-            severity = min(1.0, params.security.mean_severity * 2.0 * float(rng.random()))
-            self.breach(int(a), severity)
+        u = streams.get("breach", k).random((2, len(self.agency_list)))
+        for a in np.flatnonzero(u[0] < p_breach):
+            severity = min(1.0, params.security.mean_severity * 2.0 * float(u[1, a]))
+            self.breach(int(a), severity, streams.get("exposure", k, int(a)))
 
         # 4-5. Needs, channel choice, outcomes, learning, word of mouth.
-        tx = behaviour.draw_transactions(self.needs, rng)
-        channel = behaviour.choose_channels(
-            pop, tx, self.services, self.regime, params, rng, self.assisted_reach
+        tx = behaviour.draw_transactions(
+            self.needs, streams.get("needs", k), streams.get("agency", k)
         )
-        out = behaviour.serve(pop, tx, channel, self.services, self.regime, rng)
+        channel = behaviour.choose_channels(
+            pop,
+            tx,
+            self.services,
+            self.regime,
+            params,
+            streams.get("choice", k),
+            self.assisted_reach,
+        )
+        out = behaviour.serve(
+            pop, tx, channel, self.services, self.regime, streams.get("outcome", k)
+        )
         behaviour.learn(pop, out, params, k)
         behaviour.reassure(pop, self.regime.trust_recovery, k)
-        behaviour.word_of_mouth(pop, self.ties, self.tie_weights, params, rng, k)
+        behaviour.word_of_mouth(
+            pop, self.ties, self.tie_weights, params, streams.get("awareness", k), k
+        )
         for agency, online, total in zip(
             self.agency_list, out.online_by_agency, out.transactions_by_agency, strict=True
         ):
@@ -213,9 +242,16 @@ class AdoptionModel(mesa.Model):
 
         # 6. Trends.
         behaviour.grow_internet(
-            pop, self.internet_ceiling, self.internet_rate, params, rng, self.area_size
+            pop,
+            self.internet_ceiling,
+            self.internet_rate,
+            params,
+            streams.get("internet", k),
+            self.area_size,
         )
-        behaviour.take_up_esignatures(pop, self.esignature_rate, rng)
+        behaviour.take_up_esignatures(
+            pop, self.esignature_rate, streams.get("esignature", k), self.credential_access
+        )
 
         # 7. Metrics.
         self.metrics = self._compute_metrics(out)
@@ -251,9 +287,10 @@ class AdoptionModel(mesa.Model):
             known = ", ".join(self._agency_by_name)
             raise KeyError(f"no agency {name!r}; agencies: {known}") from None
 
-    def breach(self, agency: str | int, severity: float) -> None:
+    def breach(self, agency: str | int, severity: float, rng: np.random.Generator) -> None:
         """A breach: every aware adult loses trust with the news; recent online users of the
-        agency (all of them for "portal") are exposed with chance ``severity`` and lose more."""
+        agency (all of them for "portal") are exposed with chance ``severity`` and lose more.
+        ``rng`` is the breach's own stream (one draw per adult)."""
         sp_, pop = self.params.security, self.population
         if agency == "portal":
             exposure = 1.0
@@ -263,7 +300,7 @@ class AdoptionModel(mesa.Model):
         harm = self.regime.breach_harm
         pop.trust[pop.aware] *= np.float32(1.0 - harm * sp_.rate_trust_loss_news * severity)
         recent = pop.last_tried > self.month - 12
-        draws = self.rng.random(pop.n, dtype=np.float32)
+        draws = rng.random(pop.n, dtype=np.float32)
         exposed = recent & (draws < severity * exposure)
         pop.trust[exposed] *= np.float32(1.0 - harm * sp_.rate_trust_loss_affected)
         self.breaches_this_month += 1
@@ -286,6 +323,7 @@ class AdoptionModel(mesa.Model):
             agencies_digital=self.share_agencies_accepting_digital(),
             agencies_khur=float(np.mean([a.on_khur for a in agencies])),
             paper_demand=float(np.mean([a.paper_demand for a in agencies])),
+            capacity=self.regime.capacity,
             breaches=self.breaches_this_month,
             groups=self.groups,
             params=self.params,

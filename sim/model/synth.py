@@ -72,8 +72,15 @@ def build_population(params: Params, n: int, rng: np.random.Generator) -> Popula
     habit_mean = np.asarray(tr.mean_paper_habit.array())[pop.age_group]
     pop.paper_habit[:] = rng.beta(habit_mean * conc, (1 - habit_mean) * conc)
 
-    # E-signatures go to the more skilled (tax and procurement filers).
-    p_esig = tr.share_esignature * pop.skill / max(float(pop.skill.mean()), 1e-9)
+    # E-signatures go to the more skilled (tax and procurement filers), and, like every
+    # credential, more to the young and to those near a registration point.
+    cp = params.credentials
+    weight = (
+        pop.skill
+        * np.asarray(cp.age_factor.array())[pop.age_group]
+        * np.asarray(cp.area_factor.array())[pop.area]
+    )
+    p_esig = tr.share_esignature * weight / max(float(weight.mean()), 1e-9)
     pop.esignature[:] = rng.random(n) < p_esig
     pop.aware[:] = rng.random(n) < tr.share_aware
 

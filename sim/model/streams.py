@@ -1,0 +1,61 @@
+"""Random streams: one per mechanism and per lever, per month, tied to the adult.
+
+Every random number of a run comes from a generator keyed on the run's seed, the stream's
+name and the month (and, for some streams, one more key such as an agency), built from a
+:class:`numpy.random.SeedSequence`. A stream draws one number for every adult's slot (or
+every transaction's, every agency's), whether that adult needs it this month or not. So:
+
+- a change in one mechanism or lever never reshuffles another's numbers: a lever that does
+  not act on a mechanism leaves its trajectory bit-identical (common random numbers);
+- which other adults draw never changes an adult's number: the same adult meets the same
+  luck in two scenarios for as long as their states agree;
+- nothing depends on the order in which mechanisms run, or on how many draws came before.
+
+Transactions are the same in every scenario of a seed (needs and agencies do not depend on
+the levers), so draws indexed by transaction are tied to the adult too.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+MECHANISMS = (
+    "build",  # population, ties and agencies at build time
+    "needs",  # how many needs each adult has this month
+    "agency",  # which agency each need goes to
+    "choice",  # channel choice per transaction
+    "outcome",  # end to end or a round trip; counters turning people away
+    "awareness",  # word of mouth and media
+    "internet",  # connectivity uptake
+    "esignature",  # e-signature certificates
+    "credential",  # regaining a credential after a security tightening
+    "adapt",  # agencies' own adaptation
+    "breach",  # breaches at agencies (chance and severity)
+    "exposure",  # who is exposed by a breach
+)
+"""The model's own streams; levers get one each, named by their content."""
+
+
+def stream_id(name: str) -> int:
+    """A stable integer for a stream name (a mechanism, or a lever's content)."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+class Streams:
+    """The random streams of one run."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
+
+    def get(self, name: str, month: int, *keys: int) -> np.random.Generator:
+        """The generator of stream ``name`` in ``month`` (-1: the build), for extra ``keys``
+        (an agency, a registry). Fresh each call: the same arguments give the same numbers."""
+        words = [self.seed, stream_id(name), month + 1, *keys]
+        return np.random.default_rng(np.random.SeedSequence(words))
+
+    def uniform(self, name: str, month: int, n: int, *keys: int) -> np.ndarray:
+        """``n`` float32 uniforms of stream ``name`` in ``month``: slot i is adult (or
+        transaction, or agency) i's number."""
+        return self.get(name, month, *keys).random(n, dtype=np.float32)

@@ -1,0 +1,75 @@
+"""The ministry as the root cause: coordination capacity, which the law, open databases and
+once-only need, grows fast only with a central ministry; 2 x 2 interactions in reports."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis.effects import interactions_at
+from sim.experiment.spec import load_experiment
+from sim.model.model import AdoptionModel
+from sim.scenario import ScenarioError
+from tests.conftest import ROOT
+
+SHORT = {"citizens": 2000, "end": "2025-12", "seed": 3, "agent_views": False}
+
+
+def _series(name: str, **overrides) -> pd.DataFrame:
+    model = AdoptionModel(name, **{**SHORT, **overrides})
+    try:
+        return model.run().timeseries()
+    finally:
+        model.close()
+
+
+def test_a_ministry_builds_coordination_capacity_fast():
+    base, ministry = _series("status_quo"), _series("root_cause/ministry")
+    assert base["coordination_capacity"].iloc[0] == pytest.approx(0.25)
+    assert base["coordination_capacity"].iloc[-1] == pytest.approx(1 - 0.75 * 0.995**63)
+    assert ministry["coordination_capacity"].iloc[-1] > 0.9
+    before = base["date"] < "2023-01"
+    assert np.array_equal(base.loc[before, "coordination_capacity"],
+                          ministry.loc[before, "coordination_capacity"])  # fmt: skip
+
+
+def test_without_capacity_the_law_changes_no_agency_and_issues_no_certificate():
+    """With no coordination capacity and none built, the law is on paper only: no agency is
+    made to accept digital documents and no free certificate is issued (the binding obstacle
+    is the missing coordination), while with a ministry it takes effect."""
+    none = {"coordination__capacity_initial": 0.0, "coordination__rate_capacity": 0.0}
+    base, law = _series("status_quo", **none), _series("root_cause/law", **none)
+    for metric in ("agencies_accepting_digital_share", "esignature_share"):
+        assert np.array_equal(base[metric], law[metric]), metric
+    both = _series("root_cause/ministry_law", **none)
+    ministry = _series("root_cause/ministry", **none)
+    assert both["esignature_share"].iloc[-1] > ministry["esignature_share"].iloc[-1] + 0.2
+
+
+def test_interactions_are_paired_differences_of_differences():
+    rows = []
+    values = {"n": [0.1, 0.2], "a": [0.3, 0.5], "b": [0.2, 0.2], "ab": [0.6, 0.9]}
+    for scenario, per_seed in values.items():
+        for replicate, value in enumerate(per_seed):
+            rows.append({"scenario": scenario, "replicate": replicate, "date": "2030-12",
+                         "m": value})  # fmt: skip
+    contrast = {"name": "a x b", "both": "ab", "first": "a", "second": "b", "neither": "n"}
+    table = interactions_at(pd.DataFrame(rows), "2030-12", [contrast], ["m"])
+    row = table.iloc[0]
+    assert row["alone"] == pytest.approx(0.25)  # (0.2 + 0.3) / 2
+    assert row["with_second"] == pytest.approx(0.55)  # (0.4 + 0.7) / 2
+    assert row["interaction"] == pytest.approx(0.30)  # (0.2 + 0.4) / 2
+    assert row["n"] == 2
+
+
+def test_interactions_name_scenarios_of_the_experiment(tmp_path):
+    text = (ROOT / "experiments" / "root_cause.toml").read_text()
+    text = text.replace('both = "rc_ministry_law"', 'both = "rc_ministry_lw"', 1)
+    text = text.replace('"../scenarios/', f'"{ROOT}/scenarios/')
+    path = tmp_path / "rc.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_experiment(path)
+    assert str(info.value).startswith(
+        f"{path}: interactions[0].both: 'rc_ministry_lw' is not one of the scenarios (allowed: "
+        "status_quo, rc_ministry, rc_law,"
+    )
