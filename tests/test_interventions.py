@@ -70,9 +70,14 @@ def test_lever_direction(lever, metric, sign):
 
 
 def test_once_only_cuts_paper_where_data_can_be_fetched():
+    """With full coordination capacity (the agreements saying which data the state holds),
+    once-only cuts paper; with none, agencies do not come under it and nothing changes."""
     opened = [{"type": "open_databases", "at": AT, "ramp_months": 1}]
-    effect = _effect([{"type": "once_only", "at": AT}], "paper_documents_per_1000", baseline=opened)
-    assert effect < -10
+    once = [{"type": "once_only", "at": AT}]
+    full = {"coordination": {"capacity_initial": 1.0}}
+    assert _effect(once, "paper_documents_per_1000", baseline=opened, params=full) < -10
+    none = {"coordination": {"capacity_initial": 0.0, "rate_capacity": 0.0}}
+    assert _effect(once, "paper_documents_per_1000", baseline=opened, params=none) == 0
 
 
 def test_lockdown_pushes_people_online_while_it_lasts():

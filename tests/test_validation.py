@@ -25,13 +25,18 @@ def _scenario(name, **learning):
     ("p", "q"), [(0.01, 0.1), (0.003, 0.3), (0.02, 0.05), (0.05, 0.5), (0.001, 0.08)]
 )
 def test_bass_docking_follows_the_closed_form(p, q):
+    """The mean of 3 seeds of 20,000 adults follows the closed form within 0.02 at every month:
+    the share's sampling error is below 0.0036, but on steep curves the few early adopters
+    shift the timing of a single run by up to ~0.025 (a month's growth), hence the mean."""
     scenario = _scenario("bass", p_aware_media=p, p_aware_peer=q)
-    frame = AdoptionModel(scenario, seed=3, agent_views=False).run().timeseries()
-    t = np.arange(len(frame))  # row 0 is the initial state, row k the end of month k
-    expected = bass_curve(t, p, q)
-    # sampling error of a share among 20,000 adults is below 0.0036; allow for its maximum
-    assert np.max(np.abs(frame["aware_share"].to_numpy() - expected)) < 0.02
-    assert frame["aware_share"].iloc[-1] > 0.3  # the curve actually rises
+    runs = []
+    for seed in (3, 4, 5):
+        frame = AdoptionModel(scenario, seed=seed, agent_views=False).run().timeseries()
+        runs.append(frame["aware_share"].to_numpy())
+    aware = np.mean(runs, axis=0)
+    t = np.arange(len(aware))  # row 0 is the initial state, row k the end of month k
+    assert np.max(np.abs(aware - bass_curve(t, p, q))) < 0.02
+    assert aware[-1] > 0.3  # the curve actually rises
 
 
 def test_granovetter_cascade_jumps_as_the_spread_grows():
@@ -58,7 +63,7 @@ def test_stylised_facts_hold_at_a_small_size():
     ]
     long = run_replicates(scenarios, paired_seeds(0, 2), workers=1)
     checks = stylised_facts(long)
-    assert len(checks) == 6
+    assert len(checks) == 7
     failed = [(c.pattern, c.figure) for c in checks if not c.passed]
     assert not failed, failed
 
