@@ -73,3 +73,43 @@ def test_interactions_name_scenarios_of_the_experiment(tmp_path):
         f"{path}: interactions[0].both: 'rc_ministry_lw' is not one of the scenarios (allowed: "
         "status_quo, rc_ministry, rc_law,"
     )
+
+
+def _factorial(tmp_path, every: int = 1, at: str = "2025-12"):
+    cells = ["status_quo", "root_cause/ministry", "root_cause/law", "root_cause/ministry_law"]
+    paths = ", ".join(f'"{ROOT / "scenarios" / c}.toml"' for c in cells)
+    path = tmp_path / "rc.toml"
+    path.write_text(
+        f'name = "rc"\nscenarios = [{paths}]\nreplications = 2\ncitizens = 500\n'
+        f"[output]\nevery = {every}\n"
+        '[[interactions]]\nname = "law x ministry"\nboth = "rc_ministry_law"\nfirst = "rc_law"\n'
+        f'second = "rc_ministry"\nneither = "status_quo"\nat = "{at}"\n'
+    )
+    return path
+
+
+def test_an_interaction_must_be_at_a_stored_month(tmp_path):
+    path = _factorial(tmp_path, every=3)
+    with pytest.raises(ScenarioError) as info:
+        load_experiment(path)
+    assert str(info.value) == (
+        f"{path}: interactions[0].at: 2025-12 is not a stored month (allowed: every 3 months "
+        "from 2020-10, and 2030-12)"
+    )
+    load_experiment(_factorial(tmp_path, every=3, at="2026-01"))  # month 63: stored
+
+
+def test_report_gives_each_interaction_with_its_ci(tmp_path):
+    from sim import cli
+
+    out = tmp_path / "out"
+    assert cli.main(["batch", str(_factorial(tmp_path)), "--out", str(out), "-q"]) == 0
+    assert cli.main(["report", str(out), "-q"]) == 0
+    report = (out / "report" / "report.md").read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| law x ministry |")]
+    assert [row.split(" | ")[1:3] for row in rows] == [
+        ["2025-12", "`online_users_share`"],
+        ["2025-12", "`end_to_end_share`"],
+        ["2025-12", "`paper_documents_per_1000`"],
+    ]
+    assert all(row.count("[") == 1 for row in rows)  # each with its 95% CI

@@ -288,13 +288,12 @@ def build_plan(
                 )
         if interaction.at is not None:
             first = scenarios[0]
-            step = first.month_index(interaction.at) + 1  # row of the month in the series
+            month = first.month_index(interaction.at)  # stored if month % every == 0
             every = experiment.output.every
-            if not 1 <= step <= first.n_months or (step % every and interaction.at != first.end):
+            if not 0 <= month < first.n_months or (month % every and interaction.at != first.end):
                 raise ScenarioError(
                     f"{path}: interactions[{i}].at: {interaction.at} is not a stored month "
-                    f"(allowed: {first.start} to {first.end}, every {every} months from "
-                    f"{first.date_of(every - 1)}, and {first.end})"
+                    f"(allowed: every {every} months from {first.start}, and {first.end})"
                 )
     n_runs = len(points) * len(scenarios) * experiment.replications
     if n_runs > max_runs:
