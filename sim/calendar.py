@@ -11,12 +11,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-_DATE = re.compile(r"^(\d{4})-(\d{2})$")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits; fullmatch: no trailing newline
 
 
 def parse_month(text: str) -> int:
     """Return the month index of a "YYYY-MM" string; raise ValueError if malformed."""
-    match = _DATE.match(text) if isinstance(text, str) else None
+    match = _DATE.fullmatch(text) if isinstance(text, str) else None
     if not match:
         raise ValueError(f"{text!r} is not a date of the form YYYY-MM")
     year, month = int(match[1]), int(match[2])

@@ -14,3 +14,10 @@ def test_round_trip_and_arithmetic():
 def test_malformed_dates_are_refused(bad):
     with pytest.raises(ValueError):
         parse_month(bad)
+
+
+@pytest.mark.parametrize("text", ["2021-01\n", "２０２１-01", " 2021-01", "2021-01 "])
+def test_dates_are_exactly_ascii_yyyy_mm(text):
+    """A trailing newline or non-ASCII digits once passed the pattern (``$``, ``\\d``)."""
+    with pytest.raises(ValueError, match="is not a date of the form YYYY-MM"):
+        parse_month(text)

@@ -156,3 +156,12 @@ def test_validate_and_list_recognise_every_kind_of_file(capsys):
     assert "INVALID" not in listing
     assert "policy_comparison  [experiment] " in listing
     assert "morris             [sensitivity] " in listing
+
+
+def test_a_name_with_a_trailing_newline_is_refused(tmp_path):
+    path = tmp_path / "n.toml"
+    path.write_text('name = "a\\n"\n')
+    assert _lines(path) == [
+        f"{path}: name: 'a\\n' is not a usable name (allowed: 1-64 letters, digits, '_', '-', "
+        "'.', starting with a letter or digit)"
+    ]
