@@ -17,6 +17,8 @@ import difflib
 import os
 import stat
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -166,7 +168,9 @@ def load_scenario(path: str | os.PathLike[str], **overrides: Any) -> Scenario:
     return load_file(path, Scenario, overrides=overrides)
 
 
-def validate_scenario(data: dict[str, Any], source: str | os.PathLike[str] = "<scenario>"):
+def validate_scenario(
+    data: dict[str, Any], source: str | os.PathLike[str] = "<scenario>"
+) -> Scenario:
     """Validate a merged scenario table (:class:`ScenarioError` with every problem)."""
     return validate(data, Scenario, source)
 
@@ -251,9 +255,6 @@ def _message(error: Any, loc: tuple[Any, ...], owner: Any, field_info: Any) -> s
 
 def _classes(annotation: Any) -> list[Any]:
     """The concrete classes inside Optional/Annotated/list/dict/union annotations."""
-    import types
-    import typing
-
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _classes(typing.get_args(annotation)[0])

@@ -43,11 +43,12 @@ def _metric(model: AdoptionModel, name: str) -> float:
 class AdoptionModel(mesa.Model):
     """Citizens (numpy columns with ``Citizen`` views) and agencies (Mesa agents).
 
-    One step is one calendar month, in this order (MODEL.md):
+    One step is one calendar month, in this order (docs/ODD.md, section 3):
 
     1. interventions and events dated this month change the regime, agencies or citizens;
-    2. agencies adapt (``Agency.adapt``), then the data-access rules give each agency's
-       chances of paper demands and of end-to-end online service;
+    2. coordination capacity grows (fast with a central ministry); agencies adapt
+       (``Agency.adapt``); then the data-access rules give each agency's chances of paper
+       demands and of end-to-end online service;
     3. security: each agency suffers a breach with a chance set by its security level;
        a breach lowers trust, more for those exposed;
     4. citizens meet service needs and choose a channel (online, assisted, in person);
@@ -194,7 +195,7 @@ class AdoptionModel(mesa.Model):
         # 1. Interventions and events.
         self._run_interventions(k)
 
-        # 2. Agencies adapt; data-access rules give this month's service probabilities.
+        # 2. Capacity grows, agencies adapt; data-access rules give the service probabilities.
         regime = self.regime
         regime.capacity += regime.capacity_rate * (1.0 - regime.capacity)
         draws = streams.get("adapt", k).random((len(self.agency_list), ADAPT_DRAWS))
@@ -270,14 +271,14 @@ class AdoptionModel(mesa.Model):
     # ------------------------------------------------------------------ mechanisms
 
     def _run_interventions(self, k: int) -> None:
-        for lever in self._ends.pop(k, []):
-            lever.end(self)
-            self._active = [(s, item) for s, item in self._active if item is not lever]
-        for lever in self._begins.pop(k, []):
-            lever.begin(self)
-            self._active.append((k, lever))
-        for started, lever in self._active:
-            lever.each_month(self, k - started)
+        for action in self._ends.pop(k, []):
+            action.end(self)
+            self._active = [(s, item) for s, item in self._active if item is not action]
+        for action in self._begins.pop(k, []):
+            action.begin(self)
+            self._active.append((k, action))
+        for started, action in self._active:
+            action.each_month(self, k - started)
 
     def agency(self, name: str) -> Agency:
         """The agency called ``name`` (see ``sim.model.agencies.agency_names``)."""
