@@ -58,17 +58,6 @@ def toml_text(data: dict[str, Any], header: str = "") -> str:
     return comment + ("\n" if comment else "") + tomli_w.dumps(data)
 
 
-def write_toml_atomic(path: Path, data: dict[str, Any], header: str = "") -> None:
-    write_text_atomic(path, toml_text(data, header))
-
-
-def save_figure(fig: Any, path: Path, formats: tuple[str, ...] = ("png",), dpi: int = 120) -> None:
-    """Save a matplotlib ``Figure`` as ``path`` with each suffix of ``formats``, atomically."""
-    for ext in formats:
-        target = Path(path).with_suffix(f".{ext}")
-        write_atomic(target, lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=dpi))
-
-
 class StagedDir:
     """Files are written into a hidden staging folder beside ``target`` and moved into
     ``target`` one atomic rename each on :meth:`publish`; :meth:`discard` removes them."""

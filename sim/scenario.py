@@ -281,10 +281,8 @@ def scenario_json_schema() -> dict[str, Any]:
 
 
 def _bounds(field: Any) -> str:
-    if field is None:
-        return ""
-    lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
-    hi = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
+    """``"lo..hi"`` for the reference tables ("" where unbounded)."""
+    lo, hi = field_bounds(field) if field is not None else (None, None)
     if lo is None and hi is None:
         return ""
     return f"{'' if lo is None else lo}..{'' if hi is None else hi}"

@@ -154,3 +154,11 @@ def test_paper_recommendations_raise_end_to_end_significantly():
     table = effects_at(long, "2030-12", "status_quo", ["end_to_end_share"])
     row = table[table.scenario == "paper_recommendations"].iloc[0]
     assert row.significant and row.difference > 0.2
+
+
+def test_every_lever_type_has_its_action():
+    from sim.levers import INTERVENTIONS
+    from sim.model.interventions import ACTIONS
+
+    assert set(ACTIONS) == set(INTERVENTIONS)
+    assert all(ACTIONS[t].__name__ == cls.__name__ for t, cls in INTERVENTIONS.items())

@@ -118,13 +118,13 @@ class Agency(mesa.Agent):
             f"paper={self.paper_demand:.2f})"
         )
 
-    def adapt(self, u: np.ndarray) -> None:
+    def adapt(self, draws: np.ndarray) -> None:
         """One month of adaptation (docs/ODD.md, process step 2).
 
         Without a central ministry an agency moves towards digital standards with chance
         ``rate_adapt x (1 - inertia) x pressure`` (pressure from citizens' online demand and
         from peer agencies that accept digital documents). With one, it also moves with the
-        ministry's coordination rate, whatever its pressure. ``u`` is this agency's five
+        ministry's coordination rate, whatever its pressure. ``draws`` are this agency's five
         uniforms of the month (its slot in the "adapt" stream).
         """
         model = self.model
@@ -134,7 +134,6 @@ class Agency(mesa.Agent):
         p_step = ap.rate_adapt * (1.0 - self.inertia) * min(pressure, 1.0)
         if model.regime.central_ministry:
             p_step = 1.0 - (1.0 - p_step) * (1.0 - model.regime.coordination_rate)
-        draws = u
         if draws[0] >= p_step:
             return
         self.share_online += ap.step_online * (1.0 - self.share_online)

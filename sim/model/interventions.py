@@ -254,20 +254,23 @@ class SecurityTightening(Action):
         model.population.locked_out[:] = False
 
 
+_ACTION_CLASSES: tuple[type[Action], ...] = (
+    CentralMinistry,
+    OpenDatabases,
+    OnceOnly,
+    LegalEsignature,
+    DataProtection,
+    Cybersecurity,
+    Connectivity,
+    DigitalSkills,
+    AssistedChannels,
+    DigitiseServices,
+    Lockdown,
+    SecurityBreach,
+    SecurityTightening,
+)
 ACTIONS: dict[str, type[Action]] = {
-    levers.CentralMinistry.model_fields["type"].default: CentralMinistry,
-    levers.OpenDatabases.model_fields["type"].default: OpenDatabases,
-    levers.OnceOnly.model_fields["type"].default: OnceOnly,
-    levers.LegalEsignature.model_fields["type"].default: LegalEsignature,
-    levers.DataProtection.model_fields["type"].default: DataProtection,
-    levers.Cybersecurity.model_fields["type"].default: Cybersecurity,
-    levers.Connectivity.model_fields["type"].default: Connectivity,
-    levers.DigitalSkills.model_fields["type"].default: DigitalSkills,
-    levers.AssistedChannels.model_fields["type"].default: AssistedChannels,
-    levers.DigitiseServices.model_fields["type"].default: DigitiseServices,
-    levers.Lockdown.model_fields["type"].default: Lockdown,
-    levers.SecurityBreach.model_fields["type"].default: SecurityBreach,
-    levers.SecurityTightening.model_fields["type"].default: SecurityTightening,
+    getattr(levers, cls.__name__).model_fields["type"].default: cls for cls in _ACTION_CLASSES
 }
 """The action class of each lever type; levers without one (none today) only carry data."""
 
