@@ -28,6 +28,8 @@ define venv
 	$(2)/bin/python -m pip install --quiet --upgrade pip
 	$(2)/bin/python -m pip install --quiet -e '.[dev,dask,viz]'
 	$(2)/bin/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	@echo "compiling the model's kernels (once per machine; cached on disk)"
+	$(2)/bin/python -c 'from sim.model.model import warm_up; warm_up()'
 	touch $(2)/.installed
 endef
 

@@ -1,13 +1,20 @@
-"""Each rule moves the model in the documented direction (paired random numbers)."""
+"""Each rule moves the model in the documented direction (paired random numbers: the same
+stream keys before and after a change), and the kernels' building blocks are exact."""
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from sim.model import behaviour
+from sim.model import behaviour, kernels
 from sim.model.model import AdoptionModel
-from tests.conftest import make_scenario
+from sim.model.streams import Streams
+from tests.conftest import ROOT, make_scenario
+
+MONTH = 3
 
 
 @pytest.fixture
@@ -15,109 +22,147 @@ def model():
     return AdoptionModel(make_scenario(citizens=5000), seed=0, agent_views=False)
 
 
-def _channels(model, seed=1):
-    rng = np.random.default_rng(seed)
-    tx = behaviour.draw_transactions(model.needs, rng, rng)
-    channel = behaviour.choose_channels(
-        model.population, tx, model.services, model.regime, model.params, rng, model.assisted_reach
+def _first_pass(model, services=None, month=MONTH):
+    """The first pass (needs, choice, outcomes, learning) on the model's state, with fixed
+    stream keys; returns the outcomes (the state is changed as in a step)."""
+    keys = Streams(11).keys(month, behaviour.CITIZEN_STREAMS)
+    return model.rules.citizens(
+        model.population,
+        month,
+        keys,
+        services or model.services,
+        model.regime,
+        model.assisted_reach,
     )
-    return tx, channel
+
+
+def _online_share(model, **state):
+    """Share of transactions attempted online from a copy of the state with ``state`` set."""
+    pop = model.population
+    saved = {name: col.copy() for name, col in pop.columns.items()}
+    for name, value in state.items():
+        getattr(pop, name)[:] = value
+    out = _first_pass(model)
+    for name, col in saved.items():
+        getattr(pop, name)[:] = col
+    return out.n_online / out.n_transactions
 
 
 def test_more_trust_more_online_attempts(model):
-    model.population.trust[:] = 0.2
-    _, before = _channels(model)
-    model.population.trust[:] = 0.8
-    _, after = _channels(model)
-    assert np.mean(after == behaviour.ONLINE) > np.mean(before == behaviour.ONLINE) * 1.2
+    assert _online_share(model, trust=0.8) > 1.2 * _online_share(model, trust=0.2)
 
 
 def test_paper_habit_keeps_people_at_the_counter(model):
-    _, before = _channels(model)
-    model.population.paper_habit[:] = 1.0
-    _, after = _channels(model)
-    assert np.mean(after == behaviour.ONLINE) < np.mean(before == behaviour.ONLINE)
+    assert _online_share(model, paper_habit=1.0) < _online_share(model)
 
 
 def test_no_internet_no_online(model):
-    model.population.internet[:] = False
-    _, channel = _channels(model)
-    assert not np.any(channel == behaviour.ONLINE)
-
-
-def _serve(model, **table_changes):
-    table = dataclasses.replace(model.services, **table_changes)
-    rng = np.random.default_rng(2)
-    tx = behaviour.draw_transactions(model.needs, rng, rng)
-    channel = behaviour.choose_channels(
-        model.population, tx, table, model.regime, model.params, rng, model.assisted_reach
-    )
-    out = behaviour.serve(model.population, tx, channel, table, model.regime, rng)
-    return tx, channel, out
+    assert _online_share(model, internet=False) == 0.0
 
 
 def test_paper_demand_means_round_trip_and_less_trust(model):
-    n_agencies = len(model.services.p_paper)
     pop = model.population
-    trust0, habit0 = pop.trust.copy(), pop.paper_habit.copy()
-    _, channel, out = _serve(model, p_end_to_end=np.zeros(n_agencies))
+    trust0, habit0, fail0 = pop.trust.copy(), pop.paper_habit.copy(), pop.n_fail.copy()
+    n_agencies = len(model.services.p_paper)
+    out = _first_pass(model, dataclasses.replace(model.services, p_end_to_end=np.zeros(n_agencies)))
     assert out.n_online > 0 and out.n_success == 0
     assert out.n_paper >= out.n_online  # every online attempt came back for a paper certificate
-    behaviour.learn(pop, out, model.params, step=0)
-    failed = out.fail > 0
+    failed = pop.n_fail > fail0
+    assert np.count_nonzero(failed) > 0
     assert np.all(pop.trust[failed] < trust0[failed])
     assert np.all(pop.paper_habit[failed] > habit0[failed])
-    assert np.all(pop.n_fail[failed] >= 1)
+    assert np.all(pop.last_tried[failed] == MONTH)
 
 
 def test_end_to_end_success_builds_trust_and_breaks_habit(model):
-    n_agencies = len(model.services.p_paper)
     pop = model.population
-    trust0, habit0 = pop.trust.copy(), pop.paper_habit.copy()
-    _, _, out = _serve(model, p_end_to_end=np.ones(n_agencies))
+    trust0, habit0, ok0 = pop.trust.copy(), pop.paper_habit.copy(), pop.n_success.copy()
+    n_agencies = len(model.services.p_paper)
+    services = dataclasses.replace(
+        model.services, p_end_to_end=np.ones(n_agencies), p_paper=np.zeros(n_agencies)
+    )
+    out = _first_pass(model, services)
     assert out.n_success == out.n_online > 0
-    behaviour.learn(pop, out, model.params, step=0)
-    ok = (out.success > 0) & (out.paper == 0)
+    ok = pop.n_success > ok0
     assert np.all(pop.trust[ok] > trust0[ok])
     assert np.all(pop.paper_habit[ok] < habit0[ok])
-    assert np.all(pop.last_online[ok] == 0)
+    assert np.all(pop.last_online[ok] == MONTH)
 
 
 def test_counter_paper_demand_counts_documents_and_visits(model):
     n_agencies = len(model.services.p_paper)
-    _, channel, out = _serve(model, p_paper=np.ones(n_agencies))
-    counter = np.count_nonzero(channel != behaviour.ONLINE)
-    assert out.paper.sum() == counter
+    out = _first_pass(model, dataclasses.replace(model.services, p_paper=np.ones(n_agencies)))
+    counter = out.n_transactions - out.n_online
+    assert out.n_assisted + out.n_in_person == counter
+    assert out.n_paper == counter + (out.n_online - out.n_success)
     assert out.n_visits == 2 * counter + 2 * (out.n_online - out.n_success)
+    assert out.transactions_by_agency.sum() == out.n_transactions
+    assert out.online_by_agency.sum() == out.n_online
+
+
+def _social(model, month=MONTH):
+    out = _first_pass(model, month=month)
+    keys = Streams(11).keys(month, behaviour.SOCIAL_STREAMS)
+    return model.rules.social(
+        model.population, month, keys, out, np.zeros(4), 0.0, model.credential_access
+    )
 
 
 def test_word_of_mouth_spreads_awareness_from_users(model):
     pop = model.population
+    saved = {name: col.copy() for name, col in pop.columns.items()}
     aware0 = pop.aware.copy()
-    pop.last_online[:] = 0  # everyone a recent user: every tie passes the word
-    behaviour.word_of_mouth(
-        pop, model.ties, model.tie_weights, model.params, np.random.default_rng(4), step=0
-    )
+    pop.last_online[:] = MONTH  # everyone a recent user: every tie passes the word
+    _social(model)
     with_users = np.mean(pop.aware & ~aware0)
-    pop.aware[:] = aware0
+    assert np.all(pop.peer_online[model.rules.ties.degree > 0] == 1.0)
+    for name, col in saved.items():
+        getattr(pop, name)[:] = col
     pop.last_online[:] = -100  # nobody: only the media
-    behaviour.word_of_mouth(
-        pop, model.ties, model.tie_weights, model.params, np.random.default_rng(4), step=0
-    )
+    _social(model)
     media_only = np.mean(pop.aware & ~aware0)
-    assert with_users > 3 * media_only
-    assert np.all(pop.peer_online == 0)
+    assert with_users > 3 * media_only > 0
+    # social proof is the share of ties who are recent users (here: this month's successes)
+    recent = (pop.last_online > MONTH - 12).astype(np.int8)
+    degree = np.maximum(np.diff(model.ties.indptr), 1)
+    expected = ((model.ties @ recent) / degree).astype(np.float32)
+    assert np.array_equal(pop.peer_online, expected) and 0 < expected.mean() < 0.1
+
+
+def test_tallies_match_the_columns(model):
+    """The population tallies the metrics are made of equal plain numpy counts."""
+    pop = model.population
+    for _ in range(3):
+        model.step()
+    tally = model.rules.tally(pop, model.month)
+    users = pop.last_online > model.month - 12
+    urban = model.rules.urban
+    expected = {
+        kernels.P_INTERNET: pop.internet.sum(),
+        kernels.P_AWARE: pop.aware.sum(),
+        kernels.P_USERS: users.sum(),
+        kernels.P_TRIED: (pop.last_tried > model.month - 12).sum(),
+        kernels.P_ESIGNATURE: pop.esignature.sum(),
+        kernels.P_USERS_URBAN: (users & urban).sum(),
+        kernels.P_USERS_OLD: (users & (pop.age_group == 2)).sum(),
+    }
+    for column, value in expected.items():
+        assert tally.count(column) == value
+    assert tally.sums[kernels.F_TRUST] == pytest.approx(pop.trust.sum(dtype=np.float64))
+    assert model.metrics["online_users_share"] == users.mean()
 
 
 def test_internet_grows_towards_the_ceiling(model):
     pop = model.population
     share0 = pop.internet.mean()
-    rng = np.random.default_rng(9)
-    for _ in range(300):
-        behaviour.grow_internet(
-            pop, model.internet_ceiling, model.internet_rate, model.params, rng, model.area_size
-        )
-    by_area = np.bincount(pop.area, weights=pop.internet, minlength=4) / model.area_size
+    size = model.rules.area_size
+    for month in range(300):
+        by_area = np.bincount(pop.area, weights=pop.internet, minlength=4)
+        p = behaviour.internet_chances(by_area, size, model.internet_ceiling, model.internet_rate)
+        out = _first_pass(model, month=month)
+        keys = Streams(5).keys(month, behaviour.SOCIAL_STREAMS)
+        model.rules.social(pop, month, keys, out, p, 0.0, model.credential_access)
+    by_area = np.bincount(pop.area, weights=pop.internet, minlength=4) / size
     assert pop.internet.mean() > share0
     assert np.all(by_area <= model.internet_ceiling + 0.02)
     assert np.all(by_area >= model.internet_ceiling - 0.05)
@@ -137,25 +182,127 @@ def test_breach_lowers_trust_most_for_the_exposed(model):
 
 
 def test_needs_are_poisson_by_age_group(model):
-    rng = np.random.default_rng(0)
-    counts = np.zeros(model.population.n)
+    pop = model.population
+    counts = np.zeros(pop.n)
     months = 200
-    for _ in range(months):
-        rows, n_needs = model.needs.counts(rng)
-        np.add.at(counts, rows, n_needs)
+    streams = Streams(0)
+    for month in range(months):
+        counts += kernels.need_counts(
+            streams.key("needs", month), pop.age_group, model.rules.needs_cdf
+        )
     rates = np.array(model.params.needs.rate_needs_per_year.array()) / 12
     for group in range(3):
-        in_group = model.population.age_group == group
+        in_group = pop.age_group == group
         mean = counts[in_group].mean() / months
         assert abs(mean - rates[group]) < 0.02 * rates[group]
         # Poisson: variance of a sum of months equals its mean
         assert abs(counts[in_group].var() / counts[in_group].mean() - 1) < 0.1
 
 
-def test_category_lookup_equals_searchsorted():
+def test_needs_table_is_the_poisson_cdf(model):
+    from scipy.stats import poisson
+
+    table = model.rules.needs_cdf
+    rates = np.array(model.params.needs.rate_needs_per_year.array()) / 12
+    expected = poisson.cdf(np.arange(table.shape[1])[None, :], rates[:, None])
+    np.testing.assert_allclose(table, expected, rtol=0, atol=1e-7)
+    assert np.all(1 - table[:, -1] < behaviour.NEEDS_TAIL)
+
+
+def test_category_pick_equals_searchsorted():
     rng = np.random.default_rng(3)
-    cdf = np.cumsum(rng.dirichlet(np.ones(52)))
+    cdf = np.cumsum(rng.dirichlet(np.ones(52))).astype(np.float32)
     u = rng.random(200_000, dtype=np.float32)
     u[:4] = [0.0, np.nextafter(np.float32(1), np.float32(0)), cdf[3], cdf[10]]
-    expected = np.minimum(np.searchsorted(cdf.astype(np.float32), u, side="right"), 51)
-    assert np.array_equal(behaviour.CategoryLookup(cdf).pick(u), expected)
+    expected = np.minimum(np.searchsorted(cdf, u, side="right"), 51)
+    table = kernels.category_table(cdf)
+
+    @kernels.njit
+    def pick_all(u, cdf, table):
+        return np.array([kernels.pick_category(x, cdf, table) for x in u])
+
+    assert np.array_equal(pick_all(u, cdf, table), expected)
+
+
+def test_uniforms_are_uniform_and_independent():
+    """The counter-based generator: mean, variance and a chi-square over 64 bins, and no
+    correlation between neighbouring slots or between two streams' same slots."""
+    from scipy.stats import chisquare
+
+    n = 1_000_000
+    a, b = kernels.uniforms(12345, n), kernels.uniforms(12346, n)
+    assert a.dtype == np.float32 and a.min() >= 0.0 and a.max() < 1.0
+    assert abs(a.mean() - 0.5) < 5 * np.sqrt(1 / 12 / n)
+    assert abs(a.var() - 1 / 12) < 0.002
+    assert chisquare(np.bincount((a * 64).astype(int), minlength=64)).pvalue > 1e-4
+    assert abs(np.corrcoef(a[:-1], a[1:])[0, 1]) < 5 / np.sqrt(n)
+    assert abs(np.corrcoef(a, b)[0, 1]) < 5 / np.sqrt(n)
+
+
+def test_packed_words_sum_fields_without_carries():
+    @kernels.njit
+    def roundtrip(trust, recent, aware):
+        total = np.uint64(0)
+        for i in range(len(trust)):
+            total += kernels.pack(trust[i], recent[i], aware[i])
+        return kernels.unpack(total)
+
+    rng = np.random.default_rng(1)
+    trust = np.ones(127, dtype=np.float32)  # the extremes: 127 ties, all at trust 1
+    recent = np.ones(127, dtype=np.bool_)
+    assert roundtrip(trust, recent, recent) == (127, 127, 127 * kernels.TRUST_SCALE)
+    trust = rng.random(100, dtype=np.float32)
+    recent, aware = rng.random(100) < 0.3, rng.random(100) < 0.6
+    n_recent, n_aware, total = roundtrip(trust, recent, aware)
+    assert (n_recent, n_aware) == (recent.sum(), aware.sum())
+    assert abs(total / kernels.TRUST_SCALE - trust.sum()) <= 100 * 0.5 / kernels.TRUST_SCALE
+
+
+def test_tie_table_keeps_every_tie(model):
+    """Near ties (padded) and far ties together are exactly the adjacency matrix."""
+    table, ties = model.rules.ties, model.ties
+    n = model.n_citizens
+    rows, cols = [], []
+    for i in range(n):
+        near = table.near_idx[table.near_ptr[i] : table.near_ptr[i + 1]]
+        near = near[near < n]
+        rows.append(np.full(len(near), i))
+        cols.append(near)
+    rows.append(table.far_row)
+    cols.append(table.far_col)
+    got = sorted(zip(np.concatenate(rows).tolist(), np.concatenate(cols).tolist(), strict=True))
+    coo = ties.tocoo()
+    assert got == sorted(zip(coo.row.tolist(), coo.col.tolist(), strict=True))
+    assert np.all(np.diff(table.near_ptr) % kernels.PAD == 0)
+    assert np.array_equal(table.degree, np.diff(ties.indptr))
+
+
+THREADS_SCRIPT = """
+import hashlib, sys
+from sim.model import kernels
+from sim.model.model import AdoptionModel
+kernels.set_threads(int(sys.argv[1]))
+model = AdoptionModel("history", seed=3, citizens=40_000, end="2024-06", agent_views=False)
+frame = model.run().timeseries()
+print(kernels.threads(), hashlib.sha256(frame.to_csv().encode()).hexdigest())
+"""
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    """NUMBA_NUM_THREADS=1 and =2 (five chunks of adults, so both threads work) give the
+    same time series, bit for bit, in separate processes."""
+    digests = {}
+    for threads in (1, 2):
+        env = {**os.environ, "NUMBA_NUM_THREADS": str(threads)}
+        done = subprocess.run(
+            [sys.executable, "-c", THREADS_SCRIPT, str(threads)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        used, digest = done.stdout.split()
+        assert int(used) == threads
+        digests[threads] = digest
+    assert digests[1] == digests[2]

@@ -22,9 +22,10 @@ from sim.errors import ScenarioError
 
 Item = TypeVar("Item")
 
-DASK_WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": None}
+DASK_WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": None, "NUMBA_NUM_THREADS": "1"}
 """Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536`` in workers; ``None`` unsets it (it
-slows these numpy-heavy runs; see docs/experiments.md for the measurement)."""
+slows these numpy-heavy runs; see docs/experiments.md for the measurement). Local workers
+run their kernels on one thread each: the workers already use every core."""
 
 
 class InProcess(Executor):
@@ -41,10 +42,15 @@ class InProcess(Executor):
         return future
 
 
-def _ignore_sigint() -> None:
+def _worker_init(threads: int) -> None:
     """Worker initializer: Ctrl-C is the driver's to handle (it stops cleanly and keeps what
-    finished); workers must not die mid-run with their own KeyboardInterrupt."""
+    finished); workers must not die mid-run with their own KeyboardInterrupt. Each worker's
+    kernels use ``threads`` threads (the cores shared out among the workers: more would
+    only contend for them)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from sim.model import kernels
+
+    kernels.set_threads(threads)
 
 
 @contextmanager
@@ -63,7 +69,10 @@ def executor(workers: int = 1, dask: str | None = None) -> Iterator[Executor]:
         yield InProcess()
     else:
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_sigint
+            max_workers=workers,
+            mp_context=get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(max(1, (os.cpu_count() or 1) // workers),),
         )
         try:
             yield pool

@@ -1,7 +1,10 @@
-"""The citizens' rules, each written once and vectorised over the population's columns.
+"""The citizens' monthly rules: the tables they need, prepared once per model, and the two
+fused passes over the population (``sim.model.kernels``) that apply them.
 
-No function here loops over citizens: transactions are index arrays into the columns,
-per-citizen tallies are ``np.bincount``s, neighbour sums are one sparse product.
+:class:`Rules` holds what is fixed for a run (the needs and traffic tables, the ties in CSR
+form, the learning rates as power tables, scratch buffers); :meth:`Rules.citizens` runs
+needs, channel choice, outcomes and learning; :meth:`Rules.social` runs word of mouth and
+the trends and returns the population tallies the metrics are made of.
 """
 
 from __future__ import annotations
@@ -11,31 +14,31 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from sim.model import kernels
 from sim.model.agencies import Regime, ServiceTable
+from sim.model.kernels import ASSISTED, IN_PERSON, ONLINE, SLOTS_PER_ADULT  # noqa: F401
 from sim.model.population import Population
-from sim.params import Params
+from sim.params import URBAN_AREAS, Params
 
-IN_PERSON, ASSISTED, ONLINE = 0, 1, 2
-
-
-@dataclass
-class Transactions:
-    """This month's service needs: one entry per transaction."""
-
-    citizen: np.ndarray
-    agency: np.ndarray
+CITIZEN_STREAMS = (
+    ("needs",),  # how many needs each adult has
+    ("agency",),  # which agency each need goes to
+    ("choice", 0),  # the service is online
+    ("choice", 1),  # the need requires an e-signature
+    ("choice", 2),  # an assisted centre is within reach
+    ("choice", 3),  # the channel picked by the logit
+    ("outcome", 0),  # end to end, or a paper certificate demanded
+    ("outcome", 1),  # turned away at a closed counter
+)
+"""The streams of :meth:`Rules.citizens`, in the kernel's key order."""
+SOCIAL_STREAMS = (("awareness",), ("internet",), ("esignature",))
+"""The streams of :meth:`Rules.social`, in the kernel's key order."""
 
 
 @dataclass
 class Outcomes:
-    """What happened to this month's transactions, tallied per citizen and in total."""
+    """What happened to this month's transactions, in total and per agency."""
 
-    success: np.ndarray
-    """Per citizen: online transactions completed end to end."""
-    fail: np.ndarray
-    """Per citizen: online attempts sent back for paper (round trips)."""
-    paper: np.ndarray
-    """Per citizen: paper certificates demanded at a counter (in person or assisted)."""
     n_transactions: int
     n_online: int
     n_success: int
@@ -45,332 +48,195 @@ class Outcomes:
     n_paper: int
     online_by_agency: np.ndarray
     transactions_by_agency: np.ndarray
+    internet_by_area: np.ndarray
+    """Adults with internet access per area at the start of the month."""
+    shares: np.ndarray
+    """Share of recent users, share aware and mean trust after learning (full mixing)."""
 
 
-class NeedsSampler:
-    """Poisson service needs by inverse-CDF sampling: one float32 uniform per adult against a
-    per-adult threshold for "at least one need", then the few with needs walk up the CDF.
-    Exact Poisson up to float32 resolution and a tail truncated below 1e-9."""
+@dataclass
+class Tally:
+    """Counts and sums over the population after a month (``kernels.P_*``, ``F_*``)."""
 
-    def __init__(self, pop: Population, params: Params, traffic_cdf: np.ndarray) -> None:
-        from scipy.stats import poisson
+    n: int
+    counts: np.ndarray
+    sums: np.ndarray
 
-        self.agencies = CategoryLookup(traffic_cdf)
-
-        rate = np.asarray(params.needs.rate_needs_per_year.array()) / 12.0
-        k_max = int(poisson.ppf(1 - 1e-9, rate.max())) + 1
-        self.cdf = poisson.cdf(np.arange(k_max)[None, :], rate[:, None]).astype(np.float32)
-        self.group = pop.age_group
-        self.p_zero = self.cdf[:, 0][pop.age_group]  # per adult, fixed for the run
-
-    def counts(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of adults with needs this month and how many each has."""
-        u = rng.random(len(self.p_zero), dtype=np.float32)
-        rows = np.flatnonzero(u >= self.p_zero)
-        n_needs = np.ones(len(rows), dtype=np.int32)
-        active = np.arange(len(rows))  # rows still climbing the CDF; shrinks fast
-        u_active, group = u[rows], self.group[rows]
-        for k in range(1, self.cdf.shape[1]):
-            more = u_active >= self.cdf[group, k]
-            if not more.any():
-                break
-            active, u_active, group = active[more], u_active[more], group[more]
-            n_needs[active] += 1
-        return rows.astype(np.int32), n_needs
+    def count(self, column: int) -> int:
+        return int(self.counts[column])
 
 
-def draw_transactions(
-    sampler: NeedsSampler, needs: np.random.Generator, agencies: np.random.Generator
-) -> Transactions:
-    """Each adult has a Poisson number of needs this month (rate by age group, one uniform per
-    adult from the ``needs`` stream); each need goes to an agency drawn by traffic (one
-    uniform per transaction from the ``agency`` stream)."""
-    rows, n_needs = sampler.counts(needs)
-    citizen = np.repeat(rows, n_needs)
-    agency = sampler.agencies.pick(agencies.random(len(citizen), dtype=np.float32))
-    return Transactions(citizen, agency)
+NEEDS_TAIL = 1e-9
+"""Needs beyond the point where the Poisson tail falls below this are not drawn."""
 
 
-LOOKUP_BINS = 4096
+def needs_table(params: Params) -> np.ndarray:
+    """Per age group, the Poisson CDF of a month's number of needs (float32), from 0 needs
+    up to where the tail of the largest rate falls below :data:`NEEDS_TAIL`, and never
+    beyond :data:`~sim.model.kernels.SLOTS_PER_ADULT` entries."""
+    rate = np.asarray(params.needs.rate_needs_per_year.array(), dtype=np.float64) / 12.0
+    pmf = [np.exp(-rate)]
+    cdf = [pmf[0]]
+    while len(cdf) < SLOTS_PER_ADULT and 1.0 - cdf[-1].min() >= NEEDS_TAIL:
+        pmf.append(pmf[-1] * rate / len(pmf))
+        cdf.append(cdf[-1] + pmf[-1])
+    return np.minimum(np.stack(cdf, axis=1), 1.0).astype(np.float32)
 
 
-class CategoryLookup:
-    """Draws from a fixed categorical distribution: ``searchsorted(cdf, u, side="right")``
-    (capped at the last category), exactly, through a table of ``LOOKUP_BINS`` bins built
-    once; only draws in the few bins that hold a category boundary are searched."""
-
-    def __init__(self, cdf: np.ndarray) -> None:
-        self.cdf = np.asarray(cdf).astype(np.float32)
-        edges = np.arange(LOOKUP_BINS + 1, dtype=np.float32) / LOOKUP_BINS
-        at_edge = np.searchsorted(self.cdf, edges, side="right")
-        self.low, self.high = at_edge[:-1], at_edge[1:]
-
-    def pick(self, u: np.ndarray) -> np.ndarray:
-        bins = np.minimum((u * LOOKUP_BINS).astype(np.int32), LOOKUP_BINS - 1)
-        picked = self.low[bins]
-        unsure = np.flatnonzero(picked != self.high[bins])
-        picked[unsure] = np.searchsorted(self.cdf, u[unsure], side="right")
-        return np.minimum(picked, len(self.cdf) - 1).astype(np.int32)
+CHOICE_COEFS = (
+    "coef_online_intercept",
+    "coef_trust",
+    "coef_skill",
+    "coef_peer",
+    "coef_experience",
+    "coef_paper_habit",
+    "coef_risk",
+)
+"""The coefficients of the online utility, in the kernel's order."""
 
 
-def online_utility(
-    pop: Population, c: np.ndarray, insecurity: np.ndarray, regime: Regime, params: Params
+class Rules:
+    """Everything the citizens' rules need that is fixed for a run, and their two passes."""
+
+    def __init__(self, pop: Population, ties: sp.csr_array, params: Params, traffic) -> None:
+        self.params = params
+        self.needs_cdf = needs_table(params)
+        traffic = np.asarray(traffic, dtype=np.float64)
+        self.agency_cdf = (np.cumsum(traffic) / traffic.sum()).astype(np.float32)
+        self.agency_table = kernels.category_table(self.agency_cdf)
+        self.n_agencies = len(traffic)
+        self.ties = kernels.TieTable(ties.indptr, ties.indices)
+        self.urban = np.isin(pop.area, URBAN_AREAS)
+        self.area_size = np.bincount(pop.area, minlength=4)
+        cp, lp = params.choice, params.learning
+        self.coef = np.array([getattr(cp, name) for name in CHOICE_COEFS], dtype=np.float64)
+        rates = [
+            lp.rate_trust_gain,
+            lp.rate_trust_loss,
+            lp.rate_habit_loss,
+            lp.rate_habit_gain,
+            lp.rate_skill_gain,
+        ]
+        steps = np.arange(2 * SLOTS_PER_ADULT + 1, dtype=np.float32)
+        self.powers = np.float32(1.0) - np.array(rates, dtype=np.float32)[:, None]
+        self.powers = self.powers**steps  # (1 - rate) ** m, float32
+        self.age_factor = np.asarray(params.internet.age_factor.array(), dtype=np.float64)
+        n = pop.n
+        self._neighbours = np.zeros(n + 1, dtype=np.uint64)  # what ties read; row n: 0
+        self.chunks = kernels.n_chunks(n)
+
+    def citizens(
+        self,
+        pop: Population,
+        month: int,
+        keys: np.ndarray,
+        services: ServiceTable,
+        regime: Regime,
+        assisted_reach: np.ndarray,
+    ) -> Outcomes:
+        """Needs, channel choice, outcomes, learning and reassurance of ``month`` (the first
+        pass). ``keys``: the streams of :data:`CITIZEN_STREAMS`."""
+        cp = self.params.choice
+        tallies = np.zeros((self.chunks, kernels.N_MONTH_TALLIES), dtype=np.int64)
+        by_agency = np.zeros((self.chunks, 2, self.n_agencies), dtype=np.int64)
+        sums = np.zeros(self.chunks, dtype=np.float64)
+        with kernels.parallel(pop.n):
+            kernels.citizens_month(
+                month, keys, pop.age_group, pop.area, pop.internet, pop.aware, pop.locked_out,
+                pop.esignature, pop.trust, pop.skill, pop.paper_habit, pop.peer_online,
+                pop.n_success, pop.n_fail, pop.last_online, pop.last_tried,
+                self.needs_cdf, self.agency_cdf, self.agency_table,
+                np.asarray(services.share_online, dtype=np.float64),
+                np.asarray(services.p_paper, dtype=np.float64),
+                np.asarray(services.p_end_to_end, dtype=np.float64),
+                np.asarray(services.insecurity, dtype=np.float64),
+                np.asarray(assisted_reach, dtype=np.float32),
+                float(self.params.needs.p_needs_esignature), self.coef,
+                float(cp.coef_assisted_intercept), float(regime.online_push),
+                float(regime.counters_closed), self.powers, float(regime.trust_recovery),
+                self._neighbours, tallies, by_agency, sums,
+            )  # fmt: skip
+        t = tallies.sum(axis=0)
+        agencies = by_agency.sum(axis=0)
+        n = max(pop.n, 1)
+        n_fail = int(t[kernels.T_FAIL])
+        n_paper_counter = int(t[kernels.T_PAPER_COUNTER])
+        return Outcomes(
+            n_transactions=int(t[kernels.T_TX]),
+            n_online=int(t[kernels.T_ONLINE]),
+            n_success=int(t[kernels.T_SUCCESS]),
+            n_assisted=int(t[kernels.T_ASSISTED]),
+            n_in_person=int(t[kernels.T_IN_PERSON]),
+            n_visits=int(t[kernels.T_COUNTER]) + n_paper_counter + 2 * n_fail,
+            n_paper=n_paper_counter + n_fail,
+            online_by_agency=agencies[0],
+            transactions_by_agency=agencies[1],
+            internet_by_area=t[kernels.T_INTERNET_AREA : kernels.T_INTERNET_AREA + 4],
+            shares=np.array(
+                [t[kernels.T_RECENT] / n, t[kernels.T_AWARE] / n, sums.sum() / n],
+                dtype=np.float64,
+            ),
+        )
+
+    def social(
+        self,
+        pop: Population,
+        month: int,
+        keys: np.ndarray,
+        out: Outcomes,
+        p_internet: np.ndarray,
+        rate_esignature: float,
+        credential_access: np.ndarray,
+    ) -> Tally:
+        """Word of mouth, internet and e-signature uptake of ``month`` (the second pass), on
+        the buffers the first pass left; returns the population's tallies. ``keys``: the
+        streams of :data:`SOCIAL_STREAMS`; ``p_internet``: each area's monthly chance of
+        going online (:func:`internet_chances`)."""
+        lp = self.params.learning
+        counts = np.zeros((self.chunks, kernels.N_POP_TALLIES), dtype=np.int64)
+        sums = np.zeros((self.chunks, 2), dtype=np.float64)
+        with kernels.parallel(pop.n):
+            kernels.social_month(
+                month, keys, self.ties.arrays,
+                self.params.network.mixing == "full", lp.awareness_from == "aware",
+                lp.awareness_rule == "threshold", float(lp.p_aware_media),
+                float(lp.p_aware_peer), float(lp.rate_trust_social), out.shares,
+                self._neighbours,
+                pop.age_group, pop.area, self.urban, pop.internet, pop.aware, pop.esignature,
+                pop.locked_out, pop.trust, pop.paper_habit, pop.peer_online, pop.threshold,
+                pop.last_online, pop.last_tried, np.asarray(p_internet, dtype=np.float64),
+                self.age_factor, float(rate_esignature), credential_access, counts, sums,
+            )  # fmt: skip
+        return Tally(pop.n, counts.sum(axis=0), sums.sum(axis=0))
+
+    def tally(self, pop: Population, month: int) -> Tally:
+        """The population's tallies as they stand (the same rule as the second pass)."""
+        counts, sums = kernels.tally_population(month, pop, self.urban)
+        return Tally(pop.n, counts, sums)
+
+    def peer_share(self, pop: Population, month: int) -> None:
+        """Set ``peer_online`` (share of ties who are recent users) as word of mouth does."""
+        users = recent_users(pop, month)
+        if self.params.network.mixing == "full":
+            pop.peer_online[:] = np.float32(np.count_nonzero(users) / max(pop.n, 1))
+        else:
+            counts = kernels.peer_counts(self.ties, users)
+            pop.peer_online[:] = counts / np.maximum(self.ties.degree, 1)  # as the kernel
+
+
+def internet_chances(
+    internet_by_area: np.ndarray, area_size: np.ndarray, ceiling: np.ndarray, rate: np.ndarray
 ) -> np.ndarray:
-    """UTAUT-like utility of the online channel relative to going in person."""
-    cp = params.choice
-    trust = pop.trust[c]
-    n_exp = pop.n_success[c].astype(np.float32) + pop.n_fail[c]
-    experience = (pop.n_success[c] - pop.n_fail[c].astype(np.float32)) / (n_exp + 2.0)
-    return (
-        cp.coef_online_intercept
-        + cp.coef_trust * trust
-        + cp.coef_skill * pop.skill[c]
-        + cp.coef_peer * pop.peer_online[c]
-        + cp.coef_experience * experience
-        + cp.coef_paper_habit * pop.paper_habit[c]
-        + cp.coef_risk * (1.0 - trust) * insecurity
-        + regime.online_push
-    )
-
-
-def choose_channels(
-    pop: Population,
-    tx: Transactions,
-    table: ServiceTable,
-    regime: Regime,
-    params: Params,
-    rng: np.random.Generator,
-    assisted_reach: np.ndarray,
-) -> np.ndarray:
-    """A multinomial logit over online, assisted and in person, with gates.
-
-    Online needs internet access, awareness, no lock-out, the service being online and an
-    e-signature where the service needs one. Assisted (kiosk, one-stop centre) needs the
-    service online and a centre within reach. In person is always possible.
-    """
-    c, a = tx.citizen, tx.agency
-    n = len(c)
-    u = rng.random((4, n), dtype=np.float32)
-    service_online = u[0] < table.share_online[a]
-    needs_esig = u[1] < params.needs.p_needs_esignature
-    can_online = (
-        pop.internet[c]
-        & pop.aware[c]
-        & ~pop.locked_out[c]
-        & service_online
-        & (pop.esignature[c] | ~needs_esig)
-    )
-    can_assisted = service_online & (u[2] < assisted_reach.astype(np.float32)[pop.area[c]])
-
-    # utilities only where the channel is open (the others weigh 0)
-    e_online = np.zeros(n, dtype=np.float32)
-    open_ = np.flatnonzero(can_online)
-    e_online[open_] = np.exp(
-        online_utility(pop, c[open_], table.insecurity[a[open_]], regime, params)
-    )
-    e_assisted = np.zeros(n, dtype=np.float32)
-    helped = np.flatnonzero(can_assisted)
-    e_assisted[helped] = np.exp(
-        params.choice.coef_assisted_intercept + params.choice.coef_trust * pop.trust[c[helped]]
-    )
-    pick = u[3] * (e_online + e_assisted + 1.0)
-    channel = np.full(n, IN_PERSON, dtype=np.int8)
-    channel[pick < e_online + e_assisted] = ASSISTED
-    channel[pick < e_online] = ONLINE
-    return channel
-
-
-def serve(
-    pop: Population,
-    tx: Transactions,
-    channel: np.ndarray,
-    table: ServiceTable,
-    regime: Regime,
-    rng: np.random.Generator,
-) -> Outcomes:
-    """Outcomes: an online attempt succeeds end to end or becomes a paper round trip (two
-    visits: the certificate office, then the agency); a counter visit may need a paper
-    certificate first (one more visit). Lockdowns turn some counter visits away."""
-    c, a = tx.citizen, tx.agency
-    n, n_agencies = pop.n, len(table.share_online)
-    u = rng.random((2, len(c)), dtype=np.float32)
-    online = channel == ONLINE
-    counter = ~online
-    success = online & (u[0] < table.p_end_to_end[a])
-    fail = online & ~success
-    paper_at_counter = counter & (u[0] < table.p_paper[a])
-    turned_away = counter & (u[1] < min(regime.counters_closed, 1.0))
-    served_counter = counter & ~turned_away
-    paper_at_counter &= ~turned_away
-
-    n_fail = int(fail.sum())
-    n_counter = int(served_counter.sum())
-    n_paper_counter = int(paper_at_counter.sum())
-    return Outcomes(
-        success=np.bincount(c[success], minlength=n),
-        fail=np.bincount(c[fail], minlength=n),
-        paper=np.bincount(c[paper_at_counter], minlength=n),
-        n_transactions=len(c),
-        n_online=int(online.sum()),
-        n_success=int(success.sum()),
-        n_assisted=int((served_counter & (channel == ASSISTED)).sum()),
-        n_in_person=int((served_counter & (channel == IN_PERSON)).sum()),
-        n_visits=n_counter + n_paper_counter + 2 * n_fail,
-        n_paper=n_paper_counter + n_fail,
-        online_by_agency=np.bincount(a[online], minlength=n_agencies),
-        transactions_by_agency=np.bincount(a, minlength=n_agencies),
-    )
-
-
-def _powers(base: float, k: np.ndarray) -> np.ndarray:
-    """``base ** k`` for small non-negative integers ``k``, by table lookup (float32)."""
-    table = np.float32(base) ** np.arange(int(k.max()) + 1, dtype=np.float32)
-    return table[k]
-
-
-def learn(pop: Population, out: Outcomes, params: Params, step: int) -> None:
-    """Trust, paper habit, skill and experience after this month's outcomes.
-
-    Successes come first, then failures and paper demands (a fixed order, so a citizen with
-    both ends the month on the bad news). Each success moves trust a share ``rate_trust_gain``
-    towards 1 and cuts paper habit by ``rate_habit_loss``; each round trip cuts trust by
-    ``rate_trust_loss`` and, like each paper demand at a counter, moves paper habit towards 1.
-    """
-    lp = params.learning
-    touched = np.flatnonzero(out.success | out.fail | out.paper)
-    if len(touched) == 0:
-        return
-    s_t, f_t, p_t = out.success[touched], out.fail[touched], out.paper[touched]
-    tried_t = s_t + f_t
-    trust = pop.trust[touched]
-    trust = 1.0 - (1.0 - trust) * _powers(1.0 - lp.rate_trust_gain, s_t)
-    pop.trust[touched] = trust * _powers(1.0 - lp.rate_trust_loss, f_t)
-    habit = pop.paper_habit[touched] * _powers(1.0 - lp.rate_habit_loss, s_t)
-    pop.paper_habit[touched] = 1.0 - (1.0 - habit) * _powers(1.0 - lp.rate_habit_gain, f_t + p_t)
-    skill = pop.skill[touched]
-    pop.skill[touched] = 1.0 - (1.0 - skill) * _powers(1.0 - lp.rate_skill_gain, tried_t)
-    pop.n_success[touched] = np.minimum(pop.n_success[touched] + s_t, np.iinfo(np.int16).max)
-    pop.n_fail[touched] = np.minimum(pop.n_fail[touched] + f_t, np.iinfo(np.int16).max)
-    pop.last_online[touched[s_t > 0]] = step
-    pop.last_tried[touched[tried_t > 0]] = step
+    """Each area's monthly chance of going online for an adult without access: the area
+    closes a share ``rate`` of its gap to ``ceiling`` a month (before the age factor)."""
+    share = internet_by_area / np.maximum(area_size, 1)
+    gap = np.clip(ceiling - share, 0.0, None)
+    return np.where(share < 1.0, rate * gap / np.maximum(1.0 - share, 1e-9), 0.0)
 
 
 def recent_users(pop: Population, step: int) -> np.ndarray:
     """Adults who completed an online service in the 12 months up to ``step``."""
     return pop.last_online > step - 12
-
-
-@dataclass(frozen=True)
-class TieWeights:
-    """What the neighbour sums need from the degrees, computed once per model."""
-
-    per_tie: np.ndarray
-    """1 / number of ties (1 for adults without ties), float32."""
-    has_ties: np.ndarray
-    trust_scale: int
-    """Thousandths, or less when some adult has more than 32 ties (int16 sums)."""
-
-    @classmethod
-    def of(cls, degree: np.ndarray) -> TieWeights:
-        most = max(int(degree.max()), 1) if len(degree) else 1
-        return cls(
-            per_tie=1.0 / np.maximum(degree, 1).astype(np.float32),
-            has_ties=degree > 0,
-            trust_scale=min(TRUST_SCALE, np.iinfo(np.int16).max // most),
-        )
-
-
-TRUST_SCALE = 1000
-"""Trust is summed over ties as int16 in thousandths (the tie average is exact to 0.0005);
-with more than 32 ties the scale shrinks so the int16 sum cannot overflow."""
-
-
-def neighbour_share(
-    ties: sp.csr_array, flags: np.ndarray, per_tie: np.ndarray, mixing: str = "network"
-) -> np.ndarray:
-    """Share of each citizen's ties for whom ``flags`` is true (an int8 sparse product); with
-    full mixing, the share of the whole population for everyone."""
-    if mixing == "full":
-        return np.full(len(flags), np.count_nonzero(flags) / len(flags), dtype=np.float32)
-    return (ties @ flags.view(np.int8)) * per_tie
-
-
-def bass_hazard(p: float, q: float, share: np.ndarray) -> np.ndarray:
-    """Chance of becoming aware within a month for someone whose share of aware (or using)
-    ties is ``share``: the Bass equation dF/dt = (p + qF)(1 - F) integrated over one month from
-    F = share, h = (F' - F) / (1 - F). To first order this is p + q x share; on a fully mixed
-    population it makes the expected curve equal the closed-form Bass curve at every month
-    (docs/validation.md). ``p`` and ``q`` are rates per month."""
-    if p + q <= 0:
-        return np.zeros(len(share), dtype=np.float32)
-    f = np.minimum(share.astype(np.float64), 1.0 - 1e-12)
-    # (p + qF) / (1 - F) grows by exp(p + q) a month along the Bass trajectory
-    ratio = (p + q * f) / (1.0 - f) * np.exp(p + q)
-    f_next = (ratio - p) / (ratio + q)
-    return ((f_next - f) / (1.0 - f)).astype(np.float32)
-
-
-def word_of_mouth(
-    pop: Population,
-    ties: sp.csr_array,
-    weights: TieWeights,
-    params: Params,
-    rng: np.random.Generator,
-    step: int,
-) -> None:
-    """Ties pass on awareness (Bass: media p plus imitation q x share of users among ties, or a
-    Granovetter threshold), social proof (``peer_online``, used in next month's choice) and
-    trust (DeGroot averaging)."""
-    lp, mixing = params.learning, params.network.mixing
-    per_tie = weights.per_tie
-    pop.peer_online[:] = neighbour_share(ties, recent_users(pop, step), per_tie, mixing)
-    if lp.awareness_from == "aware":
-        spreading = neighbour_share(ties, pop.aware, per_tie, mixing)
-    else:
-        spreading = pop.peer_online
-    unaware = np.flatnonzero(~pop.aware)
-    if lp.awareness_rule == "threshold":
-        pop.aware[unaware[spreading[unaware] >= pop.threshold[unaware]]] = True
-    else:
-        u = rng.random(pop.n, dtype=np.float32)[unaware]  # one slot per adult
-        p_aware = bass_hazard(lp.p_aware_media, lp.p_aware_peer, spreading[unaware])
-        pop.aware[unaware[u < p_aware]] = True
-    if lp.rate_trust_social > 0:
-        if mixing == "full":
-            peer_trust = np.float32(pop.trust.mean(dtype=np.float64))
-        else:
-            scale = weights.trust_scale
-            trust_q = np.rint(pop.trust * scale).astype(np.int16)
-            peer_sum = ties @ trust_q
-            peer_trust = np.where(weights.has_ties, peer_sum * (per_tie / scale), pop.trust)
-        pop.trust += np.float32(lp.rate_trust_social) * (peer_trust - pop.trust)
-
-
-def grow_internet(
-    pop: Population,
-    ceiling: np.ndarray,
-    rate: np.ndarray,
-    params: Params,
-    rng: np.random.Generator,
-    area_size: np.ndarray,
-) -> None:
-    """Each area's access closes a share ``rate`` of its gap to ``ceiling`` a month, the new
-    users drawn among non-users with the age factor."""
-    share = np.bincount(pop.area, weights=pop.internet, minlength=4) / np.maximum(area_size, 1)
-    gap = np.clip(ceiling - share, 0.0, None)
-    p_area = np.where(share < 1.0, rate * gap / np.maximum(1.0 - share, 1e-9), 0.0)
-    factor = np.asarray(params.internet.age_factor.array())
-    u = rng.random(pop.n, dtype=np.float32)  # one slot per adult
-    offline = np.flatnonzero(~pop.internet)
-    p = (p_area[pop.area[offline]] * factor[pop.age_group[offline]]).astype(np.float32)
-    pop.internet[offline[u[offline] < p]] = True
-
-
-def reassure(pop: Population, rate: float, step: int) -> None:
-    """Data-protection notifications: recent online users' trust moves ``rate`` towards 1."""
-    if rate > 0:
-        users = pop.last_tried > step - 12
-        pop.trust += np.float32(rate) * (1.0 - pop.trust) * users
 
 
 def credential_access(pop: Population, params: Params) -> np.ndarray:
@@ -382,11 +248,3 @@ def credential_access(pop: Population, params: Params) -> np.ndarray:
     access = age * area * (1.0 + np.float32(cp.coef_skill) * (pop.skill - np.float32(0.5)))
     mean = float(access.mean(dtype=np.float64)) if len(access) else 1.0
     return (access / mean if mean > 0 else np.ones_like(access)).astype(np.float32)
-
-
-def take_up_esignatures(
-    pop: Population, rate: float, rng: np.random.Generator, access: np.ndarray
-) -> None:
-    """Adults without an e-signature get one with chance ``rate x access`` a month."""
-    u = rng.random(pop.n, dtype=np.float32)  # one slot per adult
-    pop.esignature |= u < np.float32(rate) * access

@@ -41,6 +41,11 @@ class Action:
         ``each_month``, 2 in ``end``."""
         return model.streams.get(self.stream, model.month, phase)
 
+    def uniform(self, model: AdoptionModel, phase: int, n: int) -> np.ndarray:
+        """One float32 uniform per adult from this lever's counter-based stream (slot i is
+        adult i's, whichever adults the lever reaches)."""
+        return model.streams.uniform(self.stream, model.month, n, phase)
+
     def begin(self, model: AdoptionModel) -> None:
         """Called once, in the month ``at``."""
 
@@ -178,7 +183,7 @@ class DigitalSkills(Action):
         pop = model.population
         ages = [AGE_GROUPS.index(a) for a in self.lever.ages]
         target = _area_mask(self.lever.areas)[pop.area] & np.isin(pop.age_group, ages)
-        u = self.rng(model, 1).random(pop.n, dtype=np.float32)
+        u = self.uniform(model, 1, pop.n)
         trained = target & (u < self.lever.reach_per_month)
         pop.skill[trained] += np.float32(self.lever.skill_gain) * (1.0 - pop.skill[trained])
         pop.aware[trained] = True
@@ -211,7 +216,7 @@ class Lockdown(Action):
 
     def each_month(self, model: AdoptionModel, k: int) -> None:
         pop = model.population
-        pop.aware |= self.rng(model, 1).random(pop.n, dtype=np.float32) < self.lever.p_aware
+        pop.aware |= self.uniform(model, 1, pop.n) < self.lever.p_aware
 
     def end(self, model: AdoptionModel) -> None:
         model.regime.online_push -= self.lever.strength
@@ -233,7 +238,7 @@ class SecurityTightening(Action):
         if self.lever.requires == "esignature":
             locked = ~pop.esignature
         else:
-            locked = self.rng(model, 0).random(pop.n, dtype=np.float32) < self.lever.share
+            locked = self.uniform(model, 0, pop.n) < self.lever.share
         pop.locked_out |= locked
         pop.trust[locked] *= np.float32(1.0 - self.lever.trust_loss)
 
@@ -242,7 +247,7 @@ class SecurityTightening(Action):
         if k == 0:
             return
         regain = pop.locked_out & (
-            self.rng(model, 1).random(pop.n, dtype=np.float32)
+            self.uniform(model, 1, pop.n)
             < np.float32(self.lever.rate_recovery) * model.credential_access
         )
         if self.lever.requires == "esignature":

@@ -1,7 +1,8 @@
 """Monthly metrics: pure functions of the columns and the month's outcomes.
 
-Each metric is computed once per step with whole-column reductions (no copies of the
-population) and handed to Mesa's ``DataCollector`` as a model reporter.
+Each metric is computed once per step from the population's tallies, which the month's
+second pass over the citizens counts as it goes (``kernels.tally_one``), and handed to
+Mesa's ``DataCollector`` as a model reporter.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.behaviour import Outcomes, recent_users
-from sim.model.population import NEVER, Population
+from sim.model import kernels
+from sim.model.behaviour import Outcomes, Tally
+from sim.model.population import Population
 from sim.params import URBAN_AREAS, Params
 
 METRICS: dict[str, str] = {
@@ -65,11 +67,8 @@ FLOW_METRICS = (
 
 @dataclass(frozen=True)
 class Groups:
-    """Fixed masks of the population (areas and ages do not change during a run)."""
+    """Sizes of the fixed groups of the population (areas and ages do not change)."""
 
-    urban: np.ndarray
-    young: np.ndarray
-    old: np.ndarray
     n_urban: int
     n_young: int
     n_old: int
@@ -78,16 +77,15 @@ class Groups:
     def of(cls, pop: Population) -> Groups:
         urban = np.isin(pop.area, URBAN_AREAS)
         young, old = pop.age_group == 0, pop.age_group == 2
-        return cls(urban, young, old, int(urban.sum()), int(young.sum()), int(old.sum()))
+        return cls(int(urban.sum()), int(young.sum()), int(old.sum()))
 
 
-def _share(mask: np.ndarray, within: np.ndarray, size: int) -> float:
-    return float(np.count_nonzero(mask & within)) / size if size else float("nan")
+def _share(count: int, size: int) -> float:
+    return count / size if size else float("nan")
 
 
 def compute(
-    pop: Population,
-    step: int,
+    tally: Tally,
     out: Outcomes | None,
     agencies_digital: float,
     agencies_khur: float,
@@ -97,41 +95,40 @@ def compute(
     groups: Groups,
     params: Params,
 ) -> dict[str, float]:
-    """All metrics of :data:`METRICS` for the state after ``step`` (``out`` None: no flows)."""
-    n = pop.n
-    users = recent_users(pop, step)
-    n_users = int(np.count_nonzero(users))
-    urban = _share(users, groups.urban, groups.n_urban)
-    rural = (n_users - np.count_nonzero(users & groups.urban)) / max(n - groups.n_urban, 1)
-    young = _share(users, groups.young, groups.n_young)
-    old = _share(users, groups.old, groups.n_old)
-    locked = pop.locked_out
-    n_locked = int(np.count_nonzero(locked))
-    locked_urban = int(np.count_nonzero(locked & groups.urban))
+    """All metrics of :data:`METRICS` from the population's ``tally`` after a month and
+    the month's outcomes (``out`` None: the initial state, no flows)."""
+    n = tally.n
+    c = tally.count
+    n_users, n_locked = c(kernels.P_USERS), c(kernels.P_LOCKED)
+    n_rural = max(n - groups.n_urban, 1)
+    urban = _share(c(kernels.P_USERS_URBAN), groups.n_urban)
+    rural = (n_users - c(kernels.P_USERS_URBAN)) / n_rural
+    young = _share(c(kernels.P_USERS_YOUNG), groups.n_young)
+    old = _share(c(kernels.P_USERS_OLD), groups.n_old)
     m = {
-        "internet_share": float(np.count_nonzero(pop.internet)) / n,
-        "aware_share": float(np.count_nonzero(pop.aware)) / n,
+        "internet_share": c(kernels.P_INTERNET) / n,
+        "aware_share": c(kernels.P_AWARE) / n,
         "online_users_share": n_users / n,
-        "online_tried_share": float(np.count_nonzero(pop.last_tried > step - 12)) / n,
-        "online_ever_share": float(np.count_nonzero(pop.last_tried != NEVER)) / n,
-        "mean_trust": float(pop.trust.mean(dtype=np.float64)),
-        "mean_paper_habit": float(pop.paper_habit.mean(dtype=np.float64)),
-        "esignature_share": float(np.count_nonzero(pop.esignature)) / n,
+        "online_tried_share": c(kernels.P_TRIED) / n,
+        "online_ever_share": c(kernels.P_EVER) / n,
+        "mean_trust": float(tally.sums[kernels.F_TRUST]) / n,
+        "mean_paper_habit": float(tally.sums[kernels.F_HABIT]) / n,
+        "esignature_share": c(kernels.P_ESIGNATURE) / n,
         "agencies_accepting_digital_share": agencies_digital,
         "agencies_on_khur_share": agencies_khur,
         "mean_paper_demand": paper_demand,
         "coordination_capacity": capacity,
         "online_users_urban": urban,
-        "online_users_rural": float(rural),
-        "urban_rural_gap": urban - float(rural),
+        "online_users_rural": rural,
+        "urban_rural_gap": urban - rural,
         "online_users_young": young,
         "online_users_old": old,
         "age_gap": young - old,
         "locked_out_share": n_locked / n,
-        "locked_out_young": _share(locked, groups.young, groups.n_young),
-        "locked_out_old": _share(locked, groups.old, groups.n_old),
-        "locked_out_urban": locked_urban / groups.n_urban if groups.n_urban else float("nan"),
-        "locked_out_rural": (n_locked - locked_urban) / max(n - groups.n_urban, 1),
+        "locked_out_young": _share(c(kernels.P_LOCKED_YOUNG), groups.n_young),
+        "locked_out_old": _share(c(kernels.P_LOCKED_OLD), groups.n_old),
+        "locked_out_urban": _share(c(kernels.P_LOCKED_URBAN), groups.n_urban),
+        "locked_out_rural": (n_locked - c(kernels.P_LOCKED_URBAN)) / n_rural,
         "breaches": float(breaches),
     }
     if out is None:

@@ -114,7 +114,6 @@ class AdoptionModel(mesa.Model):
         self.agency_list, self.registries = build_agencies(self)
         self._agency_by_name = {a.name: a for a in self.agency_list}
         self.groups = metrics.Groups.of(pop)
-        self.tie_weights = behaviour.TieWeights.of(self.degree)
         self.area_size = np.bincount(pop.area, minlength=4)
         self.internet_ceiling = np.asarray(params.internet.share_ceiling.array())
         self.internet_rate = np.full(4, params.internet.rate_growth)
@@ -123,8 +122,8 @@ class AdoptionModel(mesa.Model):
         self.credential_access = behaviour.credential_access(pop, params)
         """Relative chance of obtaining or regaining a credential, per adult (mean 1)."""
         self.online_traffic = np.array([a.traffic for a in self.agency_list])
-        traffic_cdf = np.cumsum(self.online_traffic) / self.online_traffic.sum()
-        self.needs = behaviour.NeedsSampler(pop, params, traffic_cdf)
+        self.rules = behaviour.Rules(pop, self.ties, params, self.online_traffic)
+        """The tables and buffers of the citizens' two monthly passes (fixed for the run)."""
         self.breaches_this_month = 0
 
         self._begins: dict[int, list[Action]] = defaultdict(list)
@@ -144,11 +143,11 @@ class AdoptionModel(mesa.Model):
         size = min(int(panel), n)
         self.panel_rows = np.sort(panel_rng.choice(n, size=size, replace=False)) if size else None
 
-        self._update_peer_share()
+        self.rules.peer_share(pop, self.month)
         self.services = service_probabilities(
             self.agency_list, self.registries, self.regime, params
         )
-        self.metrics = self._compute_metrics(None)
+        self.metrics = self._compute_metrics(self.rules.tally(pop, self.month), None)
         reporters: dict[str, Any] = {"date": _date_reporter}
         reporters.update({name: partial(_metric, name=name) for name in metrics.METRICS})
         self.datacollector = PanelCollector(
@@ -213,26 +212,15 @@ class AdoptionModel(mesa.Model):
             severity = min(1.0, params.security.mean_severity * 2.0 * float(u[1, a]))
             self.breach(int(a), severity, streams.get("exposure", k, int(a)))
 
-        # 4-5. Needs, channel choice, outcomes, learning, word of mouth.
-        tx = behaviour.draw_transactions(
-            self.needs, streams.get("needs", k), streams.get("agency", k)
-        )
-        channel = behaviour.choose_channels(
+        # 4-5. Needs, channel choice, outcomes, learning (the first pass over the adults).
+        rules = self.rules
+        out = rules.citizens(
             pop,
-            tx,
+            k,
+            streams.keys(k, behaviour.CITIZEN_STREAMS),
             self.services,
             self.regime,
-            params,
-            streams.get("choice", k),
             self.assisted_reach,
-        )
-        out = behaviour.serve(
-            pop, tx, channel, self.services, self.regime, streams.get("outcome", k)
-        )
-        behaviour.learn(pop, out, params, k)
-        behaviour.reassure(pop, self.regime.trust_recovery, k)
-        behaviour.word_of_mouth(
-            pop, self.ties, self.tie_weights, params, streams.get("awareness", k), k
         )
         for agency, online, total in zip(
             self.agency_list, out.online_by_agency, out.transactions_by_agency, strict=True
@@ -241,21 +229,22 @@ class AdoptionModel(mesa.Model):
         if out.n_online:
             self.online_traffic = out.online_by_agency / out.n_online
 
-        # 6. Trends.
-        behaviour.grow_internet(
-            pop,
-            self.internet_ceiling,
-            self.internet_rate,
-            params,
-            streams.get("internet", k),
-            self.area_size,
+        # 5-6. Word of mouth, then internet and e-signature trends (the second pass).
+        p_internet = behaviour.internet_chances(
+            out.internet_by_area, self.area_size, self.internet_ceiling, self.internet_rate
         )
-        behaviour.take_up_esignatures(
-            pop, self.esignature_rate, streams.get("esignature", k), self.credential_access
+        tally = rules.social(
+            pop,
+            k,
+            streams.keys(k, behaviour.SOCIAL_STREAMS),
+            out,
+            p_internet,
+            self.esignature_rate,
+            self.credential_access,
         )
 
         # 7. Metrics.
-        self.metrics = self._compute_metrics(out)
+        self.metrics = self._compute_metrics(tally, out)
         self.datacollector.collect(self)
         if self.steps >= self.n_months:
             self.running = False
@@ -309,17 +298,12 @@ class AdoptionModel(mesa.Model):
     def share_agencies_accepting_digital(self) -> float:
         return float(np.mean([a.accepts_digital for a in self.agency_list]))
 
-    def _update_peer_share(self) -> None:
-        users = behaviour.recent_users(self.population, self.month)
-        self.population.peer_online[:] = behaviour.neighbour_share(
-            self.ties, users, self.tie_weights.per_tie, self.params.network.mixing
-        )
-
-    def _compute_metrics(self, out: behaviour.Outcomes | None) -> dict[str, float]:
+    def _compute_metrics(
+        self, tally: behaviour.Tally, out: behaviour.Outcomes | None
+    ) -> dict[str, float]:
         agencies = self.agency_list
         return metrics.compute(
-            self.population,
-            self.month,
+            tally,
             out,
             agencies_digital=self.share_agencies_accepting_digital(),
             agencies_khur=float(np.mean([a.on_khur for a in agencies])),
@@ -377,6 +361,15 @@ class AdoptionModel(mesa.Model):
         ids = getattr(mesa.Agent, "_ids", None)  # Mesa 3.3's class-level id counters
         if ids is not None:
             ids.pop(self, None)
+
+
+def warm_up() -> None:
+    """Compile the model's kernels (``sim.model.kernels``) into numba's on-disk cache by
+    running a tiny model through a few months with levers: the first use on a machine then
+    costs nothing extra (``make`` does this once after installing)."""
+    model = AdoptionModel("history", seed=0, citizens=300, end="2024-12", agent_views=False)
+    model.run()
+    model.close()
 
 
 PANEL_STREAM = 0x9A4E1

@@ -1,9 +1,12 @@
 """Random streams: one per mechanism and per lever, per month, tied to the adult.
 
-Every random number of a run comes from a generator keyed on the run's seed, the stream's
-name and the month (and, for some streams, one more key such as an agency), built from a
-:class:`numpy.random.SeedSequence`. A stream draws one number for every adult's slot (or
-every transaction's, every agency's), whether that adult needs it this month or not. So:
+Every random number of a run comes from a stream keyed on the run's seed, the stream's
+name and the month (and, for some streams, one more key such as an agency), through a
+:class:`numpy.random.SeedSequence`. Streams over adults and their transactions are
+counter-based (:meth:`Streams.key`, ``kernels.uniform``): the number at slot i is a pure
+function of the stream's key and i, so any thread can draw any slot; adult i owns slot i,
+and need j of adult i owns slot ``i x 64 + j``. Small streams (over agencies, or a lever's
+own decisions) are numpy generators (:meth:`Streams.get`). So:
 
 - a change in one mechanism or lever never reshuffles another's numbers: a lever that does
   not act on a mechanism leaves its trajectory bit-identical (common random numbers);
@@ -11,8 +14,8 @@ every transaction's, every agency's), whether that adult needs it this month or 
   luck in two scenarios for as long as their states agree;
 - nothing depends on the order in which mechanisms run, or on how many draws came before.
 
-Transactions are the same in every scenario of a seed (needs and agencies do not depend on
-the levers), so draws indexed by transaction are tied to the adult too.
+Needs and their agencies are the same in every scenario of a seed (they do not depend on
+the levers), and every draw of a transaction is indexed by its adult and need.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+
+from sim.model import kernels
 
 MECHANISMS = (
     "build",  # population, ties and agencies at build time
@@ -55,7 +60,16 @@ class Streams:
         words = [self.seed, stream_id(name), month + 1, *keys]
         return np.random.default_rng(np.random.SeedSequence(words))
 
+    def key(self, name: str, month: int, *keys: int) -> int:
+        """The 64-bit key of the counter-based stream ``name`` in ``month`` (for ``keys``)."""
+        words = [self.seed, stream_id(name), month + 1, *keys]
+        return int(np.random.SeedSequence(words).generate_state(1, np.uint64)[0])
+
+    def keys(self, month: int, streams: tuple[tuple, ...]) -> np.ndarray:
+        """The keys of ``streams`` (``(name, *keys)`` each) in ``month``, as uint64."""
+        return np.array([self.key(s[0], month, *s[1:]) for s in streams], dtype=np.uint64)
+
     def uniform(self, name: str, month: int, n: int, *keys: int) -> np.ndarray:
-        """``n`` float32 uniforms of stream ``name`` in ``month``: slot i is adult (or
-        transaction, or agency) i's number."""
-        return self.get(name, month, *keys).random(n, dtype=np.float32)
+        """``n`` float32 uniforms of the counter-based stream ``name`` in ``month``: slot i
+        is adult i's number."""
+        return kernels.uniforms(self.key(name, month, *keys), n)
