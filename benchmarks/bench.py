@@ -1,15 +1,21 @@
 """``make bench``: speed and memory of egov-sim on this machine, written to benchmarks/results.md.
 
-Measures, each size in a fresh process (so peak memory is that run's own):
-- citizen-steps per second and peak memory of the ``history`` scenario (every lever active)
-  at 10 k, 100 k, 1 M and national scale (2.26 M), 123 months;
-- the ratio of a month's step time to one pass over the population's state arrays (a
-  measured stand-in for the memory-bandwidth limit);
-- batch throughput (runs a minute) at the default size with the local executor;
-- the speed of the per-agent Mesa reference (benchmarks/reference_mesa.py) against the
-  vectorised rules on the same core scenario, at 10 k and 100 k citizens.
+Prints the five figures the project sets goals for, each the median of three repeats (with
+their range), beside the figures of the previous benchmarks/results.md and the goal:
 
-Usage: python -m benchmarks.bench [--quick] (``--quick`` skips 1 M and national).
+- wall time of the national ``history`` run (2.26 M adults, 123 months), build included;
+- its peak memory;
+- a month's step time in passes over the population's state arrays (one pass: a read of
+  every column and a write of one float column, timed on the same model);
+- the speed-up over the per-agent Mesa reference (benchmarks/reference_mesa.py) at 100,000
+  adults: 12 months timed after one warm-up month, for both;
+- batch throughput: runs a minute of ``history`` at 20,000 adults on 2 worker processes.
+
+Then the scale table (10 k, 100 k, 1 M, national; one run each). Every run is in a fresh
+process, so each peak memory is that run's own; the kernels are compiled (and cached)
+before anything is timed.
+
+Usage: python -m benchmarks.bench [--quick] (``--quick``: one repeat, no 1 M row).
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -26,6 +34,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.md"
+REPEATS = 3
+REFERENCE_SIZE = 100_000
+REFERENCE_MONTHS = 12
+BATCH_WORKERS = 2
+
+GOALS = {  # key: (what, unit, goal, "max" if lower is better)
+    "national_wall_s": ("national `history`, wall incl. build", "s", 12, "max"),
+    "national_peak_gb": ("peak memory, national", "GB", 1.0, "max"),
+    "passes_per_month": ("a month, in passes over the state arrays", "passes", 5, "max"),
+    "reference_speedup": ("speed-up over the per-agent Mesa reference at 100,000", "x", 300, "min"),
+    "runs_per_minute": ("runs a minute at 20,000 adults, 2 workers", "runs", 300, "min"),
+}
+
+
+# --------------------------------------------------------------------------- children
 
 
 def _child_scale(citizens: str) -> dict:
@@ -61,35 +84,29 @@ def _child_scale(citizens: str) -> dict:
         "citizen_steps_per_s": n * months / stepping,
         "pass_s": min(passes),
         "state_mb": model.population.nbytes / 1e6,
-        "ties": int(model.ties.nnz),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
+def _timed_months(model, months: int) -> float:
+    """Seconds per month over ``months`` months, after one warm-up month."""
+    model.step()
+    started = time.perf_counter()
+    for _ in range(months):
+        model.step()
+    return (time.perf_counter() - started) / months
+
+
 def _child_reference(citizens: str) -> dict:
-    """Seconds per month of the per-agent reference and of the vectorised rules."""
+    """Seconds per month of the per-agent reference and of the model, on the core scenario."""
     from benchmarks.reference_mesa import ReferenceModel, core_scenario
     from sim.model.model import AdoptionModel
 
     n = int(citizens)
-    months = 3
-    scenario = core_scenario(n, months=months)
-    vec = AdoptionModel(scenario, seed=1, agent_views=False)
-    t = time.perf_counter()
-    vec.run()
-    vec_s = (time.perf_counter() - t) / months
-    ref = ReferenceModel(scenario, seed=1)
-    t = time.perf_counter()
-    ref.run()
-    ref_s = (time.perf_counter() - t) / months
-    return {
-        "citizens": n,
-        "reference_s": ref_s,
-        "vectorised_s": vec_s,
-        "ratio": ref_s / vec_s,
-        "reference_agent_steps_per_s": n / ref_s,
-        "vectorised_agent_steps_per_s": n / vec_s,
-    }
+    scenario = core_scenario(n, months=REFERENCE_MONTHS + 1)
+    vec_s = _timed_months(AdoptionModel(scenario, seed=1, agent_views=False), REFERENCE_MONTHS)
+    ref_s = _timed_months(ReferenceModel(scenario, seed=1), REFERENCE_MONTHS)
+    return {"citizens": n, "reference_s": ref_s, "vectorised_s": vec_s, "ratio": ref_s / vec_s}
 
 
 def _child_batch(_: str) -> dict:
@@ -97,21 +114,32 @@ def _child_batch(_: str) -> dict:
     from sim.files import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "history.toml")
-    workers = os.cpu_count() or 1
-    n = 4 * workers
+    n = 10 * BATCH_WORKERS
     t = time.perf_counter()
-    run_replicates([scenario], paired_seeds(0, n), workers=workers)
+    run_replicates([scenario], paired_seeds(0, n), workers=BATCH_WORKERS)
     seconds = time.perf_counter() - t
-    return {
-        "runs": n,
-        "workers": workers,
-        "seconds": seconds,
-        "runs_per_minute": 60 * n / seconds,
-        "citizens": scenario.n_citizens,
-    }
+    return {"runs": n, "seconds": seconds, "runs_per_minute": 60 * n / seconds}
 
 
-def _in_child(kind: str, arg: str) -> dict:
+def _child_warm(_: str) -> dict:
+    started = time.perf_counter()
+    try:
+        from sim.model.model import warm_up
+    except ImportError:  # a commit from before the kernels (to measure "before")
+        return {"seconds": 0.0}
+    warm_up()
+    return {"seconds": time.perf_counter() - started}
+
+
+CHILDREN = {
+    "scale": _child_scale,
+    "reference": _child_reference,
+    "batch": _child_batch,
+    "warm": _child_warm,
+}
+
+
+def _in_child(kind: str, arg: str = "") -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench", "--child", kind, arg],
         cwd=ROOT,
@@ -120,6 +148,9 @@ def _in_child(kind: str, arg: str) -> dict:
         check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- the report
 
 
 def _machine() -> str:
@@ -132,38 +163,127 @@ def _machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import numba
     import numpy
-    import scipy
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     return (
         f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}, "
-        f"numpy {numpy.__version__}, scipy {scipy.__version__}; commit {commit}"
+        f"numpy {numpy.__version__}, numba {numba.__version__}"
     )
+
+
+def _commit() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+
+
+MARKER = "<!-- bench figures: "
+
+
+def previous_figures(text: str) -> tuple[str, dict[str, float]]:
+    """The goal figures (and commit) of an earlier results.md: from its figures line, or,
+    for a file written before there was one, from its tables."""
+    for line in text.splitlines():
+        if line.startswith(MARKER):
+            data = json.loads(line[len(MARKER) : -len(" -->")])
+            return data.pop("commit"), data
+    commit = re.search(r"commit (\w+)", text)
+    figures: dict[str, float] = {}
+    national = re.search(r"^\| 2,2\d\d,\d{3} \|(.*)$", text, re.M)
+    if national:
+        cells = [c.strip() for c in national.group(1).split("|")]
+        figures["national_wall_s"] = float(cells[3])
+        figures["national_peak_gb"] = float(cells[4]) / 1000
+        figures["passes_per_month"] = float(cells[7])
+    reference = re.search(r"^\| 100,000 \|[^|]*\|[^|]*\| (\d+)x \|", text, re.M)
+    if reference:
+        figures["reference_speedup"] = float(reference.group(1))
+    batch = re.search(r"\*\*(\d+) runs a minute\*\*", text)
+    if batch:
+        figures["runs_per_minute"] = float(batch.group(1))
+    return (commit.group(1) if commit else "?"), figures
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "GB":
+        return f"{value:.2f} GB"
+    if unit == "x":
+        return f"{value:.0f}x"
+    if unit == "s":
+        return f"{value:.1f} s"
+    return f"{value:.1f}" if value < 20 else f"{value:.0f}"
+
+
+def _median(values: list[float], unit: str) -> str:
+    mid = statistics.median(values)
+    if len(values) == 1:
+        return _fmt(mid, unit)
+    return f"{_fmt(mid, unit)} ({_fmt(min(values), unit)}-{_fmt(max(values), unit)})"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip 1 M and national scale")
+    parser.add_argument("--quick", action="store_true", help="one repeat, no 1 M row")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, arg = args.child
-        result = {"scale": _child_scale, "reference": _child_reference, "batch": _child_batch}[
-            kind
-        ](arg)
-        print(json.dumps(result))
+        print(json.dumps(CHILDREN[kind](arg)))
         return 0
 
-    sizes = ["10000", "100000"] + ([] if args.quick else ["1000000", "national"])
+    repeats = 1 if args.quick else REPEATS
+    before_commit, before = previous_figures(RESULTS.read_text()) if RESULTS.exists() else ("?", {})
+    warm = _in_child("warm")
+    print(f"kernels ready ({warm['seconds']:.1f} s)", flush=True)
+
+    runs: dict[str, list[float]] = {key: [] for key in GOALS}
+    national: list[dict] = []
+    for i in range(repeats):
+        r = _in_child("scale", "national")
+        national.append(r)
+        runs["national_wall_s"].append(r["wall_s"])
+        runs["national_peak_gb"].append(r["peak_mb"] / 1000)
+        runs["passes_per_month"].append(r["step_s"] / r["pass_s"])
+        ref = _in_child("reference", str(REFERENCE_SIZE))
+        runs["reference_speedup"].append(ref["ratio"])
+        batch = _in_child("batch")
+        runs["runs_per_minute"].append(batch["runs_per_minute"])
+        print(
+            f"repeat {i + 1}/{repeats}: national {r['wall_s']:.1f} s, "
+            f"{r['step_s'] / r['pass_s']:.1f} passes a month, reference {ref['ratio']:.0f}x, "
+            f"{batch['runs_per_minute']:.0f} runs a minute",
+            flush=True,
+        )
+
+    commit = _commit()
+    figures = {key: statistics.median(values) for key, values in runs.items()}
     lines = [
         "# Benchmarks",
         "",
-        f"Machine: {_machine()}.",
+        f"Machine: {_machine()}; commit {commit}.",
         "",
-        f"Produced by `make bench` (`python -m benchmarks.bench`) on {time.strftime('%Y-%m-%d')}.",
+        f"Produced by `make bench` (`python -m benchmarks.bench`) on {time.strftime('%Y-%m-%d')}:"
+        f" each figure is the median of {repeats} repeat(s), with the range in brackets.",
+        "",
+        "## Goals",
+        "",
+        f"| what | previous ({before_commit}) | now ({commit}) | goal | met |",
+        "|---|---|---|---|---|",
+    ]
+    for key, (what, unit, goal, sense) in GOALS.items():
+        now = figures[key]
+        met = now <= goal if sense == "max" else now >= goal
+        bound = "<=" if sense == "max" else ">="
+        lines.append(
+            f"| {what} | {_fmt(before.get(key), unit)} | {_median(runs[key], unit)} | "
+            f"{bound} {_fmt(goal, unit)} | {'yes' if met else 'no'} |"
+        )
+    print("\n".join(lines[-7:]), flush=True)
+
+    lines += [
         "",
         "## The history scenario, 2020-10 to 2030-12 (123 months, every lever active)",
         "",
@@ -171,40 +291,22 @@ def main() -> int:
         "state MB | one pass s | step / pass |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for size in sizes:
-        r = _in_child("scale", size)
-        row = (
+    sizes = ["10000", "100000"] + ([] if args.quick else ["1000000"])
+    rows = [_in_child("scale", size) for size in sizes]
+    rows.append(min(national, key=lambda r: abs(r["wall_s"] - figures["national_wall_s"])))
+    for r in rows:
+        lines.append(
             f"| {r['citizens']:,} | {r['build_s']:.2f} | {r['step_s']:.4f} | "
             f"{r['citizen_steps_per_s'] / 1e6:.1f} M | {r['wall_s']:.1f} | {r['peak_mb']:.0f} | "
-            f"{r['state_mb']:.0f} | {r['pass_s']:.4f} | {r['step_s'] / r['pass_s']:.0f} |"
+            f"{r['state_mb']:.0f} | {r['pass_s']:.4f} | {r['step_s'] / r['pass_s']:.1f} |"
         )
-        print(row, flush=True)
-        lines.append(row)
-    b = _in_child("batch", "")
     lines += [
         "",
-        "## Batch throughput at the default size",
+        f"Kernels compiled and cached before timing ({warm['seconds']:.1f} s with the cache "
+        "warm; a first compile on a new machine is measured in docs/performance.md).",
         "",
-        f"{b['runs']} runs of `history` at {b['citizens']:,} citizens on {b['workers']} "
-        f"worker processes: {b['seconds']:.1f} s, **{b['runs_per_minute']:.0f} runs a "
-        "minute**.",
-        "",
-        "## Per-agent Mesa reference vs vectorised rules (core scenario)",
-        "",
-        "| citizens | reference s / month | vectorised s / month | speed-up | reference "
-        "agent-steps / s | vectorised agent-steps / s |",
-        "|---|---|---|---|---|---|",
+        MARKER + json.dumps({"commit": commit, **figures}) + " -->",
     ]
-    print(lines[-6], flush=True)
-    for size in ("10000", "100000"):
-        r = _in_child("reference", size)
-        row = (
-            f"| {r['citizens']:,} | {r['reference_s']:.3f} | {r['vectorised_s']:.4f} | "
-            f"{r['ratio']:.0f}x | {r['reference_agent_steps_per_s'] / 1e6:.2f} M | "
-            f"{r['vectorised_agent_steps_per_s'] / 1e6:.1f} M |"
-        )
-        print(row, flush=True)
-        lines.append(row)
     RESULTS.write_text("\n".join(lines) + "\n")
     print(f"wrote {RESULTS}")
     return 0

@@ -125,10 +125,11 @@ def uniforms(key: int, n: int) -> np.ndarray:
 
 @njit(inline="always", cache=True)
 def n_needs(u, cdf_row):
-    """Poisson needs by inverse CDF: the number of CDF entries at or below ``u``."""
+    """Poisson needs by inverse CDF: the number of CDF entries at or below ``u`` (counted
+    without branches: the CDF is short, and a loop that stops early mispredicts)."""
     k = 0
-    while k < cdf_row.shape[0] and u >= cdf_row[k]:
-        k += 1
+    for j in range(cdf_row.shape[0]):
+        k += u >= cdf_row[j]
     return k
 
 
@@ -375,81 +376,91 @@ def citizens_month(
     n = age_group.shape[0]
     closed = np.float32(min(counters_closed, 1.0))
     for c in prange(n_chunks_of(n)):
+        start, stop = c * CHUNK, min(n, (c + 1) * CHUNK)
         agc = by_agency[c]
         total_trust = 0.0
         sum_tx = sum_online = sum_success = sum_fail = sum_paper = 0
         sum_counter = sum_assisted = sum_in_person = sum_recent = sum_aware = 0
         net0 = net1 = net2 = net3 = 0
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            g = age_group[i]
+        # 1. needs: the rows with at least one, and how many (branch-free)
+        needy = np.empty(stop - start, dtype=np.int32)
+        needs = np.empty(stop - start, dtype=np.int32)
+        q = 0
+        for i in range(start, stop):
+            m = n_needs(uniform(keys[0], i), needs_cdf[age_group[i]])
+            needy[q] = i
+            needs[q] = m
+            q += m > 0
             net = np.int64(internet[i])
             where = area[i]
             net0 += net & (where == 0)
             net1 += net & (where == 1)
             net2 += net & (where == 2)
             net3 += net & (where == 3)
-            m = n_needs(uniform(keys[0], i), needs_cdf[g])
+        # 2. their transactions: agency, channel, outcome; then what they learn
+        for r in range(q):
+            i = needy[r]
+            m = needs[r]
             s = 0
             f = 0
             p = 0
-            if m > 0:
-                can_base = internet[i] and aware[i] and not locked_out[i]
-                has_esig = esignature[i]
-                reach = assisted_reach[where]
-                t0 = trust[i]
-                e_assisted_open = np.exp(coef_assisted + coef[1] * t0)
-                base = online_utility(t0, skill[i], peer_online[i], n_success[i], n_fail[i],
-                                      habit[i], 0.0, coef, push)  # fmt: skip
-                risk = coef[6] * (1.0 - t0)
-                for j in range(m):
-                    # every draw is made, branch-free: random branches mispredict half the
-                    # time, and a draw costs a nanosecond
-                    slot = i * SLOTS_PER_ADULT + j
-                    a = pick_category(uniform(keys[1], slot), agency_cdf, agency_table)
-                    service_online = uniform(keys[2], slot) < share_online[a]
-                    esig_ok = has_esig | (uniform(keys[3], slot) >= p_needs_esignature)
-                    can_online = can_base & service_online & esig_ok
-                    can_assisted = service_online & (uniform(keys[4], slot) < reach)
-                    e_online = np.exp(base + risk * insecurity[a]) if can_online else 0.0
-                    e_assisted = e_assisted_open if can_assisted else 0.0
-                    pick = uniform(keys[5], slot) * (e_online + e_assisted + 1.0)
-                    u_outcome = uniform(keys[6], slot)
-                    online = np.int64(pick < e_online)
-                    assisted = np.int64(pick < e_online + e_assisted)
-                    served = (1 - online) & np.int64(uniform(keys[7], slot) >= closed)
-                    success = online & np.int64(u_outcome < p_end_to_end[a])
-                    s += success
-                    f += online - success
-                    p += served & np.int64(u_outcome < p_paper[a])
-                    agc[0, a] += online
-                    agc[1, a] += 1
-                    sum_counter += served
-                    sum_assisted += served & assisted
-                    sum_in_person += served & (1 - assisted)
-                sum_tx += m
-                sum_online += s + f
-                sum_success += s
-                sum_fail += f
-                sum_paper += p
+            can_base = internet[i] and aware[i] and not locked_out[i]
+            has_esig = esignature[i]
+            reach = assisted_reach[area[i]]
+            t0 = trust[i]
+            e_assisted_open = np.exp(coef_assisted + coef[1] * t0)
+            base = online_utility(t0, skill[i], peer_online[i], n_success[i], n_fail[i],
+                                  habit[i], 0.0, coef, push)  # fmt: skip
+            risk = coef[6] * (1.0 - t0)
+            for j in range(m):
+                # every draw is made, branch-free: random branches mispredict half the
+                # time, and a draw costs a nanosecond
+                slot = i * SLOTS_PER_ADULT + j
+                a = pick_category(uniform(keys[1], slot), agency_cdf, agency_table)
+                service_online = uniform(keys[2], slot) < share_online[a]
+                esig_ok = has_esig | (uniform(keys[3], slot) >= p_needs_esignature)
+                can_online = can_base & service_online & esig_ok
+                can_assisted = service_online & (uniform(keys[4], slot) < reach)
+                e_online = np.exp(base + risk * insecurity[a]) if can_online else 0.0
+                e_assisted = e_assisted_open if can_assisted else 0.0
+                pick = uniform(keys[5], slot) * (e_online + e_assisted + 1.0)
+                u_outcome = uniform(keys[6], slot)
+                online = np.int64(pick < e_online)
+                assisted = np.int64(pick < e_online + e_assisted)
+                served = (1 - online) & np.int64(uniform(keys[7], slot) >= closed)
+                success = online & np.int64(u_outcome < p_end_to_end[a])
+                s += success
+                f += online - success
+                p += served & np.int64(u_outcome < p_paper[a])
+                agc[0, a] += online
+                agc[1, a] += 1
+                sum_counter += served
+                sum_assisted += served & assisted
+                sum_in_person += served & (1 - assisted)
+            sum_tx += m
+            sum_online += s + f
+            sum_success += s
+            sum_fail += f
+            sum_paper += p
+            # learning: successes first, then the bad news ((1 - rate) ** 0 is 1: no change)
+            t = 1.0 - (1.0 - t0) * powers[0, s]
+            trust[i] = t * powers[1, f]
+            h = habit[i] * powers[2, s]
+            habit[i] = 1.0 - (1.0 - h) * powers[3, f + p]
+            skill[i] = 1.0 - (1.0 - skill[i]) * powers[4, s + f]
+            n_success[i] = min(n_success[i] + s, 32767)
+            n_fail[i] = min(n_fail[i] + f, 32767)
+            last_online[i] = k if s > 0 else last_online[i]
+            last_tried[i] = k if s + f > 0 else last_tried[i]
+        # 3. everyone: reassurance, what ties will read, tallies
+        recovery = np.float32(trust_recovery)
+        for i in range(start, stop):
             t = trust[i]
-            if s + f + p > 0:  # learning: successes first, then the bad news
-                t = 1.0 - (1.0 - t) * powers[0, s]
-                t = t * powers[1, f]
-                h = habit[i] * powers[2, s]
-                habit[i] = 1.0 - (1.0 - h) * powers[3, f + p]
-                skill[i] = 1.0 - (1.0 - skill[i]) * powers[4, s + f]
-                n_success[i] = min(n_success[i] + s, 32767)
-                n_fail[i] = min(n_fail[i] + f, 32767)
-                if s > 0:
-                    last_online[i] = k
-                if s + f > 0:
-                    last_tried[i] = k
-            if trust_recovery > 0.0 and last_tried[i] > k - 12:
-                t = t + np.float32(trust_recovery) * (np.float32(1.0) - t)
+            t = t + recovery * (np.float32(1.0) - t) * np.float32(last_tried[i] > k - 12)
             trust[i] = t
-            total_trust += trust[i]
+            total_trust += t
             recent = last_online[i] > k - 12
-            neighbours[i] = pack(trust[i], recent, aware[i])
+            neighbours[i] = pack(t, recent, aware[i])
             sum_recent += recent
             sum_aware += aware[i]
         tal = tallies[c]
