@@ -22,10 +22,11 @@ from sim.errors import ScenarioError
 
 Item = TypeVar("Item")
 
-DASK_WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": None, "NUMBA_NUM_THREADS": "1"}
+DASK_WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": None, "EGOV_SIM_THREADS": "1"}
 """Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536`` in workers; ``None`` unsets it (it
 slows these numpy-heavy runs; see docs/experiments.md for the measurement). Local workers
-run their kernels on one thread each: the workers already use every core."""
+run their kernels on one thread each (``sim.model.kernels.THREADS_ENV``): the workers
+already use every core."""
 
 
 class InProcess(Executor):

@@ -21,6 +21,7 @@ a few tens of seconds (docs/performance.md), later processes load it in well und
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 
@@ -598,14 +599,24 @@ def tally_population(k, pop, urban) -> tuple[np.ndarray, np.ndarray]:
     return counts.sum(axis=0), sums.sum(axis=0)
 
 
-_threads = [numba.config.NUMBA_NUM_THREADS]
+THREADS_ENV = "EGOV_SIM_THREADS"
+"""Environment variable capping the kernels' threads in a process (read at import; Dask
+workers started by ``--dask local`` get 1). Unlike ``NUMBA_NUM_THREADS`` it may differ
+between a parent process and its workers without upsetting numba."""
+
+
+def _cap(n: int) -> int:
+    return max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+
+
+_threads = [_cap(os.environ.get(THREADS_ENV) or numba.config.NUMBA_NUM_THREADS)]
 
 
 def set_threads(n: int) -> None:
     """Run the kernels of this process on at most ``n`` threads (and at most the number
     numba started with: ``NUMBA_NUM_THREADS``, the number of cores by default). Results do
     not depend on it."""
-    _threads[0] = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+    _threads[0] = _cap(n)
 
 
 def threads() -> int:
