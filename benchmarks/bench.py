@@ -114,7 +114,7 @@ def _child_batch(_: str) -> dict:
     from sim.files import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "history.toml")
-    n = 10 * BATCH_WORKERS
+    n = 20 * BATCH_WORKERS
     t = time.perf_counter()
     run_replicates([scenario], paired_seeds(0, n), workers=BATCH_WORKERS)
     seconds = time.perf_counter() - t

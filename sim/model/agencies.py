@@ -118,19 +118,21 @@ class Agency(mesa.Agent):
             f"paper={self.paper_demand:.2f})"
         )
 
-    def adapt(self, draws: np.ndarray) -> None:
+    def adapt(self, draws: np.ndarray, peers_digital: float) -> None:
         """One month of adaptation (docs/ODD.md, process step 2).
 
         Without a central ministry an agency moves towards digital standards with chance
         ``rate_adapt x (1 - inertia) x pressure`` (pressure from citizens' online demand and
         from peer agencies that accept digital documents). With one, it also moves with the
         ministry's coordination rate, whatever its pressure. ``draws`` are this agency's five
-        uniforms of the month (its slot in the "adapt" stream).
+        uniforms of the month (its slot in the "adapt" stream); ``peers_digital`` is the share
+        of agencies accepting digital documents, as the agencies before it in the month's
+        order have left it.
         """
         model = self.model
         ap = model.params.agencies
         pressure = ap.coef_pressure_demand * self.online_demand
-        pressure += ap.coef_pressure_peers * model.share_agencies_accepting_digital()
+        pressure += ap.coef_pressure_peers * peers_digital
         p_step = ap.rate_adapt * (1.0 - self.inertia) * min(pressure, 1.0)
         if model.regime.central_ministry:
             p_step = 1.0 - (1.0 - p_step) * (1.0 - model.regime.coordination_rate)

@@ -198,8 +198,11 @@ class AdoptionModel(mesa.Model):
         regime = self.regime
         regime.capacity += regime.capacity_rate * (1.0 - regime.capacity)
         draws = streams.get("adapt", k).random((len(self.agency_list), ADAPT_DRAWS))
+        n_digital = sum(a.accepts_digital for a in self.agency_list)
         for agency, u in zip(self.agency_list, draws, strict=True):
-            agency.adapt(u)
+            before = agency.accepts_digital
+            agency.adapt(u, n_digital / len(self.agency_list))
+            n_digital += agency.accepts_digital - before
         self.services = service_probabilities(
             self.agency_list, self.registries, self.regime, params
         )
