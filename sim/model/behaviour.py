@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from sim.model import kernels
 from sim.model.agencies import Regime, ServiceTable
-from sim.model.kernels import ASSISTED, IN_PERSON, ONLINE, SLOTS_PER_ADULT  # noqa: F401
+from sim.model.kernels import SLOTS_PER_ADULT
 from sim.model.population import Population
 from sim.params import URBAN_AREAS, Params
 

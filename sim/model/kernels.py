@@ -16,13 +16,14 @@ then added in chunk order; so 1 or 8 threads, one process or another, give bit-i
 results.
 
 Compiled code is cached on disk (``cache=True``): the first use on a machine compiles for
-a few tens of seconds (docs/performance.md), later processes load it in well under a second.
+about 12 s on 2 cores (docs/performance.md); later processes load it in a fraction of that.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import warnings
 from contextlib import contextmanager
 
 import numba
@@ -33,8 +34,7 @@ CHUNK = 8192
 """Adults per chunk of the parallel loops (fixed, so results do not depend on threads)."""
 SLOTS_PER_ADULT = 64
 """Transaction slots per adult and month: need ``j`` of adult ``i`` draws at slot
-``i * SLOTS_PER_ADULT + j`` (needs are capped below this; see ``behaviour.NeedsTable``)."""
-IN_PERSON, ASSISTED, ONLINE = 0, 1, 2
+``i * SLOTS_PER_ADULT + j`` (needs are capped below this; see ``behaviour.needs_table``)."""
 NEVER = -30000
 
 # Tally columns of citizens_month (int64, per chunk)
@@ -77,10 +77,6 @@ _LOCK = threading.Lock()
 entered from two Python threads at once (the dashboard and threaded Dask workers)."""
 
 
-def n_chunks(n: int) -> int:
-    return max(1, -(-n // CHUNK))
-
-
 # --------------------------------------------------------------------------- random numbers
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -103,13 +99,14 @@ def uniform(key: np.uint64, slot: np.int64) -> np.float32:
 
 @njit(parallel=True, cache=True)
 def _uniforms(key, n, out):
-    for c in prange(n_chunks_of(n)):
+    for c in prange(n_chunks(n)):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             out[i] = uniform(key, i)
 
 
 @njit(inline="always", cache=True)
-def n_chunks_of(n):
+def n_chunks(n):
+    """Chunks of :data:`CHUNK` adults in a population of ``n`` (at least one)."""
     return max(1, (n + CHUNK - 1) // CHUNK)
 
 
@@ -376,7 +373,7 @@ def citizens_month(
     gain, trust loss, habit loss, habit gain, skill gain)."""
     n = age_group.shape[0]
     closed = np.float32(min(counters_closed, 1.0))
-    for c in prange(n_chunks_of(n)):
+    for c in prange(n_chunks(n)):
         start, stop = c * CHUNK, min(n, (c + 1) * CHUNK)
         agc = by_agency[c]
         total_trust = 0.0
@@ -502,7 +499,7 @@ def social_month(
     social = np.float32(rate_social)
     rate_esig = np.float32(rate_esignature)
     degree = ties[0]
-    for c in prange(n_chunks_of(n)):
+    for c in prange(n_chunks(n)):
         start = c * CHUNK
         acc = np.empty(CHUNK, dtype=np.uint64)
         if not full_mixing:
@@ -542,7 +539,7 @@ def social_month(
 @njit(parallel=True, cache=True)
 def _need_counts(key, age_group, needs_cdf, out):
     n = age_group.shape[0]
-    for c in prange(n_chunks_of(n)):
+    for c in prange(n_chunks(n)):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             out[i] = n_needs(uniform(key, i), needs_cdf[age_group[i]])
 
@@ -550,7 +547,7 @@ def _need_counts(key, age_group, needs_cdf, out):
 @njit(parallel=True, cache=True)
 def _peer_counts(ties, neighbours, out):
     n = out.shape[0]
-    for c in prange(n_chunks_of(n)):
+    for c in prange(n_chunks(n)):
         acc = np.empty(CHUNK, dtype=np.uint64)
         gather_chunk(c, n, ties, neighbours, acc)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
@@ -561,7 +558,7 @@ def _peer_counts(ties, neighbours, out):
 def _tally_population(k, internet, aware, esignature, locked_out, last_online, last_tried,
                       trust, habit, urban, age_group, counts, sums):  # fmt: skip
     n = age_group.shape[0]
-    for c in prange(n_chunks_of(n)):
+    for c in prange(n_chunks(n)):
         tally_rows(c * CHUNK, min(n, (c + 1) * CHUNK), k, internet, aware, esignature,
                    locked_out, last_online, last_tried, trust, habit, urban, age_group,
                    counts[c], sums[c])  # fmt: skip
@@ -609,7 +606,21 @@ def _cap(n: int) -> int:
     return max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
 
 
-_threads = [_cap(os.environ.get(THREADS_ENV) or numba.config.NUMBA_NUM_THREADS)]
+def _threads_from_environment() -> int:
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return _cap(numba.config.NUMBA_NUM_THREADS)
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        warnings.warn(
+            f"{THREADS_ENV}={value!r} is not a positive whole number; using "
+            f"{numba.config.NUMBA_NUM_THREADS} threads",
+            stacklevel=2,
+        )
+        return _cap(numba.config.NUMBA_NUM_THREADS)
+    return _cap(int(value))
+
+
+_threads = [_threads_from_environment()]
 
 
 def set_threads(n: int) -> None:
