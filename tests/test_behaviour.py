@@ -155,7 +155,7 @@ def test_tallies_match_the_columns(model):
 def test_internet_grows_towards_the_ceiling(model):
     pop = model.population
     share0 = pop.internet.mean()
-    size = model.rules.area_size
+    size = model.area_size
     for month in range(300):
         by_area = np.bincount(pop.area, weights=pop.internet, minlength=4)
         p = behaviour.internet_chances(by_area, size, model.internet_ceiling, model.internet_rate)

@@ -107,7 +107,6 @@ class Rules:
         self.n_agencies = len(traffic)
         self.ties = kernels.TieTable(ties.indptr, ties.indices)
         self.urban = np.isin(pop.area, URBAN_AREAS)
-        self.area_size = np.bincount(pop.area, minlength=4)
         cp, lp = params.choice, params.learning
         self.coef = np.array([getattr(cp, name) for name in CHOICE_COEFS], dtype=np.float64)
         rates = [

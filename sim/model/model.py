@@ -20,7 +20,7 @@ from sim.library import find_scenario
 from sim.model import behaviour, metrics
 from sim.model.agencies import Agency, Regime, build_agencies, service_probabilities
 from sim.model.interventions import Action, action_for
-from sim.model.network import build_ties, degrees
+from sim.model.network import build_ties
 from sim.model.population import COLUMNS, Citizen, Population
 from sim.model.streams import Streams
 from sim.model.synth import build_population
@@ -102,7 +102,6 @@ class AdoptionModel(mesa.Model):
         self.population: Population = build_population(params, n, rng)
         pop = self.population
         self.ties = build_ties(pop.locality, pop.household, params.network, rng)
-        self.degree = degrees(self.ties)
         if agent_views is None:
             agent_views = n <= CITIZEN_AGENT_LIMIT
         self._views = [Citizen(self, i) for i in range(n)] if agent_views else None
