@@ -44,6 +44,11 @@ def experiment_dir() -> Path:
     return _library("experiments")
 
 
+def stored_posterior() -> Path:
+    """The stored posterior of the ``history`` scenario (``experiments/posterior.csv``)."""
+    return experiment_dir() / "posterior.csv"
+
+
 def _names(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.toml") if p.is_file())
 

@@ -145,6 +145,9 @@ def test_tallies_match_the_columns(model):
         kernels.P_ESIGNATURE: pop.esignature.sum(),
         kernels.P_USERS_URBAN: (users & urban).sum(),
         kernels.P_USERS_OLD: (users & (pop.age_group == 2)).sum(),
+        kernels.P_INTERNET_URBAN: (pop.internet & urban).sum(),
+        kernels.P_USERS_INTERNET: (users & pop.internet).sum(),
+        kernels.P_USERS_INTERNET_URBAN: (users & pop.internet & urban).sum(),
     }
     for column, value in expected.items():
         assert tally.count(column) == value

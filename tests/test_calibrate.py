@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("pyabc")
-from sim.analysis.calibration import TARGETS  # noqa: E402
+from sim.analysis.calibration import FIT_TARGETS, TARGETS  # noqa: E402
 from sim.experiment.calibrate import load_calibration, run_calibration, target_distance  # noqa: E402
 from sim.files import load_scenario  # noqa: E402
 from sim.scenario import ScenarioError  # noqa: E402
@@ -13,10 +13,11 @@ from tests.conftest import SCENARIOS  # noqa: E402
 TINY = f"""
 name = "tiny_calibration"
 scenario = "{SCENARIOS / "history.toml"}"
-end = "2023-12"
+end = "2022-06"
 citizens = 400
 population_size = 6
 generations = 2
+predictive = 3
 root_seed = 3
 [parameters]
 "params.traits.share_aware" = {{ low = 0.2, high = 0.6 }}
@@ -24,17 +25,28 @@ root_seed = 3
 """
 
 
-def test_distance_is_zero_inside_ranges_and_grows_outside():
-    months = pd.period_range("2020-10", "2023-12", freq="M").astype(str)
+def test_distance_is_zero_at_the_points_and_one_at_the_band_edges():
+    months = pd.period_range("2020-09", "2023-12", freq="M").astype(str)
     frame = pd.DataFrame({"date": months})
     for t in TARGETS:
-        value = t.point if t.point is not None else (t.low + t.high) / 2
-        frame.loc[frame["date"].isin([str(p) for p in t.months()]), t.metric] = value
-    inside = target_distance(frame)
-    assert all(v == pytest.approx(0.0) for v in inside.values())
-    frame["internet_share"] = 0.5  # below 0.625 everywhere
-    outside = target_distance(frame)
-    assert outside["t0"] == pytest.approx((0.625 - 0.5) / (0.839 - 0.625))
+        frame.loc[frame["date"].isin(t.months()), t.metric] = t.point
+    at_points = target_distance(frame)
+    assert set(at_points) == {t.name for t in FIT_TARGETS}  # held-out ones never fitted
+    assert all(v == pytest.approx(0.0) for v in at_points.values())
+    for t in TARGETS:
+        assert t.deviation(t.high) == pytest.approx(1.0)
+        assert t.deviation(t.low) == pytest.approx(-1.0)
+    frame["internet_share"] = 0.5
+    assert target_distance(frame)["internet-2020"] == pytest.approx((0.5 - 0.625) / 0.1)
+
+
+def test_fitting_and_held_out_observations_are_split_at_mid_2022():
+    assert {t.use for t in TARGETS} == {"fit", "held-out"}
+    assert all(t.last <= "2022-06" for t in FIT_TARGETS)
+    held = [t for t in TARGETS if t.use == "held-out"]
+    assert [t.name for t in held] == ["users-2023-11"]
+    for t in TARGETS:
+        assert t.low < t.point < t.high and t.source and t.band
 
 
 def test_tiny_calibration_writes_a_usable_posterior(tmp_path):
@@ -43,6 +55,13 @@ def test_tiny_calibration_writes_a_usable_posterior(tmp_path):
     out = tmp_path / "out"
     info = run_calibration(path, out, workers=1, quiet=True)
     assert info["generations"] == 2 and info["evaluations"] >= 12
+    assert 1 <= info["effective_sample_size"] <= 6
+    generations = pd.read_csv(out / "generations.csv")
+    assert list(generations["generation"]) == [0, 1]
+    assert (generations["epsilon"].diff().dropna() <= 0).all()
+    predictive = pd.read_csv(out / "predictive.csv")
+    assert list(predictive["target"]) == [t.name for t in TARGETS]
+    assert (predictive["q05"] <= predictive["q95"]).all()
     posterior = pd.read_csv(out / "posterior.csv")
     assert len(posterior) == 6 and posterior["weight"].sum() == pytest.approx(1.0)
     assert posterior["params.traits.share_aware"].between(0.2, 0.6).all()
@@ -55,17 +74,23 @@ def test_tiny_calibration_writes_a_usable_posterior(tmp_path):
     assert len(calibrated.interventions) == len(
         load_scenario(SCENARIOS / "history.toml").interventions
     )
-    assert (out / "posterior.png").stat().st_size > 5_000
+    for figure in ("posterior", "pairs", "predictive"):
+        assert (out / f"{figure}.png").stat().st_size > 5_000
+    # the posterior file is one compare and batch can draw from
+    from sim.experiment.posterior import load_posterior
+
+    assert load_posterior(out / "posterior.csv").keys == tuple(summary.index)
 
 
 def test_bad_calibration_files(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(
-        TINY.replace('end = "2023-12"', 'end = "2022-06"').replace(
-            "history.toml", "status_quo.toml"
-        )
+        TINY.replace('end = "2022-06"', 'end = "2022-05"')
     )
-    with pytest.raises(ScenarioError, match="end: 2022-06 ends before the last observed target"):
+    with pytest.raises(ScenarioError, match="end: 2022-05 is not between the last observation"):
+        load_calibration(path)
+    path.write_text(TINY.replace("[parameters]", 'predict_until = "2023-10"\n[parameters]'))
+    with pytest.raises(ScenarioError, match="predict_until: 2023-10 is not between"):
         load_calibration(path)
     path.write_text(TINY.replace("share_aware", "share_awar"))
     with pytest.raises(ScenarioError, match="did you mean 'params.traits.share_aware'"):

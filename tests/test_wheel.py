@@ -94,7 +94,12 @@ def test_the_wheel_holds_every_module_the_library_and_py_typed(wheel):
     )
     data = {
         f"sim/library_data/{p.relative_to(ROOT).as_posix()}"
-        for pattern in ("scenarios/*.toml", "scenarios/docking/*.toml", "experiments/*.toml")
+        for pattern in (
+            "scenarios/*.toml",
+            "scenarios/docking/*.toml",
+            "experiments/*.toml",
+            "experiments/posterior.csv",
+        )
         for p in ROOT.glob(pattern)
     }
     assert len(data) >= 15 and data <= names, sorted(data - names)

@@ -156,11 +156,16 @@ def pairing_gain(
     return pd.DataFrame(rows)
 
 
-def effects_text(table: pd.DataFrame, reference: str, horizon: str, n: int) -> str:
+def effects_text(
+    table: pd.DataFrame, reference: str, horizon: str, n: int, posterior: str | None = None
+) -> str:
     """The comparison table as plain text: each metric, each scenario's mean and its paired
     difference from ``reference`` with the 95% CI (``*`` where the CI excludes 0)."""
+    paired = f"{n} paired seeds" + (
+        f" and parameter sets drawn from {posterior}" if posterior else ""
+    )
     lines = [
-        f"At {horizon}, mean of {n} paired seeds; difference from {reference} with 95% CI "
+        f"At {horizon}, mean of {paired}; difference from {reference} with 95% CI "
         "(* = CI excludes 0)"
     ]
     for metric, rows in table.groupby("metric", sort=False):

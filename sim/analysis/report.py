@@ -150,6 +150,7 @@ def report_markdown(long: pd.DataFrame, manifest: dict, figure_names: list[str])
         f"- status: {manifest['status']}; git commit {manifest['git'].get('commit')}"
         f"{' (dirty)' if manifest['git'].get('dirty') else ''}",
         f"- experiment file: `{manifest['file']}` (sha256 {manifest['experiment_sha256'][:12]})",
+        *_posterior_lines(manifest["design"].get("posterior")),
         "",
         f"## Effects at {horizon}",
         "",
@@ -178,6 +179,20 @@ def report_markdown(long: pd.DataFrame, manifest: dict, figure_names: list[str])
     lines += ["", "## Figures", ""]
     lines += [f"![{name}]({name})" for name in figure_names]
     return "\n".join(lines) + "\n"
+
+
+def _posterior_lines(posterior: dict | None) -> list[str]:
+    if not posterior:
+        return [
+            "- parameters: the scenarios' own (the intervals carry seed uncertainty only)",
+        ]
+    keys = sorted(posterior["draws"][0]) if posterior["draws"] else []
+    return [
+        f"- parameters: replicate k of every scenario draws parameter set k from the posterior "
+        f"`{posterior['file']}` (sha256 {posterior['sha256'][:12]}; "
+        f"{', '.join(f'`{k}`' for k in keys)}), so the intervals carry parameter and seed "
+        "uncertainty together"
+    ]
 
 
 INTERACTION_METRICS = ("online_users_share", "end_to_end_share", "paper_documents_per_1000")

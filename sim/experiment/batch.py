@@ -115,7 +115,10 @@ class Store:
         return earlier
 
     def write_run(self, run: RunSpec, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(_with_ids(frame, run, self.plan.swept), preserve_index=False)
+        draw = self.plan.draws[run.replicate] if self.plan.draws else {}
+        table = pa.Table.from_pandas(
+            _with_ids(frame, run, self.plan.swept, draw), preserve_index=False
+        )
         write_atomic(self.run_path(run), lambda tmp: pq.write_table(table, tmp))
         self.error_path(run).unlink(missing_ok=True)
 
@@ -142,7 +145,9 @@ class Store:
         return frame
 
 
-def _with_ids(frame: pd.DataFrame, run: RunSpec, swept: list[str]) -> pd.DataFrame:
+def _with_ids(
+    frame: pd.DataFrame, run: RunSpec, swept: list[str], draw: dict[str, float]
+) -> pd.DataFrame:
     ids = {
         "scenario": run.scenario,
         "point": run.point,
@@ -151,6 +156,7 @@ def _with_ids(frame: pd.DataFrame, run: RunSpec, swept: list[str]) -> pd.DataFra
     }
     values = dict(run.values)
     ids.update({key: values[key] for key in swept})
+    ids.update(draw)  # the replicate's posterior draw, if the experiment has one
     head = pd.DataFrame({k: [v] * len(frame) for k, v in ids.items()})
     return pd.concat([head, frame.reset_index(drop=True)], axis=1)
 
@@ -158,9 +164,12 @@ def _with_ids(frame: pd.DataFrame, run: RunSpec, swept: list[str]) -> pd.DataFra
 def scenario_hashes(plan: Plan) -> dict[str, str]:
     import hashlib
 
-    return {
+    hashes = {
         sc.name: hashlib.sha256(sc.model_dump_json().encode()).hexdigest() for sc in plan.scenarios
     }
+    if plan.posterior is not None:  # a resumed batch must draw from the same posterior
+        hashes["__posterior__"] = plan.posterior.sha256
+    return hashes
 
 
 # --------------------------------------------------------------------------- executors
@@ -186,10 +195,7 @@ def run_batch(
     experiment = plan.experiment
     todo = [r for r in plan.runs if not store.is_done(r)]
     metrics = experiment.output.metric_names()
-    tasks = [
-        (r, (plan.cells[r.scenario_index, r.point], r.seed, metrics, experiment.output.every))
-        for r in todo
-    ]
+    tasks = [(r, (plan.scenario_of(r), r.seed, metrics, experiment.output.every)) for r in todo]
 
     status: dict[str, dict[str, Any]] = {
         r.run_id: ({"status": "done"} if store.is_done(r) else {"status": "pending"})
@@ -228,6 +234,15 @@ def run_batch(
                     "replications": experiment.replications,
                     "seeds": plan.seeds,
                     "runs": len(plan.runs),
+                    "posterior": (
+                        {
+                            "file": str(plan.posterior.path),
+                            "sha256": plan.posterior.sha256,
+                            "draws": plan.draws,
+                        }
+                        if plan.posterior
+                        else None
+                    ),
                 },
                 "status": state,
                 "started": (earlier or {}).get("started", started.isoformat(timespec="seconds")),

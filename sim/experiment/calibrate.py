@@ -1,10 +1,13 @@
-"""Likelihood-free calibration (ABC-SMC with pyabc) against the observed ranges of docs/sources.md.
+"""Likelihood-free calibration (ABC-SMC with pyabc) against dated observations, with a
+posterior predictive check of the held-out ones.
 
 A calibration file names a scenario, uniform priors for the parameters it lists and the
-ABC-SMC settings. A particle's distance is how far the model's curves lie outside the observed
-ranges (``sim.analysis.calibration.TARGETS``), in units of each range's width, or from the
-point estimate where the sources give one (E-Mongolia users in Apr 2021 and Nov 2023). The
-posterior, a figure and a calibrated scenario file that other scenarios can ``extends`` are
+ABC-SMC settings. A particle's distance is how far the model lies from each observation used
+for fitting (``sim.analysis.calibration.FIT_TARGETS``: up to mid 2022), in half-widths of the
+observation's band. After the last generation, parameter sets drawn from the posterior are run
+to ``predict_until`` and compared with every observation, fitted and held out (posterior
+predictive). The posterior (a file ``compare``, ``batch`` and ``validate-model`` can draw
+from), its summaries and figures, and a calibrated scenario file with the posterior means are
 written to the results folder.
 
 Executors: one process (pyabc's SingleCoreSampler, reproducible for a root seed), local
@@ -25,10 +28,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
-from sim.analysis.calibration import TARGETS
+from sim.analysis.calibration import FIT_TARGETS, TARGETS, means_by_date
 from sim.atomic import staged, toml_text
 from sim.calendar import Month
-from sim.experiment.replicates import run_one
+from sim.experiment.replicates import paired_seeds, run_one, run_replicates
 from sim.experiment.spec import Range, check_ranges
 from sim.files import load_file, load_scenario
 from sim.scenario import (
@@ -49,14 +52,33 @@ class CalibrationFile(BaseModel):
     name: Name = Field(description="results folder name")
     description: str = Field("", description="one line saying what is calibrated")
     scenario: str = Field(description="scenario file, relative to this file")
-    end: Month | None = Field(None, description="stop runs here (default: the scenario's end)")
+    end: Month = Field(
+        description="last month of the fitting runs (the observations up to it are fitted)"
+    )
     citizens: int | Literal["national"] | None = Field(
         None, description=f'adults per run (100..{MAX_CITIZENS:,}) or "national"'
     )
     parameters: dict[str, Range] = Field(description="parameter path -> uniform prior {low, high}")
+    targets: list[str] | None = Field(
+        None,
+        description="names of the observations to fit (default: every observation up to mid "
+        "2022, sim.analysis.calibration.FIT_TARGETS)",
+    )
     population_size: int = Field(50, ge=5, le=100_000, description="particles per generation")
     generations: int = Field(4, ge=1, le=100, description="ABC-SMC generations at most")
     min_epsilon: float = Field(0.0, ge=0, description="stop when the distance threshold is this")
+    min_eps_diff: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="stop when the threshold falls by less than this fraction in a generation",
+    )
+    predictive: int = Field(
+        40, ge=2, le=10_000, description="posterior predictive runs (parameter sets x seeds)"
+    )
+    predict_until: Month = Field(
+        "2024-12", description="last month of the posterior predictive runs"
+    )
     root_seed: int = Field(0, ge=0, lt=2**32, description="seed of the sampler")
 
     @field_validator("parameters")
@@ -64,29 +86,46 @@ class CalibrationFile(BaseModel):
     def _parameters(cls, value: dict[str, Range]) -> dict[str, Range]:
         return check_ranges(value, minimum=1)
 
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        allowed = [t.name for t in FIT_TARGETS]
+        if not value:
+            raise ValueError(f"needs at least one observation (allowed: {', '.join(allowed)})")
+        for name in value:
+            if name not in allowed:
+                held = " (held out: never fitted)" if name in {t.name for t in TARGETS} else ""
+                raise ValueError(
+                    f"{name!r} is not an observation to fit{held}; allowed: {', '.join(allowed)}"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("lists an observation twice")
+        return value
 
-def target_distance(frame: pd.DataFrame) -> dict[str, float]:
-    """Per target, in units of the range's width: the mean distance outside the observed range
-    over its months, or, where the sources give a point estimate, the distance to it."""
-    by_date = frame.set_index("date")
-    out = {}
-    for i, t in enumerate(TARGETS):
-        values = by_date.loc[[str(p) for p in t.months()], t.metric].to_numpy(float)
-        width = t.high - t.low
-        if t.point is not None:
-            off = np.abs(values - t.point) / width
-        else:
-            off = np.maximum(0.0, np.maximum(t.low - values, values - t.high)) / width
-        out[f"t{i}"] = float(off.mean())
-    return out
+    def fit_targets(self) -> tuple:
+        """The observations this calibration fits."""
+        if self.targets is None:
+            return FIT_TARGETS
+        return tuple(t for t in FIT_TARGETS if t.name in self.targets)
+
+
+def target_distance(frame: pd.DataFrame, targets=FIT_TARGETS) -> dict[str, float]:
+    """Per fitting target, the model's deviation from the observation in half-widths of its
+    band (0 at the point, +-1 at the band's edges): what ABC's distance is made of."""
+    means = frame.set_index("date")
+    return {t.name: t.deviation(t.value(means)) for t in targets}
 
 
 class CalibrationModel:
     """The model as pyabc sees it: parameters in, distances to the targets out (picklable)."""
 
-    def __init__(self, scenario: Scenario, keys: list[str]) -> None:
+    def __init__(self, scenario: Scenario, keys: list[str], until: str, targets) -> None:
         self.scenario = scenario
         self.keys = keys
+        self.until = until
+        self.targets = targets
 
     def scenario_for(self, values: dict[str, float]) -> Scenario:
         return with_values(self.scenario, {k: round_to_field(k, v) for k, v in values.items()})
@@ -95,7 +134,30 @@ class CalibrationModel:
         values = {key: float(particle[f"p{i}"]) for i, key in enumerate(self.keys)}
         blob = json.dumps(values, sort_keys=True).encode()
         seed = int.from_bytes(hashlib.sha256(blob).digest()[:8], "little") >> 1
-        return target_distance(run_one(self.scenario_for(values), seed))
+        return target_distance(run_one(self.scenario_for(values), seed, self.until), self.targets)
+
+
+NOISE_SEEDS = 30
+"""Seeds of the seed-noise diagnostic."""
+
+
+def seed_noise(scenario: Scenario, spec: CalibrationFile, workers: int = 1) -> float:
+    """The distance seed noise alone gives: the scenario's own parameters on
+    :data:`NOISE_SEEDS` seeds, each run's distance from the runs' mean in the units of ABC's
+    distance (band half-widths, Euclidean norm), the median over runs. An acceptance threshold
+    below it selects lucky seeds rather than better parameters."""
+    long = run_replicates(
+        [scenario],
+        paired_seeds(spec.root_seed + 1, NOISE_SEEDS),
+        until=spec.end,
+        workers=workers,
+    )
+    targets = spec.fit_targets()
+    runs = [means_by_date(run) for _, run in long.groupby("replicate", sort=True)]
+    values = np.array([[t.value(run) for t in targets] for run in runs])
+    halves = np.array([(t.high - t.low) / 2 for t in targets])
+    distances = np.sqrt((((values - values.mean(axis=0)) / halves) ** 2).sum(axis=1))
+    return float(np.median(distances))
 
 
 def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
@@ -104,15 +166,18 @@ def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
     source = path.parent / spec.scenario
     if not source.is_file():
         raise ScenarioError(f"{path}: scenario: file {spec.scenario!r} not found")
-    overrides = {"citizens": spec.citizens}
-    if spec.end is not None:
-        overrides["end"] = spec.end
-    scenario = load_scenario(source, **overrides)
-    last_target = max(t.last for t in TARGETS)
-    if scenario.end < last_target:
+    scenario = load_scenario(source, citizens=spec.citizens)
+    last_target = max(t.last for t in spec.fit_targets())
+    if not last_target <= spec.end <= scenario.end:
         raise ScenarioError(
-            f"{path}: end: {scenario.end} ends before the last observed target "
-            f"({last_target}); allowed: {last_target} or later"
+            f"{path}: end: {spec.end} is not between the last observation used for fitting "
+            f"and the scenario's end (allowed: {last_target} to {scenario.end})"
+        )
+    last_shown = max(t.last for t in TARGETS)
+    if not last_shown <= spec.predict_until <= scenario.end:
+        raise ScenarioError(
+            f"{path}: predict_until: {spec.predict_until} is not between the last observation "
+            f"and the scenario's end (allowed: {last_shown} to {scenario.end})"
         )
     return spec, scenario
 
@@ -120,17 +185,22 @@ def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
 def run_calibration(
     path: Path, out: Path, *, workers: int = 1, dask: str | None = None, quiet: bool = False
 ) -> dict:
-    """Run ABC-SMC; write abc.db, posterior.csv, posterior_summary.csv, posterior.png,
-    calibrated.toml and calibration.md into ``out``. Returns the summary."""
+    """Run ABC-SMC and the posterior predictive check; write abc.db, posterior.csv,
+    posterior_summary.csv, generations.csv, predictive.csv, posterior.png, pairs.png,
+    predictive.png, calibrated.toml and calibration.md into ``out``. Returns the summary."""
     import logging
+    import time
 
     try:
         import pyabc
+        from pyabc.weighted_statistics import effective_sample_size
     except ImportError:
         raise ScenarioError("calibrate needs pyabc: pip install 'egov-sim[abc]'") from None
 
-    from sim.analysis.abc import posterior_figure, weighted_summary
+    from sim.analysis.abc import pairs_figure, posterior_figure, weighted_summary
+    from sim.analysis.calibration import calibration_figure
     from sim.experiment.executors import start_dask
+    from sim.experiment.posterior import Posterior
 
     spec, scenario = load_calibration(path)
     keys = list(spec.parameters)
@@ -154,42 +224,128 @@ def run_calibration(
         sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
     else:
         sampler = pyabc.sampler.SingleCoreSampler()
-    model = CalibrationModel(scenario, keys)
-    observed = {f"t{i}": 0.0 for i in range(len(TARGETS))}
+    noise = seed_noise(scenario, spec, workers=1 if dask else workers)
+    model = CalibrationModel(scenario, keys, spec.end, spec.fit_targets())
+    observed = {t.name: 0.0 for t in spec.fit_targets()}
+    started = time.perf_counter()
     with staged(out) as stage:
         try:
             abc = pyabc.ABCSMC(
                 model,
                 prior,
-                pyabc.PNormDistance(p=1),
+                pyabc.PNormDistance(p=2),
                 population_size=spec.population_size,
                 sampler=sampler,
             )
             abc.new(f"sqlite:///{stage.file('abc.db')}", observed)
-            history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=spec.generations)
+            history = abc.run(
+                minimum_epsilon=spec.min_epsilon,
+                max_nr_populations=spec.generations,
+                min_eps_diff=spec.min_eps_diff,
+            )
         finally:
             if client is not None:
                 client.close()
             if cluster is not None:
                 cluster.close()
+        abc_seconds = time.perf_counter() - started
+        generations = _generations(history, effective_sample_size)
+        generations.to_csv(stage.file("generations.csv"), index=False, float_format="%.6g")
         frame, weights = history.get_distribution(m=0, t=history.max_t)
         frame = frame.rename(columns={f"p{i}": k for i, k in enumerate(keys)})[keys]
-        posterior = frame.assign(weight=weights)
+        posterior = frame.assign(weight=weights / weights.sum())
         posterior.to_csv(stage.file("posterior.csv"), index=False, float_format="%.6g")
         summary = weighted_summary(posterior, keys, spec.parameters)
         summary.to_csv(stage.file("posterior_summary.csv"), float_format="%.6g")
         stage.figure(posterior_figure(posterior, keys, spec.parameters), "posterior")
-        populations = history.get_all_populations()
+        stage.figure(pairs_figure(posterior, keys, spec.parameters), "pairs")
+
+        # posterior predictive: parameter set k with seed k, to predict_until
+        drawn = Posterior(
+            path, tuple(keys), posterior[keys].to_numpy(float), posterior["weight"].to_numpy(), ""
+        ).draws(spec.predictive, spec.root_seed)
+        long = run_replicates(
+            [scenario],
+            paired_seeds(spec.root_seed, spec.predictive),
+            draws=drawn,
+            until=spec.predict_until,
+            workers=1 if dask else workers,
+        )
+        predictive = predictive_check(long, spec.fit_targets())
+        predictive.to_csv(stage.file("predictive.csv"), index=False, float_format="%.4g")
+        stage.figure(
+            calibration_figure(
+                long,
+                title=f"posterior predictive: {spec.predictive} runs drawn from the posterior "
+                f"(fitted to observations up to {spec.end}), 5-95% band",
+                fitted={t.name for t in spec.fit_targets()},
+            ),
+            "predictive",
+        )
         best = {k: float(summary.loc[k, "mean"]) for k in keys}
         stage.file("calibrated.toml").write_text(_calibrated_toml(spec, path, best, out))
+        last = generations.iloc[-1]
         info = {
-            "generations": int(history.max_t) + 1,
-            "final_epsilon": float(populations["epsilon"].iloc[-1]),
-            "evaluations": int(populations["samples"].sum()),
+            "generations": len(generations),
+            "final_epsilon": float(last["epsilon"]),
+            "evaluations": int(generations["samples"].sum()),
+            "effective_sample_size": float(last["effective_sample_size"]),
+            "seed_noise": noise,
+            "abc_seconds": abc_seconds,
+            "seconds": time.perf_counter() - started,
             "posterior_mean": best,
         }
-        stage.file("calibration.md").write_text(_report(spec, info, summary))
+        stage.file("calibration.md").write_text(
+            _report(spec, info, summary, generations, predictive)
+        )
     return info
+
+
+def _generations(history, effective_sample_size) -> pd.DataFrame:
+    """Per generation: threshold, model runs, acceptance rate and effective sample size."""
+    populations = history.get_all_populations()
+    populations = populations[populations["t"] >= 0]
+    rows = []
+    for _, row in populations.iterrows():
+        _, weights = history.get_distribution(m=0, t=int(row["t"]))
+        rows.append(
+            {
+                "generation": int(row["t"]),
+                "epsilon": float(row["epsilon"]),
+                "samples": int(row["samples"]),
+                "acceptance_rate": float(row["particles"]) / max(int(row["samples"]), 1),
+                "effective_sample_size": float(effective_sample_size(weights)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def predictive_check(long: pd.DataFrame, fitted=FIT_TARGETS) -> pd.DataFrame:
+    """Every observation against the posterior predictive runs: their mean and 5-95%
+    interval, and whether the interval overlaps the observation's band. ``use`` says whether
+    the calibration fitted it, it is held out, or it was left out of this calibration."""
+    names = {t.name for t in fitted}
+    rows = []
+    for t in TARGETS:
+        values = np.array(
+            [t.value(means_by_date(run)) for _, run in long.groupby("replicate", sort=True)]
+        )
+        low, high = np.quantile(values, [0.05, 0.95])
+        rows.append(
+            {
+                "target": t.name,
+                "use": "fit" if t.name in names else (t.use if t.use != "fit" else "not fitted"),
+                "months": t.when,
+                "observed": t.point,
+                "band_low": t.low,
+                "band_high": t.high,
+                "mean": float(values.mean()),
+                "q05": float(low),
+                "q95": float(high),
+                "covers": bool(low <= t.high and high >= t.low),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _calibrated_toml(spec: CalibrationFile, path: Path, values: dict[str, float], out: Path) -> str:
@@ -215,12 +371,37 @@ def _calibrated_toml(spec: CalibrationFile, path: Path, values: dict[str, float]
     )
 
 
-def _report(spec: CalibrationFile, info: dict, summary: pd.DataFrame) -> str:
-    rows = ["| parameter | prior | posterior mean | sd | 95% interval |", "|---|---|---|---|---|"]
+def _report(
+    spec: CalibrationFile,
+    info: dict,
+    summary: pd.DataFrame,
+    generations: pd.DataFrame,
+    predictive: pd.DataFrame,
+) -> str:
+    rows = [
+        "| parameter | prior | posterior mean | sd | 95% interval | sd / prior sd | narrowed |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for key, r in summary.iterrows():
         rows.append(
             f"| `{key}` | {spec.parameters[key].low:g}..{spec.parameters[key].high:g} | "
-            f"{r['mean']:.4g} | {r['sd']:.3g} | {r['q025']:.4g}..{r['q975']:.4g} |"
+            f"{r['mean']:.4g} | {r['sd']:.3g} | {r['q025']:.4g}..{r['q975']:.4g} | "
+            f"{r['sd_ratio']:.2f} | {'yes' if r['narrowed'] else 'no'} |"
+        )
+    gens = ["| generation | threshold | model runs | acceptance | effective sample size |"]
+    gens.append("|---|---|---|---|---|")
+    for _, g in generations.iterrows():
+        gens.append(
+            f"| {int(g['generation'])} | {g['epsilon']:.4g} | {int(g['samples'])} | "
+            f"{g['acceptance_rate']:.2f} | {g['effective_sample_size']:.0f} |"
+        )
+    pred = ["| observation | use | months | observed band | predictive 5-95% | overlaps |"]
+    pred.append("|---|---|---|---|---|---|")
+    for _, r in predictive.iterrows():
+        pred.append(
+            f"| {r['target']} | {r['use']} | {r['months']} | {r['band_low']:.3f}-"
+            f"{r['band_high']:.3f} | {r['q05']:.3f}-{r['q95']:.3f} | "
+            f"{'yes' if r['covers'] else 'NO'} |"
         )
     return "\n".join(
         [
@@ -229,14 +410,31 @@ def _report(spec: CalibrationFile, info: dict, summary: pd.DataFrame) -> str:
             spec.description,
             "",
             f"{info['generations']} generations of {spec.population_size} particles, "
-            f"{info['evaluations']} model runs; final distance threshold "
-            f"{info['final_epsilon']:.4g} (0 = every target met).",
+            f"{info['evaluations']} model runs in {info['abc_seconds']:.0f} s; final distance "
+            f"threshold {info['final_epsilon']:.4g} (in band half-widths); final effective "
+            f"sample size {info['effective_sample_size']:.0f}. Seed noise alone (the scenario's "
+            f"own parameters on {NOISE_SEEDS} seeds) gives a median distance of "
+            f"{info['seed_noise']:.3g}: a threshold below it selects lucky seeds.",
+            "",
+            *gens,
+            "",
+            "A parameter counts as narrowed by the data when its posterior sd is below 0.8 of "
+            "its uniform prior's.",
             "",
             *rows,
             "",
             "![posterior](posterior.png)",
             "",
-            "`calibrated.toml` sets the posterior means; scenarios can `extends` it.",
+            "![pairs](pairs.png)",
+            "",
+            f"Posterior predictive ({spec.predictive} runs, parameter set k with seed k):",
+            "",
+            *pred,
+            "",
+            "![posterior predictive](predictive.png)",
+            "",
+            "`posterior.csv` can be drawn from by `egov-sim compare --posterior` and by "
+            "experiment files (`posterior = ...`); `calibrated.toml` sets the posterior means.",
             "",
         ]
     )

@@ -33,16 +33,19 @@ def compare_scenarios(
     seeds: list[int],
     out: Path,
     *,
+    draws: list[dict[str, float]] | None = None,
     workers: int = 1,
     progress: Callable[[int], object] | None = None,
 ) -> pd.DataFrame:
-    """Run every scenario on the same seeds; write comparison.csv (each headline metric at the
-    horizon with its paired difference from the first scenario and a 95% CI), runs.csv and
+    """Run every scenario on the same seeds (and, with ``draws``, replicate k of every
+    scenario on parameter set k); write comparison.csv (each headline metric at the horizon
+    with its paired difference from the first scenario and a 95% CI), runs.csv and
     comparison.png into ``out``. Returns the comparison table."""
     names = [s.name for s in scenarios]
-    long = run_replicates(scenarios, seeds, workers=workers, progress=progress)
+    long = run_replicates(scenarios, seeds, draws=draws, workers=workers, progress=progress)
     table = effects_at(long, scenarios[0].end, reference=names[0], metrics=HEADLINE)
-    title = f"{' vs '.join(names)}: mean of {len(seeds)} paired seeds, 5-95% band"
+    paired = "paired seeds and posterior draws" if draws else "paired seeds"
+    title = f"{' vs '.join(names)}: mean of {len(seeds)} {paired}, 5-95% band"
     with staged(out) as stage:
         table.to_csv(stage.file("comparison.csv"), index=False, float_format="%.6g")
         long.to_csv(stage.file("runs.csv"), index=False, float_format="%.6g")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sim.experiment.executors import completed, executor, window_for
 from sim.model.model import AdoptionModel
-from sim.scenario import Scenario
+from sim.scenario import Scenario, with_values
 
 
 def paired_seeds(root: int, n: int) -> list[int]:
@@ -18,11 +18,16 @@ def paired_seeds(root: int, n: int) -> list[int]:
     return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
-def run_one(scenario: Scenario, seed: int) -> pd.DataFrame:
-    """One run's monthly time series (the model is closed afterwards)."""
+def run_one(scenario: Scenario, seed: int, until: str | None = None) -> pd.DataFrame:
+    """One run's monthly time series, to the scenario's end or to the month ``until`` (the
+    model is closed afterwards)."""
     model = AdoptionModel(scenario, seed=seed, agent_views=False)
     try:
-        return model.run().timeseries()
+        if until is None:
+            return model.run().timeseries()
+        for _ in range(scenario.month_index(until) + 1):
+            model.step()
+        return model.timeseries()
     finally:
         model.close()
 
@@ -31,14 +36,25 @@ def run_replicates(
     scenarios: Sequence[Scenario],
     seeds: Sequence[int],
     *,
+    draws: Sequence[dict[str, float]] | None = None,
+    until: str | None = None,
     workers: int = 1,
     progress: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
     """All scenario x seed runs as one long frame (``scenario``, ``replicate``, ``seed`` and
-    the metrics), ordered by scenario then replicate whatever the number of workers."""
-    jobs = [(i, k, sc, seed) for i, sc in enumerate(scenarios) for k, seed in enumerate(seeds)]
+    the metrics), ordered by scenario then replicate whatever the number of workers, to the
+    scenarios' end or to the month ``until``. With
+    ``draws`` (parameter sets, one per seed), replicate k of every scenario runs with draw k
+    (paired parameter uncertainty; the frame then also has the drawn values as columns)."""
+    if draws is not None and len(draws) != len(seeds):
+        raise ValueError(f"{len(draws)} parameter draws for {len(seeds)} seeds")
+    jobs = [
+        (i, k, with_values(sc, draws[k]) if draws else sc, seed)
+        for i, sc in enumerate(scenarios)
+        for k, seed in enumerate(seeds)
+    ]
     frames: dict[tuple[int, int], pd.DataFrame] = {}
-    tasks = [((i, k), (sc, seed)) for i, k, sc, seed in jobs]
+    tasks = [((i, k), (sc, seed, until)) for i, k, sc, seed in jobs]
     with executor(workers) as pool:
         for key, frame in completed(pool, run_one, tasks, window_for(pool, workers)):
             frames[key] = frame
@@ -50,5 +66,7 @@ def run_replicates(
         frame.insert(0, "seed", seed)
         frame.insert(0, "replicate", k)
         frame.insert(0, "scenario", sc.name)
+        for j, (key, value) in enumerate((draws[k] if draws else {}).items()):
+            frame.insert(3 + j, key, value)
         parts.append(frame)
     return pd.concat(parts, ignore_index=True)

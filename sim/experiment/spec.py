@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from scipy.stats import qmc
 
 from sim.calendar import Month
+from sim.experiment.posterior import Posterior, check_disjoint, load_posterior, with_draw
 from sim.experiment.replicates import paired_seeds
 from sim.files import error_text, load_file, load_scenario
 from sim.model.metrics import METRICS
@@ -154,6 +155,11 @@ class Experiment(BaseModel):
         "default: each scenario's own",
     )
     sweep: Sweep | None = Field(None, description="optional parameter sweep")
+    posterior: str | None = Field(
+        None,
+        description="posterior file (relative to this file) to draw replicate k's parameters "
+        'from, the same draw for every scenario and design point (e.g. "posterior.csv")',
+    )
     output: Output = Field(default_factory=Output, description="metrics kept and how often")
     interactions: list[Interaction] = Field(
         default_factory=list,
@@ -198,6 +204,14 @@ class Plan:
     runs: list[RunSpec]
     cells: dict[tuple[int, int], Scenario]
     """(scenario index, point) -> the scenario with that point's parameter values."""
+    posterior: Posterior | None = None
+    draws: list[dict[str, float]] | None = None
+    """Replicate k's parameter set from the posterior (None without one)."""
+
+    def scenario_of(self, run: RunSpec) -> Scenario:
+        """The scenario a run uses: its cell with its replicate's posterior draw."""
+        cell = self.cells[run.scenario_index, run.point]
+        return with_draw(cell, self.draws[run.replicate] if self.draws else None)
 
     @property
     def reference(self) -> str:
@@ -303,6 +317,11 @@ def build_plan(
             f"up to {max_runs:,})"
         )
     seeds = paired_seeds(experiment.root_seed, experiment.replications)
+    posterior = draws = None
+    if experiment.posterior is not None:
+        posterior = load_posterior(path.parent / experiment.posterior)
+        check_disjoint(posterior, list(points[0]) if points else [], str(path))
+        draws = posterior.draws(experiment.replications, experiment.root_seed)
     cells = {
         (i, p): _with_values(sc, point, path)
         for i, sc in enumerate(scenarios)
@@ -334,4 +353,6 @@ def build_plan(
         seeds,
         runs,
         cells,
+        posterior,
+        draws,
     )

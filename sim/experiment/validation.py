@@ -13,6 +13,7 @@ from sim.analysis.validation import (
     Check,
     bass_figure,
     granovetter_figure,
+    held_out_checks,
     stylised_facts,
     validation_figure,
 )
@@ -31,12 +32,14 @@ def check_calibration(
     seeds: list[int],
     out: Path,
     *,
+    draws: list[dict[str, float]] | None = None,
     workers: int = 1,
     progress: Callable[[int], object] | None = None,
 ) -> pd.DataFrame:
-    """Run ``scenario`` on ``seeds`` and compare it with the observed ranges; write
-    calibration.csv and calibration.png into ``out``. Returns the table (column ``inside``)."""
-    long = run_replicates([scenario], seeds, workers=workers, progress=progress)
+    """Run ``scenario`` on ``seeds`` (replicate k with parameter set k of ``draws``, if
+    given) and compare it with the dated observations; write calibration.csv and
+    calibration.png into ``out``. Returns the table (column ``inside``)."""
+    long = run_replicates([scenario], seeds, draws=draws, workers=workers, progress=progress)
     table = check(long)
     with staged(out) as stage:
         table.to_csv(stage.file("calibration.csv"), index=False, float_format="%.4g")
@@ -49,16 +52,18 @@ def validate_model(
     out: Path,
     *,
     citizens: int | str | None = None,
+    draws: list[dict[str, float]] | None = None,
     workers: int = 1,
     progress: Callable[[int], object] | None = None,
 ) -> list[Check]:
-    """Run the validation scenarios on ``seeds``, check the stylised facts and draw them with
-    the docking figures into ``out`` (validation.csv, validation.png, docking_*.png)."""
+    """Run the validation scenarios on ``seeds`` (replicate k with parameter set k of
+    ``draws``, if given), check the held-out predictions and the stylised facts, and draw them
+    with the docking figures into ``out`` (validation.csv, validation.png, docking_*.png)."""
     scenarios = [
         load_scenario(find_scenario(name), citizens=citizens) for name in VALIDATION_SCENARIOS
     ]
-    long = run_replicates(scenarios, seeds, workers=workers, progress=progress)
-    checks = stylised_facts(long)
+    long = run_replicates(scenarios, seeds, draws=draws, workers=workers, progress=progress)
+    checks = held_out_checks(long) + stylised_facts(long)
     with staged(out) as stage:
         pd.DataFrame([c.__dict__ for c in checks]).to_csv(stage.file("validation.csv"), index=False)
         stage.figure(validation_figure(long), "validation")

@@ -68,8 +68,11 @@ N_MONTH_TALLIES = T_INTERNET_AREA + 4
     P_LOCKED_URBAN,
     P_LOCKED_YOUNG,
     P_LOCKED_OLD,
-) = range(13)
-N_POP_TALLIES = 13
+    P_INTERNET_URBAN,
+    P_USERS_INTERNET,
+    P_USERS_INTERNET_URBAN,
+) = range(16)
+N_POP_TALLIES = 16
 F_TRUST, F_HABIT = 0, 1
 
 _LOCK = threading.Lock()
@@ -309,6 +312,7 @@ def tally_rows(start, stop, k, internet, aware, esignature, locked_out, last_onl
     n_internet = n_aware = n_users = n_tried = n_ever = n_esig = 0
     users_urban = users_young = users_old = 0
     n_locked = locked_urban = locked_young = locked_old = 0
+    internet_urban = users_internet = users_internet_urban = 0
     sum_trust = 0.0
     sum_habit = 0.0
     for i in range(start, stop):
@@ -317,7 +321,8 @@ def tally_rows(start, stop, k, internet, aware, esignature, locked_out, last_onl
         young = np.int64(age_group[i] == 0)
         old = np.int64(age_group[i] == 2)
         city = np.int64(urban[i])
-        n_internet += internet[i]
+        online = np.int64(internet[i])
+        n_internet += online
         n_aware += aware[i]
         n_users += user
         n_tried += last_tried[i] > k - 12
@@ -330,6 +335,9 @@ def tally_rows(start, stop, k, internet, aware, esignature, locked_out, last_onl
         locked_urban += locked & city
         locked_young += locked & young
         locked_old += locked & old
+        internet_urban += online & city
+        users_internet += user & online
+        users_internet_urban += user & online & city
         sum_trust += trust[i]
         sum_habit += habit[i]
     counts[P_INTERNET] += n_internet
@@ -345,6 +353,9 @@ def tally_rows(start, stop, k, internet, aware, esignature, locked_out, last_onl
     counts[P_LOCKED_URBAN] += locked_urban
     counts[P_LOCKED_YOUNG] += locked_young
     counts[P_LOCKED_OLD] += locked_old
+    counts[P_INTERNET_URBAN] += internet_urban
+    counts[P_USERS_INTERNET] += users_internet
+    counts[P_USERS_INTERNET_URBAN] += users_internet_urban
     sums[F_TRUST] += sum_trust
     sums[F_HABIT] += sum_habit
 

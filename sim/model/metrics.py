@@ -40,6 +40,10 @@ METRICS: dict[str, str] = {
     "online_users_urban": "online_users_share in Ulaanbaatar and aimag centres",
     "online_users_rural": "online_users_share in soum centres and rural areas",
     "urban_rural_gap": "online_users_urban minus online_users_rural",
+    "internet_urban": "internet_share in Ulaanbaatar and aimag centres",
+    "internet_rural": "internet_share in soum centres and rural areas",
+    "online_users_urban_internet": "online_users_share among urban adults with internet access",
+    "online_users_rural_internet": "online_users_share among rural adults with internet access",
     "online_users_young": "online_users_share aged 15-34",
     "online_users_old": "online_users_share aged 55+",
     "age_gap": "online_users_young minus online_users_old",
@@ -105,6 +109,10 @@ def compute(
     rural = (n_users - c(kernels.P_USERS_URBAN)) / n_rural
     young = _share(c(kernels.P_USERS_YOUNG), groups.n_young)
     old = _share(c(kernels.P_USERS_OLD), groups.n_old)
+    net_urban = c(kernels.P_INTERNET_URBAN)
+    net_rural = c(kernels.P_INTERNET) - net_urban
+    users_net_urban = c(kernels.P_USERS_INTERNET_URBAN)
+    users_net_rural = c(kernels.P_USERS_INTERNET) - users_net_urban
     m = {
         "internet_share": c(kernels.P_INTERNET) / n,
         "aware_share": c(kernels.P_AWARE) / n,
@@ -121,6 +129,10 @@ def compute(
         "online_users_urban": urban,
         "online_users_rural": rural,
         "urban_rural_gap": urban - rural,
+        "internet_urban": _share(net_urban, groups.n_urban),
+        "internet_rural": net_rural / n_rural,
+        "online_users_urban_internet": _share(users_net_urban, net_urban),
+        "online_users_rural_internet": _share(users_net_rural, net_rural),
         "online_users_young": young,
         "online_users_old": old,
         "age_gap": young - old,

@@ -1,0 +1,129 @@
+"""Parameter sets drawn from a stored posterior, paired across scenarios with the seeds.
+
+A posterior file is what ``egov-sim calibrate`` writes as ``posterior.csv``: one column per
+parameter path (``params.needs.p_needs_data``...) and a ``weight`` column (the final ABC-SMC
+population and its importance weights). ``experiments/posterior.csv`` is the project's stored
+posterior of the ``history`` scenario.
+
+Replicate k of every scenario gets draw k and seed k, so a paired difference between two
+scenarios is taken at the same parameter values and the same random numbers; the spread of the
+differences over replicates then carries parameter and seed uncertainty together. The draws
+come from their own generator, seeded from the root seed and a fixed stream label, so drawing
+parameters never changes any model stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import ScenarioError
+from sim.scenario import Scenario, check_value, round_to_field, with_values
+
+POSTERIOR_STREAM = 0x706F7374  # "post": the spawn key of the draws' generator
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A weighted sample of parameter sets."""
+
+    path: Path
+    keys: tuple[str, ...]
+    values: np.ndarray
+    """(particles, parameters)"""
+    weights: np.ndarray
+    """normalised to sum to 1"""
+    sha256: str
+
+    @property
+    def effective_sample_size(self) -> float:
+        return float(1.0 / np.sum(self.weights**2))
+
+    def draws(self, n: int, root_seed: int) -> list[dict[str, float]]:
+        """``n`` parameter sets, resampled by weight (with replacement) from a generator of
+        their own: the same ``root_seed`` gives the same draws."""
+        stream = np.random.SeedSequence(root_seed, spawn_key=(POSTERIOR_STREAM,))
+        rng = np.random.default_rng(stream)
+        rows = rng.choice(len(self.weights), size=n, replace=True, p=self.weights)
+        return [
+            {k: round_to_field(k, float(v)) for k, v in zip(self.keys, self.values[r], strict=True)}
+            for r in rows
+        ]
+
+
+def load_posterior(path: str | Path) -> Posterior:
+    """Read and check a posterior file; :class:`ScenarioError` (one line per problem) if it is
+    not a CSV of known parameter paths with finite values in their bounds and a ``weight``
+    column of non-negative finite numbers with a positive sum."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: posterior file not found")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: not a readable CSV file ({exc})".splitlines()[0]) from None
+    problems = []
+    if "weight" not in frame.columns:
+        problems.append(f"{path}: column 'weight' missing (allowed: parameter paths and weight)")
+    keys = [c for c in frame.columns if c != "weight"]
+    if not keys:
+        problems.append(
+            f"{path}: no parameter columns (allowed: paths like params.needs.p_needs_data)"
+        )
+    if frame.empty:
+        problems.append(f"{path}: no rows (a posterior needs at least one particle)")
+    for key in keys:
+        column = pd.to_numeric(frame[key], errors="coerce")
+        bad = frame[key][column.isna()]
+        if len(bad):
+            problems.append(f"{path}: column {key!r}: {bad.iloc[0]!r} is not a number")
+            continue
+        try:
+            check_value(key, float(column.min()), bound=True)
+            check_value(key, float(column.max()), bound=True)
+        except (ValueError, KeyError) as exc:
+            detail = str(exc).strip("'\"").removeprefix(f"{key}: ")
+            problems.append(f"{path}: column {key!r}: {detail}")
+    if "weight" in frame.columns and not frame.empty:
+        weight = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(float)
+        if not np.isfinite(weight).all() or (weight < 0).any() or not weight.sum() > 0:
+            problems.append(
+                f"{path}: column 'weight': needs finite numbers >= 0 with a positive sum"
+            )
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    weights = frame["weight"].to_numpy(float)
+    return Posterior(
+        path,
+        tuple(keys),
+        frame[keys].to_numpy(float),
+        weights / weights.sum(),
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
+
+
+def check_disjoint(posterior: Posterior, swept: list[str], where: str) -> None:
+    """A parameter cannot be both swept and drawn from the posterior."""
+    both = sorted(set(posterior.keys) & set(swept))
+    if both:
+        raise ScenarioError(
+            f"{where}: posterior: {both[0]} is both swept and drawn from the posterior "
+            "(allowed: sweep the parameters the posterior does not hold)"
+        )
+
+
+def with_draw(scenario: Scenario, draw: dict[str, float] | None) -> Scenario:
+    """``scenario`` with one posterior draw's values (itself if ``draw`` is None)."""
+    return scenario if not draw else with_values(scenario, draw)
+
+
+def describe(posterior: Posterior) -> str:
+    """One line for reports: which file, how many particles and parameters."""
+    return (
+        f"{posterior.path.name} ({len(posterior.weights)} particles, effective sample size "
+        f"{posterior.effective_sample_size:.0f}, {len(posterior.keys)} parameters)"
+    )
