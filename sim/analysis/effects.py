@@ -48,7 +48,10 @@ def effects_at(
 ) -> pd.DataFrame:
     """For each scenario and metric at ``date``: the mean over replicates, and the mean paired
     difference from ``reference`` with its confidence interval (replicate k against k; with a
-    sweep, pair on ``("point", "replicate")``)."""
+    sweep, pair on ``("point", "replicate")``), and the 5% and 95% quantiles of the paired
+    differences: how much the effect varies between runs. With parameter sets drawn from a
+    posterior, that range is the effect's uncertainty given the data; the confidence interval
+    says only how well the runs pin down its mean."""
     metrics = [m for m in metrics if m in long.columns]
     at = long[long["date"] == date].set_index(["scenario", *pair_on])
     ref = at.loc[reference]
@@ -59,6 +62,7 @@ def effects_at(
             mean, lo, hi = mean_ci(own[metric].to_numpy(), level)
             diff = (own[metric] - ref[metric]).dropna().to_numpy()
             d_mean, d_lo, d_hi = mean_ci(diff, level) if scenario != reference else (0.0,) * 3
+            q05, q95 = np.quantile(diff, [0.05, 0.95]) if scenario != reference else (0.0, 0.0)
             rows.append(
                 {
                     "scenario": scenario,
@@ -71,6 +75,8 @@ def effects_at(
                     "difference": d_mean,
                     "difference_ci_low": d_lo,
                     "difference_ci_high": d_hi,
+                    "difference_q05": float(q05),
+                    "difference_q95": float(q95),
                     "significant": bool(scenario != reference and (d_lo > 0 or d_hi < 0)),
                 }
             )
@@ -160,13 +166,14 @@ def effects_text(
     table: pd.DataFrame, reference: str, horizon: str, n: int, posterior: str | None = None
 ) -> str:
     """The comparison table as plain text: each metric, each scenario's mean and its paired
-    difference from ``reference`` with the 95% CI (``*`` where the CI excludes 0)."""
+    difference from ``reference`` with the 95% CI of its mean (``*`` where the CI excludes 0)
+    and the 5-95% range of the differences over runs."""
     paired = f"{n} paired seeds" + (
         f" and parameter sets drawn from {posterior}" if posterior else ""
     )
     lines = [
-        f"At {horizon}, mean of {paired}; difference from {reference} with 95% CI "
-        "(* = CI excludes 0)"
+        f"At {horizon}, mean of {paired}; difference from {reference}: mean, 95% CI of the mean "
+        "(* = excludes 0), and the range of 90% of the runs' differences"
     ]
     for metric, rows in table.groupby("metric", sort=False):
         lines.append(f"{metric}")
@@ -177,6 +184,7 @@ def effects_text(
                 star = "*" if row.significant else " "
                 lines.append(
                     f"  {row.scenario:28} {row.mean:10.4g}  {row.difference:+10.4g} "
-                    f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] {star}"
+                    f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] {star} "
+                    f"runs {row.difference_q05:+.4g}..{row.difference_q95:+.4g}"
                 )
     return "\n".join(lines)

@@ -157,21 +157,25 @@ def report_markdown(long: pd.DataFrame, manifest: dict, figure_names: list[str])
         f"Difference from `{reference}`, paired by seed"
         + (" and design point" if swept else "")
         + ", mean with 95% confidence interval "
-        "(t distribution over pairs); **bold** where the interval excludes 0.",
+        "(t distribution over pairs); **bold** where the interval excludes 0. The last column "
+        "is the range of 90% of the runs' paired differences: with parameters drawn from a "
+        "posterior, the effect's uncertainty given the data (the CI says only how well the "
+        "runs pin down its mean).",
         "",
-        "| metric | scenario | mean | difference | 95% CI |",
-        "|---|---|---|---|---|",
+        "| metric | scenario | mean | difference | 95% CI | 90% of runs |",
+        "|---|---|---|---|---|---|",
     ]
     for row in table.itertuples():
         if row.scenario == reference:
-            lines.append(f"| `{row.metric}` | {row.scenario} (reference) | {row.mean:.4g} | | |")
+            lines.append(f"| `{row.metric}` | {row.scenario} (reference) | {row.mean:.4g} | | | |")
             continue
         diff = f"{row.difference:+.4g}"
         if row.significant:
             diff = f"**{diff}**"
         lines.append(
             f"| `{row.metric}` | {row.scenario} | {row.mean:.4g} | {diff} | "
-            f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] |"
+            f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] | "
+            f"{row.difference_q05:+.4g} to {row.difference_q95:+.4g} |"
         )
     interactions = manifest["experiment_resolved"].get("interactions") or []
     if interactions:
