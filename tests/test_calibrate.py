@@ -84,9 +84,7 @@ def test_tiny_calibration_writes_a_usable_posterior(tmp_path):
 
 def test_bad_calibration_files(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text(
-        TINY.replace('end = "2022-06"', 'end = "2022-05"')
-    )
+    path.write_text(TINY.replace('end = "2022-06"', 'end = "2022-05"'))
     with pytest.raises(ScenarioError, match="end: 2022-05 is not between the last observation"):
         load_calibration(path)
     path.write_text(TINY.replace("[parameters]", 'predict_until = "2023-10"\n[parameters]'))
