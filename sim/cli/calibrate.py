@@ -1,4 +1,4 @@
-"""``egov-sim calibrate``: ABC-SMC (pyabc) against the observed ranges."""
+"""``egov-sim calibrate``: ABC-SMC (pyabc) on dated observations, posterior predictive check."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from sim.cli import _common as c
 def add(sub) -> None:
     p = sub.add_parser(
         "calibrate",
-        help="ABC-SMC calibration against the observed ranges (docs/calibration.md)",
-        description="Calibrate the parameters of a calibration file with ABC-SMC (pyabc) "
-        "against the observed ranges; write the posterior, a figure and a calibrated scenario "
-        "file.",
+        help="ABC-SMC calibration on dated observations (docs/calibration.md)",
+        description="Calibrate the parameters of a calibration file with ABC-SMC (pyabc) on "
+        "the observations it fits (up to mid 2022); write the posterior (a file compare "
+        "--posterior can draw from), the effective sample size per generation, marginal and "
+        "pairwise plots, a posterior predictive check of every observation, held-out ones "
+        "included, and a calibrated scenario file.",
     )
     p.add_argument("file", help="calibration file (TOML), e.g. experiments/calibrate.toml")
     p.add_argument(
@@ -39,12 +41,15 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(
             f"{spec.name}: {info['generations']} generations, {info['evaluations']} runs, "
-            f"final distance threshold {info['final_epsilon']:.4g}"
+            f"final distance threshold {info['final_epsilon']:.4g} (seed noise alone "
+            f"{info['seed_noise']:.4g}), final effective sample size "
+            f"{info['effective_sample_size']:.0f}"
         )
         for key, value in info["posterior_mean"].items():
             print(f"  {key:48} posterior mean {value:.4g}")
         print(
-            f"results in {out}/ (posterior.csv, posterior_summary.csv, posterior.png, "
-            "calibrated.toml, calibration.md, abc.db)"
+            f"results in {out}/ (calibration.md, posterior.csv, posterior_summary.csv, "
+            "generations.csv, predictive.csv, posterior.png, pairs.png, predictive.png, "
+            "calibrated.toml, abc.db)"
         )
     return c.EXIT_OK
