@@ -261,9 +261,9 @@ def run_calibration(
         stage.figure(pairs_figure(posterior, keys, spec.parameters), "pairs")
 
         # posterior predictive: parameter set k with seed k, to predict_until
-        drawn = Posterior(
-            path, tuple(keys), posterior[keys].to_numpy(float), posterior["weight"].to_numpy(), ""
-        ).draws(spec.predictive, spec.root_seed)
+        drawn = Posterior.of(posterior, keys, out / "posterior.csv").draws(
+            spec.predictive, spec.root_seed
+        )
         long = run_replicates(
             [scenario],
             paired_seeds(spec.root_seed, spec.predictive),

@@ -39,6 +39,12 @@ class Posterior:
     """normalised to sum to 1"""
     sha256: str
 
+    @classmethod
+    def of(cls, frame: pd.DataFrame, keys: list[str], path: Path) -> Posterior:
+        """A posterior from a frame of particles with a ``weight`` column (not yet a file)."""
+        weights = frame["weight"].to_numpy(float)
+        return cls(path, tuple(keys), frame[keys].to_numpy(float), weights / weights.sum(), "")
+
     @property
     def effective_sample_size(self) -> float:
         return float(1.0 / np.sum(self.weights**2))
