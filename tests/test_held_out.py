@@ -139,6 +139,9 @@ every = 12
     )
     with pytest.raises(ScenarioError, match="p_needs_data is both swept and drawn"):
         load_experiment(path)
+    path.write_text(text.replace('"posterior.csv"', '"nope.csv"'))
+    with pytest.raises(ScenarioError, match=r"e.toml: posterior: file 'nope.csv' not found"):
+        load_experiment(path)
 
 
 def _history(citizens, seeds, **values):

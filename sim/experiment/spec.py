@@ -319,6 +319,11 @@ def build_plan(
     seeds = paired_seeds(experiment.root_seed, experiment.replications)
     posterior = draws = None
     if experiment.posterior is not None:
+        if not (path.parent / experiment.posterior).is_file():
+            raise ScenarioError(
+                f"{path}: posterior: file {experiment.posterior!r} not found (paths are "
+                "relative to the experiment file)"
+            )
         posterior = load_posterior(path.parent / experiment.posterior)
         check_disjoint(posterior, list(points[0]) if points else [], str(path))
         draws = posterior.draws(experiment.replications, experiment.root_seed)
