@@ -378,31 +378,48 @@ def _report(
     generations: pd.DataFrame,
     predictive: pd.DataFrame,
 ) -> str:
-    rows = [
-        "| parameter | prior | posterior mean | sd | 95% interval | sd / prior sd | narrowed |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for key, r in summary.iterrows():
-        rows.append(
-            f"| `{key}` | {spec.parameters[key].low:g}..{spec.parameters[key].high:g} | "
-            f"{r['mean']:.4g} | {r['sd']:.3g} | {r['q025']:.4g}..{r['q975']:.4g} | "
-            f"{r['sd_ratio']:.2f} | {'yes' if r['narrowed'] else 'no'} |"
-        )
-    gens = ["| generation | threshold | model runs | acceptance | effective sample size |"]
-    gens.append("|---|---|---|---|---|")
-    for _, g in generations.iterrows():
-        gens.append(
-            f"| {int(g['generation'])} | {g['epsilon']:.4g} | {int(g['samples'])} | "
-            f"{g['acceptance_rate']:.2f} | {g['effective_sample_size']:.0f} |"
-        )
-    pred = ["| observation | use | months | observed band | predictive 5-95% | overlaps |"]
-    pred.append("|---|---|---|---|---|---|")
-    for _, r in predictive.iterrows():
-        pred.append(
-            f"| {r['target']} | {r['use']} | {r['months']} | {r['band_low']:.3f}-"
-            f"{r['band_high']:.3f} | {r['q05']:.3f}-{r['q95']:.3f} | "
-            f"{'yes' if r['covers'] else 'NO'} |"
-        )
+    rows = _table(
+        ["parameter", "prior", "posterior mean", "sd", "95% interval", "sd / prior sd", "narrowed"],
+        [
+            [
+                f"`{key}`",
+                f"{spec.parameters[key].low:g}..{spec.parameters[key].high:g}",
+                f"{r['mean']:.4g}",
+                f"{r['sd']:.3g}",
+                f"{r['q025']:.4g}..{r['q975']:.4g}",
+                f"{r['sd_ratio']:.2f}",
+                "yes" if r["narrowed"] else "no",
+            ]
+            for key, r in summary.iterrows()
+        ],
+    )
+    gens = _table(
+        ["generation", "threshold", "model runs", "acceptance", "effective sample size"],
+        [
+            [
+                f"{int(g['generation'])}",
+                f"{g['epsilon']:.4g}",
+                f"{int(g['samples'])}",
+                f"{g['acceptance_rate']:.2f}",
+                f"{g['effective_sample_size']:.0f}",
+            ]
+            for _, g in generations.iterrows()
+        ],
+    )
+    pred = _table(
+        ["observation", "use", "months", "observed band", "predictive 5-95%", "overlaps"],
+        [
+            [
+                r["target"],
+                r["use"],
+                r["months"],
+                f"{r['band_low']:.3f}-{r['band_high']:.3f}",
+                f"{r['q05']:.3f}-{r['q95']:.3f}",
+                "yes" if r["covers"] else "NO",
+            ]
+            for _, r in predictive.iterrows()
+        ],
+    )
     return "\n".join(
         [
             f"# {spec.name}: ABC-SMC calibration",
@@ -438,3 +455,9 @@ def _report(
             "",
         ]
     )
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Lines of a Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
