@@ -222,3 +222,13 @@ def test_validate_model_separates_held_out_from_fitted(tmp_path):
         list(table["use"][:2]) == ["held-out", "held-out"] and table["basis"].str.len().min() > 20
     )
     assert done.returncode == (0 if table["passed"].all() else 1)
+
+
+def test_every_draw_is_checked_against_every_scenario_before_any_run():
+    from sim.experiment.posterior import check_draws
+
+    scenario = load_scenario(SCENARIOS / "status_quo.toml", citizens=300)
+    check_draws([scenario], [{KEYS[1]: 0.5}, {KEYS[1]: 0.6}], ["status_quo.toml"])
+    with pytest.raises(ScenarioError, match=r"^status_quo.toml: .*p_needs_data") as err:
+        check_draws([scenario], [{KEYS[1]: 0.5}, {KEYS[1]: 7.0}], ["status_quo.toml"])
+    assert "\n" not in str(err.value)

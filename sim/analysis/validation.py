@@ -15,6 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.stats import norm
 
+from sim.analysis.calibration import means_by_date
+
 
 def bass_curve(t: np.ndarray, p: float, q: float) -> np.ndarray:
     """The closed-form Bass adoption curve F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})."""
@@ -56,8 +58,7 @@ class Check:
 
 
 def _mean_by_date(long: pd.DataFrame, scenario: str) -> pd.DataFrame:
-    data = long[(long["scenario"] == scenario) & (long["step"] > 0)]
-    return data.groupby("date").mean(numeric_only=True)
+    return means_by_date(long[long["scenario"] == scenario])
 
 
 def stylised_facts(long: pd.DataFrame) -> list[Check]:

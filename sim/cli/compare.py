@@ -31,16 +31,12 @@ def add(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from sim.analysis.effects import effects_text
-    from sim.errors import ScenarioError
     from sim.experiment.compare import check_comparable, compare_scenarios
-    from sim.experiment.posterior import describe, load_posterior
+    from sim.experiment.posterior import check_draws, describe, load_posterior
     from sim.experiment.replicates import paired_seeds
-    from sim.files import error_text, load_scenario
+    from sim.files import load_scenario
     from sim.library import find_scenario
-    from sim.scenario import with_values
 
     scenarios = [load_scenario(find_scenario(r), citizens=args.citizens) for r in args.scenarios]
     check_comparable(scenarios, args.scenarios)
@@ -48,13 +44,9 @@ def main(args: argparse.Namespace) -> int:
     out = c.out_dir(args.out, c.RESULTS_DIR / ("compare_" + "_".join(names))[:120])
     seeds = paired_seeds(args.seed, args.seeds)
     posterior = load_posterior(args.posterior) if args.posterior else None
-    if posterior is not None:
-        for scenario, ref in zip(scenarios, args.scenarios, strict=True):
-            try:  # every draw must be a valid value for every scenario
-                with_values(scenario, dict(zip(posterior.keys, posterior.values[0], strict=True)))
-            except ValidationError as exc:
-                raise ScenarioError(error_text(exc, ref, type(scenario))) from None
     draws = posterior.draws(len(seeds), args.seed) if posterior else None
+    if draws:
+        check_draws(scenarios, draws, args.scenarios)
     with c.progress(len(scenarios) * len(seeds), "compare", args.quiet) as update:
         table = compare_scenarios(
             scenarios, seeds, out, draws=draws, workers=args.workers, progress=update

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from sim.errors import ScenarioError
+from sim.files import error_text
 from sim.scenario import Scenario, check_value, round_to_field, with_values
 
 POSTERIOR_STREAM = 0x706F7374  # "post": the spawn key of the draws' generator
@@ -120,6 +122,20 @@ def check_disjoint(posterior: Posterior, swept: list[str], where: str) -> None:
             f"{where}: posterior: {both[0]} is both swept and drawn from the posterior "
             "(allowed: sweep the parameters the posterior does not hold)"
         )
+
+
+def check_draws(
+    scenarios: list[Scenario], draws: list[dict[str, float]], sources: list[str]
+) -> None:
+    """Every draw must give a valid scenario with every one of ``scenarios`` (a parameter's
+    bounds are checked when the file is read; this checks what spans parameters), before any
+    run starts: :class:`ScenarioError` naming the scenario's source otherwise."""
+    for scenario, source in zip(scenarios, sources, strict=True):
+        for draw in {tuple(sorted(d.items())): d for d in draws}.values():
+            try:
+                with_values(scenario, draw)
+            except ValidationError as exc:
+                raise ScenarioError(error_text(exc, source, Scenario)) from None
 
 
 def with_draw(scenario: Scenario, draw: dict[str, float] | None) -> Scenario:

@@ -19,7 +19,13 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from scipy.stats import qmc
 
 from sim.calendar import Month
-from sim.experiment.posterior import Posterior, check_disjoint, load_posterior, with_draw
+from sim.experiment.posterior import (
+    Posterior,
+    check_disjoint,
+    check_draws,
+    load_posterior,
+    with_draw,
+)
 from sim.experiment.replicates import paired_seeds
 from sim.files import error_text, load_file, load_scenario
 from sim.model.metrics import METRICS
@@ -327,6 +333,7 @@ def build_plan(
         posterior = load_posterior(path.parent / experiment.posterior)
         check_disjoint(posterior, list(points[0]) if points else [], str(path))
         draws = posterior.draws(experiment.replications, experiment.root_seed)
+        check_draws(scenarios, draws, [str(s) for s in sources])
     cells = {
         (i, p): _with_values(sc, point, path)
         for i, sc in enumerate(scenarios)
