@@ -74,7 +74,7 @@ class StagedDir:
             self._order.append(name)
         return self.path / name
 
-    def figure(self, fig: Any, stem: str, formats: tuple[str, ...] = ("png",), dpi: int = 120):
+    def figure(self, fig: Any, stem: str, formats: tuple[str, ...] = ("png",), dpi: int = 200):
         """Stage a matplotlib ``Figure`` as ``stem.<format>`` for each format."""
         for ext in formats:
             fig.savefig(self.file(f"{stem}.{ext}"), format=ext, dpi=dpi)

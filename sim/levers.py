@@ -8,12 +8,28 @@ the schema of scenario files never depends on the model.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sim.calendar import Month
 from sim.params import AREAS
+
+LEVER_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def _check_id(value: str) -> str:
+    if not LEVER_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a usable lever id (allowed: 1-64 letters, digits, '_' or '-', "
+            "starting with a letter)"
+        )
+    return value
+
+
+LeverId = Annotated[str, AfterValidator(_check_id)]
+"""A lever's name in experiment files: ``interventions.<id>.<field>``."""
 
 AreaName = Literal["ulaanbaatar", "aimag_centre", "soum_centre", "rural"]
 AgeGroup = Literal["young", "middle", "old"]
@@ -26,6 +42,22 @@ class Lever(BaseModel):
 
     at: Month = Field(description="month the intervention starts, YYYY-MM")
     note: str = Field("", description="free text, e.g. the source of the date")
+    id: LeverId | None = Field(
+        None,
+        description="name by which experiment files set or sweep this lever's fields "
+        '("interventions.<id>.<field>"); also keys its random stream',
+    )
+    enabled: bool = Field(
+        True, description="false: the lever is listed but does nothing (to switch it by sweep)"
+    )
+
+    @property
+    def stream_name(self) -> str:
+        """What names this lever's random stream: its id when it has one (so sweeping its date
+        or strength keeps its draws), else its content."""
+        if self.id is not None:
+            return f"id:{self.id}"
+        return self.model_dump_json(exclude={"id", "enabled"})
 
     @property
     def until_date(self) -> str | None:

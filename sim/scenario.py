@@ -123,6 +123,18 @@ class Scenario(BaseModel):
             if until is not None and parse_month(until) < parse_month(item.at):
                 problems.append((f"interventions[{i}].until", f"{until} is before at {item.at}"))
             problems += self._name_problems(i, item)
+        seen: dict[str, int] = {}
+        for i, item in enumerate(self.interventions):
+            if item.id is not None:
+                if item.id in seen:
+                    problems.append(
+                        (
+                            f"interventions[{i}].id",
+                            f"{item.id!r} is already the id of another intervention (ids "
+                            "must be distinct within a scenario, parents included)",
+                        )
+                    )
+                seen.setdefault(item.id, i)
         if problems:
             raise KeyedError(problems)
         return self
@@ -252,12 +264,38 @@ def round_to_field(key: str, value: float) -> int | float:
     return float(value)
 
 
-def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
-    """A validated copy of ``scenario`` with parameter paths set (the one setter used by
-    sweeps, samples, priors and model keywords); pydantic's ValidationError if a value is
-    refused."""
+LEVER_PREFIX = "interventions."
+
+
+def split_lever_key(key: str) -> tuple[str, str]:
+    """``("ministry", "at")`` of ``"interventions.ministry.at"``; ValueError if malformed."""
+    parts = key.split(".")
+    if len(parts) != 3 or parts[0] != "interventions" or not all(parts):
+        raise ValueError(
+            f"{key!r} is not a lever path (interventions.<id>.<field>, e.g. "
+            "interventions.ministry.at)"
+        )
+    return parts[1], parts[2]
+
+
+def with_values(scenario: Scenario, values: dict[str, Any], *, absent_ok: bool = False) -> Scenario:
+    """A validated copy of ``scenario`` with parameter paths (``params.choice.coef_trust``) and
+    lever paths (``interventions.<id>.<field>``) set: the one setter used by sweeps, samples,
+    priors, policies and model keywords. pydantic's ValidationError if a value is refused;
+    ValueError for a lever id the scenario lacks, unless ``absent_ok`` (an experiment's lever
+    factor leaves scenarios without that lever as they are)."""
     data = scenario.model_dump(mode="python")
     for key, value in values.items():
+        if key.startswith(LEVER_PREFIX):
+            lever_id, name = split_lever_key(key)
+            item = next((x for x in data["interventions"] if x.get("id") == lever_id), None)
+            if item is None:
+                if absent_ok:
+                    continue
+                ids = [x["id"] for x in data["interventions"] if x.get("id")]
+                raise ValueError(f"{key}: {unknown('lever id', lever_id, ids)} in {scenario.name}")
+            item[name] = value
+            continue
         node = data
         parts = key.split(".")
         for part in parts[:-1]:
@@ -344,15 +382,21 @@ def scenario_reference_markdown() -> str:
         "",
         "## Reference: interventions",
         "",
-        "Every intervention has `type`, `at` (the month it starts) and an optional `note`."
-        " Generated from `sim/levers.py`; what each lever does is in `sim/model/interventions.py`.",
+        "Every intervention has `type`, `at` (the month it starts), an optional `note`, an "
+        "optional `id` (a name, 1-64 letters, digits, `_` or `-`, distinct within the scenario,"
+        " by which experiment files set and sweep the lever's fields as "
+        '`"interventions.<id>.<field>"`; a lever with an id draws its random numbers from a '
+        "stream named by the id, so moving its date or strength keeps its draws) and `enabled`"
+        " (default `true`; `false` keeps the lever listed but inactive, so an experiment can "
+        "switch it). Generated from `sim/levers.py`; what each lever does is in "
+        "`sim/model/interventions.py`.",
         "",
     ]
     for cls in INTERVENTION_CLASSES:
         tag = cls.model_fields["type"].default
         doc = " ".join((cls.__doc__ or "").split())
         lines += [f"### `{tag}`", "", doc, ""]
-        lines += _field_rows(cls, skip=("type", "at", "note"))
+        lines += _field_rows(cls, skip=("type", "at", "note", "id", "enabled"))
         lines.append("")
     lines += [
         "Registry names (for `open_databases.registries`): "

@@ -231,6 +231,8 @@ def run_batch(
                 "reference": plan.reference,
                 "design": {
                     "points": plan.points,
+                    "role": plan.role,
+                    "factors": {k: f.manifest() for k, f in plan.factors.items()},
                     "replications": experiment.replications,
                     "seeds": plan.seeds,
                     "runs": len(plan.runs),

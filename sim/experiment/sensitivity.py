@@ -9,18 +9,26 @@ between points come from the parameters, not from the noise.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, field_validator
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.experiment.spec import Experiment, Output, Plan, Range, build_plan, check_ranges
-from sim.files import load_file
+from sim.experiment.spec import (
+    Experiment,
+    Output,
+    Plan,
+    Range,
+    build_plan,
+    check_ranges,
+    resolve_factors,
+)
+from sim.files import load_file, load_scenario
 from sim.model.metrics import METRICS
 from sim.params import iter_parameters
-from sim.scenario import MAX_CITIZENS, STRICT, Name, ScenarioError, round_to_field
+from sim.scenario import MAX_CITIZENS, STRICT, Name, ScenarioError
 
 
 class MorrisOptions(BaseModel):
@@ -51,8 +59,9 @@ class SensitivityFile(BaseModel):
     method: Literal["morris", "sobol"] = Field("morris", description='"morris" or "sobol"')
     parameters: dict[str, Range] | Literal["assumptions"] = Field(
         "assumptions",
-        description='parameter path -> {low, high}, or "assumptions": every scalar parameter '
-        "whose source is an assumption, over its sensitivity range",
+        description="factor path -> {low, high} (parameters, or numeric and month fields of "
+        'levers with an id, e.g. "interventions.ministry.at"), or "assumptions": every scalar '
+        "parameter whose source is an assumption, over its sensitivity range",
     )
     metrics: list[str] = Field(
         ["online_users_share", "end_to_end_share"], min_length=1, description="outputs"
@@ -79,9 +88,9 @@ class SensitivityFile(BaseModel):
     @field_validator("parameters")
     @classmethod
     def _parameters(cls, value):
-        return check_ranges(value, minimum=2) if isinstance(value, dict) else value
+        return check_ranges(value, minimum=2, levers=True) if isinstance(value, dict) else value
 
-    def ranges(self) -> dict[str, tuple[float, float]]:
+    def ranges(self) -> dict[str, tuple[Any, Any]]:
         if isinstance(self.parameters, dict):
             return {k: (r.low, r.high) for k, r in self.parameters.items()}
         return assumption_ranges()
@@ -105,10 +114,22 @@ class SensitivityPlan:
         self.spec = spec
         self.path = path
         ranges = spec.ranges()
+        source = path.parent / spec.scenario
+        if not source.is_file():
+            raise ScenarioError(
+                f"{path}: scenario: file {spec.scenario!r} not found (paths are relative to "
+                "the sensitivity file)"
+            )
+        self.factors = resolve_factors(
+            {k: list(v) for k, v in ranges.items()},
+            [load_scenario(source, citizens=spec.citizens)],
+            f"{path}: parameters",
+            bound=True,
+        )
         self.problem = {
             "num_vars": len(ranges),
             "names": list(ranges),
-            "bounds": [list(b) for b in ranges.values()],
+            "bounds": [[self.factors[k].encode(v) for v in b] for k, b in ranges.items()],
         }
         if spec.method == "morris":
             self.sample = morris_sample.sample(
@@ -122,7 +143,7 @@ class SensitivityPlan:
                 self.problem, spec.sobol.n, calc_second_order=False, seed=spec.root_seed % 2**32
             )
         points = [
-            {key: round_to_field(key, value) for key, value in zip(ranges, row, strict=True)}
+            {key: self.factors[key].decode(value) for key, value in zip(ranges, row, strict=True)}
             for row in self.sample
         ]
         experiment = Experiment(
@@ -134,7 +155,7 @@ class SensitivityPlan:
             citizens=spec.citizens,
             output=Output(metrics=spec.metrics, every=1),
         )
-        self.plan: Plan = build_plan(experiment, path, points)
+        self.plan: Plan = build_plan(experiment, path, points, factors=self.factors)
         scenario = self.plan.scenarios[0]
         self.dates = spec.dates or [scenario.end]
         for date in self.dates:

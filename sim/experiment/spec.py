@@ -1,16 +1,18 @@
-"""Experiment files: which scenarios, how many replications, a root seed, an optional sweep.
+"""Experiment files: which scenarios or policies, how many replications, a root seed, and
+optionally a sweep of factors (parameters and lever fields) or an ensemble of uncertain futures.
 
 An experiment expands into runs (design point x scenario x replicate). Replicate k of every
 scenario and every design point gets the same seed (common random numbers), spawned from
 ``root_seed`` with ``numpy.random.SeedSequence``, so a result never depends on which worker
-ran it or in what order.
+ran it or in what order. A design point is a setting of the swept factors (``[sweep]``) or one
+sampled future (``[uncertainties]``); every policy runs on every point with the same seeds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,34 +29,54 @@ from sim.experiment.posterior import (
     with_draw,
 )
 from sim.experiment.replicates import paired_seeds
+from sim.factors import Factor, factor
 from sim.files import error_text, load_file, load_scenario
 from sim.model.metrics import METRICS
 from sim.scenario import (
+    LEVER_PREFIX,
     MAX_CITIZENS,
     STRICT,
     Name,
     Scenario,
     ScenarioError,
     check_value,
-    round_to_field,
+    split_lever_key,
     with_values,
 )
+
+Value = float | bool | Month
+"""A factor's value: a number, true/false (``enabled``) or a month (``at``, ``until``)."""
 
 MAX_RUNS = 10_000_000
 
 
 class Range(BaseModel):
-    """A range of a swept parameter, for Latin hypercube sampling."""
+    """A range of a swept factor, for sampling: numbers, or months ("YYYY-MM") for a lever's
+    ``at`` or ``until``."""
 
     model_config = STRICT
-    low: float = Field(description="lowest value")
-    high: float = Field(description="highest value")
+    low: float | Month = Field(description="lowest value")
+    high: float | Month = Field(description="highest value")
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
-        if not self.low < self.high:
+        if isinstance(self.low, str) != isinstance(self.high, str):
+            raise ValueError(
+                f"low {self.low!r} and high {self.high!r} must both be months or numbers"
+            )
+        if not self.low < self.high:  # "YYYY-MM" strings sort as months
             raise ValueError(f"low {self.low} must be below high {self.high}")
         return self
+
+
+def _check_key_values(key: str, values: list[Any], *, bound: bool = False) -> None:
+    """What can be checked without the scenarios: parameter values, and a lever path's form
+    (lever values are checked against the scenarios holding the lever, in ``build_plan``)."""
+    if key.startswith(LEVER_PREFIX):
+        split_lever_key(key)
+        return
+    for v in values:
+        check_value(key, v, bound=bound)
 
 
 class Sweep(BaseModel):
@@ -64,9 +86,10 @@ class Sweep(BaseModel):
     method: Literal["grid", "lhs"] = Field("grid", description='"grid" or "lhs"')
     n: int | None = Field(None, ge=1, le=1_000_000, description="Latin hypercube points")
     seed: int | None = Field(None, ge=0, description="LHS sampling seed (default root_seed)")
-    parameters: dict[str, list[float] | Range] = Field(
-        description='parameter key path (e.g. "params.choice.coef_trust") -> values (grid) '
-        "or {low, high} (lhs)"
+    parameters: dict[str, list[Value] | Range] = Field(
+        description="factor path -> values (grid) or {low, high} (lhs): a parameter "
+        '("params.choice.coef_trust") or a field of a lever with an id '
+        '("interventions.ministry.at", "interventions.law.enabled")'
     )
 
     @field_validator("parameters", mode="before")
@@ -96,15 +119,55 @@ class Sweep(BaseModel):
             if self.method == "grid":
                 if not isinstance(values, list) or not values:
                     raise ValueError(f"{key}: a grid needs a non-empty list of values")
-                for v in values:
-                    check_value(key, v)
+                if len(set(map(repr, values))) != len(values):
+                    raise ValueError(f"{key}: a grid lists each value once")
+                _check_key_values(key, values)
             else:
                 if not isinstance(values, Range):
                     raise ValueError(f"{key}: lhs needs {{low = ..., high = ...}}")
-                check_value(key, values.low, bound=True)
-                check_value(key, values.high, bound=True)
+                _check_key_values(key, [values.low, values.high], bound=True)
         if self.method == "lhs" and self.n is None:
             raise ValueError("lhs needs n (the number of points)")
+        return self
+
+
+class Uncertainties(BaseModel):
+    """Uncertain factors sampled as an ensemble of futures (Latin hypercube): every policy is
+    run on every future with the same seeds."""
+
+    model_config = STRICT
+    n: int = Field(ge=2, le=1_000_000, description="number of futures")
+    seed: int | None = Field(None, ge=0, description="sampling seed (default root_seed)")
+    parameters: dict[str, Range] = Field(
+        description='factor path -> {low, high}: parameters ("params.needs.p_needs_data") or '
+        'lever fields ("interventions.ministry.at")'
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Uncertainties:
+        if not self.parameters:
+            raise ValueError("needs at least one parameter")
+        for key, values in self.parameters.items():
+            _check_key_values(key, [values.low, values.high], bound=True)
+        return self
+
+
+class Policy(BaseModel):
+    """A policy: a scenario file, optionally with some of its levers or parameters set."""
+
+    model_config = STRICT
+    name: Name = Field(description="the policy's name (its `scenario` column in results)")
+    scenario: str = Field(description="scenario file, relative to the experiment file")
+    description: str = Field("", description="one line (default: the scenario's)")
+    set: dict[str, Value] = Field(
+        default_factory=dict,
+        description='factor path -> value, e.g. "interventions.ministry.at" = "2022-01"',
+    )
+
+    @model_validator(mode="after")
+    def _keys(self) -> Policy:
+        for key, value in self.set.items():
+            _check_key_values(key, [value])
         return self
 
 
@@ -151,7 +214,13 @@ class Experiment(BaseModel):
     model_config = STRICT
     name: Name = Field(description="results folder name")
     description: str = Field("", description="one line saying what the experiment asks")
-    scenarios: list[str] = Field(min_length=1, description="scenario files, relative to this file")
+    scenarios: list[str] = Field(
+        default_factory=list, description="scenario files, relative to this file"
+    )
+    policies: list[Policy] = Field(
+        default_factory=list,
+        description="policies: scenario files with lever settings, run after `scenarios`",
+    )
     reference: str | None = Field(None, description="reference scenario name (default: first)")
     replications: int = Field(10, ge=1, le=100_000, description="paired replicates per cell")
     root_seed: int = Field(0, ge=0, lt=2**63, description="root of the SeedSequence")
@@ -160,7 +229,10 @@ class Experiment(BaseModel):
         description=f'adults per run (100..{MAX_CITIZENS:,}) or "national"; '
         "default: each scenario's own",
     )
-    sweep: Sweep | None = Field(None, description="optional parameter sweep")
+    sweep: Sweep | None = Field(None, description="optional sweep of parameters and levers")
+    uncertainties: Uncertainties | None = Field(
+        None, description="optional ensemble of futures (instead of a sweep)"
+    )
     posterior: str | None = Field(
         None,
         description="posterior file (relative to this file) to draw replicate k's parameters "
@@ -172,12 +244,33 @@ class Experiment(BaseModel):
         description="2 x 2 contrasts reported with 95% CIs by `egov-sim report`",
     )
 
+    @model_validator(mode="after")
+    def _design(self) -> Experiment:
+        if not self.scenarios and not self.policies:
+            raise ValueError("needs at least one entry in scenarios or policies")
+        if self.sweep is not None and self.uncertainties is not None:
+            raise ValueError(
+                "sweep and uncertainties are exclusive (a design point is either a setting "
+                "you choose or a future you cannot)"
+            )
+        return self
 
-def check_ranges(value: dict[str, Range], minimum: int = 1) -> dict[str, Range]:
-    """Validate ``{parameter path: Range}`` tables (sensitivity samples, ABC priors)."""
+    @property
+    def design(self) -> Sweep | Uncertainties | None:
+        return self.sweep or self.uncertainties
+
+
+def check_ranges(
+    value: dict[str, Range], minimum: int = 1, *, levers: bool = False
+) -> dict[str, Range]:
+    """Validate ``{path: Range}`` tables (sensitivity samples, ABC priors); lever paths only
+    where ``levers`` (their values are checked once the scenario is read)."""
     if len(value) < minimum:
         raise ValueError(f"needs at least {minimum} parameter{'s' if minimum > 1 else ''}")
     for key, rng in value.items():
+        if key.startswith(LEVER_PREFIX) and levers:
+            split_lever_key(key)
+            continue
         check_value(key, rng.low, bound=True)
         check_value(key, rng.high, bound=True)
     return value
@@ -193,7 +286,7 @@ class RunSpec:
     point: int
     replicate: int
     seed: int
-    values: tuple[tuple[str, float], ...]
+    values: tuple[tuple[str, Any], ...]
 
 
 @dataclass
@@ -205,14 +298,18 @@ class Plan:
     sha256: str
     scenarios: list[Scenario]
     sources: list[Path]
-    points: list[dict[str, float]]
+    points: list[dict[str, Any]]
     seeds: list[int]
     runs: list[RunSpec]
     cells: dict[tuple[int, int], Scenario]
-    """(scenario index, point) -> the scenario with that point's parameter values."""
+    """(scenario index, point) -> the scenario with that point's values."""
     posterior: Posterior | None = None
     draws: list[dict[str, float]] | None = None
     """Replicate k's parameter set from the posterior (None without one)."""
+    factors: dict[str, Factor] = field(default_factory=dict)
+    """The varied paths, with their kinds, bounds and descriptions."""
+    role: Literal["sweep", "uncertainties"] | None = None
+    """What the design points are: settings chosen (a sweep) or sampled futures."""
 
     def scenario_of(self, run: RunSpec) -> Scenario:
         """The scenario a run uses: its cell with its replicate's posterior draw."""
@@ -225,73 +322,127 @@ class Plan:
 
     @property
     def swept(self) -> list[str]:
-        """Parameter keys that vary between design points (columns of the results table)."""
+        """Factor paths that vary between design points (columns of the results table)."""
         return list(self.points[0]) if self.points and self.points[0] else []
 
 
-def design_points(sweep: Sweep | None, root_seed: int) -> list[dict[str, float]]:
-    """The sweep's design points in a fixed order (one empty point without a sweep)."""
-    if sweep is None:
+def design_points(
+    design: Sweep | Uncertainties | None, root_seed: int, factors: dict[str, Factor] | None = None
+) -> list[dict[str, Any]]:
+    """The design's points in a fixed order (one empty point without a design): a grid's
+    combinations, or a Latin hypercube sample decoded to each factor's values (months, whole
+    numbers). ``factors`` defaults to the parameters' (lever paths need them given)."""
+    if design is None:
         return [{}]
-    keys = list(sweep.parameters)
-    if sweep.method == "grid":
+    keys = list(design.parameters)
+    if getattr(design, "method", "lhs") == "grid":
         return [
             dict(zip(keys, combo, strict=True))
-            for combo in itertools.product(*(sweep.parameters[k] for k in keys))
+            for combo in itertools.product(*(design.parameters[k] for k in keys))
         ]
+    factors = factors or {k: factor(k) for k in keys}
     sampler = qmc.LatinHypercube(
-        d=len(keys), seed=np.random.default_rng(sweep.seed if sweep.seed is not None else root_seed)
+        d=len(keys),
+        seed=np.random.default_rng(design.seed if design.seed is not None else root_seed),
     )
-    unit = sampler.random(sweep.n)
-    low = np.array([sweep.parameters[k].low for k in keys])
-    high = np.array([sweep.parameters[k].high for k in keys])
+    unit = sampler.random(design.n)
+    low = np.array([factors[k].encode(design.parameters[k].low) for k in keys])
+    high = np.array([factors[k].encode(design.parameters[k].high) for k in keys])
     values = qmc.scale(unit, low, high)
-    points = []
-    for row in values:
-        point = {}
-        for key, value in zip(keys, row, strict=True):
-            point[key] = round_to_field(key, value)
-        points.append(point)
-    return points
+    return [
+        {key: factors[key].decode(value) for key, value in zip(keys, row, strict=True)}
+        for row in values
+    ]
 
 
-def _with_values(scenario: Scenario, values: dict[str, float], source: Path) -> Scenario:
+def _with_values(scenario: Scenario, values: dict[str, Any], source: Path) -> Scenario:
     try:
-        return with_values(scenario, values)
+        return with_values(scenario, values, absent_ok=True)
     except ValidationError as exc:
         raise ScenarioError(error_text(exc, source, Scenario)) from None
+
+
+def resolve_factors(
+    values: dict[str, list[Any]], scenarios: list[Scenario], where: str, *, bound: bool = False
+) -> dict[str, Factor]:
+    """The factors of ``{path: values}`` checked against ``scenarios``: every problem as one
+    line ``where."path": what is wrong``."""
+    problems, factors = [], {}
+    for key, items in values.items():
+        try:
+            factors[key] = factor(key, scenarios)
+        except ValueError as exc:
+            problems.append(f'{where}."{key}": {str(exc).removeprefix(key + ": ")}')
+            continue
+        for value in items:
+            problem = factors[key].problem(value, bound=bound)
+            if problem:
+                problems.append(f'{where}."{key}": {problem}')
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    return factors
+
+
+def _design_values(design: Sweep | Uncertainties) -> tuple[dict[str, list[Any]], bool]:
+    if isinstance(design, Sweep) and design.method == "grid":
+        return dict(design.parameters), False
+    return {k: [r.low, r.high] for k, r in design.parameters.items()}, True
 
 
 def load_experiment(path: str | Path, *, max_runs: int = MAX_RUNS) -> Plan:
     """Read, validate and expand an experiment file (and every scenario it names)."""
     path = Path(path)
     experiment = load_file(path, Experiment)
-    return build_plan(
-        experiment, path, design_points(experiment.sweep, experiment.root_seed), max_runs=max_runs
-    )
+    return build_plan(experiment, path, max_runs=max_runs)
+
+
+def _load_scenarios(experiment: Experiment, path: Path) -> tuple[list[Scenario], list[Path]]:
+    """The experiment's scenarios, then its policies (each a scenario with values set)."""
+    scenarios, sources = [], []
+    entries = [(f"scenarios[{i}]", f, None) for i, f in enumerate(experiment.scenarios)]
+    entries += [
+        (f"policies[{i}].scenario", p.scenario, p) for i, p in enumerate(experiment.policies)
+    ]
+    for where, name, policy in entries:
+        source = path.parent / name
+        if not source.is_file():
+            raise ScenarioError(
+                f"{path}: {where}: file {name!r} not found (paths are relative to the "
+                "experiment file)"
+            )
+        scenario = load_scenario(source, citizens=experiment.citizens)
+        if policy is not None:
+            where = where.removesuffix(".scenario")
+            resolve_factors(
+                {k: [v] for k, v in policy.set.items()}, [scenario], f"{path}: {where}.set"
+            )
+            try:
+                scenario = with_values(scenario, dict(policy.set))
+            except ValidationError as exc:
+                raise ScenarioError(error_text(exc, source, Scenario)) from None
+            scenario = scenario.with_overrides(
+                name=policy.name, description=policy.description or scenario.description
+            )
+        scenarios.append(scenario)
+        sources.append(source)
+    return scenarios, sources
 
 
 def build_plan(
     experiment: Experiment,
     path: Path,
-    points: list[dict[str, float]],
+    points: list[dict[str, Any]] | None = None,
     *,
+    factors: dict[str, Factor] | None = None,
     max_runs: int = MAX_RUNS,
 ) -> Plan:
-    """Expand ``experiment`` over explicit design ``points`` (sweeps, sensitivity samples)."""
-    sources = [path.parent / s for s in experiment.scenarios]
-    scenarios = []
-    for i, source in enumerate(sources):
-        if not source.is_file():
-            raise ScenarioError(
-                f"{path}: scenarios[{i}]: file {experiment.scenarios[i]!r} "
-                "not found (paths are relative to the experiment file)"
-            )
-        scenarios.append(load_scenario(source, citizens=experiment.citizens))
+    """Expand ``experiment`` over its design, or over explicit design ``points`` (sensitivity
+    samples, with their ``factors``)."""
+    scenarios, sources = _load_scenarios(experiment, path)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ScenarioError(
-            f"{path}: scenarios: two scenarios share a name "
+            f"{path}: scenarios: two scenarios or policies share a name "
             f"({', '.join(names)}); names must be distinct"
         )
     if experiment.reference is not None and experiment.reference not in names:
@@ -299,6 +450,15 @@ def build_plan(
             f"{path}: reference: {experiment.reference!r} is not one of the "
             f"scenarios (allowed: {', '.join(names)})"
         )
+    role = None
+    if points is None:
+        design = experiment.design
+        if design is not None:
+            role = "sweep" if experiment.sweep is not None else "uncertainties"
+            values, bound = _design_values(design)
+            factors = resolve_factors(values, scenarios, f"{path}: {role}.parameters", bound=bound)
+        points = design_points(design, experiment.root_seed, factors)
+    factors = factors or {}
     for i, interaction in enumerate(experiment.interactions):
         for key, name in interaction.scenarios().items():
             if name not in names:
@@ -367,4 +527,6 @@ def build_plan(
         cells,
         posterior,
         draws,
+        factors,
+        role,
     )

@@ -26,15 +26,16 @@ if TYPE_CHECKING:
 class Action:
     """The behaviour of one lever of a scenario within one model.
 
-    Each lever draws from its own random stream, named by its content (and by ``instance``
-    when a scenario holds identical copies), so adding or moving a lever never changes the
-    numbers any other mechanism or lever draws."""
+    Each lever draws from its own random stream, named by its ``id`` if it has one, else by
+    its content (and by ``instance`` when a scenario holds identical copies), so adding or
+    moving a lever never changes the numbers any other mechanism or lever draws, and a lever
+    with an id keeps its draws when an experiment sweeps its date or strength."""
 
     lever: levers.Lever
 
     def __init__(self, lever: levers.Lever, instance: int = 0) -> None:
         self.lever = lever
-        self.stream = f"lever:{lever.model_dump_json()}:{instance}"
+        self.stream = f"lever:{lever.stream_name}:{instance}"
 
     def rng(self, model: AdoptionModel, phase: int) -> np.random.Generator:
         """This lever's stream in the current month; ``phase`` 0 in ``begin``, 1 in

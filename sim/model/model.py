@@ -130,8 +130,10 @@ class AdoptionModel(mesa.Model):
         self._active: list[tuple[int, Action]] = []
         copies: dict[str, int] = defaultdict(int)  # identical levers get streams of their own
         for lever in scenario.interventions:
-            action = action_for(lever, copies[lever.model_dump_json()])
-            copies[lever.model_dump_json()] += 1
+            if not lever.enabled:
+                continue
+            action = action_for(lever, copies[lever.stream_name])
+            copies[lever.stream_name] += 1
             self._begins[scenario.month_index(lever.at)].append(action)
             if lever.until_date is not None:
                 self._ends[scenario.month_index(lever.until_date) + 1].append(action)

@@ -1,0 +1,221 @@
+"""Factors of experiments: the parameters and lever fields a design varies.
+
+A factor is a path an experiment sets per design point:
+
+- a parameter, ``params.choice.coef_trust`` (numbers, bounded by the parameter's field);
+- a lever field, ``interventions.<id>.<field>`` of an intervention that carries that ``id``
+  (``interventions.ministry.at``, ``interventions.law.enabled``,
+  ``interventions.ministry.coordination_rate``): months, true/false or numbers, bounded by the
+  lever's field and, for months, by the horizon of every scenario holding the lever.
+
+Analyses need numbers: :meth:`Factor.encode` turns a month into a decimal year (2024-07 is
+2024.5) and true/false into 1/0, :meth:`Factor.decode` turns a sampled number back, and
+:func:`as_number` does the first for a results column.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.calendar import format_month, parse_month
+from sim.levers import INTERVENTIONS
+from sim.scenario import (
+    LEVER_PREFIX,
+    Scenario,
+    field_bounds,
+    parameter_field,
+    split_lever_key,
+    unknown,
+)
+
+Kind = Literal["number", "integer", "month", "bool"]
+MONTH_FIELDS = ("at", "until")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One varied path: its kind, bounds (encoded: months as decimal years) and description."""
+
+    key: str
+    kind: Kind
+    low: float | None
+    high: float | None
+    description: str
+    unit: str
+    holders: tuple[str, ...] = ()
+    """Scenarios holding the lever (lever factors; the others keep their own levers)."""
+
+    @property
+    def is_lever(self) -> bool:
+        return self.key.startswith(LEVER_PREFIX)
+
+    @property
+    def label(self) -> str:
+        """An axis label: the description, the unit and the path."""
+        unit = f" [{self.unit}]" if self.unit and self.unit != "1" else ""
+        return f"{self.description}{unit}\n({self.key.removeprefix('params.')})"
+
+    def encode(self, value: Any) -> float:
+        """The number an analysis uses for ``value``."""
+        if self.kind == "month":
+            return parse_month(value) / 12.0
+        return float(value)
+
+    def decode(self, x: float) -> Any:
+        """The value of the number ``x`` (a sample): rounded to a month or a whole number."""
+        if self.kind == "month":
+            return format_month(int(round(float(x) * 12.0)))
+        if self.kind == "integer":
+            return int(round(float(x)))
+        if self.kind == "bool":
+            return bool(x >= 0.5)
+        return float(x)
+
+    def problem(self, value: Any, *, bound: bool = False) -> str | None:
+        """Why ``value`` cannot be set (None if it can); ``bound``: the end of a sampled
+        range, which may be fractional for whole-number factors."""
+        if self.kind == "bool":
+            return None if isinstance(value, bool) else f"{value!r} is not true or false"
+        if self.kind == "month":
+            try:
+                x = self.encode(value)
+            except (ValueError, TypeError):
+                return f"{value!r} is not a month (YYYY-MM)"
+            if not self.low <= x <= self.high:
+                where = ", ".join(self.holders)
+                return (
+                    f"{value} is outside the horizon of {where} (allowed: "
+                    f"{self.decode(self.low)} to {self.decode(self.high)})"
+                )
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{value!r} is not a number"
+        if self.kind == "integer" and not bound and not isinstance(value, int):
+            return f"{value!r} is not a whole number"
+        if not np.isfinite(value):
+            return f"{value!r} is not a finite number"
+        lo, hi = self.low, self.high
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            return (
+                f"{value} is out of range (allowed: {'' if lo is None else _num(lo)}.."
+                f"{'' if hi is None else _num(hi)})"
+            )
+        return None
+
+    def manifest(self) -> dict[str, Any]:
+        """What a results folder records about the factor (for reports)."""
+        return {
+            "kind": self.kind,
+            "description": self.description,
+            "unit": self.unit,
+            "label": self.label,
+            "holders": list(self.holders),
+        }
+
+
+def _num(x: float) -> str:
+    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
+
+
+def factor(key: str, scenarios: Sequence[Scenario] = ()) -> Factor:
+    """The factor of ``key``; ValueError naming the problem (with a suggestion) otherwise.
+    Lever paths need the ``scenarios`` that may hold the lever."""
+    if key.startswith(LEVER_PREFIX):
+        return _lever_factor(key, scenarios)
+    field = parameter_field(key)
+    lo, hi = field_bounds(field)
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    return Factor(
+        key,
+        "integer" if field.annotation is int else "number",
+        lo,
+        hi,
+        field.description or key,
+        str(extra.get("unit", "")),
+    )
+
+
+def _lever_factor(key: str, scenarios: Sequence[Scenario]) -> Factor:
+    lever_id, name = split_lever_key(key)
+    holders = [
+        (sc, lever)
+        for sc in scenarios
+        for lever in sc.interventions
+        if lever.id is not None and lever.id == lever_id
+    ]
+    if not holders:
+        ids = sorted({lv.id for sc in scenarios for lv in sc.interventions if lv.id})
+        raise ValueError(
+            f"{key}: {unknown('lever id', lever_id, ids)}"
+            if ids
+            else f"{key}: no scenario has an intervention with id {lever_id!r} (give the "
+            'lever an id, e.g. id = "ministry", in its [[interventions]] table)'
+        )
+    kinds = {lever.type for _, lever in holders}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"{key}: id {lever_id!r} names levers of different types ({', '.join(sorted(kinds))}) "
+            "in different scenarios; one id must name one kind of lever"
+        )
+    cls = INTERVENTIONS[kinds.pop()]
+    allowed = sweepable_fields(cls)
+    if name not in allowed:
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        what = "a field that can be swept" if name in cls.model_fields else "a field"
+        raise ValueError(
+            f"{key}: {name!r} is not {what} of {cls.model_fields['type'].default}{hint} "
+            f"(allowed: {', '.join(allowed)})"
+        )
+    info = cls.model_fields[name]
+    names = tuple(dict.fromkeys(sc.name for sc, _ in holders))
+    if name in MONTH_FIELDS:
+        low = max(parse_month(sc.start) for sc, _ in holders) / 12.0
+        high = min(parse_month(sc.end) for sc, _ in holders) / 12.0
+        return Factor(key, "month", low, high, info.description or name, "year", names)
+    if info.annotation is bool:
+        return Factor(key, "bool", 0.0, 1.0, info.description or name, "", names)
+    lo, hi = field_bounds(info)
+    kind: Kind = "integer" if info.annotation is int else "number"
+    description = info.description or name
+    unit = "per month" if description.startswith("per month") else ""
+    return Factor(key, kind, lo, hi, description.removeprefix("per month: "), unit, names)
+
+
+def sweepable_fields(cls: type) -> list[str]:
+    """The fields of a lever class an experiment may set: dates, true/false and numbers."""
+    out = []
+    for name, info in cls.model_fields.items():
+        if name in ("type", "note", "id"):
+            continue
+        if name in MONTH_FIELDS or info.annotation in (bool, int, float):
+            out.append(name)
+    return out
+
+
+def check_values(
+    key: str, values: Iterable[Any], scenarios: Sequence[Scenario], *, bound: bool = False
+) -> Factor:
+    """The factor of ``key`` after checking every value; ValueError with the first problem."""
+    f = factor(key, scenarios)
+    for value in values:
+        problem = f.problem(value, bound=bound)
+        if problem:
+            raise ValueError(f"{key}: {problem}")
+    return f
+
+
+def as_number(column: pd.Series) -> pd.Series:
+    """A factor column of a results table as numbers: months ("YYYY-MM") as decimal years,
+    true/false as 1/0, numbers as they are."""
+    if column.dtype == bool:
+        return column.astype(float)
+    if column.dtype == object or pd.api.types.is_string_dtype(column):
+        return column.map(lambda v: parse_month(v) / 12.0 if isinstance(v, str) else float(v))
+    return column.astype(float)
