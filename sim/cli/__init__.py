@@ -23,6 +23,7 @@ from sim.cli import (
     listing,
     params,
     report,
+    robustness,
     run,
     schema,
     sensitivity,
@@ -46,6 +47,7 @@ COMMANDS = (
     calibrate,
     sensitivity,
     discover,
+    robustness,
     listing,
 )
 """Sub-command modules, in the order ``--help`` lists them."""

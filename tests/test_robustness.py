@@ -1,0 +1,248 @@
+"""Robust decision making (regret, satisficing, discovery of failures) on synthetic results
+folders whose answers are known."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis.robustness import (
+    outcomes,
+    regrets,
+    robustness_in_results,
+    summarise,
+    wilson,
+    window_months,
+)
+from sim.errors import ScenarioError
+from tests.conftest import ROOT
+
+METRIC = "end_to_end_share"
+DATES = ["2030-06", "2030-10", "2030-12"]
+N_FUTURES = 50
+FAIL_X = 0.7
+TARGET = 0.4
+
+
+def _xs() -> np.ndarray:
+    """50 factor values, 15 of them above 0.7, in a scrambled order."""
+    x = np.concatenate([np.linspace(0.0, 0.69, 35), np.linspace(0.71, 1.0, 15)])
+    return np.random.default_rng(1).permutation(x)
+
+
+def _outcome(policy: str, x: float, noise: float) -> float:
+    """A: best on average but fails when x > 0.7; B: slightly worse, never fails; C: worse."""
+    if policy == "A":
+        return (0.2 if x > FAIL_X else 0.7) + noise
+    if policy == "B":
+        return 0.5 + noise
+    return 0.3 + noise
+
+
+def make_results(folder, *, drop=(), policies=("A", "B", "C"), factors=True):
+    """A batch results folder: policies x 50 futures (one replicate per point) x 3 months,
+    the last month carrying the outcome above; ``drop`` removes (policy, point) runs."""
+    rng = np.random.default_rng(7)
+    xs = _xs()
+    noise = rng.normal(0, 0.02, (len(policies), N_FUTURES))
+    rows = []
+    for i, policy in enumerate(policies):
+        for point, x in enumerate(xs):
+            if (policy, point) in drop:
+                continue
+            for step, date in enumerate(DATES):
+                value = _outcome(policy, x, noise[i, point])
+                rows.append(
+                    {
+                        "scenario": policy,
+                        "point": point,
+                        "replicate": 0,
+                        "seed": 1000 + point,
+                        **({"x": float(x), "z": float((point * 37 % 50) / 50)} if factors else {}),
+                        "date": date,
+                        "step": step,
+                        METRIC: value - 0.05 * (len(DATES) - 1 - step),
+                        "mean_trust": 0.5,
+                    }
+                )
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_parquet(folder / "results.parquet")
+    points = [{"x": float(x), "z": float((p * 37 % 50) / 50)} for p, x in enumerate(xs)]
+    manifest = {
+        "experiment": "synthetic",
+        "reference": policies[0],
+        "design": {
+            "points": points if factors else [{}],
+            "replications": 1,
+            "seeds": [1000],
+            "runs": len(policies) * N_FUTURES,
+            "posterior": None,
+        },
+        "experiment_resolved": {"output": {"every": 4}},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def test_regret_ranks_the_policy_that_never_fails_first(tmp_path):
+    folder = make_results(tmp_path / "res")
+    result = robustness_in_results(folder, METRIC)
+    table = result["table"].set_index("policy")
+    assert result["criterion"] == "regret" and result["preferred"] == "B"
+    assert list(result["table"]["policy"])[:2] == ["B", "A"]
+    assert table.loc["A", "mean"] > table.loc["B", "mean"]  # A is best on average
+    assert table.loc["B", "max_regret"] < table.loc["A", "max_regret"]
+    assert table.loc["A", "max_regret"] == pytest.approx(0.3, abs=0.08)
+    assert table.loc["B", "max_regret"] == pytest.approx(0.2, abs=0.08)
+    assert table.loc["A", "p10"] < table.loc["B", "p10"]
+    assert result["futures"] == N_FUTURES and result["dropped"] == 0
+    # by mean, A wins; by the 10th percentile, B
+    wide = outcomes(pd.read_parquet(folder / "results.parquet"), METRIC, ["2030-12"])
+    regret = regrets(wide)
+    assert summarise(wide, regret, criterion="mean")["policy"].tolist() == ["A", "B", "C"]
+    assert summarise(wide, regret, criterion="p10")["policy"].tolist() == ["B", "C", "A"]
+
+
+def test_regret_is_zero_for_the_best_policy_and_never_negative(tmp_path):
+    folder = make_results(tmp_path / "res")
+    result = robustness_in_results(folder, METRIC)
+    long = result["regret"]
+    assert (long["regret"] >= 0).all()
+    assert (long.groupby(["point", "replicate"])["regret"].min() == 0).all()
+    best = long.loc[long.groupby(["point", "replicate"])["outcome"].idxmax()]
+    assert (best["regret"] == 0).all()
+    # the stored file has the factor values and every future x policy
+    stored = pd.read_csv(tmp_path / "res" / "robustness" / "regret.csv")
+    assert len(stored) == 3 * N_FUTURES
+    assert {"point", "replicate", "seed", "x", "z", "policy", "outcome", "regret"} <= set(stored)
+    assert stored.loc[(stored.policy == "A") & (stored.x > FAIL_X), "regret"].min() > 0.2
+
+
+def test_regret_with_lower_is_better():
+    wide = pd.DataFrame({"A": [1.0, 5.0], "B": [2.0, 3.0]})
+    assert regrets(wide, higher=False).to_numpy().tolist() == [[0.0, 1.0], [2.0, 0.0]]
+    assert regrets(wide, higher=True).to_numpy().tolist() == [[1.0, 0.0], [0.0, 2.0]]
+
+
+def test_satisficing_shares_are_exact_and_mean_ci_contains_the_true_mean(tmp_path):
+    folder = make_results(tmp_path / "res")
+    result = robustness_in_results(folder, METRIC, target=TARGET)
+    table = result["table"].set_index("policy")
+    assert result["criterion"] == "satisficing" and result["preferred"] == "B"
+    assert table.loc["A", "satisficing_futures"] == 35
+    assert table.loc["A", "satisficing_share"] == 35 / 50
+    assert table.loc["B", "satisficing_share"] == 1.0
+    assert table.loc["C", "satisficing_share"] == 0.0
+    low, high = wilson(35, 50)
+    assert table.loc["A", "satisficing_ci_low"] == pytest.approx(low)
+    assert low < 0.7 < high and table.loc["B", "satisficing_ci_high"] == 1.0
+    assert table.loc["B", "mean_ci_low"] < 0.5 < table.loc["B", "mean_ci_high"]
+    assert table.loc["C", "mean_ci_low"] < 0.3 < table.loc["C", "mean_ci_high"]
+    true_a = 0.7 * 35 / 50 + 0.2 * 15 / 50
+    assert table.loc["A", "mean_ci_low"] < true_a < table.loc["A", "mean_ci_high"]
+    # B meets the target everywhere: nothing to discover
+    assert result["discovery"] is None and "every future" in result["discovery_note"]
+
+
+def test_discovery_runs_on_the_futures_where_the_preferred_policy_fails(tmp_path):
+    folder = make_results(tmp_path / "res")
+    out = tmp_path / "rob"
+    result = robustness_in_results(folder, METRIC, target=TARGET, criterion="mean", out=out)
+    assert result["preferred"] == "A" and result["misses"] == 15
+    box = result["discovery"]
+    assert box is not None, result["discovery_note"]
+    assert box["coverage"] > 0
+    assert (out / "discovery").is_dir() and any((out / "discovery").iterdir())
+    text = (out / "robustness.md").read_text()
+    assert "PRIM box" in text and "misses the target in 15 of 50" in text
+
+
+def test_no_factors_skips_discovery(tmp_path):
+    folder = make_results(tmp_path / "res", factors=False)
+    result = robustness_in_results(folder, METRIC, target=TARGET, criterion="mean")
+    assert result["discovery"] is None and "no factors" in result["discovery_note"]
+    assert not (tmp_path / "res" / "robustness" / "discovery").exists()
+
+
+def test_an_incomplete_future_is_dropped_and_reported(tmp_path):
+    folder = make_results(tmp_path / "res", drop={("A", 3), ("C", 3), ("C", 10)})
+    result = robustness_in_results(folder, METRIC)
+    assert result["futures"] == N_FUTURES - 2 and result["futures_total"] == N_FUTURES
+    assert result["missing"] == {"A": 1, "C": 2}
+    assert any("dropped 2 of 50 futures" in note for note in result["notes"])
+    assert set(result["regret"]["point"]) == set(range(N_FUTURES)) - {3, 10}
+    assert "dropped 2 of 50" in (tmp_path / "res" / "robustness" / "robustness.md").read_text()
+
+
+def test_too_few_complete_futures_is_refused(tmp_path):
+    drop = {("A", p) for p in range(N_FUTURES - 1)}
+    folder = make_results(tmp_path / "res", drop=drop)
+    with pytest.raises(ScenarioError, match="only 1 of 50 futures"):
+        robustness_in_results(folder, METRIC)
+    assert not (folder / "robustness").exists()
+
+
+def test_window_averages_the_last_months(tmp_path):
+    results = pd.read_parquet(make_results(tmp_path / "res") / "results.parquet")
+    stored = sorted(results["date"].unique())
+    assert window_months(stored, None, 1) == ("2030-12", ["2030-12"])
+    assert window_months(stored, "2030-10", 2) == ("2030-10", ["2030-06", "2030-10"])
+    last = outcomes(results, METRIC, ["2030-12"])
+    three = outcomes(results, METRIC, DATES)
+    # the metric climbs 0.05 a month: the 3-month mean is 0.05 below the last month's
+    assert (last - three).to_numpy() == pytest.approx(np.full((N_FUTURES, 3), 0.05))
+    assert list(last.columns) == ["A", "B", "C"] and len(last) == N_FUTURES
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"),
+    [
+        ({"metric": "nope"}, "--metric: 'nope' is not in the results (allowed: "),
+        ({"date": "2031-01"}, "--date: '2031-01' is not a stored month"),
+        ({"window": 4}, "--window: 4 months is not within the 3 stored months"),
+        ({"date": "2030-06", "window": 2}, "(allowed: 1 to 1)"),
+        ({"target": float("nan")}, "--target: nan is not allowed (allowed: a finite number)"),
+        ({"target": float("inf")}, "--target: inf"),
+        ({"criterion": "satisficing"}, "--criterion: satisficing needs --target"),
+    ],
+)
+def test_bad_input_names_the_option(tmp_path, keywords, message):
+    folder = make_results(tmp_path / "res")
+    keywords = {"metric": METRIC, **keywords}
+    with pytest.raises(ScenarioError) as info:
+        robustness_in_results(folder, keywords.pop("metric"), **keywords)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert not (folder / "robustness").exists()
+
+
+def test_quiet_prints_nothing(tmp_path, capsys):
+    from sim.cli import main
+
+    folder = make_results(tmp_path / "res")
+    argv = ["robustness", str(folder), "--metric", METRIC, "--target", "0.4", "-q"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == ""
+    assert (folder / "robustness" / "robustness.csv").is_file()
+
+
+def test_command_writes_the_outputs_and_refuses_bad_input(tmp_path):
+    folder = make_results(tmp_path / "res")
+    run = [sys.executable, "-m", "sim", "robustness", str(folder), "--metric"]
+    result = subprocess.run(
+        [*run, METRIC, "--target", str(TARGET)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    out = folder / "robustness"
+    for name in ("robustness.csv", "regret.csv", "robustness.md", "robustness.png"):
+        assert (out / name).is_file(), name
+    assert (out / "robustness.svg").is_file()
+    assert "preferred: B" in result.stdout and "satisficing" in result.stdout
+    bad = subprocess.run(
+        [*run, "nope", "--out", str(tmp_path / "bad")], cwd=ROOT, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and "--metric" in bad.stderr
+    assert not (tmp_path / "bad").exists()
