@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.discovery import discover
 from sim.analysis.sensitivity import indices
 from sim.experiment.sensitivity import assumption_ranges, load_sensitivity
 from sim.scenario import ScenarioError
@@ -100,23 +99,6 @@ def test_bad_sensitivity_file(tmp_path):
     path.write_text(SOBOL.format(scenario=_tiny_scenario(tmp_path)).replace("n = 8", "n = 10"))
     with pytest.raises(ScenarioError, match="sobol.n: 10 is not a power of 2"):
         load_sensitivity(path)
-
-
-def test_prim_finds_the_planted_box():
-    rng = np.random.default_rng(0)
-    x = pd.DataFrame(
-        {
-            "p_needs_data": rng.uniform(0.3, 0.8, 400),
-            "coef_trust": rng.uniform(1, 3, 400),
-            "noise": rng.uniform(0, 1, 400),
-        }
-    )
-    miss = ((x.p_needs_data > 0.6) & (x.coef_trust < 1.8)).to_numpy()
-    limits, stats, trajectory = discover(x, miss)
-    assert stats["coverage"] > 0.8 and stats["density"] > 0.8
-    assert limits.loc["p_needs_data", "min"] == pytest.approx(0.6, abs=0.05)
-    assert limits.loc["coef_trust", "max"] == pytest.approx(1.8, abs=0.1)
-    assert "noise" not in limits.index or limits.loc["noise", "quasi_p"] > 0.05
 
 
 def test_discover_command_on_a_sweep(tmp_path):

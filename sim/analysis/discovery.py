@@ -1,92 +1,462 @@
 """Scenario discovery with PRIM (the ``prim`` package, from EMA Workbench's implementation):
-the boxes of uncertain parameters in which a policy misses its target."""
+the box of uncertain factors in which a policy misses its target, with the significance of
+each restriction.
+
+The steps, for one scenario of a batch:
+
+1. **Cases**: one per run (point and replicate). Its factors are the design's swept factors
+   (``design.factors`` of the manifest; older folders: the keys of the design points) plus,
+   when the batch drew parameters from a posterior, the draw's parameters (they vary per
+   replicate, so they are uncertainties too). Every factor column becomes a number with
+   :func:`sim.factors.as_number` (months as decimal years, true/false as 1/0); factors that
+   are constant over the runs are left out (PRIM cannot restrict them), and so are lever
+   factors of levers the scenario does not hold. The outcome is the metric averaged over the
+   last ``window`` stored months up to ``date``; a run *misses* when that average is below
+   (or above) the threshold.
+2. **Peeling**: PRIM peels and pastes one box; every box on its way is the *peeling
+   trajectory* (box 0 is the whole space). The box studied is ``box`` on that trajectory,
+   by default the last one, where PRIM stops (no peel raises the density any more, or the
+   next would leave less than 5% of the runs).
+3. **Significance**: each restriction of that box gets PRIM's quasi-p value (Bryant and
+   Lempert 2010): the one-sided binomial probability of finding at least as many misses in
+   the box as it holds, if the box's runs missed at the rate of the box with that one
+   restriction removed. ``prim`` computes it from the trajectory's shares (and truncates
+   share x count to a whole number, which can be one short); here it is computed from the
+   counts themselves, the same test. Restrictions with a quasi-p above ``alpha`` are dropped
+   one at a time, the least significant first, the others' quasi-p recomputed after each
+   drop, until every remaining restriction is significant (``keep_insignificant`` keeps
+   them all). Coverage, density and mass are those of the box that remains.
+"""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import prim
+from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
+from scipy.stats import binom
+
+from sim.calendar import format_month
+from sim.errors import ScenarioError
+from sim.factors import as_number
+
+ALPHA = 0.05
+"""Default significance level of a restriction's quasi-p value."""
+
+COVERAGE_LABEL = "coverage (share of misses inside the box)"
+DENSITY_LABEL = "density (share of runs inside the box that miss)"
+RUN_KEYS = ("point", "replicate")
+"""The columns that name a run within a scenario."""
+ID_COLUMNS = ("scenario", "point", "replicate", "seed", "date", "step")
+
+Limits = dict[str, tuple[float, float]]
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def factor_kinds(
+    manifest: Mapping[str, Any], columns: Any, scenario: str, where: str = "the results"
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The factors of a batch for ``scenario`` (key -> kind: number, integer, month, bool) and
+    the factors left out (key -> why): swept factors, then the posterior draw's parameters.
+    ``columns``: the results table's columns; a factor's kind, when the manifest does not
+    record it, is ``None`` (read from the column by :func:`cases`)."""
+    design = manifest.get("design") or {}
+    declared = design.get("factors")
+    if declared is None:  # a folder written before factors were recorded
+        points = design.get("points") or [{}]
+        declared = {key: {} for key in (points[0] or {})}
+    kinds: dict[str, str | None] = {}
+    excluded: dict[str, str] = {}
+    for key, info in declared.items():
+        holders = (info or {}).get("holders") or []
+        if holders and scenario not in holders:
+            excluded[key] = f"a lever {scenario} does not hold"
+        else:
+            kinds[key] = (info or {}).get("kind")
+    posterior = design.get("posterior") or {}
+    for draw in posterior.get("draws") or []:
+        for key in draw:
+            kinds.setdefault(key, "number")
+    missing = [key for key in kinds if key not in columns]
+    if missing:
+        raise ScenarioError(
+            f"{where}: no results column for the factor(s) {', '.join(missing)} "
+            "(a batch results folder written by egov-sim batch has one per factor)"
+        )
+    return kinds, excluded
+
+
+def _kind_of(column: pd.Series) -> str:
+    if column.dtype == bool:
+        return "bool"
+    if column.dtype == object or pd.api.types.is_string_dtype(column):
+        return "month"
+    if pd.api.types.is_integer_dtype(column):
+        return "integer"
+    return "number"
+
+
+def stored_months(runs: pd.DataFrame, date: str | None, window: int) -> list[str]:
+    """The last ``window`` stored months of ``runs`` up to ``date`` (default: the last)."""
+    dates = sorted(runs["date"].unique())
+    if date is None:
+        date = dates[-1]
+    elif date not in dates:
+        shown = ", ".join(dates) if len(dates) <= 12 else f"{dates[0]} to {dates[-1]}"
+        raise ScenarioError(
+            f"--date: {date!r} is not a stored month of the results (allowed: {shown})"
+        )
+    upto = dates[: dates.index(date) + 1]
+    if not 1 <= window <= len(upto):
+        raise ScenarioError(
+            f"--window: {window} stored months are asked for, up to {date} (allowed: 1 to "
+            f"{len(upto)}, the months stored from {upto[0]})"
+        )
+    return upto[-window:]
 
 
 def cases(
     results: pd.DataFrame,
-    swept: list[str],
+    factors: Mapping[str, str | None] | list[str],
     scenario: str,
     metric: str,
     threshold: float,
     *,
     below: bool = True,
     date: str | None = None,
-) -> tuple[pd.DataFrame, np.ndarray, str]:
-    """The swept parameter values of each run of ``scenario`` and whether it misses:
-    ``metric`` at ``date`` (default: the last month) below (or above) ``threshold``."""
+    window: int = 1,
+) -> tuple[pd.DataFrame, np.ndarray, list[str], dict[str, str]]:
+    """One case per run of ``scenario``: its factor values as numbers, whether it misses
+    (``metric`` averaged over the last ``window`` stored months up to ``date`` is below, or
+    above, ``threshold``), the months averaged and each factor's kind. Runs without a value
+    of the metric in those months are left out."""
     runs = results[results["scenario"] == scenario]
-    date = date or runs["date"].max()
-    at = runs[runs["date"] == date]
-    x = at[swept].reset_index(drop=True)
-    values = at[metric].to_numpy()
-    miss = values < threshold if below else values > threshold
-    return x, miss, date
+    months = stored_months(runs, date, window)
+    at = runs[runs["date"].isin(months)]
+    if not isinstance(factors, Mapping):
+        factors = dict.fromkeys(factors)
+    keys = [k for k in RUN_KEYS if k in at.columns] or ["seed"]
+    grouped = at[[*keys, *factors, metric]].groupby(keys, sort=True)
+    values = grouped[metric].mean()
+    known = values.notna().to_numpy()
+    per_run = grouped[list(factors)].first()[known] if factors else pd.DataFrame()
+    kinds = {k: factors[k] or _kind_of(per_run[k]) for k in factors}
+    x = pd.DataFrame(index=per_run.index)
+    for key in kinds:
+        try:
+            x[key] = as_number(per_run[key]).astype(float)
+        except (ValueError, TypeError):
+            raise ScenarioError(
+                f"the factor {key} has values that are not numbers, months (YYYY-MM) or "
+                "true/false in the results"
+            ) from None
+    value = values.to_numpy()[known]
+    miss = value < threshold if below else value > threshold
+    return x.reset_index(drop=True), miss, months, kinds
 
 
-def discover(x: pd.DataFrame, miss: np.ndarray) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    """PRIM's box (limits per parameter with quasi-p values), its statistics (coverage,
-    density, mass, restricted dimensions) and the peeling trajectory."""
-    finder = prim.Prim(x, miss.astype(float), threshold=0.5, threshold_type=">")
-    box = finder.find_box()
-    stats = {
-        "coverage": float(box.coverage),
-        "density": float(box.density),
-        "mass": float(box.mass),
-        "restricted_dimensions": int(box.res_dim),
-        "cases_of_interest": int(miss.sum()),
-        "runs": int(len(miss)),
+# --------------------------------------------------------------------------- boxes
+
+
+def inside(x: pd.DataFrame, limits: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """Which cases lie in the box ``limits`` (both ends included, as in ``prim``)."""
+    mask = np.ones(len(x), dtype=bool)
+    for name, (low, high) in limits.items():
+        column = x[name].to_numpy(dtype=float)
+        mask &= (column >= low) & (column <= high)
+    return mask
+
+
+def box_statistics(miss: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """Coverage, density and mass of the box whose cases are ``mask``."""
+    hits = int((miss & mask).sum())
+    return {
+        "coverage": hits / int(miss.sum()),
+        "density": hits / int(mask.sum()) if mask.any() else 0.0,
+        "mass": int(mask.sum()) / len(miss),
     }
-    limits = box.limits.rename(columns={"qp values": "quasi_p"})
-    limits.index.name = "parameter"
-    return limits, stats, box.peeling_trajectory.reset_index(drop=True)
+
+
+def quasi_p(x: pd.DataFrame, miss: np.ndarray, limits: Limits) -> dict[str, float]:
+    """PRIM's quasi-p value of each restriction of the box ``limits``: the one-sided binomial
+    probability P(H >= H_box) with H ~ Binomial(T_box, p_j), where T_box and H_box are the
+    runs and misses in the box and p_j the share of misses in the box without restriction j."""
+    box = inside(x, limits)
+    runs, hits = int(box.sum()), int((miss & box).sum())
+    out = {}
+    for name in limits:
+        wider = inside(x, {k: v for k, v in limits.items() if k != name})
+        share = (miss & wider).sum() / wider.sum()
+        out[name] = float(binom.sf(hits - 1, runs, share))
+    return out
+
+
+def prune(
+    x: pd.DataFrame, miss: np.ndarray, limits: Limits, alpha: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The restrictions of ``limits`` that stay significant at ``alpha`` (their quasi-p in the
+    box that remains) and those dropped (their quasi-p when dropped), least significant
+    dropped first, one at a time; each a frame indexed by parameter with min, max, quasi_p."""
+    remaining = dict(limits)
+    dropped = []
+    values = quasi_p(x, miss, remaining)
+    while remaining:
+        worst = max(values, key=values.get)
+        if values[worst] <= alpha:
+            break
+        dropped.append((worst, *remaining.pop(worst), values[worst]))
+        values = quasi_p(x, miss, remaining)
+    kept = [(name, *remaining[name], values[name]) for name in remaining]
+    return _frame(kept), _frame(dropped)
+
+
+def _frame(rows: list[tuple[str, float, float, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["parameter", "min", "max", "quasi_p"])
+    return frame.set_index("parameter").sort_values("quasi_p", kind="stable")
+
+
+@dataclass
+class Discovery:
+    """PRIM's result for one box of the peeling trajectory, insignificant restrictions
+    dropped unless kept. Limits are numbers (months as decimal years, true/false as 1/0)."""
+
+    box_index: int
+    restrictions: pd.DataFrame
+    """The box reported: min, max and quasi_p per restricted factor, most significant first."""
+    dropped: pd.DataFrame
+    """Restrictions dropped as insignificant, with their quasi-p when dropped."""
+    coverage: float
+    density: float
+    mass: float
+    peeled: dict[str, float]
+    """Coverage, density and mass of the box on the trajectory, before any drop."""
+    trajectory: pd.DataFrame
+    """Per box of the trajectory: box, coverage, density, mass, restricted_dimensions,
+    restricted (the factors, separated by "; ")."""
+    boxes: list[Limits] = field(repr=False)
+    """The restrictions of every box of the trajectory."""
+    alpha: float
+    cases_of_interest: int
+    runs: int
+
+
+def peel(x: pd.DataFrame, miss: np.ndarray) -> tuple[pd.DataFrame, list[Limits]]:
+    """PRIM's peeling trajectory over ``x`` for the cases ``miss`` and the restrictions of
+    each box on it (only restricted factors: a factor whose limits are its data's range is
+    not restricted)."""
+    finder = prim.Prim(x, miss.astype(bool))
+    box = finder.find_box()
+    boxes = []
+    for i in range(len(box)):
+        box.select(i)
+        limits = box.limits
+        restricted = [n for n in x.columns if n in limits.index]
+        boxes.append(
+            {n: (float(limits.loc[n, "min"]), float(limits.loc[n, "max"])) for n in restricted}
+        )
+    raw = box.peeling_trajectory.reset_index(drop=True)
+    trajectory = pd.DataFrame(
+        {
+            "box": np.arange(len(raw)),
+            "coverage": raw["coverage"].astype(float),
+            "density": raw["density"].astype(float),
+            "mass": raw["mass"].astype(float),
+            "restricted_dimensions": raw["res dim"].astype(int),
+            "restricted": ["; ".join(b) for b in boxes],
+        }
+    )
+    return trajectory, boxes
+
+
+def discover(
+    x: pd.DataFrame,
+    miss: np.ndarray,
+    *,
+    box: int | None = None,
+    alpha: float = ALPHA,
+    keep_insignificant: bool = False,
+) -> Discovery:
+    """PRIM on the cases ``x`` (numbers) and ``miss``: box ``box`` of the peeling trajectory
+    (default: the last), its restrictions with quasi-p values, insignificant ones (quasi-p
+    above ``alpha``) dropped unless ``keep_insignificant``."""
+    if not 0 < alpha < 1:
+        raise ScenarioError(
+            f"--alpha: {alpha} is not a significance level (allowed: 0 < alpha < 1)"
+        )
+    miss = np.asarray(miss, dtype=bool)
+    trajectory, boxes = peel(x, miss)
+    last = len(boxes) - 1
+    index = last if box is None else box
+    if not 0 <= index <= last:
+        raise ScenarioError(
+            f"--box: {box} is not on the peeling trajectory (allowed: 0 to {last}; "
+            f"default {last}, the last)"
+        )
+    limits = boxes[index]
+    if keep_insignificant:
+        values = quasi_p(x, miss, limits)
+        kept = _frame([(n, *limits[n], values[n]) for n in limits])
+        dropped = _frame([])
+    else:
+        kept, dropped = prune(x, miss, limits, alpha)
+    reported = {n: (kept.loc[n, "min"], kept.loc[n, "max"]) for n in kept.index}
+    stats = box_statistics(miss, inside(x, reported))
+    return Discovery(
+        box_index=index,
+        restrictions=kept,
+        dropped=dropped,
+        peeled=box_statistics(miss, inside(x, limits)),
+        trajectory=trajectory,
+        boxes=boxes,
+        alpha=alpha,
+        cases_of_interest=int(miss.sum()),
+        runs=len(miss),
+        **stats,
+    )
+
+
+# --------------------------------------------------------------------------- values
+
+
+def limit_value(value: float, kind: str, end: str) -> Any:
+    """A box limit as the factor's own value: the ``end`` ("min" or "max") of the box snapped
+    inwards to a month, a whole number or true/false (PRIM puts limits between values)."""
+    if kind == "bool":
+        return bool(value > 0) if end == "min" else bool(value >= 1)
+    if kind in ("month", "integer"):
+        steps = value * 12 if kind == "month" else value
+        whole = int(np.ceil(steps - 1e-6)) if end == "min" else int(np.floor(steps + 1e-6))
+        return format_month(whole) if kind == "month" else whole
+    return float(value)
+
+
+def describe(row: Mapping[str, Any]) -> str:
+    """A restriction's range as text: ``0.31 .. 0.62``, ``2023-07 .. 2024-12``, ``true``."""
+    low, high = row["min"], row["max"]
+    if row["kind"] == "bool":
+        return str(low).lower() if low == high else "false .. true"
+    if row["kind"] == "number":
+        return f"{low:.4g} .. {high:.4g}"
+    return f"{low} .. {high}"
+
+
+def _records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "parameter": name,
+            "min": limit_value(row["min"], kinds[name], "min"),
+            "max": limit_value(row["max"], kinds[name], "max"),
+            "quasi_p": float(row["quasi_p"]),
+            "kind": kinds[name],
+        }
+        for name, row in frame.iterrows()
+    ]
+
+
+# --------------------------------------------------------------------------- figure
 
 
 def discovery_figure(
-    x: pd.DataFrame, miss: np.ndarray, limits: pd.DataFrame, trajectory: pd.DataFrame, title: str
+    x: pd.DataFrame, found: Discovery, kinds: Mapping[str, str], title: str
 ) -> Figure:
-    """The peeling trajectory (coverage against density) and the box against the ranges."""
-    fig = Figure(figsize=(12, 4.8), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    sc = left.scatter(
-        trajectory["coverage"], trajectory["density"], c=trajectory["res dim"], cmap="viridis", s=18
+    """The peeling trajectory (coverage against density, coloured by the number of restricted
+    factors, the chosen box and the reported box marked) and the reported box's restrictions
+    (and the dropped ones) within each factor's range."""
+    fig = Figure(figsize=(13, 5.2), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=(1, 1.15))
+    t = found.trajectory
+    most = int(t["restricted_dimensions"].max())
+    norm = BoundaryNorm(np.arange(-0.5, most + 1.5), 256)
+    left.plot(t["coverage"], t["density"], color="lightgray", lw=1, zorder=1)
+    points = left.scatter(
+        t["coverage"],
+        t["density"],
+        c=t["restricted_dimensions"],
+        cmap="viridis",
+        norm=norm,
+        s=22,
+        zorder=2,
     )
+    bar = fig.colorbar(points, ax=left, ticks=range(most + 1))
+    bar.set_label("restricted factors")
+    chosen = t.iloc[found.box_index]
     left.plot(
-        trajectory["coverage"].iloc[-1],
-        trajectory["density"].iloc[-1],
-        "r*",
-        ms=14,
-        label="chosen box",
+        chosen["coverage"],
+        chosen["density"],
+        "*",
+        color="tab:red",
+        ms=16,
+        mec="black",
+        zorder=3,
+        label=f"chosen box {found.box_index} ({int(chosen['restricted_dimensions'])} restricted)",
     )
-    fig.colorbar(sc, ax=left, label="restricted dimensions")
-    left.set_xlabel("coverage")
-    left.set_ylabel("density")
-    left.set_title("PRIM peeling trajectory")
-    left.legend(fontsize=8)
+    if len(found.dropped):
+        left.plot(
+            found.coverage,
+            found.density,
+            "D",
+            color="white",
+            mec="tab:red",
+            mew=2,
+            ms=9,
+            zorder=3,
+            label=f"reported: {len(found.dropped)} insignificant restriction(s) dropped",
+        )
+    left.set_xlabel(COVERAGE_LABEL)
+    left.set_ylabel(DENSITY_LABEL)
+    left.set_xlim(0, 1.03)
+    left.set_ylim(0, 1.03)
+    left.set_title("PRIM peeling trajectory (box 0: all runs)")
+    left.legend(fontsize=8, loc="lower left")
     left.grid(alpha=0.3)
-    names = list(limits.index)
-    for i, name in enumerate(names):
-        lo, hi = x[name].min(), x[name].max()
+
+    rows = [(n, r, True) for n, r in found.restrictions.iterrows()]
+    rows += [(n, r, False) for n, r in found.dropped.iterrows()]
+    for i, (name, row, kept) in enumerate(rows):
+        lo, hi = float(x[name].min()), float(x[name].max())
         span = (hi - lo) or 1.0
-        box_lo = (limits.loc[name, "min"] - lo) / span
-        box_hi = (limits.loc[name, "max"] - lo) / span
-        right.plot([0, 1], [i, i], color="lightgray", lw=6)
-        right.plot([box_lo, box_hi], [i, i], color="tab:red", lw=6)
-        right.text(box_lo, i + 0.25, f"{limits.loc[name, 'min']:.3g}", fontsize=8)
-        right.text(box_hi, i + 0.25, f"{limits.loc[name, 'max']:.3g}", fontsize=8, ha="right")
-    right.set_yticks(range(len(names)), [n.removeprefix("params.") for n in names], fontsize=8)
-    right.set_xlim(-0.05, 1.05)
-    right.set_ylim(-0.7, len(names) - 0.3)
-    right.set_xlabel("position within the swept range")
-    right.set_title("Box (red) within each parameter's range (gray)")
+        a, b = (row["min"] - lo) / span, (row["max"] - lo) / span
+        colour = "tab:red" if kept else "darkgray"
+        right.plot([0, 1], [i, i], color="gainsboro", lw=8, solid_capstyle="butt")
+        right.plot([a, b], [i, i], color=colour, lw=8, solid_capstyle="butt")
+        low = limit_value(row["min"], kinds[name], "min")
+        high = limit_value(row["max"], kinds[name], "max")
+        text = describe({"min": low, "max": high, "kind": kinds[name]})
+        state = "" if kept else ", dropped"
+        right.text(
+            0.5, i + 0.28, f"{text}   (quasi-p {row['quasi_p']:.2g}{state})", fontsize=8,
+            ha="center",
+        )  # fmt: skip
+    if rows:
+        right.set_yticks(
+            range(len(rows)), [n.removeprefix("params.") for n, _, _ in rows], fontsize=8
+        )
+        right.set_ylim(len(rows) - 0.4, -0.6)
+    else:
+        right.set_yticks([])
+        right.text(
+            0.5, 0.5, "no significant restriction:\nthe misses are not confined to a box",
+            ha="center", va="center", transform=right.transAxes,
+        )  # fmt: skip
+    right.set_xlim(-0.03, 1.03)
+    right.set_xlabel("position within the factor's range over the runs")
+    right.set_title(
+        f"Box {found.box_index}: restrictions (red: quasi-p <= {found.alpha:g}; gray: dropped)"
+    )
     fig.suptitle(title)
     return fig
+
+
+# --------------------------------------------------------------------------- a results folder
 
 
 def discover_in_results(
@@ -98,62 +468,107 @@ def discover_in_results(
     scenario: str | None = None,
     date: str | None = None,
     out=None,
+    window: int = 1,
+    box: int | None = None,
+    alpha: float = ALPHA,
+    keep_insignificant: bool = False,
 ) -> dict:
-    """PRIM on a batch's results folder: the box of swept parameters in which ``scenario``
-    (default: the first that is not the reference) misses ``threshold`` for ``metric``.
-    Writes box.csv, box.json, peeling_trajectory.csv and discovery.png/.svg into ``out``
-    (default ``folder/discovery``) and returns box.json's content."""
-    from pathlib import Path
-
+    """PRIM on a batch's results folder: the box of factors (swept factors and posterior
+    draws) in which ``scenario`` (default: the first that is not the reference) misses
+    ``threshold`` for ``metric`` averaged over the last ``window`` stored months up to
+    ``date`` (default: the last month). ``box``: the box of the peeling trajectory (default:
+    the last); restrictions with a quasi-p above ``alpha`` are dropped unless
+    ``keep_insignificant``. Writes box.csv, box.json, peeling_trajectory.csv and
+    discovery.png/.svg into ``out`` (default ``folder/discovery``), all or none, and returns
+    box.json's content. Bad input raises ScenarioError before anything is written."""
     from sim.analysis.report import load_results
     from sim.atomic import staged
-    from sim.errors import ScenarioError
 
     folder = Path(folder)
     results, manifest = load_results(folder)
-    points = manifest["design"]["points"]
-    swept = list(points[0]) if points and points[0] else []
-    if not swept:
-        raise ScenarioError(f"{folder}: the batch has no parameter sweep to discover boxes in")
-    if metric not in results.columns:
-        allowed = [c for c in results.columns if c not in ("scenario", "date", "step", *swept)]
-        raise ScenarioError(
-            f"--metric: {metric!r} is not in the results (allowed: {', '.join(allowed)})"
-        )
     scenarios = list(dict.fromkeys(results["scenario"]))
-    scenario = scenario or next((s for s in scenarios if s != manifest["reference"]), scenarios[0])
+    if scenario is None:
+        scenario = next((s for s in scenarios if s != manifest.get("reference")), scenarios[0])
     if scenario not in scenarios:
         raise ScenarioError(
             f"--scenario: {scenario!r} is not in the results (allowed: {', '.join(scenarios)})"
         )
+    factors, excluded = factor_kinds(manifest, results.columns, scenario, str(folder))
+    if metric not in results.columns or metric in factors or metric in ID_COLUMNS:
+        allowed = [c for c in results.columns if c not in (*ID_COLUMNS, *factors, *excluded)]
+        raise ScenarioError(
+            f"--metric: {metric!r} is not a metric of the results (allowed: {', '.join(allowed)})"
+        )
+    if not factors:
+        raise ScenarioError(
+            f"{folder}: the batch varies no factor for {scenario} (no sweep, no uncertainties, "
+            "no posterior draws) to discover boxes in"
+        )
+    if not isinstance(window, int) or window < 1:
+        raise ScenarioError(f"--window: {window!r} is not a whole number of months >= 1")
+    x, miss, months, kinds = cases(
+        results, factors, scenario, metric, threshold, below=below, date=date, window=window
+    )
+    constant = [k for k in x if x[k].nunique() <= 1]
+    excluded.update({k: "constant over the runs" for k in constant})
+    x = x.drop(columns=constant)
+    if x.columns.empty:
+        raise ScenarioError(
+            f"{folder}: every factor is constant over the runs of {scenario} "
+            f"({', '.join(constant)}); PRIM needs factors that vary"
+        )
     direction = "below" if below else "above"
-    x, miss, date = cases(results, swept, scenario, metric, threshold, below=below, date=date)
+    period = months[-1] if window == 1 else f"{months[0]}..{months[-1]}"
     if miss.sum() == 0 or miss.all():
+        runs = results[(results["scenario"] == scenario) & results["date"].isin(months)][metric]
         raise ScenarioError(
             f"--threshold: {'no' if miss.sum() == 0 else 'every'} run of {scenario} is "
-            f"{direction} {threshold} for {metric} at {date}; choose a threshold inside the "
-            f"results' range ({results[metric].min():.4g} to {results[metric].max():.4g})"
+            f"{direction} {threshold} for {metric} at {period}; choose a threshold inside the "
+            f"results' range ({runs.min():.4g} to {runs.max():.4g})"
         )
-    limits, stats, trajectory = discover(x, miss)
-    box = {
+    found = discover(x, miss, box=box, alpha=alpha, keep_insignificant=keep_insignificant)
+    kinds = {k: kinds[k] for k in x}
+    every = ((manifest.get("experiment_resolved") or {}).get("output") or {}).get("every")
+    result = {
         "scenario": scenario,
         "metric": metric,
-        "date": date,
         "threshold": threshold,
         "miss_when": direction,
-        **stats,
-        "limits": limits.reset_index().to_dict("records"),
+        "date": months[-1],
+        "window": window,
+        "months": months,
+        "every": every,
+        "runs": found.runs,
+        "cases_of_interest": found.cases_of_interest,
+        "box_index": found.box_index,
+        "last_box": len(found.trajectory) - 1,
+        "alpha": alpha,
+        "keep_insignificant": keep_insignificant,
+        "coverage": found.coverage,
+        "density": found.density,
+        "mass": found.mass,
+        "restricted_dimensions": len(found.restrictions),
+        "restrictions": _records(found.restrictions, kinds),
+        "dropped": _records(found.dropped, kinds),
+        "peeled_box": found.peeled,
+        "factors": kinds,
+        "excluded": excluded,
     }
+    what = f"mean of {window} stored months {period}" if window > 1 else period
     title = (
-        f"{scenario}: {metric} at {date} {direction} {threshold} "
-        f"(coverage {stats['coverage']:.0%}, density {stats['density']:.0%})"
+        f"{scenario}: {metric} ({what}) {direction} {threshold} in {found.cases_of_interest} "
+        f"of {found.runs} runs; box {found.box_index}: coverage {found.coverage:.0%}, "
+        f"density {found.density:.0%}"
     )
-    import json
-
+    table = pd.DataFrame(
+        [{**r, "dropped": False} for r in result["restrictions"]]
+        + [{**r, "dropped": True} for r in result["dropped"]],
+        columns=["parameter", "min", "max", "quasi_p", "kind", "dropped"],
+    )
+    trajectory = found.trajectory.assign(chosen=found.trajectory["box"] == found.box_index)
     with staged(Path(out) if out else folder / "discovery") as stage:
-        limits.to_csv(stage.file("box.csv"), float_format="%.6g")
+        table.to_csv(stage.file("box.csv"), index=False, float_format="%.6g")
         trajectory.to_csv(stage.file("peeling_trajectory.csv"), index=False, float_format="%.6g")
-        stage.file("box.json").write_text(json.dumps(box, indent=2) + "\n")
-        fig = discovery_figure(x, miss, limits, trajectory, title)
-        stage.figure(fig, "discovery", ("png", "svg"))
-    return box
+        stage.file("box.json").write_text(json.dumps(result, indent=2) + "\n")
+        stage.figure(discovery_figure(x, found, kinds, title), "discovery", ("png", "svg"))
+    return result

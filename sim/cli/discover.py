@@ -1,4 +1,5 @@
-"""``egov-sim discover``: scenario discovery with PRIM over a sweep's results."""
+"""``egov-sim discover``: scenario discovery with PRIM over a batch's results, with the
+significance (quasi-p) of every restriction of the box."""
 
 from __future__ import annotations
 
@@ -8,14 +9,29 @@ from pathlib import Path
 from sim.cli import _common as c
 
 
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1 (both excluded)")
+    return value
+
+
 def add(sub) -> None:
     p = sub.add_parser(
         "discover",
-        help="scenario discovery with PRIM over a sweep's results",
-        description="Find the box of swept parameters in which a scenario misses a threshold "
-        "(PRIM), with coverage and density, and plot it.",
+        help="scenario discovery with PRIM: the box of factors where a scenario misses a target",
+        description="Find, with PRIM, the box of factors (the batch's swept factors or "
+        "uncertainties, and its posterior draws if it used a posterior) in which a scenario "
+        "misses a threshold; one case per run. Reports each restriction's quasi-p value and "
+        "drops the insignificant ones (quasi-p above --alpha), one at a time; coverage, "
+        "density and mass are those of the box that remains. Writes box.csv, box.json, "
+        "peeling_trajectory.csv and discovery.png/.svg (the peeling trajectory, coverage "
+        "against density, and the box).",
     )
-    p.add_argument("results", help="a batch results folder with a parameter sweep")
+    p.add_argument("results", help="a batch results folder whose design varies factors")
     p.add_argument("--metric", required=True, help="metric to test, e.g. end_to_end_share")
     p.add_argument("--threshold", type=float, required=True, help="target value")
     p.add_argument(
@@ -25,14 +41,39 @@ def add(sub) -> None:
         help="a run misses when the metric is below (default) or above the target",
     )
     p.add_argument("--scenario", help="scenario to study (default: the first non-reference)")
-    p.add_argument("--date", help="month to test (default: the last)")
+    p.add_argument("--date", help="stored month to test, YYYY-MM (default: the last)")
+    p.add_argument(
+        "--window",
+        type=c.positive,
+        default=1,
+        help="average the metric over the last N stored months up to --date (default 1: "
+        "that month alone); months are stored every output.every months of the experiment",
+    )
+    p.add_argument(
+        "--box",
+        type=int,
+        metavar="K",
+        help="box K of the peeling trajectory (0: all runs; see peeling_trajectory.csv); "
+        "default: the last, where PRIM stops peeling and pasting",
+    )
+    p.add_argument(
+        "--alpha",
+        type=_alpha,
+        default=0.05,
+        help="significance level: restrictions with a quasi-p above it are dropped (0.05)",
+    )
+    p.add_argument(
+        "--keep-insignificant",
+        action="store_true",
+        help="keep every restriction of the box, whatever its quasi-p",
+    )
     p.add_argument("--out", help="output folder (default RESULTS/discovery)")
     c.quiet_option(p, "no summary")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    from sim.analysis.discovery import discover_in_results
+    from sim.analysis.discovery import describe, discover_in_results
 
     folder = Path(args.results)
     out = c.out_dir(args.out, folder / "discovery")
@@ -44,20 +85,33 @@ def main(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         date=args.date,
         out=out,
+        window=args.window,
+        box=args.box,
+        alpha=args.alpha,
+        keep_insignificant=args.keep_insignificant,
     )
-    if not args.quiet:
-        print(
-            f"{box['scenario']} misses ({box['metric']} {box['miss_when']} {box['threshold']} "
-            f"at {box['date']}) in {box['cases_of_interest']} of {box['runs']} runs."
-        )
-        print(
-            f"PRIM box: coverage {box['coverage']:.1%}, density {box['density']:.1%}, "
-            f"mass {box['mass']:.1%}, {box['restricted_dimensions']} restricted dimensions"
-        )
-        for row in box["limits"]:
-            name = row.get("index", row.get("parameter", ""))
-            print(
-                f"  {name:48} {row['min']:.4g} .. {row['max']:.4g}  (quasi-p {row['quasi_p']:.2g})"
-            )
-        print(f"results in {out}/ (box.csv, box.json, peeling_trajectory.csv, discovery.png)")
+    if args.quiet:
+        return c.EXIT_OK
+    months = box["months"]
+    when = months[-1] if len(months) == 1 else f"mean of {months[0]}..{months[-1]}"
+    print(
+        f"{box['scenario']} misses ({box['metric']} {box['miss_when']} {box['threshold']:g}, "
+        f"{when}) in {box['cases_of_interest']} of {box['runs']} runs."
+    )
+    default = " (the last)" if box["box_index"] == box["last_box"] else ""
+    print(
+        f"PRIM box {box['box_index']} of 0..{box['last_box']}{default}: coverage "
+        f"{box['coverage']:.1%}, density {box['density']:.1%}, mass {box['mass']:.1%}, "
+        f"{len(box['restrictions'])} restriction(s)"
+    )
+    width = max((len(r["parameter"]) for r in box["restrictions"] + box["dropped"]), default=0)
+    for row in box["restrictions"]:
+        print(f"  {row['parameter']:{width}}  {describe(row):24}  quasi-p {row['quasi_p']:.2g}")
+    if not box["restrictions"]:
+        print("  (none significant: the misses are not confined to a box of these factors)")
+    if box["dropped"]:
+        print(f"dropped (quasi-p above {box['alpha']:g}):")
+        for row in box["dropped"]:
+            print(f"  {row['parameter']:{width}}  {describe(row):24}  quasi-p {row['quasi_p']:.2g}")
+    print(f"results in {out}/ (box.csv, box.json, peeling_trajectory.csv, discovery.png/.svg)")
     return c.EXIT_OK
