@@ -178,7 +178,9 @@ def _lever_factor(key: str, scenarios: Sequence[Scenario]) -> Factor:
     if name in MONTH_FIELDS:
         low = max(parse_month(sc.start) for sc, _ in holders) / 12.0
         high = min(parse_month(sc.end) for sc, _ in holders) / 12.0
-        return Factor(key, "month", low, high, info.description or name, "year", names)
+        what = (info.description or name).removesuffix(", YYYY-MM")
+        kind_name = cls.model_fields["type"].default
+        return Factor(key, "month", low, high, f"{kind_name}: {what}", "year", names)
     if info.annotation is bool:
         return Factor(key, "bool", 0.0, 1.0, info.description or name, "", names)
     lo, hi = field_bounds(info)

@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tracemalloc
 import weakref
 
@@ -208,28 +207,3 @@ def test_models_are_freed_and_memory_stays_flat():
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert after - before < 2_000_000, f"memory grew by {(after - before) / 1e6:.1f} MB"
-
-
-def test_report_writes_figures_and_effect_table(tmp_path):
-    path = _experiment(tmp_path)
-    out = tmp_path / "out"
-    run_batch(load_experiment(path), out, quiet=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "sim", "report", str(out)], cwd=ROOT, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    report = out / "report"
-    for stem in ("adoption", "sweep_end_to_end_share"):
-        assert (report / f"{stem}.png").stat().st_size > 10_000
-        assert (report / f"{stem}.svg").is_file()
-    text = (report / "report.md").read_text()
-    assert "| `end_to_end_share` | legal_esignature |" in text and "95% CI" in text
-    effects = pd.read_csv(report / "effects.csv")
-    assert set(effects.scenario) == {"status_quo", "legal_esignature"}
-    missing = subprocess.run(
-        [sys.executable, "-m", "sim", "report", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert missing.returncode == 2 and "not a batch results folder" in missing.stderr

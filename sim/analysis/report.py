@@ -1,20 +1,74 @@
-"""``egov-sim report``: figures and an effect table from a batch's results folder."""
+"""``egov-sim report``: figures and effect tables from a batch's results folder.
+
+Everything is split by design point: a design point is one setting of the swept factors (or,
+with ``role = "uncertainties"``, one sampled future), and runs at different points are never
+averaged into one line or one row without saying so.
+
+- Time series (``adoption``, ``gap``, ``groups``): one line per scenario; with a few design
+  points (at most :data:`FACET_MAX`) one panel per point, sharing axes; with more points, or
+  sampled futures, the curves pool the points and the title and legend say how many points
+  and replicates each line holds.
+- Per swept factor (``sweep_<factor>``): each metric of :data:`FIGURE_METRICS` at the horizon
+  against the factor's value. A grid of two factors gives one line per value of the other
+  factor (one row of panels per scenario); a grid of one factor, or of more than two (pooled
+  over the others, as the title says), one line per scenario; a sampled design (Latin
+  hypercube, futures) a dot per design point and the mean over quantile bins of the factor.
+- ``report.md`` and ``effects.csv``: the effects against the reference per design point.
+
+One interval type throughout: the 95% confidence interval of a mean (t distribution), over the
+replicates of one design point, or over design points where a value pools several; the spread
+of runs appears only in the effect tables' column labelled "90% of runs".
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
-import matplotlib.dates as mdates
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+from scipy import stats
 
 from sim.analysis.effects import HEADLINE, effects_at, interactions_at
 from sim.atomic import StagedDir, staged
+from sim.calendar import format_month
+from sim.factors import as_number
+from sim.outputs import METRICS
 from sim.scenario import ScenarioError
 
-BAND = (0.05, 0.95)
+LEVEL = 0.95
+FACET_MAX = 6
+"""At most this many design points get one panel each in the time-series figures."""
+SECTION_MAX = 12
+"""At most this many design points get one section each in report.md."""
+BINS = 8
+"""Quantile bins of a sampled factor (fewer with fewer than 4 points a bin)."""
+FIGURE_METRICS = ("online_users_share", "end_to_end_share", "paper_documents_per_1000")
+"""Metrics plotted against each swept factor at the horizon."""
+INTERACTION_METRICS = FIGURE_METRICS
+"""Metrics of the interaction table."""
+
+TITLES = {
+    "online_users_share": "Completed an online service in the last 12 months",
+    "end_to_end_share": "Transactions completed end to end online",
+    "paper_documents_per_1000": "Paper certificates this month",
+    "gap": "Internet access minus online use of government services",
+    "urban_rural_gap": "Urban minus rural online use",
+    "age_gap": "Aged 15-34 minus 55+ online use",
+}
+EXTRA_METRICS = {
+    "gap": "share of adults with internet access minus share who completed an online service",
+    "urban_rural_gap": "share who completed an online service, urban minus rural adults",
+    "age_gap": "share who completed an online service, adults aged 15-34 minus 55+",
+}
+"""Axis labels of metrics whose description names other columns."""
 
 
 def load_results(folder: Path) -> tuple[pd.DataFrame, dict]:
@@ -29,158 +83,813 @@ def load_results(folder: Path) -> tuple[pd.DataFrame, dict]:
     return pd.read_parquet(table_path), json.loads(manifest_path.read_text())
 
 
-def _band_plot(
-    ax, long: pd.DataFrame, metric: str, *, colours: dict[str, str], style="-", label_suffix=""
-) -> None:
-    for scenario, group in long.groupby("scenario", sort=False):
-        by_date = group.groupby("date")[metric]
-        x = pd.to_datetime(by_date.mean().index, format="%Y-%m")
-        ax.plot(
-            x,
-            by_date.mean().to_numpy(),
-            style,
-            color=colours[scenario],
-            lw=2,
-            label=f"{scenario}{label_suffix}",
+# --- the design -----------------------------------------------------------------------------
+
+
+def short_key(key: str) -> str:
+    """A factor's path without the ``params.`` / ``interventions.`` prefix."""
+    return key.removeprefix("params.").removeprefix("interventions.")
+
+
+def _infer_kind(values: pd.Series) -> str:
+    if values.dtype == bool:
+        return "bool"
+    if values.map(lambda v: isinstance(v, str)).all():
+        return "month"
+    if values.map(lambda v: isinstance(v, bool)).all():
+        return "bool"
+    if pd.api.types.is_integer_dtype(values):
+        return "integer"
+    return "number"
+
+
+def format_value(value, kind: str) -> str:
+    """A factor value as the report shows it: on/off, a month, a number."""
+    if kind == "bool" or isinstance(value, bool | np.bool_):
+        return "on" if bool(value) else "off"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return f"{float(value):.4g}"
+
+
+@dataclass(frozen=True)
+class Design:
+    """The design points of a results folder, with what a report needs about each factor."""
+
+    keys: tuple[str, ...]
+    points: pd.DataFrame
+    """Index: the design points that have runs; columns: the factors' values."""
+    numbers: pd.DataFrame
+    """The same as numbers (months as decimal years, on/off as 1/0)."""
+    kinds: dict[str, str]
+    labels: dict[str, str]
+    holders: dict[str, tuple[str, ...]]
+    role: str | None
+    replications: int
+    grid: bool
+    """Every combination of the factors' values occurs exactly once."""
+
+    @property
+    def swept(self) -> bool:
+        return bool(self.keys)
+
+    @property
+    def n_points(self) -> int:
+        return len(self.points)
+
+    @property
+    def facets(self) -> bool:
+        """One panel per design point in the time-series figures."""
+        return self.swept and self.n_points <= FACET_MAX and self.role != "uncertainties"
+
+    @property
+    def what(self) -> str:
+        return "sampled futures" if self.role == "uncertainties" else "design points"
+
+    def describe(self, point: int, sep: str = ", ") -> str:
+        row = self.points.loc[point]
+        return sep.join(
+            f"{short_key(k)} = {format_value(row[k], self.kinds[k])}" for k in self.keys
         )
-        ax.fill_between(
-            x,
-            by_date.quantile(BAND[0]).to_numpy(),
-            by_date.quantile(BAND[1]).to_numpy(),
-            color=colours[scenario],
-            alpha=0.15,
-            lw=0,
-        )
-    ax.grid(alpha=0.3)
-    ax.xaxis.set_major_locator(mdates.YearLocator(2))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+
+    def lacks(self, scenario: str, keys) -> list[str]:
+        """The lever factors among ``keys`` that ``scenario`` does not hold (they do not act)."""
+        return [
+            short_key(k) for k in keys if self.holders.get(k) and scenario not in self.holders[k]
+        ]
+
+
+def _known_factor(key: str) -> dict:
+    """What :mod:`sim.factors` knows about a parameter path (for folders whose manifest does
+    not describe its factors); empty for anything else."""
+    if not key.startswith("params."):
+        return {}
+    from sim.factors import factor
+
+    try:
+        return factor(key).manifest()
+    except (ValueError, KeyError, AttributeError):
+        return {}
+
+
+def design_of(long: pd.DataFrame, manifest: dict) -> Design:
+    design = manifest["design"]
+    raw_points = design.get("points") or [{}]
+    keys = tuple(raw_points[0]) if raw_points and raw_points[0] else ()
+    present = sorted(int(p) for p in long["point"].unique()) if "point" in long else [0]
+    if keys:
+        table = pd.DataFrame(raw_points).reindex(columns=list(keys))
+        table.index.name = "point"
+        table = table.loc[[p for p in present if p < len(table)]]
+    else:
+        table = pd.DataFrame(index=pd.Index(present, name="point"))
+    info = design.get("factors") or {}
+    kinds, labels, holders = {}, {}, {}
+    for key in keys:
+        meta = info.get(key) or _known_factor(key)
+        kinds[key] = meta.get("kind") or _infer_kind(table[key])
+        description, unit = meta.get("description"), meta.get("unit") or ""
+        if kinds[key] == "month":
+            unit = "year"
+        if description:
+            unit_text = f" [{unit}]" if unit and unit != "1" else ""
+            labels[key] = textwrap.fill(description + unit_text, 48) + f"\n({short_key(key)})"
+        else:
+            labels[key] = meta.get("label") or key + (" [year]" if kinds[key] == "month" else "")
+        holders[key] = tuple(meta.get("holders") or ())
+    numbers = pd.DataFrame({k: as_number(table[k]) for k in keys}, index=table.index)
+    grid = bool(keys) and (
+        int(np.prod([table[k].nunique() for k in keys])) == len(table)
+        and not table.duplicated().any()
+    )
+    return Design(
+        keys,
+        table,
+        numbers,
+        kinds,
+        labels,
+        holders,
+        design.get("role"),
+        int(design.get("replications") or long["replicate"].nunique()),
+        grid,
+    )
+
+
+# --- intervals ------------------------------------------------------------------------------
+
+
+def ci_table(frame: pd.DataFrame, by: list[str], value: str, level: float = LEVEL):
+    """For each group of ``by``: the mean of ``value``, its t confidence interval (as
+    :func:`sim.analysis.effects.mean_ci`; NaN bounds below two values) and the count."""
+    g = frame.groupby(by, sort=True)[value].agg(["mean", "std", "count"]).reset_index()
+    n = g["count"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
+        half = t * g["std"].to_numpy(float) / np.sqrt(n)
+    half = np.where((n > 1) & (g["std"].to_numpy(float) == 0), 0.0, half)
+    g["low"] = g["mean"] - half
+    g["high"] = g["mean"] + half
+    return g.rename(columns={"count": "n"}).drop(columns="std")
+
+
+def point_means(frame: pd.DataFrame, metrics: list[str], by=("scenario", "point")):
+    """Mean over the replicates of each (scenario, point[, date])."""
+    return frame.groupby(list(by), sort=True)[metrics].mean().reset_index()
+
+
+def effects_by_point(
+    long: pd.DataFrame,
+    date: str,
+    reference: str,
+    metrics=HEADLINE,
+    level: float = LEVEL,
+) -> pd.DataFrame:
+    """:func:`sim.analysis.effects.effects_at` within each design point (paired by replicate),
+    in one pass: a ``point`` column and the same columns, for every point, scenario, metric."""
+    metrics = [m for m in metrics if m in long.columns]
+    at = long.loc[long["date"] == date, ["scenario", "point", "replicate", *metrics]]
+    tidy = at.melt(id_vars=["scenario", "point", "replicate"], var_name="metric")
+    ref = tidy[tidy["scenario"] == reference].drop(columns="scenario")
+    tidy = tidy.merge(
+        ref.rename(columns={"value": "ref"}), on=["point", "replicate", "metric"], how="left"
+    )
+    tidy["diff"] = tidy["value"] - tidy["ref"]
+    keys = ["point", "scenario", "metric"]
+    own = ci_table(tidy, keys, "value", level).set_index(keys)
+    diff = ci_table(tidy, keys, "diff", level).set_index(keys)
+    grouped = tidy.groupby(keys, sort=True)["diff"]
+    table = pd.DataFrame(
+        {
+            "date": date,
+            "n": own["n"].astype(int),
+            "mean": own["mean"],
+            "ci_low": own["low"],
+            "ci_high": own["high"],
+            "difference": diff["mean"],
+            "difference_ci_low": diff["low"],
+            "difference_ci_high": diff["high"],
+            "difference_q05": grouped.quantile(0.05),
+            "difference_q95": grouped.quantile(0.95),
+        }
+    ).reset_index()
+    is_ref = table["scenario"] == reference
+    cols = ["difference", "difference_ci_low", "difference_ci_high"]
+    table.loc[is_ref, [*cols, "difference_q05", "difference_q95"]] = 0.0
+    table["significant"] = ~is_ref & (
+        (table["difference_ci_low"] > 0) | (table["difference_ci_high"] < 0)
+    )
+    scenario_order = {s: i for i, s in enumerate(dict.fromkeys(long["scenario"]))}
+    metric_order = {m: i for i, m in enumerate(metrics)}
+    table = table.sort_values(
+        ["point", "metric", "scenario"],
+        key=lambda c: (
+            c.map(metric_order)
+            if c.name == "metric"
+            else (c.map(scenario_order) if c.name == "scenario" else c)
+        ),
+        kind="stable",
+    )
+    return table.reset_index(drop=True)
+
+
+def with_factors(table: pd.DataFrame, design: Design) -> pd.DataFrame:
+    """``table`` with the factor values of its ``point`` column after ``point``."""
+    if not design.swept:
+        return table
+    values = design.points.reset_index()
+    out = table.merge(values, on="point", how="left")
+    first = ["point", *design.keys]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+# --- figure helpers -------------------------------------------------------------------------
+
+
+def metric_label(name: str, width: int = 42) -> str:
+    """An axis label from the metric's description, with its unit."""
+    text = EXTRA_METRICS.get(name) or METRICS.get(name, name)
+    if name.endswith("_share") or name.endswith("_gap") or name == "gap":
+        text += " (0-1)" if name.endswith("_share") else " (difference of shares)"
+    elif name.endswith("_per_1000") and "1,000" not in text:
+        text += " per 1,000 adults"
+    return textwrap.fill(text, width)
+
+
+def _colours(long: pd.DataFrame) -> dict[str, str]:
+    palette = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    return {s: palette[i % len(palette)] for i, s in enumerate(dict.fromkeys(long["scenario"]))}
+
+
+def _years(dates: pd.Series) -> np.ndarray:
+    """Months ("YYYY-MM") as decimal years (plain numbers: far faster to tick than dates)."""
+    text = dates.astype(str)
+    return text.str[:4].astype(int).to_numpy() + (text.str[5:7].astype(int).to_numpy() - 1) / 12
+
+
+def _date_axis(ax) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:.0f}"))
+
+
+def _year_label(x: float) -> str:
+    month = format_month(int(round(x * 12)))
+    return month[:4] if month.endswith("-01") else month
+
+
+def _factor_axis(ax, design: Design, key: str, discrete: bool) -> None:
+    kind = design.kinds[key]
+    values = np.sort(design.numbers[key].unique())
+    ax.set_xlabel(design.labels[key], fontsize=8)
+    if kind == "bool":
+        ax.xaxis.set_major_locator(FixedLocator([0.0, 1.0]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: "on" if x >= 0.5 else "off"))
+        ax.set_xlim(-0.3, 1.3)
+        return
+    if discrete and len(values) <= 8:
+        ax.xaxis.set_major_locator(FixedLocator(values))
+    if kind == "month":
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _year_label(x)))
+    elif discrete and len(values) <= 8:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:.4g}"))
+
+
+def _suptitle(fig: Figure, text: str, width_in: float) -> None:
+    fig.suptitle(textwrap.fill(text, max(60, int(width_in * 13))), fontsize=10)
+
+
+def _legend(fig: Figure, handles, labels, ncols: int | None = None) -> None:
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=ncols or min(len(labels), 3),
+        fontsize=8,
+        frameon=False,
+    )
+
+
+def _runs_text(counts: pd.Series) -> str:
+    """``n=10`` or ``n=8-10`` for a set of run counts."""
+    lo, hi = int(counts.min()), int(counts.max())
+    return f"n={lo}" if lo == hi else f"n={lo}-{hi}"
 
 
 def _save(fig, folder: StagedDir, stem: str) -> list[Path]:
-    """Stage ``fig`` as PNG and SVG; the paths it will have once published."""
-    folder.figure(fig, stem, ("png", "svg"))
+    """Stage ``fig`` as PNG (200 dpi) and SVG; the paths it will have once published."""
+    folder.figure(fig, stem, ("png",), dpi=200)
+    fig.set_layout_engine("none")  # laid out once: the SVG keeps the PNG's layout
+    folder.figure(fig, stem, ("svg",))
     return [folder.target / f"{stem}.{ext}" for ext in ("png", "svg")]
 
 
+# --- time series ----------------------------------------------------------------------------
+
+
+def _time_figure(
+    long: pd.DataFrame,
+    design: Design,
+    metrics: list[str],
+    title: str,
+    colours: dict[str, str],
+    experiment: str,
+) -> Figure:
+    """Mean of each scenario by month with the 95% CI of the mean: per design point (a panel
+    each) with few points, pooled over points otherwise, by scenario without a sweep."""
+    data = long[long["step"] > 0] if "step" in long else long
+    scenarios = list(colours)
+    horizon_runs = data[data["date"] == data["date"].max()]
+    runs = horizon_runs.groupby(["scenario", "point"]).size()
+    if design.facets:
+        points = list(design.points.index)
+        nrows, ncols = len(metrics), len(points)
+        curves = {m: ci_table(data, ["scenario", "point", "date"], m) for m in metrics}
+        labels = {
+            s: f"{s} ({_runs_text(runs.loc[s])} runs per panel)" if s in runs.index else s
+            for s in scenarios
+        }
+        how = (
+            f"one panel per design point; mean with {LEVEL:.0%} CI of the mean "
+            "(t, over the replicates of the point)"
+        )
+    elif design.swept:
+        points = [None]
+        nrows, ncols = 1, len(metrics)
+        means = point_means(data, metrics, ("scenario", "point", "date"))
+        curves = {m: ci_table(means, ["scenario", "date"], m) for m in metrics}
+        per_scenario = runs.groupby(level="scenario")
+        labels = {
+            s: (
+                f"{s} (n={int(per_scenario.sum().loc[s])} runs: "
+                f"{int(per_scenario.size().loc[s])} points x {_runs_text(runs.loc[s])[2:]})"
+            )
+            if s in runs.index
+            else s
+            for s in scenarios
+        }
+        how = (
+            f"pooled over {design.n_points} {design.what} x {design.replications} replicates: "
+            f"mean of the points' means with {LEVEL:.0%} CI (t, over points); "
+            "each factor's effect: the sweep_* figures"
+        )
+    else:
+        points = [None]
+        nrows, ncols = 1, len(metrics)
+        curves = {m: ci_table(data, ["scenario", "date"], m) for m in metrics}
+        by_scenario = runs.groupby(level="scenario").sum()
+        labels = {
+            s: f"{s} (n={int(by_scenario.loc[s])} runs)" if s in by_scenario.index else s
+            for s in scenarios
+        }
+        how = f"mean by scenario with {LEVEL:.0%} CI of the mean (t, over replicates)"
+    width = max(7.0, 3.4 * ncols) if design.facets else max(7.0, 5.2 * ncols)
+    fig = Figure(figsize=(width, 0.9 + 3.0 * nrows), layout="constrained")
+    axes = fig.subplots(
+        nrows, ncols, squeeze=False, sharex=True, sharey="row" if design.facets else False
+    )
+    for i, metric in enumerate(metrics):
+        table = curves[metric]
+        for j, point in enumerate(points):
+            ax = axes[i][j] if design.facets else axes[0][i]
+            sub = table if point is None else table[table["point"] == point]
+            for scenario, group in sub.groupby("scenario", sort=False):
+                x = _years(group["date"])
+                colour = colours[scenario]
+                ax.plot(x, group["mean"], color=colour, lw=1.8)
+                ax.fill_between(x, group["low"], group["high"], color=colour, alpha=0.2, lw=0)
+            ax.grid(alpha=0.3)
+            _date_axis(ax)
+            ax.tick_params(labelsize=8)
+            if design.facets:
+                if i == 0:
+                    ax.set_title(f"point {point}\n" + design.describe(point, "\n"), fontsize=8)
+                if j == 0:
+                    ax.set_ylabel(metric_label(metric, 36), fontsize=8)
+            else:
+                ax.set_title(TITLES.get(metric, metric), fontsize=9)
+                ax.set_ylabel(metric_label(metric), fontsize=8)
+    handles = [Line2D([], [], color=colours[s], lw=2) for s in scenarios]
+    _legend(fig, handles, [labels[s] for s in scenarios])
+    _suptitle(fig, f"{experiment}: {title.lower()} ({how})", width)
+    return fig
+
+
+# --- per factor -----------------------------------------------------------------------------
+
+
+def _band(ax, x, group, colour, label=None, marker="o") -> None:
+    ax.plot(x, group["mean"], color=colour, lw=1.8, marker=marker, ms=4, label=label)
+    ax.fill_between(x, group["low"], group["high"], color=colour, alpha=0.18, lw=0)
+
+
+def _factor_figure(
+    at: pd.DataFrame,
+    design: Design,
+    key: str,
+    metrics: list[str],
+    colours: dict[str, str],
+    horizon: str,
+) -> Figure:
+    """Each metric at the horizon against ``key``, with 95% CIs of the mean."""
+    runs = at.assign(x=at["point"].map(design.numbers[key]))
+    means = point_means(runs, metrics).assign(x=lambda f: f["point"].map(design.numbers[key]))
+    others = [k for k in design.keys if k != key]
+    scenarios = list(colours)
+    ncols = len(metrics)
+    reps = _runs_text(runs.groupby(["scenario", "point"]).size())
+    pair = design.grid and len(others) == 1 and design.points[others[0]].nunique() <= 8
+    nrows = len(scenarios) if pair else 1
+    width = max(7.0, 4.3 * ncols)
+    fig = Figure(figsize=(width, 1.3 + 3.0 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey="col")
+    name = short_key(key)
+    handles: list = []
+    labels: list[str] = []
+    if pair:
+        other = others[0]
+        values = design.points[other].drop_duplicates().sort_values()
+        cmap = matplotlib.colormaps["viridis"]
+        shades = {
+            v: cmap(0.85 * i / max(1, len(values) - 1)) for i, v in enumerate(values.tolist())
+        }
+        runs = runs.assign(other=runs["point"].map(design.points[other]))
+        for c, metric in enumerate(metrics):
+            table = ci_table(runs, ["scenario", "other", "x"], metric)
+            for r, scenario in enumerate(scenarios):
+                ax = axes[r][c]
+                for value in values:
+                    sub = table[(table["scenario"] == scenario) & (table["other"] == value)]
+                    _band(ax, sub["x"], sub, shades[value])
+                lacks = design.lacks(scenario, design.keys)
+                note = f" (without {', '.join(lacks)}: no effect)" if lacks else ""
+                ax.set_title(f"{scenario}{note}", fontsize=8)
+        handles = [Line2D([], [], color=shades[v], lw=2, marker="o") for v in values]
+        labels = [f"{short_key(other)} = {format_value(v, design.kinds[other])}" for v in values]
+        how = (
+            f"one line per value of {short_key(other)}; each marker the mean of the "
+            f"{reps[2:]} replicates of one design point, band {LEVEL:.0%} CI of the mean (t)"
+        )
+    elif design.grid:
+        per_value = design.points.groupby(key).size()
+        for c, metric in enumerate(metrics):
+            ax = axes[0][c]
+            if others:  # pooled over the other factors: the unit is the design point
+                table = ci_table(means, ["scenario", "x"], metric)
+            else:
+                table = ci_table(runs, ["scenario", "x"], metric)
+            for scenario, sub in table.groupby("scenario", sort=False):
+                _band(ax, sub["x"], sub, colours[scenario])
+        handles = [Line2D([], [], color=colours[s], lw=2, marker="o") for s in scenarios]
+        if others:
+            labels = [
+                f"{s} (each value: {_runs_text(per_value)[2:]} points x {reps[2:]} runs)"
+                for s in scenarios
+            ]
+            how = (
+                f"pooled over the other factors ({', '.join(map(short_key, others))}): mean "
+                f"of the design points' means at each value, band {LEVEL:.0%} CI (t, over "
+                "those points)"
+            )
+        else:
+            labels = [f"{s} ({reps} runs per value)" for s in scenarios]
+            how = f"mean over replicates, band {LEVEL:.0%} CI of the mean (t)"
+    else:
+        binned = design.n_points >= 16
+        n_bins = max(2, min(BINS, design.n_points // 4))
+        if binned:
+            bins = pd.qcut(design.numbers[key], n_bins, labels=False, duplicates="drop")
+            means = means.assign(bin=means["point"].map(bins))
+        for c, metric in enumerate(metrics):
+            ax = axes[0][c]
+            point_ci = ci_table(runs, ["scenario", "point"], metric).assign(
+                x=lambda f: f["point"].map(design.numbers[key])
+            )
+            for scenario in scenarios:
+                own = point_ci[point_ci["scenario"] == scenario]
+                colour = colours[scenario]
+                if binned:
+                    ax.scatter(own["x"], own["mean"], s=10, alpha=0.45, color=colour, lw=0)
+                    sub = ci_table(means[means["scenario"] == scenario], ["bin"], metric)
+                    centre = means[means["scenario"] == scenario].groupby("bin")["x"].mean()
+                    _band(ax, sub["bin"].map(centre), sub, colour, marker="")
+                else:
+                    ax.errorbar(
+                        own["x"],
+                        own["mean"],
+                        yerr=[own["mean"] - own["low"], own["high"] - own["mean"]],
+                        fmt="o",
+                        ms=4,
+                        color=colour,
+                        capsize=2,
+                        lw=1,
+                    )
+        handles = [Line2D([], [], color=colours[s], lw=2, marker="o") for s in scenarios]
+        if binned:
+            labels = [f"{s} (dots: a point's mean of {reps[2:]} runs)" for s in scenarios]
+            how = (
+                f"each dot one of {design.n_points} {design.what}; line: mean of the points' "
+                f"means in {n_bins} quantile bins of {name}, band {LEVEL:.0%} CI (t, over "
+                "the points of a bin)"
+                + ("; the other factors vary across points" if others else "")
+            )
+        else:
+            labels = [f"{s} ({reps} runs per point)" for s in scenarios]
+            how = (
+                f"each marker one of {design.n_points} {design.what}, mean with "
+                f"{LEVEL:.0%} CI of the mean (t, over replicates)"
+                + ("; the other factors vary across points" if others else "")
+            )
+    for c, metric in enumerate(metrics):
+        axes[0][c].set_title(
+            (axes[0][c].get_title() + "\n" if pair else "") + TITLES.get(metric, metric),
+            fontsize=9,
+        )
+        for r in range(nrows):
+            ax = axes[r][c]
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=8)
+            ax.set_ylabel(metric_label(metric, 40), fontsize=8)
+            _factor_axis(ax, design, key, discrete=design.grid)
+            if r < nrows - 1:
+                ax.set_xlabel("")
+    _legend(fig, handles, labels, ncols=min(len(labels), 4 if pair else 2))
+    _suptitle(fig, f"At {horizon}, against {name} ({how})", width)
+    return fig
+
+
+def paired_differences(at: pd.DataFrame, design: Design, key: str, metric: str) -> pd.DataFrame:
+    """For each scenario, value of ``key`` and value of the other factors: the difference of
+    ``metric`` from the first value of ``key``, paired by replicate (same seed and posterior
+    draw, other factors equal), with its 95% CI (t, over the pairs)."""
+    others = [k for k in design.keys if k != key]
+    runs = at[["scenario", "point", "replicate", metric]].assign(
+        x=at["point"].map(design.numbers[key]),
+        other=at["point"].map(design.points[others[0]]) if others else "",
+    )
+    first = runs[runs["x"] == runs["x"].min()].drop(columns=["x", "point"])
+    pairs = runs.merge(
+        first.rename(columns={metric: "base"}), on=["scenario", "other", "replicate"]
+    )
+    pairs["diff"] = pairs[metric] - pairs["base"]
+    return ci_table(pairs, ["scenario", "other", "x"], "diff")
+
+
+def _paired_figure(
+    at: pd.DataFrame,
+    design: Design,
+    key: str,
+    metrics: list[str],
+    horizon: str,
+    posterior: bool = False,
+) -> Figure | None:
+    """The effect of moving ``key`` away from its first value, paired by replicate: the
+    comparison common random numbers make sharp (the levels' CIs carry the spread between
+    seeds and posterior draws, which the pairing cancels). Grids of at most two factors."""
+    others = [k for k in design.keys if k != key]
+    if not design.grid or len(others) > 1 or design.role == "uncertainties":
+        return None
+    scenarios = [s for s in dict.fromkeys(at["scenario"]) if not design.lacks(s, [key])]
+    if not scenarios:
+        return None
+    base = format_value(design.points[key].sort_values().iloc[0], design.kinds[key])
+    values = design.points[others[0]].drop_duplicates().sort_values() if others else [""]
+    cmap = matplotlib.colormaps["viridis"]
+    shades = {v: cmap(0.85 * i / max(1, len(values) - 1)) for i, v in enumerate(list(values))}
+    width = max(7.0, 4.3 * len(metrics))
+    fig = Figure(figsize=(width, 1.3 + 3.0 * len(scenarios)), layout="constrained")
+    axes = fig.subplots(len(scenarios), len(metrics), squeeze=False, sharex=True, sharey="col")
+    for c, metric in enumerate(metrics):
+        table = paired_differences(at, design, key, metric)
+        for r, scenario in enumerate(scenarios):
+            ax = axes[r][c]
+            for value in values:
+                sub = table[(table["scenario"] == scenario) & (table["other"] == value)]
+                _band(ax, sub["x"], sub, shades[value])
+            ax.axhline(0, color="0.4", lw=0.8)
+            ax.set_title(f"{scenario}\n{TITLES.get(metric, metric)}", fontsize=9)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=8)
+            ax.set_ylabel(
+                textwrap.fill(f"difference from {short_key(key)} = {base}", 40), fontsize=8
+            )
+            _factor_axis(ax, design, key, discrete=True)
+    n = at.groupby(["scenario", "point"]).size()
+    if others:
+        handles = [Line2D([], [], color=shades[v], lw=2, marker="o") for v in values]
+        labels = [
+            f"{short_key(others[0])} = {format_value(v, design.kinds[others[0]])}" for v in values
+        ]
+        _legend(fig, handles, labels, ncols=min(len(labels), 4))
+    _suptitle(
+        fig,
+        f"At {horizon}: the effect of {short_key(key)}, as the difference from {base} paired by "
+        f"replicate (same seed{' and posterior draw' if posterior else ''}"
+        f"{', same ' + short_key(others[0]) if others else ''}; {_runs_text(n)} pairs per "
+        f"marker); band {LEVEL:.0%} CI of the mean difference (t)",
+        width,
+    )
+    return fig
+
+
 def figures(long: pd.DataFrame, manifest: dict, folder: StagedDir) -> list[Path]:
-    scenarios = list(dict.fromkeys(long["scenario"]))
-    palette = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
-    colours = {s: palette[i % len(palette)] for i, s in enumerate(scenarios)}
-    n_rep = manifest["design"]["replications"]
+    design = design_of(long, manifest)
+    colours = _colours(long)
+    experiment = manifest["experiment"]
     written: list[Path] = []
-    band = f"mean and 90% band ({BAND[0]:.0%}-{BAND[1]:.0%} quantiles) over replications"
 
-    if "online_users_share" in long:
-        fig = Figure(figsize=(13, 5), layout="constrained")
-        axes = fig.subplots(1, 2)
-        _band_plot(axes[0], long, "online_users_share", colours=colours)
-        axes[0].set_title("Completed an online service in the last 12 months")
-        axes[0].set_ylabel("share of adults")
-        if "end_to_end_share" in long:
-            _band_plot(axes[1], long, "end_to_end_share", colours=colours)
-            axes[1].set_title("Transactions completed end to end online")
-        axes[0].legend(fontsize=8)
-        fig.suptitle(f"{manifest['experiment']}: adoption by scenario ({band}, n={n_rep})")
+    adoption = [m for m in ("online_users_share", "end_to_end_share") if m in long]
+    if adoption:
+        fig = _time_figure(long, design, adoption, "Adoption by scenario", colours, experiment)
         written += _save(fig, folder, "adoption")
-
     if {"internet_share", "online_users_share"} <= set(long):
-        fig = Figure(figsize=(9, 5), layout="constrained")
-        ax = fig.subplots()
         gap = long.assign(gap=long["internet_share"] - long["online_users_share"])
-        _band_plot(ax, gap, "gap", colours=colours)
-        ax.set_title("The gap: internet access minus online use of government services")
-        ax.set_ylabel("share of adults")
-        ax.legend(fontsize=8)
+        fig = _time_figure(gap, design, ["gap"], "The gap", colours, experiment)
         written += _save(fig, folder, "gap")
-
     if {"urban_rural_gap", "age_gap"} <= set(long):
-        fig = Figure(figsize=(13, 5), layout="constrained")
-        axes = fig.subplots(1, 2)
-        _band_plot(axes[0], long, "urban_rural_gap", colours=colours)
-        axes[0].set_title("Urban minus rural online use")
-        _band_plot(axes[1], long, "age_gap", colours=colours)
-        axes[1].set_title("Aged 15-34 minus 55+ online use")
-        axes[0].legend(fontsize=8)
-        fig.suptitle(f"Who is left behind ({band})")
+        fig = _time_figure(
+            long, design, ["urban_rural_gap", "age_gap"], "Who is left behind", colours, experiment
+        )
         written += _save(fig, folder, "groups")
 
-    swept = [k for k in manifest["design"]["points"][0]] if manifest["design"]["points"] else []
-    if swept:
+    metrics = [m for m in FIGURE_METRICS if m in long]
+    if design.swept and metrics:
         horizon = long["date"].max()
         at = long[long["date"] == horizon]
-        metric = "end_to_end_share" if "end_to_end_share" in long else long.columns[-1]
-        fig = Figure(figsize=(5.5 * len(swept), 4.5), layout="constrained")
-        axes = fig.subplots(1, len(swept), squeeze=False)
-        for ax, key in zip(axes[0], swept, strict=True):
-            for scenario, group in at.groupby("scenario", sort=False):
-                ax.scatter(
-                    group[key],
-                    group[metric],
-                    s=14,
-                    alpha=0.7,
-                    color=colours[scenario],
-                    label=scenario,
-                )
-            ax.set_xlabel(key)
-            ax.set_ylabel(f"{metric} at {horizon}")
-            ax.grid(alpha=0.3)
-        axes[0][0].legend(fontsize=8)
-        written += _save(fig, folder, f"sweep_{metric}")
+        for key in design.keys:
+            fig = _factor_figure(at, design, key, metrics, colours, horizon)
+            stem = "sweep_" + re.sub(r"[^A-Za-z0-9]+", "_", short_key(key))
+            written += _save(fig, folder, stem)
+            posterior = bool(manifest["design"].get("posterior"))
+            fig = _paired_figure(at, design, key, metrics, horizon, posterior)
+            if fig is not None:
+                written += _save(fig, folder, stem + "_paired")
     return written
 
 
-def report_markdown(long: pd.DataFrame, manifest: dict, figure_names: list[str]) -> str:
-    reference = manifest["reference"]
-    horizon = long["date"].max()
-    swept = bool(manifest["design"]["points"] and manifest["design"]["points"][0])
-    pair_on = ("point", "replicate") if swept else ("replicate",)
-    table = effects_at(long, horizon, reference, HEADLINE, pair_on=pair_on)
-    order = {m: i for i, m in enumerate(HEADLINE)}
-    table = table.sort_values("metric", key=lambda c: c.map(order), kind="stable")
-    n_runs = long.groupby(["scenario", "point", "replicate"]).ngroups
+# --- report.md ------------------------------------------------------------------------------
+
+
+def _effect_rows(table: pd.DataFrame, reference: str) -> list[str]:
     lines = [
-        f"# {manifest['experiment']}: report",
-        "",
-        f"{manifest['experiment_resolved'].get('description', '')}",
-        "",
-        f"- runs: {n_runs} of {manifest['design']['runs']} "
-        f"({manifest['design']['replications']} replications"
-        + (f" x {len(manifest['design']['points'])} design points" if swept else "")
-        + ")",
-        f"- status: {manifest['status']}; git commit {manifest['git'].get('commit')}"
-        f"{' (dirty)' if manifest['git'].get('dirty') else ''}",
-        f"- experiment file: `{manifest['file']}` (sha256 {manifest['experiment_sha256'][:12]})",
-        *_posterior_lines(manifest["design"].get("posterior")),
-        "",
-        f"## Effects at {horizon}",
-        "",
-        f"Difference from `{reference}`, paired by seed"
-        + (" and design point" if swept else "")
-        + ", mean with 95% confidence interval "
-        "(t distribution over pairs); **bold** where the interval excludes 0. The last column "
-        "is the range of 90% of the runs' paired differences: with parameters drawn from a "
-        "posterior, the effect's uncertainty given the data (the CI says only how well the "
-        "runs pin down its mean).",
-        "",
-        "| metric | scenario | mean | difference | 95% CI | 90% of runs |",
-        "|---|---|---|---|---|---|",
+        "| metric | scenario | n | mean | difference | 95% CI | 90% of runs |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in table.itertuples():
         if row.scenario == reference:
-            lines.append(f"| `{row.metric}` | {row.scenario} (reference) | {row.mean:.4g} | | | |")
+            lines.append(
+                f"| `{row.metric}` | {row.scenario} (reference) | {row.n} | {row.mean:.4g} | | | |"
+            )
             continue
         diff = f"{row.difference:+.4g}"
         if row.significant:
             diff = f"**{diff}**"
         lines.append(
-            f"| `{row.metric}` | {row.scenario} | {row.mean:.4g} | {diff} | "
+            f"| `{row.metric}` | {row.scenario} | {row.n} | {row.mean:.4g} | {diff} | "
             f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] | "
             f"{row.difference_q05:+.4g} to {row.difference_q95:+.4g} |"
         )
+    return lines
+
+
+def _explain(pairing: str) -> str:
+    return (
+        f"Difference from the reference, paired by seed{pairing}: mean with 95% confidence "
+        "interval of the mean (t distribution over the pairs); **bold** where it excludes 0; "
+        "`n` is the number of runs. The last column is the range of 90% of the runs' paired "
+        "differences (run-to-run spread, not a confidence interval): with parameters drawn "
+        "from a posterior, or over sampled futures, the effect's spread; the CI says only how "
+        "well the runs pin down its mean."
+    )
+
+
+def _wide_rows(table: pd.DataFrame, design: Design, reference: str) -> list[str]:
+    """One row per design point and scenario: the factors, n and per metric the mean and
+    the difference from the reference with its 95% CI."""
+    metrics = [m for m in FIGURE_METRICS if m in set(table["metric"])] or list(
+        dict.fromkeys(table["metric"])
+    )[:3]
+    sub = table[table["metric"].isin(metrics)]
+    header = ["point", *(f"`{short_key(k)}`" for k in design.keys), "scenario", "n"]
+    header += [f"`{m}`" for m in metrics]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    cells = sub.set_index(["point", "scenario", "metric"])
+    for (point, scenario), _ in sub.groupby(["point", "scenario"], sort=False):
+        row = design.points.loc[point]
+        values = [format_value(row[k], design.kinds[k]) for k in design.keys]
+        out = [
+            str(point),
+            *values,
+            scenario,
+            str(int(cells.loc[(point, scenario, metrics[0]), "n"])),
+        ]
+        for m in metrics:
+            c = cells.loc[(point, scenario, m)]
+            if scenario == reference:
+                out.append(f"{c['mean']:.4g}")
+                continue
+            diff = f"{c['difference']:+.4g}"
+            if c["significant"]:
+                diff = f"**{diff}**"
+            out.append(
+                f"{c['mean']:.4g}; {diff} [{c['difference_ci_low']:+.4g}, "
+                f"{c['difference_ci_high']:+.4g}]"
+            )
+        lines.append("| " + " | ".join(out) + " |")
+    return lines
+
+
+def report_markdown(
+    long: pd.DataFrame,
+    manifest: dict,
+    figure_names: list[str],
+    by_point: pd.DataFrame | None = None,
+    pooled: pd.DataFrame | None = None,
+) -> str:
+    design = design_of(long, manifest)
+    reference = manifest["reference"]
+    horizon = long["date"].max()
+    if by_point is None or (pooled is None and _pooled_wanted(design)):
+        by_point, pooled = effect_tables(long, manifest, design)
+    scenarios = list(dict.fromkeys(long["scenario"]))
+    n_runs = long.groupby(["scenario", "point", "replicate"]).ngroups
+    shape = (
+        f"{design.n_points} {design.what} x " if design.swept else ""
+    ) + f"{len(scenarios)} scenarios x {design.replications} replications"
+    lines = [
+        f"# {manifest['experiment']}: report",
+        "",
+        f"{manifest['experiment_resolved'].get('description', '')}",
+        "",
+        f"- runs: {n_runs} of {manifest['design']['runs']} ({shape})",
+    ]
+    if design.swept:
+        kind = "full grid" if design.grid else "sampled design"
+        if design.role == "uncertainties":
+            kind = "sampled futures (uncertainties; pooled in the time-series figures)"
+        lines.append(
+            f"- design: {kind} over " + ", ".join(f"`{k}` ({design.kinds[k]})" for k in design.keys)
+        )
+    lines += [
+        f"- status: {manifest['status']}; git commit {manifest['git'].get('commit')}"
+        f"{' (dirty)' if manifest['git'].get('dirty') else ''}",
+        f"- experiment file: `{manifest['file']}` (sha256 {manifest['experiment_sha256'][:12]})",
+        *_posterior_lines(manifest["design"].get("posterior")),
+        "- intervals: every interval in this report and its figures is the 95% confidence "
+        "interval of a mean (t distribution); the spread of runs appears only in the column "
+        '"90% of runs"',
+    ]
+    if not design.swept:
+        lines += ["", f"## Effects at {horizon}", "", _explain(""), ""]
+        lines += _effect_rows(by_point, reference)
+    else:
+        if pooled is not None:
+            lines += [
+                "",
+                f"## Effects at {horizon}, pooled over the {design.n_points} {design.what}",
+                "",
+                f"Each scenario's runs over all {design.n_points} {design.what} x "
+                f"{design.replications} replicates; the average effect over the design "
+                "(see the per-point table below and the sweep_* figures for how it varies).",
+                "",
+                _explain(" and design point"),
+                "",
+            ]
+            lines += _effect_rows(pooled, reference)
+        lines += ["", f"## Effects at {horizon}, by design point", ""]
+        if design.n_points <= SECTION_MAX:
+            lines += [_explain(" within the point"), ""]
+            for point, table in by_point.groupby("point", sort=True):
+                n = _runs_text(table["n"])
+                lines += [
+                    f"### Point {point}: {design.describe(point)}",
+                    "",
+                    f"{n} runs per scenario (of {design.replications} replications).",
+                    "",
+                    *_effect_rows(table, reference),
+                    "",
+                ]
+        else:
+            lines += [
+                f"One row per design point and scenario: the factors' values, `n` runs, and per "
+                f"metric the mean and, against `{reference}`, the difference paired by seed "
+                "within the point with its 95% CI (t); **bold** where it excludes 0. All "
+                "metrics in effects.csv.",
+                "",
+            ]
+            lines += _wide_rows(by_point, design, reference)
     interactions = manifest["experiment_resolved"].get("interactions") or []
     if interactions:
-        lines += _interaction_lines(long, horizon, interactions, pair_on)
-    lines += ["", "## Figures", ""]
+        pair_on = ("point", "replicate") if design.swept else ("replicate",)
+        lines += _interaction_lines(long, horizon, interactions, pair_on, design)
+    lines += [
+        "",
+        "## Figures",
+        "",
+        "Lines are means, bands or bars the 95% CI of the mean (t); legends and titles say "
+        "how many runs each holds.",
+        "",
+    ]
     lines += [f"![{name}]({name})" for name in figure_names]
     return "\n".join(lines) + "\n"
 
@@ -199,11 +908,9 @@ def _posterior_lines(posterior: dict | None) -> list[str]:
     ]
 
 
-INTERACTION_METRICS = ("online_users_share", "end_to_end_share", "paper_documents_per_1000")
-"""Metrics of the interaction table."""
-
-
-def _interaction_lines(long, horizon: str, interactions: list, pair_on) -> list[str]:
+def _interaction_lines(
+    long, horizon: str, interactions: list, pair_on, design: Design | None = None
+) -> list[str]:
     table = interactions_at(long, horizon, interactions, INTERACTION_METRICS, pair_on=pair_on)
     swept = "point" in table.columns
     lines = [
@@ -215,36 +922,67 @@ def _interaction_lines(long, horizon: str, interactions: list, pair_on) -> list[
         "by seed" + (" within each design point" if swept else "") + ", mean with 95% "
         "confidence interval; **bold** where the interval excludes 0.",
         "",
-        "| contrast | month | metric | effect alone | effect with the second | interaction "
-        "| 95% CI |",
-        "|---|---|---|---|---|---|---|",
+        "| contrast | month | metric | n | effect alone | effect with the second "
+        "| interaction | 95% CI |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in table.to_dict("records"):
         value = f"{row['interaction']:+.4g}"
         if row["interaction_ci_low"] > 0 or row["interaction_ci_high"] < 0:
             value = f"**{value}**"
-        name = row["contrast"] + (f" (point {row['point']})" if swept else "")
+        name = row["contrast"]
+        if swept:
+            where = design.describe(row["point"]) if design is not None else ""
+            name += f" (point {row['point']}{': ' + where if where else ''})"
         lines.append(
-            f"| {name} | {row['date']} | `{row['metric']}` | {row['alone']:+.4g} | "
-            f"{row['with_second']:+.4g} | {value} | "
+            f"| {name} | {row['date']} | `{row['metric']}` | {row['n']} | "
+            f"{row['alone']:+.4g} | {row['with_second']:+.4g} | {value} | "
             f"[{row['interaction_ci_low']:+.4g}, {row['interaction_ci_high']:+.4g}] |"
         )
     return lines
 
 
+def _pooled_wanted(design: Design) -> bool:
+    return design.swept and (design.role == "uncertainties" or design.n_points > SECTION_MAX)
+
+
+def effect_tables(
+    long: pd.DataFrame, manifest: dict, design: Design | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The effects at the horizon per design point (with the factors' values; without a
+    sweep, the one table) and, for many points or sampled futures, pooled over points."""
+    design = design or design_of(long, manifest)
+    horizon, reference = long["date"].max(), manifest["reference"]
+    order = {m: i for i, m in enumerate(HEADLINE)}
+
+    def by_metric(table: pd.DataFrame) -> pd.DataFrame:
+        return table.sort_values("metric", key=lambda c: c.map(order), kind="stable")
+
+    if not design.swept:
+        return by_metric(effects_at(long, horizon, reference, HEADLINE)), None
+    by_point = with_factors(effects_by_point(long, horizon, reference, HEADLINE), design)
+    pooled = None
+    if _pooled_wanted(design):
+        pooled = by_metric(
+            effects_at(long, horizon, reference, HEADLINE, pair_on=("point", "replicate"))
+        )
+    return by_point, pooled
+
+
 def write_report(results: Path, quiet: bool = False) -> list[Path]:
-    """Write ``results/report/``: figures (PNG and SVG) and ``report.md``."""
+    """Write ``results/report/``: figures (PNG at 200 dpi and SVG), ``report.md`` and
+    ``effects.csv`` (per design point; ``effects_pooled.csv`` too when the report pools)."""
     long, manifest = load_results(results)
-    effects = effects_at(
-        long,
-        long["date"].max(),
-        manifest["reference"],
-        HEADLINE,
-        pair_on=("point", "replicate") if manifest["design"]["points"][0] else ("replicate",),
-    )
+    design = design_of(long, manifest)
+    by_point, pooled = effect_tables(long, manifest, design)
     with staged(results / "report") as stage:
         written = figures(long, manifest, stage)
         pngs = [p.name for p in written if p.suffix == ".png"]
-        stage.file("report.md").write_text(report_markdown(long, manifest, pngs), "utf-8")
-        effects.to_csv(stage.file("effects.csv"), index=False, float_format="%.6g")
-    return [*written, stage.target / "report.md", stage.target / "effects.csv"]
+        text = report_markdown(long, manifest, pngs, by_point, pooled)
+        stage.file("report.md").write_text(text, "utf-8")
+        by_point.to_csv(stage.file("effects.csv"), index=False, float_format="%.6g")
+        tables = [stage.target / "report.md", stage.target / "effects.csv"]
+        if pooled is not None:
+            pooled.to_csv(stage.file("effects_pooled.csv"), index=False, float_format="%.6g")
+            tables.append(stage.target / "effects_pooled.csv")
+    return [*written, *tables]

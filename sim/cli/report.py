@@ -12,9 +12,12 @@ def add(sub) -> None:
     p = sub.add_parser(
         "report",
         help="figures and an effect table from a batch's results",
-        description="Write RESULTS_DIR/report/: adoption curves with 90%% bands, gaps, sweep "
-        "plots (PNG and SVG) and report.md with the effects against the reference scenario "
-        "(95%% CIs, paired by seed).",
+        description="Write RESULTS_DIR/report/: adoption curves, gaps and groups (one panel "
+        "per design point with up to 6 points, pooled over points beyond that or over sampled "
+        "futures, as the titles say); per swept factor, the headline metrics at the horizon "
+        "against its value (sweep_<factor>); figures as PNG (200 dpi) and SVG; report.md and "
+        "effects.csv with the effects against the reference scenario per design point "
+        "(paired by seed). Every band and interval is the 95%% CI of a mean (t).",
     )
     p.add_argument("results", help="a batch's results folder")
     c.quiet_option(p, "no summary")

@@ -1,0 +1,340 @@
+"""``egov-sim report``: every figure and table split by design point, 95% CIs of the mean
+throughout, labels with units; on synthetic results folders where the answer is known."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from sim.analysis.effects import effects_at, mean_ci
+from sim.analysis.report import (
+    ci_table,
+    design_of,
+    effects_by_point,
+    paired_differences,
+    write_report,
+)
+from sim.cli import main as cli_main
+from sim.experiment.batch import run_batch
+from sim.experiment.spec import load_experiment
+from tests.test_batch import _experiment
+
+MINISTRY = "interventions.ministry.at"
+LAW = "interventions.law.at"
+MINISTRY_YEARS = ["2022-01", "2024-01", "2026-01"]
+LAW_YEARS = ["2023-01", "2025-01"]
+DATES = [f"{y}-{m:02d}" for y in range(2020, 2028) for m in (1, 7)]
+FACTORS = {
+    MINISTRY: {
+        "kind": "month",
+        "description": "month the ministry is set up",
+        "unit": "year",
+        "label": "month the ministry is set up [year]\n(interventions.ministry.at)",
+        "holders": ["reform"],
+    },
+    LAW: {
+        "kind": "month",
+        "description": "month the law takes effect",
+        "unit": "year",
+        "label": "month the law takes effect [year]\n(interventions.law.at)",
+        "holders": ["reform"],
+    },
+}
+
+
+def make_folder(
+    folder,
+    points: list[dict],
+    metric,
+    *,
+    scenarios=("status_quo", "reform"),
+    reps: int = 5,
+    factors: dict | None = None,
+    role: str | None = None,
+    interactions: list | None = None,
+    seed: int = 0,
+    extra: bool = True,
+):
+    """A results folder as a batch writes it: ``metric(scenario, point, values, t)`` gives
+    each run's value at time index ``t`` (0..1) before paired noise (one draw per replicate
+    and month, shared by the scenarios: common random numbers)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 0.01, size=(len(points), reps, len(DATES)))
+    rows = []
+    for (p, values), scenario, r in itertools.product(enumerate(points), scenarios, range(reps)):
+        for step, date in enumerate(DATES):
+            t = step / (len(DATES) - 1)
+            base = metric(scenario, p, values, t) + noise[p, r, step]
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "point": p,
+                    "replicate": r,
+                    "seed": 1000 + r,
+                    **values,
+                    "date": date,
+                    "step": step,
+                    "online_users_share": base,
+                    "end_to_end_share": base / 2,
+                    "paper_documents_per_1000": 300 - 200 * base,
+                }
+            )
+            if extra:  # the columns of the gap and groups figures
+                rows[-1] |= {
+                    "internet_share": 0.7 + 0.1 * t + noise[p, r, step],
+                    "urban_rural_gap": 0.05 + noise[p, r, step],
+                    "age_gap": 0.1 + noise[p, r, step],
+                }
+    folder.mkdir(parents=True)
+    pd.DataFrame(rows).to_parquet(folder / "results.parquet")
+    manifest = {
+        "experiment": "synthetic",
+        "reference": scenarios[0],
+        "status": "complete",
+        "file": "experiments/synthetic.toml",
+        "experiment_sha256": "0" * 64,
+        "git": {"commit": "abc", "dirty": False},
+        "experiment_resolved": {
+            "description": "a synthetic design",
+            "interactions": interactions or [],
+            "output": {"every": 6},
+        },
+        "design": {
+            "points": points,
+            "replications": reps,
+            "runs": len(points) * len(scenarios) * reps,
+            "seeds": [1000 + r for r in range(reps)],
+            "posterior": None,
+            "factors": factors,
+            "role": role,
+        },
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def _grid_metric(scenario, p, values, t):
+    """Reform adds 0.1 per ministry-year index (+0.1) and 0.03 per law-year index."""
+    effect = 0.0
+    if scenario == "reform":
+        effect = 0.1 * (MINISTRY_YEARS.index(values[MINISTRY]) + 1)
+        effect += 0.03 * LAW_YEARS.index(values[LAW])
+    return 0.2 + 0.2 * t + effect * t
+
+
+GRID = [{MINISTRY: m, LAW: law} for m in MINISTRY_YEARS for law in LAW_YEARS]
+
+
+@pytest.fixture(scope="module")
+def grid_report(tmp_path_factory):
+    folder = make_folder(tmp_path_factory.mktemp("grid") / "out", GRID, _grid_metric,
+                         factors=FACTORS, extra=False)  # fmt: skip
+    written = write_report(folder, quiet=True)
+    return folder, written
+
+
+def _dpi(path) -> float:
+    with Image.open(path) as image:
+        return min(image.info["dpi"])
+
+
+def test_grid_effects_split_by_point(grid_report):
+    folder, _ = grid_report
+    effects = pd.read_csv(folder / "report" / "effects.csv")
+    assert {"point", MINISTRY, LAW} <= set(effects.columns)
+    e2e = effects[(effects.metric == "online_users_share") & (effects.scenario == "reform")]
+    assert len(e2e) == len(GRID) and (e2e["n"] == 5).all()  # n per point = replications
+    for row in e2e.to_dict("records"):
+        values = GRID[row["point"]]
+        assert (row[MINISTRY], row[LAW]) == (values[MINISTRY], values[LAW])
+        expected = 0.1 * (MINISTRY_YEARS.index(values[MINISTRY]) + 1)
+        expected += 0.03 * LAW_YEARS.index(values[LAW])
+        # paired noise cancels: the known effect of this point, and a CI around it
+        assert row["difference"] == pytest.approx(expected, abs=1e-9)
+        assert row["difference_ci_low"] <= row["difference"] <= row["difference_ci_high"]
+    assert e2e["difference"].nunique() == len(GRID)
+
+
+def test_grid_report_md_has_a_section_per_point(grid_report):
+    folder, _ = grid_report
+    text = (folder / "report" / "report.md").read_text()
+    assert "- runs: 60 of 60 (6 design points x 2 scenarios x 5 replications)" in text
+    for p, values in enumerate(GRID):
+        heading = f"### Point {p}: ministry.at = {values[MINISTRY]}, law.at = {values[LAW]}"
+        assert heading in text
+    assert text.count("n=5 runs per scenario (of 5 replications)") == len(GRID)
+    assert "| `online_users_share` | reform | 5 |" in text
+    assert "95% confidence interval of a mean" in text and "90% of runs" in text
+
+
+def test_grid_figures_png_200dpi_and_svg(grid_report):
+    folder, written = grid_report
+    report = folder / "report"
+    stems = {"adoption", "sweep_ministry_at", "sweep_law_at"}
+    assert stems <= {p.stem for p in written}
+    for stem in stems:
+        assert (report / f"{stem}.svg").is_file()
+        assert _dpi(report / f"{stem}.png") >= 199
+    svg = (report / "adoption.svg").read_text()
+    assert "point 5" in svg and "n=5 runs per panel" in svg  # one panel per point
+    sweep = (report / "sweep_ministry_at.svg").read_text()
+    assert "law.at = 2023-01" in sweep and "95% CI" in sweep  # one line per other factor value
+    assert "month the ministry is set up [year]" in sweep  # the label from the manifest
+    assert "without ministry.at, law.at: no effect" in sweep  # status_quo holds neither lever
+
+
+def test_paired_differences_between_settings(grid_report):
+    """The effect of moving the ministry from its first year, at each law year, paired by
+    replicate: the known 0.1 per step at the horizon (t = 1), inside the CI; zero for the
+    scenario without the lever, and a figure for the scenario that holds it."""
+    folder, written = grid_report
+    long = pd.read_parquet(folder / "results.parquet")
+    at = long[long["date"] == long["date"].max()]
+    design = design_of(long, json.loads((folder / "manifest.json").read_text()))
+    table = paired_differences(at, design, MINISTRY, "online_users_share")
+    assert len(table) == 2 * len(GRID) and (table["n"] == 5).all()
+    reform = table[table["scenario"] == "reform"]
+    for row in reform.to_dict("records"):
+        step = round((row["x"] - 2022.0) / 2)
+        assert row["mean"] == pytest.approx(0.1 * step, abs=0.02)  # independent point noise
+        assert row["low"] <= 0.1 * step <= row["high"] or step == 0
+    status_quo = table[table["scenario"] == "status_quo"]
+    assert status_quo["mean"].abs().max() < 0.03
+    assert "sweep_ministry_at_paired" in {p.stem for p in written}
+    svg = (folder / "report" / "sweep_ministry_at_paired.svg").read_text()
+    assert "difference from ministry.at = 2022-01" in svg and "paired by" in svg
+
+
+def test_effects_by_point_matches_effects_at_per_subset(tmp_path):
+    folder = make_folder(tmp_path / "out", GRID, _grid_metric, reps=4, seed=3)
+    long = pd.read_parquet(folder / "results.parquet")
+    # a failed run: one missing replicate in one point
+    long = long[~((long.point == 2) & (long.scenario == "reform") & (long.replicate == 1))]
+    table = effects_by_point(long, long.date.max(), "status_quo")
+    for point in (0, 2, 5):
+        own = effects_at(long[long.point == point], long.date.max(), "status_quo")
+        got = table[table.point == point].reset_index(drop=True)
+        own = own.sort_values(["metric", "scenario"]).reset_index(drop=True)
+        got = got.sort_values(["metric", "scenario"]).reset_index(drop=True)
+        for col in ("n", "mean", "ci_low", "difference", "difference_ci_high", "difference_q05"):
+            np.testing.assert_allclose(got[col].to_numpy(float), own[col].to_numpy(float))
+        assert list(got.scenario) == list(own.scenario) and list(got.metric) == list(own.metric)
+        assert got.significant.tolist() == own.significant.tolist()
+    assert table[(table.point == 2) & (table.scenario == "reform")]["n"].iloc[0] == 3
+
+
+def test_ci_table_is_mean_ci():
+    frame = pd.DataFrame({"g": [0, 0, 0, 1, 1, 2], "v": [1.0, 2.0, 4.0, 3.0, 3.0, 5.0]})
+    table = ci_table(frame, ["g"], "v").set_index("g")
+    mean, lo, hi = mean_ci(np.array([1.0, 2.0, 4.0]))
+    assert table.loc[0, ["mean", "low", "high"]].tolist() == pytest.approx([mean, lo, hi])
+    assert table.loc[1, ["low", "high"]].tolist() == [3.0, 3.0]  # identical values: width 0
+    assert np.isnan(table.loc[2, "low"]) and table.loc[2, "n"] == 1
+
+
+def test_lhs_many_points_pools_and_bins(tmp_path):
+    rng = np.random.default_rng(5)
+    trust = rng.uniform(1.0, 3.0, 60)
+    law = rng.uniform(2021.0, 2027.0, 60)
+    points = [
+        {"params.choice.coef_trust": float(a), LAW: f"{int(b)}-{int((b % 1) * 12) + 1:02d}"}
+        for a, b in zip(trust, law, strict=True)
+    ]
+
+    def metric(scenario, p, values, t):
+        return 0.1 + 0.1 * values["params.choice.coef_trust"] * t
+
+    folder = make_folder(tmp_path / "out", points, metric, reps=3, role="uncertainties",
+                         extra=False)  # fmt: skip
+    long = pd.read_parquet(folder / "results.parquet")
+    design = design_of(long, json.loads((folder / "manifest.json").read_text()))
+    assert not design.grid and not design.facets and design.kinds[LAW] == "month"
+    write_report(folder, quiet=True)
+    report = folder / "report"
+    svg = (report / "adoption.svg").read_text()
+    assert "pooled over 60 sampled futures x 3 replicates" in svg
+    assert "n=180 runs: 60 points x 3" in svg
+    sweep = (report / "sweep_choice_coef_trust.svg").read_text()
+    assert "8 quantile bins" in sweep
+    assert (report / "sweep_law_at.png").is_file()
+    text = (report / "report.md").read_text()
+    assert "pooled over the 60 sampled futures" in text and "### Point" not in text
+    assert "| point | `choice.coef_trust` | `law.at` | scenario | n |" in text
+    effects = pd.read_csv(report / "effects.csv")
+    assert len(effects[effects.metric == "online_users_share"]) == 60 * 2
+    assert (report / "effects_pooled.csv").is_file()
+
+
+def test_unswept_and_bool_factor(tmp_path):
+    def metric(scenario, p, values, t):
+        return 0.3 + (0.1 if scenario == "reform" and values.get("interventions.law.enabled")
+                      else 0.0)  # fmt: skip
+
+    plain = make_folder(tmp_path / "plain", [{}], metric, reps=4)
+    written = {p.name for p in write_report(plain, quiet=True)}
+    assert {"gap.png", "groups.svg", "effects.csv"} <= written
+    text = (plain / "report" / "report.md").read_text()
+    assert "- runs: 8 of 8 (2 scenarios x 4 replications)" in text
+    assert "status_quo (n=4 runs)" in (plain / "report" / "adoption.svg").read_text()
+    assert not list((plain / "report").glob("sweep_*"))
+    flag = [{"interventions.law.enabled": False}, {"interventions.law.enabled": True}]
+    switched = make_folder(tmp_path / "bool", flag, metric, reps=4, extra=False)
+    write_report(switched, quiet=True)
+    text = (switched / "report" / "report.md").read_text()
+    assert "### Point 1: law.enabled = on" in text and "### Point 0: law.enabled = off" in text
+    svg = (switched / "report" / "sweep_law_enabled.svg").read_text()
+    assert "<!-- off -->" in svg and "<!-- on -->" in svg  # the tick labels
+
+
+def test_interactions_per_point(tmp_path):
+    names = ("neither", "first", "second", "both")
+
+    def metric(scenario, p, values, t):
+        lift = {"neither": 0, "first": 0.1, "second": 0.05, "both": 0.2}[scenario]
+        return 0.2 + lift * (1 + values["params.choice.coef_trust"]) * t
+
+    points = [{"params.choice.coef_trust": v} for v in (0.0, 1.0)]
+    contrast = dict(zip(names, names, strict=True)) | {"name": "first x second"}
+    folder = make_folder(tmp_path / "out", points, metric, scenarios=names, reps=3,
+                         interactions=[contrast], extra=False)  # fmt: skip
+    write_report(folder, quiet=True)
+    text = (folder / "report" / "report.md").read_text()
+    rows = {
+        p: next(
+            line
+            for line in text.splitlines()
+            if f"first x second (point {p}: choice.coef_trust = {p})" in line
+            and "`online_users_share`" in line
+        )
+        for p in (0, 1)
+    }
+    # at the horizon: interaction (0.2 - 0.05) - 0.1 = 0.05, times (1 + coef_trust)
+    assert "| **+0.05** |" in rows[0] and "| **+0.1** |" in rows[1]
+    assert "| 3 |" in rows[0]  # n: pairs per point
+
+
+def test_report_writes_figures_and_effect_table(tmp_path, capsys):
+    """A real tiny batch, through the command line (in process: the same code path)."""
+    path = _experiment(tmp_path)
+    out = tmp_path / "out"
+    run_batch(load_experiment(path), out, quiet=True)
+    assert cli_main(["report", str(out)]) == 0
+    assert "wrote 8 files" in capsys.readouterr().out
+    report = out / "report"
+    for stem in ("adoption", "sweep_choice_coef_trust", "sweep_choice_coef_trust_paired"):
+        assert (report / f"{stem}.png").stat().st_size > 10_000
+        assert _dpi(report / f"{stem}.png") >= 199
+        assert (report / f"{stem}.svg").is_file()
+    text = (report / "report.md").read_text()
+    assert "### Point 0: choice.coef_trust = 1.5" in text
+    assert "| `end_to_end_share` | legal_esignature | 2 |" in text and "95% CI" in text
+    effects = pd.read_csv(report / "effects.csv")
+    assert set(effects.scenario) == {"status_quo", "legal_esignature"}
+    assert set(effects.point) == {0, 1} and "params.choice.coef_trust" in effects
+    assert cli_main(["report", str(tmp_path)]) == 2
+    assert "not a batch results folder" in capsys.readouterr().err
