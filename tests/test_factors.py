@@ -233,6 +233,7 @@ def test_policies_and_uncertainties(tmp_path):
     for run in plan.runs:
         seeds.setdefault((run.point, run.replicate), set()).add(run.seed)
     assert len(seeds) == 10 and all(len(s) == 1 for s in seeds.values())
+    assert len(set.union(*seeds.values())) == 10  # each future its own seed
     futures = {
         (run.point, run.replicate)
         for run in plan.runs

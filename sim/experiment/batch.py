@@ -115,7 +115,7 @@ class Store:
         return earlier
 
     def write_run(self, run: RunSpec, frame: pd.DataFrame) -> None:
-        draw = self.plan.draws[run.replicate] if self.plan.draws else {}
+        draw = self.plan.draw_of(run)
         table = pa.Table.from_pandas(
             _with_ids(frame, run, self.plan.swept, draw), preserve_index=False
         )

@@ -314,7 +314,20 @@ class Plan:
     def scenario_of(self, run: RunSpec) -> Scenario:
         """The scenario a run uses: its cell with its replicate's posterior draw."""
         cell = self.cells[run.scenario_index, run.point]
-        return with_draw(cell, self.draws[run.replicate] if self.draws else None)
+        return with_draw(cell, self.draw_of(run))
+
+    def draw_of(self, run: RunSpec) -> dict[str, float]:
+        """The run's posterior draw ({} without a posterior)."""
+        return self.draws[self.future_of(run.point, run.replicate)] if self.draws else {}
+
+    def future_of(self, point: int, replicate: int) -> int:
+        """Index of the seed (and posterior draw) of replicate ``replicate`` at ``point``.
+        In a sweep, replicate k of every point shares seed k (common random numbers across
+        settings); sampled futures each get their own seed. Every scenario (policy) of a point
+        always shares its seeds."""
+        if self.role == "uncertainties":
+            return point * self.experiment.replications + replicate
+        return replicate
 
     @property
     def reference(self) -> str:
@@ -482,7 +495,8 @@ def build_plan(
             f"{len(scenarios)} scenarios x {experiment.replications:,} replications; allowed: "
             f"up to {max_runs:,})"
         )
-    seeds = paired_seeds(experiment.root_seed, experiment.replications)
+    n_seeds = experiment.replications * (len(points) if role == "uncertainties" else 1)
+    seeds = paired_seeds(experiment.root_seed, n_seeds)
     posterior = draws = None
     if experiment.posterior is not None:
         if not (path.parent / experiment.posterior).is_file():
@@ -492,7 +506,7 @@ def build_plan(
             )
         posterior = load_posterior(path.parent / experiment.posterior)
         check_disjoint(posterior, list(points[0]) if points else [], str(path))
-        draws = posterior.draws(experiment.replications, experiment.root_seed)
+        draws = posterior.draws(n_seeds, experiment.root_seed)
         check_draws(scenarios, draws, [str(s) for s in sources])
     cells = {
         (i, p): _with_values(sc, point, path)
@@ -508,7 +522,7 @@ def build_plan(
             sc.name,
             p,
             k,
-            seeds[k],
+            seeds[p * experiment.replications + k if role == "uncertainties" else k],
             tuple(points[p].items()),
         )
         for p in range(len(points))
