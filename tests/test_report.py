@@ -336,5 +336,10 @@ def test_report_writes_figures_and_effect_table(tmp_path, capsys):
     effects = pd.read_csv(report / "effects.csv")
     assert set(effects.scenario) == {"status_quo", "legal_esignature"}
     assert set(effects.point) == {0, 1} and "params.choice.coef_trust" in effects
+    (report / "sweep_end_to_end_share.png").write_bytes(b"an earlier report's figure")
+    (report / "notes.txt").write_text("the user's own")
+    assert cli_main(["report", str(out), "-q"]) == 0
+    assert not (report / "sweep_end_to_end_share.png").exists()  # rewritten whole
+    assert (report / "notes.txt").exists() and (report / "adoption.png").exists()
     assert cli_main(["report", str(tmp_path)]) == 2
     assert "not a batch results folder" in capsys.readouterr().err

@@ -985,4 +985,13 @@ def write_report(results: Path, quiet: bool = False) -> list[Path]:
         if pooled is not None:
             pooled.to_csv(stage.file("effects_pooled.csv"), index=False, float_format="%.6g")
             tables.append(stage.target / "effects_pooled.csv")
+    kept = {p.name for p in [*written, *tables]}
+    for stale in (results / "report").iterdir():  # an earlier report's figures and tables
+        if stale.is_file() and stale.suffix in REPORT_SUFFIXES and stale.name not in kept:
+            stale.unlink()
     return [*written, *tables]
+
+
+REPORT_SUFFIXES = (".png", ".svg", ".csv", ".md")
+"""What ``report/`` holds: files of these kinds that a new report does not write are removed
+(a report folder is rewritten whole)."""

@@ -25,6 +25,7 @@ from sim.analysis.effects import mean_ci
 from sim.analysis.report import load_results
 from sim.atomic import staged
 from sim.errors import ScenarioError
+from sim.outputs import METRICS
 
 CRITERIA: dict[str, str] = {
     "regret": "lowest maximum regret",
@@ -514,8 +515,8 @@ def robustness_in_results(
     robustness.csv, regret.csv, robustness.md and robustness.png/.svg into ``out`` (default
     ``folder/robustness``) and, with a ``target`` the preferred policy misses in some futures,
     scenario discovery into ``out/discovery``. ``descriptions`` maps metrics to their meaning
-    (for labels). Returns a summary: the per-policy ``table``, the ``preferred`` policy, the
-    discovery ``box`` (or None) and notes."""
+    (for labels; default :data:`sim.outputs.METRICS`). Returns a summary: the per-policy
+    ``table``, the ``preferred`` policy, the discovery ``box`` (or None) and notes."""
     folder = Path(folder)
     out = Path(out) if out else folder / "robustness"
     if direction not in DIRECTIONS:
@@ -621,7 +622,7 @@ def robustness_in_results(
     long = long.merge(first[ids].reset_index(), on=FUTURE, how="left")
     long = long[[*FUTURE, *ids, "policy", *[c for c in long.columns if c in _OUTCOMES]]]
 
-    description = (descriptions or {}).get(metric, metric)
+    description = (descriptions or METRICS).get(metric, metric)
     result: dict[str, Any] = {
         "folder": str(folder),
         "experiment": manifest.get("experiment", folder.name),

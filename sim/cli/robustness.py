@@ -48,7 +48,6 @@ def add(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from sim.analysis.robustness import CRITERIA, box_lines, robustness_in_results, tail_label
-    from sim.model.metrics import METRICS
 
     folder = Path(args.results)
     out = c.out_dir(args.out, folder / "robustness")
@@ -61,7 +60,6 @@ def main(args: argparse.Namespace) -> int:
         date=args.date,
         window=args.window,
         out=out,
-        descriptions=METRICS,
     )
     if args.quiet:
         return c.EXIT_OK
