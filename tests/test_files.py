@@ -139,10 +139,11 @@ def test_files_that_are_not_regular_are_refused(tmp_path):
 def test_validate_and_list_recognise_every_kind_of_file(capsys):
     kinds = {
         name: check_input(ROOT / "experiments" / f"{name}.toml")[0]
-        for name in ("policy_comparison", "morris", "calibrate")
+        for name in ("policy_comparison", "ministry_timing", "morris", "calibrate")
     }
     assert kinds == {
         "policy_comparison": "experiment",
+        "ministry_timing": "experiment",  # policies only, no scenarios
         "morris": "sensitivity",
         "calibrate": "calibration",
     }

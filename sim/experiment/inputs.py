@@ -12,11 +12,11 @@ KINDS = ("scenario", "experiment", "sensitivity", "calibration")
 
 
 def input_kind(path: str | os.PathLike[str]) -> str:
-    """Which kind of file ``path`` is: an experiment names ``scenarios``; a sensitivity or
-    calibration file names one ``scenario`` (sensitivity files have a ``method``); anything
-    else is read as a scenario."""
+    """Which kind of file ``path`` is: an experiment names ``scenarios`` or ``policies``; a
+    sensitivity or calibration file names one ``scenario`` (sensitivity files have a
+    ``method``); anything else is read as a scenario."""
     data = read_toml(path)
-    if "scenarios" in data:
+    if "scenarios" in data or "policies" in data:
         return "experiment"
     if "scenario" in data:
         return (
