@@ -12,7 +12,7 @@ from tests.conftest import ROOT, SCENARIOS
 
 SCENARIO_LIBRARY = (
     "central_ministry, digital_skills, history, legal_esignature, open_databases, "
-    "paper_recommendations, rural_connectivity, security_shock, status_quo"
+    "paper_recommendations, reform_levers, rural_connectivity, security_shock, status_quo"
 )
 
 
