@@ -281,3 +281,37 @@ def test_sensitivity_over_lever_fields(tmp_path):
     path.write_text(path.read_text().replace('high = "2024-01"', 'high = "2026-01"'))
     with pytest.raises(ScenarioError, match="2026-01 is outside the horizon of short"):
         load_sensitivity(path)
+
+
+def test_policies_on_futures_end_to_end(tmp_path, capsys):
+    """A tiny robust-decision experiment, batch then robustness: every future holds every
+    policy, regrets are never negative and the best policy in a future has regret 0."""
+    from sim.cli import main as cli_main
+    from sim.experiment.batch import run_batch
+
+    scenario = _short(tmp_path, end="2023-09")
+    path = tmp_path / "robust.toml"
+    path.write_text(
+        f'name = "robust"\nreplications = 1\nroot_seed = 4\ncitizens = 300\n'
+        f'[[policies]]\nname = "none"\nscenario = "{scenario}"\n'
+        'set = { "interventions.ministry.enabled" = false, "interventions.open.enabled" = false,'
+        ' "interventions.law.enabled" = false, "interventions.once_only.enabled" = false,'
+        ' "interventions.data_protection.enabled" = false,'
+        ' "interventions.cybersecurity.enabled" = false }\n'
+        f'[[policies]]\nname = "package"\nscenario = "{scenario}"\n'
+        'set = { "interventions.law.uptake_rate" = 0.1 }\n'
+        "[uncertainties]\nn = 6\n[uncertainties.parameters]\n"
+        '"interventions.ministry.at" = { low = "2021-01", high = "2023-01" }\n'
+        '[output]\nmetrics = ["esignature_share", "online_users_share"]\n'
+    )
+    out = tmp_path / "out"
+    run_batch(load_experiment(path), out, quiet=True)
+    assert cli_main(["robustness", str(out), "--metric", "esignature_share", "-q"]) == 0
+    regret = pd.read_csv(out / "robustness" / "regret.csv")
+    assert len(regret) == 12 and set(regret["policy"]) == {"none", "package"}
+    assert (regret["regret"] >= 0).all()
+    assert (regret.groupby("point")["regret"].min() == 0).all()
+    table = pd.read_csv(out / "robustness" / "robustness.csv")
+    best = table.sort_values("rank").iloc[0]
+    assert best["policy"] == "package" and best["max_regret"] == 0  # free certificates
+    assert "interventions.ministry.at" in regret.columns
