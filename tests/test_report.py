@@ -16,6 +16,7 @@ from sim.analysis.report import (
     ci_table,
     design_of,
     effects_by_point,
+    factor_effects,
     paired_differences,
     write_report,
 )
@@ -208,6 +209,27 @@ def test_paired_differences_between_settings(grid_report):
     assert "sweep_ministry_at_paired" in {p.stem for p in written}
     svg = (folder / "report" / "sweep_ministry_at_paired.svg").read_text()
     assert "difference from ministry.at = 2022-01" in svg and "paired by" in svg
+
+
+def test_factor_effects_pool_the_other_factor(grid_report):
+    """Moving the ministry two years on adds the known 0.1 per step, pooled over the law years
+    (2 law years x 5 replicates = 10 pairs); the scenario without the lever is left out;
+    report.md has the table."""
+    folder, _ = grid_report
+    long = pd.read_parquet(folder / "results.parquet")
+    at = long[long["date"] == long["date"].max()]
+    design = design_of(long, json.loads((folder / "manifest.json").read_text()))
+    table = factor_effects(at, design, ["online_users_share"])
+    assert set(table["scenario"]) == {"reform"}
+    ministry = table[table["factor"] == MINISTRY].set_index("value")
+    assert list(ministry.index) == MINISTRY_YEARS and (ministry["n"] == 10).all()
+    for step, year in enumerate(MINISTRY_YEARS):
+        assert ministry.loc[year, "mean"] == pytest.approx(0.1 * step, abs=0.015)
+    law = table[table["factor"] == LAW].set_index("value")
+    assert law.loc["2025-01", "mean"] == pytest.approx(0.03, abs=0.015)
+    text = (folder / "report" / "report.md").read_text()
+    assert "## Effects of the swept factors at" in text
+    assert "| `ministry.at` | 2026-01 | reform | 10 |" in text
 
 
 def test_effects_by_point_matches_effects_at_per_subset(tmp_path):

@@ -618,21 +618,77 @@ def _factor_figure(
     return fig
 
 
-def paired_differences(at: pd.DataFrame, design: Design, key: str, metric: str) -> pd.DataFrame:
-    """For each scenario, value of ``key`` and value of the other factors: the difference of
-    ``metric`` from the first value of ``key``, paired by replicate (same seed and posterior
-    draw, other factors equal), with its 95% CI (t, over the pairs)."""
+def _pairs(at: pd.DataFrame, design: Design, key: str, metric: str) -> pd.DataFrame:
+    """Each run of a two-factor-at-most grid with its difference (``diff``) from the run of
+    the same scenario and replicate at the first value of ``key`` (other factor equal)."""
     others = [k for k in design.keys if k != key]
     runs = at[["scenario", "point", "replicate", metric]].assign(
         x=at["point"].map(design.numbers[key]),
+        value=at["point"].map(design.points[key]),
         other=at["point"].map(design.points[others[0]]) if others else "",
     )
-    first = runs[runs["x"] == runs["x"].min()].drop(columns=["x", "point"])
+    first = runs[runs["x"] == runs["x"].min()].drop(columns=["x", "point", "value"])
     pairs = runs.merge(
         first.rename(columns={metric: "base"}), on=["scenario", "other", "replicate"]
     )
     pairs["diff"] = pairs[metric] - pairs["base"]
-    return ci_table(pairs, ["scenario", "other", "x"], "diff")
+    return pairs
+
+
+def paired_differences(at: pd.DataFrame, design: Design, key: str, metric: str) -> pd.DataFrame:
+    """For each scenario, value of ``key`` and value of the other factors: the difference of
+    ``metric`` from the first value of ``key``, paired by replicate (same seed and posterior
+    draw, other factors equal), with its 95% CI (t, over the pairs)."""
+    return ci_table(_pairs(at, design, key, metric), ["scenario", "other", "x"], "diff")
+
+
+def factor_effects(at: pd.DataFrame, design: Design, metrics: list[str]) -> pd.DataFrame:
+    """For each swept factor of a grid (two factors at most) and each of its values: the
+    difference of each metric from the factor's first value, paired by replicate and the
+    other factor's value, pooled over the other factor's values, with its 95% CI (t, over the
+    pairs). Scenarios that do not hold a lever factor are left out. Empty for other designs."""
+    if not design.grid or len(design.keys) > 2 or design.role == "uncertainties":
+        return pd.DataFrame()
+    rows = []
+    for key in design.keys:
+        holders = [s for s in dict.fromkeys(at["scenario"]) if not design.lacks(s, [key])]
+        for metric in metrics:
+            pairs = _pairs(at, design, key, metric)
+            pairs = pairs[pairs["scenario"].isin(holders)]
+            table = ci_table(pairs, ["scenario", "x"], "diff")
+            values = pairs.drop_duplicates("x").set_index("x")["value"]
+            rows.append(table.assign(factor=key, metric=metric, value=table["x"].map(values)))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def _factor_effect_lines(table: pd.DataFrame, design: Design, horizon: str) -> list[str]:
+    metrics = list(dict.fromkeys(table["metric"]))
+    lines = [
+        "",
+        f"## Effects of the swept factors at {horizon}",
+        "",
+        "For each factor, the difference from its first value, paired by replicate (same seed"
+        " and posterior draw) and by the other factor's value, pooled over the other factor's"
+        " values: mean with 95% confidence interval (t, over the `n` pairs); **bold** where it"
+        " excludes 0. The sweep_*_paired figures show it per value of the other factor.",
+        "",
+        "| factor | value | scenario | n | " + " | ".join(f"`{m}`" for m in metrics) + " |",
+        "|---|---|---|---|" + "---|" * len(metrics),
+    ]
+    for (key, scenario, _), group in table.groupby(["factor", "scenario", "x"], sort=False):
+        cells = []
+        for metric in metrics:
+            row = group[group["metric"] == metric].iloc[0]
+            diff = f"{row['mean']:+.4g}"
+            if row["low"] > 0 or row["high"] < 0:
+                diff = f"**{diff}**"
+            cells.append(f"{diff} [{row['low']:+.4g}, {row['high']:+.4g}]")
+        value = format_value(group["value"].iloc[0], design.kinds[key])
+        n = int(group["n"].iloc[0])
+        lines.append(
+            f"| `{short_key(key)}` | {value} | {scenario} | {n} | " + " | ".join(cells) + " |"
+        )
+    return lines
 
 
 def _paired_figure(
@@ -878,6 +934,11 @@ def report_markdown(
                 "",
             ]
             lines += _wide_rows(by_point, design, reference)
+    effects = factor_effects(
+        long[long["date"] == horizon], design, [m for m in FIGURE_METRICS if m in long]
+    )
+    if len(effects):
+        lines += _factor_effect_lines(effects, design, horizon)
     interactions = manifest["experiment_resolved"].get("interactions") or []
     if interactions:
         pair_on = ("point", "replicate") if design.swept else ("replicate",)
