@@ -586,7 +586,8 @@ def _factor_figure(
                     )
         handles = [Line2D([], [], color=colours[s], lw=2, marker="o") for s in scenarios]
         if binned:
-            labels = [f"{s} (dots: a point's mean of {reps[2:]} runs)" for s in scenarios]
+            what = "one run" if reps == "n=1" else f"a point's mean of {reps[2:]} runs"
+            labels = [f"{s} (dots: {what})" for s in scenarios]
             how = (
                 f"each dot one of {design.n_points} {design.what}; line: mean of the points' "
                 f"means in {n_bins} quantile bins of {name}, band {LEVEL:.0%} CI (t, over "
