@@ -52,6 +52,26 @@ class Factor:
     """Scenarios holding the lever (lever factors; the others keep their own levers)."""
 
     @property
+    def step(self) -> float:
+        """The spacing of the values (encoded): a month, one, or 0 for continuous numbers."""
+        return {"month": 1.0 / 12.0, "integer": 1.0}.get(self.kind, 0.0)
+
+    def sample(self, unit: np.ndarray, low: Any, high: Any) -> list[Any]:
+        """Values for uniform numbers ``unit`` in [0, 1) over ``low..high``. Months and whole
+        numbers get equal shares: the range is widened by half a step at each end before
+        rounding (rounding alone would give the two ends half the share of the others)."""
+        lo, hi = self.encode(low), self.encode(high)
+        half = self.step / 2.0
+        x = lo - half + np.asarray(unit, dtype=float) * (hi - lo + 2.0 * half)
+        values = [self.decode(v) for v in x]
+        if not half:
+            return values
+        first, last = self.decode(lo), self.decode(hi)
+        return [
+            first if self.encode(v) < lo else last if self.encode(v) > hi else v for v in values
+        ]
+
+    @property
     def is_lever(self) -> bool:
         return self.key.startswith(LEVER_PREFIX)
 

@@ -315,3 +315,68 @@ def test_policies_on_futures_end_to_end(tmp_path, capsys):
     best = table.sort_values("rank").iloc[0]
     assert best["policy"] == "package" and best["max_regret"] == 0  # free certificates
     assert "interventions.ministry.at" in regret.columns
+
+
+def test_whole_numbers_and_months_are_sampled_in_equal_shares():
+    """A Latin hypercube over 1..3 months of ramp (or four months) gives each value its share;
+    rounding alone would give the two ends half as much."""
+    from collections import Counter
+
+    scenarios = [load_scenario(LEVERS)]
+    unit = np.random.default_rng(0).random(3000)
+    ramp = Counter(factor("interventions.open.ramp_months", scenarios).sample(unit, 1, 3))
+    assert set(ramp) == {1, 2, 3} and min(ramp.values()) > 900
+    months = Counter(
+        factor("interventions.ministry.at", scenarios).sample(unit, "2022-01", "2022-04")
+    )
+    assert set(months) == {"2022-01", "2022-02", "2022-03", "2022-04"}
+    assert min(months.values()) > 650
+
+
+MORE_BAD = [
+    (
+        '[[policies]]\nname = "p"\nscenario = "{levers}"\n'
+        'set = {{ "interventions.ministry.at" = "2021-01" }}\n'
+        '[sweep.parameters]\n"interventions.ministry.at" = ["2024-01"]\n',
+        'policies[0].set."interventions.ministry.at": also varied by the sweep; a policy '
+        "cannot fix what the design varies (allowed: set other factors)",
+    ),
+    (
+        '[sweep]\nmethod = "lhs"\nn = 4\n[sweep.parameters]\n'
+        '"interventions.law.enabled" = {{ low = 0.0, high = 1.0 }}\n',
+        'sweep.parameters."interventions.law.enabled": true/false cannot be sampled from a '
+        "range; list them in a grid",
+    ),
+    (
+        '[sweep.parameters]\n"interventions.ministry.at" = ["2022-01", "2022-1"]\n',
+        "sweep.parameters.\"interventions.ministry.at\": '2022-1' is not a month (YYYY-MM)",
+    ),
+    (
+        '[sweep.parameters]\n"interventions.skills.at" = ["2024-01", "2027-01"]\n',
+        "sweep.parameters: design point 1 (interventions.skills.at = 2027-01) makes skills "
+        "invalid: interventions[0].until: 2025-12 is before at 2027-01",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), MORE_BAD)
+def test_more_bad_designs_are_one_line_each(tmp_path, body, message):
+    skills = tmp_path / "skills.toml"
+    skills.write_text(
+        f'extends = "{SCENARIOS / "status_quo.toml"}"\nname = "skills"\n[[interventions]]\n'
+        'id = "skills"\ntype = "digital_skills"\nat = "2023-01"\nuntil = "2025-12"\n'
+    )
+    scenarios = f'scenarios = ["{skills if "skills" in body else LEVERS}"]\n'
+    path = tmp_path / "e.toml"
+    path.write_text(f'name = "e"\n{"" if "policies" in body else scenarios}'
+                    + body.format(levers=LEVERS))  # fmt: skip
+    with pytest.raises(ScenarioError) as err:
+        load_experiment(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_whole_number_lever_fields_can_be_listed(tmp_path):
+    path = _experiment(tmp_path, '[sweep.parameters]\n"interventions.open.ramp_months" = [6, 12]\n')
+    plan = load_experiment(path)
+    assert [{lv.id: lv for lv in plan.cells[0, p].interventions}["open"].ramp_months
+            for p in (0, 1)] == [6, 12]  # fmt: skip

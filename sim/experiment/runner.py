@@ -85,7 +85,7 @@ def run_scenario(
         frame.to_csv(stage.file("timeseries.csv"), index=False, float_format="%.6g")
         if tracked is not None:
             tracked.to_csv(stage.file("panel.csv"), index=False, float_format="%.5g")
-        markers = [(item.at, item.type) for item in scenario.interventions]
+        markers = [(item.at, item.type) for item in scenario.interventions if item.enabled]
         fig = adoption_figure(
             frame,
             title=f"{scenario.name} (seed {scenario.seed}, {scenario.n_citizens:,} adults)",

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from scipy.stats import qmc
 
-from sim.calendar import Month
+from sim.calendar import Month, parse_month
 from sim.experiment.posterior import (
     Posterior,
     check_disjoint,
@@ -44,8 +44,10 @@ from sim.scenario import (
     with_values,
 )
 
-Value = float | bool | Month
-"""A factor's value: a number, true/false (``enabled``) or a month (``at``, ``until``)."""
+Value = bool | int | float | str
+"""A factor's value: a number, true/false (``enabled``) or a month (``at``, ``until``); what
+a factor accepts is checked against the factor itself (:meth:`sim.factors.Factor.problem`), so
+a malformed month gets one plain line."""
 
 MAX_RUNS = 10_000_000
 
@@ -55,15 +57,21 @@ class Range(BaseModel):
     ``at`` or ``until``."""
 
     model_config = STRICT
-    low: float | Month = Field(description="lowest value")
-    high: float | Month = Field(description="highest value")
+    low: bool | int | float | str = Field(description="lowest value")
+    high: bool | int | float | str = Field(description="highest value")
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
+        ends = (self.low, self.high)
+        if any(isinstance(v, bool) for v in ends):
+            raise ValueError("true/false cannot be sampled from a range; list them in a grid")
         if isinstance(self.low, str) != isinstance(self.high, str):
             raise ValueError(
                 f"low {self.low!r} and high {self.high!r} must both be months or numbers"
             )
+        for v in ends:
+            if isinstance(v, str):
+                parse_month(v)  # ValueError: "'2022-1' is not a date of the form YYYY-MM"
         if not self.low < self.high:  # "YYYY-MM" strings sort as months
             raise ValueError(f"low {self.low} must be below high {self.high}")
         return self
@@ -359,20 +367,28 @@ def design_points(
         seed=np.random.default_rng(design.seed if design.seed is not None else root_seed),
     )
     unit = sampler.random(design.n)
-    low = np.array([factors[k].encode(design.parameters[k].low) for k in keys])
-    high = np.array([factors[k].encode(design.parameters[k].high) for k in keys])
-    values = qmc.scale(unit, low, high)
-    return [
-        {key: factors[key].decode(value) for key, value in zip(keys, row, strict=True)}
-        for row in values
+    columns = [
+        factors[k].sample(unit[:, j], design.parameters[k].low, design.parameters[k].high)
+        for j, k in enumerate(keys)
     ]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-def _with_values(scenario: Scenario, values: dict[str, Any], source: Path) -> Scenario:
+def _cell(scenario: Scenario, values: dict[str, Any], path: Path, where: str, point: int):
+    """``scenario`` at one design point; a problem the values make (a swept ``at`` after the
+    lever's ``until``) names the experiment file, the point and the scenario."""
     try:
         return with_values(scenario, values, absent_ok=True)
     except ValidationError as exc:
-        raise ScenarioError(error_text(exc, source, Scenario)) from None
+        text = error_text(exc, "", Scenario)
+        shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+        raise ScenarioError(
+            "\n".join(
+                f"{path}: {where}: design point {point} ({shown}) makes {scenario.name} "
+                f"invalid: {line.removeprefix(': ')}"
+                for line in text.splitlines()
+            )
+        ) from None
 
 
 def resolve_factors(
@@ -386,6 +402,11 @@ def resolve_factors(
             factors[key] = factor(key, scenarios)
         except ValueError as exc:
             problems.append(f'{where}."{key}": {str(exc).removeprefix(key + ": ")}')
+            continue
+        if bound and factors[key].kind == "bool":
+            problems.append(
+                f'{where}."{key}": true/false cannot be sampled from a range; list them in a grid'
+            )
             continue
         for value in items:
             problem = factors[key].problem(value, bound=bound)
@@ -432,7 +453,13 @@ def _load_scenarios(experiment: Experiment, path: Path) -> tuple[list[Scenario],
             try:
                 scenario = with_values(scenario, dict(policy.set))
             except ValidationError as exc:
-                raise ScenarioError(error_text(exc, source, Scenario)) from None
+                text = error_text(exc, "", Scenario)
+                raise ScenarioError(
+                    "\n".join(
+                        f"{path}: {where}.set makes {name} invalid: {line.removeprefix(': ')}"
+                        for line in text.splitlines()
+                    )
+                ) from None
             scenario = scenario.with_overrides(
                 name=policy.name, description=policy.description or scenario.description
             )
@@ -508,8 +535,19 @@ def build_plan(
         check_disjoint(posterior, list(points[0]) if points else [], str(path))
         draws = posterior.draws(n_seeds, experiment.root_seed)
         check_draws(scenarios, draws, [str(s) for s in sources])
+    varied = {*(points[0] if points else {}), *(posterior.keys if posterior else ())}
+    clashes = [
+        f'{path}: policies[{i}].set."{key}": also varied by the '
+        f"{'posterior' if posterior and key in posterior.keys else role}; a policy cannot fix "
+        "what the design varies (allowed: set other factors)"
+        for i, policy in enumerate(experiment.policies)
+        for key in policy.set
+        if key in varied
+    ]
+    if clashes:
+        raise ScenarioError("\n".join(clashes))
     cells = {
-        (i, p): _with_values(sc, point, path)
+        (i, p): _cell(sc, point, path, f"{role}.parameters" if role else "", p)
         for i, sc in enumerate(scenarios)
         for p, point in enumerate(points)
     }
