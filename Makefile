@@ -20,7 +20,7 @@ PYTHON_NEXT := $(shell for v in 3.12 3.13; do \
 endif
 VERSIONS = -c 'import sys, mesa; print(f"Python {sys.version.split()[0]}, Mesa {mesa.__version__}")'
 
-.PHONY: run test test-next lint bench soak browser dashboard clean
+.PHONY: run test test-next lint bench soak browser dashboard screenshot clean
 
 # $(call venv,PYTHON,FOLDER): a virtual environment with the project and every extra installed
 define venv
@@ -76,6 +76,11 @@ browser:
 ## dashboard: the interactive dashboard on http://127.0.0.1:8765/
 dashboard: $(STAMP)
 	$(BIN)/egov-sim dashboard
+
+## screenshot: docs/figures/dashboard.png (the README's picture) from the running dashboard
+## in headless Chromium; the script stops its server afterwards
+screenshot: $(STAMP) browser
+	$(BIN)/python -m tests.test_dashboard
 
 ## lint: ruff, and the layer contract of pyproject.toml (CI runs it before make test)
 lint: $(STAMP)

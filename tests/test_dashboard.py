@@ -16,9 +16,11 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("solara")
-from sim.dashboard.settings import DashboardModel  # noqa: E402
+from sim.dashboard.settings import DashboardModel, controls_for, start_label  # noqa: E402
 from sim.files import load_scenario  # noqa: E402
 from sim.model.model import AdoptionModel  # noqa: E402
+from sim.outputs import METRICS  # noqa: E402
+from sim.scenario import ScenarioError  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
 ARTIFACTS = ROOT / "results" / "test-artifacts"
@@ -66,47 +68,53 @@ def test_lever_switch_changes_the_model():
         DashboardModel(citizens=2000, ministry=True)
 
 
-# Mesa 3.3's own ComponentsView breaks Solara's rules of hooks (fixed in Mesa 3.5)
-@pytest.mark.filterwarnings("ignore:.*ComponentsView. .use_state. found despite early return")
-def test_page_model_takes_what_mesa_reset_passes():
-    """Reset rebuilds ``type(model)(**kwargs)``; Mesa 3.5 adds ``scenario=`` (a Mesa Scenario)
-    to the controls, Mesa 3.3 passes the controls only. Both must give the chosen run."""
-    from mesa.visualization import solara_viz
+@pytest.mark.parametrize("seed", ["abc", "-1", "1.5", "", str(2**63), True])
+def test_a_bad_seed_is_refused_not_replaced(seed):
+    with pytest.raises(
+        ScenarioError, match="seed: .* is not a whole number 0..9223372036854775807"
+    ):
+        DashboardModel(citizens=1000, seed=seed)
+    assert DashboardModel(citizens=1000, seed=str(2**63 - 1)).spec.seed == 2**63 - 1
 
+
+def test_levers_start_as_the_scenario_holds_them():
+    settings = controls_for("history")
+    assert settings["central_ministry"] and settings["legal_esignature"]
+    assert settings["cybersecurity"] and not settings["open_databases"]
+    assert (settings["legal_esignature_year"], settings["legal_esignature_month"]) == (2022, 5)
+    assert settings["seed"] == "20201001" and settings["citizens"] == 20_000
+    kinds = [i.type for i in DashboardModel(**{**settings, "citizens": 1000}).spec.interventions]
+    assert kinds.count("central_ministry") == 1  # ticked and in the file: never a duplicate
+    edited = {**settings, "citizens": 1000, "central_ministry": False,
+              "legal_esignature_year": 2024, "legal_esignature_strength": 0.05}  # fmt: skip
+    spec = DashboardModel(**edited).spec
+    assert "central_ministry" not in [i.type for i in spec.interventions]
+    (law,) = [i for i in spec.interventions if i.type == "legal_esignature"]
+    assert (law.at, law.uptake_rate, law.note) == ("2024-05", 0.05, law.note)
+    assert len(spec.interventions) == len(kinds) - 1
+
+
+def test_an_exported_file_gives_back_its_settings(tmp_path):
+    settings = {**controls_for("status_quo"), "seed": "9", "citizens": 2000, "coef_trust": 2.5,
+                "once_only": True, "once_only_year": 2024, "once_only_month": 3}  # fmt: skip
+    path = tmp_path / "mine.toml"
+    path.write_text(DashboardModel(**settings).export())
+    again = controls_for(str(path))
+    assert again == {**settings, "base": str(path)}
+    assert start_label(str(path)) == "mine"
+
+
+def test_plots_name_metrics_and_show_dates():
     from sim.dashboard import app
 
-    controls = {name: spec["value"] for name, spec in app.model_params().items()}
-    controls.update(base="status_quo", seed="5", citizens=1000, coef_trust=3.0)
-    build = getattr(solara_viz, "_build_model_init_kwargs", None)  # Mesa >= 3.5
-    kwargs = (
-        build(
-            app.model, controls, add_scenario_when_empty=True, require_model_accepts_scenario=True
-        )
-        if build
-        else controls
-    )
-    assert ("scenario" in kwargs) == (build is not None)
-    rebuilt = type(app.model)(**kwargs)
-    assert rebuilt.spec.seed == 5 and rebuilt.n_citizens == 1000
-    assert rebuilt.params.choice.coef_trust == 3.0 and len(rebuilt.dashboard_rows) > 0
-    with pytest.raises(TypeError, match="`base`"):  # the old name of ``base`` is refused
-        type(app.model)(scenario="digital_push", citizens=1000)
-
-
-def _plot_image(page) -> bytes:
-    """Screenshot of the first plot; plots re-render while the page settles, so retry."""
-    for _ in range(20):
-        try:
-            return page.locator("img").first.screenshot(timeout=5_000)
-        except Exception:  # noqa: BLE001 - detached mid-render: wait and try again
-            page.wait_for_timeout(500)
-    raise AssertionError("could not capture the plot")
-
-
-def _steps(page) -> int:
-    """Steps done, from Mesa's Information card: "Step: 4" (Mesa 3.3), "Time: 4.0" (3.5)."""
-    found = re.search(r"(?:Step|Time): (\d+)", page.inner_text("body"))
-    return int(found.group(1)) if found else 0
+    for spec in app.PLOTS:
+        assert set(spec["series"]) <= set(METRICS), spec["title"]
+    assert {key for key, _, _ in app.MONITORS} <= set(METRICS)
+    model = app.build({**controls_for("history"), "citizens": 1000})
+    svg = app.plot_svg(app.PLOTS[0], model, app.reference_for({**controls_for("history"),
+                                                               "citizens": 1000}))  # fmt: skip
+    assert "Adults online" in svg and ">2021<" in svg and "share of adults (0-1)" in svg
+    assert "status quo, same seed and size" in svg and "<svg" in svg[:10]
 
 
 def _free_port() -> int:
@@ -115,35 +123,57 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+CLASSROOM = {"base": "status_quo", "seed": "7", "citizens": 3000, "coef_trust": 3.0,
+             "legal_esignature": True, "legal_esignature_year": 2021,
+             "legal_esignature_month": 6}  # fmt: skip
+"""The settings of the exported file the page is started with."""
+
+
+def start_dashboard(args: list[str], log, env: dict | None = None):
+    """``egov-sim dashboard ARGS`` in its own process group (the Solara server is its child;
+    :func:`_stop` ends both) and its address, once it answers."""
+    from sim.dashboard.server import _die_with_parent
+
+    port = _free_port()
+    tester = os.getpid()  # the command gets SIGTERM if this process dies (even by SIGKILL)
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "dashboard", *args, "--port", str(port)],
+                            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: _die_with_parent(tester))  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:  # Ctrl-C or an error while waiting must not leave the server behind
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return proc, url
+            except OSError:
+                time.sleep(0.5)
+    except BaseException:
+        _stop(proc)
+        raise
+    _stop(proc)
+    return None, url
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """The dashboard started with an exported scenario file (``egov-sim dashboard FILE``)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (make test installs it)")
     pytest.importorskip("playwright")
     export_dir = tmp_path_factory.mktemp("exports")
-    log = tmp_path_factory.mktemp("server") / "dashboard.log"
-    port = _free_port()
-    env = {**os.environ, "EGOV_SIM_EXPORT_DIR": str(export_dir)}
-    # its own process group: the Solara server is a child of `egov-sim dashboard`, and the
-    # teardown stops both (nothing the test starts may outlive it)
+    folder = tmp_path_factory.mktemp("server")
+    start = folder / "classroom.toml"
+    start.write_text(DashboardModel(**CLASSROOM).export())
+    log = folder / "dashboard.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        _stop(proc)
+        proc, url = start_dashboard([str(start)], out, {"EGOV_SIM_EXPORT_DIR": str(export_dir)})
+    if proc is None:
         pytest.fail(f"the dashboard did not start:\n{log.read_text()[-3000:]}")
     try:
-        yield url, export_dir, proc
+        yield url, export_dir, proc, log
     finally:
         _stop(proc)
 
@@ -185,57 +215,118 @@ def _listening_addresses(port: int) -> list[str]:
 
 
 def test_dashboard_listens_on_loopback_and_prints_its_address(server):
-    url, _, proc = server
+    url, _, proc, _ = server
     assert url.startswith("http://127.0.0.1:")
     addresses = _listening_addresses(int(url.rsplit(":", 1)[1].strip("/")))
     # 0100007F is 127.0.0.1 in /proc/net/tcp's little-endian hex
     assert addresses and all(a == "0100007F" for a in addresses), addresses
 
 
-def test_page_loads_steps_and_exports(server):
-    from playwright.sync_api import sync_playwright
+def open_page(browser, url: str, width: int, height: int = 900):
+    """A page of the dashboard, loaded, and the list its console errors go to."""
+    page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+    errors: list[str] = []
+    page.on(
+        "console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None
+    )
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.goto(url, timeout=60_000)
+    page.locator(".egov-plot svg").first.wait_for(timeout=60_000)
+    return page, errors
 
-    url, export_dir, _ = server
+
+def _month(page) -> str:
+    return page.locator("[data-monitor=month]").inner_text().strip()
+
+
+def _wait_month(page, month: str, timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while _month(page) != month and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert _month(page) == month
+
+
+def launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def test_page_shows_the_file_steps_by_month_and_exports(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, export_dir, _, log = server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1300})
-        page.goto(url, timeout=60_000)
-        page.get_by_text("Model Parameters").wait_for(timeout=60_000)
-        # the agency table (not the "Agencies' paper demand" slider) and a plot are drawn
-        page.get_by_text(re.compile(r"Agencies \(\d{4}-\d{2}\)")).first.wait_for(timeout=60_000)
-        page.locator("img").first.wait_for(timeout=60_000)
-        page.wait_for_timeout(2000)
+        browser = launch(p)
+        page, errors = open_page(browser, url, 1440)
+        # the start file's settings: its name in the picker, seed, size, lever and month
+        expect(page.get_by_text("classroom (file)")).to_be_visible()
+        expect(page.get_by_label("Seed (a whole number)")).to_have_value("7")
+        expect(page.get_by_text("3,000", exact=True)).to_be_visible()
+        expect(page.get_by_role("checkbox", name="Legal e-signatures")).to_be_checked()
+        expect(page.locator(".egov-control", has_text="Starts")).to_contain_text("2021-06")
+        # titled plots with dates, monitors with the month and figures
+        plots = page.locator(".egov-plot")
+        expect(plots.filter(has_text="Adults online")).to_have_count(1)
+        expect(plots.first.locator("text", has_text="2021").first).to_be_attached()
+        expect(plots.first.locator("text", has_text="month").first).to_be_attached()
+        assert _month(page) == "2020-09"
+        internet = page.locator("[data-monitor=internet_share]").inner_text()
+        assert re.fullmatch(r"\d+%", internet), internet
+        page.wait_for_timeout(500)
         page.screenshot(path=str(ARTIFACTS / f"dashboard_loaded_{SHOT_TAG}.png"))
-        before = _plot_image(page)
 
-        # move a slider with the keyboard: the model is rebuilt with the new value
-        trust = page.locator(".v-input", has_text="Weight of trust in choice")
+        # Step is one month, exactly
+        page.get_by_role("button", name="Step").click()
+        _wait_month(page, "2020-10")
+        page.wait_for_timeout(1500)
+        assert _month(page) == "2020-10"
+        assert re.fullmatch(r"[\d,]+", page.locator("[data-monitor=paper_documents_per_1000]")
+                            .inner_text().strip())  # fmt: skip
+
+        # a moved slider says "press Reset" until Reset applies it
+        changed = page.locator(".egov-changed")
+        expect(changed).to_have_count(0)
+        trust = page.locator(".egov-control", has_text="Weight of trust in choice")
         trust.locator(".v-slider__thumb").first.click()
         for _ in range(3):
             page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(500)
-        page.get_by_role("button", name="Reset").click()  # SolaraViz applies parameters on reset
-        page.wait_for_timeout(2000)
-        step = page.get_by_role("button", name="Step")
-        deadline = time.time() + 90
-        while _steps(page) < 4 and time.time() < deadline:  # a click during a rebuild is lost
-            step.click()
-            page.wait_for_timeout(800)
-        assert _steps(page) >= 4
-        page.wait_for_timeout(1500)
-        after = _plot_image(page)
-        assert after != before, "the adoption plot did not change after stepping"
-        agencies = re.search(r"Agencies \((\d{4}-\d{2})\)", page.inner_text("body"))
-        assert agencies and agencies.group(1) > "2020-09"  # the agency table moved on too
-        page.screenshot(path=str(ARTIFACTS / f"dashboard_after_steps_{SHOT_TAG}.png"),
-                        full_page=True)  # fmt: skip
+        expect(changed).to_contain_text("press Reset")
+        expect(trust).to_contain_text("3.75")
+        page.get_by_role("button", name="Reset").click()
+        expect(changed).to_have_count(0)
+        _wait_month(page, "2020-09")
+
+        # a bad seed: a visible error and no Reset
+        seed = page.get_by_label("Seed (a whole number)")
+        seed.fill("abc")
+        expect(page.get_by_text("is not a whole number").first).to_be_visible()
+        expect(page.get_by_role("button", name="Reset")).to_be_disabled()
+        seed.fill("7")
+        expect(page.get_by_role("button", name="Reset")).to_be_enabled()
+
+        for _ in range(2):
+            page.get_by_role("button", name="Step").click()
+            page.wait_for_timeout(300)
+        _wait_month(page, "2020-11")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / f"dashboard_after_steps_{SHOT_TAG}.png"))
+
+        # the plotted series as CSV
+        with page.expect_download() as download:
+            page.get_by_text("Download the series (CSV)").click()
+        frame = pd.read_csv(download.value.path())
+        assert "date" in frame.columns and list(frame["date"]) == ["2020-09", "2020-10", "2020-11"]
 
         page.get_by_role("button", name="Export scenario").click()
         deadline = time.time() + 30
         while time.time() < deadline and not list(export_dir.glob("*.toml")):
             time.sleep(0.2)
+        page.get_by_role("tab", name="About").click()
+        expect(page.get_by_text("no central ministry coordinating")).to_be_visible()
+        expect(page.get_by_text("docs/ODD.md").first).to_be_visible()
         browser.close()
+    assert errors == [], errors
+    assert "Could not load URL" not in log.read_text()  # nothing fetched from a CDN
     exported = list(export_dir.glob("*.toml"))
     assert len(exported) == 1
     checked = subprocess.run(
@@ -246,4 +337,59 @@ def test_page_loads_steps_and_exports(server):
     )
     assert checked.returncode == 0, checked.stderr
     scenario = load_scenario(exported[0])
-    assert scenario.params.choice.coef_trust == 2.75  # the slider moved 3 steps of 0.25
+    assert scenario.params.choice.coef_trust == 3.75  # the slider moved 3 steps of 0.25
+    assert scenario.seed == 7 and scenario.citizens == 3000
+    (law,) = scenario.interventions
+    assert (law.type, law.at) == ("legal_esignature", "2021-06")
+
+
+def test_page_at_800_px_shows_the_controls(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = server[0]
+    with sync_playwright() as p:
+        browser = launch(p)
+        page, errors = open_page(browser, url, 800)
+        for name in ("Reset", "Play", "Step"):
+            button = page.get_by_role("button", name=name)
+            expect(button).to_be_visible()
+            box = button.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 800, (name, box)
+        expect(page.get_by_label("Seed (a whole number)")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / f"dashboard_800px_{SHOT_TAG}.png"))
+        browser.close()
+    assert errors == [], errors
+
+
+def screenshot(path=ROOT / "docs" / "figures" / "dashboard.png", until: str = "2026-01") -> None:
+    """The README's picture: the dashboard on ``history``, played to ``until``, at 1440x900
+    (``make screenshot``). The server is stopped afterwards, whatever happens."""
+    from playwright.sync_api import sync_playwright
+
+    log = ARTIFACTS / "screenshot_server.log"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        proc, url = start_dashboard(["history"], out)
+    if proc is None:
+        raise SystemExit(f"the dashboard did not start:\n{log.read_text()[-3000:]}")
+    try:
+        with sync_playwright() as p:
+            browser = launch(p)
+            page, errors = open_page(browser, url, 1440)
+            page.get_by_role("button", name="Play").click()
+            deadline = time.time() + 180
+            while _month(page) < until and time.time() < deadline:
+                page.wait_for_timeout(250)
+            page.get_by_role("button", name="Pause").click()
+            page.wait_for_timeout(2500)
+            page.screenshot(path=str(path))
+            browser.close()
+        if errors:
+            print("browser console errors:", *errors, sep="\n  ")
+        print(f"wrote {path}")
+    finally:
+        _stop(proc)
+
+
+if __name__ == "__main__":
+    screenshot()

@@ -8,14 +8,17 @@ format and its validation, so the dashboard can never run something a file could
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
 from sim.files import resolve_extends, validate_scenario
+from sim.levers import INTERVENTIONS
 from sim.library import scenario_dir, scenario_names
 from sim.model.model import AdoptionModel
+from sim.params import Params
 from sim.scenario import Scenario, ScenarioError
 
 PARAMETERS: dict[str, dict[str, Any]] = {
@@ -53,6 +56,87 @@ LEVERS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 """Levers with a switch, a start year and a strength slider: type -> the strength field."""
 
+SEED_MAX = 2**63 - 1
+"""Largest seed a scenario file accepts."""
+CITIZENS_RANGE = (1000, 50_000, 1000)
+"""The size slider: min, max, step."""
+LEVER_KEYS = ("", "_year", "_month", "_strength")
+"""A lever's settings: ``<type>`` (ticked), ``_year``, ``_month`` and ``_strength``."""
+
+
+def parse_seed(value: Any) -> int:
+    """A seed from a control: a whole number 0..2**63-1 (text or int), else ScenarioError."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"\d{1,19}", text) or int(text) > SEED_MAX:
+        raise ScenarioError(f"seed: {value!r} is not a whole number 0..{SEED_MAX}")
+    return int(text)
+
+
+def parameter_info(name: str) -> dict[str, str]:
+    """A slider parameter's description and unit (from ``sim.params``)."""
+    group, key = PARAMETERS[name]["path"]
+    field = type(getattr(Params(), group)).model_fields[key]
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    return {"description": field.description or "", "unit": str(extra.get("unit", ""))}
+
+
+def lever_info(lever: str) -> dict[str, Any]:
+    """A lever's docstring, its strength field's description and default (``sim.levers``)."""
+    cls = INTERVENTIONS[lever]
+    field = cls.model_fields[LEVERS[lever]["strength"]]
+    return {"doc": " ".join((cls.__doc__ or "").split()), "description": field.description or "",
+            "default": field.default}  # fmt: skip
+
+
+def merged_table(scenario: str) -> dict[str, Any]:
+    """The start scenario's table, ``extends`` resolved (not validated)."""
+    data, _ = resolve_extends(library_file(scenario))
+    return data
+
+
+def _first(items: list[Any], lever: str) -> int | None:
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("type") == lever:
+            return i
+    return None
+
+
+def controls_for(scenario: str) -> dict[str, Any]:
+    """The dashboard's settings that reproduce a start scenario as it is: its seed, size,
+    slider parameters and levers (ticked with their month and strength when the scenario
+    holds them; the first of each type when it holds several)."""
+    data = merged_table(scenario)
+    defaults = Params()
+    params = data.get("params", {})
+    citizens = data.get("citizens", 20_000)
+    settings: dict[str, Any] = {
+        "base": scenario,
+        "seed": str(data.get("seed", 0)),
+        "citizens": CITIZENS_RANGE[1] if citizens == "national" else int(citizens),
+    }
+    for name, spec in PARAMETERS.items():
+        group, key = spec["path"]
+        default = getattr(getattr(defaults, group), key)
+        settings[name] = float(params.get(group, {}).get(key, default))
+    items = list(data.get("interventions", []))
+    for lever, spec in LEVERS.items():
+        i = _first(items, lever)
+        item = items[i] if i is not None else {}
+        year, month = (str(item["at"]).split("-") + ["1"])[:2] if "at" in item else (2023, 1)
+        settings[lever] = i is not None and item.get("enabled", True) is not False
+        settings[f"{lever}_year"] = int(year)
+        settings[f"{lever}_month"] = int(month)
+        value = item.get(
+            spec["strength"], INTERVENTIONS[lever].model_fields[spec["strength"]].default
+        )
+        settings[f"{lever}_strength"] = float(value)
+    return settings
+
+
+def _export_name(label: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", label).lstrip(".") or "scenario"
+    return name if name.startswith("dashboard_") else f"dashboard_{name}"
+
 
 def scenario_choices() -> list[str]:
     """Scenario files the picker offers: the library (``egov-sim list``, ``sim.library``)."""
@@ -60,21 +144,32 @@ def scenario_choices() -> list[str]:
 
 
 def library_file(scenario: str) -> Path:
-    """The library file of a picker choice; the page opens library scenarios only, no paths."""
+    """The file of a start scenario: a library name (``status_quo``) or the path of a scenario
+    file (``results/dashboard/x.toml``, the dashboard's own exports included)."""
     choices = scenario_choices()
-    if scenario not in choices:
-        raise ScenarioError(
-            f"{scenario}: not in the scenario library (allowed: {', '.join(choices)})"
-        )
-    return scenario_dir() / f"{scenario}.toml"
+    if scenario in choices:
+        return scenario_dir() / f"{scenario}.toml"
+    path = Path(scenario).expanduser()
+    if path.suffix == ".toml" and path.is_file():
+        return path.resolve()
+    raise ScenarioError(
+        f"{scenario}: neither a scenario file nor in the scenario library (allowed: a .toml "
+        f"path or {', '.join(choices)})"
+    )
+
+
+def start_label(scenario: str) -> str:
+    """How the page names a start scenario: its library name, or its file's stem."""
+    return scenario if scenario in scenario_choices() else Path(scenario).stem
 
 
 def scenario_table(scenario: str = "status_quo", **settings: Any) -> dict[str, Any]:
     """The merged scenario table for the dashboard's settings (before validation)."""
-    data, _ = resolve_extends(library_file(scenario))
-    data["name"] = f"dashboard_{scenario}"
-    data["description"] = f"Exported from the egov-sim dashboard, based on {scenario}"
-    data["seed"] = int(settings.get("seed", data.get("seed", 0)))
+    data = merged_table(scenario)
+    label = start_label(scenario)
+    data["name"] = _export_name(label)
+    data["description"] = f"Exported from the egov-sim dashboard, based on {label}"
+    data["seed"] = parse_seed(settings.get("seed", data.get("seed", 0)))
     data["citizens"] = int(settings.get("citizens", data.get("citizens", 20_000)))
     params = data.setdefault("params", {})
     for name, spec in PARAMETERS.items():
@@ -83,14 +178,23 @@ def scenario_table(scenario: str = "status_quo", **settings: Any) -> dict[str, A
             params.setdefault(group, {})[key] = float(settings[name])
     interventions = list(data.get("interventions", []))
     for lever, spec in LEVERS.items():
-        if settings.get(lever):
-            year = int(settings.get(f"{lever}_year", 2023))
-            item = {
-                "type": lever,
-                "at": f"{year}-01",
-                spec["strength"]: float(settings.get(f"{lever}_strength", spec["value"])),
-            }
+        if lever not in settings:  # not set here: the start scenario's levers as they are
+            continue
+        i = _first(interventions, lever)
+        if not settings[lever]:  # unticked: the scenario's lever is removed
+            if i is not None:
+                del interventions[i]
+            continue
+        item = dict(interventions[i]) if i is not None else {"type": lever}
+        year = int(settings.get(f"{lever}_year", 2023))
+        month = int(settings.get(f"{lever}_month", 1))
+        item["at"] = f"{year:04d}-{month:02d}"
+        item[spec["strength"]] = float(settings.get(f"{lever}_strength", spec["value"]))
+        item.pop("enabled", None)  # ticked: on
+        if i is None:
             interventions.append(item)
+        else:  # edited in place: never a second copy
+            interventions[i] = item
     data["interventions"] = interventions
     return data
 
@@ -120,15 +224,12 @@ class DashboardModel(AdoptionModel):
         unknown = (
             set(settings)
             - set(PARAMETERS)
-            - {f"{lever}{suffix}" for lever in LEVERS for suffix in ("", "_year", "_strength")}
+            - {f"{lever}{suffix}" for lever in LEVERS for suffix in LEVER_KEYS}
         )
         if unknown:
             hint = " (the start scenario is `base`)" if "scenario" in unknown else ""
             raise TypeError(f"unknown dashboard settings: {', '.join(sorted(unknown))}{hint}")
-        try:
-            seed = int(seed)
-        except (TypeError, ValueError):
-            seed = 1
+        seed = parse_seed(seed)  # "abc" is refused, never silently seed 1
         self.table = scenario_table(base, seed=seed, citizens=citizens, **settings)
         built: Scenario = validate_scenario(self.table, f"dashboard ({base})")
         super().__init__(built, seed=built.seed)
