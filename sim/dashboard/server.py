@@ -209,7 +209,16 @@ def serve(scenario: str, host: str, port: int, grace: float = GRACE) -> int:
     process; 0 when stopped. Raises ``ScenarioError`` if the port was taken meanwhile and
     ``ServerError`` (one line) if the server stops with an error."""
     app = Path(__file__).resolve().parent / "app.py"
-    env = {**os.environ, "EGOV_SIM_SCENARIO": scenario, "PYTHONUNBUFFERED": "1"}
+    # Solara warns on every page load that a cookie over plain http on 127.0.0.1 falls back
+    # to samesite=lax, which is what a local server wants: keep that out of the log
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
+    warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
+    env = {
+        **os.environ,
+        "EGOV_SIM_SCENARIO": scenario,
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONWARNINGS": warnings,
+    }
     cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port", str(port)]
     cmd += ["--no-open", "--production", "--no-check-version"]
     parent = os.getpid()
