@@ -140,8 +140,10 @@ class Population(_Group):
     n_adults_national: int = param(
         2_260_000,
         unit="persons",
-        ge=1,
-        doc='adults 15+ at 1:1 scale (`citizens = "national"`)',
+        ge=100,
+        le=5_000_000,
+        doc='adults 15+ at 1:1 scale (`citizens = "national"`; at most 5,000,000, the largest '
+        "population a run takes)",
         source="sources.md adults-2020: adults 15+ derived as 68.5% x 3,296,866",
     )
     share_area: AreaValues = param(

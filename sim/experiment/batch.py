@@ -11,11 +11,16 @@ Layout of ``results/<experiment>/``::
     results.csv         the same as CSV
 
 Workers only compute; the driver writes every file, so a killed worker loses at most its
-current run, and ``--resume`` recomputes exactly the runs that have no file.
+current run, and ``--resume`` recomputes exactly the runs that have no valid file. Each run
+file carries, in its Parquet metadata, its run id and the hashes of the experiment and of its
+scenario; ``--resume`` reads every stored file's metadata and reruns (with a warning line) a
+file that is unreadable, empty, truncated or another run's. One batch at a time holds a
+folder (an OS lock on ``.batch.lock``, released when the batch ends, however it ends).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -70,6 +75,11 @@ class BatchSummary:
     failures: dict[str, str] = field(default_factory=dict)
 
 
+RUN_KEY = b"egov_sim_run"
+"""Parquet metadata key of a run file: its run id and the hashes it was made from."""
+LOCK_NAME = ".batch.lock"
+
+
 class Store:
     """The results folder of one experiment."""
 
@@ -77,6 +87,8 @@ class Store:
         self.out = Path(out)
         self.plan = plan
         self.runs_dir = self.out / "runs"
+        self.hashes = scenario_hashes(plan)
+        self._lock: Any = None
 
     def run_path(self, run: RunSpec) -> Path:
         return self.runs_dir / f"{run.run_id}.parquet"
@@ -87,14 +99,117 @@ class Store:
     def is_done(self, run: RunSpec) -> bool:
         return self.run_path(run).is_file()
 
+    def identity(self, run: RunSpec) -> dict[str, str]:
+        """What a run file must say it is."""
+        return {
+            "run_id": run.run_id,
+            "experiment_sha256": self.plan.sha256,
+            "scenario_sha256": self.hashes[run.scenario],
+        }
+
+    def problem(self, run: RunSpec) -> str | None:
+        """Why the stored file of ``run`` cannot be trusted (None if it can): unreadable,
+        empty or truncated (no Parquet footer), or made for another run or experiment."""
+        try:
+            meta = pq.read_metadata(self.run_path(run))
+        except (OSError, pa.ArrowException) as exc:
+            return f"unreadable ({str(exc).splitlines()[0][:120]})"
+        stored = (meta.metadata or {}).get(RUN_KEY)
+        try:
+            said = json.loads(stored) if stored else None
+        except ValueError:
+            said = None
+        if said != self.identity(run):
+            other = said.get("run_id") if isinstance(said, dict) else None
+            if other and other != run.run_id:
+                return f"holds {other!r}, not this run"
+            return "is not a run file of this batch (another experiment or scenario made it)"
+        if meta.num_rows == 0:
+            return "holds no rows"
+        return None
+
+    def verify(self) -> int:
+        """Set aside (as ``*.rejected``) every stored run file that cannot be trusted, with a
+        warning line each, so that the batch runs it again; the number set aside."""
+        rejected = 0
+        for run in self.plan.runs:
+            if not self.is_done(run):
+                continue
+            problem = self.problem(run)
+            if problem:
+                path = self.run_path(run)
+                print(f"{path}: {problem}; it will be run again", file=sys.stderr)
+                os.replace(path, path.with_name(path.name + ".rejected"))
+                rejected += 1
+        return rejected
+
+    def lock(self) -> None:
+        """Hold the folder for this batch (an OS lock released when the process ends, even by
+        SIGKILL); ScenarioError naming the holder's pid if another batch holds it."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        handle = open(self.out / LOCK_NAME, "a+")  # noqa: SIM115 - held for the batch's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise ScenarioError(
+                f"--out: {self.out} is in use by another batch (pid {holder}); wait for it to "
+                "finish or choose another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock = handle
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing releases the lock
+            self._lock = None
+
     def prepare(self, resume: bool) -> dict[str, Any] | None:
-        """Check the folder can take this batch; return the earlier manifest when resuming."""
+        """Check the folder can take this batch, hold it, and set aside stored runs that
+        cannot be trusted; return the earlier manifest when resuming (None if there is none or
+        it is unreadable: the verified run files say what is done)."""
         manifest_path = self.out / "manifest.json"
         if self.out.exists() and not self.out.is_dir():
             raise ScenarioError(f"--out: {self.out} exists and is not a folder")
+        if (
+            self.out.is_dir()
+            and not manifest_path.exists()
+            and not self.runs_dir.exists()
+            and any(p.name != LOCK_NAME for p in self.out.iterdir())
+        ):
+            raise ScenarioError(
+                f"--out: {self.out} holds other files and no batch; choose a new or empty folder"
+            )
+        self.lock()
+        try:
+            return self._prepare(resume, manifest_path)
+        except BaseException:
+            self.unlock()
+            raise
+
+    def _prepare(self, resume: bool, manifest_path: Path) -> dict[str, Any] | None:
         earlier = None
         if manifest_path.is_file():
-            earlier = json.loads(manifest_path.read_text())
+            try:
+                earlier = json.loads(manifest_path.read_text())
+                if not isinstance(earlier, dict):
+                    raise ValueError("not a JSON object")
+            except (ValueError, UnicodeDecodeError) as exc:
+                if not resume:
+                    raise ScenarioError(
+                        f"{self.out}: already holds a batch; add --resume to continue it, or "
+                        "choose another --out"
+                    ) from None
+                print(
+                    f"{manifest_path}: unreadable ({exc}); rebuilt from the verified run files",
+                    file=sys.stderr,
+                )
+                earlier = {"experiment_sha256": self.plan.sha256, "scenario_hashes": self.hashes}
             if not resume:
                 raise ScenarioError(
                     f"{self.out}: already holds a batch; add --resume to continue "
@@ -112,6 +227,8 @@ class Store:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         for stale in [*self.runs_dir.glob(".*.tmp"), *self.out.glob(".*.tmp")]:
             stale.unlink(missing_ok=True)  # left by a killed batch; never a result
+        if resume:
+            self.verify()
         return earlier
 
     def write_run(self, run: RunSpec, frame: pd.DataFrame) -> None:
@@ -119,6 +236,8 @@ class Store:
         table = pa.Table.from_pandas(
             _with_ids(frame, run, self.plan.swept, draw), preserve_index=False
         )
+        identity = json.dumps(self.identity(run), sort_keys=True).encode()
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), RUN_KEY: identity})
         write_atomic(self.run_path(run), lambda tmp: pq.write_table(table, tmp))
         self.error_path(run).unlink(missing_ok=True)
 
@@ -190,7 +309,22 @@ def run_batch(
     """Run every unfinished run of ``plan``, storing each as it completes, then write the
     consolidated tables. Raises KeyboardInterrupt after saving the manifest if interrupted."""
     store = Store(out, plan)
-    earlier = store.prepare(resume)
+    earlier = store.prepare(resume)  # holds the folder until the batch ends
+    try:
+        return _run(plan, store, earlier, workers, dask, quiet)
+    finally:
+        store.unlock()
+
+
+def _run(
+    plan: Plan,
+    store: Store,
+    earlier: dict[str, Any] | None,
+    workers: int,
+    dask: str | None,
+    quiet: bool,
+) -> BatchSummary:
+    out = store.out
     started = datetime.now(UTC)
     experiment = plan.experiment
     todo = [r for r in plan.runs if not store.is_done(r)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,9 @@ a factor accepts is checked against the factor itself (:meth:`sim.factors.Factor
 a malformed month gets one plain line."""
 
 MAX_RUNS = 10_000_000
+MAX_POINTS = 100_000
+"""Design points at most: each point's scenarios are validated before any run (about a
+millisecond each), so a design is checked in under two minutes."""
 
 
 class Range(BaseModel):
@@ -92,7 +96,7 @@ class Sweep(BaseModel):
 
     model_config = STRICT
     method: Literal["grid", "lhs"] = Field("grid", description='"grid" or "lhs"')
-    n: int | None = Field(None, ge=1, le=1_000_000, description="Latin hypercube points")
+    n: int | None = Field(None, ge=1, le=MAX_POINTS, description="Latin hypercube points")
     seed: int | None = Field(None, ge=0, description="LHS sampling seed (default root_seed)")
     parameters: dict[str, list[Value] | Range] = Field(
         description="factor path -> values (grid) or {low, high} (lhs): a parameter "
@@ -144,7 +148,7 @@ class Uncertainties(BaseModel):
     run on every future with the same seeds."""
 
     model_config = STRICT
-    n: int = Field(ge=2, le=1_000_000, description="number of futures")
+    n: int = Field(ge=2, le=MAX_POINTS, description="number of futures")
     seed: int | None = Field(None, ge=0, description="sampling seed (default root_seed)")
     parameters: dict[str, Range] = Field(
         description='factor path -> {low, high}: parameters ("params.needs.p_needs_data") or '
@@ -185,6 +189,18 @@ class Output(BaseModel):
     model_config = STRICT
     metrics: list[str] | Literal["all"] = Field("all", description='metric names, or "all"')
     every: int = Field(1, ge=1, le=120, description="keep every k-th month (and the last)")
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _shape(cls, value: Any) -> Any:
+        allowed = '"all" or a non-empty list of metric names'
+        if isinstance(value, str) and value != "all":
+            raise ValueError(f"{value!r} is not allowed (allowed: {allowed})")
+        if isinstance(value, list) and not value:
+            raise ValueError(f"an empty list keeps no metric (allowed: {allowed})")
+        if not isinstance(value, str | list):
+            raise ValueError(f"{value!r} is not allowed (allowed: {allowed})")
+        return value
 
     @field_validator("metrics")
     @classmethod
@@ -238,6 +254,12 @@ class Experiment(BaseModel):
         "default: each scenario's own",
     )
     sweep: Sweep | None = Field(None, description="optional sweep of parameters and levers")
+
+    @field_validator("citizens", mode="before")
+    @classmethod
+    def _citizens(cls, value: Any) -> Any:
+        return value if value is None else Scenario._citizens(value)
+
     uncertainties: Uncertainties | None = Field(
         None, description="optional ensemble of futures (instead of a sweep)"
     )
@@ -468,6 +490,32 @@ def _load_scenarios(experiment: Experiment, path: Path) -> tuple[list[Scenario],
     return scenarios, sources
 
 
+def _check_size(experiment: Experiment, path: Path, n_points: int | None, max_runs: int) -> None:
+    """Refuse a design over the run cap before anything is read or built (a grid's size is
+    the product of its lists' lengths)."""
+    design = experiment.design
+    if n_points is None:
+        if design is None:
+            n_points = 1
+        elif isinstance(design, Sweep) and design.method == "grid":
+            n_points = math.prod(len(v) for v in design.parameters.values())
+            if n_points > MAX_POINTS:
+                raise ScenarioError(
+                    f"{path}: sweep.parameters: the grid has {n_points:,} points (the product "
+                    f"of its lists' lengths; allowed: up to {MAX_POINTS:,})"
+                )
+        else:
+            n_points = design.n
+    n_scenarios = len(experiment.scenarios) + len(experiment.policies)
+    n_runs = n_points * n_scenarios * experiment.replications
+    if n_runs > max_runs:
+        raise ScenarioError(
+            f"{path}: replications: the design has {n_runs:,} runs ({n_points:,} points x "
+            f"{n_scenarios} scenarios x {experiment.replications:,} replications; allowed: "
+            f"up to {max_runs:,})"
+        )
+
+
 def build_plan(
     experiment: Experiment,
     path: Path,
@@ -478,6 +526,7 @@ def build_plan(
 ) -> Plan:
     """Expand ``experiment`` over its design, or over explicit design ``points`` (sensitivity
     samples, with their ``factors``)."""
+    _check_size(experiment, path, len(points) if points is not None else None, max_runs)
     scenarios, sources = _load_scenarios(experiment, path)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
