@@ -308,6 +308,8 @@ def run_batch(
 ) -> BatchSummary:
     """Run every unfinished run of ``plan``, storing each as it completes, then write the
     consolidated tables. Raises KeyboardInterrupt after saving the manifest if interrupted."""
+    if dask:
+        executors.check_dask_address(dask)  # before anything is written
     store = Store(out, plan)
     earlier = store.prepare(resume)  # holds the folder until the batch ends
     try:

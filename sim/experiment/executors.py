@@ -43,12 +43,51 @@ class InProcess(Executor):
         return future
 
 
-def _worker_init(threads: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """On Linux, a worker is killed when the driver dies, even by SIGKILL (a worker holds
+    nothing worth saving: the driver writes every file), so no pool outlives its batch."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the driver died before the line above
+        os._exit(1)
+
+
+def check_dask_address(address: str) -> None:
+    """Refuse a scheduler address that is malformed or does not answer within 5 seconds,
+    before anything is written (``local`` starts a cluster and needs no check)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if address == "local":
+        return
+    allowed = "allowed: local, or a scheduler address such as tcp://host:8786"
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if parts.scheme not in ("tcp", "tls") or not host or not port:
+        raise ScenarioError(f"--dask: {address!r} is not a scheduler address ({allowed})")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise ScenarioError(
+            f"--dask: no scheduler answers at {address} ({exc.strerror or exc}); start one, or "
+            "use --dask local"
+        ) from None
+
+
+def _worker_init(threads: int, parent: int) -> None:
     """Worker initializer: Ctrl-C is the driver's to handle (it stops cleanly and keeps what
     finished); workers must not die mid-run with their own KeyboardInterrupt. Each worker's
     kernels use ``threads`` threads (the cores shared out among the workers: more would
     only contend for them)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
     from sim.model import kernels
 
     kernels.set_threads(threads)
@@ -73,7 +112,7 @@ def executor(workers: int = 1, dask: str | None = None) -> Iterator[Executor]:
             max_workers=workers,
             mp_context=get_context("spawn"),
             initializer=_worker_init,
-            initargs=(max(1, (os.cpu_count() or 1) // workers),),
+            initargs=(max(1, (os.cpu_count() or 1) // workers), os.getpid()),
         )
         try:
             yield pool
@@ -118,12 +157,18 @@ def start_dask(address: str, workers: int):
     if address == "local":
         import logging
 
+        # no HTTP dashboard, metrics or workers page: the scheduler's HTTP server has no
+        # routes and listens on a free loopback port (the default would be 8787)
+        dask.config.set(
+            {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+        )
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
             silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster
