@@ -23,12 +23,21 @@ class OutputError(Exception):
     run already stored is intact and ``--resume`` continues once the cause is fixed."""
 
 
+def _file_mode() -> int:
+    """The mode a plainly created file gets under the current umask (0644 under 022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, fsync it, then rename it into
-    place; on any error the temporary file is removed and ``path`` is untouched."""
+    place; on any error the temporary file is removed and ``path`` is untouched. The file gets
+    the mode any other file would (not ``mkstemp``'s private 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, _file_mode())
     os.close(fd)
     tmp = Path(tmp_name)
     try:

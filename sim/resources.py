@@ -44,6 +44,9 @@ def run_memory(citizens: int) -> int:
 
 
 def _gb(n: float) -> str:
+    """``2.4 GB``, or ``35 MB`` below a gigabyte (never "0.0 GB")."""
+    if n < 2**30:
+        return f"{max(1, round(n / 2**20))} MB"
     return f"{n / 2**30:.1f} GB"
 
 

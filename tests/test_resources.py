@@ -15,7 +15,7 @@ def test_run_too_big_for_memory_is_refused_with_the_estimate(tmp_path, monkeypat
     )
     err = capsys.readouterr().err.strip()
     assert status == 2 and "\n" not in err
-    assert "citizens: 2,260,000 adults need about 0.9 GB of memory, but only 0.5 GB" in err
+    assert "citizens: 2,260,000 adults need about 897 MB of memory, but only 512 MB" in err
     assert not out.exists()
 
 
@@ -33,5 +33,25 @@ def test_sweep_too_big_for_the_disk_is_refused(tmp_path, monkeypatch, capsys):
 def test_workers_multiply_the_memory_estimate(monkeypatch):
     monkeypatch.setattr(resources, "available_memory", lambda: 4 * 2**30)
     resources.check_memory(1_000_000, 1)
-    with pytest.raises(resources.ResourceError, match=r"16 workers at 0\.5 GB each"):
+    with pytest.raises(resources.ResourceError, match=r"16 workers at 536 MB each"):
         resources.check_memory(1_000_000, 16)
+
+
+def test_sizes_below_a_gigabyte_are_in_megabytes():
+    assert resources._gb(35 * 2**20) == "35 MB"
+    assert resources._gb(1000) == "1 MB"  # never "0.0 GB"
+    assert resources._gb(2.4 * 2**30) == "2.4 GB"
+
+
+def test_written_files_get_the_usual_mode(tmp_path):
+    """Atomic writes do not leave mkstemp's private 0600 behind."""
+    import os
+
+    from sim.atomic import write_text_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
