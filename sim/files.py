@@ -64,6 +64,11 @@ def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if not raw.strip():
         raise ScenarioError(f"{path}: the file is empty (a scenario needs at least `name`)")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ScenarioError(
+            f"{path}: starts with a UTF-8 byte-order mark, which TOML does not allow; save the "
+            "file as UTF-8 without BOM"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -76,16 +76,20 @@ def _lookup(folder: Path, text: str) -> Path | None:
 
 
 def _find(ref: str | os.PathLike, folder: Path, names: list[str], what: str) -> Path:
+    from sim.scenario import ScenarioError
+
     text = os.fspath(ref)
     path = Path(text)
-    if text and path.is_file():
-        return path
-    found = _lookup(folder, text) if text else None
-    if found is not None:
-        return found
-    if text and path.exists():  # a folder, say: the caller says what is wrong with it
-        return path
-    from sim.scenario import ScenarioError
+    try:
+        if text and path.is_file():
+            return path
+        found = _lookup(folder, text) if text else None
+        if found is not None:
+            return found
+        if text and (path.exists() or path.is_symlink()):  # a folder or a symlink loop, say:
+            return path  # the reader says what is wrong with it
+    except OSError as exc:  # a name too long for the file system
+        raise ScenarioError(f"{text}: cannot read ({exc.strerror or exc})") from None
 
     raise ScenarioError(
         f"{text}: no such file, and no library {what} of that name (library: {', '.join(names)})"

@@ -166,3 +166,16 @@ def test_a_name_with_a_trailing_newline_is_refused(tmp_path):
         f"{path}: name: 'a\\n' is not a usable name (allowed: 1-64 letters, digits, '_', '-', "
         "'.', starting with a letter or digit)"
     ]
+
+
+def test_a_name_too_long_or_a_symlink_loop_is_one_line(tmp_path, capsys):
+    """Exit 2 with one line, whether the path is looked up in the library or read."""
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    for ref, problem in ((str(tmp_path / ("x" * 5000 + ".toml")), "cannot read ("),
+                         (str(loop), "cannot read (")):  # fmt: skip
+        assert cli.main(["validate", ref]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and problem in err[0]
+        assert cli.main(["run", ref, "-q"]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
