@@ -39,8 +39,18 @@ def free_disk(path: Path) -> int:
     return shutil.disk_usage(".").free
 
 
-def run_memory(citizens: int) -> int:
-    return BASE_BYTES + BYTES_PER_CITIZEN * citizens
+BYTES_PER_EXTRA_TIE = 36
+"""Peak memory per adult for each local tie above the default six (measured: peak resident
+memory at 100,000 and 400,000 adults rose by 167 bytes an adult with 6 local ties and by
+1,600 with 50, about 33 bytes a tie, kept a little above)."""
+DEFAULT_LOCAL_TIES = 6
+
+
+def run_memory(citizens: int, local_ties: int = DEFAULT_LOCAL_TIES) -> int:
+    """Peak memory of one run: grows with the local tie count (the network is the largest
+    structure above the default)."""
+    extra = BYTES_PER_EXTRA_TIE * max(0, local_ties - DEFAULT_LOCAL_TIES)
+    return BASE_BYTES + (BYTES_PER_CITIZEN + extra) * citizens
 
 
 def _gb(n: float) -> str:
@@ -50,12 +60,18 @@ def _gb(n: float) -> str:
     return f"{n / 2**30:.1f} GB"
 
 
-def check_memory(citizens: int, workers: int = 1, what: str = "citizens") -> None:
+def check_memory(
+    citizens: int,
+    workers: int = 1,
+    what: str = "citizens",
+    local_ties: int = DEFAULT_LOCAL_TIES,
+) -> None:
     """Refuse ``workers`` simultaneous runs of ``citizens`` adults that would not fit."""
-    need = run_memory(citizens) * workers
+    one = run_memory(citizens, local_ties)
+    need = one * workers
     have = available_memory()
     if need > HEADROOM * have:
-        per = f" ({workers} workers at {_gb(run_memory(citizens))} each)" if workers > 1 else ""
+        per = f" ({workers} workers at {_gb(one)} each)" if workers > 1 else ""
         raise ResourceError(
             f"{what}: {citizens:,} adults need about {_gb(need)} of memory{per}, but only "
             f"{_gb(have)} is available (allowed: up to {HEADROOM:.0%} of it); use fewer "

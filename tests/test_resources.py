@@ -55,3 +55,13 @@ def test_written_files_get_the_usual_mode(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_the_memory_estimate_grows_with_the_local_ties(monkeypatch):
+    """At the largest local tie count (50) an adult needs about 1,600 bytes (measured), not
+    the default's 300: a run that fits at 6 ties is refused at 50."""
+    assert resources.run_memory(1_000_000, 50) - resources.BASE_BYTES >= 1_600 * 1_000_000
+    monkeypatch.setattr(resources, "available_memory", lambda: 2 * 2**30)
+    resources.check_memory(2_000_000, 1, local_ties=6)
+    with pytest.raises(resources.ResourceError, match="2,000,000 adults need about 3.8 GB"):
+        resources.check_memory(2_000_000, 1, local_ties=50)

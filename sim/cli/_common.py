@@ -121,10 +121,15 @@ def guard_plan(plan, out: Path, workers: int, source: str) -> None:
     from sim.resources import check_disk, check_memory
 
     largest = max(sc.n_citizens for sc in plan.scenarios)
+    ties = max(
+        max(sc.params.network.n_local_ties for sc in plan.cells.values()),
+        max((d.get("params.network.n_local_ties", 0) for d in plan.draws or []), default=0),
+    )
     months = max(sc.n_months for sc in plan.scenarios)
     kept = months // plan.experiment.output.every + 1
     columns = len(plan.experiment.output.metric_names()) + 6 + len(plan.swept)
-    guard(lambda: check_memory(largest, min(workers, len(plan.runs)), f"{source}: citizens"))
+    n = min(workers, len(plan.runs))
+    guard(lambda: check_memory(largest, n, f"{source}: citizens", local_ties=int(ties)))
     guard(lambda: check_disk(out, len(plan.runs) * kept * columns, f"{source}: design"))
 
 

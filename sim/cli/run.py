@@ -38,7 +38,8 @@ def main(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(find_scenario(args.scenario), seed=args.seed, citizens=args.citizens)
     out = c.out_dir(args.out, c.RESULTS_DIR / scenario.name)
-    c.guard(lambda: check_memory(scenario.n_citizens, 1, f"{args.scenario}: citizens"))
+    ties = scenario.params.network.n_local_ties
+    c.guard(lambda: check_memory(scenario.n_citizens, 1, f"{args.scenario}: citizens", ties))
     frame, manifest = run_scenario(
         scenario, out, source=str(args.scenario), quiet=args.quiet, panel=args.panel
     )
