@@ -50,12 +50,15 @@ def param(
     ge: float | None = None,
     le: float | None = None,
     sa: tuple[float, float] | None = None,
+    weights: bool = False,
 ) -> Any:
     """A parameter field: ``ge``/``le`` bound what a file may set, ``sa`` is the
     sensitivity-analysis range (required when the source is an assumption)."""
     if source.startswith("assumption") and sa is None:
         raise ValueError(f"assumption without a sensitivity range: {doc}")
     extra: dict[str, Any] = {"unit": unit, "source": source}
+    if weights:  # entries are normalised: at least one must be above 0
+        extra["weights"] = True
     if sa is not None:
         extra["sa_range"] = list(sa)
     if isinstance(default, BaseModel | list):
@@ -98,6 +101,11 @@ class _Group(BaseModel):
                     problems.append(
                         (path, f"{v!r} is out of range (allowed: {_allowed(low, high)})")
                     )
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            if extra.get("weights") and not any(v > 0 for _, v in entries):
+                problems.append(
+                    (name, "every entry is 0 (allowed: at least one above 0; they are normalised)")
+                )
         if problems:
             raise KeyedError(problems)
         return self
@@ -156,6 +164,7 @@ class Population(_Group):
         "gives aimag centres 23%; "
         "the soum-centre/rural split of the remaining 31% is an assumption",
         sa=(0.10, 0.20),
+        weights=True,
     )
     share_age_band: list[float] = param(
         [0.10, 0.10, 0.12, 0.13, 0.12, 0.10, 0.09, 0.08, 0.06, 0.04, 0.06],
@@ -166,6 +175,7 @@ class Population(_Group):
         source="sources.md census-2020-age (65+ = 4.1/68.5 = 6% of adults); the split of 15-64 "
         "into bands is an assumption following the census pyramid",
         sa=(0.8, 1.2),
+        weights=True,
     )
     share_household_adults: list[float] = param(
         [0.20, 0.40, 0.22, 0.12, 0.06],
@@ -177,6 +187,7 @@ class Population(_Group):
         "adults each); the spread is "
         "an assumption",
         sa=(0.8, 1.2),
+        weights=True,
     )
     n_ub_localities: int = param(
         150,
@@ -250,6 +261,7 @@ class Internet(_Group):
         doc="relative chance of access by age group, normalised within each area",
         source="assumption (sources.md eu-age-2020, pattern-4: EU 2020 age gradient)",
         sa=(0.4, 1.3),
+        weights=True,
     )
 
 
@@ -258,8 +270,8 @@ class Traits(_Group):
 
     mean_skill: AgeValues = param(
         _ages(0.62, 0.45, 0.25),
-        ge=0,
-        le=1,
+        ge=0.01,
+        le=0.99,
         unit="score 0-1",
         doc="mean digital skill by age group",
         source="sources.md eskills-2023: e-skills rate 48.3% as the share with skill > 0.5; age "
@@ -270,16 +282,17 @@ class Traits(_Group):
     mean_trust: float = param(
         0.45,
         unit="score 0-1",
-        ge=0,
-        le=1,
-        doc="mean initial trust in digital government",
+        ge=0.01,
+        le=0.99,
+        doc="mean initial trust in digital government (a beta distribution's mean: strictly "
+        "between 0 and 1)",
         source="assumption (sources.md bumdari-2022: society does not trust online services)",
         sa=(0.3, 0.6),
     )
     mean_paper_habit: AgeValues = param(
         _ages(0.55, 0.65, 0.80),
-        ge=0,
-        le=1,
+        ge=0.01,
+        le=0.99,
         unit="score 0-1",
         doc="mean initial habit of expecting and keeping paper certificates, by age",
         source="assumption (sources.md bumdari-2022: still tends to demand paper certification)",
@@ -903,6 +916,7 @@ class Credentials(_Group):
         source="assumption (sources.md eu-age-2020: the age gradient of e-government use; "
         "eskills-2023: e-skills 48.3%)",
         sa=(0.3, 1.5),
+        weights=True,
     )
     area_factor: AreaValues = param(
         _areas(1.0, 0.8, 0.45, 0.3),
