@@ -55,7 +55,7 @@ def test_at_most_twenty_problems_then_a_count(tmp_path):
     [
         (
             "[params.traits.mean_skill]\nold = -0.1",
-            "params.traits.mean_skill.old: -0.1 is out of range (allowed: 0..1)",
+            "params.traits.mean_skill.old: -0.1 is out of range (allowed: 0.01..0.99)",
         ),
         (
             "[params.population]\nshare_age_band = [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, "
