@@ -196,6 +196,7 @@ class Population(_Group):
         doc="neighbourhoods (khoroos) of Ulaanbaatar",
         source="assumption (Ulaanbaatar has 9 districts and ~150-200 khoroos)",
         sa=(100, 200),
+        le=10_000,
     )
     n_aimags: int = param(
         21,
@@ -203,6 +204,7 @@ class Population(_Group):
         ge=1,
         doc="provinces, each with one centre",
         source="sources.md admin-units (21 aimags)",
+        le=1_000,
     )
     n_soums: int = param(
         330,
@@ -210,6 +212,7 @@ class Population(_Group):
         ge=1,
         doc="soums (districts) across the aimags",
         source="sources.md admin-units (~330 soums)",
+        le=10_000,
     )
 
     @model_validator(mode="after")
@@ -305,6 +308,7 @@ class Traits(_Group):
         doc="concentration of the beta distributions of the traits",
         source="assumption",
         sa=(2.0, 10.0),
+        le=1_000,
     )
     share_aware: float = param(
         0.40,
@@ -407,6 +411,8 @@ class Choice(_Group):
         doc="online utility intercept (in person = 0)",
         source="assumption (fitted, docs/calibration.md)",
         sa=(-1.0, 1.5),
+        ge=-50,
+        le=50,
     )
     coef_trust: float = param(
         2.0,
@@ -414,6 +420,8 @@ class Choice(_Group):
         doc="trust lowers perceived risk (UTAUT + trust)",
         source="Venkatesh et al. 2003; Belanger and Carter 2008; size an assumption",
         sa=(1, 3),
+        ge=-50,
+        le=50,
     )
     coef_skill: float = param(
         2.0,
@@ -421,6 +429,8 @@ class Choice(_Group):
         doc="effort expectancy through digital skill",
         source="Venkatesh et al. 2003; size an assumption",
         sa=(1, 3),
+        ge=-50,
+        le=50,
     )
     coef_peer: float = param(
         1.5,
@@ -428,6 +438,8 @@ class Choice(_Group):
         doc="social influence: share of ties who used online",
         source="Venkatesh et al. 2003; size an assumption",
         sa=(0.5, 2.5),
+        ge=-50,
+        le=50,
     )
     coef_experience: float = param(
         1.0,
@@ -435,6 +447,8 @@ class Choice(_Group):
         doc="own past outcomes, (successes - failures) / (n + 2)",
         source="Venkatesh et al. 2003 (experience moderates); size an assumption",
         sa=(0.5, 2),
+        ge=-50,
+        le=50,
     )
     coef_paper_habit: float = param(
         -2.5,
@@ -442,6 +456,8 @@ class Choice(_Group):
         doc="habit of paper pulls towards the counter",
         source="assumption (sources.md bumdari-2022)",
         sa=(-4, -1),
+        ge=-50,
+        le=50,
     )
     coef_risk: float = param(
         -1.0,
@@ -449,6 +465,8 @@ class Choice(_Group):
         doc="perceived risk = (1 - trust) x insecurity of agencies",
         source="Belanger and Carter 2008; size an assumption",
         sa=(-2, 0),
+        ge=-50,
+        le=50,
     )
     coef_assisted_intercept: float = param(
         -1.5,
@@ -456,6 +474,8 @@ class Choice(_Group):
         doc="utility of an assisted channel (kiosk, one-stop centre)",
         source="assumption",
         sa=(-3, 0),
+        ge=-50,
+        le=50,
     )
     share_assisted_reach: AreaValues = param(
         _areas(0.5, 0.4, 0.2, 0.05),
@@ -662,6 +682,7 @@ class Agencies(_Group):
         doc="concentration of the beta distributions of agencies' initial state",
         source="assumption",
         sa=(4.0, 16.0),
+        le=1_000,
     )
     share_online: float = param(
         0.50,
@@ -808,6 +829,7 @@ class Agencies(_Group):
         doc="weight of citizens' online demand in an agency's pressure",
         source="assumption",
         sa=(0.5, 2),
+        le=50,
     )
     coef_pressure_peers: float = param(
         0.5,
@@ -816,6 +838,7 @@ class Agencies(_Group):
         doc="weight of peer agencies accepting digital documents",
         source="assumption",
         sa=(0.0, 1.0),
+        le=50,
     )
 
 
@@ -965,9 +988,16 @@ class Costs(_Group):
         doc="an in-person visit, travel and queue included",
         source="assumption",
         sa=(1, 6),
+        le=1_000,
     )
     hours_online: float = param(
-        0.25, unit="hours", ge=0, doc="an online transaction", source="assumption", sa=(0.1, 0.5)
+        0.25,
+        unit="hours",
+        ge=0,
+        doc="an online transaction",
+        source="assumption",
+        sa=(0.1, 0.5),
+        le=1_000,
     )
 
 

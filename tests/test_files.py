@@ -35,7 +35,8 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
     assert _lines(path) == [
         f"{path}: seed: Input should be a valid integer (got True) (allowed: 0..)",
         f"{path}: params.internet.share_initial.rural: 1.7 is out of range (allowed: 0..1)",
-        f"{path}: params.choice.coef_trust: must be a finite number, not nan or inf (got nan)",
+        f"{path}: params.choice.coef_trust: must be a finite number, not nan or inf (got nan) "
+        "(allowed: -50..50)",
         f"{path}: interventions[0].strength: Input should be a valid number (got '1.5') "
         "(allowed: 0..5)",
     ]
@@ -68,7 +69,8 @@ def test_at_most_twenty_problems_then_a_count(tmp_path):
         ),
         (
             "[params.choice]\ncoef_trust = inf",
-            "params.choice.coef_trust: must be a finite number, not nan or inf (got inf)",
+            "params.choice.coef_trust: must be a finite number, not nan or inf (got inf) "
+            "(allowed: -50..50)",
         ),
     ],
 )

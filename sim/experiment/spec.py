@@ -56,6 +56,12 @@ MAX_POINTS = 100_000
 millisecond each), so a design is checked in under two minutes."""
 
 
+def _check_finite(value: Any, where: str) -> None:
+    """ValueError for nan or inf (before a union of types would report each member)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where}: {value} is not a finite number")
+
+
 class Range(BaseModel):
     """A range of a swept factor, for sampling: numbers, or months ("YYYY-MM") for a lever's
     ``at`` or ``until``."""
@@ -63,6 +69,14 @@ class Range(BaseModel):
     model_config = STRICT
     low: bool | int | float | str = Field(description="lowest value")
     high: bool | int | float | str = Field(description="highest value")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _finite(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for end in ("low", "high"):
+                _check_finite(data.get(end), end)
+        return data
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -112,6 +126,9 @@ class Sweep(BaseModel):
             return value
         out = {}
         for key, item in value.items():
+            if isinstance(item, list):
+                for i, v in enumerate(item):
+                    _check_finite(v, f"{key}[{i}]")
             if isinstance(item, dict):
                 try:
                     item = Range.model_validate(item)
@@ -175,6 +192,14 @@ class Policy(BaseModel):
         default_factory=dict,
         description='factor path -> value, e.g. "interventions.ministry.at" = "2022-01"',
     )
+
+    @field_validator("set", mode="before")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key, v in value.items():
+                _check_finite(v, key)
+        return value
 
     @model_validator(mode="after")
     def _keys(self) -> Policy:
