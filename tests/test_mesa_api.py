@@ -162,7 +162,8 @@ def test_bad_values_read_like_scenario_file_errors():
     cases = {
         "choice__coef_trust": (
             "high",
-            "params.choice.coef_trust: Input should be a valid number (got 'high')",
+            "params.choice.coef_trust: Input should be a valid number (got 'high') "
+            "(allowed: -50..50)",
         ),
         "internet__share_initial__rural": (
             1.5,
