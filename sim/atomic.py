@@ -23,11 +23,15 @@ class OutputError(Exception):
     run already stored is intact and ``--resume`` continues once the cause is fixed."""
 
 
-def _file_mode() -> int:
-    """The mode a plainly created file gets under the current umask (0644 under 022)."""
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
-    return 0o666 & ~mask
+    return mask
+
+
+FILE_MODE = 0o666 & ~_read_umask()
+"""The mode a plainly created file gets under the process's umask (0644 under 022), read once
+at import: reading a umask means setting it, which must not race with other threads' writes."""
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -37,7 +41,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, _file_mode())
+    os.fchmod(fd, FILE_MODE)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

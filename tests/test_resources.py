@@ -45,16 +45,14 @@ def test_sizes_below_a_gigabyte_are_in_megabytes():
 
 def test_written_files_get_the_usual_mode(tmp_path):
     """Atomic writes do not leave mkstemp's private 0600 behind."""
-    import os
 
-    from sim.atomic import write_text_atomic
+    from sim.atomic import FILE_MODE, write_text_atomic
 
-    old = os.umask(0o022)
-    try:
-        write_text_atomic(tmp_path / "a.txt", "x")
-    finally:
-        os.umask(old)
-    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")  # what any other file of this process gets
+    write_text_atomic(tmp_path / "a.txt", "x")
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    assert FILE_MODE == plain.stat().st_mode & 0o777 and FILE_MODE != 0o600
 
 
 def test_the_memory_estimate_grows_with_the_local_ties(monkeypatch):
