@@ -40,28 +40,48 @@ Schema = TypeVar("Schema", bound=BaseModel)
 # --------------------------------------------------------------------------- reading
 
 
-def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Parse one TOML file, turning every failure into a one-line :class:`ScenarioError`."""
-    path = Path(path)
+def file_problem(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | None:
+    """Why ``path`` cannot be read as an input file (checked before opening it, so a pipe
+    never blocks and a device is never read), or None."""
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except OSError as exc:  # a symlink loop, a name too long, no permission
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        return "no such file"
+    except (OSError, ValueError) as exc:  # a symlink loop, a long name, a NUL, no permission
+        return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
     if stat.S_ISDIR(info.st_mode):
-        raise ScenarioError(f"{path}: is a directory, not an input file") from None
+        return "is a directory, not an input file"
     if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError(f"{path}: is not a regular file (a device, pipe or socket)")
-    if info.st_size > MAX_FILE_BYTES:
+        return "is not a regular file (a device, pipe or socket)"
+    if info.st_size > max_bytes:
+        return f"{info.st_size:,} bytes is too large (allowed: up to {max_bytes:,})"
+    return None
+
+
+def referenced_file(
+    owner: Path, where: str, ref: str, kind: str, *, max_bytes: int = MAX_FILE_BYTES
+) -> Path:
+    """The file that key ``where`` of input file ``owner`` names (relative to ``owner``'s
+    folder), refused in one line if it is missing or not a readable regular file."""
+    target = owner.parent / ref
+    if not os.path.lexists(target):  # a dangling or looping link does exist
         raise ScenarioError(
-            f"{path}: {info.st_size:,} bytes is too large for an input file "
-            f"(allowed: up to {MAX_FILE_BYTES:,})"
+            f"{owner}: {where}: file {ref!r} not found (paths are relative to the {kind} file)"
         )
+    if problem := file_problem(target, max_bytes):
+        raise ScenarioError(f"{owner}: {where}: {ref!r} {problem}")
+    return target
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse one TOML file, turning every failure into a one-line :class:`ScenarioError`."""
+    path = Path(path)
+    if problem := file_problem(path):
+        raise ScenarioError(f"{path}: {problem}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not raw.strip():
         raise ScenarioError(f"{path}: the file is empty (a scenario needs at least `name`)")
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -100,7 +120,7 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
         try:
             resolved = current.resolve()
         except (OSError, RuntimeError) as exc:  # a symlink loop
-            raise ScenarioError(f"{current}: cannot read ({exc})") from None
+            raise ScenarioError(f"{current}: cannot be read ({exc})") from None
         if resolved in seen:
             cycle = " -> ".join(p.name for p in (*seen, resolved))
             raise ScenarioError(f"{path}: extends: cycle {cycle}")
@@ -120,11 +140,13 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
                 f"{current}: extends: must be a file path string (got {parent_ref!r})"
             )
         parent = current.parent / parent_ref
-        if not parent.exists():
+        if not os.path.lexists(parent):  # a dangling or looping link does exist
             folder = current.parent if str(current.parent) != "." else Path.cwd()
             raise ScenarioError(
                 f"{current}: extends: parent file {parent_ref!r} not found (searched in {folder})"
             )
+        if problem := file_problem(parent):
+            raise ScenarioError(f"{current}: extends: {parent_ref!r} {problem}")
         current = parent
     merged: dict[str, Any] = {}
     origins = Origins()

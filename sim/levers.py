@@ -22,7 +22,7 @@ LEVER_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 def _check_id(value: str) -> str:
     if not LEVER_ID.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a usable lever id (allowed: 1-64 letters, digits, '_' or '-', "
+            f"{value!r} is not a usable lever id (allowed: 1-64 ASCII letters, digits, '_' or '-', "
             "starting with a letter)"
         )
     return value

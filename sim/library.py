@@ -89,7 +89,7 @@ def _find(ref: str | os.PathLike, folder: Path, names: list[str], what: str) -> 
         if text and (path.exists() or path.is_symlink()):  # a folder or a symlink loop, say:
             return path  # the reader says what is wrong with it
     except OSError as exc:  # a name too long for the file system
-        raise ScenarioError(f"{text}: cannot read ({exc.strerror or exc})") from None
+        raise ScenarioError(f"{text}: cannot be read ({exc.strerror or exc})") from None
 
     raise ScenarioError(
         f"{text}: no such file, and no library {what} of that name (library: {', '.join(names)})"

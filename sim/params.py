@@ -651,7 +651,7 @@ class Agencies(_Group):
     n_registries: int = param(
         10,
         unit="registries",
-        ge=1,
+        ge=2,
         le=50,
         doc="state registries (civil registration, property, tax, social insurance, ...), each "
         "owned by one public agency",
@@ -669,9 +669,9 @@ class Agencies(_Group):
     n_registries_needed_max: int = param(
         3,
         unit="registries",
-        ge=1,
+        ge=2,
         le=50,
-        doc="an agency's services draw on 2 to this many registries (uniform)",
+        doc="an agency's services draw on 2 to this many registries (uniform; at most n_registries)",
         source="assumption",
         sa=(2, 5),
     )
@@ -840,6 +840,16 @@ class Agencies(_Group):
         sa=(0.0, 1.0),
         le=50,
     )
+
+    @model_validator(mode="after")
+    def _registries_needed(self) -> Agencies:
+        if self.n_registries_needed_max > self.n_registries:
+            raise ValueError(
+                f"n_registries_needed_max ({self.n_registries_needed_max}) is more than "
+                f"n_registries ({self.n_registries}): a service cannot draw on more registries "
+                "than exist"
+            )
+        return self
 
 
 class Coordination(_Group):

@@ -50,7 +50,7 @@ STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=Fals
 def _check_name(value: str) -> str:
     if not NAME_PATTERN.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a usable name (allowed: 1-64 letters, digits, '_', '-', '.', "
+            f"{value!r} is not a usable name (allowed: 1-64 ASCII letters, digits, '_', '-', '.', "
             "starting with a letter or digit)"
         )
     return value
@@ -66,7 +66,7 @@ class Scenario(BaseModel):
     model_config = STRICT
 
     name: Name = Field(
-        description="short name; also the results folder (letters, digits, '_', '-', '.')",
+        description="short name; also the results folder (ASCII letters, digits, '_', '-', '.')",
     )
     description: str = Field("", description="one line saying what the scenario represents")
     start: Month = Field("2020-10", description="first simulated month, YYYY-MM")
@@ -383,7 +383,7 @@ def scenario_reference_markdown() -> str:
         "## Reference: interventions",
         "",
         "Every intervention has `type`, `at` (the month it starts), an optional `note`, an "
-        "optional `id` (a name, 1-64 letters, digits, `_` or `-`, distinct within the scenario,"
+        "optional `id` (a name, 1-64 ASCII letters, digits, `_` or `-`, distinct within the scenario,"
         " by which experiment files set and sweep the lever's fields as "
         '`"interventions.<id>.<field>"`; a lever with an id draws its random numbers from a '
         "stream named by the id, so moving its date or strength keeps its draws) and `enabled`"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -68,6 +69,20 @@ def test_unwritable_output_is_one_clear_line(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
     assert f"--out: {blocker} is a file, not a folder" in result.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc")
+def test_an_output_folder_nothing_can_be_written_in_is_refused_before_the_run(tmp_path):
+    # root ignores permission bits, so the folder is one in /proc, where nobody can create one
+    result = subprocess.run([sys.executable, "-m", "sim", "run", str(SCENARIOS / "status_quo.toml"),
+                             "--citizens", "300", "--out", "/proc/egov-sim-test/out", "-q"],
+                            cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == "--out: cannot write in /proc (No such file or directory); choose another folder\n"
+    )
+    assert result.stdout == ""
 
 
 def test_sigint_on_batch_stops_cleanly_and_resumes_identically(reference, tmp_path):

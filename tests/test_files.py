@@ -135,7 +135,7 @@ def test_files_that_are_not_regular_are_refused(tmp_path):
     assert _lines("/dev/zero") == ["/dev/zero: is not a regular file (a device, pipe or socket)"]
     loop = tmp_path / "loop.toml"
     loop.symlink_to(loop)
-    assert _lines(loop)[0].startswith(f"{loop}: cannot read (")
+    assert _lines(loop)[0].startswith(f"{loop}: cannot be read (")
 
 
 def test_validate_and_list_recognise_every_kind_of_file(capsys):
@@ -165,7 +165,7 @@ def test_a_name_with_a_trailing_newline_is_refused(tmp_path):
     path = tmp_path / "n.toml"
     path.write_text('name = "a\\n"\n')
     assert _lines(path) == [
-        f"{path}: name: 'a\\n' is not a usable name (allowed: 1-64 letters, digits, '_', '-', "
+        f"{path}: name: 'a\\n' is not a usable name (allowed: 1-64 ASCII letters, digits, '_', '-', "
         "'.', starting with a letter or digit)"
     ]
 
@@ -174,8 +174,8 @@ def test_a_name_too_long_or_a_symlink_loop_is_one_line(tmp_path, capsys):
     """Exit 2 with one line, whether the path is looked up in the library or read."""
     loop = tmp_path / "loop.toml"
     loop.symlink_to(loop)
-    for ref, problem in ((str(tmp_path / ("x" * 5000 + ".toml")), "cannot read ("),
-                         (str(loop), "cannot read (")):  # fmt: skip
+    for ref, problem in ((str(tmp_path / ("x" * 5000 + ".toml")), "cannot be read ("),
+                         (str(loop), "cannot be read (")):  # fmt: skip
         assert cli.main(["validate", ref]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and problem in err[0]

@@ -102,8 +102,22 @@ def out_dir(option: str | None, default: Path, name: str = "--out") -> Path:
         if folder.exists():
             if not folder.is_dir():
                 raise ScenarioError(f"{name}: {folder} is a file, not a folder")
+            _check_writable(folder, name)
             break
     return out
+
+
+def _check_writable(folder: Path, name: str) -> None:
+    """Refuse a folder nothing can be written in, before any work (a probe folder made and
+    removed: permission bits say nothing to root or on read-only and virtual file systems)."""
+    import tempfile
+
+    try:
+        Path(tempfile.mkdtemp(prefix=".egov-sim-probe-", dir=folder)).rmdir()
+    except OSError as exc:
+        raise ScenarioError(
+            f"{name}: cannot write in {folder} ({exc.strerror or exc}); choose another folder"
+        ) from None
 
 
 def guard(check: Callable[[], None]) -> None:

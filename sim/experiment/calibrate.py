@@ -33,7 +33,7 @@ from sim.atomic import staged, toml_text
 from sim.calendar import Month
 from sim.experiment.replicates import paired_seeds, run_one, run_replicates
 from sim.experiment.spec import Range, check_ranges
-from sim.files import load_file, load_scenario
+from sim.files import load_file, load_scenario, referenced_file
 from sim.scenario import (
     MAX_CITIZENS,
     STRICT,
@@ -163,9 +163,7 @@ def seed_noise(scenario: Scenario, spec: CalibrationFile, workers: int = 1) -> f
 def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
     path = Path(path)
     spec = load_file(path, CalibrationFile)
-    source = path.parent / spec.scenario
-    if not source.is_file():
-        raise ScenarioError(f"{path}: scenario: file {spec.scenario!r} not found")
+    source = referenced_file(path, "scenario", spec.scenario, "calibration")
     scenario = load_scenario(source, citizens=spec.citizens)
     last_target = max(t.last for t in spec.fit_targets())
     if not last_target <= spec.end <= scenario.end:

@@ -23,10 +23,12 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.files import error_text
+from sim.files import error_text, file_problem
 from sim.scenario import Scenario, check_value, round_to_field, with_values
 
 POSTERIOR_STREAM = 0x706F7374  # "post": the spawn key of the draws' generator
+MAX_POSTERIOR_BYTES = 256 * 1024 * 1024
+"""Largest posterior CSV read (a million particles of a dozen parameters is about 200 MB)."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,8 @@ def load_posterior(path: str | Path) -> Posterior:
     not a CSV of known parameter paths with finite values in their bounds and a ``weight``
     column of non-negative finite numbers with a positive sum."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: posterior file not found")
+    if problem := file_problem(path, MAX_POSTERIOR_BYTES):
+        raise ScenarioError(f"{path}: {problem}")
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

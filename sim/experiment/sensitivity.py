@@ -25,7 +25,7 @@ from sim.experiment.spec import (
     check_ranges,
     resolve_factors,
 )
-from sim.files import load_file, load_scenario
+from sim.files import load_file, load_scenario, referenced_file
 from sim.model.metrics import METRICS
 from sim.params import iter_parameters
 from sim.scenario import MAX_CITIZENS, STRICT, Name, ScenarioError
@@ -114,12 +114,7 @@ class SensitivityPlan:
         self.spec = spec
         self.path = path
         ranges = spec.ranges()
-        source = path.parent / spec.scenario
-        if not source.is_file():
-            raise ScenarioError(
-                f"{path}: scenario: file {spec.scenario!r} not found (paths are relative to "
-                "the sensitivity file)"
-            )
+        source = referenced_file(path, "scenario", spec.scenario, "sensitivity")
         self.factors = resolve_factors(
             {k: list(v) for k, v in ranges.items()},
             [load_scenario(source, citizens=spec.citizens)],

@@ -23,6 +23,7 @@ from scipy.stats import qmc
 
 from sim.calendar import Month, parse_month
 from sim.experiment.posterior import (
+    MAX_POSTERIOR_BYTES,
     Posterior,
     check_disjoint,
     check_draws,
@@ -31,7 +32,7 @@ from sim.experiment.posterior import (
 )
 from sim.experiment.replicates import paired_seeds
 from sim.factors import Factor, factor
-from sim.files import error_text, load_file, load_scenario
+from sim.files import error_text, load_file, load_scenario, referenced_file
 from sim.model.metrics import METRICS
 from sim.scenario import (
     LEVER_PREFIX,
@@ -485,12 +486,7 @@ def _load_scenarios(experiment: Experiment, path: Path) -> tuple[list[Scenario],
         (f"policies[{i}].scenario", p.scenario, p) for i, p in enumerate(experiment.policies)
     ]
     for where, name, policy in entries:
-        source = path.parent / name
-        if not source.is_file():
-            raise ScenarioError(
-                f"{path}: {where}: file {name!r} not found (paths are relative to the "
-                "experiment file)"
-            )
+        source = referenced_file(path, where, name, "experiment")
         scenario = load_scenario(source, citizens=experiment.citizens)
         if policy is not None:
             where = where.removesuffix(".scenario")
@@ -600,12 +596,10 @@ def build_plan(
     seeds = paired_seeds(experiment.root_seed, n_seeds)
     posterior = draws = None
     if experiment.posterior is not None:
-        if not (path.parent / experiment.posterior).is_file():
-            raise ScenarioError(
-                f"{path}: posterior: file {experiment.posterior!r} not found (paths are "
-                "relative to the experiment file)"
-            )
-        posterior = load_posterior(path.parent / experiment.posterior)
+        source = referenced_file(
+            path, "posterior", experiment.posterior, "experiment", max_bytes=MAX_POSTERIOR_BYTES
+        )
+        posterior = load_posterior(source)
         check_disjoint(posterior, list(points[0]) if points else [], str(path))
         draws = posterior.draws(n_seeds, experiment.root_seed)
         check_draws(scenarios, draws, [str(s) for s in sources])

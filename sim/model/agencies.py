@@ -170,9 +170,9 @@ def build_agencies(model: AdoptionModel) -> tuple[list[Agency], Registries]:
 
     # Which registries each agency's services need: 2..n_registries_needed_max, Dirichlet weights.
     needs = np.zeros((n_all, n_reg))
-    top = max(2, ap.n_registries_needed_max)
+    top = ap.n_registries_needed_max  # 2..n_registries, checked by the schema
     for a in range(n_all):
-        k = min(n_reg, int(rng.integers(2, top + 1)))
+        k = int(rng.integers(2, top + 1))
         chosen = rng.choice(n_reg, size=k, replace=False)
         needs[a, chosen] = rng.dirichlet(np.ones(k))
 
