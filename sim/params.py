@@ -671,7 +671,8 @@ class Agencies(_Group):
         unit="registries",
         ge=2,
         le=50,
-        doc="an agency's services draw on 2 to this many registries (uniform; at most n_registries)",
+        doc="an agency's services draw on 2 to this many registries (uniform; at most "
+        "n_registries)",
         source="assumption",
         sa=(2, 5),
     )

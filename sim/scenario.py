@@ -383,8 +383,8 @@ def scenario_reference_markdown() -> str:
         "## Reference: interventions",
         "",
         "Every intervention has `type`, `at` (the month it starts), an optional `note`, an "
-        "optional `id` (a name, 1-64 ASCII letters, digits, `_` or `-`, distinct within the scenario,"
-        " by which experiment files set and sweep the lever's fields as "
+        "optional `id` (a name, 1-64 ASCII letters, digits, `_` or `-`, distinct within the "
+        "scenario, by which experiment files set and sweep the lever's fields as "
         '`"interventions.<id>.<field>"`; a lever with an id draws its random numbers from a '
         "stream named by the id, so moving its date or strength keeps its draws) and `enabled`"
         " (default `true`; `false` keeps the lever listed but inactive, so an experiment can "

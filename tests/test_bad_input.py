@@ -76,8 +76,11 @@ KEYS = [
 ]
 SCALARS = st.one_of(
     st.booleans(), st.integers(min_value=-(2**63), max_value=2**63 - 1),
-    st.floats(allow_nan=False), st.text(max_size=12),
+    st.floats(),  # nan and inf included: TOML writes them as `nan` and `inf`
+    st.text(max_size=12),
     st.sampled_from(["2021-01", "2035-13", "national", "lockdown", "status_quo", "full", ""]),
+    st.sampled_from(["a\n", "2021-01\n", " 2021-01", "２０２１-01", "ölgii", "../x", "\x00",
+                     '"', "a\tb", "x" * 65, "1e999", "nan", "true", "７"]),  # odd strings
 )  # fmt: skip
 VALUES = st.recursive(
     SCALARS,
@@ -142,3 +145,20 @@ def test_arbitrary_bytes_raise_only_our_error(tmp_path, blob):
         load_scenario(path)
     except ScenarioError:
         pass
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(depth=st.integers(1, 5000), kind=st.sampled_from(["array", "table"]),
+       where=st.sampled_from(["x", "params", "interventions"]))  # fmt: skip
+def test_nesting_at_any_depth_is_one_line(tmp_path, depth, kind, where):
+    """Arrays or inline tables nested to any depth: one line naming the file, never a
+    RecursionError (tomllib recurses once per level)."""
+    inner = "[" * depth + "]" * depth if kind == "array" else "{a = " * depth + "1" + "}" * depth
+    path = tmp_path / "deep.toml"
+    path.write_text(f'name = "a"\n{where} = {inner}\n')
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    lines = str(caught.value).splitlines()
+    assert 1 <= len(lines) <= 21 and all(line.startswith(str(path)) for line in lines)

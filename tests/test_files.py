@@ -165,8 +165,8 @@ def test_a_name_with_a_trailing_newline_is_refused(tmp_path):
     path = tmp_path / "n.toml"
     path.write_text('name = "a\\n"\n')
     assert _lines(path) == [
-        f"{path}: name: 'a\\n' is not a usable name (allowed: 1-64 ASCII letters, digits, '_', '-', "
-        "'.', starting with a letter or digit)"
+        f"{path}: name: 'a\\n' is not a usable name (allowed: 1-64 ASCII letters, digits, "
+        "'_', '-', '.', starting with a letter or digit)"
     ]
 
 
