@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -112,3 +113,50 @@ def test_a_folder_holding_something_else_is_refused(reference, tmp_path):
         run_batch(load_experiment(path), out, quiet=True)
     assert (out / "results.csv").read_text() == "my own data\n"
     assert sorted(p.name for p in out.iterdir()) == ["results.csv"]
+
+
+def _batch(path, out, *extra):
+    command = [sys.executable, "-m", "sim", "batch", str(path), "--out", str(out), "-q", *extra]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+
+
+def _in_use(out, pid):
+    return (
+        f"--out: {out} is in use by another batch (pid {pid}); wait for it to finish or "
+        "choose another --out\n"
+    )
+
+
+def test_two_batches_started_together_one_runs_and_the_other_is_refused(tmp_path):
+    slow = _experiment(tmp_path, reps=8, citizens=2000, name="slow.toml")  # 32 runs, some seconds
+    out = tmp_path / "both"
+    first, second = _batch(slow, out), _batch(slow, out)
+    (_, err1), (_, err2) = first.communicate(timeout=600), second.communicate(timeout=600)
+    assert sorted([first.returncode, second.returncode]) == [0, 2], (err1, err2)
+    winner, loser_err = (first, err2) if first.returncode == 0 else (second, err1)
+    assert loser_err == _in_use(out, winner.pid)
+    assert len(list((out / "runs").glob("*.parquet"))) == 32
+
+
+def test_a_resume_while_the_batch_runs_is_refused_and_touches_nothing(tmp_path):
+    slow = _experiment(tmp_path, reps=8, citizens=2000, name="slow.toml")
+    out = tmp_path / "busy"
+    running = _batch(slow, out)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "runs").glob("*.parquet")) and time.monotonic() < deadline:
+            assert running.poll() is None, running.stderr.read()
+            time.sleep(0.05)
+        resume = _batch(slow, out, "--resume")
+        _, err = resume.communicate(timeout=120)
+        assert resume.returncode == 2 and err == _in_use(out, running.pid)
+        assert running.poll() is None  # the holder was not disturbed
+        _, err = running.communicate(timeout=600)
+        assert running.returncode == 0, err
+    finally:
+        running.kill()
+        running.wait()
+    fresh = tmp_path / "fresh"
+    run_batch(load_experiment(slow), fresh, quiet=True)
+    assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()

@@ -151,9 +151,14 @@ class Store:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
+            holder = ""
+            for _ in range(50):  # the holder writes its pid just after it takes the lock
+                handle.seek(0)
+                if holder := handle.read().strip():
+                    break
+                time.sleep(0.01)
             handle.close()
+            holder = holder or "unknown"
             raise ScenarioError(
                 f"--out: {self.out} is in use by another batch (pid {holder}); wait for it to "
                 "finish or choose another --out"
