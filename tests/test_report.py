@@ -259,6 +259,28 @@ def test_ci_table_is_mean_ci():
     assert np.isnan(table.loc[2, "low"]) and table.loc[2, "n"] == 1
 
 
+def test_runs_where_a_group_share_is_nan_are_left_out_and_not_counted():
+    """A share within an empty group is NaN in that run: means, intervals, paired differences
+    and counts use the other runs (docs/ODD.md, Observation)."""
+    values = np.array([1.0, np.nan, 2.0, 4.0])
+    assert mean_ci(values) == mean_ci(np.array([1.0, 2.0, 4.0]))
+    assert all(np.isnan(mean_ci(np.array([np.nan]))))
+    table = ci_table(pd.DataFrame({"g": [0] * 4, "v": values}), ["g"], "v")
+    assert table.n[0] == 3 and table["mean"][0] == pytest.approx(7 / 3)
+    long = pd.DataFrame(
+        {
+            "scenario": ["a"] * 3 + ["b"] * 3,
+            "replicate": [0, 1, 2] * 2,
+            "date": "2030-12",
+            "m": [0.1, 0.2, 0.3, 0.5, np.nan, 0.9],
+        }
+    )
+    b = effects_at(long, "2030-12", "a", ["m"]).set_index("scenario").loc["b"]
+    assert b["n"] == 2
+    assert b["mean"] == pytest.approx(0.7)
+    assert b["difference"] == pytest.approx(0.5)  # (0.4 + 0.6) / 2, replicate 1 left out
+
+
 def test_lhs_many_points_pools_and_bins(tmp_path):
     rng = np.random.default_rng(5)
     trust = rng.uniform(1.0, 3.0, 60)

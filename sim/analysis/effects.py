@@ -27,8 +27,13 @@ HEADLINE = (
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and a two-sided t confidence interval (NaN bounds with fewer than two values)."""
+    """Mean and a two-sided t confidence interval of the values that are not NaN (a share
+    within a group is NaN in a run where the group is empty); NaN bounds with fewer than two
+    values, and all NaN with none."""
     values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return (float("nan"),) * 3
     mean = float(values.mean())
     if len(values) < 2:
         return mean, float("nan"), float("nan")
@@ -62,13 +67,17 @@ def effects_at(
             mean, lo, hi = mean_ci(own[metric].to_numpy(), level)
             diff = (own[metric] - ref[metric]).dropna().to_numpy()
             d_mean, d_lo, d_hi = mean_ci(diff, level) if scenario != reference else (0.0,) * 3
-            q05, q95 = np.quantile(diff, [0.05, 0.95]) if scenario != reference else (0.0, 0.0)
+            q05, q95 = (
+                (np.quantile(diff, [0.05, 0.95]) if len(diff) else (np.nan, np.nan))
+                if scenario != reference
+                else (0.0, 0.0)
+            )
             rows.append(
                 {
                     "scenario": scenario,
                     "metric": metric,
                     "date": date,
-                    "n": len(own),
+                    "n": int(own[metric].notna().sum()),  # runs in which the metric is defined
                     "mean": mean,
                     "ci_low": lo,
                     "ci_high": hi,
