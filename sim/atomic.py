@@ -67,8 +67,16 @@ def toml_text(data: dict[str, Any], header: str = "") -> str:
     optional comment ``header``."""
     import tomli_w
 
-    comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    comment = "".join(f"# {_printable(line)}".rstrip() + "\n" for line in header.splitlines())
     return comment + ("\n" if comment else "") + tomli_w.dumps(data)
+
+
+def _printable(line: str) -> str:
+    """A comment line TOML accepts: control characters (a file name may hold them) written as
+    ``\\xNN``."""
+    return "".join(
+        f"\\x{ord(c):02x}" if (ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F else c for c in line
+    )
 
 
 class StagedDir:

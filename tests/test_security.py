@@ -1,10 +1,14 @@
 """Exposure: files are data only; names from files cannot write outside the results folder."""
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sim.atomic import toml_text
 from sim.files import validate_scenario
 from sim.scenario import ScenarioError
 from tests.conftest import ROOT
@@ -53,3 +57,18 @@ def test_accepted_names_stay_one_folder_deep():
         scenario = validate_scenario({"name": name})
         target = (Path("results") / scenario.name).resolve()
         assert target.parent == (Path("results")).resolve()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    data=st.dictionaries(st.text(max_size=8), st.text(max_size=20) | st.floats(), max_size=4),
+    header=st.text(max_size=40),
+)
+def test_toml_the_tool_writes_reads_back_whatever_the_strings(data, header):
+    """Files the tool writes (calibrated.toml, dashboard exports) go through tomli-w: quotes,
+    backslashes, newlines and NUL in names, paths or the comment header cannot break them."""
+    text = toml_text({"scenario": data}, header)
+    back = tomllib.loads(text)["scenario"]
+    assert back.keys() == data.keys()
+    for key, value in data.items():
+        assert back[key] == value or (value != value and back[key] != back[key])  # NaN
