@@ -12,6 +12,7 @@ there), or say "assumption"; assumptions carry the range used in sensitivity ana
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -79,6 +80,20 @@ def _allowed(low: float | None, high: float | None) -> str:
     return f"{'' if low is None else low}..{'' if high is None else high}"
 
 
+@functools.cache
+def _bounded_entries(group: type[BaseModel]) -> tuple[tuple[str, Any, Any, bool], ...]:
+    """``(name, low, high, weights)`` of a group's table and list parameters with bounds
+    (read once per class: a design of many points validates a scenario per point)."""
+    found = []
+    for name, field in group.model_fields.items():
+        low, high = entry_range(field)
+        if low is None and high is None:
+            continue
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        found.append((name, low, high, bool(extra.get("weights"))))
+    return tuple(found)
+
+
 class _Group(BaseModel):
     # strict: a file's `true` is not silently read as 1.0, nor "0.5" as 0.5; no nan or inf
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
@@ -87,10 +102,7 @@ class _Group(BaseModel):
     def _entries_in_range(self) -> Any:
         """Every entry of a per-area, per-age or list parameter within its bounds."""
         problems = []
-        for name, field in type(self).model_fields.items():
-            low, high = entry_range(field)
-            if low is None and high is None:
-                continue
+        for name, low, high, weights in _bounded_entries(type(self)):
             value = getattr(self, name)
             if isinstance(value, list):
                 entries = [(f"{name}[{i}]", v) for i, v in enumerate(value)]
@@ -101,8 +113,7 @@ class _Group(BaseModel):
                     problems.append(
                         (path, f"{v!r} is out of range (allowed: {_allowed(low, high)})")
                     )
-            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-            if extra.get("weights") and not any(v > 0 for _, v in entries):
+            if weights and not any(v > 0 for _, v in entries):
                 problems.append(
                     (name, "every entry is 0 (allowed: at least one above 0; they are normalised)")
                 )

@@ -10,6 +10,7 @@ resolved, checked and set here, in one place.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 import typing
@@ -87,7 +88,7 @@ class Scenario(BaseModel):
         """A file sets only what it changes: merge its tables over the defaults, so
         ``[params.internet.share_initial] rural = 0.4`` keeps the other areas."""
         if isinstance(value, dict):
-            return merge_tables(Params().model_dump(), value)
+            return merge_tables(_default_params(), value)
         return value
 
     @field_validator("citizens", mode="before")
@@ -187,6 +188,13 @@ def unknown(kind: str, name: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(name, allowed, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown {kind} {name!r}{hint} (allowed: {', '.join(allowed)})"
+
+
+@functools.cache
+def _default_params() -> dict[str, Any]:
+    """The default parameters as tables (built once; :func:`merge_tables` copies what it
+    changes and never writes into its inputs)."""
+    return Params().model_dump()
 
 
 def merge_tables(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:

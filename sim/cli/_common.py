@@ -136,7 +136,7 @@ def guard_plan(plan, out: Path, workers: int, source: str) -> None:
 
     largest = max(sc.n_citizens for sc in plan.scenarios)
     ties = max(
-        max(sc.params.network.n_local_ties for sc in plan.cells.values()),
+        plan.cells.max_local_ties,
         max((d.get("params.network.n_local_ties", 0) for d in plan.draws or []), default=0),
     )
     months = max(sc.n_months for sc in plan.scenarios)

@@ -336,7 +336,7 @@ def _run(
     experiment = plan.experiment
     todo = [r for r in plan.runs if not store.is_done(r)]
     metrics = experiment.output.metric_names()
-    tasks = [(r, (plan.scenario_of(r), r.seed, metrics, experiment.output.every)) for r in todo]
+    tasks = ((r, (plan.scenario_of(r), r.seed, metrics, experiment.output.every)) for r in todo)
 
     status: dict[str, dict[str, Any]] = {
         r.run_id: ({"status": "done"} if store.is_done(r) else {"status": "pending"})

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -345,6 +346,103 @@ class RunSpec:
     values: tuple[tuple[str, Any], ...]
 
 
+class Runs(Sequence["RunSpec"]):
+    """The runs of a design in order (point, then scenario, then replicate), made on demand:
+    a design of millions of runs is checked without holding millions of objects."""
+
+    def __init__(
+        self,
+        scenarios: list[str],
+        points: list[dict[str, Any]],
+        replications: int,
+        seed_of: Callable[[int, int], int],
+    ) -> None:
+        self._names, self._points, self._reps, self._seed_of = (
+            scenarios,
+            points,
+            replications,
+            seed_of,
+        )
+        self._width_p = max(4, len(str(len(points) - 1)))
+        self._width_r = max(3, len(str(replications - 1)))
+
+    def __len__(self) -> int:
+        return len(self._points) * len(self._names) * self._reps
+
+    @overload
+    def __getitem__(self, index: int) -> RunSpec: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RunSpec]: ...
+    def __getitem__(self, index: int | slice) -> RunSpec | list[RunSpec]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        cell, k = divmod(index, self._reps)
+        p, i = divmod(cell, len(self._names))
+        name = self._names[i]
+        return RunSpec(
+            f"{name}__p{p:0{self._width_p}d}__r{k:0{self._width_r}d}",
+            i,
+            name,
+            p,
+            k,
+            self._seed_of(p, k),
+            tuple(self._points[p].items()),
+        )
+
+    def __iter__(self) -> Iterator[RunSpec]:
+        return (self[i] for i in range(len(self)))
+
+
+class Cells(Mapping[tuple[int, int], Scenario]):
+    """``(scenario index, point) -> `` the scenario with that point's values. Every cell is
+    validated once when the plan is made (so a bad point is refused before any run); cells
+    are then rebuilt on demand, the last few kept, so a design of 100,000 points does not
+    hold 100,000 scenarios."""
+
+    def __init__(
+        self, scenarios: list[Scenario], points: list[dict[str, Any]], path: Path, where: str
+    ) -> None:
+        self._scenarios, self._points, self._path, self._where = scenarios, points, path, where
+        self._cache: dict[tuple[int, int], Scenario] = {}
+        self.max_local_ties = 0
+        """The most local ties any cell has (for the memory guard)."""
+        for key in self:
+            cell = self._build(key)
+            self.max_local_ties = max(self.max_local_ties, cell.params.network.n_local_ties)
+            self._keep(key, cell)
+
+    def _build(self, key: tuple[int, int]) -> Scenario:
+        i, p = key
+        return _cell(self._scenarios[i], self._points[p], self._path, self._where, p)
+
+    def _keep(self, key: tuple[int, int], cell: Scenario) -> None:
+        if len(self._cache) >= CELLS_KEPT:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = cell
+
+    def __getitem__(self, key: tuple[int, int]) -> Scenario:
+        if key not in self._cache:
+            i, p = key
+            if not (0 <= i < len(self._scenarios) and 0 <= p < len(self._points)):
+                raise KeyError(key)
+            self._keep(key, self._build(key))
+        return self._cache[key]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return ((i, p) for i in range(len(self._scenarios)) for p in range(len(self._points)))
+
+    def __len__(self) -> int:
+        return len(self._scenarios) * len(self._points)
+
+
+CELLS_KEPT = 1024
+"""Validated cells kept in memory (a batch takes runs in point order, so few are rebuilt)."""
+
+
 @dataclass
 class Plan:
     """An experiment resolved into validated scenarios per design point and a list of runs."""
@@ -356,8 +454,8 @@ class Plan:
     sources: list[Path]
     points: list[dict[str, Any]]
     seeds: list[int]
-    runs: list[RunSpec]
-    cells: dict[tuple[int, int], Scenario]
+    runs: Runs
+    cells: Cells
     """(scenario index, point) -> the scenario with that point's values."""
     posterior: Posterior | None = None
     draws: list[dict[str, float]] | None = None
@@ -614,27 +712,13 @@ def build_plan(
     ]
     if clashes:
         raise ScenarioError("\n".join(clashes))
-    cells = {
-        (i, p): _cell(sc, point, path, f"{role}.parameters" if role else "", p)
-        for i, sc in enumerate(scenarios)
-        for p, point in enumerate(points)
-    }
-    width_p = max(4, len(str(len(points) - 1)))
-    width_r = max(3, len(str(experiment.replications - 1)))
-    runs = [
-        RunSpec(
-            f"{sc.name}__p{p:0{width_p}d}__r{k:0{width_r}d}",
-            i,
-            sc.name,
-            p,
-            k,
-            seeds[p * experiment.replications + k if role == "uncertainties" else k],
-            tuple(points[p].items()),
-        )
-        for p in range(len(points))
-        for i, sc in enumerate(scenarios)
-        for k in range(experiment.replications)
-    ]
+    cells = Cells(scenarios, points, path, f"{role}.parameters" if role else "")
+    reps = experiment.replications
+
+    def seed_of(p: int, k: int) -> int:
+        return seeds[p * reps + k if role == "uncertainties" else k]
+
+    runs = Runs([sc.name for sc in scenarios], points, reps, seed_of)
     return Plan(
         experiment,
         path,
