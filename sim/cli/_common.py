@@ -137,7 +137,9 @@ def guard_plan(plan, out: Path, workers: int, source: str) -> None:
     largest = max(sc.n_citizens for sc in plan.scenarios)
     ties = max(
         plan.cells.max_local_ties,
-        max((d.get("params.network.n_local_ties", 0) for d in plan.draws or []), default=0),
+        max((d.get("params.network.n_local_ties", 0) for d in plan.draws.distinct()), default=0)
+        if plan.draws
+        else 0,
     )
     months = max(sc.n_months for sc in plan.scenarios)
     kept = months // plan.experiment.output.every + 1

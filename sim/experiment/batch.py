@@ -375,13 +375,13 @@ def _run(
                     "role": plan.role,
                     "factors": {k: f.manifest() for k, f in plan.factors.items()},
                     "replications": experiment.replications,
-                    "seeds": plan.seeds,
+                    "seeds": list(plan.seeds),
                     "runs": len(plan.runs),
                     "posterior": (
                         {
                             "file": str(plan.posterior.path),
                             "sha256": plan.posterior.sha256,
-                            "draws": plan.draws,
+                            "draws": list(plan.draws),
                         }
                         if plan.posterior
                         else None

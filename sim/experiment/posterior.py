@@ -15,6 +15,7 @@ parameters never changes any model stream.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,16 +54,38 @@ class Posterior:
     def effective_sample_size(self) -> float:
         return float(1.0 / np.sum(self.weights**2))
 
-    def draws(self, n: int, root_seed: int) -> list[dict[str, float]]:
+    def draws(self, n: int, root_seed: int) -> Draws:
         """``n`` parameter sets, resampled by weight (with replacement) from a generator of
         their own: the same ``root_seed`` gives the same draws."""
         stream = np.random.SeedSequence(root_seed, spawn_key=(POSTERIOR_STREAM,))
         rng = np.random.default_rng(stream)
-        rows = rng.choice(len(self.weights), size=n, replace=True, p=self.weights)
-        return [
-            {k: round_to_field(k, float(v)) for k, v in zip(self.keys, self.values[r], strict=True)}
-            for r in rows
-        ]
+        return Draws(self, rng.choice(len(self.weights), size=n, replace=True, p=self.weights))
+
+    def particle(self, row: int) -> dict[str, float]:
+        """One particle's values, each rounded to its parameter's field."""
+        return {
+            k: round_to_field(k, float(v)) for k, v in zip(self.keys, self.values[row], strict=True)
+        }
+
+
+class Draws(Sequence[dict[str, float]]):
+    """Parameter sets drawn from a posterior: the particles' rows, each turned into a
+    parameter set when asked for (a design of millions of runs keeps one integer a draw)."""
+
+    def __init__(self, posterior: Posterior, rows: np.ndarray) -> None:
+        self.posterior, self.rows = posterior, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, k):  # type: ignore[override]
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        return self.posterior.particle(int(self.rows[k]))
+
+    def distinct(self) -> list[dict[str, float]]:
+        """Each particle drawn, once."""
+        return [self.posterior.particle(int(r)) for r in np.unique(self.rows)]
 
 
 def load_posterior(path: str | Path) -> Posterior:
@@ -126,14 +149,12 @@ def check_disjoint(posterior: Posterior, swept: list[str], where: str) -> None:
         )
 
 
-def check_draws(
-    scenarios: list[Scenario], draws: list[dict[str, float]], sources: list[str]
-) -> None:
+def check_draws(scenarios: list[Scenario], draws: Draws, sources: list[str]) -> None:
     """Every draw must give a valid scenario with every one of ``scenarios`` (a parameter's
     bounds are checked when the file is read; this checks what spans parameters), before any
     run starts: :class:`ScenarioError` naming the scenario's source otherwise."""
     for scenario, source in zip(scenarios, sources, strict=True):
-        for draw in {tuple(sorted(d.items())): d for d in draws}.values():
+        for draw in draws.distinct():
             try:
                 with_values(scenario, draw)
             except ValidationError as exc:

@@ -12,10 +12,31 @@ from sim.model.model import AdoptionModel
 from sim.scenario import Scenario, with_values
 
 
+class PairedSeeds(Sequence[int]):
+    """``n`` independent model seeds spawned from ``root``, each made when asked for: seed k
+    is the first 63 bits of the state of ``SeedSequence(root).spawn(n)[k]`` (the child with
+    spawn key ``(k,)``), so a design of ten million runs needs no list of ten million."""
+
+    def __init__(self, root: int, n: int) -> None:
+        self.root, self.n = root, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k):  # type: ignore[override]
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(self.n))]
+        if k < 0:
+            k += self.n
+        if not 0 <= k < self.n:
+            raise IndexError(k)
+        child = np.random.SeedSequence(self.root, spawn_key=(k,))
+        return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
 def paired_seeds(root: int, n: int) -> list[int]:
     """``n`` independent model seeds spawned from ``root`` (numpy ``SeedSequence``)."""
-    children = np.random.SeedSequence(root).spawn(n)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+    return list(PairedSeeds(root, n))
 
 
 def run_one(scenario: Scenario, seed: int, until: str | None = None) -> pd.DataFrame:

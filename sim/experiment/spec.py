@@ -25,13 +25,14 @@ from scipy.stats import qmc
 from sim.calendar import Month, parse_month
 from sim.experiment.posterior import (
     MAX_POSTERIOR_BYTES,
+    Draws,
     Posterior,
     check_disjoint,
     check_draws,
     load_posterior,
     with_draw,
 )
-from sim.experiment.replicates import paired_seeds
+from sim.experiment.replicates import PairedSeeds
 from sim.factors import Factor, factor
 from sim.files import error_text, load_file, load_scenario, referenced_file
 from sim.model.metrics import METRICS
@@ -453,12 +454,12 @@ class Plan:
     scenarios: list[Scenario]
     sources: list[Path]
     points: list[dict[str, Any]]
-    seeds: list[int]
+    seeds: Sequence[int]
     runs: Runs
     cells: Cells
     """(scenario index, point) -> the scenario with that point's values."""
     posterior: Posterior | None = None
-    draws: list[dict[str, float]] | None = None
+    draws: Draws | None = None
     """Replicate k's parameter set from the posterior (None without one)."""
     factors: dict[str, Factor] = field(default_factory=dict)
     """The varied paths, with their kinds, bounds and descriptions."""
@@ -691,7 +692,7 @@ def build_plan(
             f"up to {max_runs:,})"
         )
     n_seeds = experiment.replications * (len(points) if role == "uncertainties" else 1)
-    seeds = paired_seeds(experiment.root_seed, n_seeds)
+    seeds = PairedSeeds(experiment.root_seed, n_seeds)
     posterior = draws = None
     if experiment.posterior is not None:
         source = referenced_file(
