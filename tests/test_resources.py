@@ -63,3 +63,35 @@ def test_the_memory_estimate_grows_with_the_local_ties(monkeypatch):
     resources.check_memory(2_000_000, 1, local_ties=6)
     with pytest.raises(resources.ResourceError, match="2,000,000 adults need about 3.8 GB"):
         resources.check_memory(2_000_000, 1, local_ties=50)
+
+
+def test_a_design_of_ten_million_runs_is_checked_in_little_memory(tmp_path):
+    """Runs, seeds and posterior draws are made when asked for: the plan of 100 points x
+    100,000 replications holds 100 cells, not 10 million runs."""
+    import tracemalloc
+
+    import numpy as np
+
+    from sim.experiment.replicates import PairedSeeds
+    from sim.experiment.spec import load_experiment
+
+    values = ", ".join(f"{1 + i / 100:.2f}" for i in range(100))
+    path = tmp_path / "big.toml"
+    path.write_text(
+        f'name = "big"\nscenarios = ["{SCENARIOS / "status_quo.toml"}"]\nreplications = 100000\n'
+        f'citizens = 300\n[sweep.parameters]\n"params.choice.coef_trust" = [{values}]\n'
+    )
+    tracemalloc.start()
+    try:
+        plan = load_experiment(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(plan.runs) == 10_000_000 and peak < 100 * 2**20, peak
+    last = plan.runs[-1]
+    assert (last.run_id, last.point, last.replicate) == ("status_quo__p0099__r99999", 99, 99_999)
+    assert last.seed == plan.seeds[99_999] == plan.runs[99_999].seed  # seed k at every point
+    spawned = np.random.SeedSequence(7).spawn(50)
+    assert list(PairedSeeds(7, 50)) == [
+        int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in spawned
+    ]
