@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 import tomllib
 import types
@@ -213,13 +214,95 @@ def error_text(
 ) -> str:
     """One line per problem of ``exc`` (at most MAX_REPORTED, then a count of the rest)."""
     lines: list[str] = []
-    for error in exc.errors(include_url=False):
+    for error in _collapse_unions(exc.errors(include_url=False)):
         lines += _lines(error, source, root, origins)
     lines = list(dict.fromkeys(lines))  # a union can report one problem twice
     if len(lines) > MAX_REPORTED:
         rest = len(lines) - MAX_REPORTED
         lines = [*lines[:MAX_REPORTED], f"{source}: (+{rest} more problems)"]
     return "\n".join(lines)
+
+
+_TAG = re.compile(r"[a-z][a-z-]*\[.*\]|bool|int|float|str|none|date|datetime", re.DOTALL)
+"""pydantic's names of the branches of a union (``list[str]``, ``literal['all']``, ``int``),
+which it puts in an error's location; they are not keys of the file."""
+_EXPECTED = {
+    "list_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "date_type": "a date",
+}
+
+
+def _is_tag(item: Any, error: Any) -> bool:
+    return (
+        isinstance(item, str)
+        and error["type"] not in ("extra_forbidden", "missing")  # these name keys
+        and _TAG.fullmatch(item) is not None
+    )
+
+
+def _collapse_unions(errors: list[Any]) -> list[Any]:
+    """A value a union refuses comes back as one error per branch. Where some branch got
+    past the value's type (its errors lie deeper, or say what is wrong with the value), keep
+    those; where every branch refused the type, one error says what is allowed. Deepest
+    unions first, until no branch name is left in any location."""
+    errors = [{**e, "loc": tuple(e["loc"])} for e in errors]
+    while True:
+        tagged = [
+            (max(i for i, x in enumerate(e["loc"]) if _is_tag(x, e)), n)
+            for n, e in enumerate(errors)
+            if any(_is_tag(x, e) for x in e["loc"])
+        ]
+        if not tagged:
+            return errors
+        depth = max(i for i, _ in tagged)
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for i, n in tagged:
+            if i == depth:
+                groups.setdefault(errors[n]["loc"][:depth], []).append(n)
+        replaced: dict[int, list[Any]] = {}
+        for root, members in groups.items():
+            branches = [errors[n] for n in members]
+            past_type = [
+                e
+                for e in branches
+                if len(e["loc"]) > depth + 1
+                or (e["type"] not in _EXPECTED and e["type"] != "literal_error")
+            ]
+            if past_type:
+                kept = [{**e, "loc": root + e["loc"][depth + 1 :]} for e in past_type]
+            else:
+                expected = [
+                    ", ".join(str(x) for x in [e["ctx"]["expected"]])
+                    if e["type"] == "literal_error"
+                    else _EXPECTED[e["type"]]
+                    for e in branches
+                ]
+                if "a number" in expected:  # a whole number is a number
+                    expected = [x for x in expected if x != "a whole number"]
+                kept = [
+                    {
+                        "type": "union_mismatch",
+                        "loc": root,
+                        "msg": "",
+                        "input": branches[0].get("input"),
+                        "ctx": {"expected": list(dict.fromkeys(expected))},
+                    }
+                ]
+            replaced[members[0]] = kept
+            for n in members[1:]:
+                replaced[n] = []
+        errors = [x for n, e in enumerate(errors) for x in replaced.get(n, [e])]
 
 
 def _lines(
@@ -268,6 +351,11 @@ def _message(error: Any, loc: tuple[Any, ...], owner: Any, field_info: Any) -> s
         return f"unknown intervention type {tag!r}{hint} (allowed: {', '.join(INTERVENTIONS)})"
     if kind == "union_tag_not_found":
         return f"needs a `type` (allowed: {', '.join(INTERVENTIONS)})"
+    if kind == "union_mismatch":
+        shown = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+        *others, last = ctx["expected"]
+        allowed = f"{', '.join(others)} or {last}" if others else last
+        return f"{shown} is not allowed (allowed: {allowed})"
     message = error["msg"].removeprefix("Value error, ")
     if kind == "finite_number":
         message = "must be a finite number, not nan or inf"
@@ -312,7 +400,7 @@ def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, Any, Any]:
             tagged = False
             continue
         tagged = False
-        parts.append(str(item))
+        parts.append(str(item) if str(item).isprintable() else repr(item))
         fields = getattr(model, "model_fields", None)
         if fields is None or item not in fields:
             info = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,18 +23,25 @@ def default_workers() -> int:
 # --------------------------------------------------------------------------- option types
 
 
+def _whole(text: str) -> int:
+    """``int(text)`` for ASCII digits only, as in the files (``int`` also reads "٣")."""
+    if not text.isascii():
+        raise ValueError(text)
+    return int(text)
+
+
 def citizens(text: str) -> int | str:
     if text == "national":
         return text
     try:
-        return int(text.replace("_", ""))
+        return _whole(text.replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f'{text!r} is not a whole number or "national"') from None
 
 
 def seed(text: str) -> int:
     try:
-        value = int(text)
+        value = _whole(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if not 0 <= value < 2**63:
@@ -43,11 +51,22 @@ def seed(text: str) -> int:
 
 def positive(text: str) -> int:
     try:
-        value = int(text)
+        value = _whole(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+MAX_SEEDS = 100_000
+"""Paired replicates on the command line at most (as an experiment file's replications)."""
+
+
+def seed_count(text: str) -> int:
+    value = positive(text)
+    if value > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(f"{value:,} is more than {MAX_SEEDS:,}")
     return value
 
 
@@ -58,7 +77,7 @@ def quiet_option(parser: argparse.ArgumentParser, what: str = "no progress bar o
 def replicate_options(parser: argparse.ArgumentParser, seeds: int, out: str) -> None:
     """Options of the commands that run scenarios over paired seeds."""
     parser.add_argument(
-        "--seeds", type=positive, default=seeds, help=f"paired replicates ({seeds})"
+        "--seeds", type=seed_count, default=seeds, help=f"paired replicates ({seeds})"
     )
     parser.add_argument("--seed", type=seed, default=0, help="root seed of the replicates (0)")
     parser.add_argument(
@@ -99,11 +118,16 @@ def out_dir(option: str | None, default: Path, name: str = "--out") -> Path:
     """The output folder: ``option`` or ``default``; refused if it runs through a file."""
     out = Path(option) if option else default
     for folder in (out, *out.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise ScenarioError(f"{name}: {folder} is a file, not a folder")
-            _check_writable(folder, name)
-            break
+        try:
+            info = folder.stat()
+        except (FileNotFoundError, NotADirectoryError):  # not made yet, or under a file
+            continue
+        except OSError as exc:  # a name too long, a symlink loop, no permission
+            raise ScenarioError(f"{name}: {folder}: {exc.strerror or exc}") from None
+        if not stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(f"{name}: {folder} is a file, not a folder")
+        _check_writable(folder, name)
+        break
     return out
 
 

@@ -37,6 +37,10 @@ def main(args: argparse.Namespace) -> int:
     path = find_experiment(args.file)
     spec, _ = load_calibration(path)  # validate before anything runs
     out = c.out_dir(args.out, c.RESULTS_DIR / spec.name)
+    if args.dask:
+        from sim.experiment.executors import check_dask_address
+
+        check_dask_address(args.dask)  # before anything is written
     info = run_calibration(path, out, workers=args.workers, dask=args.dask, quiet=args.quiet)
     if not args.quiet:
         print(

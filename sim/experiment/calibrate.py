@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from sim.analysis.calibration import FIT_TARGETS, TARGETS, means_by_date
 from sim.atomic import staged, toml_text
 from sim.calendar import Month
 from sim.experiment.replicates import paired_seeds, run_one, run_replicates
-from sim.experiment.spec import Range, check_ranges
+from sim.experiment.spec import Range, check_ranges, scenario_at
 from sim.files import load_file, load_scenario, referenced_file
 from sim.scenario import (
     MAX_CITIZENS,
@@ -59,6 +59,12 @@ class CalibrationFile(BaseModel):
         None, description=f'adults per run (100..{MAX_CITIZENS:,}) or "national"'
     )
     parameters: dict[str, Range] = Field(description="parameter path -> uniform prior {low, high}")
+
+    @field_validator("citizens", mode="before")
+    @classmethod
+    def _citizens(cls, value: Any) -> Any:
+        return value if value is None else Scenario._citizens(value)
+
     targets: list[str] | None = Field(
         None,
         description="names of the observations to fit (default: every observation up to mid "
@@ -165,6 +171,17 @@ def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
     spec = load_file(path, CalibrationFile)
     source = referenced_file(path, "scenario", spec.scenario, "calibration")
     scenario = load_scenario(source, citizens=spec.citizens)
+    ranges = spec.parameters
+    corners = {
+        "the priors' lows": {k: r.low for k, r in ranges.items()},
+        "the priors' highs": {k: r.high for k, r in ranges.items()},
+    }
+    for key, r in ranges.items():
+        corners |= {f"the prior's low of {key}": {key: r.low}}
+        corners |= {f"the prior's high of {key}": {key: r.high}}
+    for label, values in corners.items():  # what spans parameters, before any run
+        rounded = {k: round_to_field(k, v) for k, v in values.items()}
+        scenario_at(scenario, rounded, path, "parameters", label)
     last_target = max(t.last for t in spec.fit_targets())
     if not last_target <= spec.end <= scenario.end:
         raise ScenarioError(

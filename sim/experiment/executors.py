@@ -67,10 +67,10 @@ def check_dask_address(address: str) -> None:
     allowed = "allowed: local, or a scheduler address such as tcp://host:8786"
     try:
         parts = urlsplit(address if "://" in address else f"tcp://{address}")
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host = port = None
-    if parts.scheme not in ("tcp", "tls") or not host or not port:
+        scheme, host, port = parts.scheme, parts.hostname, parts.port
+    except ValueError:  # an unclosed [ or a port that is not a number
+        scheme = host = port = None
+    if scheme not in ("tcp", "tls") or not host or not port:
         raise ScenarioError(f"--dask: {address!r} is not a scheduler address ({allowed})")
     try:
         socket.create_connection((host, port), timeout=5).close()

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.errors import ScenarioError
+from sim.errors import MAX_REPORTED, ScenarioError
 from sim.files import error_text, file_problem
 from sim.scenario import Scenario, check_value, round_to_field, with_values
 
@@ -88,6 +88,17 @@ class Draws(Sequence[dict[str, float]]):
         return [self.posterior.particle(int(r)) for r in np.unique(self.rows)]
 
 
+MAX_COLUMNS = 500
+"""Columns of a posterior file at most (parameters and weight)."""
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def _short(value: object) -> str:
+    """A value from the file, quoted and cut to 60 characters for a message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def load_posterior(path: str | Path) -> Posterior:
     """Read and check a posterior file; :class:`ScenarioError` (one line per problem) if it is
     not a CSV of known parameter paths with finite values in their bounds and a ``weight``
@@ -95,6 +106,15 @@ def load_posterior(path: str | Path) -> Posterior:
     path = Path(path)
     if problem := file_problem(path, MAX_POSTERIOR_BYTES):
         raise ScenarioError(f"{path}: {problem}")
+    with open(path, "rb") as handle:
+        header = handle.readline(MAX_HEADER_BYTES + 1)
+    if b"\x00" in header:
+        raise ScenarioError(f"{path}: not a CSV text file (a NUL byte in its first line)")
+    if len(header) > MAX_HEADER_BYTES or header.count(b",") + 1 > MAX_COLUMNS:
+        raise ScenarioError(
+            f"{path}: the header is too wide (allowed: up to {MAX_COLUMNS} columns, "
+            f"{MAX_HEADER_BYTES:,} bytes)"
+        )
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -113,20 +133,23 @@ def load_posterior(path: str | Path) -> Posterior:
         column = pd.to_numeric(frame[key], errors="coerce")
         bad = frame[key][column.isna()]
         if len(bad):
-            problems.append(f"{path}: column {key!r}: {bad.iloc[0]!r} is not a number")
+            problems.append(f"{path}: column {_short(key)}: {_short(bad.iloc[0])} is not a number")
             continue
         try:
             check_value(key, float(column.min()), bound=True)
             check_value(key, float(column.max()), bound=True)
         except (ValueError, KeyError) as exc:
             detail = str(exc).strip("'\"").removeprefix(f"{key}: ")
-            problems.append(f"{path}: column {key!r}: {detail}")
+            problems.append(f"{path}: column {_short(key)}: {detail}")
     if "weight" in frame.columns and not frame.empty:
         weight = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(float)
         if not np.isfinite(weight).all() or (weight < 0).any() or not weight.sum() > 0:
             problems.append(
                 f"{path}: column 'weight': needs finite numbers >= 0 with a positive sum"
             )
+    if len(problems) > MAX_REPORTED:
+        rest = len(problems) - MAX_REPORTED
+        problems = [*problems[:MAX_REPORTED], f"{path}: (+{rest} more problems)"]
     if problems:
         raise ScenarioError("\n".join(problems))
     weights = frame["weight"].to_numpy(float)
@@ -158,7 +181,14 @@ def check_draws(scenarios: list[Scenario], draws: Draws, sources: list[str]) -> 
             try:
                 with_values(scenario, draw)
             except ValidationError as exc:
-                raise ScenarioError(error_text(exc, source, Scenario)) from None
+                shown = ", ".join(f"{k} = {v}" for k, v in draw.items())
+                raise ScenarioError(
+                    "\n".join(
+                        f"{draws.posterior.path}: a particle ({shown}) makes {scenario.name} "
+                        f"({source}) invalid: {line.removeprefix(': ')}"
+                        for line in error_text(exc, "", Scenario).splitlines()
+                    )
+                ) from None
 
 
 def with_draw(scenario: Scenario, draw: dict[str, float] | None) -> Scenario:

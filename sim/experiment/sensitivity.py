@@ -12,23 +12,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from sim.calendar import Month
+from sim.errors import KeyedError
 from sim.experiment.spec import (
+    MAX_POINTS,
     Experiment,
     Output,
     Plan,
     Range,
     build_plan,
+    check_metric_names,
     check_ranges,
     resolve_factors,
 )
 from sim.files import load_file, load_scenario, referenced_file
-from sim.model.metrics import METRICS
 from sim.params import iter_parameters
-from sim.scenario import MAX_CITIZENS, STRICT, Name, ScenarioError
+from sim.scenario import MAX_CITIZENS, STRICT, Name, Scenario, ScenarioError
 
 
 class MorrisOptions(BaseModel):
@@ -66,7 +69,7 @@ class SensitivityFile(BaseModel):
     metrics: list[str] = Field(
         ["online_users_share", "end_to_end_share"], min_length=1, description="outputs"
     )
-    dates: list[str] = Field(
+    dates: list[Month] = Field(
         default_factory=list, description='months to analyse ("YYYY-MM"; default: the end)'
     )
     replications: int = Field(1, ge=1, le=1000, description="paired seeds per sample point")
@@ -80,10 +83,30 @@ class SensitivityFile(BaseModel):
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: list[str]) -> list[str]:
-        for m in value:
-            if m not in METRICS:
-                raise ValueError(f"unknown metric {m!r} (allowed: {', '.join(METRICS)})")
+        check_metric_names(value)
         return value
+
+    @field_validator("citizens", mode="before")
+    @classmethod
+    def _citizens(cls, value: Any) -> Any:
+        return value if value is None else Scenario._citizens(value)
+
+    @model_validator(mode="after")
+    def _sample_size(self) -> SensitivityFile:
+        """The sample's size from the method's formula, before SALib draws it."""
+        k = len(self.ranges())
+        if self.method == "morris":
+            n_points, formula = self.morris.trajectories * (k + 1), "trajectories x (factors + 1)"
+        else:
+            n_points, formula = self.sobol.n * (k + 2), "n x (factors + 2)"
+        if n_points > MAX_POINTS:
+            key = "morris.trajectories" if self.method == "morris" else "sobol.n"
+            message = (
+                f"the {self.method} sample would have {n_points:,} points ({formula}; allowed: "
+                f"up to {MAX_POINTS:,})"
+            )
+            raise KeyedError([(key, message)])
+        return self
 
     @field_validator("parameters")
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,16 @@ MAX_RUNS = 10_000_000
 MAX_POINTS = 100_000
 """Design points at most: each point's scenarios are validated before any run (about a
 millisecond each), so a design is checked in under two minutes."""
+
+
+def check_metric_names(names: list[str]) -> None:
+    """ValueError for an unknown or repeated metric name."""
+    unknown = [m for m in names if m not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric {unknown[0]!r} (allowed: {', '.join(METRICS)})")
+    repeated = [m for m in dict.fromkeys(names) if names.count(m) > 1]
+    if repeated:
+        raise ValueError(f"{repeated[0]!r} is listed twice (allowed: each metric once)")
 
 
 def _check_finite(value: Any, where: str) -> None:
@@ -131,7 +142,7 @@ class Sweep(BaseModel):
         for key, item in value.items():
             if isinstance(item, list):
                 for i, v in enumerate(item):
-                    _check_finite(v, f"{key}[{i}]")
+                    _check_finite(v, f"{_shown(key)}[{i}]")
             if isinstance(item, dict):
                 try:
                     item = Range.model_validate(item)
@@ -201,7 +212,7 @@ class Policy(BaseModel):
     def _finite(cls, value: Any) -> Any:
         if isinstance(value, dict):
             for key, v in value.items():
-                _check_finite(v, key)
+                _check_finite(v, _shown(key))
         return value
 
     @model_validator(mode="after")
@@ -234,9 +245,7 @@ class Output(BaseModel):
     @classmethod
     def _known(cls, value: list[str] | str) -> list[str] | str:
         if isinstance(value, list):
-            unknown = [m for m in value if m not in METRICS]
-            if unknown:
-                raise ValueError(f"unknown metric {unknown[0]!r} (allowed: {', '.join(METRICS)})")
+            check_metric_names(value)
         return value
 
     def metric_names(self) -> list[str]:
@@ -418,7 +427,7 @@ class Cells(Mapping[tuple[int, int], Scenario]):
 
     def _build(self, key: tuple[int, int]) -> Scenario:
         i, p = key
-        return _cell(self._scenarios[i], self._points[p], self._path, self._where, p)
+        return scenario_at(self._scenarios[i], self._points[p], self._path, self._where, p)
 
     def _keep(self, key: tuple[int, int], cell: Scenario) -> None:
         if len(self._cache) >= CELLS_KEPT:
@@ -521,7 +530,13 @@ def design_points(
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-def _cell(scenario: Scenario, values: dict[str, Any], path: Path, where: str, point: int):
+def scenario_at(
+    scenario: Scenario,
+    values: dict[str, Any],
+    path: Path,
+    where: str,
+    point: int | str,
+) -> Scenario:
     """``scenario`` at one design point; a problem the values make (a swept ``at`` after the
     lever's ``until``) names the experiment file, the point and the scenario."""
     try:
@@ -531,11 +546,23 @@ def _cell(scenario: Scenario, values: dict[str, Any], path: Path, where: str, po
         shown = ", ".join(f"{k} = {v}" for k, v in values.items())
         raise ScenarioError(
             "\n".join(
-                f"{path}: {where}: design point {point} ({shown}) makes {scenario.name} "
+                f"{path}: {where}: "
+                f"{f'design point {point}' if isinstance(point, int) else point} ({shown}) "
+                f"makes {scenario.name} "
                 f"invalid: {line.removeprefix(': ')}"
                 for line in text.splitlines()
             )
         ) from None
+
+
+def _shown(key: str) -> str:
+    """A key as it is, or quoted if it holds a newline, a tab or another unprintable."""
+    return key if key.isprintable() else _quoted(key)
+
+
+def _quoted(key: str) -> str:
+    """A factor path as the file writes it, quoted, with any newline or tab escaped."""
+    return json.dumps(key, ensure_ascii=False)
 
 
 def resolve_factors(
@@ -548,17 +575,18 @@ def resolve_factors(
         try:
             factors[key] = factor(key, scenarios)
         except ValueError as exc:
-            problems.append(f'{where}."{key}": {str(exc).removeprefix(key + ": ")}')
+            problems.append(f"{where}.{_quoted(key)}: {str(exc).removeprefix(key + ': ')}")
             continue
         if bound and factors[key].kind == "bool":
             problems.append(
-                f'{where}."{key}": true/false cannot be sampled from a range; list them in a grid'
+                f"{where}.{_quoted(key)}: true/false cannot be sampled from a range; list them "
+                "in a grid"
             )
             continue
         for value in items:
             problem = factors[key].problem(value, bound=bound)
             if problem:
-                problems.append(f'{where}."{key}": {problem}')
+                problems.append(f"{where}.{_quoted(key)}: {problem}")
     if problems:
         raise ScenarioError("\n".join(problems))
     return factors
@@ -704,7 +732,7 @@ def build_plan(
         check_draws(scenarios, draws, [str(s) for s in sources])
     varied = {*(points[0] if points else {}), *(posterior.keys if posterior else ())}
     clashes = [
-        f'{path}: policies[{i}].set."{key}": also varied by the '
+        f"{path}: policies[{i}].set.{_quoted(key)}: also varied by the "
         f"{'posterior' if posterior and key in posterior.keys else role}; a policy cannot fix "
         "what the design varies (allowed: set other factors)"
         for i, policy in enumerate(experiment.policies)
@@ -713,7 +741,7 @@ def build_plan(
     ]
     if clashes:
         raise ScenarioError("\n".join(clashes))
-    cells = Cells(scenarios, points, path, f"{role}.parameters" if role else "")
+    cells = Cells(scenarios, points, path, f"{role}.parameters" if role else "parameters")
     reps = experiment.replications
 
     def seed_of(p: int, k: int) -> int:
