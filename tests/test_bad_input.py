@@ -20,9 +20,16 @@ CASES = [line.split("\t", 1) for line in (ROOT / BAD / "expected.tsv").read_text
          if line and not line.startswith("#")]  # fmt: skip
 
 
-def test_corpus_is_large_and_covers_both_file_kinds():
+def _command(name: str) -> str:
+    """The command a corpus file is given to, by its prefix."""
+    prefixes = {"exp_": "batch", "sens_": "sensitivity", "cal_": "calibrate"}
+    return next((cmd for prefix, cmd in prefixes.items() if name.startswith(prefix)), "run")
+
+
+def test_corpus_is_large_and_covers_every_file_kind():
     assert len(CASES) >= 40
     assert sum(name.startswith("exp_") for name, _ in CASES) >= 10
+    assert sum(name.startswith(("sens_", "cal_")) for name, _ in CASES) >= 5
 
 
 @pytest.mark.parametrize(("name", "expected"), CASES, ids=[c[0] for c in CASES])
@@ -30,10 +37,7 @@ def test_each_bad_file_gets_its_exact_line(name, expected, monkeypatch, capsys, 
     monkeypatch.chdir(ROOT)
     path = str(BAD / name)
     out = tmp_path / "out"
-    if name.startswith("exp_"):
-        status = cli.main(["batch", path, "--out", str(out), "-q"])
-    else:
-        status = cli.main(["run", path, "--out", str(out), "-q"])
+    status = cli.main([_command(name), path, "--out", str(out), "-q"])
     captured = capsys.readouterr()
     assert status == 2
     assert captured.err.strip() == expected.replace("\t", "\n")  # one line per problem
