@@ -109,6 +109,15 @@ class Origins:
     """Where each merged intervention was declared: ``(file, index in that file)``."""
 
     interventions: list[tuple[Path, int]] = field(default_factory=list)
+    keys: dict[str, Path] = field(default_factory=dict)
+    """Every other key path (``params.choice.coef_trust``) and the file that set it last."""
+
+    def file_of(self, path: str) -> Path | None:
+        """The file that set ``path``, or every key under it (None if several did)."""
+        if path in self.keys:
+            return self.keys[path]
+        under = {f for k, f in self.keys.items() if k.startswith(path + ".")}
+        return under.pop() if len(under) == 1 else None
 
 
 def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origins]:
@@ -158,8 +167,20 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
         items = data.get("interventions")
         if isinstance(items, list):
             origins.interventions += [(source, j) for j in range(len(items))]
+        origins.keys |= {
+            key: source for key in _leaf_paths(data) if not key.startswith("interventions")
+        }
         merged = merge_tables(merged, data)
     return merged, origins
+
+
+def _leaf_paths(table: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted paths of the values in ``table`` (tables walked, other values are leaves)."""
+    paths = []
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        paths += _leaf_paths(value, path + ".") if isinstance(value, dict) else [path]
+    return paths
 
 
 def load_file(
@@ -330,6 +351,8 @@ def _place(source: str | os.PathLike[str], path: str, message: str, origins: Ori
         if index.isdigit() and int(index) < len(origins.interventions):
             file, local = origins.interventions[int(index)]
             return f"{file}: interventions[{local}]{rest}: {message}"
+    if origins and (file := origins.file_of(path)) is not None:
+        return f"{file}: {path}: {message}"  # set by a file that the checked one extends
     return f"{source}: {path}: {message}"
 
 

@@ -181,3 +181,22 @@ def test_a_name_too_long_or_a_symlink_loop_is_one_line(tmp_path, capsys):
         assert len(err) == 1 and problem in err[0]
         assert cli.main(["run", ref, "-q"]) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_problem_inherited_through_extends_is_named_in_the_file_that_made_it(tmp_path):
+    (tmp_path / "gp.toml").write_text(
+        'name = "gp"\nstart = "2021-09"\nend = "2021-06"\n[params.choice]\ncoef_trust = "high"\n'
+    )
+    (tmp_path / "mid.toml").write_text('extends = "gp.toml"\nname = "mid"\n')
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "mid.toml"\nname = "child"\n[params.choice]\ncoef_peer = true\n')
+    gp = tmp_path / "gp.toml"
+    assert _lines(child) == [
+        f"{gp}: params.choice.coef_trust: Input should be a valid number (got 'high') "
+        "(allowed: -50..50)",
+        f"{child}: params.choice.coef_peer: Input should be a valid number (got True) "
+        "(allowed: -50..50)",
+    ]
+    (tmp_path / "gp.toml").write_text('name = "gp"\nstart = "2021-09"\nend = "2021-06"\n')
+    child.write_text('extends = "mid.toml"\nname = "child"\n')
+    assert _lines(child) == [f"{gp}: end: 2021-06 is before start 2021-09"]
