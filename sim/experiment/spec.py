@@ -103,7 +103,12 @@ class Range(BaseModel):
             )
         for v in ends:
             if isinstance(v, str):
-                parse_month(v)  # ValueError: "'2022-1' is not a date of the form YYYY-MM"
+                try:
+                    parse_month(v)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"{exc} (a range takes numbers, or months for a lever's at or until)"
+                    ) from None
         if not self.low < self.high:  # "YYYY-MM" strings sort as months
             raise ValueError(f"low {self.low} must be below high {self.high}")
         return self
