@@ -4,6 +4,7 @@ batch, and held-out checks that can fail."""
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -225,10 +226,20 @@ def test_validate_model_separates_held_out_from_fitted(tmp_path):
 
 
 def test_every_draw_is_checked_against_every_scenario_before_any_run():
-    from sim.experiment.posterior import check_draws
+    from sim.experiment.posterior import Draws, Posterior, check_draws
 
     scenario = load_scenario(SCENARIOS / "status_quo.toml", citizens=300)
-    check_draws([scenario], [{KEYS[1]: 0.5}, {KEYS[1]: 0.6}], ["status_quo.toml"])
-    with pytest.raises(ScenarioError, match=r"^status_quo.toml: .*p_needs_data") as err:
-        check_draws([scenario], [{KEYS[1]: 0.5}, {KEYS[1]: 7.0}], ["status_quo.toml"])
+
+    def draws(*values):
+        particles = np.array([[v] for v in values])
+        posterior = Posterior(Path("post.csv"), (KEYS[1],), particles, np.ones(len(values)), "")
+        return Draws(posterior, np.arange(len(values)))
+
+    check_draws([scenario], draws(0.5, 0.6), ["status_quo.toml"])
+    with pytest.raises(ScenarioError) as err:  # named in the posterior, with the scenario
+        check_draws([scenario], draws(0.5, 7.0), ["status_quo.toml"])
+    assert str(err.value).startswith(
+        f"post.csv: a particle ({KEYS[1]} = 7.0) makes status_quo (status_quo.toml) invalid: "
+        f"{KEYS[1]}: "
+    )
     assert "\n" not in str(err.value)

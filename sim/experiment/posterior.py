@@ -83,6 +83,16 @@ class Draws(Sequence[dict[str, float]]):
             return [self[i] for i in range(*k.indices(len(self)))]
         return self.posterior.particle(int(self.rows[k]))
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Draws | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Draws({len(self)} from {self.posterior.path.name})"
+
     def distinct(self) -> list[dict[str, float]]:
         """Each particle drawn, once."""
         return [self.posterior.particle(int(r)) for r in np.unique(self.rows)]
