@@ -264,6 +264,12 @@ _EXPECTED = {
 }
 
 
+def short_repr(value: object, width: int = 60) -> str:
+    """A value from an input file as a message quotes it, cut to ``width`` characters."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _is_tag(item: Any, error: Any) -> bool:
     return (
         isinstance(item, str)
@@ -304,7 +310,7 @@ def _collapse_unions(errors: list[Any]) -> list[Any]:
                 kept = [{**e, "loc": root + e["loc"][depth + 1 :]} for e in past_type]
             else:
                 expected = [
-                    ", ".join(str(x) for x in [e["ctx"]["expected"]])
+                    str(e["ctx"]["expected"])
                     if e["type"] == "literal_error"
                     else _EXPECTED[e["type"]]
                     for e in branches
@@ -375,7 +381,7 @@ def _message(error: Any, loc: tuple[Any, ...], owner: Any, field_info: Any) -> s
     if kind == "union_tag_not_found":
         return f"needs a `type` (allowed: {', '.join(INTERVENTIONS)})"
     if kind == "union_mismatch":
-        shown = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+        shown = short_repr(got)
         *others, last = ctx["expected"]
         allowed = f"{', '.join(others)} or {last}" if others else last
         return f"{shown} is not allowed (allowed: {allowed})"

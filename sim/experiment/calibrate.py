@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,7 +31,7 @@ from sim.analysis.calibration import FIT_TARGETS, TARGETS, means_by_date
 from sim.atomic import staged, toml_text
 from sim.calendar import Month
 from sim.experiment.replicates import paired_seeds, run_one, run_replicates
-from sim.experiment.spec import Range, check_ranges, scenario_at
+from sim.experiment.spec import Citizens, Range, check_ranges, scenario_at
 from sim.files import load_file, load_scenario, referenced_file
 from sim.scenario import (
     MAX_CITIZENS,
@@ -55,15 +54,10 @@ class CalibrationFile(BaseModel):
     end: Month = Field(
         description="last month of the fitting runs (the observations up to it are fitted)"
     )
-    citizens: int | Literal["national"] | None = Field(
+    citizens: Citizens = Field(
         None, description=f'adults per run (100..{MAX_CITIZENS:,}) or "national"'
     )
     parameters: dict[str, Range] = Field(description="parameter path -> uniform prior {low, high}")
-
-    @field_validator("citizens", mode="before")
-    @classmethod
-    def _citizens(cls, value: Any) -> Any:
-        return value if value is None else Scenario._citizens(value)
 
     targets: list[str] | None = Field(
         None,

@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.errors import MAX_REPORTED, ScenarioError
-from sim.files import error_text, file_problem
+from sim.files import error_text, file_problem, short_repr
 from sim.scenario import Scenario, check_value, round_to_field, with_values
 
 POSTERIOR_STREAM = 0x706F7374  # "post": the spawn key of the draws' generator
@@ -103,12 +103,6 @@ MAX_COLUMNS = 500
 MAX_HEADER_BYTES = 64 * 1024
 
 
-def _short(value: object) -> str:
-    """A value from the file, quoted and cut to 60 characters for a message."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def load_posterior(path: str | Path) -> Posterior:
     """Read and check a posterior file; :class:`ScenarioError` (one line per problem) if it is
     not a CSV of known parameter paths with finite values in their bounds and a ``weight``
@@ -143,14 +137,16 @@ def load_posterior(path: str | Path) -> Posterior:
         column = pd.to_numeric(frame[key], errors="coerce")
         bad = frame[key][column.isna()]
         if len(bad):
-            problems.append(f"{path}: column {_short(key)}: {_short(bad.iloc[0])} is not a number")
+            problems.append(
+                f"{path}: column {short_repr(key)}: {short_repr(bad.iloc[0])} is not a number"
+            )
             continue
         try:
             check_value(key, float(column.min()), bound=True)
             check_value(key, float(column.max()), bound=True)
         except (ValueError, KeyError) as exc:
             detail = str(exc).strip("'\"").removeprefix(f"{key}: ")
-            problems.append(f"{path}: column {_short(key)}: {detail}")
+            problems.append(f"{path}: column {short_repr(key)}: {detail}")
     if "weight" in frame.columns and not frame.empty:
         weight = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(float)
         if not np.isfinite(weight).all() or (weight < 0).any() or not weight.sum() > 0:

@@ -20,6 +20,7 @@ from sim.calendar import Month
 from sim.errors import KeyedError
 from sim.experiment.spec import (
     MAX_POINTS,
+    Citizens,
     Experiment,
     Output,
     Plan,
@@ -31,7 +32,7 @@ from sim.experiment.spec import (
 )
 from sim.files import load_file, load_scenario, referenced_file
 from sim.params import iter_parameters
-from sim.scenario import MAX_CITIZENS, STRICT, Name, Scenario, ScenarioError
+from sim.scenario import MAX_CITIZENS, STRICT, Name, ScenarioError
 
 
 class MorrisOptions(BaseModel):
@@ -74,7 +75,7 @@ class SensitivityFile(BaseModel):
     )
     replications: int = Field(1, ge=1, le=1000, description="paired seeds per sample point")
     root_seed: int = Field(0, ge=0, lt=2**63, description="root of the seeds and the sample")
-    citizens: int | Literal["national"] | None = Field(
+    citizens: Citizens = Field(
         None, description=f'adults per run (100..{MAX_CITIZENS:,}) or "national"'
     )
     morris: MorrisOptions = Field(default_factory=MorrisOptions)
@@ -85,11 +86,6 @@ class SensitivityFile(BaseModel):
     def _metrics(cls, value: list[str]) -> list[str]:
         check_metric_names(value)
         return value
-
-    @field_validator("citizens", mode="before")
-    @classmethod
-    def _citizens(cls, value: Any) -> Any:
-        return value if value is None else Scenario._citizens(value)
 
     @model_validator(mode="after")
     def _sample_size(self) -> SensitivityFile:
