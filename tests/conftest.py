@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,13 @@ from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+
+
+def default_sigint() -> None:
+    """For ``preexec_fn``: Ctrl-C acts in the child even when the suite was started in the
+    background by a shell without job control, which starts it with SIGINT ignored (an
+    ignored SIGINT is inherited, and Python then installs no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def make_scenario(**fields) -> Scenario:

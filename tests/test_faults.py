@@ -19,7 +19,7 @@ from sim.experiment import batch as batch_mod
 from sim.experiment.batch import run_batch
 from sim.experiment.executors import start_dask
 from sim.experiment.spec import load_experiment
-from tests.conftest import ROOT, SCENARIOS, batch_command, wait_for_runs
+from tests.conftest import ROOT, SCENARIOS, batch_command, default_sigint, wait_for_runs
 from tests.test_batch import _experiment
 
 
@@ -89,7 +89,9 @@ def test_sigint_on_batch_stops_cleanly_and_resumes_identically(reference, tmp_pa
     path, ref_out = reference
     out = tmp_path / "out"
     cmd = batch_command(path, out)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    )
     wait_for_runs(out, 2, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -107,7 +109,8 @@ def test_sigint_on_run_leaves_nothing_partial(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(SCENARIOS / "history.toml"),
                              "--citizens", "1000000", "--out", str(out)], cwd=ROOT,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)  # fmt: skip
     time.sleep(4)  # building and stepping a 1,000,000-adult model takes ~15 s
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

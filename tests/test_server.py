@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from sim.dashboard.server import _die_with_parent
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, default_sigint
 
 pytest.importorskip("solara")
 
@@ -105,7 +105,8 @@ def dashboard(tmp_path: Path, *args: str):
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            preexec_fn=lambda: _die_with_parent(pytest_pid),  # SIGTERM if pytest dies
+            # Ctrl-C acts, and SIGTERM comes if pytest dies
+            preexec_fn=lambda: (default_sigint(), _die_with_parent(pytest_pid)),
         )
     running = Dashboard(proc, port, log)
     try:
