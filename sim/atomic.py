@@ -1,19 +1,18 @@
 """Atomic output, used by every writer of the project: a reader never sees a partial file,
 and a failed command leaves nothing behind.
 
-Single files go through :func:`write_atomic` (a temporary file beside the target, fsync,
-rename); a command's set of outputs goes through :func:`staged`, which writes them into a
-hidden folder beside the target and publishes them one rename each only when all are done.
+Single files go through :func:`write_atomic` (a temporary file beside the target, created
+with ``O_EXCL`` so that nothing placed there beforehand is followed, fsync, rename); a
+command's set of outputs is staged and published together by :mod:`sim.folders`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +33,24 @@ FILE_MODE = 0o666 & ~_read_umask()
 at import: reading a umask means setting it, which must not race with other threads' writes."""
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    """What a manifest records of a file it lists: its size and SHA-256."""
+    return {"bytes": os.stat(path).st_size, "sha256": sha256_file(path)}
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> dict[str, Any]:
     """Call ``write(tmp)`` on a temporary file beside ``path``, fsync it, then rename it into
     place; on any error the temporary file is removed and ``path`` is untouched. The file gets
-    the mode any other file would (not ``mkstemp``'s private 0600)."""
+    the mode any other file would (not ``mkstemp``'s private 0600). Returns its
+    :func:`file_record`, for the manifest that lists it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -48,18 +61,20 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        record = file_record(tmp)
         os.replace(tmp, path)
+        return record
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+def write_text_atomic(path: Path, text: str) -> dict[str, Any]:
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+def write_json_atomic(path: Path, data: Any) -> dict[str, Any]:
+    return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def toml_text(data: dict[str, Any], header: str = "") -> str:
@@ -77,49 +92,3 @@ def _printable(line: str) -> str:
     return "".join(
         f"\\x{ord(c):02x}" if (ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F else c for c in line
     )
-
-
-class StagedDir:
-    """Files are written into a hidden staging folder beside ``target`` and moved into
-    ``target`` one atomic rename each on :meth:`publish`; :meth:`discard` removes them."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = Path(target)
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent))
-        self._order: list[str] = []
-
-    def file(self, name: str) -> Path:
-        """Path to write ``name`` to; files are published in the order they were asked for."""
-        if name not in self._order:
-            self._order.append(name)
-        return self.path / name
-
-    def figure(self, fig: Any, stem: str, formats: tuple[str, ...] = ("png",), dpi: int = 200):
-        """Stage a matplotlib ``Figure`` as ``stem.<format>`` for each format."""
-        for ext in formats:
-            fig.savefig(self.file(f"{stem}.{ext}"), format=ext, dpi=dpi)
-
-    def publish(self) -> list[Path]:
-        self.target.mkdir(parents=True, exist_ok=True)
-        published = []
-        for name in self._order:
-            os.replace(self.path / name, self.target / name)
-            published.append(self.target / name)
-        self.discard()
-        return published
-
-    def discard(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
-@contextmanager
-def staged(target: Path) -> Iterator[StagedDir]:
-    """``with staged(out) as stage: ...stage.file("x.csv")...``: the files appear in ``out``
-    only if the block finishes; on any error (or Ctrl-C) nothing is published."""
-    stage = StagedDir(target)
-    try:
-        yield stage
-        stage.publish()
-    finally:
-        stage.discard()

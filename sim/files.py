@@ -14,6 +14,7 @@ an intervention is reported against the file that declares it, with its index in
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import stat
@@ -26,7 +27,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import MAX_REPORTED, KeyedError, ScenarioError
+from sim.errors import MAX_REPORTED, KeyedError, ScenarioError, lookalike, shown
 from sim.levers import INTERVENTIONS
 from sim.scenario import Scenario, field_bounds, merge_tables
 
@@ -34,6 +35,10 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 """Largest input file read (a scenario is a few kilobytes)."""
 MAX_EXTENDS = 32
 """Longest ``extends`` chain followed."""
+SYSTEM_ROOTS = ("/proc", "/sys", "/dev")
+"""Pseudo file systems (kernel and device files): never an input. Some of their files are
+"regular" by ``stat`` yet block when read (``/proc/kmsg``) or fail half-way
+(``/proc/self/pagemap``), and ``/dev/stdin`` is whatever the terminal or pipe holds."""
 
 Schema = TypeVar("Schema", bound=BaseModel)
 
@@ -43,13 +48,17 @@ Schema = TypeVar("Schema", bound=BaseModel)
 
 def file_problem(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | None:
     """Why ``path`` cannot be read as an input file (checked before opening it, so a pipe
-    never blocks and a device is never read), or None."""
+    never blocks, a device is never read and no kernel file is opened), or None."""
+    if root := system_root(path):
+        return f"is a system file under {root}, not an input file"
     try:
         info = path.stat()
     except FileNotFoundError:
-        return "no such file"
+        return "no such file" + lookalike(path)
     except (OSError, ValueError) as exc:  # a symlink loop, a long name, a NUL, no permission
         return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
+    if root := _system_devices().get(info.st_dev):
+        return f"is a system file (on the file system of {root}), not an input file"
     if stat.S_ISDIR(info.st_mode):
         return "is a directory, not an input file"
     if not stat.S_ISREG(info.st_mode):
@@ -59,49 +68,87 @@ def file_problem(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | None:
     return None
 
 
+def system_root(path: str | os.PathLike[str]) -> str | None:
+    """The pseudo file system (one of :data:`SYSTEM_ROOTS`) that ``path`` lies in, by its
+    name as given or once its links are resolved (``/dev/stdin`` is ``/proc/self/fd/0``; a
+    link elsewhere may point into ``/proc``); None for any other path."""
+    try:
+        candidates = [os.path.abspath(path), os.path.realpath(path)]
+    except (OSError, ValueError):  # a NUL in the name: the stat that follows says so
+        return None
+    for candidate in candidates:
+        for root in SYSTEM_ROOTS:
+            if candidate == root or candidate.startswith(root + "/"):
+                return root
+    return None
+
+
+@functools.cache
+def _system_devices() -> dict[int, str]:
+    """The device numbers of the pseudo file systems mounted at :data:`SYSTEM_ROOTS` (so the
+    same file system mounted, or bind-mounted, elsewhere is refused too). A root that is not
+    a mount point of its own (``/dev`` on the root file system of a chroot) is left out: its
+    device is the root file system's."""
+    devices: dict[int, str] = {}
+    try:
+        top = os.stat("/").st_dev
+    except OSError:
+        return devices
+    for root in SYSTEM_ROOTS:
+        try:
+            device = os.stat(root).st_dev
+        except OSError:
+            continue
+        if device != top and os.path.ismount(root):
+            devices.setdefault(device, root)
+    return devices
+
+
 def referenced_file(
     owner: Path, where: str, ref: str, kind: str, *, max_bytes: int = MAX_FILE_BYTES
 ) -> Path:
     """The file that key ``where`` of input file ``owner`` names (relative to ``owner``'s
     folder), refused in one line if it is missing or not a readable regular file."""
     target = owner.parent / ref
-    if not os.path.lexists(target):  # a dangling or looping link does exist
+    if not system_root(target) and not os.path.lexists(target):  # a dangling link exists
         raise ScenarioError(
-            f"{owner}: {where}: file {ref!r} not found (paths are relative to the {kind} file)"
+            f"{shown(owner)}: {where}: file {ref!r} not found (paths are relative to the "
+            f"{kind} file){lookalike(target)}"
         )
     if problem := file_problem(target, max_bytes):
-        raise ScenarioError(f"{owner}: {where}: {ref!r} {problem}")
+        raise ScenarioError(f"{shown(owner)}: {where}: {ref!r} {problem}")
     return target
 
 
 def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parse one TOML file, turning every failure into a one-line :class:`ScenarioError`."""
     path = Path(path)
+    name = shown(path)
     if problem := file_problem(path):
-        raise ScenarioError(f"{path}: {problem}")
+        raise ScenarioError(f"{name}: {problem}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ScenarioError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     if not raw.strip():
-        raise ScenarioError(f"{path}: the file is empty (a scenario needs at least `name`)")
+        raise ScenarioError(f"{name}: the file is empty (a scenario needs at least `name`)")
     if raw.startswith(b"\xef\xbb\xbf"):
         raise ScenarioError(
-            f"{path}: starts with a UTF-8 byte-order mark, which TOML does not allow; save the "
+            f"{name}: starts with a UTF-8 byte-order mark, which TOML does not allow; save the "
             "file as UTF-8 without BOM"
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+            f"{name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
         ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: TOML syntax error: {exc}") from None
+        raise ScenarioError(f"{name}: TOML syntax error: {shown(exc)}") from None
     except RecursionError:
-        raise ScenarioError(f"{path}: arrays or tables nested too deeply") from None
+        raise ScenarioError(f"{name}: arrays or tables nested too deeply") from None
 
 
 @dataclass
@@ -130,13 +177,13 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
         try:
             resolved = current.resolve()
         except (OSError, RuntimeError) as exc:  # a symlink loop
-            raise ScenarioError(f"{current}: cannot be read ({exc})") from None
+            raise ScenarioError(f"{shown(current)}: cannot be read ({exc})") from None
         if resolved in seen:
-            cycle = " -> ".join(p.name for p in (*seen, resolved))
-            raise ScenarioError(f"{path}: extends: cycle {cycle}")
+            cycle = " -> ".join(shown(p.name) for p in (*seen, resolved))
+            raise ScenarioError(f"{shown(path)}: extends: cycle {cycle}")
         if len(seen) >= MAX_EXTENDS:
             raise ScenarioError(
-                f"{path}: extends: a chain of more than {MAX_EXTENDS} files (allowed: up to "
+                f"{shown(path)}: extends: a chain of more than {MAX_EXTENDS} files (allowed: up to "
                 f"{MAX_EXTENDS})"
             )
         seen.append(resolved)
@@ -147,16 +194,17 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
             break
         if not isinstance(parent_ref, str) or not parent_ref:
             raise ScenarioError(
-                f"{current}: extends: must be a file path string (got {parent_ref!r})"
+                f"{shown(current)}: extends: must be a file path string (got {parent_ref!r})"
             )
         parent = current.parent / parent_ref
-        if not os.path.lexists(parent):  # a dangling or looping link does exist
+        if not system_root(parent) and not os.path.lexists(parent):  # a dangling link exists
             folder = current.parent if str(current.parent) != "." else Path.cwd()
             raise ScenarioError(
-                f"{current}: extends: parent file {parent_ref!r} not found (searched in {folder})"
+                f"{shown(current)}: extends: parent file {parent_ref!r} not found (searched in "
+                f"{shown(folder)}){lookalike(parent)}"
             )
         if problem := file_problem(parent):
-            raise ScenarioError(f"{current}: extends: {parent_ref!r} {problem}")
+            raise ScenarioError(f"{shown(current)}: extends: {parent_ref!r} {problem}")
         current = parent
     merged: dict[str, Any] = {}
     origins = Origins()
@@ -240,7 +288,7 @@ def error_text(
     lines = list(dict.fromkeys(lines))  # a union can report one problem twice
     if len(lines) > MAX_REPORTED:
         rest = len(lines) - MAX_REPORTED
-        lines = [*lines[:MAX_REPORTED], f"{source}: (+{rest} more problems)"]
+        lines = [*lines[:MAX_REPORTED], f"{shown(source)}: (+{rest} more problems)"]
     return "\n".join(lines)
 
 
@@ -356,10 +404,10 @@ def _place(source: str | os.PathLike[str], path: str, message: str, origins: Ori
         index, _, rest = path.removeprefix("interventions[").partition("]")
         if index.isdigit() and int(index) < len(origins.interventions):
             file, local = origins.interventions[int(index)]
-            return f"{file}: interventions[{local}]{rest}: {message}"
+            return f"{shown(file)}: interventions[{local}]{rest}: {message}"
     if origins and (file := origins.file_of(path)) is not None:
-        return f"{file}: {path}: {message}"  # set by a file that the checked one extends
-    return f"{source}: {path}: {message}"
+        return f"{shown(file)}: {path}: {message}"  # set by a file the checked one extends
+    return f"{shown(source)}: {path}: {message}"
 
 
 def _message(error: Any, loc: tuple[Any, ...], owner: Any, field_info: Any) -> str:

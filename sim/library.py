@@ -76,7 +76,7 @@ def _lookup(folder: Path, text: str) -> Path | None:
 
 
 def _find(ref: str | os.PathLike, folder: Path, names: list[str], what: str) -> Path:
-    from sim.scenario import ScenarioError
+    from sim.errors import ScenarioError, lookalike, shown
 
     text = os.fspath(ref)
     path = Path(text)
@@ -89,10 +89,12 @@ def _find(ref: str | os.PathLike, folder: Path, names: list[str], what: str) -> 
         if text and (path.exists() or path.is_symlink()):  # a folder or a symlink loop, say:
             return path  # the reader says what is wrong with it
     except OSError as exc:  # a name too long for the file system
-        raise ScenarioError(f"{text}: cannot be read ({exc.strerror or exc})") from None
+        raise ScenarioError(f"{shown(text)}: cannot be read ({exc.strerror or exc})") from None
 
+    hint = lookalike(path) if text else ""
     raise ScenarioError(
-        f"{text}: no such file, and no library {what} of that name (library: {', '.join(names)})"
+        f"{shown(text)}: no such file, and no library {what} of that name (library: "
+        f"{', '.join(names)}){hint}"
     )
 
 

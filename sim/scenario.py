@@ -33,6 +33,8 @@ from sim.params import REGISTRY_NAMES, Params, agency_names, registry_names
 __all__ = [
     "INTERVENTIONS",
     "MAX_CITIZENS",
+    "MAX_INTERVENTIONS",
+    "MAX_WORK",
     "Name",
     "Scenario",
     "ScenarioError",
@@ -43,6 +45,23 @@ __all__ = [
 ]
 
 MAX_CITIZENS = 5_000_000
+MAX_INTERVENTIONS = 1_000
+"""Interventions in a scenario, its parents' included. The largest shipped scenario
+(``history``) has 8; 1,000 validate in 0.05 s, and a run of 1,000 of the costliest lever
+(``digital_skills``, at work every month) over the default horizon takes 9 s on 100 adults.
+Checked before the list is validated, so a file of 60,000 is refused at once."""
+LEVER_OVERHEAD = 2_000
+"""What one intervention at work for one month costs beyond its pass over the adults, in
+adult-months: 60-80 microseconds of Python (measured on 100 adults), about what the costliest
+lever (``digital_skills``) spends on 2,000 adults (15-37 ns an adult)."""
+MAX_WORK = 20_000_000_000
+"""Work of one run at most, in adult-months: ``adults x months`` for the population, plus
+``(adults + LEVER_OVERHEAD) x the months it is at work`` for each enabled intervention. A
+month costs 68-125 ns an adult (68 in ``make bench`` at 2,260,000 adults, 125 measured at
+5,000,000 on a busy machine) and a lever at most 37 ns an adult, so the largest run allowed
+takes 20-40 minutes on the 2-core benchmark machine, never hours. The largest population over
+the longest horizon (5,000,000 adults, 1900-01 to 2200-12: 1.8e10) is allowed; the national
+``history`` scenario is 2.5e9."""
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 """Configuration of every file table: unknown keys refused, no coercion, no nan or inf."""
@@ -89,6 +108,18 @@ class Scenario(BaseModel):
         ``[params.internet.share_initial] rural = 0.4`` keeps the other areas."""
         if isinstance(value, dict):
             return merge_tables(_default_params(), value)
+        return value
+
+    @field_validator("interventions", mode="before")
+    @classmethod
+    def _not_too_many(cls, value: Any) -> Any:
+        """A cap checked before each entry is validated (60,000 entries took 6 s to refuse
+        or accept, then minutes to run)."""
+        if isinstance(value, list) and len(value) > MAX_INTERVENTIONS:
+            raise ValueError(
+                f"{len(value):,} interventions is more than a scenario may hold (allowed: up to "
+                f"{MAX_INTERVENTIONS:,}, its parents' included)"
+            )
         return value
 
     @field_validator("citizens", mode="before")
@@ -138,7 +169,39 @@ class Scenario(BaseModel):
                 seen.setdefault(item.id, i)
         if problems:
             raise KeyedError(problems)
+        if (work := self.work) > MAX_WORK:
+            n = self.n_citizens
+            raise KeyedError(
+                [
+                    (
+                        "(top level)",
+                        f"the run is {work:,} adult-months of work ({n:,} adults x "
+                        f"{self.n_months:,} months, plus ({n:,} + {LEVER_OVERHEAD:,}) x "
+                        f"{self.lever_months:,} months of interventions at work; allowed: up to "
+                        f"{MAX_WORK:,}: fewer adults, months or interventions)",
+                    )
+                ]
+            )
         return self
+
+    @property
+    def lever_months(self) -> int:
+        """Months of enabled interventions at work, summed (from ``at`` to ``until``, or to
+        the end)."""
+        last = parse_month(self.end)
+        return sum(
+            min(last, parse_month(item.until_date or self.end)) - parse_month(item.at) + 1
+            for item in self.interventions
+            if item.enabled
+        )
+
+    @property
+    def work(self) -> int:
+        """What a run of this scenario costs, in adult-months (see :data:`MAX_WORK`): the
+        population's months, plus each enabled intervention's months at work at
+        ``adults + LEVER_OVERHEAD`` each."""
+        n = self.n_citizens
+        return n * self.n_months + self.lever_months * (n + LEVER_OVERHEAD)
 
     def _name_problems(self, i: int, item: Any) -> list[tuple[str, str]]:
         """Agency and registry names must exist for this scenario's parameters."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -45,3 +46,13 @@ def wait_for_runs(out: Path, n: int, proc, timeout: float = 120) -> None:
     while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < n:
         assert proc.poll() is None, "the batch ended before it could be interrupted"
         time.sleep(0.05)
+
+
+def seal_results(folder: Path, manifest: dict) -> None:
+    """Write ``manifest`` as a finished batch's (kind and the hash of results.parquet), as
+    ``egov-sim batch`` would, for the synthetic results folders of the analysis tests."""
+    from sim.atomic import file_record
+
+    sealed = {"kind": "batch", **manifest}
+    sealed["files"] = {"results.parquet": file_record(folder / "results.parquet")}
+    (folder / "manifest.json").write_text(json.dumps(sealed))

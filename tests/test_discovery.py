@@ -20,7 +20,7 @@ from sim.analysis.discovery import (
 )
 from sim.cli import main as cli
 from sim.errors import ScenarioError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, seal_results
 
 MONTH = "interventions.ministry.at"
 SWITCH = "interventions.law.enabled"
@@ -108,7 +108,7 @@ def synthetic_folder(
     if old:  # written before factors, role and posterior were recorded
         for key in ("factors", "role", "posterior"):
             del manifest["design"][key]
-    (path / "manifest.json").write_text(json.dumps(manifest))
+    seal_results(path, manifest)
     return path
 
 
@@ -281,11 +281,11 @@ def test_bad_input_names_the_option_and_writes_nothing(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["design"]["factors"] = {"params.constant": {"kind": "number", "holders": []}}
     manifest["design"]["posterior"] = None
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    seal_results(folder, manifest)
     with pytest.raises(ScenarioError, match="every factor is constant over the runs of policy"):
         discover_in_results(folder, "end_to_end_share", 0.5, out=out)
     manifest["design"]["factors"] = {}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    seal_results(folder, manifest)
     with pytest.raises(ScenarioError, match="varies no factor"):
         discover_in_results(folder, "end_to_end_share", 0.5, out=out)
     assert not out.exists()

@@ -80,7 +80,8 @@ def test_an_output_folder_nothing_can_be_written_in_is_refused_before_the_run(tm
     assert result.returncode == 2
     assert (
         result.stderr
-        == "--out: cannot write in /proc (No such file or directory); choose another folder\n"
+        == "--out: cannot create /proc/egov-sim-test (No such file or directory); choose another "
+        "folder\n"
     )
     assert result.stdout == ""
 

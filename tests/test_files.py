@@ -1,13 +1,21 @@
 """Input files (sim/files.py): every problem of a file at once, one exact line each, strict
 types and finite numbers everywhere, per-area ranges, interventions named in their own file."""
 
+import builtins
+import os
+import pathlib
+import unicodedata
+
 import pytest
 
-from sim import cli
-from sim.errors import MAX_REPORTED, ScenarioError
+from sim import cli, files
+from sim.errors import MAX_REPORTED, ScenarioError, lookalike
 from sim.experiment.inputs import check_input
+from sim.experiment.posterior import load_posterior
+from sim.experiment.spec import load_experiment
 from sim.files import load_scenario
-from tests.conftest import ROOT
+from sim.scenario import LEVER_OVERHEAD, MAX_INTERVENTIONS, MAX_WORK
+from tests.conftest import ROOT, make_scenario
 
 EVERY_KIND = """name = "a"
 seed = true
@@ -132,7 +140,9 @@ def test_a_missing_parent_names_the_folder_searched(tmp_path):
 
 def test_files_that_are_not_regular_are_refused(tmp_path):
     assert _lines(tmp_path) == [f"{tmp_path}: is a directory, not an input file"]
-    assert _lines("/dev/zero") == ["/dev/zero: is not a regular file (a device, pipe or socket)"]
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)  # would block if it were opened
+    assert _lines(fifo) == [f"{fifo}: is not a regular file (a device, pipe or socket)"]
     loop = tmp_path / "loop.toml"
     loop.symlink_to(loop)
     assert _lines(loop)[0].startswith(f"{loop}: cannot be read (")
@@ -200,3 +210,232 @@ def test_a_problem_inherited_through_extends_is_named_in_the_file_that_made_it(t
     (tmp_path / "gp.toml").write_text('name = "gp"\nstart = "2021-09"\nend = "2021-06"\n')
     child.write_text('extends = "mid.toml"\nname = "child"\n')
     assert _lines(child) == [f"{gp}: end: 2021-06 is before start 2021-09"]
+
+
+# ---------------------------------------------------------------- system files (/proc, /sys, /dev)
+
+SYSTEM = [
+    ("/proc/kmsg", "/proc"),  # "regular" by stat, blocks when read
+    ("/proc/self/pagemap", "/proc"),  # "regular", fails when read
+    ("/proc/self/status", "/proc"),
+    ("/sys/kernel/notes", "/sys"),
+    ("/dev/stdin", "/dev"),  # a link to /proc/self/fd/0
+    ("/dev/zero", "/dev"),
+    ("/dev/shm", "/dev"),
+]
+
+
+@pytest.fixture
+def nothing_opened(monkeypatch):
+    """Fail the test if any of the system files it names is opened (others, such as
+    /proc/meminfo for the memory check, are the program's own business)."""
+    watched = {ref for ref, _ in SYSTEM}
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def watching_open(file, *args, **kwargs):
+        if isinstance(file, str | os.PathLike) and os.path.abspath(file) in watched:
+            opened.append(os.fspath(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", watching_open)
+    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: watching_open(self, "rb").read())
+    yield opened
+    assert opened == []
+
+
+@pytest.mark.parametrize(("ref", "root"), SYSTEM)
+def test_system_files_are_refused_before_opening_naming_the_file_and_key(
+    tmp_path, nothing_opened, ref, root
+):
+    child = tmp_path / "child.toml"
+    child.write_text(f'name = "child"\nextends = "{ref}"\n')
+    assert _lines(child) == [
+        f"{child}: extends: {ref!r} is a system file under {root}, not an input file"
+    ]
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(f'name = "e"\nscenarios = ["{ref}"]\n')
+    with pytest.raises(ScenarioError) as info:
+        load_experiment(experiment)
+    assert str(info.value) == (
+        f"{experiment}: scenarios[0]: {ref!r} is a system file under {root}, not an input file"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_posterior(ref)
+    assert str(info.value) == f"{ref}: is a system file under {root}, not an input file"
+
+
+def test_a_link_into_proc_or_a_path_that_climbs_into_it_is_refused(tmp_path, nothing_opened):
+    (tmp_path / "status.toml").symlink_to("/proc/self/status")
+    climb = "../" * (len(tmp_path.parts) + 2) + "proc/self/status"
+    child = tmp_path / "child.toml"
+    for ref in ("status.toml", climb):
+        child.write_text(f'name = "child"\nextends = "{ref}"\n')
+        assert _lines(child) == [
+            f"{child}: extends: {ref!r} is a system file under /proc, not an input file"
+        ]
+
+
+@pytest.mark.parametrize(
+    "command", ["run", "validate", "check-calibration", "batch", "sensitivity", "calibrate"]
+)
+def test_a_system_file_on_the_command_line_is_one_line(capsys, nothing_opened, command):
+    assert cli.main([command, "/proc/self/status"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "/proc/self/status: is a system file under /proc, not an input file\n"
+    assert captured.out == ""
+
+
+def test_a_posterior_option_naming_a_system_file_is_one_line(capsys, nothing_opened, tmp_path):
+    status = cli.main(
+        ["compare", "status_quo", "--posterior", "/dev/stdin", "--out", str(tmp_path / "o")]
+    )
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "/dev/stdin: is a system file under /dev, not an input file\n"
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_same_file_system_mounted_elsewhere_is_refused(tmp_path, monkeypatch):
+    """A pseudo file system is also known by its device number (a bind mount of /proc
+    elsewhere): here the test's own folder stands in for one."""
+    path = tmp_path / "kmsg"
+    path.write_text('name = "a"\n')
+    monkeypatch.setattr(files, "_system_devices", lambda: {path.stat().st_dev: "/proc"})
+    assert _lines(path) == [
+        f"{path}: is a system file (on the file system of /proc), not an input file"
+    ]
+
+
+def test_devices_are_only_those_of_separate_mounts():
+    """/proc, /sys and /dev count by device only where each is a mount of its own, so the
+    root file system (a chroot's /dev) is never refused by its device."""
+    top = os.stat("/").st_dev
+    assert top not in files._system_devices()
+    assert set(files._system_devices().values()) <= set(files.SYSTEM_ROOTS)
+
+
+# ---------------------------------------------------------------- look-alike names
+
+
+def _nfc_and_nfd(tmp_path) -> tuple[str, str]:
+    nfc = unicodedata.normalize("NFC", "café_ölgii.toml")
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfc != nfd
+    (tmp_path / nfc).write_text('name = "cafe"\n')
+    if (tmp_path / nfd).exists():  # a file system that normalises names (macOS)
+        pytest.skip("this file system treats NFC and NFD names as one")
+    return nfc, nfd
+
+
+def test_a_name_differing_only_in_unicode_normalisation_is_hinted(tmp_path, capsys):
+    nfc, nfd = _nfc_and_nfd(tmp_path)
+    hint = (
+        f" (did you mean {nfc!r}? the names look the same but differ in their Unicode "
+        "normalisation: that file's is NFC (accents composed), the one given NFD (accents "
+        "decomposed))"
+    )
+    child = tmp_path / "child.toml"
+    child.write_text(f'name = "child"\nextends = "{nfd}"\n')
+    assert _lines(child) == [
+        f"{child}: extends: parent file {nfd!r} not found (searched in {tmp_path}){hint}"
+    ]
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(f'name = "e"\nscenarios = ["{nfd}"]\n')
+    with pytest.raises(ScenarioError) as info:
+        load_experiment(experiment)
+    assert str(info.value) == (
+        f"{experiment}: scenarios[0]: file {nfd!r} not found (paths are relative to the "
+        f"experiment file){hint}"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_posterior(tmp_path / nfd)
+    assert str(info.value) == f"{tmp_path / nfd}: no such file{hint}"
+    assert cli.main(["validate", str(tmp_path / nfd)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{tmp_path / nfd}: no such file, and no library scenario")
+    assert err.endswith(f"){hint}\n") and err.count("\n") == 1
+
+
+def test_an_nfc_name_for_an_nfd_file_is_hinted_too(tmp_path):
+    nfc = unicodedata.normalize("NFC", "Улаанбаатар_é.toml")  # Mongolian Cyrillic as is
+    nfd = unicodedata.normalize("NFD", nfc)
+    (tmp_path / nfd).write_text('name = "ub"\n')
+    if (tmp_path / nfc).exists():
+        pytest.skip("this file system treats NFC and NFD names as one")
+    child = tmp_path / "child.toml"
+    child.write_text(f'name = "child"\nextends = "{nfc}"\n')
+    assert _lines(child) == [
+        f"{child}: extends: parent file {nfc!r} not found (searched in {tmp_path}) (did you "
+        f"mean {nfd!r}? the names look the same but differ in their Unicode normalisation: "
+        "that file's is NFD (accents decomposed), the one given NFC (accents composed))"
+    ]
+
+
+def test_a_name_differing_only_in_case_or_width_is_hinted(tmp_path):
+    (tmp_path / "Status_Quo.toml").write_text('name = "a"\n')
+    child = tmp_path / "child.toml"
+    for ref in ("status_quo.toml", "ｓｔａｔｕｓ_quo.toml"):  # full-width letters
+        child.write_text(f'name = "child"\nextends = "{ref}"\n')
+        assert _lines(child) == [
+            f"{child}: extends: parent file {ref!r} not found (searched in {tmp_path}) (did "
+            "you mean 'Status_Quo.toml'? the names differ only in case or in compatibility "
+            "forms such as full-width letters)"
+        ]
+
+
+def test_no_hint_without_a_look_alike(tmp_path):
+    (tmp_path / "other.toml").write_text('name = "a"\n')
+    assert lookalike(tmp_path / "gone.toml") == ""
+    assert lookalike(tmp_path / "no_folder" / "x.toml") == ""
+
+
+# ---------------------------------------------------------------- caps on a run's work
+
+
+def _levers(n: int, **fields) -> list[dict]:
+    return [{"type": "once_only", "at": "2021-01", **fields} for _ in range(n)]
+
+
+def test_a_scenario_holds_up_to_the_intervention_cap(tmp_path):
+    assert MAX_INTERVENTIONS == 1_000
+    assert len(make_scenario(citizens=100, interventions=_levers(1_000)).interventions) == 1_000
+    with pytest.raises(ScenarioError) as info:
+        make_scenario(citizens=100, interventions=_levers(1_001))
+    assert str(info.value) == (
+        "<test>: interventions: 1,001 interventions is more than a scenario may hold (allowed: "
+        "up to 1,000, its parents' included)"
+    )
+
+
+def test_the_work_of_a_run_is_counted_and_capped():
+    """adults x months, plus (adults + overhead) for each month each enabled lever acts."""
+    scenario = make_scenario(
+        citizens=1_000,
+        start="2021-01",
+        end="2021-12",
+        interventions=[
+            {"type": "once_only", "at": "2021-03"},  # 10 months
+            {"type": "lockdown", "at": "2021-02", "until": "2021-04"},  # 3 months
+            {"type": "once_only", "at": "2021-01", "enabled": False},  # none
+        ],
+    )
+    assert scenario.lever_months == 13
+    assert scenario.work == 1_000 * 12 + 13 * (1_000 + LEVER_OVERHEAD)
+    # the largest population over the longest horizon is allowed; more levers on it are not
+    longest = {"citizens": 5_000_000, "start": "1900-01", "end": "2200-12"}
+    assert make_scenario(**longest).work == 5_000_000 * 3_612 <= MAX_WORK
+    with pytest.raises(ScenarioError) as info:
+        make_scenario(**longest, interventions=_levers(1, at="1900-01"))
+    assert str(info.value).startswith("<test>: (top level): the run is 36,127,224,000 adult-")
+
+
+def test_shipped_scenarios_are_far_below_the_caps():
+    from sim.library import scenario_dir
+
+    for path in sorted(scenario_dir().rglob("*.toml")):
+        scenario = load_scenario(path)
+        national = scenario.with_overrides(citizens="national")
+        assert len(scenario.interventions) <= MAX_INTERVENTIONS // 100
+        assert national.work <= MAX_WORK // 4, path

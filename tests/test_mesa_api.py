@@ -62,8 +62,73 @@ def test_default_scenario_is_the_status_quo():
 def test_unknown_scenario_name():
     with pytest.raises(ScenarioError, match=r"^no_such: no such file, and no library scenario"):
         AdoptionModel("no_such")
-    with pytest.raises(TypeError, match="scenario must be a Scenario, a library name or a file"):
-        AdoptionModel(42)
+
+
+def test_none_is_the_parameters_built_in_defaults():
+    """As documented: None is not refused, it is the scenario of every parameter's default."""
+    model = AdoptionModel(None, seed=1, citizens=300)
+    assert model.spec.name == "default" and model.spec.params == Scenario(name="x").params
+
+
+SCENARIO_ALLOWED = (
+    "(allowed: a Scenario, a library name (egov-sim list), a scenario file's path, or None)"
+)
+RNG_ALLOWED = (
+    "(allowed: None, a whole number 0..2**63-1, a numpy Generator, BitGenerator or "
+    "SeedSequence, or a sequence of non-negative whole numbers)"
+)
+BAD_ARGUMENTS = [
+    ({"scenario": 42}, f"scenario: 42 is not allowed {SCENARIO_ALLOWED}"),
+    ({"scenario": b"status_quo"}, f"scenario: b'status_quo' is not allowed {SCENARIO_ALLOWED}"),
+    ({"scenario": ""}, f"scenario: '' is not allowed {SCENARIO_ALLOWED}"),
+    ({"scenario": "a\0b"}, f"scenario: 'a\\x00b' is not allowed {SCENARIO_ALLOWED}"),
+    ({"panel": "3"}, "panel: '3' is not allowed (allowed: a whole number from 0 to the run's "
+                     "citizens)"),
+    ({"panel": -1}, "panel: -1 is not allowed (allowed: a whole number from 0 to the run's "
+                    "citizens)"),
+    ({"panel": True}, "panel: True is not allowed (allowed: a whole number from 0 to the run's "
+                      "citizens)"),
+    ({"panel": 2.0}, "panel: 2.0 is not allowed (allowed: a whole number from 0 to the run's "
+                     "citizens)"),
+    ({"panel": 501}, "panel: 501 is not allowed (allowed: a whole number from 0 to 500, the "
+                     "run's citizens)"),
+    ({"agent_views": "x"}, "agent_views: 'x' is not allowed (allowed: True, False or None, for "
+                           "views up to 50,000 citizens)"),
+    ({"agent_views": 1}, "agent_views: 1 is not allowed (allowed: True, False or None, for "
+                         "views up to 50,000 citizens)"),
+    ({"rng": "abc"}, f"rng: 'abc' is not allowed {RNG_ALLOWED}"),
+    ({"rng": -1}, f"rng: -1 is not allowed {RNG_ALLOWED}"),
+    ({"rng": True}, f"rng: True is not allowed {RNG_ALLOWED}"),
+    ({"rng": 1.5}, f"rng: 1.5 is not allowed {RNG_ALLOWED}"),
+    ({"rng": 2**63}, f"rng: 9223372036854775808 is not allowed {RNG_ALLOWED}"),
+    ({"rng": [1, -2]}, f"rng: [1, -2] is not allowed {RNG_ALLOWED}"),
+    ({"rng": object}, f"rng: <class 'object'> is not allowed {RNG_ALLOWED}"),
+    ({"seed": True}, "seed: Input should be a valid integer (got True) (allowed: 0..)"),
+    ({"seed": "3"}, "seed: Input should be a valid integer (got '3') (allowed: 0..)"),
+    ({"citizens": True}, 'citizens: True is not a population size (allowed: a whole number '
+                         '100..5,000,000 or "national")'),
+    ({"citizens": "300"}, "citizens: '300' is not a population size (allowed: a whole number "
+                          '100..5,000,000 or "national")'),
+    ({"params": "x"}, "params: 'x' is not allowed (allowed: None or a dict of parameter tables, "
+                      "as a file's [params])"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kwargs", "message"), BAD_ARGUMENTS, ids=[m for _, m in BAD_ARGUMENTS])
+def test_every_keyword_is_checked_and_named(kwargs, message):
+    """A wrong type or value of any keyword is one line naming it and what is allowed, raised
+    before anything is built; bool is no whole number (True is not 1 citizen or 1 row)."""
+    kwargs = {**SHORT, **kwargs}
+    with pytest.raises(ScenarioError) as error:
+        AdoptionModel(kwargs.pop("scenario", "status_quo"), **kwargs)
+    assert str(error.value) == f"AdoptionModel arguments: {message}"
+
+
+def test_good_arguments_of_every_kind_are_accepted():
+    assert short(seed=np.int64(3), panel=np.int32(500), agent_views=np.bool_(False)).seed == 3
+    assert len(short(seed=1, panel=500).panel_rows) == 500  # the whole run may be tracked
+    assert short(rng=[1, 2]).seed == int(np.random.default_rng([1, 2]).integers(2**63))
+    assert short(rng=np.random.PCG64(5)).seed == short(rng=np.random.default_rng(5)).seed
 
 
 # ---------------------------------------------------------------------- seeds

@@ -23,6 +23,7 @@ from sim.analysis.report import (
 from sim.cli import main as cli_main
 from sim.experiment.batch import run_batch
 from sim.experiment.spec import load_experiment
+from tests.conftest import seal_results
 from tests.test_batch import _experiment
 
 MINISTRY = "interventions.ministry.at"
@@ -115,7 +116,7 @@ def make_folder(
             "role": role,
         },
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    seal_results(folder, manifest)
     return folder
 
 
@@ -381,9 +382,12 @@ def test_report_writes_figures_and_effect_table(tmp_path, capsys):
     assert set(effects.scenario) == {"status_quo", "legal_esignature"}
     assert set(effects.point) == {0, 1} and "params.choice.coef_trust" in effects
     (report / "sweep_end_to_end_share.png").write_bytes(b"an earlier report's figure")
+    earlier = json.loads((report / "manifest.json").read_text())  # as that report listed it
+    earlier["files"]["sweep_end_to_end_share.png"] = {"bytes": 26, "sha256": "0" * 64}
+    (report / "manifest.json").write_text(json.dumps(earlier))
     (report / "notes.txt").write_text("the user's own")
     assert cli_main(["report", str(out), "-q"]) == 0
     assert not (report / "sweep_end_to_end_share.png").exists()  # rewritten whole
     assert (report / "notes.txt").exists() and (report / "adoption.png").exists()
     assert cli_main(["report", str(tmp_path)]) == 2
-    assert "not a batch results folder" in capsys.readouterr().err
+    assert "holds no manifest.json" in capsys.readouterr().err

@@ -1,7 +1,6 @@
 """Robust decision making (regret, satisficing, discovery of failures) on synthetic results
 folders whose answers are known."""
 
-import json
 import subprocess
 import sys
 
@@ -18,7 +17,7 @@ from sim.analysis.robustness import (
     window_months,
 )
 from sim.errors import ScenarioError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, seal_results
 
 METRIC = "end_to_end_share"
 DATES = ["2030-06", "2030-10", "2030-12"]
@@ -83,7 +82,7 @@ def make_results(folder, *, drop=(), policies=("A", "B", "C"), factors=True):
         },
         "experiment_resolved": {"output": {"every": 4}},
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    seal_results(folder, manifest)
     return folder
 
 

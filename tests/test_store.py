@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from sim.experiment.batch import LOCK_NAME, run_batch
+from sim.experiment.batch import run_batch
 from sim.experiment.spec import load_experiment
+from sim.folders import LOCK as LOCK_NAME
 from sim.scenario import ScenarioError
 from tests.conftest import ROOT
 from tests.test_batch import _experiment
@@ -96,8 +97,8 @@ def test_one_batch_at_a_time_holds_a_folder(reference, tmp_path):
         result = _resume(path, out)
         assert result.returncode == 2
         assert result.stderr.strip().splitlines() == [
-            f"--out: {out} is in use by another batch (pid 4242); wait for it to finish or "
-            "choose another --out"
+            f"--out: {out} is in use by another egov-sim command (pid 4242); wait for it to "
+            "finish or choose another --out"
         ]
         assert sorted(p.name for p in out.rglob("*")) == before  # nothing touched
     result = _resume(path, out)  # released: the batch may go on
@@ -109,7 +110,7 @@ def test_a_folder_holding_something_else_is_refused(reference, tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "results.csv").write_text("my own data\n")
-    with pytest.raises(ScenarioError, match="holds other files and no batch"):
+    with pytest.raises(ScenarioError, match="holds files egov-sim did not write"):
         run_batch(load_experiment(path), out, quiet=True)
     assert (out / "results.csv").read_text() == "my own data\n"
     assert sorted(p.name for p in out.iterdir()) == ["results.csv"]
@@ -123,8 +124,8 @@ def _batch(path, out, *extra):
 
 def _in_use(out, pid):
     return (
-        f"--out: {out} is in use by another batch (pid {pid}); wait for it to finish or "
-        "choose another --out\n"
+        f"--out: {out} is in use by another egov-sim command (pid {pid}); wait for it to "
+        "finish or choose another --out\n"
     )
 
 

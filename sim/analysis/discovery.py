@@ -482,7 +482,8 @@ def discover_in_results(
     discovery.png/.svg into ``out`` (default ``folder/discovery``), all or none, and returns
     box.json's content. Bad input raises ScenarioError before anything is written."""
     from sim.analysis.report import load_results
-    from sim.atomic import staged
+    from sim.folders import owned
+    from sim.provenance import run_record
 
     folder = Path(folder)
     results, manifest = load_results(folder)
@@ -566,7 +567,9 @@ def discover_in_results(
         columns=["parameter", "min", "max", "quasi_p", "kind", "dropped"],
     )
     trajectory = found.trajectory.assign(chosen=found.trajectory["box"] == found.box_index)
-    with staged(Path(out) if out else folder / "discovery") as stage:
+    target = Path(out) if out else folder / "discovery"
+    with owned(target, "discovery") as owner, owner.stage() as stage:
+        stage.manifest = {"results": str(folder), **run_record()}
         table.to_csv(stage.file("box.csv"), index=False, float_format="%.6g")
         trajectory.to_csv(stage.file("peeling_trajectory.csv"), index=False, float_format="%.6g")
         stage.file("box.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -22,7 +22,6 @@ of runs appears only in the effect tables' column labelled "90% of runs".
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from dataclasses import dataclass
@@ -37,11 +36,11 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from scipy import stats
 
 from sim.analysis.effects import HEADLINE, effects_at, interactions_at
-from sim.atomic import StagedDir, staged
 from sim.calendar import format_month
 from sim.factors import as_number
+from sim.folders import Stage, check_not_busy, owned, read_manifest, verified
 from sim.outputs import METRICS
-from sim.scenario import ScenarioError
+from sim.provenance import run_record
 
 LEVEL = 0.95
 FACET_MAX = 6
@@ -72,15 +71,13 @@ EXTRA_METRICS = {
 
 
 def load_results(folder: Path) -> tuple[pd.DataFrame, dict]:
-    """The tidy results table and the manifest of a batch folder."""
-    manifest_path = folder / "manifest.json"
-    table_path = folder / "results.parquet"
-    if not manifest_path.is_file() or not table_path.is_file():
-        raise ScenarioError(
-            f"{folder}: not a batch results folder (needs manifest.json and "
-            "results.parquet; run egov-sim batch first)"
-        )
-    return pd.read_parquet(table_path), json.loads(manifest_path.read_text())
+    """The tidy results table and the manifest of a batch folder: the manifest checked
+    before use, the table checked against the hash the manifest records (a table copied in
+    from another batch is refused), and no folder a batch is still writing."""
+    folder = Path(folder)
+    check_not_busy(folder)
+    manifest = read_manifest(folder)
+    return pd.read_parquet(verified(folder, manifest, "results.parquet")), manifest
 
 
 # --- the design -----------------------------------------------------------------------------
@@ -376,7 +373,7 @@ def _runs_text(counts: pd.Series) -> str:
     return f"n={lo}" if lo == hi else f"n={lo}-{hi}"
 
 
-def _save(fig, folder: StagedDir, stem: str) -> list[Path]:
+def _save(fig, folder: Stage, stem: str) -> list[Path]:
     """Stage ``fig`` as PNG (200 dpi) and SVG; the paths it will have once published."""
     folder.figure(fig, stem, ("png",), dpi=200)
     fig.set_layout_engine("none")  # laid out once: the SVG keeps the PNG's layout
@@ -749,7 +746,7 @@ def _paired_figure(
     return fig
 
 
-def figures(long: pd.DataFrame, manifest: dict, folder: StagedDir) -> list[Path]:
+def figures(long: pd.DataFrame, manifest: dict, folder: Stage) -> list[Path]:
     design = design_of(long, manifest)
     colours = _colours(long)
     experiment = manifest["experiment"]
@@ -873,12 +870,13 @@ def report_markdown(
     shape = (
         f"{design.n_points} {design.what} x " if design.swept else ""
     ) + f"{len(scenarios)} scenarios x {design.replications} replications"
+    git = manifest.get("git") or {}
     lines = [
         f"# {manifest['experiment']}: report",
         "",
         f"{manifest['experiment_resolved'].get('description', '')}",
         "",
-        f"- runs: {n_runs} of {manifest['design']['runs']} ({shape})",
+        f"- runs: {n_runs} of {manifest['design'].get('runs', n_runs)} ({shape})",
     ]
     if design.swept:
         kind = "full grid" if design.grid else "sampled design"
@@ -888,9 +886,10 @@ def report_markdown(
             f"- design: {kind} over " + ", ".join(f"`{k}` ({design.kinds[k]})" for k in design.keys)
         )
     lines += [
-        f"- status: {manifest['status']}; git commit {manifest['git'].get('commit')}"
-        f"{' (dirty)' if manifest['git'].get('dirty') else ''}",
-        f"- experiment file: `{manifest['file']}` (sha256 {manifest['experiment_sha256'][:12]})",
+        f"- status: {manifest.get('status')}; git commit {git.get('commit')}"
+        f"{' (dirty)' if git.get('dirty') else ''}",
+        f"- experiment file: `{manifest.get('file')}` "
+        f"(sha256 {(manifest.get('experiment_sha256') or '')[:12]})",
         *_posterior_lines(manifest["design"].get("posterior")),
         "- intervals: every interval in this report and its figures is the 95% confidence "
         "interval of a mean (t distribution); the spread of runs appears only in the column "
@@ -1037,7 +1036,12 @@ def write_report(results: Path, quiet: bool = False) -> list[Path]:
     long, manifest = load_results(results)
     design = design_of(long, manifest)
     by_point, pooled = effect_tables(long, manifest, design)
-    with staged(results / "report") as stage:
+    with owned(results / "report", "report") as folder, folder.stage() as stage:
+        stage.manifest = {
+            "results": str(results),
+            "results_sha256": manifest["files"]["results.parquet"]["sha256"],
+            **run_record(),
+        }
         written = figures(long, manifest, stage)
         pngs = [p.name for p in written if p.suffix == ".png"]
         text = report_markdown(long, manifest, pngs, by_point, pooled)
@@ -1047,13 +1051,4 @@ def write_report(results: Path, quiet: bool = False) -> list[Path]:
         if pooled is not None:
             pooled.to_csv(stage.file("effects_pooled.csv"), index=False, float_format="%.6g")
             tables.append(stage.target / "effects_pooled.csv")
-    kept = {p.name for p in [*written, *tables]}
-    for stale in (results / "report").iterdir():  # an earlier report's figures and tables
-        if stale.is_file() and stale.suffix in REPORT_SUFFIXES and stale.name not in kept:
-            stale.unlink()
-    return [*written, *tables]
-
-
-REPORT_SUFFIXES = (".png", ".svg", ".csv", ".md")
-"""What ``report/`` holds: files of these kinds that a new report does not write are removed
-(a report folder is rewritten whole)."""
+    return [*written, *tables]  # an earlier report's other files are gone (sim.folders)

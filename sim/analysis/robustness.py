@@ -23,9 +23,10 @@ from matplotlib.figure import Figure
 
 from sim.analysis.effects import mean_ci
 from sim.analysis.report import load_results
-from sim.atomic import staged
 from sim.errors import ScenarioError
+from sim.folders import owned
 from sim.outputs import METRICS
+from sim.provenance import run_record
 
 CRITERIA: dict[str, str] = {
     "regret": "lowest maximum regret",
@@ -670,7 +671,8 @@ def robustness_in_results(
         f"{metric}: {len(table)} policies over {len(wide)} futures; "
         f"preferred by {CRITERIA[criterion]}: {preferred}"
     )
-    with staged(out) as stage:
+    with owned(out, "robustness") as owner, owner.stage() as stage:
+        stage.manifest = {"results": str(folder), **run_record()}
         table.to_csv(stage.file("robustness.csv"), index=False, float_format="%.6g")
         long.to_csv(stage.file("regret.csv"), index=False, float_format="%.6g")
         stage.file("robustness.md").write_text(robustness_markdown(result), encoding="utf-8")

@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, shown
 
 RESULTS_DIR = Path("results")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_PIPE, EXIT_TERMINATED = 141, 143
+"""128 + the signal's number, as a shell reports a process that SIGPIPE or SIGTERM ended."""
 
 
 def default_workers() -> int:
@@ -114,34 +116,26 @@ def executor_options(parser: argparse.ArgumentParser, out: str, resume: bool = T
 # --------------------------------------------------------------------------- guards
 
 
-def out_dir(option: str | None, default: Path, name: str = "--out") -> Path:
-    """The output folder: ``option`` or ``default``; refused if it runs through a file."""
+def out_dir(
+    option: str | None, default: Path, kind: str, *, resume: bool = False, name: str = "--out"
+) -> Path:
+    """The output folder: ``option`` or ``default``. Refused (nothing written) if it runs
+    through a file, or if it exists and is not this command's to write (``sim.folders``)."""
+    from sim.folders import check_owner
+
     out = Path(option) if option else default
-    for folder in (out, *out.parents):
+    for folder in out.parents:
         try:
             info = folder.stat()
         except (FileNotFoundError, NotADirectoryError):  # not made yet, or under a file
             continue
         except OSError as exc:  # a name too long, a symlink loop, no permission
-            raise ScenarioError(f"{name}: {folder}: {exc.strerror or exc}") from None
+            raise ScenarioError(f"{name}: {shown(folder)}: {exc.strerror or exc}") from None
         if not stat.S_ISDIR(info.st_mode):
-            raise ScenarioError(f"{name}: {folder} is a file, not a folder")
-        _check_writable(folder, name)
+            raise ScenarioError(f"{name}: {shown(folder)} is a file, not a folder")
         break
+    check_owner(out, kind, resume=resume, option=name)
     return out
-
-
-def _check_writable(folder: Path, name: str) -> None:
-    """Refuse a folder nothing can be written in, before any work (a probe folder made and
-    removed: permission bits say nothing to root or on read-only and virtual file systems)."""
-    import tempfile
-
-    try:
-        Path(tempfile.mkdtemp(prefix=".egov-sim-probe-", dir=folder)).rmdir()
-    except OSError as exc:
-        raise ScenarioError(
-            f"{name}: cannot write in {folder} ({exc.strerror or exc}); choose another folder"
-        ) from None
 
 
 def guard(check: Callable[[], None]) -> None:

@@ -26,7 +26,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.library import find_experiment
 
     plan = load_experiment(find_experiment(args.experiment))
-    out = c.out_dir(args.out, c.RESULTS_DIR / plan.experiment.name)
+    out = c.out_dir(args.out, c.RESULTS_DIR / plan.experiment.name, "batch", resume=args.resume)
     c.guard_plan(plan, out, args.workers if not args.dask else 1, args.experiment)
     summary = run_batch(
         plan, out, workers=args.workers, dask=args.dask, resume=args.resume, quiet=args.quiet

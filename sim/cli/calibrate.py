@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
 
     path = find_experiment(args.file)
     spec, _ = load_calibration(path)  # validate before anything runs
-    out = c.out_dir(args.out, c.RESULTS_DIR / spec.name)
+    out = c.out_dir(args.out, c.RESULTS_DIR / spec.name, "calibration")
     if args.dask:
         from sim.experiment.executors import check_dask_address
 

@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(find_scenario(args.scenario), citizens=args.citizens)
     posterior = load_posterior(args.posterior) if args.posterior else None
-    out = c.out_dir(args.out, c.RESULTS_DIR / f"calibration_{scenario.name}")
+    out = c.out_dir(args.out, c.RESULTS_DIR / f"calibration_{scenario.name}", "calibration-check")
     seeds = paired_seeds(args.seed, args.seeds)
     draws = posterior.draws(len(seeds), args.seed) if posterior else None
     with c.progress(len(seeds), "calibration", args.quiet) as update:

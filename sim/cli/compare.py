@@ -37,11 +37,17 @@ def main(args: argparse.Namespace) -> int:
     from sim.experiment.replicates import paired_seeds
     from sim.files import load_scenario
     from sim.library import find_scenario
+    from sim.resources import check_memory
 
     scenarios = [load_scenario(find_scenario(r), citizens=args.citizens) for r in args.scenarios]
     check_comparable(scenarios, args.scenarios)
+    largest = max(scenarios, key=lambda s: s.n_citizens)
+    workers = min(args.workers, len(scenarios) * args.seeds)
+    ties = max(s.params.network.n_local_ties for s in scenarios)
+    where = args.scenarios[scenarios.index(largest)]
+    c.guard(lambda: check_memory(largest.n_citizens, workers, f"{where}: citizens", ties))
     names = [s.name for s in scenarios]
-    out = c.out_dir(args.out, c.RESULTS_DIR / ("compare_" + "_".join(names))[:120])
+    out = c.out_dir(args.out, c.RESULTS_DIR / ("compare_" + "_".join(names))[:120], "compare")
     seeds = paired_seeds(args.seed, args.seeds)
     posterior = load_posterior(args.posterior) if args.posterior else None
     draws = posterior.draws(len(seeds), args.seed) if posterior else None

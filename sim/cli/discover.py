@@ -76,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.analysis.discovery import describe, discover_in_results
 
     folder = Path(args.results)
-    out = c.out_dir(args.out, folder / "discovery")
+    out = c.out_dir(args.out, folder / "discovery", "discovery")
     box = discover_in_results(
         folder,
         args.metric,

@@ -50,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.analysis.robustness import CRITERIA, box_lines, robustness_in_results, tail_label
 
     folder = Path(args.results)
-    out = c.out_dir(args.out, folder / "robustness")
+    out = c.out_dir(args.out, folder / "robustness", "robustness")
     result = robustness_in_results(
         folder,
         args.metric,

@@ -31,15 +31,16 @@ def add(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from sim.errors import shown
     from sim.experiment.runner import run_scenario, summary_text
     from sim.files import load_scenario
     from sim.library import find_scenario
     from sim.resources import check_memory
 
     scenario = load_scenario(find_scenario(args.scenario), seed=args.seed, citizens=args.citizens)
-    out = c.out_dir(args.out, c.RESULTS_DIR / scenario.name)
+    out = c.out_dir(args.out, c.RESULTS_DIR / scenario.name, "run")
     ties = scenario.params.network.n_local_ties
-    c.guard(lambda: check_memory(scenario.n_citizens, 1, f"{args.scenario}: citizens", ties))
+    c.guard(lambda: check_memory(scenario.n_citizens, 1, f"{shown(args.scenario)}: citizens", ties))
     frame, manifest = run_scenario(
         scenario, out, source=str(args.scenario), quiet=args.quiet, panel=args.panel
     )

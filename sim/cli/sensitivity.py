@@ -24,7 +24,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.library import find_experiment
 
     sens = load_sensitivity(find_experiment(args.file))
-    out = c.out_dir(args.out, c.RESULTS_DIR / sens.spec.name)
+    out = c.out_dir(args.out, c.RESULTS_DIR / sens.spec.name, "sensitivity", resume=args.resume)
     table = run_sensitivity(
         sens, out, workers=args.workers, dask=args.dask, resume=args.resume, quiet=args.quiet
     )

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from sim.cli import _common as c
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, printable_lines, shown
 
 
 def add(sub) -> None:
@@ -31,9 +31,9 @@ def main(args: argparse.Namespace) -> int:
             path = find_scenario(ref)
             _, summary = check_input(path)
         except ScenarioError as exc:
-            print(exc, file=sys.stderr)
+            print(printable_lines(str(exc)), file=sys.stderr)
             status = c.EXIT_BAD_INPUT
             continue
         if not args.quiet:
-            print(f"{ref}: ok ({summary})")
+            print(f"{shown(ref)}: ok ({summary})")
     return status

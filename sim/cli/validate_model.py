@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.library import stored_posterior
 
     posterior = None if args.defaults else load_posterior(args.posterior or stored_posterior())
-    out = c.out_dir(args.out, c.RESULTS_DIR / "validation")
+    out = c.out_dir(args.out, c.RESULTS_DIR / "validation", "validation")
     seeds = paired_seeds(args.seed, args.seeds)
     draws = posterior.draws(len(seeds), args.seed) if posterior else None
     total = len(VALIDATION_SCENARIOS) * len(seeds)

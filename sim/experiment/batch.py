@@ -13,17 +13,18 @@ Layout of ``results/<experiment>/``::
 Workers only compute; the driver writes every file, so a killed worker loses at most its
 current run, and ``--resume`` recomputes exactly the runs that have no valid file. Each run
 file carries, in its Parquet metadata, its run id and the hashes of the experiment and of its
-scenario; ``--resume`` reads every stored file's metadata and reruns (with a warning line) a
-file that is unreadable, empty, truncated or another run's. One batch at a time holds a
-folder (an OS lock on ``.batch.lock``, released when the batch ends, however it ends).
+scenario, and the manifest records its SHA-256; ``--resume`` reads every stored file's
+metadata and reruns (with a warning line) a file that is unreadable, empty, truncated, another
+run's, or not the bytes the manifest recorded. The folder is the batch's own
+(:mod:`sim.folders`): a new or empty folder, or an earlier batch's with ``--resume``; one
+command at a time holds it. The manifest lists the consolidated tables with their hashes only
+once the batch is complete, so ``report`` never reads a mixed folder.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import shutil
 import sys
 import time
 import traceback
@@ -37,12 +38,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from sim.atomic import OutputError, write_atomic, write_json_atomic
+from sim.atomic import OutputError, sha256_file, write_atomic, write_json_atomic
+from sim.errors import shown
 from sim.experiment import executors
-from sim.experiment.provenance import git_state, machine, versions
 from sim.experiment.replicates import run_one
 from sim.experiment.spec import Plan, RunSpec
+from sim.folders import MANIFEST, OutputFolder, read_manifest
+from sim.provenance import git_state, machine, versions
 from sim.scenario import Scenario, ScenarioError
+from sim.signals import checkpoint
 
 ID_COLUMNS = ("scenario", "point", "replicate", "seed")
 MANIFEST_INTERVAL = 5.0
@@ -77,18 +81,20 @@ class BatchSummary:
 
 RUN_KEY = b"egov_sim_run"
 """Parquet metadata key of a run file: its run id and the hashes it was made from."""
-LOCK_NAME = ".batch.lock"
 
 
 class Store:
     """The results folder of one experiment."""
 
-    def __init__(self, out: Path, plan: Plan) -> None:
+    def __init__(self, out: Path, plan: Plan, kind: str = "batch") -> None:
         self.out = Path(out)
         self.plan = plan
+        self.kind = kind
         self.runs_dir = self.out / "runs"
         self.hashes = scenario_hashes(plan)
-        self._lock: Any = None
+        self.folder = OutputFolder(self.out, kind, "--out")
+        self.recorded: dict[str, str] = {}
+        """SHA-256 of each run file, as the earlier manifest recorded it (``--resume``)."""
 
     def run_path(self, run: RunSpec) -> Path:
         return self.runs_dir / f"{run.run_id}.parquet"
@@ -108,10 +114,14 @@ class Store:
         }
 
     def problem(self, run: RunSpec) -> str | None:
-        """Why the stored file of ``run`` cannot be trusted (None if it can): unreadable,
-        empty or truncated (no Parquet footer), or made for another run or experiment."""
+        """Why the stored file of ``run`` cannot be trusted (None if it can): not a regular
+        file, unreadable, empty or truncated (no Parquet footer), made for another run or
+        experiment, or not the bytes the manifest recorded."""
+        path = self.run_path(run)
+        if path.is_symlink():
+            return "is a symlink, not a run file egov-sim wrote"
         try:
-            meta = pq.read_metadata(self.run_path(run))
+            meta = pq.read_metadata(path)
         except (OSError, pa.ArrowException) as exc:
             return f"unreadable ({str(exc).splitlines()[0][:120]})"
         stored = (meta.metadata or {}).get(RUN_KEY)
@@ -126,6 +136,9 @@ class Store:
             return "is not a run file of this batch (another experiment or scenario made it)"
         if meta.num_rows == 0:
             return "holds no rows"
+        recorded = self.recorded.get(run.run_id)
+        if recorded is not None and sha256_file(path) != recorded:
+            return "is not the file the batch stored (its SHA-256 differs from the manifest's)"
         return None
 
     def verify(self) -> int:
@@ -133,118 +146,79 @@ class Store:
         warning line each, so that the batch runs it again; the number set aside."""
         rejected = 0
         for run in self.plan.runs:
-            if not self.is_done(run):
+            if not os.path.lexists(self.run_path(run)):
                 continue
             problem = self.problem(run)
             if problem:
                 path = self.run_path(run)
-                print(f"{path}: {problem}; it will be run again", file=sys.stderr)
+                print(f"{shown(path)}: {problem}; it will be run again", file=sys.stderr)
                 os.replace(path, path.with_name(path.name + ".rejected"))
                 rejected += 1
         return rejected
-
-    def lock(self) -> None:
-        """Hold the folder for this batch (an OS lock released when the process ends, even by
-        SIGKILL); ScenarioError naming the holder's pid if another batch holds it."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        handle = open(self.out / LOCK_NAME, "a+")  # noqa: SIM115 - held for the batch's life
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = ""
-            for _ in range(50):  # the holder writes its pid just after it takes the lock
-                handle.seek(0)
-                if holder := handle.read().strip():
-                    break
-                time.sleep(0.01)
-            handle.close()
-            holder = holder or "unknown"
-            raise ScenarioError(
-                f"--out: {self.out} is in use by another batch (pid {holder}); wait for it to "
-                "finish or choose another --out"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._lock = handle
-
-    def unlock(self) -> None:
-        if self._lock is not None:
-            self._lock.close()  # closing releases the lock
-            self._lock = None
 
     def prepare(self, resume: bool) -> dict[str, Any] | None:
         """Check the folder can take this batch, hold it, and set aside stored runs that
         cannot be trusted; return the earlier manifest when resuming (None if there is none or
         it is unreadable: the verified run files say what is done)."""
-        manifest_path = self.out / "manifest.json"
-        if self.out.exists() and not self.out.is_dir():
-            raise ScenarioError(f"--out: {self.out} exists and is not a folder")
-        if (
-            self.out.is_dir()
-            and not manifest_path.exists()
-            and not self.runs_dir.exists()
-            and any(p.name != LOCK_NAME for p in self.out.iterdir())
-        ):
-            raise ScenarioError(
-                f"--out: {self.out} holds other files and no batch; choose a new or empty folder"
-            )
-        self.lock()
+        self.folder.claim(resume)  # refused before any write if it is not this batch's
         try:
-            return self._prepare(resume, manifest_path)
+            return self._prepare(resume)
         except BaseException:
             self.unlock()
             raise
 
-    def _prepare(self, resume: bool, manifest_path: Path) -> dict[str, Any] | None:
-        earlier = None
-        if manifest_path.is_file():
-            try:
-                earlier = json.loads(manifest_path.read_text())
-                if not isinstance(earlier, dict):
-                    raise ValueError("not a JSON object")
-            except (ValueError, UnicodeDecodeError) as exc:
-                if not resume:
-                    raise ScenarioError(
-                        f"{self.out}: already holds a batch; add --resume to continue it, or "
-                        "choose another --out"
-                    ) from None
-                print(
-                    f"{manifest_path}: unreadable ({exc}); rebuilt from the verified run files",
-                    file=sys.stderr,
-                )
-                earlier = {"experiment_sha256": self.plan.sha256, "scenario_hashes": self.hashes}
-            if not resume:
-                raise ScenarioError(
-                    f"{self.out}: already holds a batch; add --resume to continue "
-                    "it, or choose another --out"
-                )
+    def unlock(self) -> None:
+        self.folder.release()
+
+    def _earlier(self) -> dict[str, Any] | None:
+        """The earlier manifest, checked; None (with a warning line) if it cannot be used."""
+        path = self.out / MANIFEST
+        if not os.path.lexists(path):
+            return None
+        try:
+            earlier = read_manifest(self.out, (self.kind,))
+            runs = earlier["runs"]
+            if not all(isinstance(v, dict) for v in runs.values()):
+                raise ScenarioError(f"{shown(path)}: runs: not a table of tables")
+        except ScenarioError as exc:
+            print(f"{exc}; unreadable, so rebuilt from the verified run files", file=sys.stderr)
+            return {"experiment_sha256": self.plan.sha256, "scenario_hashes": self.hashes}
+        return earlier
+
+    def _prepare(self, resume: bool) -> dict[str, Any] | None:
+        earlier = self._earlier()
+        if earlier is not None:
             if earlier.get("experiment_sha256") != self.plan.sha256 or earlier.get(
                 "scenario_hashes"
             ) != scenario_hashes(self.plan):
                 raise ScenarioError(
-                    f"{self.plan.path}: differs from the experiment that made "
-                    f"{self.out} (hash changed); use another --out"
+                    f"{shown(self.plan.path)}: differs from the experiment that made "
+                    f"{shown(self.out)} (hash changed); use another --out"
                 )
-        elif self.runs_dir.is_dir() and any(self.runs_dir.iterdir()) and not resume:
-            raise ScenarioError(f"{self.out}: holds runs without a manifest; choose another --out")
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
+            self.recorded = {
+                run_id: info["sha256"]
+                for run_id, info in (earlier.get("runs") or {}).items()
+                if isinstance(info, dict) and isinstance(info.get("sha256"), str)
+            }
+        self.folder.subfolder("runs")
         for stale in [*self.runs_dir.glob(".*.tmp"), *self.out.glob(".*.tmp")]:
-            stale.unlink(missing_ok=True)  # left by a killed batch; never a result
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink(missing_ok=True)  # left by a killed batch; never a result
         if resume:
             self.verify()
         return earlier
 
-    def write_run(self, run: RunSpec, frame: pd.DataFrame) -> None:
+    def write_run(self, run: RunSpec, frame: pd.DataFrame) -> str:
+        """Store a finished run; its SHA-256, for the manifest."""
         draw = self.plan.draw_of(run)
         table = pa.Table.from_pandas(
             _with_ids(frame, run, self.plan.swept, draw), preserve_index=False
         )
         identity = json.dumps(self.identity(run), sort_keys=True).encode()
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), RUN_KEY: identity})
-        write_atomic(self.run_path(run), lambda tmp: pq.write_table(table, tmp))
+        record = write_atomic(self.run_path(run), lambda tmp: pq.write_table(table, tmp))
         self.error_path(run).unlink(missing_ok=True)
+        return record["sha256"]
 
     def write_failure(self, run: RunSpec, text: str) -> None:
         write_atomic(self.error_path(run), lambda tmp: tmp.write_text(text))
@@ -258,15 +232,19 @@ class Store:
             return pd.DataFrame()
         return pa.concat_tables(tables).to_pandas()
 
-    def consolidate(self) -> pd.DataFrame:
+    def consolidate(self) -> dict[str, Any]:
+        """Write results.parquet and results.csv; their records, for the manifest."""
         frame = self.read_runs()
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        write_atomic(self.out / "results.parquet", lambda tmp: pq.write_table(table, tmp))
-        write_atomic(
-            self.out / "results.csv",
-            lambda tmp: frame.to_csv(tmp, index=False, float_format="%.10g"),
-        )
-        return frame
+        return {
+            "results.parquet": write_atomic(
+                self.out / "results.parquet", lambda tmp: pq.write_table(table, tmp)
+            ),
+            "results.csv": write_atomic(
+                self.out / "results.csv",
+                lambda tmp: frame.to_csv(tmp, index=False, float_format="%.10g"),
+            ),
+        }
 
 
 def _with_ids(
@@ -310,12 +288,15 @@ def run_batch(
     dask: str | None = None,
     resume: bool = False,
     quiet: bool = False,
+    kind: str = "batch",
 ) -> BatchSummary:
     """Run every unfinished run of ``plan``, storing each as it completes, then write the
-    consolidated tables. Raises KeyboardInterrupt after saving the manifest if interrupted."""
+    consolidated tables. Raises KeyboardInterrupt after saving the manifest if interrupted.
+    ``kind`` is what the manifest says the folder holds (``sensitivity`` for a sensitivity
+    analysis, whose indices are added to the folder afterwards)."""
     if dask:
         executors.check_dask_address(dask)  # before anything is written
-    store = Store(out, plan)
+    store = Store(out, plan, kind)
     earlier = store.prepare(resume)  # holds the folder until the batch ends
     try:
         return _run(plan, store, earlier, workers, dask, quiet)
@@ -348,18 +329,25 @@ def _run(
             # what is done (a killed batch may have finished runs after its last manifest)
             if run_id in status and status[run_id]["status"] == info.get("status") == "done":
                 status[run_id] = info
+    for run in plan.runs:  # finished after the last manifest of a killed batch: hash them now
+        info = status[run.run_id]
+        if info["status"] == "done" and "sha256" not in info:
+            status[run.run_id] = {**info, "sha256": sha256_file(store.run_path(run))}
     executor = {
         "kind": "dask" if dask else ("processes" if workers > 1 else "serial"),
         "workers": workers,
         "dask": dask,
     }
-    shutil.copyfile(plan.path, out / ".experiment.toml.tmp")
-    os.replace(out / ".experiment.toml.tmp", out / "experiment.toml")
+    source = Path(plan.path).read_bytes()
+    files = {
+        "experiment.toml": write_atomic(out / "experiment.toml", lambda t: t.write_bytes(source))
+    }
 
     def manifest(state: str) -> None:
         write_json_atomic(
-            out / "manifest.json",
+            out / MANIFEST,
             {
+                "kind": store.kind,
                 "experiment": experiment.name,
                 "file": str(plan.path),
                 "experiment_sha256": plan.sha256,
@@ -402,6 +390,8 @@ def _run(
                 "git": git_state(),
                 "machine": machine(),
                 "runs": status,
+                # the tables are listed (and so readable by report) only once complete
+                "files": files if state in ("complete", "incomplete") else {},
             },
         )
 
@@ -426,14 +416,18 @@ def _run(
             for run, (kind, payload, seconds) in results:
                 if kind == "ok":
                     try:
-                        store.write_run(run, payload)
+                        digest = store.write_run(run, payload)
                     except OSError as exc:
                         raise OutputError(
                             f"{out}: cannot write results ({exc.strerror or exc}); the "
                             f"{sum(1 for r in plan.runs if store.is_done(r))} runs already "
                             "stored are intact: fix the folder and rerun with --resume"
                         ) from None
-                    status[run.run_id] = {"status": "done", "seconds": round(seconds, 3)}
+                    status[run.run_id] = {
+                        "status": "done",
+                        "seconds": round(seconds, 3),
+                        "sha256": digest,
+                    }
                     done += 1
                 else:
                     store.write_failure(run, payload)
@@ -450,6 +444,7 @@ def _run(
                 if time.perf_counter() - last_write > MANIFEST_INTERVAL:
                     manifest("running")
                     last_write = time.perf_counter()
+                checkpoint("run-stored")
     except BaseException:
         try:
             manifest("interrupted")
@@ -459,7 +454,7 @@ def _run(
     finally:
         bar.close()
     complete = all(info["status"] == "done" for info in status.values())
-    store.consolidate()
+    files.update(store.consolidate())
     manifest("complete" if complete else "incomplete")
     return BatchSummary(
         out,

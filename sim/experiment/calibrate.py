@@ -28,11 +28,13 @@ import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
 from sim.analysis.calibration import FIT_TARGETS, TARGETS, means_by_date
-from sim.atomic import staged, toml_text
+from sim.atomic import toml_text
 from sim.calendar import Month
 from sim.experiment.replicates import paired_seeds, run_one, run_replicates
 from sim.experiment.spec import Citizens, Range, check_ranges, scenario_at
 from sim.files import load_file, load_scenario, referenced_file
+from sim.folders import owned
+from sim.provenance import run_record
 from sim.scenario import (
     MAX_CITIZENS,
     STRICT,
@@ -225,88 +227,90 @@ def run_calibration(
             for i, k in enumerate(keys)
         }
     )
-    client = cluster = None
-    if dask:
-        client, cluster = start_dask(dask, workers)
-        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
-    elif workers > 1:
-        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
-    else:
-        sampler = pyabc.sampler.SingleCoreSampler()
-    noise = seed_noise(scenario, spec, workers=1 if dask else workers)
-    model = CalibrationModel(scenario, keys, spec.end, spec.fit_targets())
-    observed = {t.name: 0.0 for t in spec.fit_targets()}
-    started = time.perf_counter()
-    with staged(out) as stage:
-        try:
-            abc = pyabc.ABCSMC(
-                model,
-                prior,
-                pyabc.PNormDistance(p=2),
-                population_size=spec.population_size,
-                sampler=sampler,
-            )
-            abc.new(f"sqlite:///{stage.file('abc.db')}", observed)
-            history = abc.run(
-                minimum_epsilon=spec.min_epsilon,
-                max_nr_populations=spec.generations,
-                min_eps_diff=spec.min_eps_diff,
-            )
-        finally:
-            if client is not None:
-                client.close()
-            if cluster is not None:
-                cluster.close()
-        abc_seconds = time.perf_counter() - started
-        generations = _generations(history, effective_sample_size)
-        generations.to_csv(stage.file("generations.csv"), index=False, float_format="%.6g")
-        frame, weights = history.get_distribution(m=0, t=history.max_t)
-        frame = frame.rename(columns={f"p{i}": k for i, k in enumerate(keys)})[keys]
-        posterior = frame.assign(weight=weights / weights.sum())
-        posterior.to_csv(stage.file("posterior.csv"), index=False, float_format="%.6g")
-        summary = weighted_summary(posterior, keys, spec.parameters)
-        summary.to_csv(stage.file("posterior_summary.csv"), float_format="%.6g")
-        stage.figure(posterior_figure(posterior, keys, spec.parameters), "posterior")
-        stage.figure(pairs_figure(posterior, keys, spec.parameters), "pairs")
+    with owned(out, "calibration") as folder:  # claimed before the first run
+        client = cluster = None
+        if dask:
+            client, cluster = start_dask(dask, workers)
+            sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
+        elif workers > 1:
+            sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+        else:
+            sampler = pyabc.sampler.SingleCoreSampler()
+        noise = seed_noise(scenario, spec, workers=1 if dask else workers)
+        model = CalibrationModel(scenario, keys, spec.end, spec.fit_targets())
+        observed = {t.name: 0.0 for t in spec.fit_targets()}
+        started = time.perf_counter()
+        with folder.stage() as stage:
+            stage.manifest = {"calibration": spec.name, "file": str(path), **run_record()}
+            try:
+                abc = pyabc.ABCSMC(
+                    model,
+                    prior,
+                    pyabc.PNormDistance(p=2),
+                    population_size=spec.population_size,
+                    sampler=sampler,
+                )
+                abc.new(f"sqlite:///{stage.file('abc.db')}", observed)
+                history = abc.run(
+                    minimum_epsilon=spec.min_epsilon,
+                    max_nr_populations=spec.generations,
+                    min_eps_diff=spec.min_eps_diff,
+                )
+            finally:
+                if client is not None:
+                    client.close()
+                if cluster is not None:
+                    cluster.close()
+            abc_seconds = time.perf_counter() - started
+            generations = _generations(history, effective_sample_size)
+            generations.to_csv(stage.file("generations.csv"), index=False, float_format="%.6g")
+            frame, weights = history.get_distribution(m=0, t=history.max_t)
+            frame = frame.rename(columns={f"p{i}": k for i, k in enumerate(keys)})[keys]
+            posterior = frame.assign(weight=weights / weights.sum())
+            posterior.to_csv(stage.file("posterior.csv"), index=False, float_format="%.6g")
+            summary = weighted_summary(posterior, keys, spec.parameters)
+            summary.to_csv(stage.file("posterior_summary.csv"), float_format="%.6g")
+            stage.figure(posterior_figure(posterior, keys, spec.parameters), "posterior")
+            stage.figure(pairs_figure(posterior, keys, spec.parameters), "pairs")
 
-        # posterior predictive: parameter set k with seed k, to predict_until
-        drawn = Posterior.of(posterior, keys, out / "posterior.csv").draws(
-            spec.predictive, spec.root_seed
-        )
-        long = run_replicates(
-            [scenario],
-            paired_seeds(spec.root_seed, spec.predictive),
-            draws=drawn,
-            until=spec.predict_until,
-            workers=1 if dask else workers,
-        )
-        predictive = predictive_check(long, spec.fit_targets())
-        predictive.to_csv(stage.file("predictive.csv"), index=False, float_format="%.4g")
-        stage.figure(
-            calibration_figure(
-                long,
-                title=f"posterior predictive: {spec.predictive} runs drawn from the posterior "
-                f"(fitted to observations up to {spec.end}), 5-95% band",
-                fitted={t.name for t in spec.fit_targets()},
-            ),
-            "predictive",
-        )
-        best = {k: float(summary.loc[k, "mean"]) for k in keys}
-        stage.file("calibrated.toml").write_text(_calibrated_toml(spec, path, best, out))
-        last = generations.iloc[-1]
-        info = {
-            "generations": len(generations),
-            "final_epsilon": float(last["epsilon"]),
-            "evaluations": int(generations["samples"].sum()),
-            "effective_sample_size": float(last["effective_sample_size"]),
-            "seed_noise": noise,
-            "abc_seconds": abc_seconds,
-            "seconds": time.perf_counter() - started,
-            "posterior_mean": best,
-        }
-        stage.file("calibration.md").write_text(
-            _report(spec, info, summary, generations, predictive)
-        )
+            # posterior predictive: parameter set k with seed k, to predict_until
+            drawn = Posterior.of(posterior, keys, out / "posterior.csv").draws(
+                spec.predictive, spec.root_seed
+            )
+            long = run_replicates(
+                [scenario],
+                paired_seeds(spec.root_seed, spec.predictive),
+                draws=drawn,
+                until=spec.predict_until,
+                workers=1 if dask else workers,
+            )
+            predictive = predictive_check(long, spec.fit_targets())
+            predictive.to_csv(stage.file("predictive.csv"), index=False, float_format="%.4g")
+            stage.figure(
+                calibration_figure(
+                    long,
+                    title=f"posterior predictive: {spec.predictive} runs drawn from the posterior "
+                    f"(fitted to observations up to {spec.end}), 5-95% band",
+                    fitted={t.name for t in spec.fit_targets()},
+                ),
+                "predictive",
+            )
+            best = {k: float(summary.loc[k, "mean"]) for k in keys}
+            stage.file("calibrated.toml").write_text(_calibrated_toml(spec, path, best, out))
+            last = generations.iloc[-1]
+            info = {
+                "generations": len(generations),
+                "final_epsilon": float(last["epsilon"]),
+                "evaluations": int(generations["samples"].sum()),
+                "effective_sample_size": float(last["effective_sample_size"]),
+                "seed_noise": noise,
+                "abc_seconds": abc_seconds,
+                "seconds": time.perf_counter() - started,
+                "posterior_mean": best,
+            }
+            stage.file("calibration.md").write_text(
+                _report(spec, info, summary, generations, predictive)
+            )
     return info
 
 

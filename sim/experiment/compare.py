@@ -9,9 +9,10 @@ import pandas as pd
 
 from sim.analysis.effects import HEADLINE, effects_at
 from sim.analysis.plots import comparison_figure
-from sim.atomic import staged
 from sim.errors import ScenarioError
 from sim.experiment.replicates import run_replicates
+from sim.folders import owned
+from sim.provenance import run_record
 from sim.scenario import Scenario
 
 
@@ -42,12 +43,19 @@ def compare_scenarios(
     with its paired difference from the first scenario and a 95% CI), runs.csv and
     comparison.png into ``out``. Returns the comparison table."""
     names = [s.name for s in scenarios]
-    long = run_replicates(scenarios, seeds, draws=draws, workers=workers, progress=progress)
-    table = effects_at(long, scenarios[0].end, reference=names[0], metrics=HEADLINE)
-    paired = "paired seeds and posterior draws" if draws else "paired seeds"
-    title = f"{' vs '.join(names)}: mean of {len(seeds)} {paired}, 5-95% band"
-    with staged(out) as stage:
-        table.to_csv(stage.file("comparison.csv"), index=False, float_format="%.6g")
-        long.to_csv(stage.file("runs.csv"), index=False, float_format="%.6g")
-        stage.figure(comparison_figure(long, title=title), "comparison")
+    with owned(out, "compare") as folder:
+        long = run_replicates(scenarios, seeds, draws=draws, workers=workers, progress=progress)
+        table = effects_at(long, scenarios[0].end, reference=names[0], metrics=HEADLINE)
+        paired = "paired seeds and posterior draws" if draws else "paired seeds"
+        title = f"{' vs '.join(names)}: mean of {len(seeds)} {paired}, 5-95% band"
+        with folder.stage() as stage:
+            table.to_csv(stage.file("comparison.csv"), index=False, float_format="%.6g")
+            long.to_csv(stage.file("runs.csv"), index=False, float_format="%.6g")
+            stage.figure(comparison_figure(long, title=title), "comparison")
+            stage.manifest = {
+                "scenarios": names,
+                "seeds": list(seeds),
+                "posterior_draws": bool(draws),
+                **run_record(),
+            }
     return table

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.errors import MAX_REPORTED, ScenarioError
+from sim.errors import MAX_REPORTED, ScenarioError, shown
 from sim.files import error_text, file_problem, short_repr
 from sim.scenario import Scenario, check_value, round_to_field, with_values
 
@@ -108,37 +108,38 @@ def load_posterior(path: str | Path) -> Posterior:
     not a CSV of known parameter paths with finite values in their bounds and a ``weight``
     column of non-negative finite numbers with a positive sum."""
     path = Path(path)
+    name = shown(path)
     if problem := file_problem(path, MAX_POSTERIOR_BYTES):
-        raise ScenarioError(f"{path}: {problem}")
+        raise ScenarioError(f"{name}: {problem}")
     with open(path, "rb") as handle:
         header = handle.readline(MAX_HEADER_BYTES + 1)
     if b"\x00" in header:
-        raise ScenarioError(f"{path}: not a CSV text file (a NUL byte in its first line)")
+        raise ScenarioError(f"{name}: not a CSV text file (a NUL byte in its first line)")
     if len(header) > MAX_HEADER_BYTES or header.count(b",") + 1 > MAX_COLUMNS:
         raise ScenarioError(
-            f"{path}: the header is too wide (allowed: up to {MAX_COLUMNS} columns, "
+            f"{name}: the header is too wide (allowed: up to {MAX_COLUMNS} columns, "
             f"{MAX_HEADER_BYTES:,} bytes)"
         )
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: not a readable CSV file ({exc})".splitlines()[0]) from None
+        raise ScenarioError(f"{name}: not a readable CSV file ({exc})".splitlines()[0]) from None
     problems = []
     if "weight" not in frame.columns:
-        problems.append(f"{path}: column 'weight' missing (allowed: parameter paths and weight)")
+        problems.append(f"{name}: column 'weight' missing (allowed: parameter paths and weight)")
     keys = [c for c in frame.columns if c != "weight"]
     if not keys:
         problems.append(
-            f"{path}: no parameter columns (allowed: paths like params.needs.p_needs_data)"
+            f"{name}: no parameter columns (allowed: paths like params.needs.p_needs_data)"
         )
     if frame.empty:
-        problems.append(f"{path}: no rows (a posterior needs at least one particle)")
+        problems.append(f"{name}: no rows (a posterior needs at least one particle)")
     for key in keys:
         column = pd.to_numeric(frame[key], errors="coerce")
         bad = frame[key][column.isna()]
         if len(bad):
             problems.append(
-                f"{path}: column {short_repr(key)}: {short_repr(bad.iloc[0])} is not a number"
+                f"{name}: column {short_repr(key)}: {short_repr(bad.iloc[0])} is not a number"
             )
             continue
         try:
@@ -146,16 +147,16 @@ def load_posterior(path: str | Path) -> Posterior:
             check_value(key, float(column.max()), bound=True)
         except (ValueError, KeyError) as exc:
             detail = str(exc).strip("'\"").removeprefix(f"{key}: ")
-            problems.append(f"{path}: column {short_repr(key)}: {detail}")
+            problems.append(f"{name}: column {short_repr(key)}: {detail}")
     if "weight" in frame.columns and not frame.empty:
         weight = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(float)
         if not np.isfinite(weight).all() or (weight < 0).any() or not weight.sum() > 0:
             problems.append(
-                f"{path}: column 'weight': needs finite numbers >= 0 with a positive sum"
+                f"{name}: column 'weight': needs finite numbers >= 0 with a positive sum"
             )
     if len(problems) > MAX_REPORTED:
         rest = len(problems) - MAX_REPORTED
-        problems = [*problems[:MAX_REPORTED], f"{path}: (+{rest} more problems)"]
+        problems = [*problems[:MAX_REPORTED], f"{name}: (+{rest} more problems)"]
     if problems:
         raise ScenarioError("\n".join(problems))
     weights = frame["weight"].to_numpy(float)
@@ -187,11 +188,11 @@ def check_draws(scenarios: list[Scenario], draws: Draws, sources: list[str]) -> 
             try:
                 with_values(scenario, draw)
             except ValidationError as exc:
-                shown = ", ".join(f"{k} = {v}" for k, v in draw.items())
+                values = ", ".join(f"{k} = {v}" for k, v in draw.items())
                 raise ScenarioError(
                     "\n".join(
-                        f"{draws.posterior.path}: a particle ({shown}) makes {scenario.name} "
-                        f"({source}) invalid: {line.removeprefix(': ')}"
+                        f"{shown(draws.posterior.path)}: a particle ({values}) makes "
+                        f"{scenario.name} ({shown(source)}) invalid: {line.removeprefix(': ')}"
                         for line in error_text(exc, "", Scenario).splitlines()
                     )
                 ) from None

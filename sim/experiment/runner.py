@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -13,10 +12,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.analysis.plots import adoption_figure
-from sim.atomic import staged
-from sim.experiment.provenance import git_state, machine, versions
+from sim.folders import owned
 from sim.model.model import AdoptionModel
+from sim.provenance import git_state, machine, versions
 from sim.scenario import Scenario
+from sim.signals import checkpoint
 
 
 def simulate(
@@ -35,12 +35,14 @@ def simulate(
     )
     with bar:
         bar.set_postfix_str("building population")
+        checkpoint("build")
         model = AdoptionModel(scenario, seed=scenario.seed, panel=panel)
         bar.set_postfix_str("")
 
         def tick(_steps: int) -> None:
             bar.update(1)
             bar.set_postfix_str(model.date, refresh=False)
+            checkpoint("month")
 
         try:
             model.run(progress=tick)
@@ -58,42 +60,39 @@ def run_scenario(
     quiet: bool = False,
     panel: int = 0,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Run ``scenario`` and publish its results into ``out_dir`` (each file atomically, and
-    only once the run has finished)."""
+    """Run ``scenario`` and publish its results into ``out_dir``: a folder this command
+    creates or an earlier run's (``sim.folders``), claimed before the run starts; the files
+    appear together, and only once the run has finished."""
     started = datetime.now(UTC)
-    frame, tracked, wall = simulate(scenario, quiet=quiet, panel=panel)
-    files = ["timeseries.csv", "adoption.png", "manifest.json"]
-    if tracked is not None:
-        files.insert(1, "panel.csv")
-    manifest = {
-        "scenario": scenario.name,
-        "source": source,
-        "seed": scenario.seed,
-        "citizens": scenario.n_citizens,
-        "months": scenario.n_months,
-        "started": started.isoformat(timespec="seconds"),
-        "wall_seconds": round(wall, 3),
-        "command": " ".join(sys.argv),
-        "versions": versions(),
-        "git": git_state(),
-        "machine": machine(),
-        "panel": panel,
-        "files": files,
-        "resolved_scenario": scenario.model_dump(mode="json"),
-    }
-    with staged(out_dir) as stage:
-        frame.to_csv(stage.file("timeseries.csv"), index=False, float_format="%.6g")
-        if tracked is not None:
-            tracked.to_csv(stage.file("panel.csv"), index=False, float_format="%.5g")
-        markers = [(item.at, item.type) for item in scenario.interventions if item.enabled]
-        fig = adoption_figure(
-            frame,
-            title=f"{scenario.name} (seed {scenario.seed}, {scenario.n_citizens:,} adults)",
-            markers=markers,
-        )
-        stage.figure(fig, "adoption")
-        stage.file("manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    return frame, manifest
+    with owned(out_dir, "run") as folder:
+        frame, tracked, wall = simulate(scenario, quiet=quiet, panel=panel)
+        with folder.stage() as stage:
+            frame.to_csv(stage.file("timeseries.csv"), index=False, float_format="%.6g")
+            if tracked is not None:
+                tracked.to_csv(stage.file("panel.csv"), index=False, float_format="%.5g")
+            markers = [(item.at, item.type) for item in scenario.interventions if item.enabled]
+            fig = adoption_figure(
+                frame,
+                title=f"{scenario.name} (seed {scenario.seed}, {scenario.n_citizens:,} adults)",
+                markers=markers,
+            )
+            stage.figure(fig, "adoption")
+            stage.manifest = {
+                "scenario": scenario.name,
+                "source": source,
+                "seed": scenario.seed,
+                "citizens": scenario.n_citizens,
+                "months": scenario.n_months,
+                "started": started.isoformat(timespec="seconds"),
+                "wall_seconds": round(wall, 3),
+                "command": " ".join(sys.argv),
+                "versions": versions(),
+                "git": git_state(),
+                "machine": machine(),
+                "panel": panel,
+                "resolved_scenario": scenario.model_dump(mode="json"),
+            }
+    return frame, stage.manifest
 
 
 def summary_text(frame, manifest: dict, out: Path) -> str:
@@ -115,5 +114,5 @@ def summary_text(frame, manifest: dict, out: Path) -> str:
         f"{'':{width}}  {first['date']:>8}  {last['date']:>8}",
     ]
     lines += [f"{label:{width}}  {first[key]:8.3f}  {last[key]:8.3f}" for label, key in rows]
-    lines.append(f"results in {out}/ ({', '.join(manifest['files'])})")
+    lines.append(f"results in {out}/ ({', '.join([*manifest['files'], 'manifest.json'])})")
     return "\n".join(lines)

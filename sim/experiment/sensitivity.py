@@ -210,26 +210,29 @@ def run_sensitivity(
     import pandas as pd
 
     from sim.analysis.sensitivity import indices, indices_figure
-    from sim.atomic import staged
     from sim.experiment.batch import run_batch
+    from sim.folders import owned, read_manifest, verified
 
     spec = sens.spec
-    summary = run_batch(sens.plan, out, workers=workers, dask=dask, resume=resume, quiet=quiet)
+    summary = run_batch(
+        sens.plan, out, workers=workers, dask=dask, resume=resume, quiet=quiet, kind="sensitivity"
+    )
     if summary.failed:
         raise ScenarioError(
             f"{sens.path}: {summary.failed} runs failed (see {out}/runs/*.error); "
             "fix and rerun with --resume"
         )
-    results = pd.read_parquet(out / "results.parquet")
-    table = indices(
-        spec.method,
-        sens.problem,
-        sens.sample,
-        sens.outputs(results),
-        levels=spec.morris.levels,
-        seed=spec.root_seed % 2**32,
-    )
-    with staged(out) as stage:
+    with owned(out, "sensitivity", resume=True) as folder, folder.stage() as stage:
+        stage.manifest = None  # the files are added to the batch's manifest
+        results = pd.read_parquet(verified(out, read_manifest(out), "results.parquet"))
+        table = indices(
+            spec.method,
+            sens.problem,
+            sens.sample,
+            sens.outputs(results),
+            levels=spec.morris.levels,
+            seed=spec.root_seed % 2**32,
+        )
         table.to_csv(stage.file("sensitivity.csv"), index=False, float_format="%.6g")
         stage.figure(indices_figure(table, spec.method), "sensitivity", ("png", "svg"))
         stage.file("sensitivity.md").write_text(_markdown(sens, table), encoding="utf-8")

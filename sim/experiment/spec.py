@@ -31,6 +31,7 @@ from pydantic import (
 from scipy.stats import qmc
 
 from sim.calendar import Month, parse_month
+from sim.errors import shown
 from sim.experiment.posterior import (
     MAX_POSTERIOR_BYTES,
     Draws,
@@ -557,11 +558,11 @@ def scenario_at(
         return with_values(scenario, values, absent_ok=True)
     except ValidationError as exc:
         text = error_text(exc, "", Scenario)
-        shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+        setting = ", ".join(f"{k} = {v}" for k, v in values.items())
         raise ScenarioError(
             "\n".join(
-                f"{path}: {where}: "
-                f"{f'design point {point}' if isinstance(point, int) else point} ({shown}) "
+                f"{shown(path)}: {where}: "
+                f"{f'design point {point}' if isinstance(point, int) else point} ({setting}) "
                 f"makes {scenario.name} "
                 f"invalid: {line.removeprefix(': ')}"
                 for line in text.splitlines()
@@ -632,7 +633,7 @@ def _load_scenarios(experiment: Experiment, path: Path) -> tuple[list[Scenario],
         if policy is not None:
             where = where.removesuffix(".scenario")
             resolve_factors(
-                {k: [v] for k, v in policy.set.items()}, [scenario], f"{path}: {where}.set"
+                {k: [v] for k, v in policy.set.items()}, [scenario], f"{shown(path)}: {where}.set"
             )
             try:
                 scenario = with_values(scenario, dict(policy.set))
@@ -640,7 +641,8 @@ def _load_scenarios(experiment: Experiment, path: Path) -> tuple[list[Scenario],
                 text = error_text(exc, "", Scenario)
                 raise ScenarioError(
                     "\n".join(
-                        f"{path}: {where}.set makes {name} invalid: {line.removeprefix(': ')}"
+                        f"{shown(path)}: {where}.set makes {name} invalid: "
+                        f"{line.removeprefix(': ')}"
                         for line in text.splitlines()
                     )
                 ) from None
@@ -663,8 +665,8 @@ def _check_size(experiment: Experiment, path: Path, n_points: int | None, max_ru
             n_points = math.prod(len(v) for v in design.parameters.values())
             if n_points > MAX_POINTS:
                 raise ScenarioError(
-                    f"{path}: sweep.parameters: the grid has {n_points:,} points (the product "
-                    f"of its lists' lengths; allowed: up to {MAX_POINTS:,})"
+                    f"{shown(path)}: sweep.parameters: the grid has {n_points:,} points (the "
+                    f"product of its lists' lengths; allowed: up to {MAX_POINTS:,})"
                 )
         else:
             n_points = design.n
@@ -672,7 +674,7 @@ def _check_size(experiment: Experiment, path: Path, n_points: int | None, max_ru
     n_runs = n_points * n_scenarios * experiment.replications
     if n_runs > max_runs:
         raise ScenarioError(
-            f"{path}: replications: the design has {n_runs:,} runs ({n_points:,} points x "
+            f"{shown(path)}: replications: the design has {n_runs:,} runs ({n_points:,} points x "
             f"{n_scenarios} scenarios x {experiment.replications:,} replications; allowed: "
             f"up to {max_runs:,})"
         )
@@ -693,12 +695,12 @@ def build_plan(
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ScenarioError(
-            f"{path}: scenarios: two scenarios or policies share a name "
+            f"{shown(path)}: scenarios: two scenarios or policies share a name "
             f"({', '.join(names)}); names must be distinct"
         )
     if experiment.reference is not None and experiment.reference not in names:
         raise ScenarioError(
-            f"{path}: reference: {experiment.reference!r} is not one of the "
+            f"{shown(path)}: reference: {experiment.reference!r} is not one of the "
             f"scenarios (allowed: {', '.join(names)})"
         )
     role = None
@@ -707,14 +709,16 @@ def build_plan(
         if design is not None:
             role = "sweep" if experiment.sweep is not None else "uncertainties"
             values, bound = _design_values(design)
-            factors = resolve_factors(values, scenarios, f"{path}: {role}.parameters", bound=bound)
+            factors = resolve_factors(
+                values, scenarios, f"{shown(path)}: {role}.parameters", bound=bound
+            )
         points = design_points(design, experiment.root_seed, factors)
     factors = factors or {}
     for i, interaction in enumerate(experiment.interactions):
         for key, name in interaction.scenarios().items():
             if name not in names:
                 raise ScenarioError(
-                    f"{path}: interactions[{i}].{key}: {name!r} is not one of the scenarios "
+                    f"{shown(path)}: interactions[{i}].{key}: {name!r} is not one of the scenarios "
                     f"(allowed: {', '.join(names)})"
                 )
         if interaction.at is not None:
@@ -723,15 +727,15 @@ def build_plan(
             every = experiment.output.every
             if not 0 <= month < first.n_months or (month % every and interaction.at != first.end):
                 raise ScenarioError(
-                    f"{path}: interactions[{i}].at: {interaction.at} is not a stored month "
+                    f"{shown(path)}: interactions[{i}].at: {interaction.at} is not a stored month "
                     f"(allowed: every {every} months from {first.start}, and {first.end})"
                 )
     n_runs = len(points) * len(scenarios) * experiment.replications
     if n_runs > max_runs:
         raise ScenarioError(
-            f"{path}: replications: the design has {n_runs:,} runs ({len(points):,} points x "
-            f"{len(scenarios)} scenarios x {experiment.replications:,} replications; allowed: "
-            f"up to {max_runs:,})"
+            f"{shown(path)}: replications: the design has {n_runs:,} runs ({len(points):,} "
+            f"points x {len(scenarios)} scenarios x {experiment.replications:,} replications; "
+            f"allowed: up to {max_runs:,})"
         )
     n_seeds = experiment.replications * (len(points) if role == "uncertainties" else 1)
     seeds = PairedSeeds(experiment.root_seed, n_seeds)
@@ -746,7 +750,7 @@ def build_plan(
         check_draws(scenarios, draws, [str(s) for s in sources])
     varied = {*(points[0] if points else {}), *(posterior.keys if posterior else ())}
     clashes = [
-        f"{path}: policies[{i}].set.{_quoted(key)}: also varied by the "
+        f"{shown(path)}: policies[{i}].set.{_quoted(key)}: also varied by the "
         f"{'posterior' if posterior and key in posterior.keys else role}; a policy cannot fix "
         "what the design varies (allowed: set other factors)"
         for i, policy in enumerate(experiment.policies)

@@ -17,10 +17,11 @@ from sim.analysis.validation import (
     stylised_facts,
     validation_figure,
 )
-from sim.atomic import staged
 from sim.experiment.replicates import run_replicates
 from sim.files import load_scenario
+from sim.folders import owned
 from sim.library import find_scenario
+from sim.provenance import run_record
 from sim.scenario import Scenario, with_values
 
 VALIDATION_SCENARIOS = ("history", "status_quo", "security_shock")
@@ -39,11 +40,13 @@ def check_calibration(
     """Run ``scenario`` on ``seeds`` (replicate k with parameter set k of ``draws``, if
     given) and compare it with the dated observations; write calibration.csv and
     calibration.png into ``out``. Returns the table (column ``inside``)."""
-    long = run_replicates([scenario], seeds, draws=draws, workers=workers, progress=progress)
-    table = check(long)
-    with staged(out) as stage:
-        table.to_csv(stage.file("calibration.csv"), index=False, float_format="%.4g")
-        stage.figure(calibration_figure(long), "calibration")
+    with owned(out, "calibration-check") as folder:
+        long = run_replicates([scenario], seeds, draws=draws, workers=workers, progress=progress)
+        table = check(long)
+        with folder.stage() as stage:
+            table.to_csv(stage.file("calibration.csv"), index=False, float_format="%.4g")
+            stage.figure(calibration_figure(long), "calibration")
+            stage.manifest = {"scenario": scenario.name, "seeds": list(seeds), **run_record()}
     return table
 
 
@@ -62,13 +65,17 @@ def validate_model(
     scenarios = [
         load_scenario(find_scenario(name), citizens=citizens) for name in VALIDATION_SCENARIOS
     ]
-    long = run_replicates(scenarios, seeds, draws=draws, workers=workers, progress=progress)
-    checks = held_out_checks(long) + stylised_facts(long)
-    with staged(out) as stage:
-        pd.DataFrame([c.__dict__ for c in checks]).to_csv(stage.file("validation.csv"), index=False)
-        stage.figure(validation_figure(long), "validation")
-        for name, fig in docking_figures().items():
-            stage.figure(fig, name)
+    with owned(out, "validation") as folder:
+        long = run_replicates(scenarios, seeds, draws=draws, workers=workers, progress=progress)
+        checks = held_out_checks(long) + stylised_facts(long)
+        with folder.stage() as stage:
+            frame = pd.DataFrame([c.__dict__ for c in checks])
+            frame.to_csv(stage.file("validation.csv"), index=False)
+            stage.figure(validation_figure(long), "validation")
+            for name, fig in docking_figures().items():
+                stage.figure(fig, name)
+            stage.manifest = {"scenarios": list(VALIDATION_SCENARIOS), "seeds": list(seeds),
+                              **run_record()}  # fmt: skip
     return checks
 
 

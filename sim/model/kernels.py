@@ -17,18 +17,64 @@ results.
 
 Compiled code is cached on disk (``cache=True``): the first use on a machine compiles for
 about 12 s on 2 cores (docs/performance.md); later processes load it in a fraction of that.
+
+The threads are numba's fork-safe layer (:func:`use_fork_safe_threads`, chosen at import,
+before any kernel runs): TBB where the ``tbb`` package is installed, else numba's own work
+queue, never GNU OpenMP, whose pool makes every process forked after a run abort or hang
+(a ``multiprocessing`` pool with the fork start method, EMA Workbench's evaluator).
 """
 
 from __future__ import annotations
 
+import ctypes
+import importlib.metadata
 import os
+import sys
 import threading
-import warnings
 from contextlib import contextmanager
 
-import numba
-import numpy as np
-from numba import njit, prange
+from sim import environment
+
+# numba reads NUMBA_NUM_THREADS when imported, and a bad value is its traceback
+if environment.NUMBA_THREADS_ENV in os.environ:
+    environment.thread_count(
+        environment.NUMBA_THREADS_ENV, os.environ[environment.NUMBA_THREADS_ENV]
+    )
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+from numba import njit, prange  # noqa: E402
+
+
+def _load_pip_tbb() -> None:
+    """Load the ``tbb`` wheel's ``libtbb.so.12`` by its full path: the wheel puts it in
+    ``<prefix>/lib``, where the dynamic loader does not look, so numba would not find it
+    (numba issue 6108); once loaded, numba's own load by name finds it."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        files = importlib.metadata.files("tbb") or []
+    except importlib.metadata.PackageNotFoundError:
+        return
+    for file in files:
+        if file.name == "libtbb.so.12":
+            try:
+                ctypes.CDLL(str(file.locate()), mode=ctypes.RTLD_GLOBAL)
+            except OSError:
+                pass  # numba then falls back to the work queue
+            return
+
+
+def use_fork_safe_threads() -> None:
+    """Make numba pick a fork-safe threading layer ("forksafe": TBB, else its work queue;
+    on Linux never GNU OpenMP), unless ``NUMBA_THREADING_LAYER`` names one. Must run before
+    the first parallel kernel starts numba's threads; results are the same on every layer."""
+    _load_pip_tbb()
+    if not os.environ.get(environment.LAYER_ENV, "").strip():
+        numba.config.THREADING_LAYER = "forksafe"  # else the user's choice (see docs)
+
+
+use_fork_safe_threads()
 
 CHUNK = 8192
 """Adults per chunk of the parallel loops (fixed, so results do not depend on threads)."""
@@ -607,7 +653,7 @@ def tally_population(k, pop, urban) -> tuple[np.ndarray, np.ndarray]:
     return counts.sum(axis=0), sums.sum(axis=0)
 
 
-THREADS_ENV = "EGOV_SIM_THREADS"
+THREADS_ENV = environment.THREADS_ENV
 """Environment variable capping the kernels' threads in a process (read at import; Dask
 workers started by ``--dask local`` get 1). Unlike ``NUMBA_NUM_THREADS`` it may differ
 between a parent process and its workers without upsetting numba."""
@@ -618,17 +664,13 @@ def _cap(n: int) -> int:
 
 
 def _threads_from_environment() -> int:
-    value = os.environ.get(THREADS_ENV, "").strip()
-    if not value:
+    """:data:`THREADS_ENV` capped at numba's threads (unset or empty: numba's threads); a
+    value that is not a whole number from 1 to ``environment.thread_limit()`` is a
+    :class:`~sim.errors.ScenarioError` naming the variable."""
+    value = os.environ.get(THREADS_ENV, "")
+    if not value.strip():
         return _cap(numba.config.NUMBA_NUM_THREADS)
-    if not value.isascii() or not value.isdigit() or int(value) < 1:
-        warnings.warn(
-            f"{THREADS_ENV}={value!r} is not a positive whole number; using "
-            f"{numba.config.NUMBA_NUM_THREADS} threads",
-            stacklevel=2,
-        )
-        return _cap(numba.config.NUMBA_NUM_THREADS)
-    return _cap(int(value))
+    return _cap(environment.thread_count(THREADS_ENV, value))
 
 
 _threads = [_threads_from_environment()]

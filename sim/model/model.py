@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from difflib import get_close_matches
 from functools import cache, partial
-from os import PathLike
+from os import PathLike, fspath
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from mesa.datacollection import DataCollector
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.files import error_text, load_scenario, validate
+from sim.files import error_text, load_scenario, short_repr, validate
 from sim.library import find_scenario
 from sim.model import behaviour, metrics
 from sim.model.agencies import Agency, Regime, build_agencies, service_probabilities
@@ -57,12 +57,15 @@ class AdoptionModel(mesa.Model):
     6. internet access and e-signature holdings follow their trends;
     7. metrics are computed and collected by the ``DataCollector``.
 
-    ``scenario`` is a :class:`~sim.scenario.Scenario`, a library name (``"status_quo"``) or
-    a scenario file; ``params`` (tables as in a file's ``[params]``) and ``**overrides``
-    (``choice__coef_trust=3.0``, or ``end="2025-12"``) are validated like a file. The
+    ``scenario`` is a :class:`~sim.scenario.Scenario`, a library name (``"status_quo"``), a
+    scenario file, or None for the parameters' built-in defaults; ``params`` (tables as in a
+    file's ``[params]``) and ``**overrides`` (``choice__coef_trust=3.0``, or
+    ``end="2025-12"``) are validated like a file. The
     validated scenario, with the seed actually used, is ``model.spec`` (``model.scenario``
     belongs to Mesa). ``seed=None`` and ``rng=None`` draw a fresh seed, as Mesa does; the
-    same scenario and seed give bit-identical results.
+    same scenario and seed give bit-identical results. Every argument is checked before
+    anything is built: a wrong type or value is a :class:`ScenarioError` naming it and what
+    is allowed (as a file's errors are).
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class AdoptionModel(mesa.Model):
         panel: int = 0,
         **overrides: Any,
     ) -> None:
+        check_view_and_panel(agent_views, panel)
         spec = configure(
             resolve_scenario(scenario),
             seed=choose_seed(seed, rng),
@@ -84,6 +88,7 @@ class AdoptionModel(mesa.Model):
             params=params,
             overrides=overrides,
         )
+        check_view_and_panel(agent_views, panel, spec.n_citizens)
         super().__init__(rng=spec.seed)  # an int: the same streams as seed= on every Mesa 3
         self.streams = Streams(spec.seed)
         """The run's random streams: the build draws from Mesa's ``model.rng``, every month
@@ -447,30 +452,68 @@ SOURCE = "AdoptionModel arguments"
 """How errors in keyword arguments name their source (like a file name)."""
 
 
+SCENARIO_ALLOWED = "a Scenario, a library name (egov-sim list), a scenario file's path, or None"
+RNG_ALLOWED = (
+    "None, a whole number 0..2**63-1, a numpy Generator, BitGenerator or SeedSequence, "
+    "or a sequence of non-negative whole numbers"
+)
+
+
+def refusal(name: str, value: Any, allowed: str) -> ScenarioError:
+    """The one-line error for a bad keyword argument ``name``."""
+    return ScenarioError(
+        f"{SOURCE}: {name}: {short_repr(value)} is not allowed (allowed: {allowed})"
+    )
+
+
+def whole(value: Any) -> bool:
+    """An int or numpy integer, and not a bool (``True`` is no population or row count)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def check_view_and_panel(agent_views: Any, panel: Any, citizens: int | None = None) -> None:
+    """``agent_views`` is None or a bool; ``panel`` a whole number, at most ``citizens`` once
+    the run's size is known (a panel samples distinct citizens)."""
+    if agent_views is not None and not isinstance(agent_views, bool | np.bool_):
+        allowed = f"True, False or None, for views up to {CITIZEN_AGENT_LIMIT:,} citizens"
+        raise refusal("agent_views", agent_views, allowed)
+    limit = "the run's citizens" if citizens is None else f"{citizens:,}, the run's citizens"
+    if not whole(panel) or panel < 0 or (citizens is not None and panel > citizens):
+        raise refusal("panel", panel, f"a whole number from 0 to {limit}")
+
+
 def resolve_scenario(scenario: Scenario | str | PathLike[str] | None) -> Scenario:
     """A Scenario as is; a library name (``"status_quo"``, ``"docking/bass"``) or a path
-    loaded and validated; None: the built-in defaults."""
+    loaded and validated; None: the built-in defaults (the parameters' default values)."""
     if scenario is None:
         return Scenario(name="default")
     if isinstance(scenario, Scenario):
         return scenario
-    if not isinstance(scenario, str | PathLike):
-        raise TypeError(
-            f"scenario must be a Scenario, a library name or a file path (got {scenario!r})"
-        )
+    name = fspath(scenario) if isinstance(scenario, str | PathLike) else None
+    if not isinstance(name, str) or not name.strip() or "\0" in name:
+        raise refusal("scenario", scenario, SCENARIO_ALLOWED)
     return load_scenario(find_scenario(scenario))
 
 
 def choose_seed(seed: Any = None, rng: Any = None) -> int:
     """The seed of a run, as Mesa reads ``seed``/``rng``: an int is used as is; any other
     ``rng`` (a ``numpy.random.Generator``, ``SeedSequence``, ...) gives one deterministically
-    (a Generator is advanced by one draw); neither: fresh entropy. Always below 2**63."""
+    (a Generator is advanced by one draw); neither: fresh entropy. Always below 2**63. A bad
+    ``rng`` is a :class:`ScenarioError` naming it (a bad ``seed`` is one from validation)."""
     if seed is not None and rng is not None:
         raise ValueError("AdoptionModel: pass either seed or rng, not both")
     if rng is not None:
-        if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        if whole(rng):
+            if not 0 <= rng < 2**63:
+                raise refusal("rng", rng, RNG_ALLOWED)
             return int(rng)
-        return int(np.random.default_rng(rng).integers(2**63))
+        if isinstance(rng, bool | np.bool_ | str | bytes | float):
+            raise refusal("rng", rng, RNG_ALLOWED)
+        try:
+            generator = np.random.default_rng(rng)
+        except (TypeError, ValueError, OverflowError):
+            raise refusal("rng", rng, RNG_ALLOWED) from None
+        return int(generator.integers(2**63))
     if seed is None:
         return int(np.random.SeedSequence().entropy) % 2**63
     return int(seed) if isinstance(seed, np.integer) else seed
@@ -514,7 +557,7 @@ def configure(
     if citizens is not None:
         top["citizens"] = citizens
     if params is not None and not isinstance(params, dict):
-        raise ScenarioError(f"{SOURCE}: params: must be a dict of parameter tables")
+        raise refusal("params", params, "None or a dict of parameter tables, as a file's [params]")
     if params or any(spec.model_dump(include=set(top)).get(k) != v for k, v in top.items()):
         data = spec.model_dump(mode="python")
         data.update(top)

@@ -47,3 +47,15 @@ def machine() -> dict[str, object]:
     import os
 
     return {"platform": platform.platform(), "cpus": os.cpu_count()}
+
+
+def run_record() -> dict[str, object]:
+    """The provenance every results manifest carries: the command, versions, git, machine."""
+    import sys
+
+    return {
+        "command": " ".join(sys.argv),
+        "versions": versions(),
+        "git": git_state(),
+        "machine": machine(),
+    }
