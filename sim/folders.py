@@ -8,8 +8,9 @@ results of the command's own kind (a batch's only with ``--resume``). Anything e
 in one line before anything is written. While it works the command holds the folder with an
 OS lock on ``.egov-sim.lock`` (created without following a symlink, checked to be the file it
 locked, removed when the command ends), so a second writer of any kind is refused naming the
-holder's pid. Outputs are written into a hidden staging folder inside the folder and
-published together: each file renamed into place, ``manifest.json`` last, with the size and
+holder's pid. A one-shot command's outputs (a batch writes its run files one by one instead,
+each atomically) are written into a hidden staging folder inside the folder and published
+together: each file renamed into place, ``manifest.json`` last, with the size and
 SHA-256 of every file it lists; if any rename fails, the files already moved are put back, so
 a reader sees the old set or the new one, never a mix. A reader checks each file it uses
 against those hashes, so a table copied in from elsewhere is refused rather than reported.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -30,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sim.atomic import FILE_MODE, OutputError, file_record, sha256_file, write_json_atomic
+from sim.atomic import FILE_MODE, OutputError, file_record, write_json_atomic
 from sim.errors import ScenarioError, shown
 
 MANIFEST = "manifest.json"
@@ -38,8 +40,6 @@ LOCK = ".egov-sim.lock"
 STAGING = ".staging-"
 MAX_MANIFEST_BYTES = 1 << 30
 """A manifest is read only up to this size (a batch of ten million runs writes ~700 MB)."""
-MAX_JSON_DEPTH = 64
-"""Nesting a manifest may have (the tool writes at most 8 levels)."""
 
 SUBFOLDERS: dict[str, tuple[str, ...]] = {
     "batch": ("runs", "report", "discovery", "robustness"),
@@ -65,11 +65,19 @@ KINDS = {
 _LEGACY_FILES = {
     "compare": {"comparison.csv", "comparison.png", "runs.csv"},
     "calibration-check": {"calibration.csv", "calibration.png"},
-    "discovery": {"box.csv", "box.json", "peeling_trajectory.csv", "discovery.png"},
+    "discovery": {
+        "box.csv",
+        "box.json",
+        "peeling_trajectory.csv",
+        "discovery.png",
+        "discovery.svg",
+    },
 }
-"""Folders written before manifests recorded their kind, known by their file names."""
+"""Folders written before manifests recorded their kind, known by their whole set of files
+(a user's folder holding one file of the same name is not taken for one)."""
 _LEGACY_SUFFIXES = {"report": (".png", ".svg", ".csv", ".md")}
-"""... or by the kinds of their files (a report's figures are named after the design)."""
+"""... or by the kinds of their files and ``report.md`` (a report's figures are named after
+the design)."""
 
 
 # --------------------------------------------------------------------------- reading
@@ -77,8 +85,8 @@ _LEGACY_SUFFIXES = {"report": (".png", ".svg", ".csv", ".md")}
 
 def load_json(path: Path, what: str = "manifest") -> Any:
     """A JSON file egov-sim wrote, read with limits: a regular file (no symlink), at most
-    :data:`MAX_MANIFEST_BYTES`, nested at most :data:`MAX_JSON_DEPTH` deep; ScenarioError in
-    one line naming the file otherwise."""
+    :data:`MAX_MANIFEST_BYTES`, nested no deeper than the decoder's recursion guard allows
+    (the tool writes 8 levels); ScenarioError in one line naming the file otherwise."""
     where = shown(path)
     try:
         info = os.lstat(path)
@@ -87,46 +95,21 @@ def load_json(path: Path, what: str = "manifest") -> Any:
     except OSError as exc:
         raise ScenarioError(f"{where}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError(f"{where}: {_kind_of_entry(info)}, not the {what} egov-sim writes")
+        raise ScenarioError(f"{where}: {entry_kind(info)}, not the {what} egov-sim writes")
     if info.st_size > MAX_MANIFEST_BYTES:
         raise ScenarioError(f"{where}: {info.st_size:,} bytes is more than a {what} can be")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         with os.fdopen(fd, "rb") as handle:
             raw = handle.read(MAX_MANIFEST_BYTES + 1)
-        text = raw.decode("utf-8")
-        if _depth(text) > MAX_JSON_DEPTH:
-            raise ValueError(f"nested more than {MAX_JSON_DEPTH} deep")
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:  # the decoder's own guard: no crash, no traceback
+        raise ScenarioError(f"{where}: not a {what} egov-sim wrote (nested too deeply)") from None
+    except ValueError as exc:
         detail = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
         raise ScenarioError(f"{where}: not a {what} egov-sim wrote ({detail})") from None
     except OSError as exc:
         raise ScenarioError(f"{where}: {exc.strerror or exc}") from None
-
-
-def _depth(text: str) -> int:
-    """Deepest nesting of brackets outside strings (bounded work, no recursion)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
-                return deepest
-        elif char in "]}":
-            depth -= 1
-    return deepest
 
 
 _TYPE_WORDS = {dict: "a table", list: "a list", str: "a string", int: "a whole number"}
@@ -212,16 +195,35 @@ def read_manifest(folder: Path, kinds: Iterable[str] = ("batch", "sensitivity"))
         _check_fields(manifest, BATCH_FIELDS, where)
         design = manifest["design"]
         _check_fields(design, DESIGN_FIELDS, where, "design.")
-        if not all(isinstance(point, dict) for point in design.get("points") or []):
+        nested = {
+            "design.points": (design.get("points") or [], dict),
+            "design.factors": (list((design.get("factors") or {}).values()), dict),
+            "design.posterior.draws": ((design.get("posterior") or {}).get("draws", []), dict),
+        }
+        for label, (items, kind) in nested.items():
+            if not isinstance(items, list) or not all(isinstance(i, kind) for i in items):
+                raise ScenarioError(
+                    f"{where}: {label}: not a list of tables; not a manifest egov-sim wrote"
+                )
+        posterior = design.get("posterior")
+        if posterior is not None and not {"file", "sha256", "draws"} <= set(posterior):
             raise ScenarioError(
-                f"{where}: design.points: not a list of tables; not a manifest egov-sim wrote"
+                f"{where}: design.posterior: lacks file, sha256 or draws; not a manifest "
+                "egov-sim wrote"
+            )
+        interactions = manifest["experiment_resolved"].get("interactions")
+        if interactions is not None and not isinstance(interactions, list):
+            raise ScenarioError(
+                f"{where}: experiment_resolved.interactions: not a list; not a manifest "
+                "egov-sim wrote"
             )
     return manifest
 
 
-def verified(folder: Path, manifest: Mapping, name: str) -> Path:
-    """``folder/name``, checked against the size and SHA-256 its manifest records; one line
-    naming the file if it differs, is missing, or the manifest records no hash of it."""
+def verified(folder: Path, manifest: Mapping, name: str) -> bytes:
+    """The bytes of ``folder/name``, read once and checked against the size and SHA-256 its
+    manifest records (so what is checked is what is used); one line naming the file if it
+    differs, is missing, or the manifest records no hash of it."""
     path = Path(folder) / name
     where = shown(path)
     files = manifest.get("files")
@@ -233,21 +235,27 @@ def verified(folder: Path, manifest: Mapping, name: str) -> Path:
         else:
             why = "written by an older egov-sim, before manifests recorded hashes"
         raise ScenarioError(
-            f"{where}: not recorded in {MANIFEST} ({why}); finish it with egov-sim batch "
-            "--resume before reading it"
+            f"{where}: not recorded in {MANIFEST} ({why}); finish it (the same egov-sim batch "
+            "or sensitivity command with --resume) before reading it"
         )
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         raise ScenarioError(f"{where}: missing, though {MANIFEST} lists it") from None
     if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError(f"{where}: {_kind_of_entry(info)}, not the file {MANIFEST} lists")
-    if info.st_size != record.get("bytes") or sha256_file(path) != record["sha256"]:
+        raise ScenarioError(f"{where}: {entry_kind(info)}, not the file {MANIFEST} lists")
+    if info.st_size != record.get("bytes"):
+        data = b""
+    else:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(info.st_size + 1)
+    if len(data) != record.get("bytes") or hashlib.sha256(data).hexdigest() != record["sha256"]:
         raise ScenarioError(
             f"{where}: does not match {MANIFEST} (its SHA-256 differs: changed or copied in "
             "after egov-sim wrote it); rerun the command that made it"
         )
-    return path
+    return data
 
 
 def check_not_busy(folder: Path) -> None:
@@ -274,7 +282,8 @@ def check_not_busy(folder: Path) -> None:
 # --------------------------------------------------------------------------- owning
 
 
-def _kind_of_entry(info: os.stat_result) -> str:
+def entry_kind(info: os.stat_result) -> str:
+    """What a directory entry is, in a message's words (``a symlink``, ``a pipe``)."""
     mode = info.st_mode
     if stat.S_ISLNK(mode):
         return "a symlink"
@@ -331,11 +340,16 @@ class OutputFolder:
         """Refuse the folder unless it is new, empty, or holds this kind's results, and (unless
         this process ``held`` it) no other command is writing it; no write."""
         try:
-            info = self.path.stat()
+            info = os.lstat(self.path)
         except FileNotFoundError:
             return
         except OSError as exc:
             raise self._refuse(f"cannot be used ({exc.strerror or exc})") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise self._refuse(
+                f"is a symlink; give the folder it points to ({shown(os.path.realpath(self.path))})"
+                " if that is where the results should go"
+            )
         if not stat.S_ISDIR(info.st_mode):
             raise self._refuse("exists and is not a folder")
         if not held:
@@ -353,17 +367,20 @@ class OutputFolder:
         except OSError as exc:
             raise self._refuse(f"cannot be read ({exc.strerror or exc})") from None
         for entry in entries:
-            info = entry.stat(follow_symlinks=False)
             if entry.name == LOCK or entry.name.startswith(STAGING):
                 continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # gone since the listing (another command's temporary file)
             names.append(entry.name)
             if entry.name in allowed:
                 if stat.S_ISDIR(info.st_mode):
                     own.append(entry.name)  # a real folder of the kind's own (runs/, report/)
                 else:
-                    odd.append(f"{shown(entry.name)} is {_kind_of_entry(info)}, not a folder")
+                    odd.append(f"{shown(entry.name)} is {entry_kind(info)}, not a folder")
             elif not stat.S_ISREG(info.st_mode):
-                odd.append(f"{shown(entry.name)} is {_kind_of_entry(info)}, not a file")
+                odd.append(f"{shown(entry.name)} is {entry_kind(info)}, not a file")
         if not names or (not odd and own == names and self.kind not in ("batch", "sensitivity")):
             return  # empty, or only the kind's own subfolders (a robustness's discovery/)
         kind = self._claimed_kind(names)
@@ -372,12 +389,11 @@ class OutputFolder:
                 raise self._refuse(
                     f"holds {KINDS[kind]}, not {KINDS[self.kind]}; choose another {self.option}"
                 )
-            foreign = sorted(n for n in names if n not in own)
+            foreign = sorted(n for n in names if n not in own) or sorted(names)
             listed = ", ".join(shown(n) for n in foreign[:3])
             more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
             raise self._refuse(
-                f"holds files egov-sim did not write ({listed}{more}); choose a new or empty "
-                "folder"
+                f"holds files egov-sim did not write ({listed}{more}); choose a new or empty folder"
             )
         if odd:
             raise self._refuse(f"cannot take these results: {odd[0]}; remove it first")
@@ -403,10 +419,10 @@ class OutputFolder:
             return None
         if self.kind in ("batch", "sensitivity") and "runs" in names:
             return self.kind  # killed before its first manifest
-        if set(names) <= _LEGACY_FILES.get(self.kind, set()):
+        if set(names) == _LEGACY_FILES.get(self.kind):
             return self.kind
         suffixes = _LEGACY_SUFFIXES.get(self.kind)
-        if suffixes and all(Path(name).suffix in suffixes for name in names):
+        if suffixes and "report.md" in names and all(Path(n).suffix in suffixes for n in names):
             return self.kind
         return None
 
@@ -445,9 +461,10 @@ class OutputFolder:
                     f"({exc.strerror or exc}); choose another folder"
                 ) from None
             info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
+            if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
                 os.close(fd)
-                raise self._refuse(f"holds {_kind_of_entry(info)} named {LOCK}; remove it")
+                what = entry_kind(info) if not stat.S_ISREG(info.st_mode) else "a hard link"
+                raise self._refuse(f"holds {what} named {LOCK}; remove it")
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -528,8 +545,10 @@ class OutputFolder:
             stage.discard()
 
     def publish(self, stage: Stage) -> list[Path]:
-        """Move the staged files into the folder, all or none (see the module docstring)."""
-        from sim.signals import checkpoint
+        """Move the staged files into the folder, all or none (see the module docstring).
+        SIGINT and SIGTERM wait while the files move: a signal before lands at the
+        ``publish`` checkpoint and publishes nothing; one during is acted on once all moved."""
+        from sim.signals import checkpoint, deferred
 
         names = list(stage.order)
         files = {name: file_record(stage.path / name) for name in names}
@@ -543,12 +562,20 @@ class OutputFolder:
         for name in names:
             target = self.path / name
             if os.path.lexists(target) and not stat.S_ISREG(os.lstat(target).st_mode):
-                what = _kind_of_entry(os.lstat(target))
+                what = entry_kind(os.lstat(target))
                 raise OutputError(
                     f"{shown(target)} is {what}, not a file; nothing was published (remove it "
                     "and run again)"
                 )
         backup = Path(tempfile.mkdtemp(prefix="previous-", dir=stage.path))
+        checkpoint("publish")
+        with deferred():
+            self._move(stage, names, files, backup)
+        return [self.path / name for name in names]
+
+    def _move(self, stage: Stage, names: list[str], files: dict, backup: Path) -> None:
+        """The renames of :meth:`publish`, each earlier file hard-linked into ``backup`` first
+        so that a failure part-way puts it back."""
         moved: list[tuple[str, bool]] = []
         try:
             for name in names:
@@ -556,23 +583,32 @@ class OutputFolder:
                 kept = os.path.lexists(target)
                 if kept:
                     _link_or_copy(target, backup / name)
-                os.replace(stage.path / name, target)
                 moved.append((name, kept))
-                checkpoint("publish")
+                os.replace(stage.path / name, target)
+            if stage.manifest is None:
+                self._record(files)  # the batch's manifest lists the added files
         except BaseException:
+            failed = []
             for name, kept in reversed(moved):  # put the earlier set back
                 target = self.path / name
-                if kept:
-                    os.replace(backup / name, target)
-                else:
-                    target.unlink(missing_ok=True)
+                try:
+                    if kept:
+                        os.replace(backup / name, target)
+                    else:
+                        target.unlink(missing_ok=True)
+                except OSError:
+                    failed.append(name)
+            if failed:  # keep the earlier files where the message says
+                kept_at = self.path / f"previous-{os.getpid()}"
+                os.replace(backup, kept_at)
+                raise OutputError(
+                    f"{shown(self.path)}: publishing failed and {', '.join(failed)} could not "
+                    f"be put back; the earlier files are in {shown(kept_at)}"
+                ) from None
             raise
         self._created = []
         if stage.manifest is not None:
             self._drop_stale(set(names))
-        else:
-            self._record(files)
-        return [self.path / name for name in names]
 
     def _drop_stale(self, kept: set[str]) -> None:
         """Files the previous manifest listed and this one does not (an earlier report's
@@ -580,7 +616,8 @@ class OutputFolder:
         earlier = (self.previous or {}).get("files")
         for name in earlier if isinstance(earlier, dict) else ():
             path = self.path / name
-            if name not in kept and "/" not in name and path.is_file() and not path.is_symlink():
+            ours = "/" not in name and not name.startswith(".")  # never the lock, never above
+            if name not in kept and ours and path.is_file() and not path.is_symlink():
                 path.unlink()
 
     def _record(self, files: dict[str, Any]) -> None:

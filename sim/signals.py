@@ -9,9 +9,10 @@ that lands where Python swallows exceptions (a finaliser, a weakref callback) is
 :func:`check`, called between months and between runs, raises it again.
 
 :func:`checkpoint` is a test hook: with ``EGOV_SIM_TEST_CHECKPOINT=<name>`` in the environment,
-the command prints ``checkpoint <name>`` on stderr when it reaches that point and waits there
-(up to two minutes) for the signal the test sends on reading the line. Unset, it costs a
-dictionary look-up.
+the command prints ``checkpoint <name>`` on stderr when it first reaches that point and waits there
+(up to two minutes) for the signal the test sends on reading the line: SIGINT or SIGTERM to
+stop it there, SIGUSR1 to let it go on (after, say, trying a second command against the folder
+it holds). Unset, it costs a dictionary look-up.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 CHECKPOINT_ENV = "EGOV_SIM_TEST_CHECKPOINT"
 CHECKPOINT_WAIT = 120.0
@@ -31,6 +35,7 @@ class Terminated(BaseException):
 
 
 _pending: list[type[BaseException]] = []
+_reached: set[str] = set()
 
 
 def _stop(kind: type[BaseException]) -> None:
@@ -79,9 +84,41 @@ def check() -> None:
 
 def checkpoint(name: str) -> None:
     """The test hook described in the module docstring; then :func:`check`."""
-    if os.environ.get(CHECKPOINT_ENV) == name:
-        print(f"checkpoint {name}", file=sys.stderr, flush=True)
-        deadline = time.monotonic() + CHECKPOINT_WAIT
-        while time.monotonic() < deadline and not _pending:
-            time.sleep(0.02)  # the signal's handler raises in here
+    if os.environ.get(CHECKPOINT_ENV) == name and name not in _reached:
+        _reached.add(name)  # once: a point reached every month or run pauses the first time
+        go_on: list[int] = []
+        before = signal.signal(signal.SIGUSR1, lambda number, _frame: go_on.append(number))
+        try:
+            print(f"checkpoint {name}", file=sys.stderr, flush=True)
+            deadline = time.monotonic() + CHECKPOINT_WAIT
+            while time.monotonic() < deadline and not _pending and not go_on:
+                time.sleep(0.02)  # a stop signal's handler raises in here
+        finally:
+            signal.signal(signal.SIGUSR1, before)
     check()
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends, then act as they would have (a handful of
+    renames that must all happen or none). Python runs signal handlers in the main thread only,
+    so swapping the handlers there defers a signal whichever thread the kernel gave it to."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    waiting: list[int] = []
+    before = {
+        number: signal.signal(number, lambda n, _frame: waiting.append(n))
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+        if waiting:
+            handler = before[waiting[0]]
+            if callable(handler):
+                handler(waiting[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(waiting[0])

@@ -56,3 +56,32 @@ def seal_results(folder: Path, manifest: dict) -> None:
     sealed = {"kind": "batch", **manifest}
     sealed["files"] = {"results.parquet": file_record(folder / "results.parquet")}
     (folder / "manifest.json").write_text(json.dumps(sealed))
+
+
+def egov_sim(*args: str) -> list[str]:
+    """The command line of ``egov-sim ARGS`` run from the repository as a subprocess."""
+    return [sys.executable, "-m", "sim", *args]
+
+
+def stop_at(command: list[str], point: str, sig: int = signal.SIGINT, timeout: float = 300):
+    """Run ``command`` until it reaches checkpoint ``point`` (``sim.signals``: it prints
+    ``checkpoint <point>`` and waits there), send ``sig``, and return ``(status, stderr
+    after the checkpoint line)``. A readiness handshake, not a sleep: the signal lands at that
+    point however busy the machine is."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "EGOV_SIM_TEST_CHECKPOINT": point}
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)  # fmt: skip
+    try:
+        first = proc.stderr.readline()
+        assert first == f"checkpoint {point}\n", first + proc.stderr.read()
+        proc.send_signal(sig)
+        rest = proc.stderr.read()
+        proc.wait(timeout=timeout)
+    finally:
+        proc.kill()
+        proc.wait()
+    return proc.returncode, rest

@@ -106,20 +106,6 @@ def test_sigint_on_batch_stops_cleanly_and_resumes_identically(reference, tmp_pa
     assert (out / "results.csv").read_bytes() == (ref_out / "results.csv").read_bytes()
 
 
-def test_sigint_on_run_leaves_nothing_partial(tmp_path):
-    out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(SCENARIOS / "history.toml"),
-                             "--citizens", "1000000", "--out", str(out)], cwd=ROOT,
-                            stderr=subprocess.PIPE, text=True,
-                            preexec_fn=default_sigint)  # fmt: skip
-    time.sleep(4)  # building and stepping a 1,000,000-adult model takes ~15 s
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "Traceback" not in err
-    assert not out.exists()
-    assert not list(tmp_path.glob(".*"))  # no staging folder left behind
-
-
 def test_killed_dask_worker_mid_batch_completes_identically(reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     path, ref_out = reference

@@ -4,7 +4,9 @@ batch at a time holds a folder, and a folder holding something else is refused."
 
 import fcntl
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -129,35 +131,53 @@ def _in_use(out, pid):
     )
 
 
+def _held_batch(path, out, *extra):
+    """A batch that stops after storing its first run, holding its folder, until SIGUSR1
+    (the checkpoint of ``sim.signals``): the other command meets it there, however busy the
+    machine is."""
+    env = {**os.environ, "EGOV_SIM_TEST_CHECKPOINT": "run-stored"}
+    command = [sys.executable, "-m", "sim", "batch", str(path), "--out", str(out), "-q", *extra]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
 def test_two_batches_started_together_one_runs_and_the_other_is_refused(tmp_path):
-    slow = _experiment(tmp_path, reps=8, citizens=2000, name="slow.toml")  # 32 runs, some seconds
+    slow = _experiment(tmp_path, reps=2, citizens=2000, name="slow.toml")
     out = tmp_path / "both"
-    first, second = _batch(slow, out), _batch(slow, out)
-    (_, err1), (_, err2) = first.communicate(timeout=600), second.communicate(timeout=600)
-    assert sorted([first.returncode, second.returncode]) == [0, 2], (err1, err2)
-    winner, loser_err = (first, err2) if first.returncode == 0 else (second, err1)
-    assert loser_err == _in_use(out, winner.pid)
-    assert len(list((out / "runs").glob("*.parquet"))) == 32
-
-
-def test_a_resume_while_the_batch_runs_is_refused_and_touches_nothing(tmp_path):
-    slow = _experiment(tmp_path, reps=8, citizens=2000, name="slow.toml")
-    out = tmp_path / "busy"
-    running = _batch(slow, out)
+    first, second = _held_batch(slow, out), _held_batch(slow, out)
     try:
-        deadline = time.monotonic() + 120
-        while not list((out / "runs").glob("*.parquet")) and time.monotonic() < deadline:
-            assert running.poll() is None, running.stderr.read()
-            time.sleep(0.05)
-        resume = _batch(slow, out, "--resume")
+        deadline = time.monotonic() + 300
+        while first.poll() is None and second.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the winner waits at its checkpoint; the loser exits
+        loser, winner = (first, second) if first.poll() is not None else (second, first)
+        _, loser_err = loser.communicate(timeout=60)
+        assert loser.returncode == 2 and loser_err == _in_use(out, winner.pid)
+        assert winner.stderr.readline() == "checkpoint run-stored\n"
+        winner.send_signal(signal.SIGUSR1)
+        _, err = winner.communicate(timeout=600)
+        assert winner.returncode == 0, err
+    finally:
+        for proc in (first, second):
+            proc.kill()
+            proc.wait()
+    assert len(list((out / "runs").glob("*.parquet"))) == 8
+
+
+def test_a_resume_while_the_batch_runs_is_refused_and_touches_nothing(tmp_path, reference):
+    path, ref_out = reference
+    out = tmp_path / "busy"
+    running = _held_batch(path, out)
+    try:
+        assert running.stderr.readline() == "checkpoint run-stored\n"
+        before = sorted(p.name for p in out.rglob("*"))
+        resume = _batch(path, out, "--resume")
         _, err = resume.communicate(timeout=120)
         assert resume.returncode == 2 and err == _in_use(out, running.pid)
-        assert running.poll() is None  # the holder was not disturbed
+        assert sorted(p.name for p in out.rglob("*")) == before
+        running.send_signal(signal.SIGUSR1)
         _, err = running.communicate(timeout=600)
         assert running.returncode == 0, err
     finally:
         running.kill()
         running.wait()
-    fresh = tmp_path / "fresh"
-    run_batch(load_experiment(slow), fresh, quiet=True)
-    assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
+    assert (out / "results.csv").read_bytes() == (ref_out / "results.csv").read_bytes()

@@ -22,6 +22,7 @@ of runs appears only in the effect tables' column labelled "90% of runs".
 
 from __future__ import annotations
 
+import io
 import re
 import textwrap
 from dataclasses import dataclass
@@ -77,7 +78,8 @@ def load_results(folder: Path) -> tuple[pd.DataFrame, dict]:
     folder = Path(folder)
     check_not_busy(folder)
     manifest = read_manifest(folder)
-    return pd.read_parquet(verified(folder, manifest, "results.parquet")), manifest
+    table = verified(folder, manifest, "results.parquet")
+    return pd.read_parquet(io.BytesIO(table)), manifest
 
 
 # --- the design -----------------------------------------------------------------------------
@@ -1036,7 +1038,7 @@ def write_report(results: Path, quiet: bool = False) -> list[Path]:
     long, manifest = load_results(results)
     design = design_of(long, manifest)
     by_point, pooled = effect_tables(long, manifest, design)
-    with owned(results / "report", "report") as folder, folder.stage() as stage:
+    with owned(results / "report", "report", option="report") as folder, folder.stage() as stage:
         stage.manifest = {
             "results": str(results),
             "results_sha256": manifest["files"]["results.parquet"]["sha256"],

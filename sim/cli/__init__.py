@@ -22,16 +22,19 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = signals.install()
     try:
-        try:
-            signals.checkpoint("imports")
-            from sim.cli.app import dispatch
-        except KeyboardInterrupt:
-            print("egov-sim: interrupted; nothing was written", file=sys.stderr)
-            return 130
-        except signals.Terminated:
-            print("egov-sim: terminated; nothing was written", file=sys.stderr)
-            return 143
+        signals.checkpoint("imports")
+        from sim.cli.app import dispatch
+
         return dispatch(argv)
+    except (KeyboardInterrupt, signals.Terminated) as stop:  # in the imports, or a late one
+        word, status = ("terminated", 143) if isinstance(stop, signals.Terminated) else (
+            "interrupted", 130)  # fmt: skip
+        try:
+            print(f"egov-sim: {word}; finished outputs are kept, nothing partial was written",
+                  file=sys.stderr)  # fmt: skip
+        except (OSError, ValueError):
+            pass
+        return status
     finally:
         signals.restore(previous)
 

@@ -74,7 +74,9 @@ def dispatch(argv: list[str] | None) -> int:
     try:
         check_environment()
         args = build_parser().parse_args(argv)
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a closed stdout shows here, not after the exit status is set
+        return status
     except ScenarioError as exc:  # bad input: one line per problem, nothing written
         _say(printable_lines(str(exc)))
         return EXIT_BAD_INPUT

@@ -27,7 +27,7 @@ def add(sub) -> None:
 def main(args: argparse.Namespace) -> int:
     from sim.analysis.report import write_report
 
-    c.out_dir(None, Path(args.results) / "report", "report")
+    c.out_dir(None, Path(args.results) / "report", "report", name="report")
     written = write_report(Path(args.results), quiet=args.quiet)
     if not args.quiet:
         print(

@@ -23,8 +23,10 @@ once the batch is complete, so ``report`` never reads a mixed folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import sys
 import time
 import traceback
@@ -39,11 +41,11 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from sim.atomic import OutputError, sha256_file, write_atomic, write_json_atomic
-from sim.errors import shown
+from sim.errors import printable_lines, shown
 from sim.experiment import executors
 from sim.experiment.replicates import run_one
 from sim.experiment.spec import Plan, RunSpec
-from sim.folders import MANIFEST, OutputFolder, read_manifest
+from sim.folders import MANIFEST, OutputFolder, entry_kind, read_manifest
 from sim.provenance import git_state, machine, versions
 from sim.scenario import Scenario, ScenarioError
 from sim.signals import checkpoint
@@ -118,8 +120,9 @@ class Store:
         file, unreadable, empty or truncated (no Parquet footer), made for another run or
         experiment, or not the bytes the manifest recorded."""
         path = self.run_path(run)
-        if path.is_symlink():
-            return "is a symlink, not a run file egov-sim wrote"
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode):  # a pipe would block the reader
+            return f"is {entry_kind(info)}, not a run file egov-sim wrote"
         try:
             meta = pq.read_metadata(path)
         except (OSError, pa.ArrowException) as exc:
@@ -151,7 +154,7 @@ class Store:
             problem = self.problem(run)
             if problem:
                 path = self.run_path(run)
-                print(f"{shown(path)}: {problem}; it will be run again", file=sys.stderr)
+                print(printable_lines(f"{path}: {problem}; it will be run again"), file=sys.stderr)
                 os.replace(path, path.with_name(path.name + ".rejected"))
                 rejected += 1
         return rejected
@@ -177,8 +180,8 @@ class Store:
             return None
         try:
             earlier = read_manifest(self.out, (self.kind,))
-            runs = earlier["runs"]
-            if not all(isinstance(v, dict) for v in runs.values()):
+            runs = earlier.get("runs")
+            if not isinstance(runs, dict) or not all(isinstance(v, dict) for v in runs.values()):
                 raise ScenarioError(f"{shown(path)}: runs: not a table of tables")
         except ScenarioError as exc:
             print(f"{exc}; unreadable, so rebuilt from the verified run files", file=sys.stderr)
@@ -188,9 +191,10 @@ class Store:
     def _prepare(self, resume: bool) -> dict[str, Any] | None:
         earlier = self._earlier()
         if earlier is not None:
-            if earlier.get("experiment_sha256") != self.plan.sha256 or earlier.get(
-                "scenario_hashes"
-            ) != scenario_hashes(self.plan):
+            if (
+                earlier.get("experiment_sha256") != self.plan.sha256
+                or earlier.get("scenario_hashes") != self.hashes
+            ):
                 raise ScenarioError(
                     f"{shown(self.plan.path)}: differs from the experiment that made "
                     f"{shown(self.out)} (hash changed); use another --out"
@@ -274,9 +278,6 @@ def scenario_hashes(plan: Plan) -> dict[str, str]:
     return hashes
 
 
-# --------------------------------------------------------------------------- executors
-
-
 # --------------------------------------------------------------------------- the batch
 
 
@@ -356,7 +357,7 @@ def _run(
                     sc.name: {"source": str(src), "resolved": sc.model_dump(mode="json")}
                     for sc, src in zip(plan.scenarios, plan.sources, strict=True)
                 },
-                "scenario_hashes": scenario_hashes(plan),
+                "scenario_hashes": store.hashes,
                 "reference": plan.reference,
                 "design": {
                     "points": plan.points,
@@ -400,16 +401,17 @@ def _run(
     failures: dict[str, str] = {}
     wall = time.perf_counter()
     last_write = wall
-    bar = tqdm(
-        total=len(plan.runs),
-        initial=len(plan.runs) - len(todo),
-        unit="run",
-        desc=experiment.name,
-        disable=quiet,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    )
-    try:
+    bar = None
+    try:  # from the bar's first line on: a closed stderr marks the manifest too
+        bar = tqdm(
+            total=len(plan.runs),
+            initial=len(plan.runs) - len(todo),
+            unit="run",
+            desc=experiment.name,
+            disable=quiet,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
         with executors.executor(workers, dask) as pool:
             window = executors.window_for(pool, workers)
             results = executors.completed(pool, run_task, tasks, window)
@@ -445,6 +447,9 @@ def _run(
                     manifest("running")
                     last_write = time.perf_counter()
                 checkpoint("run-stored")
+        complete = all(info["status"] == "done" for info in status.values())
+        files.update(store.consolidate())
+        manifest("complete" if complete else "incomplete")
     except BaseException:
         try:
             manifest("interrupted")
@@ -452,10 +457,9 @@ def _run(
             pass  # the folder itself is failing; the run files say what finished
         raise
     finally:
-        bar.close()
-    complete = all(info["status"] == "done" for info in status.values())
-    files.update(store.consolidate())
-    manifest("complete" if complete else "incomplete")
+        if bar is not None:
+            with contextlib.suppress(OSError, ValueError):  # a closed stderr: said above
+                bar.close()
     return BatchSummary(
         out,
         len(plan.runs),

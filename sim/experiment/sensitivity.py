@@ -207,6 +207,8 @@ def run_sensitivity(
     """Run the sample as a batch into ``out`` (resumable), then write the indices with their
     95% CIs (sensitivity.csv), a bar chart (PNG and SVG) and sensitivity.md. Returns the
     indices table."""
+    import io
+
     import pandas as pd
 
     from sim.analysis.sensitivity import indices, indices_figure
@@ -224,7 +226,8 @@ def run_sensitivity(
         )
     with owned(out, "sensitivity", resume=True) as folder, folder.stage() as stage:
         stage.manifest = None  # the files are added to the batch's manifest
-        results = pd.read_parquet(verified(out, read_manifest(out), "results.parquet"))
+        table = verified(out, read_manifest(out), "results.parquet")
+        results = pd.read_parquet(io.BytesIO(table))
         table = indices(
             spec.method,
             sens.problem,
