@@ -53,6 +53,13 @@ def batch_folder(tmp_path_factory):
     return path, folder / "batch"
 
 
+def _copy(folder: Path, tmp_path: Path) -> Path:
+    """A copy of a results folder, links and modes kept, to disturb in one test."""
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-a", str(folder), str(copy)], check=True)
+    return copy
+
+
 # --------------------------------------------------------------------------- whose folder
 
 
@@ -137,8 +144,7 @@ def test_a_pipe_as_the_lock_is_one_line(tmp_path):
 
 def test_a_symlinked_runs_folder_is_refused_and_its_target_untouched(batch_folder, tmp_path):
     path, reference = batch_folder
-    out = tmp_path / "copy"
-    subprocess.run(["cp", "-a", str(reference), str(out)], check=True)
+    out = _copy(reference, tmp_path)
     other = tmp_path / "other"
     other.mkdir()
     (other / ".keep.tmp").write_text("someone else's")
@@ -153,8 +159,7 @@ def test_a_symlinked_runs_folder_is_refused_and_its_target_untouched(batch_folde
 
 def test_a_symlinked_manifest_is_not_read(batch_folder, tmp_path):
     _, reference = batch_folder
-    out = tmp_path / "copy"
-    subprocess.run(["cp", "-a", str(reference), str(out)], check=True)
+    out = _copy(reference, tmp_path)
     (out / MANIFEST).rename(tmp_path / "elsewhere.json")
     (out / MANIFEST).symlink_to(tmp_path / "elsewhere.json")
     line = _one_line(_run("report", str(out), "-q"))
@@ -166,8 +171,7 @@ def test_a_symlinked_manifest_is_not_read(batch_folder, tmp_path):
 
 def test_a_results_table_copied_in_is_refused(batch_folder, tmp_path):
     path, reference = batch_folder
-    out = tmp_path / "copy"
-    subprocess.run(["cp", "-a", str(reference), str(out)], check=True)
+    out = _copy(reference, tmp_path)
     table = out / "results.parquet"
     import pandas as pd
 
@@ -202,8 +206,7 @@ def test_a_results_table_copied_in_is_refused(batch_folder, tmp_path):
 )
 def test_a_malformed_manifest_is_one_line(batch_folder, tmp_path, content, message):
     path, reference = batch_folder
-    out = tmp_path / "copy"
-    subprocess.run(["cp", "-a", str(reference), str(out)], check=True)
+    out = _copy(reference, tmp_path)
     manifest = out / MANIFEST
     if content is None:
         data = json.loads(manifest.read_text())

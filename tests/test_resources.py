@@ -166,11 +166,13 @@ def test_a_cgroup_path_out_of_the_tree_is_not_followed(tmp_path, monkeypatch):
 def test_address_space_limit_minus_what_the_process_maps(monkeypatch):
     """ulimit -v: the limit less what is mapped now, or less the libraries' share once
     loaded if that is more (their resident part is in BASE_BYTES)."""
-    limit = 3 * 2**30
+    mapped = resources.psutil.Process().memory_info().vms  # more once the suite loaded more
+    limit = max(mapped, resources.LIBRARY_ADDRESS_SPACE) + 3 * 2**30
     monkeypatch.setattr(resource, "getrlimit", lambda _: (limit, resource.RLIM_INFINITY))
-    mapped = resources.psutil.Process().memory_info().vms
     expected = limit - max(mapped, resources.LIBRARY_ADDRESS_SPACE) + resources.BASE_BYTES
     assert abs(resources.address_space() - expected) < 64 * 2**20  # the process may map more
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (2**20, resource.RLIM_INFINITY))
+    assert resources.address_space() == 0  # less room than is mapped already: none
     monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY,) * 2)
     assert resources.address_space() is None
 
