@@ -166,7 +166,11 @@ def test_rng_as_in_mesa():
 
 
 def test_seed_and_rng_together_or_bad_seeds():
-    with pytest.raises(ValueError, match=r"^AdoptionModel: pass either seed or rng, not both$"):
+    with pytest.raises(
+        ScenarioError,
+        match=r"^AdoptionModel arguments: seed, rng: both given \(allowed: one of them, as in "
+        r"Mesa\)$",
+    ):
         short(seed=1, rng=1)
     with pytest.raises(ScenarioError) as error:
         short(seed=-1)

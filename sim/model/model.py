@@ -501,7 +501,7 @@ def choose_seed(seed: Any = None, rng: Any = None) -> int:
     (a Generator is advanced by one draw); neither: fresh entropy. Always below 2**63. A bad
     ``rng`` is a :class:`ScenarioError` naming it (a bad ``seed`` is one from validation)."""
     if seed is not None and rng is not None:
-        raise ValueError("AdoptionModel: pass either seed or rng, not both")
+        raise ScenarioError(f"{SOURCE}: seed, rng: both given (allowed: one of them, as in Mesa)")
     if rng is not None:
         if whole(rng):
             if not 0 <= rng < 2**63:
