@@ -8,22 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-HEADLINE = (
-    "online_users_share",
-    "end_to_end_share",
-    "online_attempt_share",
-    "internet_share",
-    "in_person_visits_per_1000",
-    "paper_documents_per_1000",
-    "mean_trust",
-    "mean_paper_habit",
-    "esignature_share",
-    "agencies_accepting_digital_share",
-    "urban_rural_gap",
-    "age_gap",
-    "hours_saved_per_1000",
-)
-"""Metrics reported by ``compare`` and in effect tables."""
+from sim.outputs import HEADLINE
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:

@@ -14,19 +14,8 @@ import numpy as np
 from sim.model import kernels
 from sim.model.behaviour import Outcomes, Tally
 from sim.model.population import Population
-from sim.outputs import METRICS
+from sim.outputs import FLOW_METRICS, METRICS
 from sim.params import URBAN_AREAS, Params
-
-FLOW_METRICS = (
-    "end_to_end_share",
-    "online_attempt_share",
-    "assisted_share",
-    "in_person_visits_per_1000",
-    "paper_documents_per_1000",
-    "round_trips_per_1000",
-    "hours_saved_per_1000",
-)
-"""Metrics about a month's transactions: empty (NaN) in the initial row."""
 
 
 @dataclass(frozen=True)
