@@ -209,8 +209,9 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
     merged: dict[str, Any] = {}
     origins = Origins()
     for i, (source, data) in enumerate(reversed(chain)):
-        if i:  # a child names and describes itself
+        if i:  # a child names, titles and describes itself
             merged.pop("name", None)
+            merged.pop("title", None)
             merged.pop("description", None)
         items = data.get("interventions")
         if isinstance(items, list):

@@ -9,7 +9,7 @@ the schema of scenario files never depends on the model.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -51,6 +51,14 @@ class Lever(BaseModel):
         True, description="false: the lever is listed but does nothing (to switch it by sweep)"
     )
 
+    title: ClassVar[str] = "lever"
+    """What a reader calls this kind of lever (figures, reports, the dashboard)."""
+
+    @property
+    def display_name(self) -> str:
+        """This lever as a reader names it: its kind's title."""
+        return self.title
+
     @property
     def stream_name(self) -> str:
         """What names this lever's random stream: its id when it has one (so sweeping its date
@@ -73,6 +81,8 @@ class CentralMinistry(Lever):
     registries, ask less for paper, move services online) at the coordination rate, whatever
     the pressure on it, and every agency's inertia falls."""
 
+    title: ClassVar[str] = "central ministry"
+
     type: Literal["central_ministry"] = "central_ministry"
     coordination_rate: float = Field(
         0.05, ge=0, le=1, description="per month: chance a coordinated agency takes a step"
@@ -86,6 +96,8 @@ class OpenDatabases(Lever):
     """Registries are opened to other agencies through Khur (a share of agencies, over a ramp,
     as far as the coordination capacity's data-sharing agreements reach), agencies are
     connected to Khur, and citizens may pull their own records as digital documents."""
+
+    title: ClassVar[str] = "open databases"
 
     type: Literal["open_databases"] = "open_databases"
     registries: list[str] | Literal["all"] = Field(
@@ -107,6 +119,8 @@ class OnceOnly(Lever):
     """Agencies may no longer ask for paper for data a registry they can query holds; they come
     under the rule as the coordination capacity grows (`compliance x capacity` of them)."""
 
+    title: ClassVar[str] = "once-only rule"
+
     type: Literal["once_only"] = "once_only"
     compliance: float = Field(1.0, ge=0, le=1, description="share of agencies that comply")
 
@@ -116,6 +130,8 @@ class LegalEsignature(Lever):
     e-signature uptake; agencies that refused digital documents must accept them, with a lag.
     Implementation follows the coordination capacity: certificates are issued at
     `uptake_rate x capacity`, refusing agencies accept at `capacity / acceptance_lag_months`."""
+
+    title: ClassVar[str] = "e-signature law"
 
     type: Literal["legal_esignature"] = "legal_esignature"
     free_certificates: bool = Field(True, description="one free certificate per adult")
@@ -138,6 +154,8 @@ class DataProtection(Lever):
     less (notification and redress), and online users regain trust as they see who reads
     their data."""
 
+    title: ClassVar[str] = "data protection"
+
     type: Literal["data_protection"] = "data_protection"
     security_gain: float = Field(
         0.2, ge=0, le=1, description="share of each agency's security gap closed"
@@ -156,6 +174,8 @@ class DataProtection(Lever):
 class Cybersecurity(Lever):
     """A cyber-security programme: agencies' security rises and breach rates fall."""
 
+    title: ClassVar[str] = "cyber security"
+
     type: Literal["cybersecurity"] = "cybersecurity"
     security_gain: float = Field(
         0.4, ge=0, le=1, description="share of each agency's security gap closed"
@@ -167,6 +187,8 @@ class Cybersecurity(Lever):
 
 class Connectivity(Lever):
     """Internet access grows in the named areas: a higher ceiling and a faster approach."""
+
+    title: ClassVar[str] = "connectivity"
 
     type: Literal["connectivity"] = "connectivity"
     areas: list[AreaName] = Field(
@@ -182,6 +204,8 @@ class DigitalSkills(Lever):
     """Digital-skills training for target groups: each month a share of the group is trained,
     gaining skill and learning that services can be used online."""
 
+    title: ClassVar[str] = "skills training"
+
     type: Literal["digital_skills"] = "digital_skills"
     until: Month = Field(description="last month of the programme, YYYY-MM")
     ages: list[AgeGroup] = Field(["middle", "old"], min_length=1, description="age groups")
@@ -195,6 +219,8 @@ class DigitalSkills(Lever):
 class AssistedChannels(Lever):
     """Kiosks and one-stop centres within reach of more people in the named areas."""
 
+    title: ClassVar[str] = "kiosks and one-stop centres"
+
     type: Literal["assisted_channels"] = "assisted_channels"
     areas: list[AreaName] = Field(list(AREAS), min_length=1, description="areas covered")
     reach: float = Field(0.8, ge=0, le=1, description="chance an assisted channel is within reach")
@@ -203,6 +229,8 @@ class AssistedChannels(Lever):
 class DigitiseServices(Lever):
     """A schedule of services moved online: from ``at`` to ``until`` each agency's share of
     services online rises in equal monthly steps to ``target_share``."""
+
+    title: ClassVar[str] = "services moved online"
 
     type: Literal["digitise_services"] = "digitise_services"
     until: Month = Field(description="month by which the target is reached, YYYY-MM")
@@ -213,6 +241,8 @@ class DigitiseServices(Lever):
 
 class Lockdown(Lever):
     """A demand shock (COVID-19 lockdowns): counters close or are avoided, pushing people online."""
+
+    title: ClassVar[str] = "lockdown"
 
     type: Literal["lockdown"] = "lockdown"
     until: Month = Field(description="last month of the lockdown, YYYY-MM")
@@ -233,6 +263,8 @@ class Lockdown(Lever):
 class SecurityBreach(Lever):
     """A breach at a named agency (or the citizen portal): trust falls, more for those affected."""
 
+    title: ClassVar[str] = "security breach"
+
     type: Literal["security_breach"] = "security_breach"
     severity: float = Field(
         0.5, ge=0, le=1, description="share of the agency's recent online users whose data leak"
@@ -247,6 +279,8 @@ class SecurityTightening(Lever):
     """A sudden security tightening: online use now needs a credential (an e-signature) or an
     in-person identity check that some adults lack; they are locked out and lose trust until
     they obtain it (or until ``until``, when the requirement is lifted)."""
+
+    title: ClassVar[str] = "security tightening"
 
     type: Literal["security_tightening"] = "security_tightening"
     requires: Literal["esignature", "in_person_check"] = Field(

@@ -1136,3 +1136,10 @@ def agency_names(params: Params) -> list[str]:
         for j in range(ap.n_private)
     ]
     return names
+
+
+def display_name(name: str) -> str:
+    """An agency's, registry's or area's identifier as a reader writes it
+    (``civil_registration_agency`` -> "Civil registration agency", ``bank_2`` -> "Bank 2")."""
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]

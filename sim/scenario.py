@@ -88,6 +88,9 @@ class Scenario(BaseModel):
     name: Name = Field(
         description="short name; also the results folder (ASCII letters, digits, '_', '-', '.')",
     )
+    title: str = Field(
+        "", description="what figures and reports call the scenario (default: its name)"
+    )
     description: str = Field("", description="one line saying what the scenario represents")
     start: Month = Field("2020-10", description="first simulated month, YYYY-MM")
     end: Month = Field("2030-12", description="last simulated month, YYYY-MM")
@@ -220,6 +223,11 @@ class Scenario(BaseModel):
                 if name not in allowed
             ]
         return []
+
+    @property
+    def display_name(self) -> str:
+        """The scenario as a reader names it: its title, else its name."""
+        return self.title or self.name
 
     @property
     def n_citizens(self) -> int:
