@@ -20,7 +20,7 @@ PYTHON_NEXT := $(shell for v in 3.12 3.13; do \
 endif
 VERSIONS = -c 'import sys, mesa; print(f"Python {sys.version.split()[0]}, Mesa {mesa.__version__}")'
 
-.PHONY: run test test-next lint bench soak browser dashboard screenshot clean
+.PHONY: run figures test test-next lint bench soak browser dashboard screenshot clean
 
 # $(call venv,PYTHON,FOLDER): a virtual environment with the project and every extra installed
 define venv
@@ -43,6 +43,18 @@ $(NEXT_STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/egov-sim batch experiments/policy_comparison.toml --resume
 	$(BIN)/egov-sim report results/policy_comparison
+
+## figures: the README's figures and the numbers it quotes (docs/figures/policy_comparison.png,
+## status_quo.png and policy_comparison.csv), from make run's batch and report, a status_quo
+## run and the same comparison on the scenarios' own parameters (tests/test_readme.py checks
+## the README against them)
+figures: run
+	$(BIN)/egov-sim run scenarios/status_quo.toml --out results/status_quo -q
+	$(BIN)/egov-sim compare status_quo central_ministry open_databases legal_esignature \
+	  rural_connectivity digital_skills paper_recommendations --seeds 30 --seed 2022 \
+	  --out results/policy_comparison_defaults -q
+	$(BIN)/python -m sim.analysis.readme_figures --batch results/policy_comparison \
+	  --run results/status_quo --defaults results/policy_comparison_defaults --out docs/figures
 
 ## test: the whole suite on Python 3.11 with Mesa 3.3.1, then on Python 3.12/3.13 with the
 ## newest Mesa 3.x (dashboard tests drive Debian's Chromium, installed here if missing)

@@ -2,7 +2,8 @@
 
 The names below are imported when first used, so that ``import sim`` (and with it the
 ``egov-sim`` command's start, where Ctrl-C must already be handled) does not load numpy,
-numba and pydantic before it needs them.
+numba and pydantic before it needs them. ``metrics()``, ``parameters()`` and
+``lever_fields(scenario)`` list what a run measures and what can be set (docs/api.md).
 """
 
 from __future__ import annotations
@@ -16,14 +17,30 @@ _LAZY = {
     "AdoptionModel": "sim.model.model",
     "Agency": "sim.model.agencies",
     "Citizen": "sim.model.population",
+    "InvalidScenario": "sim.errors",
     "Scenario": "sim.scenario",
     "ScenarioError": "sim.errors",
+    "lever_fields": "sim.catalog",
     "load_scenario": "sim.files",
+    "metrics": "sim.catalog",
+    "parameters": "sim.catalog",
 }
-__all__ = ["AdoptionModel", "Agency", "Citizen", "Scenario", "ScenarioError", "load_scenario"]
+__all__ = [
+    "AdoptionModel",
+    "Agency",
+    "Citizen",
+    "InvalidScenario",
+    "Scenario",
+    "ScenarioError",
+    "lever_fields",
+    "load_scenario",
+    "metrics",
+    "parameters",
+]
 
 if TYPE_CHECKING:
-    from sim.errors import ScenarioError
+    from sim.catalog import lever_fields, metrics, parameters
+    from sim.errors import InvalidScenario, ScenarioError
     from sim.files import load_scenario
     from sim.model.agencies import Agency
     from sim.model.model import AdoptionModel

@@ -21,6 +21,13 @@ class ScenarioError(Exception):
     the command line prints it and exits with status 2, before any work starts."""
 
 
+class InvalidScenario(ScenarioError, ValueError):
+    """A :class:`~sim.scenario.Scenario` built by hand (``Scenario(name=..., end=...)``) with
+    values a file could not hold: one line per problem, as a file's errors read. Also a
+    ``ValueError``, as pydantic's ``ValidationError`` that it replaces was, so code catching
+    either keeps working."""
+
+
 class KeyedError(ValueError):
     """Problems found by a validator, each with the key path it concerns, relative to the
     table being validated (``"share_initial.rural"``, ``"interventions[2].at"``)."""

@@ -8,6 +8,9 @@ A factor is a path an experiment sets per design point:
   ``interventions.ministry.coordination_rate``): months, true/false or numbers, bounded by the
   lever's field and, for months, by the horizon of every scenario holding the lever.
 
+Each factor has a role, in EMA Workbench's terms: a **lever** (what the policy maker sets) or
+an **uncertainty** (what nobody controls); see :data:`Role`.
+
 Analyses need numbers: :meth:`Factor.encode` turns a month into a decimal year (2024-07 is
 2024.5) and true/false into 1/0, :meth:`Factor.decode` turns a sampled number back, and
 :func:`as_number` does the first for a results column.
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -35,6 +38,12 @@ from sim.scenario import (
 )
 
 Kind = Literal["number", "integer", "month", "bool"]
+Role = Literal["lever", "uncertainty"]
+"""What a factor stands for (EMA Workbench's terms): a **lever** is what the policy maker
+sets (a lever's date, switch or strength), an **uncertainty** what nobody controls (a model
+parameter, or a lever field whose value is not a choice, e.g. how strongly a ministry
+coordinates)."""
+ROLES: tuple[Role, ...] = ("lever", "uncertainty")
 MONTH_FIELDS = ("at", "until")
 
 
@@ -50,6 +59,27 @@ class Factor:
     unit: str
     holders: tuple[str, ...] = ()
     """Scenarios holding the lever (lever factors; the others keep their own levers)."""
+    role: Role = "uncertainty"
+    """Lever or uncertainty: by default a lever field is a lever and a parameter an
+    uncertainty; an experiment's ``[uncertainties.parameters]`` makes any path an uncertainty
+    and ``[uncertainties.levers]`` a lever (:func:`with_role`)."""
+    lever: str = ""
+    """For a lever field: the lever as a reader names it ("central ministry")."""
+
+    @property
+    def field(self) -> str:
+        """For a lever field, the field ("at", "enabled", "coordination_rate"); else ""."""
+        return self.key.rsplit(".", 1)[-1] if self.is_lever else ""
+
+    @property
+    def name(self) -> str:
+        """The factor as a reader names it: "central ministry: start month", "e-signature
+        law: on or off", "central ministry: coordination rate", or a parameter's
+        description."""
+        if not self.lever:
+            return self.description
+        what = FIELD_NAMES.get(self.field, self.field.replace("_", " "))
+        return f"{self.lever}: {what}"
 
     @property
     def step(self) -> float:
@@ -73,6 +103,7 @@ class Factor:
 
     @property
     def is_lever(self) -> bool:
+        """A lever's field (``interventions.<id>.<field>``), whatever its :attr:`role`."""
         return self.key.startswith(LEVER_PREFIX)
 
     @property
@@ -132,11 +163,24 @@ class Factor:
         """What a results folder records about the factor (for reports)."""
         return {
             "kind": self.kind,
+            "role": self.role,
+            "name": self.name,
+            "lever": self.lever,
+            "field": self.field,
             "description": self.description,
             "unit": self.unit,
             "label": self.label,
             "holders": list(self.holders),
         }
+
+
+FIELD_NAMES = {"at": "start month", "until": "end month", "enabled": "on or off"}
+"""How a lever field reads after the lever's name."""
+
+
+def with_role(f: Factor, role: Role) -> Factor:
+    """``f`` marked as a lever or an uncertainty."""
+    return replace(f, role=role)
 
 
 def _num(x: float) -> str:
@@ -195,19 +239,24 @@ def _lever_factor(key: str, scenarios: Sequence[Scenario]) -> Factor:
         )
     info = cls.model_fields[name]
     names = tuple(dict.fromkeys(sc.name for sc, _ in holders))
+    lever = holders[0][1].display_name
     if name in MONTH_FIELDS:
         low = max(parse_month(sc.start) for sc, _ in holders) / 12.0
         high = min(parse_month(sc.end) for sc, _ in holders) / 12.0
         what = (info.description or name).removesuffix(", YYYY-MM")
         kind_name = cls.model_fields["type"].default
-        return Factor(key, "month", low, high, f"{kind_name}: {what}", "year", names)
+        return Factor(
+            key, "month", low, high, f"{kind_name}: {what}", "year", names, "lever", lever
+        )
     if info.annotation is bool:
-        return Factor(key, "bool", 0.0, 1.0, info.description or name, "", names)
+        return Factor(key, "bool", 0.0, 1.0, info.description or name, "", names, "lever", lever)
     lo, hi = field_bounds(info)
     kind: Kind = "integer" if info.annotation is int else "number"
     description = info.description or name
     unit = "per month" if description.startswith("per month") else ""
-    return Factor(key, kind, lo, hi, description.removeprefix("per month: "), unit, names)
+    return Factor(
+        key, kind, lo, hi, description.removeprefix("per month: "), unit, names, "lever", lever
+    )
 
 
 def sweepable_fields(cls: type) -> list[str]:

@@ -10,7 +10,9 @@ scenario file is used at once. Experiment files name their scenarios as
 those relative paths hold.
 
 ``find_scenario`` and ``find_experiment`` turn what a user typed (a path, or a library name
-such as ``status_quo`` or ``docking/bass``) into a file.
+such as ``status_quo`` or ``docking/bass``) into a file. Input files name scenarios too
+(``extends``, an experiment's ``scenarios``): :func:`library_scenario` is their fallback when no
+file of that name lies beside them, and there ``status_quo.toml`` is a library name as well.
 """
 
 from __future__ import annotations
@@ -107,6 +109,14 @@ def find_scenario(ref: str | os.PathLike) -> Path:
     line lists the library.
     """
     return _find(ref, scenario_dir(), scenario_names(), "scenario")
+
+
+def library_scenario(ref: str) -> Path | None:
+    """The library scenario that a reference in an input file names, or None: ``status_quo``
+    or ``status_quo.toml``, ``docking/bass`` or ``docking/bass.toml``. (On the command line a
+    ``.toml`` name is a path only; in a file, ``extends = "status_quo.toml"`` reads as the
+    library's file when none of that name lies beside it.)"""
+    return _lookup(scenario_dir(), ref.removesuffix(".toml")) if isinstance(ref, str) else None
 
 
 def find_experiment(ref: str | os.PathLike) -> Path:

@@ -21,24 +21,30 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     field_validator,
     model_validator,
 )
 
 from sim.calendar import Month, format_month, parse_month
-from sim.errors import KeyedError, ScenarioError
+from sim.errors import InvalidScenario, KeyedError, ScenarioError
 from sim.levers import INTERVENTION_CLASSES, INTERVENTIONS, Intervention
 from sim.params import REGISTRY_NAMES, Params, agency_names, registry_names
+from sim.problems import error_text, field_bounds
 
 __all__ = [
     "INTERVENTIONS",
     "MAX_CITIZENS",
     "MAX_INTERVENTIONS",
     "MAX_WORK",
+    "InvalidScenario",
     "Name",
     "Scenario",
     "ScenarioError",
     "check_value",
+    "field_bounds",
+    "keyword_paths",
+    "lever_keyword",
     "parameter_field",
     "round_to_field",
     "with_values",
@@ -80,8 +86,30 @@ Name = Annotated[str, AfterValidator(_check_name)]
 """A name that is also a results folder: no path separators, no leading dot."""
 
 
-class Scenario(BaseModel):
-    """A scenario: the horizon, the population size, parameters and dated interventions."""
+BY_HAND = "Scenario arguments"
+"""How the problems of a :class:`Scenario` built by hand name their source."""
+
+
+class _BuiltByHand(type(BaseModel)):  # pydantic's model metaclass
+    """``Scenario(...)`` called directly: pydantic's ValidationError becomes the project's
+    one line per problem. Only the call is wrapped (``model_validate``, which reads files and
+    never calls the class, keeps pydantic's errors for :mod:`sim.files` to place)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as exc:
+            raise InvalidScenario(error_text(exc, BY_HAND, cls)) from None
+
+
+class Scenario(BaseModel, metaclass=_BuiltByHand):
+    """A scenario: the horizon, the population size, parameters and dated interventions.
+
+    Built by hand (``Scenario(name="mine", end="2025-12")``), bad values raise
+    :class:`~sim.errors.InvalidScenario` (a ``ScenarioError`` and a ``ValueError``) with one
+    line per problem, as a file's errors read; ``model_validate`` keeps pydantic's errors for
+    :mod:`sim.files`, which names the file.
+    """
 
     model_config = STRICT
 
@@ -306,17 +334,6 @@ def parameter_field(key: str) -> Any:
     return field
 
 
-def field_bounds(field: Any) -> tuple[float | None, float | None]:
-    """``(ge, le)`` of a numeric field (None where unbounded)."""
-    lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
-    hi = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
-    if lo is None and hi is None:  # an entry of a per-area or per-age table
-        from sim.params import entry_range
-
-        return entry_range(field)
-    return lo, hi
-
-
 def check_value(key: str, value: Any, *, bound: bool = False) -> None:
     """ValueError unless ``value`` is a finite number of the right type inside the bounds of
     parameter ``key``. A range ``bound`` of a whole-number parameter may be fractional (its
@@ -343,7 +360,33 @@ def round_to_field(key: str, value: float) -> int | float:
     return float(value)
 
 
+@functools.cache
+def keyword_paths() -> dict[str, str]:
+    """Every parameter as a keyword argument (``choice__coef_trust``) with its scenario path
+    (``params.choice.coef_trust``), per-area and per-age entries included."""
+    paths: dict[str, str] = {}
+    for group, info in Params.model_fields.items():
+        for name, field in info.annotation.model_fields.items():
+            paths[f"{group}__{name}"] = f"params.{group}.{name}"
+            for entry in getattr(field.annotation, "model_fields", {}):
+                paths[f"{group}__{name}__{entry}"] = f"params.{group}.{name}.{entry}"
+    return paths
+
+
 LEVER_PREFIX = "interventions."
+LEVER_KEYWORD = "interventions__"
+
+
+def lever_keyword(keyword: str) -> str:
+    """The lever path of a keyword argument: ``interventions__ministry__at`` is
+    ``interventions.ministry.at`` (an id may itself hold ``__``: the field is the last part);
+    ValueError if malformed."""
+    lever_id, _, name = keyword.removeprefix(LEVER_KEYWORD).rpartition("__")
+    if not keyword.startswith(LEVER_KEYWORD) or not lever_id or not name:
+        raise ValueError(
+            "not a lever keyword (interventions__<id>__<field>, e.g. interventions__ministry__at)"
+        )
+    return f"{LEVER_PREFIX}{lever_id}.{name}"
 
 
 def split_lever_key(key: str) -> tuple[str, str]:
@@ -391,7 +434,8 @@ def scenario_json_schema() -> dict[str, Any]:
     schema = Scenario.model_json_schema()
     schema["properties"]["extends"] = {
         "type": "string",
-        "description": "path of a parent scenario file (relative to this file) to extend",
+        "description": "parent scenario to extend: a file (relative to this file) or a library "
+        "name such as status_quo (a file beside this one wins)",
     }
     schema["title"] = "egov-sim scenario"
     return schema
@@ -457,7 +501,8 @@ def scenario_reference_markdown() -> str:
     ]
     lines += _field_rows(Scenario)
     lines += [
-        "| `extends` | string | none | | path of a parent scenario file, relative to this file |",
+        "| `extends` | string | none | | parent scenario: a file, relative to this file, or a "
+        "library name (`status_quo`); a file beside this one wins |",
         "",
         "## Reference: interventions",
         "",

@@ -40,7 +40,7 @@ def test_run_writes_results(tmp_path):
     assert manifest["resolved_scenario"]["name"] == "status_quo"
     assert {"mesa", "numpy", "python"} <= set(manifest["versions"])
     assert "commit" in manifest["git"]
-    assert "completed online" in result.stdout  # the summary
+    assert "Used an online service (12 months)" in result.stdout  # the summary, by label
     assert not list(tmp_path.glob(".*"))  # no staging leftovers
 
 

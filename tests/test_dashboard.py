@@ -1,6 +1,7 @@
 """The dashboard: settings -> scenario -> model, the export round trip, and the page itself in
 a real headless Chromium (Debian's, driven by Playwright; screenshots in results/)."""
 
+import html
 import os
 import re
 import shutil
@@ -16,10 +17,17 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("solara")
-from sim.dashboard.settings import DashboardModel, controls_for, start_label  # noqa: E402
+from sim.dashboard.settings import (  # noqa: E402
+    LEVERS,
+    DashboardModel,
+    changes,
+    controls_for,
+    lever_label,
+    start_label,
+)
 from sim.files import load_scenario  # noqa: E402
 from sim.model.model import AdoptionModel  # noqa: E402
-from sim.outputs import METRICS  # noqa: E402
+from sim.outputs import REGISTRY  # noqa: E402
 from sim.scenario import ScenarioError  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
@@ -104,17 +112,79 @@ def test_an_exported_file_gives_back_its_settings(tmp_path):
     assert start_label(str(path)) == "mine"
 
 
-def test_plots_name_metrics_and_show_dates():
+def test_plots_and_monitors_take_their_words_from_the_registry():
     from sim.dashboard import app
 
     for spec in app.PLOTS:
-        assert set(spec["series"]) <= set(METRICS), spec["title"]
-    assert {key for key, _, _ in app.MONITORS} <= set(METRICS)
-    model = app.build({**controls_for("history"), "citizens": 1000})
-    svg = app.plot_svg(app.PLOTS[0], model, app.reference_for({**controls_for("history"),
-                                                               "citizens": 1000}))  # fmt: skip
-    assert "Adults online" in svg and ">2021<" in svg and "share of adults (0-1)" in svg
-    assert "status quo, same seed and size" in svg and "<svg" in svg[:10]
+        assert set(spec["series"]) <= set(REGISTRY), spec["title"]
+    assert set(app.MONITORS) <= set(REGISTRY)
+    settings = {**controls_for("history"), "citizens": 1000}
+    model = app.build(settings)
+    page = app.plot_html(app.PLOTS[0], model, app.reference_for(settings))
+    assert "Adults online" in page and ">share of adults<" in page
+    for key in app.PLOTS[0]["series"]:  # the legend: the registry's label, its meaning on hover
+        assert f"{REGISTRY[key].label}</span>" in page
+        assert html.escape(REGISTRY[key].description) in page
+    assert "status quo, same seed and size" in page
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    head = svg[: svg.index(">")]
+    assert "viewBox=" in head and "width=" not in head  # scales to its column
+    assert ">2021<" in svg and ">100%<" in svg  # dated; shares in per cent
+    assert app._fmt(0.714, "share of adults") == "71%"
+    assert app._fmt(0.4512, "mean, 0 to 1") == "0.45"
+    assert app._fmt(1234.4, "per 1,000 adults a month") == "1,234"
+
+
+def test_the_page_names_agencies_levers_and_parameters_in_words():
+    from sim.dashboard import app
+    from sim.levers import INTERVENTIONS
+
+    model = app.build({**controls_for("status_quo"), "citizens": 1000})
+    rows = app.agency_rows(model)
+    assert rows[0]["Agency"] == "Civil registration agency"
+    for row in rows:
+        assert "_" not in row["Agency"]
+        assert {row["Accepts digital documents"], row["On Khur"]} <= {"yes", "no"}
+    assert [r["Accepts digital documents"] == "yes" for r in rows] == [
+        a.accepts_digital for a in model.agency_list
+    ]
+    assert {lever_label(k) for k in LEVERS} >= {"E-signature law", "Central ministry"}
+    assert lever_label("once_only") == INTERVENTIONS["once_only"].title.capitalize()
+    about = app.about_html()
+    # a parameter's path appears only in small type, after what it means
+    for path in re.findall(r"params\.[a-z_]+\.[a-z_]+", about):
+        assert f'<span class="egov-path">({path})</span>' in about, path
+    assert "<i>share of the remaining gap closed each month once a central ministry exists</i>" in (
+        about
+    )
+    for word, meaning in (("khoroos", "urban sub-districts"), ("aimags", "provinces"),
+                          ("soums", "rural districts")):  # fmt: skip
+        assert f"<i>{word}</i> ({meaning}" in about
+    assert "<b>E-signature law</b>" in about and "<b>Security breach</b>" in about
+
+
+def test_the_month_monitor_names_what_the_settings_change():
+    from sim.dashboard import app
+
+    start = controls_for("status_quo")
+    assert changes(start) == []
+    ticked = {**start, "legal_esignature": True, "coef_trust": 3.0, "seed": "8"}
+    assert changes(ticked) == ["+ e-signature law", "weight of trust in choice 3", "seed 8"]
+    history = controls_for("history")
+    edited = {**history, "central_ministry": False, "legal_esignature_year": 2024}
+    assert changes(edited) == ["\u2212 central ministry", "e-signature law from 2024-05"]
+    # the running settings, and what Reset would run when the controls differ
+    text = app.settings_html(start, start)
+    assert "status quo" in text and "changed" not in text and "on Reset" not in text
+    text = app.settings_html(start, ticked)
+    assert "on Reset: + e-signature law, weight of trust in choice 3, seed 8" in text
+    assert "on Reset" not in app.settings_html(start, {**start, "once_only_year": 2025})  # off
+    text = app.settings_html(ticked, ticked)
+    assert "changed from status quo: + e-signature law" in text and "on Reset" not in text
+    # an export is titled by what it changes
+    assert DashboardModel(**{**ticked, "citizens": 1000}).spec.title == (
+        "status quo: + e-signature law; weight of trust in choice 3; seed 8; 1,000 adults"
+    )
 
 
 def _free_port() -> int:
@@ -262,13 +332,13 @@ def test_page_shows_the_file_steps_by_month_and_exports(server):
         expect(page.get_by_text("classroom (file)")).to_be_visible()
         expect(page.get_by_label("Seed (a whole number)")).to_have_value("7")
         expect(page.get_by_text("3,000", exact=True)).to_be_visible()
-        expect(page.get_by_role("checkbox", name="Legal e-signatures")).to_be_checked()
+        expect(page.get_by_role("checkbox", name="E-signature law")).to_be_checked()
         expect(page.locator(".egov-control", has_text="Starts")).to_contain_text("2021-06")
         # titled plots with dates, monitors with the month and figures
         plots = page.locator(".egov-plot")
         expect(plots.filter(has_text="Adults online")).to_have_count(1)
         expect(plots.first.locator("text", has_text="2021").first).to_be_attached()
-        expect(plots.first.locator("text", has_text="month").first).to_be_attached()
+        expect(plots.first.locator(".egov-unit")).to_have_text("share of adults")
         assert _month(page) == "2020-09"
         internet = page.locator("[data-monitor=internet_share]").inner_text()
         assert re.fullmatch(r"\d+%", internet), internet
@@ -343,20 +413,87 @@ def test_page_shows_the_file_steps_by_month_and_exports(server):
     assert (law.type, law.at) == ("legal_esignature", "2021-06")
 
 
-def test_page_at_800_px_shows_the_controls(server):
+LAYOUT = """(main) => {
+  const width = window.innerWidth, found = {outside: [], overlaps: [], text: []};
+  const named = (el) => (el.getAttribute('class') || el.tagName).split(' ')[0] + ' "' +
+                        (el.innerText || '').trim().slice(0, 25) + '"';
+  const boxes = [];
+  for (const el of document.querySelectorAll(main)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;  // in a hidden tab
+    if (r.left < -0.5 || r.right > width + 0.5) found.outside.push([named(el), r.left, r.right]);
+    boxes.push([el, r]);
+  }
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, p] = boxes[i], [b, q] = boxes[j];
+    if (a.contains(b) || b.contains(a)) continue;
+    const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+    const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    if (w > 1 && h > 1) found.overlaps.push([named(a), named(b)]);
+  }
+  for (const svg of document.querySelectorAll('.egov-plot svg')) {  // ticks inside the figure
+    const s = svg.getBoundingClientRect();
+    for (const t of svg.querySelectorAll('text')) {
+      const r = t.getBoundingClientRect();
+      if (r.left < s.left - 0.5 || r.right > s.right + 0.5 || r.top < s.top - 0.5 ||
+          r.bottom > s.bottom + 0.5) found.text.push(t.textContent);
+    }
+  }
+  found.scroll = document.documentElement.scrollWidth;
+  found.width = width;
+  found.badge = document.body.innerText.includes('runs on Solara');
+  return found;
+}"""
+"""Where the page's main elements are, in the browser: any outside the viewport's width, any
+two overlapping, plot text outside its figure, the page scrolling sideways, Solara's badge."""
+
+MAIN = (".egov-monitor, .egov-plot, .egov-plot svg, .egov-legend, .egov-controls .v-card, "
+        ".egov-main .v-tabs, .egov-table, .egov-network img, .egov-help")  # fmt: skip
+
+
+def _check_layout(page, where: str) -> None:
+    # a tab slides in: measure once no window is in transition
+    page.wait_for_function("!document.querySelector('.v-window__container--is-active')")
+    page.wait_for_timeout(100)
+    found = page.evaluate(LAYOUT, MAIN)
+    assert found["scroll"] <= found["width"], (where, "the page scrolls sideways", found)
+    assert not found["outside"], (where, "outside the viewport", found["outside"])
+    assert not found["overlaps"], (where, "overlapping", found["overlaps"])
+    assert not found["text"], (where, "text outside its plot", found["text"])
+    assert not found["badge"], (where, "Solara's badge is on the page")
+
+
+@pytest.mark.parametrize("width", [390, 800, 1440])
+def test_page_fits_a_phone_and_a_desktop(server, width):
+    """Nothing cut, overlapped or off the edge on a phone (390 px), a tablet and a desktop."""
     from playwright.sync_api import expect, sync_playwright
 
     url = server[0]
     with sync_playwright() as p:
         browser = launch(p)
-        page, errors = open_page(browser, url, 800)
+        page, errors = open_page(browser, url, width)
+        expect(page.locator(".egov-plot")).to_have_count(5)
         for name in ("Reset", "Play", "Step"):
-            button = page.get_by_role("button", name=name)
-            expect(button).to_be_visible()
-            box = button.bounding_box()
-            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 800, (name, box)
-        expect(page.get_by_label("Seed (a whole number)")).to_be_visible()
-        page.screenshot(path=str(ARTIFACTS / f"dashboard_800px_{SHOT_TAG}.png"))
+            expect(page.get_by_role("button", name=name)).to_be_visible()
+        _check_layout(page, f"{width} px, plots")
+        page.screenshot(path=str(ARTIFACTS / f"dashboard_{width}px_{SHOT_TAG}.png"))
+        page.get_by_role("tab", name="Agencies").click()
+        expect(page.locator(".egov-table td").first).to_have_text("Civil registration agency")
+        _check_layout(page, f"{width} px, agencies")
+        page.get_by_role("tab", name="Network").click()
+        expect(page.locator(".egov-network img")).to_be_visible()
+        expect(page.get_by_text("urban sub-districts of Ulaanbaatar")).to_be_visible()
+        _check_layout(page, f"{width} px, network")
+        if width == 1440:
+            # the month monitor names the settings, and what Reset would change in them
+            month = page.locator(".egov-month")
+            expect(month).not_to_contain_text("on Reset")
+            page.locator("label", has_text=re.compile("^Open databases$")).click()
+            expect(month).to_contain_text("on Reset: + open databases")
+            page.get_by_role("button", name="Reset").click()
+            expect(month).to_contain_text("+ open databases")
+            expect(month).not_to_contain_text("on Reset")
+            expect(month.locator("[data-monitor=changes]")).to_contain_text("changed from")
         browser.close()
     assert errors == [], errors
 

@@ -2,6 +2,7 @@
 results folders (months, true/false and posterior draws as factors), and the command."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -15,11 +16,14 @@ from sim.analysis.discovery import (
     cases,
     discover,
     discover_in_results,
+    factor_info,
     inside,
     quasi_p,
+    restriction_text,
 )
 from sim.cli import main as cli
 from sim.errors import ScenarioError
+from sim.factors import factor
 from tests.conftest import ROOT, seal_results
 
 MONTH = "interventions.ministry.at"
@@ -213,7 +217,12 @@ def test_month_and_bool_factors_and_posterior_draws(tmp_path):
     assert rows[MONTH]["max"] == "2026-12"
     assert rows[SWITCH] | {"quasi_p": 0} == {
         "parameter": SWITCH, "min": False, "max": False, "quasi_p": 0, "kind": "bool",
+        "role": "uncertainty", "name": "law: on or off", "text": "law off",
     }  # fmt: skip
+    # a lever field declared without a role, in sampled futures: an uncertainty, named by
+    # its id (the synthetic manifest records no scenarios to take the lever's title from)
+    assert rows[MONTH]["text"] == "ministry from 2025-07 or later"
+    assert box["roles"] == dict.fromkeys(box["factors"], "uncertainty")
     assert all(r["quasi_p"] < 0.05 for r in box["restrictions"])
     assert all(r["quasi_p"] > 0.05 for r in box["dropped"])
     assert box["coverage"] == pytest.approx(1) and box["density"] == pytest.approx(1)
@@ -305,10 +314,11 @@ def test_discover_command_on_a_synthetic_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("policy misses (end_to_end_share below 0.5, mean of 2030-06..")
-    assert any(line.split()[:2] == [MONTH, "2025-07"] and "quasi-p" in line for line in lines)
-    assert any(line.split()[:2] == [SWITCH, "false"] and "quasi-p" in line for line in lines)
+    assert lines[2] == "  uncertainties (what nobody controls):"
+    found = {line.split()[-1]: line.split("  (quasi-p")[0].strip() for line in lines[3:5]}
+    assert found == {f"[{MONTH}]": "ministry from 2025-07 or later", f"[{SWITCH}]": "law off"}
     dropped = lines.index("dropped (quasi-p above 0.05):")
-    assert lines[dropped + 1].split()[0] == "params.noise"
+    assert lines[dropped + 1].split()[-1] == "[params.noise]"
     assert lines[-1].startswith("results in ")
     box = json.loads((folder / "discovery" / "box.json").read_text())
     assert box["window"] == 2 and box["box_index"] == box["last_box"]
@@ -337,3 +347,146 @@ def test_discover_options_and_exit_status(tmp_path, capsys):
             cli([*run, *option, "--out", str(bad_out)])
         assert exit_.value.code == 2 and option[0] in capsys.readouterr().err
     assert not bad_out.exists()
+
+
+# --------------------------------------------------------------------------- levers and roles
+
+
+def test_restrictions_read_as_sentences_in_the_factors_own_values():
+    ministry = {"name": "central ministry: start month", "lever": "central ministry", "field": "at"}
+    law = {"name": "e-signature law: on or off", "lever": "e-signature law", "field": "enabled"}
+    needs = {"name": "a transaction needs data", "lever": "", "field": "", "unit": "probability"}
+    month = {"min": "2025-03", "max": "2028-12", "kind": "month"}
+    assert restriction_text(month | {"high_restricted": False}, ministry) == (
+        "central ministry from 2025-03 or later"
+    )
+    assert restriction_text(month | {"low_restricted": False}, ministry) == (
+        "central ministry from 2028-12 or earlier"
+    )
+    assert restriction_text(month, ministry) == (
+        "central ministry starting between 2025-03 and 2028-12"
+    )
+    until = ministry | {"field": "until"}
+    assert restriction_text(month | {"high_restricted": False}, until) == (
+        "central ministry until 2025-03 or later"
+    )
+    off = {"min": False, "max": False, "kind": "bool"}
+    assert restriction_text(off, law) == "e-signature law off"
+    assert restriction_text(off | {"min": True, "max": True}, law) == "e-signature law on"
+    number = {"min": 0.52, "max": 0.8, "kind": "number"}
+    assert restriction_text(number | {"high_restricted": False}, needs) == (
+        "a transaction needs data: at least 0.52 probability"
+    )
+    assert restriction_text(number | {"low_restricted": False}, needs) == (
+        "a transaction needs data: at most 0.8 probability"
+    )
+    assert restriction_text(number, needs) == (
+        "a transaction needs data: between 0.52 and 0.8 probability"
+    )
+
+
+def test_roles_and_names_of_older_manifests():
+    """Folders written before roles were recorded: a lever field of a sweep is a lever, any
+    other factor an uncertainty; a lever is named by its type's title."""
+    scenarios = {
+        "package": {"resolved": {"interventions": [{"id": "ministry", "type": "central_ministry"}]}}
+    }
+    sweep = {
+        "design": {"role": "sweep", "factors": {MONTH: {"kind": "month"}}},
+        "scenarios": scenarios,
+    }
+    info = factor_info(sweep, [MONTH, DRAW])
+    assert info[MONTH] | {"unit": ""} == {
+        "role": "lever", "name": "central ministry: start month", "lever": "central ministry",
+        "field": "at", "unit": "",
+    }  # fmt: skip
+    assert info[DRAW]["role"] == "uncertainty"
+    assert info[DRAW]["name"] == factor(DRAW).description  # from the parameter table
+    futures = {"design": {"role": "uncertainties"}, "scenarios": scenarios}
+    assert factor_info(futures, [MONTH])[MONTH]["role"] == "uncertainty"
+    recorded = {"design": {"factors": {MONTH: {"role": "lever", "name": "the ministry"}}}}
+    assert factor_info(recorded, [MONTH])[MONTH]["name"] == "the ministry"
+
+
+@pytest.fixture(scope="module")
+def lever_batch(tmp_path_factory):
+    """A real batch: the package's ministry date sampled as a lever in the same Latin
+    hypercube as an uncertainty (50 futures of 400 adults, to 2027-12)."""
+    from sim.experiment.batch import run_batch
+    from sim.experiment.spec import load_experiment
+
+    folder = tmp_path_factory.mktemp("levers")
+    (folder / "package.toml").write_text(
+        f'extends = "{ROOT / "scenarios" / "reform_levers.toml"}"\nname = "package"\n'
+        'end = "2027-12"\n'
+    )
+    (folder / "levers.toml").write_text(
+        'name = "levers"\nscenarios = ["package.toml"]\nreplications = 1\nroot_seed = 1\n'
+        "citizens = 400\n"
+        "[uncertainties]\nn = 50\n"
+        '[uncertainties.parameters]\n"params.needs.p_needs_data" = { low = 0.3, high = 0.8 }\n'
+        "[uncertainties.levers]\n"
+        '"interventions.ministry.at" = { low = "2021-01", high = "2026-12" }\n'
+        '[output]\nmetrics = ["end_to_end_share"]\n'
+    )
+    run_batch(load_experiment(folder / "levers.toml"), folder / "out", quiet=True)
+    return folder / "out"
+
+
+def _last_months(folder, months: int = 6) -> pd.Series:
+    frame = pd.read_parquet(folder / "results.parquet")
+    last = frame[frame.date.isin(sorted(frame.date.unique())[-months:])]
+    return last.groupby("point").agg(share=("end_to_end_share", "mean"), ministry=(MONTH, "first"))
+
+
+def test_a_sampled_lever_is_named_as_a_lever_in_the_prim_box(lever_batch, tmp_path):
+    manifest = json.loads((lever_batch / "manifest.json").read_text())
+    factors = manifest["design"]["factors"]
+    assert {k: (f["role"], f["kind"]) for k, f in factors.items()} == {
+        "params.needs.p_needs_data": ("uncertainty", "number"),
+        MONTH: ("lever", "month"),
+    }
+    assert factors[MONTH]["lever"] == "central ministry"
+    per_point = _last_months(lever_batch)
+    late = per_point.ministry >= "2024-01"
+    assert per_point.share[late].mean() < per_point.share[~late].mean() - 0.03  # it matters
+    threshold = float(per_point.share.median())
+    box = discover_in_results(
+        lever_batch, "end_to_end_share", threshold, window=6, out=tmp_path / "d"
+    )
+    rows = {r["parameter"]: r for r in box["restrictions"]}
+    assert MONTH in rows and rows[MONTH]["role"] == "lever", box
+    assert rows[MONTH]["quasi_p"] < 0.05
+    assert re.fullmatch(r"central ministry from 20\d\d-\d\d or later", rows[MONTH]["text"])
+    assert rows[MONTH]["min"] >= "2023-01"  # the misses are the late ministries
+    assert box["roles"] == {"params.needs.p_needs_data": "uncertainty", MONTH: "lever"}
+    table = pd.read_csv(tmp_path / "d" / "box.csv")
+    assert list(table.columns[:4]) == ["parameter", "role", "name", "text"]
+
+
+def test_the_command_lists_lever_limits_apart_from_uncertainties(lever_batch, tmp_path, capsys):
+    threshold = float(_last_months(lever_batch).share.median())
+    args = ["discover", str(lever_batch), "--metric", "end_to_end_share", "--window", "6"]
+    assert cli([*args, "--threshold", str(threshold), "--out", str(tmp_path / "d")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2] == "  levers (what the policy maker sets):"
+    pattern = r"    central ministry from 20\d\d-\d\d or later  \(quasi-p \S+\)  \[(.*)\]"
+    found = re.fullmatch(pattern, lines[3])
+    assert found and found.group(1) == MONTH, lines
+
+    folder = synthetic_folder(tmp_path / "batch", points=120, replications=2, unlucky=0.08)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for key, lever in ((MONTH, "central ministry"), (SWITCH, "e-signature law")):
+        manifest["design"]["factors"][key] |= {"role": "lever", "lever": lever}
+    seal_results(folder, manifest)
+    args = ["discover", str(folder), "--metric", "end_to_end_share", "--threshold", "0.5"]
+    assert cli([*args, "--keep-insignificant", "--out", str(tmp_path / "s")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    levers = lines.index("  levers (what the policy maker sets):")
+    uncertainties = lines.index("  uncertainties (what nobody controls):")
+    assert levers < uncertainties
+    assert {line.split("(quasi-p")[0].strip() for line in lines[levers + 1 : uncertainties]} == {
+        "central ministry from 2025-07 or later",
+        "e-signature law off",
+    }
+    assert lines[uncertainties + 1].split()[-1] == "[params.noise]"

@@ -17,6 +17,12 @@ from sim.files import load_scenario
 from sim.scenario import LEVER_OVERHEAD, MAX_INTERVENTIONS, MAX_WORK
 from tests.conftest import ROOT, make_scenario
 
+LIBRARY = (
+    "central_ministry, digital_skills, history, legal_esignature, open_databases, "
+    "paper_recommendations, reform_levers, rural_connectivity, security_shock, status_quo"
+)
+"""The library scenarios, as a line for a missing scenario lists them."""
+
 EVERY_KIND = """name = "a"
 seed = true
 [params.choice]
@@ -134,7 +140,8 @@ def test_a_missing_parent_names_the_folder_searched(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('name = "c"\nextends = "gone.toml"\n')
     assert _lines(path) == [
-        f"{path}: extends: parent file 'gone.toml' not found (searched in {tmp_path})"
+        f"{path}: extends: parent file 'gone.toml' not found (searched in {tmp_path}; "
+        f"library scenarios: {LIBRARY})"
     ]
 
 
@@ -339,7 +346,8 @@ def test_a_name_differing_only_in_unicode_normalisation_is_hinted(tmp_path, caps
     child = tmp_path / "child.toml"
     child.write_text(f'name = "child"\nextends = "{nfd}"\n')
     assert _lines(child) == [
-        f"{child}: extends: parent file {nfd!r} not found (searched in {tmp_path}){hint}"
+        f"{child}: extends: parent file {nfd!r} not found (searched in {tmp_path}; library "
+        f"scenarios: {LIBRARY}){hint}"
     ]
     experiment = tmp_path / "exp.toml"
     experiment.write_text(f'name = "e"\nscenarios = ["{nfd}"]\n')
@@ -347,7 +355,7 @@ def test_a_name_differing_only_in_unicode_normalisation_is_hinted(tmp_path, caps
         load_experiment(experiment)
     assert str(info.value) == (
         f"{experiment}: scenarios[0]: file {nfd!r} not found (paths are relative to the "
-        f"experiment file){hint}"
+        f"experiment file; library scenarios: {LIBRARY}){hint}"
     )
     with pytest.raises(ScenarioError) as info:
         load_posterior(tmp_path / nfd)
@@ -367,21 +375,22 @@ def test_an_nfc_name_for_an_nfd_file_is_hinted_too(tmp_path):
     child = tmp_path / "child.toml"
     child.write_text(f'name = "child"\nextends = "{nfc}"\n')
     assert _lines(child) == [
-        f"{child}: extends: parent file {nfc!r} not found (searched in {tmp_path}) (did you "
-        f"mean {nfd!r}? the names look the same but differ in their Unicode normalisation: "
+        f"{child}: extends: parent file {nfc!r} not found (searched in {tmp_path}; library "
+        f"scenarios: {LIBRARY}) (did you mean {nfd!r}? the names look the same but differ in "
+        "their Unicode normalisation: "
         "that file's is NFD (accents decomposed), the one given NFC (accents composed))"
     ]
 
 
 def test_a_name_differing_only_in_case_or_width_is_hinted(tmp_path):
-    (tmp_path / "Status_Quo.toml").write_text('name = "a"\n')
+    (tmp_path / "My_Base.toml").write_text('name = "a"\n')
     child = tmp_path / "child.toml"
-    for ref in ("status_quo.toml", "ｓｔａｔｕｓ_quo.toml"):  # full-width letters
+    for ref in ("my_base.toml", "ｍｙ_base.toml"):  # full-width letters
         child.write_text(f'name = "child"\nextends = "{ref}"\n')
         assert _lines(child) == [
-            f"{child}: extends: parent file {ref!r} not found (searched in {tmp_path}) (did "
-            "you mean 'Status_Quo.toml'? the names differ only in case or in compatibility "
-            "forms such as full-width letters)"
+            f"{child}: extends: parent file {ref!r} not found (searched in {tmp_path}; library "
+            f"scenarios: {LIBRARY}) (did you mean 'My_Base.toml'? the names differ only in case "
+            "or in compatibility forms such as full-width letters)"
         ]
 
 
@@ -439,3 +448,33 @@ def test_shipped_scenarios_are_far_below_the_caps():
         national = scenario.with_overrides(citizens="national")
         assert len(scenario.interventions) <= MAX_INTERVENTIONS // 100
         assert national.work <= MAX_WORK // 4, path
+
+
+# ---------------------------------------------------------------- dates and library names
+
+
+def test_a_toml_date_where_a_number_is_expected_is_named_as_a_date(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('name = "s"\n[params.choice]\ncoef_trust = 2021-01-01\n')
+    assert _lines(path) == [
+        f"{path}: params.choice.coef_trust: Input should be a valid number (got the TOML date "
+        "2021-01-01) (allowed: -50..50)"
+    ]
+    path.write_text('name = "s"\nstart = 10:30:00\n')
+    assert _lines(path) == [
+        f'{path}: start: write months as "YYYY-MM" in quotes (got the TOML time 10:30:00)'
+    ]
+
+
+def test_a_sensitivity_file_names_its_scenario_by_library_name(tmp_path):
+    from sim.experiment.sensitivity import load_sensitivity
+
+    path = tmp_path / "sens.toml"
+    path.write_text(
+        'name = "m"\nscenario = "history"\nmethod = "morris"\nmetrics = ["mean_trust"]\n'
+        'dates = ["2022-12"]\ncitizens = 500\n[parameters]\n'
+        '"params.choice.coef_trust" = {low = 1.0, high = 3.0}\n'
+        '"params.choice.coef_skill" = {low = 1.0, high = 3.0}\n'
+    )
+    plan = load_sensitivity(path)
+    assert plan.plan.scenarios[0].name == "history" and plan.plan.scenarios[0].citizens == 500

@@ -170,7 +170,7 @@ def test_grid_report_md_has_a_section_per_point(grid_report):
         heading = f"### Point {p}: ministry.at = {values[MINISTRY]}, law.at = {values[LAW]}"
         assert heading in text
     assert text.count("n=5 runs per scenario (of 5 replications)") == len(GRID)
-    assert "| `online_users_share` | reform | 5 |" in text
+    assert "| Used an online service (12 months), share of adults | reform | 5 |" in text
     assert "95% confidence interval of a mean" in text and "90% of runs" in text
 
 
@@ -230,7 +230,7 @@ def test_factor_effects_pool_the_other_factor(grid_report):
     assert law.loc["2025-01", "mean"] == pytest.approx(0.03, abs=0.015)
     text = (folder / "report" / "report.md").read_text()
     assert "## Effects of the swept factors at" in text
-    assert "| `ministry.at` | 2026-01 | reform | 10 |" in text
+    assert "| ministry.at | 2026-01 | reform | 10 |" in text
 
 
 def test_effects_by_point_matches_effects_at_per_subset(tmp_path):
@@ -309,7 +309,7 @@ def test_lhs_many_points_pools_and_bins(tmp_path):
     assert (report / "sweep_law_at.png").is_file()
     text = (report / "report.md").read_text()
     assert "pooled over the 60 sampled futures" in text and "### Point" not in text
-    assert "| point | `choice.coef_trust` | `law.at` | scenario | n |" in text
+    assert "| point | choice.coef_trust | law.at | scenario | n |" in text
     effects = pd.read_csv(report / "effects.csv")
     assert len(effects[effects.metric == "online_users_share"]) == 60 * 2
     assert (report / "effects_pooled.csv").is_file()
@@ -354,7 +354,7 @@ def test_interactions_per_point(tmp_path):
             line
             for line in text.splitlines()
             if f"first x second (point {p}: choice.coef_trust = {p})" in line
-            and "`online_users_share`" in line
+            and "| Used an online service (12 months), share of adults |" in line
         )
         for p in (0, 1)
     }
@@ -377,7 +377,8 @@ def test_report_writes_figures_and_effect_table(tmp_path, capsys):
         assert (report / f"{stem}.svg").is_file()
     text = (report / "report.md").read_text()
     assert "### Point 0: choice.coef_trust = 1.5" in text
-    assert "| `end_to_end_share` | legal_esignature | 2 |" in text and "95% CI" in text
+    row = "| Completed end to end online, share of transactions | legal e-signatures | 2 |"
+    assert row in text and "95% CI" in text  # metrics by label and unit, scenarios by title
     effects = pd.read_csv(report / "effects.csv")
     assert set(effects.scenario) == {"status_quo", "legal_esignature"}
     assert set(effects.point) == {0, 1} and "params.choice.coef_trust" in effects

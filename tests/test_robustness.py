@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.robustness import (
+    box_lines,
     outcomes,
     regrets,
     robustness_in_results,
@@ -245,3 +246,85 @@ def test_command_writes_the_outputs_and_refuses_bad_input(tmp_path):
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and "--metric" in bad.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def _with_metric(folder, name: str, values) -> None:
+    """Add a metric column to a synthetic results folder and seal it again."""
+    import json
+
+    table = pd.read_parquet(folder / "results.parquet")
+    table[name] = values(table)
+    table.to_parquet(folder / "results.parquet")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    seal_results(folder, {k: v for k, v in manifest.items() if k not in ("kind", "files")})
+
+
+def test_direction_defaults_to_the_metric_registry(tmp_path):
+    """Without --direction, a metric's better direction is the one the registry declares:
+    higher for end_to_end_share, lower for paper certificates (so the ranking reverses); a
+    metric declaring neither needs --direction (one line naming the option)."""
+    from sim.outputs import REGISTRY
+
+    folder = make_results(tmp_path / "res")
+    _with_metric(folder, "paper_documents_per_1000", lambda t: 1000 * t[METRIC])
+    _with_metric(folder, "assisted_share", lambda t: t[METRIC])
+    assert REGISTRY[METRIC].direction == "higher"
+    high = robustness_in_results(folder, METRIC, out=tmp_path / "a")
+    assert (high["direction"], high["direction_source"]) == ("higher", "registry")
+    assert REGISTRY["paper_documents_per_1000"].direction == "lower"
+    low = robustness_in_results(folder, "paper_documents_per_1000", out=tmp_path / "b")
+    assert (low["direction"], low["direction_source"]) == ("lower", "registry")
+    assert low["table"]["policy"].iloc[0] == "C"  # fewest certificates: the lowest outcome
+    given = robustness_in_results(folder, METRIC, direction="lower", out=tmp_path / "c")
+    assert (given["direction"], given["direction_source"]) == ("lower", "option")
+    assert list(given["table"]["policy"]) == list(low["table"]["policy"])
+    with pytest.raises(ScenarioError) as info:
+        robustness_in_results(folder, "assisted_share", out=tmp_path / "d")
+    message = str(info.value)
+    assert message.startswith("--direction: assisted_share declares neither")
+    assert "\n" not in message and not (tmp_path / "d").exists()
+    explicit = robustness_in_results(
+        folder, "assisted_share", direction="higher", out=tmp_path / "e"
+    )
+    assert explicit["direction"] == "higher"
+
+
+def test_command_without_direction_uses_the_registry(tmp_path, capsys):
+    from sim.cli import main
+
+    folder = make_results(tmp_path / "res")
+    _with_metric(folder, "assisted_share", lambda t: t[METRIC])
+    assert main(["robustness", str(folder), "--metric", METRIC]) == 0
+    assert "higher is better (the metric's own)" in capsys.readouterr().out
+    assert main(["robustness", str(folder), "--metric", "assisted_share", "--out",
+                 str(tmp_path / "x")]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("--direction: assisted_share") and "\n" not in err
+
+
+def test_lever_limits_are_reported_apart_from_uncertainties(tmp_path):
+    """Futures that sample a lever with the uncertainties: the box where the preferred policy
+    misses names the lever's limit as a lever, and a note says the lever is sampled."""
+    import json
+
+    folder = make_results(tmp_path / "res")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["design"]["role"] = "uncertainties"
+    manifest["design"]["factors"] = {
+        "x": {"kind": "number", "role": "lever", "name": "central ministry: coordination rate",
+              "lever": "central ministry", "unit": "per month", "holders": []},
+        "z": {"kind": "number", "role": "uncertainty", "name": "z", "holders": []},
+    }  # fmt: skip
+    seal_results(folder, manifest)
+    out = tmp_path / "rob"
+    result = robustness_in_results(folder, METRIC, target=TARGET, criterion="mean", out=out)
+    assert result["preferred"] == "A" and result["levers"] == ["x"]
+    assert result["uncertainties"] == ["z"]
+    note = "sample lever(s): central ministry: coordination rate (x)"
+    assert any(note in n for n in result["notes"])
+    lines = box_lines(result["discovery"])
+    heading = lines.index("  levers (what the policy maker sets):")
+    assert lines[heading + 1].startswith("    central ministry: coordination rate: at least 0.7")
+    assert lines[heading + 1].endswith("[x]")
+    text = (out / "robustness.md").read_text()
+    assert "levers (what the policy maker sets):" in text and "sample lever(s)" in text

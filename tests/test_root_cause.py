@@ -108,8 +108,8 @@ def test_report_gives_each_interaction_with_its_ci(tmp_path):
     report = (out / "report" / "report.md").read_text()
     rows = [line for line in report.splitlines() if line.startswith("| law x ministry |")]
     assert [row.split(" | ")[1:3] for row in rows] == [
-        ["2025-12", "`online_users_share`"],
-        ["2025-12", "`end_to_end_share`"],
-        ["2025-12", "`paper_documents_per_1000`"],
+        ["2025-12", "Used an online service (12 months), share of adults"],
+        ["2025-12", "Completed end to end online, share of transactions"],
+        ["2025-12", "Paper certificates, per 1,000 adults a month"],
     ]
     assert all(row.count("[") == 1 for row in rows)  # each with its 95% CI

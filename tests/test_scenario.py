@@ -3,9 +3,17 @@
 import json
 
 import pytest
+from pydantic import ValidationError
 
+from sim.errors import InvalidScenario
 from sim.files import load_scenario
-from sim.scenario import ScenarioError, scenario_json_schema
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    keyword_paths,
+    lever_keyword,
+    scenario_json_schema,
+)
 from tests.conftest import SCENARIOS
 
 
@@ -147,3 +155,34 @@ def test_partial_parameter_tables_keep_other_defaults(tmp_path):
     assert scenario.params.internet.share_initial.rural == 0.4
     assert scenario.params.internet.share_initial.ulaanbaatar == 0.82  # default kept
     assert scenario.params.internet.rate_growth == 0.013
+
+
+def test_lever_keywords_become_lever_paths():
+    assert lever_keyword("interventions__ministry__at") == "interventions.ministry.at"
+    assert lever_keyword("interventions__my__law__enabled") == "interventions.my__law.enabled"
+    for bad in ("interventions__ministry", "interventions____at", "interventions__x__"):
+        with pytest.raises(ValueError, match="not a lever keyword"):
+            lever_keyword(bad)
+    paths = keyword_paths()
+    assert paths["choice__coef_trust"] == "params.choice.coef_trust"
+    assert paths["internet__share_initial__rural"] == "params.internet.share_initial.rural"
+    assert not any(k.startswith("interventions") for k in paths)
+
+
+def test_a_scenario_by_hand_is_checked_but_validation_inside_keeps_pydantic_errors():
+    with pytest.raises(InvalidScenario) as info:
+        Scenario(
+            name="x",
+            interventions=[{"type": "lockdown", "at": "2021-01", "until": "2020-12"}],
+        )
+    assert (
+        str(info.value)
+        == "Scenario arguments: interventions[0].until: 2020-12 is before at 2021-01"
+    )
+    assert isinstance(info.value, ValueError) and isinstance(info.value, ScenarioError)
+    with pytest.raises(ValidationError):  # what sim.files turns into lines naming the file
+        Scenario.model_validate({"name": "x", "end": "2040-13"})
+    good = Scenario(name="x", citizens=500)
+    assert good.with_overrides(end="2021-12").n_months == 15
+    with pytest.raises(ValidationError):
+        good.with_overrides(end="2040-13")

@@ -134,9 +134,11 @@ def test_a_hostile_file_name_is_printed_escaped_on_one_line(tmp_path, capsys, na
     (tmp_path / name).unlink()
     with pytest.raises(ScenarioError) as info:
         load_scenario(child)
-    assert str(info.value) == (
-        f"{child}: extends: parent file {name!r} not found (searched in {tmp_path})"
+    assert str(info.value).startswith(
+        f"{child}: extends: parent file {name!r} not found (searched in {tmp_path}; library "
+        "scenarios: "
     )
+    assert "\n" not in str(info.value)
 
 
 def test_a_hostile_folder_name_is_escaped_in_every_line(tmp_path):

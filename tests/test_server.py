@@ -154,13 +154,15 @@ def test_sigkill_of_the_command_stops_its_server(tmp_path):
         assert server in gone and not alive
 
 
-def test_a_scenario_file_is_passed_to_the_server(tmp_path):
+def test_a_scenario_file_and_the_page_settings_are_passed_to_the_server(tmp_path):
     for name in ("history.toml", "status_quo.toml"):  # history extends status_quo
         shutil.copy(SCENARIOS / name, tmp_path / name)
     mine = tmp_path / "history.toml"
     with dashboard(tmp_path, str(mine)) as running:
         server = running.wait_listening()
         assert server.environ()["EGOV_SIM_SCENARIO"] == str(mine.resolve())
+        # Solara's "runs on Solara" badge would cover the page's bottom right corner
+        assert server.environ()["SOLARA_THEME_SHOW_BANNER"] == "false"
         running.proc.send_signal(signal.SIGTERM)
         assert running.seconds_until_free() < FREED_WITHIN
         assert running.proc.wait(timeout=15) == 0

@@ -26,11 +26,18 @@ The steps, for one scenario of a batch:
    one at a time, the least significant first, the others' quasi-p recomputed after each
    drop, until every remaining restriction is significant (``keep_insignificant`` keeps
    them all). Coverage, density and mass are those of the box that remains.
+
+Each factor has a **role** (EMA Workbench's terms): a *lever* is what the policy maker sets
+(an experiment's ``[uncertainties.levers]``, or a lever field in a sweep), an *uncertainty*
+what nobody controls (``[uncertainties.parameters]``, posterior draws). The box's restrictions
+are reported by role, each as a reader's sentence ("central ministry from 2025-03 or later"),
+so a box can say which lever settings, in which futures, miss the target.
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +52,8 @@ from scipy.stats import binom
 
 from sim.calendar import format_month
 from sim.errors import ScenarioError
-from sim.factors import as_number
+from sim.factors import FIELD_NAMES, ROLES, as_number
+from sim.levers import INTERVENTIONS
 
 ALPHA = 0.05
 """Default significance level of a restriction's quasi-p value."""
@@ -93,6 +101,100 @@ def factor_kinds(
             "(a batch results folder written by egov-sim batch has one per factor)"
         )
     return kinds, excluded
+
+
+ROLE_HEADINGS = {
+    "lever": "levers (what the policy maker sets)",
+    "uncertainty": "uncertainties (what nobody controls)",
+}
+
+
+def factor_info(manifest: Mapping[str, Any], keys) -> dict[str, dict[str, Any]]:
+    """How a reader names each factor of ``keys``: its ``role`` (lever or uncertainty),
+    ``name``, the ``lever`` it belongs to ("central ministry"), its ``field`` and ``unit``, as
+    the manifest records them; for folders written before roles were recorded, a lever field
+    of a sweep is a lever and anything else an uncertainty, and a lever's name comes from the
+    types of the resolved scenarios' levers."""
+    design = manifest.get("design") or {}
+    declared = design.get("factors") or {}
+    types: dict[str, str] = {}
+    for info in (manifest.get("scenarios") or {}).values():
+        resolved = info.get("resolved") if isinstance(info, Mapping) else None
+        for lever in (resolved or {}).get("interventions") or []:
+            if isinstance(lever, Mapping) and lever.get("id"):
+                types.setdefault(str(lever["id"]), str(lever.get("type")))
+    out = {}
+    for key in keys:
+        info = declared.get(key) if isinstance(declared.get(key), Mapping) else {}
+        parts = key.split(".")
+        path_lever = len(parts) == 3 and parts[0] == "interventions"
+        role = info.get("role")
+        if role not in ROLES:
+            role = "lever" if path_lever and design.get("role") == "sweep" else "uncertainty"
+        lever = info.get("lever") or ""
+        if not lever and path_lever:
+            cls = INTERVENTIONS.get(types.get(parts[1], ""))
+            lever = cls.title if cls else parts[1]
+        field = parts[2] if path_lever else ""
+        name = info.get("name") or (
+            f"{lever}: {FIELD_NAMES.get(field, field.replace('_', ' '))}"
+            if path_lever
+            else _parameter_name(key, info)
+        )
+        out[key] = {
+            "role": role,
+            "name": name,
+            "lever": lever,
+            "field": field,
+            "unit": info.get("unit") or "",
+        }
+    return out
+
+
+def _parameter_name(key: str, info: Mapping[str, Any]) -> str:
+    if info.get("description"):
+        return str(info["description"])
+    from sim.factors import factor
+
+    try:
+        return factor(key).description
+    except (ValueError, KeyError, AttributeError):
+        return key.removeprefix("params.")
+
+
+def restriction_text(row: Mapping[str, Any], info: Mapping[str, Any]) -> str:
+    """A restriction as a reader says it, with the factor's own values: "central ministry
+    from 2025-03 or later", "e-signature law off", "a transaction needs data held in a state
+    registry: at least 0.52". ``row``: min, max, kind and which ends restrict
+    (``low_restricted``, ``high_restricted``; both when not given)."""
+    low, high, kind = row["min"], row["max"], row["kind"]
+    lower = row.get("low_restricted", True)
+    upper = row.get("high_restricted", True)
+    lever, field = info.get("lever") or "", info.get("field") or ""
+    if kind == "bool":
+        state = {True: "on", False: "off"} if field == "enabled" else {True: "true", False: "false"}
+        what = lever if field == "enabled" else info["name"]
+        return f"{what} {state[low] if low == high else ' or '.join(state.values())}"
+    if kind == "month" and lever and field in ("at", "until"):
+        verb = "from" if field == "at" else "until"
+        if lower and not upper:
+            return f"{lever} {verb} {low} or later"
+        if upper and not lower:
+            return f"{lever} {verb} {high} or earlier"
+        return f"{lever} {'starting' if field == 'at' else 'ending'} between {low} and {high}"
+    unit = info.get("unit") or ""
+    unit = f" {unit}" if unit and unit not in ("1", "year") and kind != "month" else ""
+
+    def shown(value: Any) -> str:
+        return f"{value:.4g}" if kind == "number" else str(value)
+
+    if lower and not upper:
+        span = f"at least {shown(low)}{unit}"
+    elif upper and not lower:
+        span = f"at most {shown(high)}{unit}"
+    else:
+        span = f"between {shown(low)} and {shown(high)}{unit}"
+    return f"{info['name']}: {span}"
 
 
 def _kind_of(column: pd.Series) -> str:
@@ -349,28 +451,60 @@ def describe(row: Mapping[str, Any]) -> str:
     return f"{low} .. {high}"
 
 
-def _records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[dict[str, Any]]:
-    return [
-        {
+def _records(
+    frame: pd.DataFrame,
+    kinds: Mapping[str, str],
+    x: pd.DataFrame | None = None,
+    info: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The restrictions of ``frame`` as records: the factor's own values, and, given the cases
+    ``x`` and the factors' ``info``, the role, name and a reader's sentence (an end at the
+    edge of the runs' range does not restrict)."""
+    records = []
+    for name, row in frame.iterrows():
+        record = {
             "parameter": name,
             "min": limit_value(row["min"], kinds[name], "min"),
             "max": limit_value(row["max"], kinds[name], "max"),
             "quasi_p": float(row["quasi_p"]),
             "kind": kinds[name],
         }
-        for name, row in frame.iterrows()
-    ]
+        if x is not None and info is not None:
+            column = x[name].to_numpy(dtype=float)
+            ends = {
+                "low_restricted": bool(row["min"] > column.min() + 1e-9),
+                "high_restricted": bool(row["max"] < column.max() - 1e-9),
+            }
+            record |= {
+                "role": info[name]["role"],
+                "name": info[name]["name"],
+                "text": restriction_text({**record, **ends}, info[name]),
+            }
+        records.append(record)
+    return records
+
+
+def by_role(rows: list[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Restriction records grouped by role, levers first (records without one: uncertainties)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {role: [] for role in ROLES}
+    for row in rows:
+        groups[row.get("role") if row.get("role") in ROLES else "uncertainty"].append(row)
+    return groups
 
 
 # --------------------------------------------------------------------------- figure
 
 
 def discovery_figure(
-    x: pd.DataFrame, found: Discovery, kinds: Mapping[str, str], title: str
+    x: pd.DataFrame,
+    found: Discovery,
+    kinds: Mapping[str, str],
+    title: str,
+    info: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Figure:
     """The peeling trajectory (coverage against density, coloured by the number of restricted
     factors, the chosen box and the reported box marked) and the reported box's restrictions
-    (and the dropped ones) within each factor's range."""
+    (and the dropped ones) within each factor's range, each factor named with its role."""
     fig = Figure(figsize=(13, 5.2), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(1, 1.15))
     t = found.trajectory
@@ -428,18 +562,21 @@ def discovery_figure(
         colour = "tab:red" if kept else "darkgray"
         right.plot([0, 1], [i, i], color="gainsboro", lw=8, solid_capstyle="butt")
         right.plot([a, b], [i, i], color=colour, lw=8, solid_capstyle="butt")
-        low = limit_value(row["min"], kinds[name], "min")
-        high = limit_value(row["max"], kinds[name], "max")
-        text = describe({"min": low, "max": high, "kind": kinds[name]})
+        if info and name in info:  # the sentence, without the name the tick gives
+            frame = pd.DataFrame([row], index=[name])
+            text = _records(frame, kinds, x, info)[0]["text"]
+            text = text.removeprefix(f"{info[name]['name']}: ")
+        else:
+            low = limit_value(row["min"], kinds[name], "min")
+            high = limit_value(row["max"], kinds[name], "max")
+            text = describe({"min": low, "max": high, "kind": kinds[name]})
         state = "" if kept else ", dropped"
         right.text(
             0.5, i + 0.28, f"{text}   (quasi-p {row['quasi_p']:.2g}{state})", fontsize=8,
             ha="center",
         )  # fmt: skip
     if rows:
-        right.set_yticks(
-            range(len(rows)), [n.removeprefix("params.") for n, _, _ in rows], fontsize=8
-        )
+        right.set_yticks(range(len(rows)), [_tick(n, info) for n, _, _ in rows], fontsize=8)
         right.set_ylim(len(rows) - 0.4, -0.6)
     else:
         right.set_yticks([])
@@ -450,10 +587,18 @@ def discovery_figure(
     right.set_xlim(-0.03, 1.03)
     right.set_xlabel("position within the factor's range over the runs")
     right.set_title(
-        f"Box {found.box_index}: restrictions (red: quasi-p <= {found.alpha:g}; gray: dropped)"
+        f"Box {found.box_index}: restrictions\n(red: quasi-p <= {found.alpha:g}; gray: dropped)"
     )
     fig.suptitle(title)
     return fig
+
+
+def _tick(key: str, info: Mapping[str, Mapping[str, Any]] | None) -> str:
+    """A factor's label on the figure: role and name, the path below."""
+    if not info or key not in info:
+        return key.removeprefix("params.")
+    name = textwrap.shorten(str(info[key]["name"]), 48, placeholder="...")
+    return f"{info[key]['role']}: {name}\n({key.removeprefix('params.')})"
 
 
 # --------------------------------------------------------------------------- a results folder
@@ -480,7 +625,9 @@ def discover_in_results(
     the last); restrictions with a quasi-p above ``alpha`` are dropped unless
     ``keep_insignificant``. Writes box.csv, box.json, peeling_trajectory.csv and
     discovery.png/.svg into ``out`` (default ``folder/discovery``), all or none, and returns
-    box.json's content. Bad input raises ScenarioError before anything is written."""
+    box.json's content: each restriction with its factor's ``role`` (lever or uncertainty),
+    ``name`` and a reader's ``text``. Bad input raises ScenarioError before anything is
+    written."""
     from sim.analysis.report import load_results
     from sim.folders import owned
     from sim.provenance import run_record
@@ -529,6 +676,7 @@ def discover_in_results(
         )
     found = discover(x, miss, box=box, alpha=alpha, keep_insignificant=keep_insignificant)
     kinds = {k: kinds[k] for k in x}
+    info = factor_info(manifest, list(x))
     every = ((manifest.get("experiment_resolved") or {}).get("output") or {}).get("every")
     result = {
         "scenario": scenario,
@@ -549,10 +697,12 @@ def discover_in_results(
         "density": found.density,
         "mass": found.mass,
         "restricted_dimensions": len(found.restrictions),
-        "restrictions": _records(found.restrictions, kinds),
-        "dropped": _records(found.dropped, kinds),
+        "restrictions": _records(found.restrictions, kinds, x, info),
+        "dropped": _records(found.dropped, kinds, x, info),
         "peeled_box": found.peeled,
         "factors": kinds,
+        "roles": {k: info[k]["role"] for k in kinds},
+        "names": {k: info[k]["name"] for k in kinds},
         "excluded": excluded,
     }
     what = f"mean of {window} stored months {period}" if window > 1 else period
@@ -564,7 +714,7 @@ def discover_in_results(
     table = pd.DataFrame(
         [{**r, "dropped": False} for r in result["restrictions"]]
         + [{**r, "dropped": True} for r in result["dropped"]],
-        columns=["parameter", "min", "max", "quasi_p", "kind", "dropped"],
+        columns=["parameter", "role", "name", "text", "min", "max", "quasi_p", "kind", "dropped"],
     )
     trajectory = found.trajectory.assign(chosen=found.trajectory["box"] == found.box_index)
     target = Path(out) if out else folder / "discovery"
@@ -573,5 +723,5 @@ def discover_in_results(
         table.to_csv(stage.file("box.csv"), index=False, float_format="%.6g")
         trajectory.to_csv(stage.file("peeling_trajectory.csv"), index=False, float_format="%.6g")
         stage.file("box.json").write_text(json.dumps(result, indent=2) + "\n")
-        stage.figure(discovery_figure(x, found, kinds, title), "discovery", ("png", "svg"))
+        stage.figure(discovery_figure(x, found, kinds, title, info), "discovery", ("png", "svg"))
     return result

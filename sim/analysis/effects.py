@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.outputs import HEADLINE
+from sim.outputs import HEADLINE, REGISTRY
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -159,25 +159,32 @@ def pairing_gain(
 def effects_text(
     table: pd.DataFrame, reference: str, horizon: str, n: int, posterior: str | None = None
 ) -> str:
-    """The comparison table as plain text: each metric, each scenario's mean and its paired
+    """The comparison table as plain text: each metric (by its label and unit, with its note),
+    each scenario (by its ``title`` where the table has one) with its mean and its paired
     difference from ``reference`` with the 95% CI of its mean (``*`` where the CI excludes 0)
     and the 5-95% range of the differences over runs."""
     paired = f"{n} paired seeds" + (
         f" and parameter sets drawn from {posterior}" if posterior else ""
     )
+    own = table.loc[table["scenario"] == reference, "title"] if "title" in table else []
+    named = own.iloc[0] if len(own) else reference
     lines = [
-        f"At {horizon}, mean of {paired}; difference from {reference}: mean, 95% CI of the mean "
+        f"At {horizon}, mean of {paired}; difference from {named}: mean, 95% CI of the mean "
         "(* = excludes 0), and the range of 90% of the runs' differences"
     ]
     for metric, rows in table.groupby("metric", sort=False):
-        lines.append(f"{metric}")
+        info = REGISTRY.get(metric)
+        lines.append(f"{info.label}, {info.unit}" if info else metric)
+        if info and info.note:
+            lines.append(f"  (note: {info.note})")
         for row in rows.itertuples():
+            name = getattr(row, "title", row.scenario)
             if row.scenario == reference:
-                lines.append(f"  {row.scenario:28} {row.mean:10.4g}")
+                lines.append(f"  {name:28} {row.mean:10.4g}")
             else:
                 star = "*" if row.significant else " "
                 lines.append(
-                    f"  {row.scenario:28} {row.mean:10.4g}  {row.difference:+10.4g} "
+                    f"  {name:28} {row.mean:10.4g}  {row.difference:+10.4g} "
                     f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] {star} "
                     f"runs {row.difference_q05:+.4g}..{row.difference_q95:+.4g}"
                 )

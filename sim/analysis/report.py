@@ -14,10 +14,16 @@ averaged into one line or one row without saying so.
   over the others, as the title says), one line per scenario; a sampled design (Latin
   hypercube, futures) a dot per design point and the mean over quantile bins of the factor.
 - ``report.md`` and ``effects.csv``: the effects against the reference per design point.
+  Readers see names: metrics by their label and unit in :data:`sim.outputs.REGISTRY` (with
+  its notes), scenarios by the title the manifest records, lever factors by the lever's
+  title; ``effects.csv`` keeps the identifiers beside them.
 
-One interval type throughout: the 95% confidence interval of a mean (t distribution), over the
-replicates of one design point, or over design points where a value pools several; the spread
-of runs appears only in the effect tables' column labelled "90% of runs".
+Two kinds of interval, always named: the 95% confidence interval of a mean (t distribution),
+over the replicates of one design point, or over design points where a value pools several;
+and the range of 90% of the runs (5%-95% quantiles), their spread. The time-series figures
+draw both, as :mod:`sim.analysis.plots` says (a dark and a light band, named in the legend);
+the per-factor figures and the effect tables' CI columns the first; the spread of effects is
+the effect tables' column labelled "90% of runs".
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -34,13 +40,25 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
-from scipy import stats
 
 from sim.analysis.effects import HEADLINE, effects_at, interactions_at
+from sim.analysis.plots import (
+    CI_LABEL,
+    MEAN_LABEL,
+    SPREAD,
+    SPREAD_LABEL,
+    axis_text,
+    ci_legend,
+    ci_table,
+    draw_bands,
+    interval_legend,
+    interval_table,
+)
 from sim.calendar import format_month
 from sim.factors import as_number
 from sim.folders import Stage, check_not_busy, owned, read_manifest, verified
-from sim.outputs import METRICS
+from sim.levers import INTERVENTIONS
+from sim.outputs import REGISTRY, Metric
 from sim.provenance import run_record
 
 LEVEL = 0.95
@@ -55,20 +73,30 @@ FIGURE_METRICS = ("online_users_share", "end_to_end_share", "paper_documents_per
 INTERACTION_METRICS = FIGURE_METRICS
 """Metrics of the interaction table."""
 
-TITLES = {
-    "online_users_share": "Completed an online service in the last 12 months",
-    "end_to_end_share": "Transactions completed end to end online",
-    "paper_documents_per_1000": "Paper certificates this month",
-    "gap": "Internet access minus online use of government services",
-    "urban_rural_gap": "Urban minus rural online use",
-    "age_gap": "Aged 15-34 minus 55+ online use",
+DERIVED: dict[str, Metric] = {
+    "gap": Metric(
+        "gap",
+        "Internet access minus online use",
+        "difference of shares",
+        "share of adults with internet access minus the share who used an online service in "
+        "the last 12 months",
+        "lower",
+    ),
 }
-EXTRA_METRICS = {
-    "gap": "share of adults with internet access minus share who completed an online service",
-    "urban_rural_gap": "share who completed an online service, urban minus rural adults",
-    "age_gap": "share who completed an online service, adults aged 15-34 minus 55+",
-}
-"""Axis labels of metrics whose description names other columns."""
+"""Quantities the report derives from the time series' columns (not in the registry)."""
+TITLES = {name: m.label for name, m in {**REGISTRY, **DERIVED}.items()}
+"""A panel's title per metric: its label in :data:`sim.outputs.REGISTRY` (or :data:`DERIVED`)."""
+
+
+def metric_info(name: str) -> Metric | None:
+    """The registry's (or :data:`DERIVED`'s) entry of a column; None for other columns."""
+    return REGISTRY.get(name) or DERIVED.get(name)
+
+
+def metric_heading(name: str) -> str:
+    """A metric as report.md names it: its label and unit (the identifier if it has none)."""
+    m = metric_info(name)
+    return f"{m.label}, {m.unit}" if m else name
 
 
 def load_results(folder: Path) -> tuple[pd.DataFrame, dict]:
@@ -129,6 +157,8 @@ class Design:
     replications: int
     grid: bool
     """Every combination of the factors' values occurs exactly once."""
+    names: dict[str, str] = field(default_factory=dict)
+    """A reader's name of each factor (:func:`factor_names`; default: the short path)."""
 
     @property
     def swept(self) -> bool:
@@ -147,17 +177,63 @@ class Design:
     def what(self) -> str:
         return "sampled futures" if self.role == "uncertainties" else "design points"
 
+    def name(self, key: str) -> str:
+        return self.names.get(key) or short_key(key)
+
+    def setting(self, key: str, value) -> str:
+        """A factor at a value: "central ministry from 2024-01", "e-signature law off",
+        "choice.coef_trust = 1.5"."""
+        text = format_value(value, self.kinds[key])
+        named = key in self.names and self.names[key] != short_key(key)
+        sep = " " if named and self.kinds[key] in ("month", "bool") else " = "
+        return f"{self.name(key)}{sep}{text}"
+
     def describe(self, point: int, sep: str = ", ") -> str:
         row = self.points.loc[point]
-        return sep.join(
-            f"{short_key(k)} = {format_value(row[k], self.kinds[k])}" for k in self.keys
-        )
+        return sep.join(self.setting(k, row[k]) for k in self.keys)
 
     def lacks(self, scenario: str, keys) -> list[str]:
         """The lever factors among ``keys`` that ``scenario`` does not hold (they do not act)."""
         return [
-            short_key(k) for k in keys if self.holders.get(k) and scenario not in self.holders[k]
+            self.name(k) for k in keys if self.holders.get(k) and scenario not in self.holders[k]
         ]
+
+
+LEVER_FIELD_NAMES = {"at": "{} from", "until": "{} until", "enabled": "{}"}
+"""How a lever's title and field make a factor's name."""
+
+
+def factor_names(keys, manifest: dict) -> dict[str, str]:
+    """A reader's name of each factor: for a lever field, the lever's title (from the types
+    of the levers the manifest's resolved scenarios give that id) and the field ("central
+    ministry from", "e-signature law", "central ministry: coordination rate"); for anything
+    else, the path without ``params.``."""
+    types: dict[str, str] = {}
+    for info in (manifest.get("scenarios") or {}).values():
+        resolved = info.get("resolved") if isinstance(info, dict) else None
+        for lever in (resolved or {}).get("interventions") or []:
+            if isinstance(lever, dict) and lever.get("id"):
+                types.setdefault(lever["id"], lever.get("type"))
+    names = {}
+    for key in keys:
+        names[key] = short_key(key)
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "interventions" and types.get(parts[1]) in INTERVENTIONS:
+            title = INTERVENTIONS[types[parts[1]]].title
+            pattern = LEVER_FIELD_NAMES.get(parts[2], "{}: " + parts[2].replace("_", " "))
+            names[key] = pattern.format(title)
+    return names
+
+
+def scenario_titles(manifest: dict) -> dict[str, str]:
+    """Each scenario's title as the batch manifest records it (its name if it has none)."""
+    titles = {}
+    for name, info in (manifest.get("scenarios") or {}).items():
+        title = ""
+        if isinstance(info, dict):
+            title = info.get("title") or (info.get("resolved") or {}).get("title") or ""
+        titles[name] = title or name
+    return titles
 
 
 def _known_factor(key: str) -> dict:
@@ -213,24 +289,11 @@ def design_of(long: pd.DataFrame, manifest: dict) -> Design:
         design.get("role"),
         int(design.get("replications") or long["replicate"].nunique()),
         grid,
+        factor_names(keys, manifest),
     )
 
 
 # --- intervals ------------------------------------------------------------------------------
-
-
-def ci_table(frame: pd.DataFrame, by: list[str], value: str, level: float = LEVEL):
-    """For each group of ``by``: the mean of ``value``, its t confidence interval (as
-    :func:`sim.analysis.effects.mean_ci`; NaN bounds below two values) and the count."""
-    g = frame.groupby(by, sort=True)[value].agg(["mean", "std", "count"]).reset_index()
-    n = g["count"].to_numpy(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
-        half = t * g["std"].to_numpy(float) / np.sqrt(n)
-    half = np.where((n > 1) & (g["std"].to_numpy(float) == 0), 0.0, half)
-    g["low"] = g["mean"] - half
-    g["high"] = g["mean"] + half
-    return g.rename(columns={"count": "n"}).drop(columns="std")
 
 
 def point_means(frame: pd.DataFrame, metrics: list[str], by=("scenario", "point")):
@@ -293,6 +356,23 @@ def effects_by_point(
     return table.reset_index(drop=True)
 
 
+def with_names(table: pd.DataFrame, titles: dict[str, str] | None = None) -> pd.DataFrame:
+    """``table`` with a reader's names beside the identifiers: ``label`` and ``unit`` (from
+    :data:`sim.outputs.REGISTRY`) after ``metric``, ``title`` after ``scenario``."""
+    out = table.copy()
+    if "metric" in out:
+        names = out["metric"].tolist()
+        infos = [metric_info(n) for n in names]
+        at = out.columns.get_loc("metric") + 1
+        out.insert(at, "label", [m.label if m else n for m, n in zip(infos, names, strict=True)])
+        out.insert(at + 1, "unit", [m.unit if m else "" for m in infos])
+    if "scenario" in out:
+        titles = titles or {}
+        at = out.columns.get_loc("scenario") + 1
+        out.insert(at, "title", out["scenario"].map(lambda s: titles.get(s, s)))
+    return out
+
+
 def with_factors(table: pd.DataFrame, design: Design) -> pd.DataFrame:
     """``table`` with the factor values of its ``point`` column after ``point``."""
     if not design.swept:
@@ -307,13 +387,9 @@ def with_factors(table: pd.DataFrame, design: Design) -> pd.DataFrame:
 
 
 def metric_label(name: str, width: int = 42) -> str:
-    """An axis label from the metric's description, with its unit."""
-    text = EXTRA_METRICS.get(name) or METRICS.get(name, name)
-    if name.endswith("_share") or name.endswith("_gap") or name == "gap":
-        text += " (0-1)" if name.endswith("_share") else " (difference of shares)"
-    elif name.endswith("_per_1000") and "1,000" not in text:
-        text += " per 1,000 adults"
-    return textwrap.fill(text, width)
+    """An axis label: the metric's label with its unit (:attr:`sim.outputs.Metric.axis`)."""
+    m = metric_info(name)
+    return axis_text(m, width) if m else textwrap.fill(name, width)
 
 
 def _colours(long: pd.DataFrame) -> dict[str, str]:
@@ -393,57 +469,67 @@ def _time_figure(
     title: str,
     colours: dict[str, str],
     experiment: str,
+    titles: dict[str, str] | None = None,
 ) -> Figure:
-    """Mean of each scenario by month with the 95% CI of the mean: per design point (a panel
-    each) with few points, pooled over points otherwise, by scenario without a sweep."""
+    """Mean of each scenario by month, with the 95% CI of the mean (dark band) and the range
+    of 90% of the runs (light band; :mod:`sim.analysis.plots`' convention): per design point
+    (a panel each) with few points, pooled over points otherwise, by scenario without a
+    sweep. ``titles`` names the scenarios in the legend."""
+    titles = titles or {}
     data = long[long["step"] > 0] if "step" in long else long
     scenarios = list(colours)
     horizon_runs = data[data["date"] == data["date"].max()]
     runs = horizon_runs.groupby(["scenario", "point"]).size()
+    spread = f"light band: {SPREAD_LABEL} ({SPREAD[0]:.0%}-{SPREAD[1]:.0%} quantiles"
     if design.facets:
         points = list(design.points.index)
         nrows, ncols = len(metrics), len(points)
-        curves = {m: ci_table(data, ["scenario", "point", "date"], m) for m in metrics}
+        by = ["scenario", "point", "date"]
+        curves = {m: interval_table(data, by, m) for m in metrics}
         labels = {
-            s: f"{s} ({_runs_text(runs.loc[s])} runs per panel)" if s in runs.index else s
+            s: f"{titles.get(s, s)} ({_runs_text(runs.loc[s])} runs per panel)"
+            if s in runs.index
+            else titles.get(s, s)
             for s in scenarios
         }
         how = (
-            f"one panel per design point; mean with {LEVEL:.0%} CI of the mean "
-            "(t, over the replicates of the point)"
+            f"one panel per design point; line: {MEAN_LABEL}; dark band: {CI_LABEL} (t, over "
+            f"the replicates of the point); {spread} of the point's runs)"
         )
     elif design.swept:
         points = [None]
         nrows, ncols = 1, len(metrics)
         means = point_means(data, metrics, ("scenario", "point", "date"))
-        curves = {m: ci_table(means, ["scenario", "date"], m) for m in metrics}
+        curves = {m: interval_table(data, ["scenario", "date"], m, means=means) for m in metrics}
         per_scenario = runs.groupby(level="scenario")
         labels = {
             s: (
-                f"{s} (n={int(per_scenario.sum().loc[s])} runs: "
+                f"{titles.get(s, s)} (n={int(per_scenario.sum().loc[s])} runs: "
                 f"{int(per_scenario.size().loc[s])} points x {_runs_text(runs.loc[s])[2:]})"
             )
             if s in runs.index
-            else s
+            else titles.get(s, s)
             for s in scenarios
         }
         how = (
             f"pooled over {design.n_points} {design.what} x {design.replications} replicates: "
-            f"mean of the points' means with {LEVEL:.0%} CI (t, over points); "
-            "each factor's effect: the sweep_* figures"
+            f"line: the mean of the points' means; dark band: its {LEVEL:.0%} CI (t, over "
+            f"points); {spread} of all runs); each factor's effect: the sweep_* figures"
         )
     else:
         points = [None]
         nrows, ncols = 1, len(metrics)
-        curves = {m: ci_table(data, ["scenario", "date"], m) for m in metrics}
+        curves = {m: interval_table(data, ["scenario", "date"], m) for m in metrics}
         by_scenario = runs.groupby(level="scenario").sum()
         labels = {
-            s: f"{s} (n={int(by_scenario.loc[s])} runs)" if s in by_scenario.index else s
+            s: f"{titles.get(s, s)} (n={int(by_scenario.loc[s])} runs)"
+            if s in by_scenario.index
+            else titles.get(s, s)
             for s in scenarios
         }
-        how = f"mean by scenario with {LEVEL:.0%} CI of the mean (t, over replicates)"
+        how = ""  # the legend names the line and both bands
     width = max(7.0, 3.4 * ncols) if design.facets else max(7.0, 5.2 * ncols)
-    fig = Figure(figsize=(width, 0.9 + 3.0 * nrows), layout="constrained")
+    fig = Figure(figsize=(width, 1.2 + 3.0 * nrows), layout="constrained")
     axes = fig.subplots(
         nrows, ncols, squeeze=False, sharex=True, sharey="row" if design.facets else False
     )
@@ -453,10 +539,7 @@ def _time_figure(
             ax = axes[i][j] if design.facets else axes[0][i]
             sub = table if point is None else table[table["point"] == point]
             for scenario, group in sub.groupby("scenario", sort=False):
-                x = _years(group["date"])
-                colour = colours[scenario]
-                ax.plot(x, group["mean"], color=colour, lw=1.8)
-                ax.fill_between(x, group["low"], group["high"], color=colour, alpha=0.2, lw=0)
+                draw_bands(ax, _years(group["date"]), group, colours[scenario])
             ax.grid(alpha=0.3)
             _date_axis(ax)
             ax.tick_params(labelsize=8)
@@ -469,8 +552,9 @@ def _time_figure(
                 ax.set_title(TITLES.get(metric, metric), fontsize=9)
                 ax.set_ylabel(metric_label(metric), fontsize=8)
     handles = [Line2D([], [], color=colours[s], lw=2) for s in scenarios]
-    _legend(fig, handles, [labels[s] for s in scenarios])
-    _suptitle(fig, f"{experiment}: {title.lower()} ({how})", width)
+    band_handles, band_labels = interval_legend()
+    _legend(fig, handles + band_handles, [labels[s] for s in scenarios] + band_labels)
+    _suptitle(fig, f"{title} ({how})" if how else title, width)
     return fig
 
 
@@ -489,12 +573,14 @@ def _factor_figure(
     metrics: list[str],
     colours: dict[str, str],
     horizon: str,
+    titles: dict[str, str] | None = None,
 ) -> Figure:
     """Each metric at the horizon against ``key``, with 95% CIs of the mean."""
     runs = at.assign(x=at["point"].map(design.numbers[key]))
     means = point_means(runs, metrics).assign(x=lambda f: f["point"].map(design.numbers[key]))
     others = [k for k in design.keys if k != key]
     scenarios = list(colours)
+    shown = {s: (titles or {}).get(s, s) for s in scenarios}
     ncols = len(metrics)
     reps = _runs_text(runs.groupby(["scenario", "point"]).size())
     pair = design.grid and len(others) == 1 and design.points[others[0]].nunique() <= 8
@@ -522,7 +608,7 @@ def _factor_figure(
                     _band(ax, sub["x"], sub, shades[value])
                 lacks = design.lacks(scenario, design.keys)
                 note = f" (without {', '.join(lacks)}: no effect)" if lacks else ""
-                ax.set_title(f"{scenario}{note}", fontsize=8)
+                ax.set_title(f"{shown[scenario]}{note}", fontsize=8)
         handles = [Line2D([], [], color=shades[v], lw=2, marker="o") for v in values]
         labels = [f"{short_key(other)} = {format_value(v, design.kinds[other])}" for v in values]
         how = (
@@ -542,7 +628,7 @@ def _factor_figure(
         handles = [Line2D([], [], color=colours[s], lw=2, marker="o") for s in scenarios]
         if others:
             labels = [
-                f"{s} (each value: {_runs_text(per_value)[2:]} points x {reps[2:]} runs)"
+                f"{shown[s]} (each value: {_runs_text(per_value)[2:]} points x {reps[2:]} runs)"
                 for s in scenarios
             ]
             how = (
@@ -551,7 +637,7 @@ def _factor_figure(
                 "those points)"
             )
         else:
-            labels = [f"{s} ({reps} runs per value)" for s in scenarios]
+            labels = [f"{shown[s]} ({reps} runs per value)" for s in scenarios]
             how = f"mean over replicates, band {LEVEL:.0%} CI of the mean (t)"
     else:
         binned = design.n_points >= 16
@@ -586,7 +672,7 @@ def _factor_figure(
         handles = [Line2D([], [], color=colours[s], lw=2, marker="o") for s in scenarios]
         if binned:
             what = "one run" if reps == "n=1" else f"a point's mean of {reps[2:]} runs"
-            labels = [f"{s} (dots: {what})" for s in scenarios]
+            labels = [f"{shown[s]} (dots: {what})" for s in scenarios]
             how = (
                 f"each dot one of {design.n_points} {design.what}; line: mean of the points' "
                 f"means in {n_bins} quantile bins of {name}, band {LEVEL:.0%} CI (t, over "
@@ -594,7 +680,7 @@ def _factor_figure(
                 + ("; the other factors vary across points" if others else "")
             )
         else:
-            labels = [f"{s} ({reps} runs per point)" for s in scenarios]
+            labels = [f"{shown[s]} ({reps} runs per point)" for s in scenarios]
             how = (
                 f"each marker one of {design.n_points} {design.what}, mean with "
                 f"{LEVEL:.0%} CI of the mean (t, over replicates)"
@@ -613,6 +699,8 @@ def _factor_figure(
             _factor_axis(ax, design, key, discrete=design.grid)
             if r < nrows - 1:
                 ax.set_xlabel("")
+    ci_handles, ci_labels = ci_legend("band: " if pair or design.grid else "bars and bands: ")
+    handles, labels = handles + ci_handles, labels + ci_labels
     _legend(fig, handles, labels, ncols=min(len(labels), 4 if pair else 2))
     _suptitle(fig, f"At {horizon}, against {name} ({how})", width)
     return fig
@@ -661,7 +749,10 @@ def factor_effects(at: pd.DataFrame, design: Design, metrics: list[str]) -> pd.D
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
-def _factor_effect_lines(table: pd.DataFrame, design: Design, horizon: str) -> list[str]:
+def _factor_effect_lines(
+    table: pd.DataFrame, design: Design, horizon: str, titles: dict[str, str] | None = None
+) -> list[str]:
+    titles = titles or {}
     metrics = list(dict.fromkeys(table["metric"]))
     lines = [
         "",
@@ -672,7 +763,7 @@ def _factor_effect_lines(table: pd.DataFrame, design: Design, horizon: str) -> l
         " values: mean with 95% confidence interval (t, over the `n` pairs); **bold** where it"
         " excludes 0. The sweep_*_paired figures show it per value of the other factor.",
         "",
-        "| factor | value | scenario | n | " + " | ".join(f"`{m}`" for m in metrics) + " |",
+        "| factor | value | scenario | n | " + " | ".join(map(metric_heading, metrics)) + " |",
         "|---|---|---|---|" + "---|" * len(metrics),
     ]
     for (key, scenario, _), group in table.groupby(["factor", "scenario", "x"], sort=False):
@@ -686,7 +777,9 @@ def _factor_effect_lines(table: pd.DataFrame, design: Design, horizon: str) -> l
         value = format_value(group["value"].iloc[0], design.kinds[key])
         n = int(group["n"].iloc[0])
         lines.append(
-            f"| `{short_key(key)}` | {value} | {scenario} | {n} | " + " | ".join(cells) + " |"
+            f"| {design.name(key)} | {value} | {titles.get(scenario, scenario)} | {n} | "
+            + " | ".join(cells)
+            + " |"
         )
     return lines
 
@@ -698,6 +791,7 @@ def _paired_figure(
     metrics: list[str],
     horizon: str,
     posterior: bool = False,
+    titles: dict[str, str] | None = None,
 ) -> Figure | None:
     """The effect of moving ``key`` away from its first value, paired by replicate: the
     comparison common random numbers make sharp (the levels' CIs carry the spread between
@@ -723,7 +817,10 @@ def _paired_figure(
                 sub = table[(table["scenario"] == scenario) & (table["other"] == value)]
                 _band(ax, sub["x"], sub, shades[value])
             ax.axhline(0, color="0.4", lw=0.8)
-            ax.set_title(f"{scenario}\n{TITLES.get(metric, metric)}", fontsize=9)
+            ax.set_title(
+                f"{(titles or {}).get(scenario, scenario)}\n{TITLES.get(metric, metric)}",
+                fontsize=9,
+            )
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
             ax.set_ylabel(
@@ -731,12 +828,13 @@ def _paired_figure(
             )
             _factor_axis(ax, design, key, discrete=True)
     n = at.groupby(["scenario", "point"]).size()
+    handles, labels = ci_legend("band: ")
     if others:
-        handles = [Line2D([], [], color=shades[v], lw=2, marker="o") for v in values]
-        labels = [
+        handles += [Line2D([], [], color=shades[v], lw=2, marker="o") for v in values]
+        labels += [
             f"{short_key(others[0])} = {format_value(v, design.kinds[others[0]])}" for v in values
         ]
-        _legend(fig, handles, labels, ncols=min(len(labels), 4))
+    _legend(fig, handles, labels, ncols=min(len(labels), 4))
     _suptitle(
         fig,
         f"At {horizon}: the effect of {short_key(key)}, as the difference from {base} paired by "
@@ -748,24 +846,45 @@ def _paired_figure(
     return fig
 
 
+ADOPTION_METRICS = ("online_users_share", "end_to_end_share")
+"""The metrics of the report's ``adoption`` figure (the README's first figure)."""
+
+
+def adoption_by_scenario(long: pd.DataFrame, manifest: dict) -> Figure | None:
+    """The report's ``adoption`` figure: each scenario's adoption by month, mean with the 95%
+    CI of the mean and the range of 90% of the runs; None without those metrics."""
+    adoption = [m for m in ADOPTION_METRICS if m in long]
+    if not adoption:
+        return None
+    design = design_of(long, manifest)
+    return _time_figure(
+        long,
+        design,
+        adoption,
+        "Adoption by scenario",
+        _colours(long),
+        manifest["experiment"],
+        scenario_titles(manifest),
+    )
+
+
 def figures(long: pd.DataFrame, manifest: dict, folder: Stage) -> list[Path]:
     design = design_of(long, manifest)
     colours = _colours(long)
+    titles = scenario_titles(manifest)
     experiment = manifest["experiment"]
     written: list[Path] = []
 
-    adoption = [m for m in ("online_users_share", "end_to_end_share") if m in long]
-    if adoption:
-        fig = _time_figure(long, design, adoption, "Adoption by scenario", colours, experiment)
+    fig = adoption_by_scenario(long, manifest)
+    if fig is not None:
         written += _save(fig, folder, "adoption")
     if {"internet_share", "online_users_share"} <= set(long):
         gap = long.assign(gap=long["internet_share"] - long["online_users_share"])
-        fig = _time_figure(gap, design, ["gap"], "The gap", colours, experiment)
+        fig = _time_figure(gap, design, ["gap"], "The gap", colours, experiment, titles)
         written += _save(fig, folder, "gap")
     if {"urban_rural_gap", "age_gap"} <= set(long):
-        fig = _time_figure(
-            long, design, ["urban_rural_gap", "age_gap"], "Who is left behind", colours, experiment
-        )
+        groups = ["urban_rural_gap", "age_gap"]
+        fig = _time_figure(long, design, groups, "Who is left behind", colours, experiment, titles)
         written += _save(fig, folder, "groups")
 
     metrics = [m for m in FIGURE_METRICS if m in long]
@@ -773,11 +892,11 @@ def figures(long: pd.DataFrame, manifest: dict, folder: Stage) -> list[Path]:
         horizon = long["date"].max()
         at = long[long["date"] == horizon]
         for key in design.keys:
-            fig = _factor_figure(at, design, key, metrics, colours, horizon)
+            fig = _factor_figure(at, design, key, metrics, colours, horizon, titles)
             stem = "sweep_" + re.sub(r"[^A-Za-z0-9]+", "_", short_key(key))
             written += _save(fig, folder, stem)
             posterior = bool(manifest["design"].get("posterior"))
-            fig = _paired_figure(at, design, key, metrics, horizon, posterior)
+            fig = _paired_figure(at, design, key, metrics, horizon, posterior, titles)
             if fig is not None:
                 written += _save(fig, folder, stem + "_paired")
     return written
@@ -786,25 +905,47 @@ def figures(long: pd.DataFrame, manifest: dict, folder: Stage) -> list[Path]:
 # --- report.md ------------------------------------------------------------------------------
 
 
-def _effect_rows(table: pd.DataFrame, reference: str) -> list[str]:
+def _effect_rows(
+    table: pd.DataFrame, reference: str, titles: dict[str, str] | None = None
+) -> list[str]:
+    """The effects table: each metric by its label and unit, each scenario by its title."""
+    titles = titles or {}
     lines = [
-        "| metric | scenario | n | mean | difference | 95% CI | 90% of runs |",
+        "| metric, unit | scenario | n | mean | difference | 95% CI | 90% of runs |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in table.itertuples():
+        name, scenario = metric_heading(row.metric), titles.get(row.scenario, row.scenario)
         if row.scenario == reference:
-            lines.append(
-                f"| `{row.metric}` | {row.scenario} (reference) | {row.n} | {row.mean:.4g} | | | |"
-            )
+            lines.append(f"| {name} | {scenario} (reference) | {row.n} | {row.mean:.4g} | | | |")
             continue
         diff = f"{row.difference:+.4g}"
         if row.significant:
             diff = f"**{diff}**"
         lines.append(
-            f"| `{row.metric}` | {row.scenario} | {row.n} | {row.mean:.4g} | {diff} | "
+            f"| {name} | {scenario} | {row.n} | {row.mean:.4g} | {diff} | "
             f"[{row.difference_ci_low:+.4g}, {row.difference_ci_high:+.4g}] | "
             f"{row.difference_q05:+.4g} to {row.difference_q95:+.4g} |"
         )
+    return lines
+
+
+def _notes(metrics) -> list[str]:
+    """What a reader needs to read some metrics right (the registry's notes), as lines."""
+    infos = [metric_info(m) for m in dict.fromkeys(metrics)]
+    return [f"Note: *{m.label}* ({m.unit}) is {m.note}." for m in infos if m and m.note]
+
+
+def _glossary(metrics) -> list[str]:
+    """The metrics of the report: label, unit, column name in effects.csv, meaning, note."""
+    lines = ["", "## Metrics", "", "| metric | unit | column | meaning |", "|---|---|---|---|"]
+    for name in dict.fromkeys(metrics):
+        info = metric_info(name)
+        if info is None:
+            lines.append(f"| {name} | | `{name}` | |")
+            continue
+        meaning = info.description + (f"; {info.note}" if info.note else "")
+        lines.append(f"| {info.label} | {info.unit} | `{name}` | {meaning} |")
     return lines
 
 
@@ -819,15 +960,18 @@ def _explain(pairing: str) -> str:
     )
 
 
-def _wide_rows(table: pd.DataFrame, design: Design, reference: str) -> list[str]:
+def _wide_rows(
+    table: pd.DataFrame, design: Design, reference: str, titles: dict[str, str] | None = None
+) -> list[str]:
     """One row per design point and scenario: the factors, n and per metric the mean and
     the difference from the reference with its 95% CI."""
     metrics = [m for m in FIGURE_METRICS if m in set(table["metric"])] or list(
         dict.fromkeys(table["metric"])
     )[:3]
     sub = table[table["metric"].isin(metrics)]
-    header = ["point", *(f"`{short_key(k)}`" for k in design.keys), "scenario", "n"]
-    header += [f"`{m}`" for m in metrics]
+    titles = titles or {}
+    header = ["point", *(design.name(k) for k in design.keys), "scenario", "n"]
+    header += [metric_heading(m) for m in metrics]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     cells = sub.set_index(["point", "scenario", "metric"])
     for (point, scenario), _ in sub.groupby(["point", "scenario"], sort=False):
@@ -836,7 +980,7 @@ def _wide_rows(table: pd.DataFrame, design: Design, reference: str) -> list[str]
         out = [
             str(point),
             *values,
-            scenario,
+            titles.get(scenario, scenario),
             str(int(cells.loc[(point, scenario, metrics[0]), "n"])),
         ]
         for m in metrics:
@@ -868,6 +1012,7 @@ def report_markdown(
     if by_point is None or (pooled is None and _pooled_wanted(design)):
         by_point, pooled = effect_tables(long, manifest, design)
     scenarios = list(dict.fromkeys(long["scenario"]))
+    titles = scenario_titles(manifest)
     n_runs = long.groupby(["scenario", "point", "replicate"]).ngroups
     shape = (
         f"{design.n_points} {design.what} x " if design.swept else ""
@@ -879,13 +1024,23 @@ def report_markdown(
         f"{manifest['experiment_resolved'].get('description', '')}",
         "",
         f"- runs: {n_runs} of {manifest['design'].get('runs', n_runs)} ({shape})",
+        "- scenarios: "
+        + ", ".join(
+            f"{titles.get(s, s)} (`{s}`{', reference' if s == reference else ''})"
+            for s in scenarios
+        ),
     ]
     if design.swept:
         kind = "full grid" if design.grid else "sampled design"
         if design.role == "uncertainties":
             kind = "sampled futures (uncertainties; pooled in the time-series figures)"
         lines.append(
-            f"- design: {kind} over " + ", ".join(f"`{k}` ({design.kinds[k]})" for k in design.keys)
+            f"- design: {kind} over "
+            + ", ".join(
+                (f"{design.name(k)} (`{k}`, " if design.name(k) != short_key(k) else f"`{k}` (")
+                + f"{design.kinds[k]})"
+                for k in design.keys
+            )
         )
     lines += [
         f"- status: {manifest.get('status')}; git commit {git.get('commit')}"
@@ -893,13 +1048,14 @@ def report_markdown(
         f"- experiment file: `{manifest.get('file')}` "
         f"(sha256 {(manifest.get('experiment_sha256') or '')[:12]})",
         *_posterior_lines(manifest["design"].get("posterior")),
-        "- intervals: every interval in this report and its figures is the 95% confidence "
-        "interval of a mean (t distribution); the spread of runs appears only in the column "
-        '"90% of runs"',
+        "- intervals: every CI in this report and its figures is the 95% confidence interval "
+        "of a mean (t distribution); the spread of runs (5%-95% quantiles) is the column "
+        '"90% of runs" and the light bands of the time-series figures',
     ]
     if not design.swept:
         lines += ["", f"## Effects at {horizon}", "", _explain(""), ""]
-        lines += _effect_rows(by_point, reference)
+        lines += [*_notes(by_point["metric"]), ""] if _notes(by_point["metric"]) else []
+        lines += _effect_rows(by_point, reference, titles)
     else:
         if pooled is not None:
             lines += [
@@ -912,11 +1068,13 @@ def report_markdown(
                 "",
                 _explain(" and design point"),
                 "",
+                *[line + "\n" for line in _notes(pooled["metric"])],
             ]
-            lines += _effect_rows(pooled, reference)
+            lines += _effect_rows(pooled, reference, titles)
         lines += ["", f"## Effects at {horizon}, by design point", ""]
         if design.n_points <= SECTION_MAX:
             lines += [_explain(" within the point"), ""]
+            lines += [line + "\n" for line in _notes(by_point["metric"])]
             for point, table in by_point.groupby("point", sort=True):
                 n = _runs_text(table["n"])
                 lines += [
@@ -924,23 +1082,24 @@ def report_markdown(
                     "",
                     f"{n} runs per scenario (of {design.replications} replications).",
                     "",
-                    *_effect_rows(table, reference),
+                    *_effect_rows(table, reference, titles),
                     "",
                 ]
         else:
             lines += [
                 f"One row per design point and scenario: the factors' values, `n` runs, and per "
-                f"metric the mean and, against `{reference}`, the difference paired by seed "
+                f"metric the mean and, against {titles.get(reference, reference)}, the "
+                "difference paired by seed "
                 "within the point with its 95% CI (t); **bold** where it excludes 0. All "
                 "metrics in effects.csv.",
                 "",
             ]
-            lines += _wide_rows(by_point, design, reference)
+            lines += _wide_rows(by_point, design, reference, titles)
     effects = factor_effects(
         long[long["date"] == horizon], design, [m for m in FIGURE_METRICS if m in long]
     )
     if len(effects):
-        lines += _factor_effect_lines(effects, design, horizon)
+        lines += _factor_effect_lines(effects, design, horizon, titles)
     interactions = manifest["experiment_resolved"].get("interactions") or []
     if interactions:
         pair_on = ("point", "replicate") if design.swept else ("replicate",)
@@ -949,11 +1108,14 @@ def report_markdown(
         "",
         "## Figures",
         "",
-        "Lines are means, bands or bars the 95% CI of the mean (t); legends and titles say "
-        "how many runs each holds.",
+        "Lines are means. In the time-series figures (adoption, gap, groups) the dark band is "
+        "the 95% CI of the mean (t) and the light band the range of 90% of the runs (5%-95% "
+        "quantiles); in the per-factor figures bands and bars are the 95% CI of the mean. "
+        "Legends and titles say how many runs each holds.",
         "",
     ]
     lines += [f"![{name}]({name})" for name in figure_names]
+    lines += _glossary(by_point["metric"])
     return "\n".join(lines) + "\n"
 
 
@@ -998,7 +1160,7 @@ def _interaction_lines(
             where = design.describe(row["point"]) if design is not None else ""
             name += f" (point {row['point']}{': ' + where if where else ''})"
         lines.append(
-            f"| {name} | {row['date']} | `{row['metric']}` | {row['n']} | "
+            f"| {name} | {row['date']} | {metric_heading(row['metric'])} | {row['n']} | "
             f"{row['alone']:+.4g} | {row['with_second']:+.4g} | {value} | "
             f"[{row['interaction_ci_low']:+.4g}, {row['interaction_ci_high']:+.4g}] |"
         )
@@ -1048,9 +1210,14 @@ def write_report(results: Path, quiet: bool = False) -> list[Path]:
         pngs = [p.name for p in written if p.suffix == ".png"]
         text = report_markdown(long, manifest, pngs, by_point, pooled)
         stage.file("report.md").write_text(text, "utf-8")
-        by_point.to_csv(stage.file("effects.csv"), index=False, float_format="%.6g")
+        titles = scenario_titles(manifest)
+        with_names(by_point, titles).to_csv(
+            stage.file("effects.csv"), index=False, float_format="%.6g"
+        )
         tables = [stage.target / "report.md", stage.target / "effects.csv"]
         if pooled is not None:
-            pooled.to_csv(stage.file("effects_pooled.csv"), index=False, float_format="%.6g")
+            with_names(pooled, titles).to_csv(
+                stage.file("effects_pooled.csv"), index=False, float_format="%.6g"
+            )
             tables.append(stage.target / "effects_pooled.csv")
     return [*written, *tables]  # an earlier report's other files are gone (sim.folders)

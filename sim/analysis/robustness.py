@@ -25,7 +25,7 @@ from sim.analysis.effects import mean_ci
 from sim.analysis.report import load_results
 from sim.errors import ScenarioError
 from sim.folders import owned
-from sim.outputs import METRICS
+from sim.outputs import METRICS, REGISTRY
 from sim.provenance import run_record
 
 CRITERIA: dict[str, str] = {
@@ -42,6 +42,25 @@ IDS = ("scenario", "point", "replicate", "seed", "date", "step")
 FUTURE = ["point", "replicate"]
 _OUTCOMES = ("outcome", "regret", "meets_target")
 LEVEL = 0.95
+
+
+def better_direction(metric: str, direction: str | None = None) -> tuple[str, str]:
+    """Which way ``metric`` is better, and where that comes from: ``direction`` if given
+    ("option"), else the metric's declared direction ("registry"); a ScenarioError if
+    neither says (a metric whose direction is "none", or a column the registry lacks)."""
+    if direction is not None:
+        return direction, "option"
+    declared = REGISTRY[metric].direction if metric in REGISTRY else "none"
+    if declared not in DIRECTIONS:
+        why = (
+            "declares neither higher nor lower as better"
+            if metric in REGISTRY
+            else "is not in the metric registry, which declares which way is better"
+        )
+        raise ScenarioError(
+            f"--direction: {metric} {why}; give --direction (allowed: {', '.join(DIRECTIONS)})"
+        )
+    return declared, "registry"
 
 
 # --------------------------------------------------------------------------- the futures
@@ -343,20 +362,34 @@ def box_lines(box: Mapping) -> list[str]:
         for row in (box.get("restrictions") or box.get("limits") or [])
         if isinstance(row, Mapping) and not row.get("dropped")
     ]
+    roles = {"lever": [], "uncertainty": []}
     for row in limits:
         name = row.get("parameter", row.get("index", row.get("factor", "")))
+        qp = row.get("quasi_p")
+        tail = f"  (quasi-p {qp:.2g})" if isinstance(qp, int | float) else ""
+        if isinstance(row.get("text"), str) and row.get("role") in roles:
+            roles[row["role"]].append(f"    {row['text']}{tail}  [{name}]")
+            continue
         low, high = row.get("min"), row.get("max")
         span = (
             f"{low:.4g} .. {high:.4g}"
             if isinstance(low, int | float) and isinstance(high, int | float)
             else f"{low} .. {high}"
         )
-        qp = row.get("quasi_p")
-        tail = f"  (quasi-p {qp:.2g})" if isinstance(qp, int | float) else ""
         lines.append(f"  {name}: {span}{tail}")
+    for role, heading in LIMIT_HEADINGS.items():
+        if roles[role]:
+            lines += [f"  {heading}:", *roles[role]]
     if not limits:
         lines.append("  none")
     return lines
+
+
+LIMIT_HEADINGS = {
+    "lever": "levers (what the policy maker sets)",
+    "uncertainty": "uncertainties (what nobody controls)",
+}
+"""How a discovery box's limits are grouped: limits on levers, then on uncertainties."""
 
 
 def _discover(
@@ -502,7 +535,7 @@ def robustness_in_results(
     metric: str,
     *,
     target: float | None = None,
-    direction: str = "higher",
+    direction: str | None = None,
     criterion: str | None = None,
     date: str | None = None,
     window: int = 1,
@@ -515,16 +548,17 @@ def robustness_in_results(
     stored months. Futures missing for some policy are dropped (and counted). Writes
     robustness.csv, regret.csv, robustness.md and robustness.png/.svg into ``out`` (default
     ``folder/robustness``) and, with a ``target`` the preferred policy misses in some futures,
-    scenario discovery into ``out/discovery``. ``descriptions`` maps metrics to their meaning
+    scenario discovery into ``out/discovery``. ``direction`` ("higher" or "lower" is better)
+    defaults to the metric's in :data:`sim.outputs.REGISTRY` (a ScenarioError if it declares
+    none). ``descriptions`` maps metrics to their meaning
     (for labels; default :data:`sim.outputs.METRICS`). Returns a summary: the per-policy
     ``table``, the ``preferred`` policy, the discovery ``box`` (or None) and notes."""
     folder = Path(folder)
     out = Path(out) if out else folder / "robustness"
-    if direction not in DIRECTIONS:
+    if direction is not None and direction not in DIRECTIONS:
         raise ScenarioError(
             f"--direction: {direction!r} is not allowed (allowed: {', '.join(DIRECTIONS)})"
         )
-    higher = direction == "higher"
     if criterion is None:
         criterion = "satisficing" if target is not None else "regret"
     if criterion not in CRITERIA:
@@ -558,6 +592,8 @@ def robustness_in_results(
         raise ScenarioError(
             f"--metric: {metric!r} is not in the results (allowed: {', '.join(allowed)})"
         )
+    direction, direction_source = better_direction(metric, direction)
+    higher = direction == "higher"
     policies = list(dict.fromkeys(results["scenario"]))
     if len(policies) < 2:
         raise ScenarioError(
@@ -598,6 +634,17 @@ def robustness_in_results(
             f"the design points sweep lever(s) {', '.join(levers)}: each point is counted as a "
             "future here, not as a policy (declare uncertainties to vary the futures)"
         )
+    from sim.analysis.discovery import factor_info
+
+    info = factor_info(manifest, factors)
+    sampled = [f for f in factors if info[f]["role"] == "lever"]
+    if sampled and design.get("role") == "uncertainties":
+        named = ", ".join(f"{info[f]['name']} ({f})" for f in sampled)
+        notes.append(
+            f"the futures also sample lever(s): {named}; each future sets them in every policy "
+            "holding the lever, so a policy is judged over its lever settings as well as the "
+            "uncertainties, and discovery names the settings in which it misses"
+        )
 
     runs = results.drop_duplicates(["scenario", *FUTURE]).set_index(FUTURE)
     runs = runs[runs.index.isin(wide.index)]
@@ -634,6 +681,7 @@ def robustness_in_results(
         "window": window,
         "when": when,
         "direction": direction,
+        "direction_source": direction_source,
         "target": target,
         "criterion": criterion,
         "futures": len(wide),
@@ -641,6 +689,8 @@ def robustness_in_results(
         "dropped": int((~complete).sum()),
         "missing": missing,
         "factors": factors,
+        "levers": [f for f in factors if info[f]["role"] == "lever"],
+        "uncertainties": [f for f in factors if info[f]["role"] == "uncertainty"],
         "notes": notes,
         "table": table,
         "regret": long,

@@ -13,7 +13,7 @@ def add(sub) -> None:
         help="run scenarios over paired seeds and compare them",
         description="Run each scenario over N paired seeds (replicate k of every scenario uses "
         "the same seed), print each headline metric at the horizon with its difference from "
-        "the first scenario and a 95%% CI, and write comparison.csv, comparison.png and "
+        "the first scenario and a 95% CI, and write comparison.csv, comparison.png and "
         "runs.csv.",
     )
     p.add_argument(

@@ -23,9 +23,11 @@ def add(sub) -> None:
     p = sub.add_parser(
         "discover",
         help="scenario discovery with PRIM: the box of factors where a scenario misses a target",
-        description="Find, with PRIM, the box of factors (the batch's swept factors or "
-        "uncertainties, and its posterior draws if it used a posterior) in which a scenario "
-        "misses a threshold; one case per run. Reports each restriction's quasi-p value and "
+        description="Find, with PRIM, the box of factors (the batch's swept factors, its "
+        "sampled levers and uncertainties, and its posterior draws if it used a posterior) in "
+        "which a scenario misses a threshold; one case per run. Reports the box's limits on "
+        "levers (what the policy maker sets) apart from those on uncertainties (what nobody "
+        "controls), each restriction with its quasi-p value, and "
         "drops the insignificant ones (quasi-p above --alpha), one at a time; coverage, "
         "density and mass are those of the box that remains. Writes box.csv, box.json, "
         "peeling_trajectory.csv and discovery.png/.svg (the peeling trajectory, coverage "
@@ -73,7 +75,7 @@ def add(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from sim.analysis.discovery import describe, discover_in_results
+    from sim.analysis.discovery import ROLE_HEADINGS, by_role, describe, discover_in_results
 
     folder = Path(args.results)
     out = c.out_dir(args.out, folder / "discovery", "discovery")
@@ -104,14 +106,19 @@ def main(args: argparse.Namespace) -> int:
         f"{box['coverage']:.1%}, density {box['density']:.1%}, mass {box['mass']:.1%}, "
         f"{len(box['restrictions'])} restriction(s)"
     )
-    width = max((len(r["parameter"]) for r in box["restrictions"] + box["dropped"]), default=0)
-    for row in box["restrictions"]:
-        print(f"  {row['parameter']:{width}}  {describe(row):24}  quasi-p {row['quasi_p']:.2g}")
+
+    def line(row: dict) -> str:
+        text = row.get("text") or describe(row)
+        return f"    {text}  (quasi-p {row['quasi_p']:.2g})  [{row['parameter']}]"
+
+    for role, group in by_role(box["restrictions"]).items():
+        if group:
+            print(f"  {ROLE_HEADINGS[role]}:")
+            print("\n".join(line(row) for row in group))
     if not box["restrictions"]:
         print("  (none significant: the misses are not confined to a box of these factors)")
     if box["dropped"]:
         print(f"dropped (quasi-p above {box['alpha']:g}):")
-        for row in box["dropped"]:
-            print(f"  {row['parameter']:{width}}  {describe(row):24}  quasi-p {row['quasi_p']:.2g}")
+        print("\n".join(line(row) for row in box["dropped"]))
     print(f"results in {out}/ (box.csv, box.json, peeling_trajectory.csv, discovery.png/.svg)")
     return c.EXIT_OK

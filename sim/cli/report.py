@@ -17,7 +17,9 @@ def add(sub) -> None:
         "futures, as the titles say); per swept factor, the headline metrics at the horizon "
         "against its value (sweep_<factor>); figures as PNG (200 dpi) and SVG; report.md and "
         "effects.csv with the effects against the reference scenario per design point "
-        "(paired by seed). Every band and interval is the 95%% CI of a mean (t).",
+        "(paired by seed), metrics named by label and unit, scenarios by title. Intervals are "
+        "the 95% CI of a mean (t); the time series add a light band, and the tables a column, "
+        "for the range of 90% of runs.",
     )
     p.add_argument("results", help="a batch's results folder")
     c.quiet_option(p, "no summary")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli import _common as c
+from sim.outputs import REGISTRY
 
 
 def add(sub) -> None:
@@ -13,9 +14,9 @@ def add(sub) -> None:
         "robustness",
         help="regret and satisficing of a batch's policies across its futures",
         description="Robust decision making over a batch's results: each scenario (policy) "
-        "across the futures (design point x replicate, common seeds) by its mean with 95%% CI, "
+        "across the futures (design point x replicate, common seeds) by its mean with 95% CI, "
         "10th-percentile outcome, regret against the best policy of each future and, with "
-        "--target, the share of futures meeting it (Wilson 95%% CI); ranks the policies, and "
+        "--target, the share of futures meeting it (Wilson 95% CI); ranks the policies, and "
         "runs scenario discovery (PRIM) on the futures where the preferred one misses the "
         "target. Writes robustness.csv, regret.csv, robustness.md and robustness.png/.svg.",
     )
@@ -25,8 +26,10 @@ def add(sub) -> None:
     p.add_argument(
         "--direction",
         choices=["higher", "lower"],
-        default="higher",
-        help="higher (default) or lower values of the metric are better",
+        help="higher or lower values of the metric are better (default: the way the metric "
+        "declares, e.g. lower for paper_documents_per_1000; needed for a metric that "
+        "declares neither: "
+        f"{', '.join(m.name for m in REGISTRY.values() if m.direction == 'none')})",
     )
     p.add_argument(
         "--criterion",
@@ -66,8 +69,9 @@ def main(args: argparse.Namespace) -> int:
     table = result["table"]
     target = result["target"]
     higher = result["direction"] == "higher"
+    source = " (the metric's own)" if result.get("direction_source") == "registry" else ""
     print(
-        f"{result['when'].replace('`', '')}, {result['direction']} is better: "
+        f"{result['when'].replace('`', '')}, {result['direction']} is better{source}: "
         f"{result['description']}"
     )
     print(

@@ -12,7 +12,7 @@ def add(sub) -> None:
         "sensitivity",
         help="Morris screening or Sobol indices (SALib)",
         description="Run a sensitivity file's SALib sample as a batch (local processes or Dask, "
-        "resumable) and write indices with 95%% CIs and a bar chart.",
+        "resumable) and write indices with 95% CIs and a bar chart.",
     )
     p.add_argument("file", help="sensitivity file (TOML), e.g. experiments/morris.toml")
     c.executor_options(p, "results/<name>")
@@ -22,6 +22,7 @@ def add(sub) -> None:
 def main(args: argparse.Namespace) -> int:
     from sim.experiment.sensitivity import load_sensitivity, run_sensitivity
     from sim.library import find_experiment
+    from sim.outputs import label
 
     sens = load_sensitivity(find_experiment(args.file))
     out = c.out_dir(args.out, c.RESULTS_DIR / sens.spec.name, "sensitivity", resume=args.resume)
@@ -31,7 +32,7 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         key = "mu_star" if sens.spec.method == "morris" else "ST"
         for (metric, date), rows in table.groupby(["metric", "date"], sort=False):
-            print(f"{metric} at {date}: most influential by {key}")
+            print(f"{label(metric)} ({metric}) at {date}: most influential by {key}")
             for row in rows.head(8).itertuples():
                 conf = getattr(row, f"{key}_conf")
                 print(f"  {row.parameter:48} {getattr(row, key):8.4f} +- {conf:.4f}")

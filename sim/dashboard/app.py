@@ -32,25 +32,29 @@ import pandas as pd
 import solara
 import solara.lab
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from matplotlib.ticker import PercentFormatter
 
 from sim.dashboard.settings import (
     CITIZENS_RANGE,
     LEVERS,
     PARAMETERS,
     DashboardModel,
+    changes,
     controls_for,
     lever_info,
+    lever_label,
     merged_table,
     parameter_info,
     parse_seed,
     scenario_choices,
+    scenario_title,
     start_label,
 )
 from sim.files import load_scenario
 from sim.levers import INTERVENTION_CLASSES
 from sim.model.behaviour import recent_users
-from sim.outputs import METRICS
+from sim.outputs import REGISTRY
+from sim.params import display_name, iter_parameters
 from sim.scenario import ScenarioError
 
 EXPORT_DIR = Path(os.environ.get("EGOV_SIM_EXPORT_DIR", "results/dashboard"))
@@ -60,56 +64,46 @@ SAMPLE = 120
 PLAY_PAUSE = 0.02
 """Seconds between months while playing."""
 TITLE = "egov-sim: digital government adoption in Mongolia"
+FIGSIZE = (4.8, 2.7)
+"""A plot's drawing size in inches; the page scales it to its column's width."""
 
 PLOTS: list[dict[str, Any]] = [
-    {"title": "Adults online", "ylabel": "share of adults (0-1)", "ylim": (0, 1),
-     "series": {"internet_share": ("internet access", "tab:blue"),
-                "aware_share": ("aware of online services", "tab:gray"),
-                "online_users_share": ("used online, last 12 months", "tab:orange"),
-                "esignature_share": ("hold an e-signature", "tab:purple")}},
-    {"title": "This month's transactions", "ylabel": "share of transactions (0-1)",
-     "ylim": (0, 1),
-     "series": {"online_attempt_share": ("tried online", "tab:orange"),
-                "end_to_end_share": ("completed fully online", "tab:green"),
-                "assisted_share": ("at kiosks or one-stop centres", "tab:purple")}},
-    {"title": "Paper and visits this month", "ylabel": "per 1,000 adults", "ylim": (0, None),
-     "series": {"in_person_visits_per_1000": ("in-person visits", "tab:brown"),
-                "paper_documents_per_1000": ("paper certificates", "tab:red"),
-                "round_trips_per_1000": ("sent back for paper", "tab:gray")}},
-    {"title": "Trust and agencies", "ylabel": "mean score or share (0-1)", "ylim": (0, 1),
-     "series": {"mean_trust": ("mean trust", "tab:green"),
-                "mean_paper_habit": ("mean paper habit", "tab:gray"),
-                "agencies_accepting_digital_share": ("agencies accepting digital documents",
-                                                     "tab:blue"),
-                "coordination_capacity": ("coordination capacity", "tab:purple")}},
-    {"title": "Gaps in online use", "ylabel": "difference in share of adults",
-     "ylim": (None, None),
-     "series": {"urban_rural_gap": ("urban minus rural", "tab:purple"),
-                "age_gap": ("aged 15-34 minus 55+", "tab:brown")}},
+    {"title": "Adults online", "ylim": (0, 1),
+     "series": {"internet_share": "tab:blue", "aware_share": "tab:gray",
+                "online_users_share": "tab:orange", "esignature_share": "tab:purple"}},
+    {"title": "This month's transactions", "ylim": (0, 1),
+     "series": {"online_attempt_share": "tab:orange", "end_to_end_share": "tab:green",
+                "assisted_share": "tab:purple"}},
+    {"title": "Paper and visits this month", "ylim": (0, None),
+     "series": {"in_person_visits_per_1000": "tab:brown",
+                "paper_documents_per_1000": "tab:red", "round_trips_per_1000": "tab:gray"}},
+    {"title": "Trust and agencies", "ylim": (0, 1), "unit": "mean score or share, 0 to 1",
+     "series": {"mean_trust": "tab:green", "mean_paper_habit": "tab:gray",
+                "agencies_accepting_digital_share": "tab:blue",
+                "coordination_capacity": "tab:purple"}},
+    {"title": "Gaps in online use", "ylim": (None, None),
+     "series": {"urban_rural_gap": "tab:purple", "age_gap": "tab:brown"}},
 ]  # fmt: skip
-"""The plots: title, y label with the unit, y limits, and metric -> (short legend, colour);
-every metric is a column of the time series (``sim.outputs.METRICS``)."""
+"""The plots: title, y limits, metric -> colour, and a unit where the series' units differ;
+every series is named and explained by the metric registry (``sim.outputs.REGISTRY``)."""
 
-MONITORS: list[tuple[str, str, str]] = [
-    ("internet_share", "adults with internet access", "share"),
-    ("online_users_share", "used online services, last 12 months", "share"),
-    ("end_to_end_share", "transactions fully online this month", "share"),
-    ("mean_trust", "mean trust in digital government (0-1)", "score"),
-    ("paper_documents_per_1000", "paper certificates per 1,000 adults this month", "count"),
-    ("agencies_accepting_digital_share", "agencies accepting digital documents", "share"),
-]
-"""The large numbers above the plots: metric, caption, format."""
+MONITORS: tuple[str, ...] = (
+    "internet_share",
+    "online_users_share",
+    "end_to_end_share",
+    "mean_trust",
+    "paper_documents_per_1000",
+    "agencies_accepting_digital_share",
+)
+"""The large numbers above the plots (captions and units from ``sim.outputs.REGISTRY``)."""
 
-SHORT_NAMES = {
-    "central_ministry": "ministry", "open_databases": "open databases",
-    "legal_esignature": "e-signature law", "once_only": "once-only",
-    "data_protection": "data protection", "cybersecurity": "cyber security",
-    "connectivity": "connectivity", "digital_skills": "skills training",
-    "assisted_channels": "kiosks", "digitise_services": "services online",
-    "lockdown": "lockdown", "security_breach": "breach",
-    "security_tightening": "security tightening",
-}  # fmt: skip
-"""How the plots name an intervention at its start month."""
+PLACES = (
+    "Ulaanbaatar, the capital, is divided into <i>khoroos</i> (urban sub-districts); the rest "
+    "of the country into 21 <i>aimags</i> (provinces), each with an aimag centre (a town), "
+    "and these into <i>soums</i> (rural districts), each with a soum centre (a village) and "
+    "its countryside."
+)
+"""The local words the page uses, explained where they first appear."""
 
 OBSTACLES = [
     ("No legal recognition of digital documents and signatures",
@@ -132,7 +126,7 @@ OBSTACLES = [
 CSS = """
 .egov-layout { flex-wrap: wrap; align-items: flex-start; }
 .egov-controls { flex: 0 0 340px; width: 340px; max-width: 100%; }
-.egov-main { flex: 1 1 560px; min-width: 0; }
+.egov-main { flex: 1 1 560px; min-width: 0; max-width: 100%; }
 .egov-control { margin: 2px 0 6px 0; }
 .egov-control .v-input { margin-top: 0; padding-top: 0; }
 .egov-control .v-input__slot { margin-bottom: 0; }
@@ -142,22 +136,49 @@ CSS = """
 .egov-controls .v-input--checkbox .v-messages { display: none; }
 .egov-value { font-size: 14px; font-weight: 600; color: #1565c0; white-space: nowrap; }
 .egov-help { font-size: 11px; color: #666; line-height: 1.25; }
-.egov-monitors { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 8px; }
-.egov-monitor { flex: 1 1 140px; border: 1px solid #ccd; border-radius: 6px;
-                padding: 6px 10px; background: #fafbff; }
-.egov-monitor .num { font-size: 28px; font-weight: 600; line-height: 1.2; }
-.egov-monitor .cap { font-size: 12px; color: #555; line-height: 1.2; }
-.egov-plots { display: grid; gap: 12px;
-              grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); }
+.egov-monitors { display: grid; gap: 8px; margin-bottom: 8px;
+                 grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); }
+.egov-monitor { min-width: 0; border: 1px solid #ccd; border-radius: 6px;
+                padding: 6px 10px; background: #fafbff; overflow-wrap: break-word; }
+.egov-monitor.egov-month { grid-column: span 2; }
+.egov-monitor .num { font-size: 26px; font-weight: 600; line-height: 1.2; }
+.egov-monitor .cap { font-size: 12px; color: #444; line-height: 1.25; }
+.egov-monitor .egov-title { font-weight: 600; }
+.egov-monitor .egov-pending { color: #b26a00; }
+.egov-unit { font-size: 11px; color: #777; line-height: 1.2; }
+.egov-plots { display: grid; gap: 16px;
+              grid-template-columns: repeat(auto-fill, minmax(min(400px, 100%), 1fr)); }
+.egov-plot { min-width: 0; }
 .egov-plot svg { width: 100%; height: auto; display: block; }
+.egov-plot-title { font-size: 15px; font-weight: 600; }
+.egov-legend { font-size: 12px; color: #333; display: flex; flex-wrap: wrap;
+               gap: 2px 14px; }
+.egov-legend span { white-space: nowrap; }
+.egov-swatch { display: inline-block; width: 18px; margin: 0 5px 3px 0;
+               vertical-align: middle; }
+.egov-dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
+            margin: 0 5px 1px 0; vertical-align: middle; }
+.egov-network img { max-width: 100%; height: auto; }
+.egov-table { max-height: 560px; overflow: auto; border: 1px solid #dde; margin-top: 6px; }
+.egov-table table { border-collapse: collapse; width: 100%; font-size: 12px; }
+.egov-table th { position: sticky; top: 0; background: #f2f4fa; text-align: left;
+                 font-weight: 600; vertical-align: bottom; cursor: help; }
+.egov-table th, .egov-table td { padding: 3px 6px; border-bottom: 1px solid #eef; }
+.egov-table td:nth-child(n+2) { text-align: right; }
+.egov-path { font-size: 11px; color: #777; }
 .v-application .egov-help { font-size: 12px; }
 .solara-file-drop { height: 44px !important; margin: 4px 0 !important; font-size: 13px;
                     color: #555; }
 @media (max-width: 940px) {
   div.egov-controls.egov-controls { flex: 1 1 100%; width: 100%; gap: 10px;
                    display: grid !important;
-                   grid-template-columns: repeat(auto-fill, minmax(330px, 1fr));
+                   grid-template-columns: repeat(auto-fill, minmax(min(330px, 100%), 1fr));
                    align-items: start; }
+}
+@media (max-width: 600px) {
+  .v-toolbar__title { white-space: normal; font-size: 16px; line-height: 1.2; }
+  .egov-monitor .num { font-size: 22px; }
+  .egov-main .v-tab { min-width: 0; padding: 0 10px; }
 }
 .egov-about { max-width: 900px; font-size: 14px; line-height: 1.45; }
 .egov-about h3 { margin-top: 14px; }
@@ -329,31 +350,41 @@ def _years(months: Any) -> np.ndarray:
 
 
 def _markers(m: DashboardModel) -> dict[str, list[str]]:
-    """Start month -> short names of the enabled interventions starting then."""
+    """Start month -> names of the enabled interventions starting then."""
     found: dict[str, list[str]] = {}
     for lever in m.spec.interventions:
         if lever.enabled:
-            found.setdefault(lever.at, []).append(SHORT_NAMES.get(lever.type, lever.type))
+            found.setdefault(lever.at, []).append(lever.display_name)
     return found
 
 
+def plot_unit(spec: dict[str, Any]) -> str:
+    """What a plot's y axis counts: its own ``unit``, else its series' common unit."""
+    units = dict.fromkeys(REGISTRY[key].unit for key in spec["series"])
+    return spec.get("unit") or "; ".join(units)
+
+
 def plot_svg(spec: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) -> str:
-    """One plot as inline SVG (its text stays text: titles and ticks are readable and
-    searchable in the page)."""
+    """A plot's axes as inline SVG scaled to its column (a ``viewBox``, no fixed size; its
+    ticks stay text). Title, unit and legend are the page's HTML (:func:`plot_html`), so they
+    wrap on a phone instead of shrinking with the picture."""
     frame = m.timeseries()
     first, last = _years([m.spec.date_of(-1), m.spec.end])
+    shares = all(REGISTRY[key].is_share for key in spec["series"])
     with matplotlib.rc_context({"svg.fonttype": "none", "font.size": 9}):
-        fig = Figure(figsize=(5.6, 3.9))  # fixed margins: constrained layout doubles the time
-        fig.subplots_adjust(left=0.115, right=0.975, top=0.93, bottom=0.33)
+        fig = Figure(figsize=FIGSIZE)  # fixed margins: constrained layout doubles the time
+        width, height = FIGSIZE
+        fig.subplots_adjust(left=0.5 / width, right=1 - 0.15 / width, top=1 - 0.1 / height,
+                            bottom=0.28 / height)  # fmt: skip
         ax = fig.subplots()
         x = _years(frame["date"])
         values: list[float] = []
-        for key, (label, colour) in spec["series"].items():
+        for key, colour in spec["series"].items():
             if ref is not None and key in ref:
                 ax.plot(_years(ref["date"]), ref[key], color=colour, lw=1, alpha=0.35,
                         ls="--")  # fmt: skip
                 values += list(ref[key].dropna())
-            ax.plot(x, frame[key], color=colour, lw=1.8, label=label,
+            ax.plot(x, frame[key], color=colour, lw=1.8,
                     marker="o" if len(frame) < 3 else None, ms=3)  # fmt: skip
             values += list(frame[key].dropna())
         for month in _markers(m):
@@ -367,18 +398,13 @@ def plot_svg(spec: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) 
         if low is None:
             low = min(bottom * 1.1, -0.05)
         ax.set_ylim(low, high)
-        years = range(int(np.ceil(first)), int(last) + 1)
-        ax.set_xticks(list(years), [str(y) for y in years])
-        ax.set_title(spec["title"], loc="left", fontsize=11, fontweight="bold")
-        ax.set_xlabel("month")
-        ax.set_ylabel(spec["ylabel"])
+        years = list(range(int(np.ceil(first)), int(last) + 1))
+        step = 2 if len(years) > 7 else 1  # labels that fit a phone's width
+        ax.set_xticks(years[::step], [str(y) for y in years[::step]])
+        if shares:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.grid(alpha=0.25)
-        handles, labels = ax.get_legend_handles_labels()
-        if ref is not None:
-            handles.append(Line2D([], [], color="0.4", lw=1, ls="--", alpha=0.6))
-            labels.append("status quo, same seed and size")
-        ax.legend(handles, labels, fontsize=7.5, loc="upper center", ncol=2, frameon=False,
-                  bbox_to_anchor=(0.5, -0.2))  # fmt: skip
+        ax.spines[["top", "right"]].set_visible(False)
         out = io.StringIO()
         fig.savefig(out, format="svg")
     svg = out.getvalue()
@@ -386,12 +412,39 @@ def plot_svg(spec: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) 
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
 
 
+def _swatch(colour: str, dashed: bool = False) -> str:
+    style = f"border-top: 2px {'dashed' if dashed else 'solid'} {colour}"
+    return f'<i class="egov-swatch" style="{style}"></i>'
+
+
+def plot_html(spec: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) -> str:
+    """A plot as the page shows it: its title and unit, the axes (:func:`plot_svg`) and a
+    legend that names every line by the metric registry (hover: what it counts)."""
+    head = (f'<div class="egov-plot-title">{html.escape(spec["title"])}</div>'
+            f'<div class="egov-unit">{html.escape(plot_unit(spec))}</div>')  # fmt: skip
+    items = []
+    for key, colour in spec["series"].items():
+        metric = REGISTRY[key]
+        tip = html.escape(metric.description + (f" ({metric.note})" if metric.note else ""))
+        items.append(f'<span title="{tip}">{_swatch(_colour(colour))}'
+                     f"{html.escape(metric.label)}</span>")  # fmt: skip
+    if ref is not None:
+        items.append(f"<span>{_swatch('#888', dashed=True)}status quo, same seed and size</span>")
+    legend = f'<div class="egov-legend">{"".join(items)}</div>'
+    return head + plot_svg(spec, m, ref) + legend
+
+
+@lru_cache(maxsize=32)
+def _colour(name: str) -> str:
+    return matplotlib.colors.to_hex(name)
+
+
 @solara.component
 def Plot(spec: dict[str, Any]):
     update_counter.get()  # redraw after every step (Play: every N months)
     m = model.value
-    svg = plot_svg(spec, m, reference.value)
-    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["egov-plot"])
+    solara.HTML(tag="div", unsafe_innerHTML=plot_html(spec, m, reference.value),
+                classes=["egov-plot"])  # fmt: skip
 
 
 @solara.component
@@ -405,7 +458,8 @@ def Plots():
         unsafe_innerHTML=(
             "Solid lines: this run. Dashed, faint: the status quo with the same seed, size "
             "and parameters (when this run differs from it). Dotted verticals: interventions "
-            f"start{': ' + starts if starts else ' (none in this run)'}."
+            f"start{': ' + starts if starts else ' (none in this run)'}. Hover a legend entry "
+            "for what it counts."
         ),
         classes=["egov-help"],
     )
@@ -414,14 +468,47 @@ def Plots():
             Plot(spec)
 
 
-def _fmt(value: Any, kind: str) -> str:
+def _fmt(value: Any, unit: str) -> str:
+    """A monitor's number: shares in per cent, 0-to-1 scores with two decimals, else counts."""
     if value is None or not np.isfinite(value):
-        return "–"
-    if kind == "share":
+        return "\u2013"
+    if unit.startswith("share"):
         return f"{100 * value:.0f}%"
-    if kind == "score":
+    if "0 to 1" in unit:
         return f"{value:.2f}"
     return f"{value:,.0f}"
+
+
+@lru_cache(maxsize=64)
+def _start(ref: str, mtime: float) -> tuple[str, dict[str, Any]]:
+    return scenario_title(ref), controls_for(ref)
+
+
+def start_info(ref: str) -> tuple[str, dict[str, Any]]:
+    """A start scenario's title and own settings (read again only when its file changes:
+    the month monitor asks at every redraw)."""
+    path = Path(ref)
+    title, settings = _start(ref, path.stat().st_mtime if path.suffix == ".toml" else 0.0)
+    return title, dict(settings)
+
+
+def settings_html(now: dict[str, Any], shown: dict[str, Any]) -> str:
+    """What the month monitor says about the settings: the start scenario's title and what
+    the running model changes in it; and, when the controls differ, what Reset would run."""
+    title, start = start_info(now["base"])
+    done = changes(now, start)
+    parts = [f'<div class="cap egov-title">{html.escape(title)}</div>']
+    if done:
+        parts.append(f'<div class="cap" data-monitor="changes">changed from {html.escape(title)}'
+                     f": {html.escape(', '.join(done))}</div>")  # fmt: skip
+    if shown != now:
+        other, then = start_info(shown["base"])
+        same = shown["base"] == now["base"]
+        words = ([] if same else [other]) + changes(shown, then)
+        text = ", ".join(words) if words else f"{title} as it is"
+        if not same or words != done:  # an unticked lever's date, say, changes nothing
+            parts.append(f'<div class="cap egov-pending">on Reset: {html.escape(text)}</div>')
+    return "".join(parts)
 
 
 @solara.component
@@ -431,22 +518,36 @@ def Monitors():
     step = m.steps
     when = "initial state" if step == 0 else f"month {step} of {m.n_months}"
     cells = [
-        f'<div class="egov-monitor"><div class="num" data-monitor="month">{m.date}</div>'
-        f'<div class="cap">{when} ({html.escape(start_label(applied.value["base"]))})</div></div>'
+        '<div class="egov-monitor egov-month">'
+        f'<div class="num" data-monitor="month">{m.date}</div>'
+        f'<div class="cap">{when}</div>{settings_html(applied.value, pending.value)}</div>'
     ]
-    for key, caption, kind in MONITORS:
+    for key in MONITORS:
+        metric = REGISTRY[key]
+        unit = metric.unit
+        if metric.kind == "flow" and "month" not in unit:
+            unit += ", this month"
         cells.append(
-            f'<div class="egov-monitor"><div class="num" data-monitor="{key}">'
-            f"{_fmt(m.metrics.get(key), kind)}</div>"
-            f'<div class="cap" title="{html.escape(METRICS[key])}">{html.escape(caption)}</div>'
-            "</div>"
+            f'<div class="egov-monitor" title="{html.escape(metric.description)}">'
+            f'<div class="num" data-monitor="{key}">{_fmt(m.metrics.get(key), metric.unit)}</div>'
+            f'<div class="cap">{html.escape(metric.label)}</div>'
+            f'<div class="egov-unit">{html.escape(unit)}</div></div>'
         )
     solara.HTML(tag="div", unsafe_innerHTML="".join(cells), classes=["egov-monitors"])
 
 
+NETWORK_STATES = (
+    ("tab:green", "used an online service (12 months)"),
+    ("tab:orange", "aware of online services"),
+    ("lightgray", "unaware"),
+    ("tab:red", "locked out"),
+)
+"""The network picture's colours: (colour, what an adult of that colour is)."""
+
+
 def network_figure(m: DashboardModel) -> Figure:
     """A patch of the social network: adults of neighbouring Ulaanbaatar khoroos and the ties
-    among them, coloured by state."""
+    among them, coloured by state (the title and the explanation are the page's HTML)."""
     import networkx as nx
 
     pop = m.population
@@ -456,25 +557,13 @@ def network_figure(m: DashboardModel) -> Figure:
     if not hasattr(m, "_layout"):
         m._layout = nx.spring_layout(graph, seed=1)
     users = recent_users(pop, m.month)[rows]
-    colours = np.where(
-        pop.locked_out[rows],
-        "tab:red",
-        np.where(users, "tab:green", np.where(pop.aware[rows], "tab:orange", "lightgray")),
-    )
-    fig = Figure(figsize=(5.5, 4.5))
+    states = np.where(pop.locked_out[rows], 3, np.where(users, 0, np.where(pop.aware[rows], 1, 2)))
+    colours = np.array([colour for colour, _ in NETWORK_STATES])[states]
+    fig = Figure(figsize=(5.5, 4.2))
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     ax = fig.subplots()
     nx.draw_networkx_edges(graph, m._layout, ax=ax, alpha=0.25, width=0.6)
     nx.draw_networkx_nodes(graph, m._layout, ax=ax, node_size=28, node_color=list(colours))
-    for colour, label in [
-        ("tab:green", "used online (12 months)"),
-        ("tab:orange", "aware"),
-        ("lightgray", "unaware"),
-        ("tab:red", "locked out"),
-    ]:
-        ax.scatter([], [], color=colour, label=label, s=28)
-    ax.legend(fontsize=7, loc="lower left")
-    ax.set_title(f"{len(rows)} adults of neighbouring khoroos and their ties, {m.date}",
-                 fontsize=9)  # fmt: skip
     ax.axis("off")
     return fig
 
@@ -483,35 +572,97 @@ def network_figure(m: DashboardModel) -> Figure:
 def NetworkPicture():
     update_counter.get()
     m = model.value
-    solara.FigureMatplotlib(network_figure(m), format="png",
-                            dependencies=[m, m.steps])  # fmt: skip
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        f"<b>Who talks to whom ({m.date})</b>: {len(m.dashboard_rows)} adults of neighbouring "
+        "khoroos (urban sub-districts of Ulaanbaatar) and the ties among them. Word of mouth "
+        "travels along these ties."))  # fmt: skip
+    legend = "".join(f'<span><i class="egov-dot" style="background: {_colour(c)}"></i>'
+                     f"{html.escape(label)}</span>" for c, label in NETWORK_STATES)  # fmt: skip
+    solara.HTML(tag="div", unsafe_innerHTML=legend, classes=["egov-legend"])
+    with solara.Div(classes=["egov-network"]):
+        solara.FigureMatplotlib(network_figure(m), format="png",
+                                dependencies=[m, m.steps])  # fmt: skip
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def agency_rows(m: DashboardModel) -> list[dict[str, str]]:
+    """The agencies as the table shows them: names in words, shares in per cent, yes/no."""
+    return [{
+        "Agency": display_name(a.name),
+        "Services online": f"{100 * a.share_online:.0f}%",
+        "Accepts digital documents": _yes(a.accepts_digital),
+        "On Khur": _yes(a.on_khur),
+        "Asks for paper": f"{a.paper_demand:.2f}",
+        "Security": f"{a.security:.2f}",
+    } for a in m.agency_list]  # fmt: skip
+
+
+AGENCY_COLUMNS = {
+    "Services online": "share of the agency's services that can be done online",
+    "Accepts digital documents": "whether the agency accepts digital documents and signatures "
+    "in place of paper",
+    "On Khur": "whether the agency is connected to Khur, the state data-exchange platform, "
+    "and can look up other agencies' registries",
+    "Asks for paper": "the agency's habit of asking citizens for paper certificates (0 never, "
+    "1 always)",
+    "Security": "the agency's information security (0 to 1; low: breaches more likely)",
+}
+"""What each column of the agency table means (the header's hover text)."""
 
 
 @solara.component
 def AgencyTable():
     update_counter.get()
     m = model.value
-    frame = pd.DataFrame([{
-        "agency": a.name, "online": round(a.share_online, 2),
-        "accepts digital": a.accepts_digital, "on Khur": a.on_khur,
-        "paper demand": round(a.paper_demand, 2), "security": round(a.security, 2),
-    } for a in m.agency_list])  # fmt: skip
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=(
-            f"<b>Agencies ({m.date})</b>: {int(frame['accepts digital'].sum())} of "
-            f"{len(frame)} accept digital documents, {int(frame['on Khur'].sum())} on Khur"
-        ),
+    rows = agency_rows(m)
+    accepting = sum(a.accepts_digital for a in m.agency_list)
+    on_khur = sum(a.on_khur for a in m.agency_list)
+    head = "".join(
+        f'<th title="{html.escape(AGENCY_COLUMNS.get(c, ""))}">{html.escape(c)}</th>'
+        for c in rows[0]
     )
-    solara.DataFrame(frame, items_per_page=10)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row.values()) + "</tr>"
+        for row in rows
+    )
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        f"<b>Agencies ({m.date})</b>: {accepting} of {len(rows)} accept digital documents; "
+        f"{on_khur} are on Khur, the state data-exchange platform. Hover a column's name for "
+        "its meaning."))  # fmt: skip
+    solara.HTML(tag="div", classes=["egov-table"], unsafe_innerHTML=(
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"))  # fmt: skip
+
+
+def _words(path: str) -> str:
+    """A parameter's path in a docstring as a reader needs it: what it means, with the path
+    in small type; other code (a file's key, a formula) as code."""
+    info = _parameter_field(path)
+    if info is None:
+        return f"<code>{html.escape(path)}</code>"
+    full, field = info
+    meaning = re.sub(r"\s*\([^)]*\)$", "", field.description or full)  # its gist
+    return (f"<i>{html.escape(meaning)}</i> "
+            f'<span class="egov-path">({html.escape(full)})</span>')  # fmt: skip
+
+
+@lru_cache(maxsize=128)
+def _parameter_field(path: str) -> tuple[str, Any] | None:
+    """``params.group.key`` or a name only one group has -> (full path, its field)."""
+    found = [(full, info) for full, info, _ in iter_parameters()
+             if full == path or full.rsplit(".", 1)[1] == path]  # fmt: skip
+    return found[0] if len(found) == 1 else None
 
 
 def _doc_html(text: str) -> str:
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(" ".join(text.split())))
+    text = html.escape(" ".join(text.split()), quote=False)
+    return re.sub(r"``?([^`]+?)``?", lambda match: _words(html.unescape(match[1])), text)
 
 
-@solara.component
-def About():
+def about_html() -> str:
+    """The About tab: the obstacles, the local words, and every lever in words."""
     parts = [
         "<h3>What the model is about</h3>",
         "<p>Mongolia put most public services online (E-Mongolia, 2020), yet many adults "
@@ -521,21 +672,28 @@ def About():
     ]
     parts += [f"<li><b>{html.escape(t)}</b>: {html.escape(d)}</li>" for t, d in OBSTACLES]
     parts.append(
-        "</ol><h3>The levers on this page</h3><p>Tick a lever to switch it on from a month; "
+        f"</ol><h3>Places</h3><p>{PLACES} The model tells four kinds of place apart: "
+        "Ulaanbaatar, aimag centres, soum centres and the countryside; \u201curban\u201d in "
+        "the plots is the first two, \u201crural\u201d the last two. Khur is the state "
+        "data-exchange platform through which agencies look up each other's registries.</p>"
+    )
+    parts.append(
+        "<h3>The levers on this page</h3><p>Tick a lever to switch it on from a month; "
         "its strength slider sets its main number. Where each acts in the model:</p><ul>"
     )
     for cls in INTERVENTION_CLASSES:
         kind = cls.model_fields["type"].default
         if kind in LEVERS:
-            name = LEVERS[kind]["label"]
-            parts.append(f"<li><b>{html.escape(name)}</b>: {_doc_html(cls.__doc__ or '')}</li>")
+            parts.append(f"<li><b>{html.escape(lever_label(kind))}</b>: "
+                         f"{_doc_html(cls.__doc__ or '')}</li>")  # fmt: skip
     parts.append("</ul><h3>Other levers and events in scenario files</h3><ul>")
     for cls in INTERVENTION_CLASSES:
         kind = cls.model_fields["type"].default
         if kind not in LEVERS:
+            name = cls.title[:1].upper() + cls.title[1:]
             parts.append(
-                f"<li><b>{html.escape(SHORT_NAMES.get(kind, kind))}</b> (<code>{kind}</code>): "
-                f"{_doc_html(cls.__doc__ or '')}</li>"
+                f'<li><b>{html.escape(name)}</b> <span class="egov-path">(type '
+                f"<code>{kind}</code>)</span>: {_doc_html(cls.__doc__ or '')}</li>"
             )
     parts.append(
         "</ul><h3>More</h3><p>The full description of the model (its purpose, entities, "
@@ -544,7 +702,12 @@ def About():
         "<code>docs/scenarios.md</code>. A scenario exported from this page runs with "
         "<code>egov-sim run FILE.toml</code>.</p>"
     )
-    solara.HTML(tag="div", unsafe_innerHTML="".join(parts), classes=["egov-about"])
+    return "".join(parts)
+
+
+@solara.component
+def About():
+    solara.HTML(tag="div", unsafe_innerHTML=about_html(), classes=["egov-about"])
 
 
 # --------------------------------------------------------------------------- controls
@@ -691,7 +854,7 @@ def LeverControls():
         )
         for lever, spec in LEVERS.items():
             on = bool(settings[lever])
-            solara.Checkbox(label=spec["label"], value=on,
+            solara.Checkbox(label=lever_label(lever), value=on,
                             on_value=lambda v, k=lever: set_setting(k, v))  # fmt: skip
             if not on:
                 continue
@@ -760,12 +923,10 @@ def Page():
             with solara.lab.Tabs(lazy=True):  # hidden tabs do not redraw
                 with solara.lab.Tab("Plots"):
                     Plots()
-                with solara.lab.Tab("Agencies and network"):
-                    with solara.Row(style={"flex-wrap": "wrap"}):
-                        with solara.Column(style={"flex": "1 1 420px", "min-width": "0"}):
-                            AgencyTable()
-                        with solara.Column(style={"flex": "1 1 380px", "min-width": "0"}):
-                            NetworkPicture()
+                with solara.lab.Tab("Agencies"):
+                    AgencyTable()
+                with solara.lab.Tab("Network"):
+                    NetworkPicture()
                 with solara.lab.Tab("About"):
                     About()
 

@@ -218,6 +218,8 @@ def serve(scenario: str, host: str, port: int, grace: float = GRACE) -> int:
         "EGOV_SIM_SCENARIO": scenario,
         "PYTHONUNBUFFERED": "1",
         "PYTHONWARNINGS": warnings,
+        # no "This website runs on Solara" badge over the page's bottom right corner
+        "SOLARA_THEME_SHOW_BANNER": "false",
     }
     cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port", str(port)]
     cmd += ["--no-open", "--production", "--no-check-version"]

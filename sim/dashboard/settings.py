@@ -39,22 +39,20 @@ PARAMETERS: dict[str, dict[str, Any]] = {
 """Key parameters with sliders: name -> where it lives in ``params`` and its slider range."""
 
 LEVERS: dict[str, dict[str, Any]] = {
-    "central_ministry": {"label": "Central ministry", "strength": "coordination_rate",
-                         "min": 0.0, "max": 0.3, "step": 0.01, "value": 0.05},
-    "open_databases": {"label": "Open databases (Khur)", "strength": "share",
-                       "min": 0.0, "max": 1.0, "step": 0.05, "value": 1.0},
-    "legal_esignature": {"label": "Legal e-signatures", "strength": "uptake_rate",
-                         "min": 0.0, "max": 0.1, "step": 0.005, "value": 0.02},
-    "once_only": {"label": "Once-only rule", "strength": "compliance",
-                  "min": 0.0, "max": 1.0, "step": 0.05, "value": 1.0},
-    "cybersecurity": {"label": "Cyber security", "strength": "security_gain",
-                      "min": 0.0, "max": 1.0, "step": 0.05, "value": 0.4},
-    "connectivity": {"label": "Rural connectivity", "strength": "rate",
-                     "min": 0.0, "max": 0.1, "step": 0.005, "value": 0.04},
-    "assisted_channels": {"label": "Kiosks and one-stop centres", "strength": "reach",
-                          "min": 0.0, "max": 1.0, "step": 0.05, "value": 0.8},
+    "central_ministry": {"strength": "coordination_rate", "min": 0.0, "max": 0.3, "step": 0.01,
+                         "value": 0.05},
+    "open_databases": {"strength": "share", "min": 0.0, "max": 1.0, "step": 0.05, "value": 1.0},
+    "legal_esignature": {"strength": "uptake_rate", "min": 0.0, "max": 0.1, "step": 0.005,
+                         "value": 0.02},
+    "once_only": {"strength": "compliance", "min": 0.0, "max": 1.0, "step": 0.05, "value": 1.0},
+    "cybersecurity": {"strength": "security_gain", "min": 0.0, "max": 1.0, "step": 0.05,
+                      "value": 0.4},
+    "connectivity": {"strength": "rate", "min": 0.0, "max": 0.1, "step": 0.005, "value": 0.04},
+    "assisted_channels": {"strength": "reach", "min": 0.0, "max": 1.0, "step": 0.05,
+                          "value": 0.8},
 }  # fmt: skip
-"""Levers with a switch, a start year and a strength slider: type -> the strength field."""
+"""Levers with a switch, a start year and a strength slider: type -> the strength field and
+its slider range (the lever's name is its class's ``title``, :func:`lever_label`)."""
 
 SEED_MAX = 2**63 - 1
 """Largest seed a scenario file accepts."""
@@ -86,6 +84,12 @@ def lever_info(lever: str) -> dict[str, Any]:
     field = cls.model_fields[LEVERS[lever]["strength"]]
     return {"doc": " ".join((cls.__doc__ or "").split()), "description": field.description or "",
             "default": field.default}  # fmt: skip
+
+
+def lever_label(lever: str) -> str:
+    """A lever's name on the page: its class's title, capitalised ("E-signature law")."""
+    title = INTERVENTIONS[lever].title
+    return title[:1].upper() + title[1:]
 
 
 def merged_table(scenario: str) -> dict[str, Any]:
@@ -163,12 +167,59 @@ def start_label(scenario: str) -> str:
     return scenario if scenario in scenario_choices() else Path(scenario).stem
 
 
+def scenario_title(scenario: str) -> str:
+    """How a start scenario calls itself: its file's ``title``, else its name."""
+    data = merged_table(scenario)
+    return str(data.get("title") or data.get("name") or start_label(scenario))
+
+
+def changes(settings: dict[str, Any], start: dict[str, Any] | None = None) -> list[str]:
+    """What ``settings`` change in their start scenario (``start``: its own settings,
+    :func:`controls_for`), in words: "+ e-signature law" (ticked), "− central ministry"
+    (unticked), "once-only rule from 2024-03" (edited), "weight of trust in choice 3.75",
+    "seed 8", "5,000 adults"; empty when they reproduce it."""
+    start = controls_for(settings["base"]) if start is None else start
+    found: list[str] = []
+    for lever, spec in LEVERS.items():
+        if lever not in settings:  # not set: the start scenario's lever as it is
+            continue
+        title = INTERVENTIONS[lever].title
+        was, now = bool(start[lever]), bool(settings[lever])
+        if now and not was:
+            found.append(f"+ {title}")
+        elif was and not now:
+            found.append(f"\u2212 {title}")
+        elif now:
+            edits = []
+            year, month = (int(settings.get(f"{lever}{k}", start[f"{lever}{k}"]))
+                           for k in ("_year", "_month"))  # fmt: skip
+            if (year, month) != (start[f"{lever}_year"], start[f"{lever}_month"]):
+                edits.append(f"from {year:04d}-{month:02d}")
+            strength = float(settings.get(f"{lever}_strength", start[f"{lever}_strength"]))
+            if strength != start[f"{lever}_strength"]:
+                edits.append(f"{spec['strength'].replace('_', ' ')} {strength:g}")
+            if edits:
+                found.append(f"{title} {', '.join(edits)}")
+    for name, spec in PARAMETERS.items():
+        if name in settings and float(settings[name]) != start[name]:
+            label = spec["label"][:1].lower() + spec["label"][1:]
+            found.append(f"{label} {float(settings[name]):g}")
+    if "seed" in settings and str(settings["seed"]) != str(start["seed"]):
+        found.append(f"seed {settings['seed']}")
+    if "citizens" in settings and int(settings["citizens"]) != int(start["citizens"]):
+        found.append(f"{int(settings['citizens']):,} adults")
+    return found
+
+
 def scenario_table(scenario: str = "status_quo", **settings: Any) -> dict[str, Any]:
     """The merged scenario table for the dashboard's settings (before validation)."""
     data = merged_table(scenario)
     label = start_label(scenario)
     data["name"] = _export_name(label)
     data["description"] = f"Exported from the egov-sim dashboard, based on {label}"
+    edits = changes({"base": scenario, **settings}) if settings else []
+    title = scenario_title(scenario)
+    data["title"] = f"{title}: {'; '.join(edits)}" if edits else title
     data["seed"] = parse_seed(settings.get("seed", data.get("seed", 0)))
     data["citizens"] = int(settings.get("citizens", data.get("citizens", 20_000)))
     params = data.setdefault("params", {})

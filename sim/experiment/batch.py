@@ -197,7 +197,8 @@ class Store:
             ):
                 raise ScenarioError(
                     f"{shown(self.plan.path)}: differs from the experiment that made "
-                    f"{shown(self.out)} (hash changed); use another --out"
+                    f"{shown(self.out)} (its scenarios or settings changed since); use "
+                    f"another --out, or delete {shown(self.out)} to start again"
                 )
             self.recorded = {
                 run_id: info["sha256"]
@@ -354,7 +355,11 @@ def _run(
                 "experiment_sha256": plan.sha256,
                 "experiment_resolved": experiment.model_dump(mode="json"),
                 "scenarios": {
-                    sc.name: {"source": str(src), "resolved": sc.model_dump(mode="json")}
+                    sc.name: {
+                        "title": sc.display_name,
+                        "source": str(src),
+                        "resolved": sc.model_dump(mode="json"),
+                    }
                     for sc, src in zip(plan.scenarios, plan.sources, strict=True)
                 },
                 "scenario_hashes": store.hashes,

@@ -165,7 +165,7 @@ def seed_noise(scenario: Scenario, spec: CalibrationFile, workers: int = 1) -> f
 def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
     path = Path(path)
     spec = load_file(path, CalibrationFile)
-    source = referenced_file(path, "scenario", spec.scenario, "calibration")
+    source = referenced_file(path, "scenario", spec.scenario, "calibration", library=True)
     scenario = load_scenario(source, citizens=spec.citizens)
     ranges = spec.parameters
     corners = {

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sim.analysis.effects import HEADLINE, effects_at
 from sim.analysis.plots import comparison_figure
+from sim.analysis.report import with_names
 from sim.errors import ScenarioError
 from sim.experiment.replicates import run_replicates
 from sim.folders import owned
@@ -40,20 +41,25 @@ def compare_scenarios(
 ) -> pd.DataFrame:
     """Run every scenario on the same seeds (and, with ``draws``, replicate k of every
     scenario on parameter set k); write comparison.csv (each headline metric at the horizon
-    with its paired difference from the first scenario and a 95% CI), runs.csv and
+    with its paired difference from the first scenario and a 95% CI; the metric's ``label``
+    and ``unit`` and the scenario's ``title`` beside the identifiers), runs.csv and
     comparison.png into ``out``. Returns the comparison table."""
     names = [s.name for s in scenarios]
+    titles = {s.name: s.display_name for s in scenarios}
     with owned(out, "compare") as folder:
         long = run_replicates(scenarios, seeds, draws=draws, workers=workers, progress=progress)
         table = effects_at(long, scenarios[0].end, reference=names[0], metrics=HEADLINE)
+        table = with_names(table, titles)
         paired = "paired seeds and posterior draws" if draws else "paired seeds"
-        title = f"{' vs '.join(names)}: mean of {len(seeds)} {paired}, 5-95% band"
+        title = f"{' vs '.join(titles.values())}: mean of {len(seeds)} {paired}"
         with folder.stage() as stage:
             table.to_csv(stage.file("comparison.csv"), index=False, float_format="%.6g")
             long.to_csv(stage.file("runs.csv"), index=False, float_format="%.6g")
-            stage.figure(comparison_figure(long, title=title), "comparison")
+            figure = comparison_figure(long, titles=titles, title=title)
+            stage.figure(figure, "comparison")
             stage.manifest = {
                 "scenarios": names,
+                "titles": titles,
                 "seeds": list(seeds),
                 "posterior_draws": bool(draws),
                 **run_record(),

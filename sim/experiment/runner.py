@@ -11,9 +11,10 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from sim.analysis.plots import adoption_figure
+from sim.analysis.plots import ONE_RUN, adoption_figure
 from sim.folders import owned
 from sim.model.model import AdoptionModel
+from sim.outputs import REGISTRY
 from sim.provenance import git_state, machine, versions
 from sim.scenario import Scenario
 from sim.signals import checkpoint
@@ -70,15 +71,19 @@ def run_scenario(
             frame.to_csv(stage.file("timeseries.csv"), index=False, float_format="%.6g")
             if tracked is not None:
                 tracked.to_csv(stage.file("panel.csv"), index=False, float_format="%.5g")
-            markers = [(item.at, item.type) for item in scenario.interventions if item.enabled]
+            markers = [
+                (item.at, item.display_name) for item in scenario.interventions if item.enabled
+            ]
             fig = adoption_figure(
                 frame,
-                title=f"{scenario.name} (seed {scenario.seed}, {scenario.n_citizens:,} adults)",
+                title=f"{scenario.display_name}: {ONE_RUN} (seed {scenario.seed}, "
+                f"{scenario.n_citizens:,} adults)",
                 markers=markers,
             )
             stage.figure(fig, "adoption")
             stage.manifest = {
                 "scenario": scenario.name,
+                "title": scenario.display_name,
                 "source": source,
                 "seed": scenario.seed,
                 "citizens": scenario.n_citizens,
@@ -95,24 +100,35 @@ def run_scenario(
     return frame, stage.manifest
 
 
+SUMMARY_METRICS = (
+    "internet_share",
+    "online_users_share",
+    "end_to_end_share",
+    "mean_trust",
+    "mean_paper_habit",
+    "urban_rural_gap",
+    "age_gap",
+    "hours_saved_per_1000",
+)
+"""The metrics ``egov-sim run`` prints, named as :data:`sim.outputs.REGISTRY` names them."""
+
+
 def summary_text(frame, manifest: dict, out: Path) -> str:
-    """A few headline metrics at the first and last month, as printed by ``egov-sim run``."""
+    """A few headline metrics at the first and last month, as printed by ``egov-sim run``:
+    each by its label with its unit, and the registry's note where a metric has one."""
     first, last = frame.iloc[1], frame.iloc[-1]
-    rows = [
-        ("internet access", "internet_share"),
-        ("completed online (12 months)", "online_users_share"),
-        ("transactions end to end", "end_to_end_share"),
-        ("mean trust", "mean_trust"),
-        ("mean paper habit", "mean_paper_habit"),
-        ("urban - rural gap", "urban_rural_gap"),
-        ("young - old gap", "age_gap"),
-    ]
-    width = max(len(label) for label, _ in rows)
+    metrics = [REGISTRY[m] for m in SUMMARY_METRICS if m in frame]
+    width = max(len(m.label) for m in metrics)
+    name = manifest["scenario"]
+    title = manifest.get("title") or name
     lines = [
-        f"{manifest['scenario']}: {manifest['citizens']:,} adults, {manifest['months']} months, "
-        f"seed {manifest['seed']}, {manifest['wall_seconds']:.1f} s",
-        f"{'':{width}}  {first['date']:>8}  {last['date']:>8}",
+        f"{title}{f' ({name})' if title != name else ''}: {manifest['citizens']:,} adults, "
+        f"{manifest['months']} months, seed {manifest['seed']}, {manifest['wall_seconds']:.1f} s",
+        f"{'':{width}}  {first['date']:>8}  {last['date']:>8}  unit",
     ]
-    lines += [f"{label:{width}}  {first[key]:8.3f}  {last[key]:8.3f}" for label, key in rows]
+    for m in metrics:
+        spec = "8.3f" if m.unit.startswith(("share", "mean", "0 to", "difference")) else "8.1f"
+        lines.append(f"{m.label:{width}}  {first[m.name]:{spec}}  {last[m.name]:{spec}}  {m.unit}")
+    lines += [f"note: {m.label} is {m.note}" for m in metrics if m.note]
     lines.append(f"results in {out}/ ({', '.join([*manifest['files'], 'manifest.json'])})")
     return "\n".join(lines)

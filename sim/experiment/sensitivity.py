@@ -133,7 +133,7 @@ class SensitivityPlan:
         self.spec = spec
         self.path = path
         ranges = spec.ranges()
-        source = referenced_file(path, "scenario", spec.scenario, "sensitivity")
+        source = referenced_file(path, "scenario", spec.scenario, "sensitivity", library=True)
         self.factors = resolve_factors(
             {k: list(v) for k, v in ranges.items()},
             [load_scenario(source, citizens=spec.citizens)],

@@ -6,6 +6,9 @@ scenario and every design point gets the same seed (common random numbers), spaw
 ``root_seed`` with ``numpy.random.SeedSequence``, so a result never depends on which worker
 ran it or in what order. A design point is a setting of the swept factors (``[sweep]``) or one
 sampled future (``[uncertainties]``); every policy runs on every point with the same seeds.
+A future may also sample levers (``[uncertainties.levers]``, what the policy maker sets) in the
+same Latin hypercube as the uncertain parameters (what nobody controls); each factor of the
+plan carries its role, which the results' manifest records for discovery and robustness.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -42,7 +46,7 @@ from sim.experiment.posterior import (
     with_draw,
 )
 from sim.experiment.replicates import PairedSeeds
-from sim.factors import Factor, factor
+from sim.factors import Factor, factor, with_role
 from sim.files import error_text, load_file, load_scenario, referenced_file
 from sim.model.metrics import METRICS
 from sim.scenario import (
@@ -54,6 +58,7 @@ from sim.scenario import (
     ScenarioError,
     check_value,
     split_lever_key,
+    unknown,
     with_values,
 )
 
@@ -77,9 +82,9 @@ Citizens = Annotated[
 
 def check_metric_names(names: list[str]) -> None:
     """ValueError for an unknown or repeated metric name."""
-    unknown = [m for m in names if m not in METRICS]
-    if unknown:
-        raise ValueError(f"unknown metric {unknown[0]!r} (allowed: {', '.join(METRICS)})")
+    missing = [m for m in names if m not in METRICS]
+    if missing:
+        raise ValueError(unknown("metric", missing[0], list(METRICS)))
     repeated = [m for m in dict.fromkeys(names) if names.count(m) > 1]
     if repeated:
         raise ValueError(f"{repeated[0]!r} is listed twice (allowed: each metric once)")
@@ -129,6 +134,33 @@ class Range(BaseModel):
         return self
 
 
+def _read_ranges(value: Any, *, bools: str = "list them in a grid") -> Any:
+    """A table of factor paths with their tables read as ranges (so a bad range gets its own
+    message, naming the path) and lists checked for nan and inf; ``bools``: what to write
+    instead of a true/false range."""
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if isinstance(item, list):
+            for i, v in enumerate(item):
+                _check_finite(v, f"{_shown(key)}[{i}]")
+        if isinstance(item, dict):
+            if any(isinstance(item.get(end), bool) for end in ("low", "high")):
+                raise ValueError(
+                    f"{_shown(key)}: true/false cannot be sampled from a range; {bools}"
+                )
+            try:
+                item = Range.model_validate(item)
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                where = ".".join(str(p) for p in first["loc"])
+                detail = first["msg"].removeprefix("Value error, ")
+                raise ValueError(f"{key}{'.' + where if where else ''}: {detail}") from None
+        out[key] = item
+    return out
+
+
 def _check_key_values(key: str, values: list[Any], *, bound: bool = False) -> None:
     """What can be checked without the scenarios: parameter values, and a lever path's form
     (lever values are checked against the scenarios holding the lever, in ``build_plan``)."""
@@ -156,23 +188,12 @@ class Sweep(BaseModel):
     @classmethod
     def _ranges(cls, value: Any) -> Any:
         """Read tables as ranges here, so a bad range gets its own message."""
-        if not isinstance(value, dict):
-            return value
-        out = {}
-        for key, item in value.items():
-            if isinstance(item, list):
-                for i, v in enumerate(item):
-                    _check_finite(v, f"{_shown(key)}[{i}]")
-            if isinstance(item, dict):
-                try:
-                    item = Range.model_validate(item)
-                except ValidationError as exc:
-                    first = exc.errors(include_url=False)[0]
-                    where = ".".join(str(p) for p in first["loc"])
-                    detail = first["msg"].removeprefix("Value error, ")
-                    raise ValueError(f"{key}{'.' + where if where else ''}: {detail}") from None
-            out[key] = item
-        return out
+        return _read_ranges(value)
+
+    @property
+    def entries(self) -> dict[str, list[Value] | Range]:
+        """Every factor path with its values or range."""
+        return dict(self.parameters)
 
     @model_validator(mode="after")
     def _consistent(self) -> Sweep:
@@ -196,23 +217,76 @@ class Sweep(BaseModel):
 
 class Uncertainties(BaseModel):
     """Uncertain factors sampled as an ensemble of futures (Latin hypercube): every policy is
-    run on every future with the same seeds."""
+    run on every future with the same seeds. Levers may be sampled in the same hypercube
+    (``levers``): what the policy maker sets, beside what nobody controls (``parameters``),
+    so that scenario discovery can name lever settings in its boxes."""
 
     model_config = STRICT
     n: int = Field(ge=2, le=MAX_POINTS, description="number of futures")
     seed: int | None = Field(None, ge=0, description="sampling seed (default root_seed)")
     parameters: dict[str, Range] = Field(
-        description='factor path -> {low, high}: parameters ("params.needs.p_needs_data") or '
-        'lever fields ("interventions.ministry.at")'
+        default_factory=dict,
+        description='uncertainty path -> {low, high}: parameters ("params.needs.p_needs_data") '
+        'or lever fields nobody sets ("interventions.ministry.coordination_rate"), held where '
+        "a scenario has the lever",
     )
+    levers: dict[str, list[Value] | Range] = Field(
+        default_factory=dict,
+        description='lever path -> {low, high} ("interventions.ministry.at" = {low = '
+        '"2023-01", high = "2027-12"}) or a list of values drawn in equal shares '
+        '("interventions.law.enabled" = [true, false]): what the policy maker sets, sampled '
+        "in the same Latin hypercube; every scenario and policy but the reference must hold "
+        "the lever",
+    )
+
+    @field_validator("levers", mode="before")
+    @classmethod
+    def _ranges(cls, value: Any) -> Any:
+        return _read_ranges(value, bools="list them: [true, false]")
+
+    @field_validator("levers")
+    @classmethod
+    def _levers(
+        cls, value: dict[str, list[Value] | Range], info: ValidationInfo
+    ) -> dict[str, list[Value] | Range]:
+        parameters = info.data.get("parameters") or {}
+        for key, item in value.items():
+            if not key.startswith(LEVER_PREFIX):
+                raise ValueError(
+                    f"{_quoted(key)}: not a lever path (allowed: "
+                    '"interventions.<id>.<field>"; uncertain parameters go in '
+                    "uncertainties.parameters)"
+                )
+            if key in parameters:
+                raise ValueError(
+                    f"{_quoted(key)}: also listed in uncertainties.parameters (allowed: one of "
+                    "them; a lever is what the policy maker sets, an uncertainty what nobody "
+                    "does)"
+                )
+            if isinstance(item, list):
+                if len(item) < 2:
+                    raise ValueError(
+                        f"{_quoted(key)}: a list needs at least two values to draw from (to "
+                        "fix a lever, set it in a policy's `set`)"
+                    )
+                if len(set(map(repr, item))) != len(item):
+                    raise ValueError(f"{_quoted(key)}: a list names each value once")
+            _check_key_values(key, [])
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Uncertainties:
-        if not self.parameters:
-            raise ValueError("needs at least one parameter")
+        if not self.parameters and not self.levers:
+            raise ValueError("needs at least one entry in parameters or levers")
         for key, values in self.parameters.items():
             _check_key_values(key, [values.low, values.high], bound=True)
         return self
+
+    @property
+    def entries(self) -> dict[str, list[Value] | Range]:
+        """Every sampled path with its range or values: the parameters, then the levers (the
+        columns of the Latin hypercube, in this order)."""
+        return {**self.parameters, **self.levers}
 
 
 class Policy(BaseModel):
@@ -220,7 +294,12 @@ class Policy(BaseModel):
 
     model_config = STRICT
     name: Name = Field(description="the policy's name (its `scenario` column in results)")
-    scenario: str = Field(description="scenario file, relative to the experiment file")
+    title: str = Field(
+        "", description="what reports and figures call the policy (default: its name)"
+    )
+    scenario: str = Field(
+        description="scenario file, relative to the experiment file, or a library name"
+    )
     description: str = Field("", description="one line (default: the scenario's)")
     set: dict[str, Value] = Field(
         default_factory=dict,
@@ -296,7 +375,8 @@ class Experiment(BaseModel):
     name: Name = Field(description="results folder name")
     description: str = Field("", description="one line saying what the experiment asks")
     scenarios: list[str] = Field(
-        default_factory=list, description="scenario files, relative to this file"
+        default_factory=list,
+        description="scenario files, relative to this file, or library names",
     )
     policies: list[Policy] = Field(
         default_factory=list,
@@ -526,11 +606,12 @@ def design_points(
     numbers). ``factors`` defaults to the parameters' (lever paths need them given)."""
     if design is None:
         return [{}]
-    keys = list(design.parameters)
+    entries = design.entries
+    keys = list(entries)
     if getattr(design, "method", "lhs") == "grid":
         return [
             dict(zip(keys, combo, strict=True))
-            for combo in itertools.product(*(design.parameters[k] for k in keys))
+            for combo in itertools.product(*(entries[k] for k in keys))
         ]
     factors = factors or {k: factor(k) for k in keys}
     sampler = qmc.LatinHypercube(
@@ -538,11 +619,17 @@ def design_points(
         seed=np.random.default_rng(design.seed if design.seed is not None else root_seed),
     )
     unit = sampler.random(design.n)
-    columns = [
-        factors[k].sample(unit[:, j], design.parameters[k].low, design.parameters[k].high)
-        for j, k in enumerate(keys)
-    ]
+    columns = [_sampled(factors[k], unit[:, j], entries[k]) for j, k in enumerate(keys)]
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _sampled(f: Factor, unit: np.ndarray, entry: Range | list[Value]) -> list[Any]:
+    """A hypercube column decoded: over a range, or one of listed values in equal shares
+    (the column's strata split evenly between them)."""
+    if isinstance(entry, Range):
+        return f.sample(unit, entry.low, entry.high)
+    index = np.minimum((np.asarray(unit) * len(entry)).astype(int), len(entry) - 1)
+    return [entry[i] for i in index]
 
 
 def scenario_at(
@@ -581,10 +668,16 @@ def _quoted(key: str) -> str:
 
 
 def resolve_factors(
-    values: dict[str, list[Any]], scenarios: list[Scenario], where: str, *, bound: bool = False
+    values: dict[str, list[Any]],
+    scenarios: list[Scenario],
+    where: str,
+    *,
+    bound: bool = False,
+    bools: str = "list them in a grid",
 ) -> dict[str, Factor]:
     """The factors of ``{path: values}`` checked against ``scenarios``: every problem as one
-    line ``where."path": what is wrong``."""
+    line ``where."path": what is wrong`` (``bools``: what to do instead of a true/false
+    range)."""
     problems, factors = [], {}
     for key, items in values.items():
         try:
@@ -594,8 +687,7 @@ def resolve_factors(
             continue
         if bound and factors[key].kind == "bool":
             problems.append(
-                f"{where}.{_quoted(key)}: true/false cannot be sampled from a range; list them "
-                "in a grid"
+                f"{where}.{_quoted(key)}: true/false cannot be sampled from a range; {bools}"
             )
             continue
         for value in items:
@@ -607,10 +699,64 @@ def resolve_factors(
     return factors
 
 
-def _design_values(design: Sweep | Uncertainties) -> tuple[dict[str, list[Any]], bool]:
+def _design_values(design: Sweep | Uncertainties) -> list[tuple[str, dict[str, list[Any]], bool]]:
+    """The design's tables as (table, {path: values to check}, whether they are a range's
+    ends)."""
     if isinstance(design, Sweep) and design.method == "grid":
-        return dict(design.parameters), False
-    return {k: [r.low, r.high] for k, r in design.parameters.items()}, True
+        return [("parameters", dict(design.parameters), False)]
+    tables = [("parameters", {k: [r.low, r.high] for k, r in design.parameters.items()}, True)]
+    if isinstance(design, Uncertainties):
+        ranges = {k: r for k, r in design.levers.items() if isinstance(r, Range)}
+        lists = {k: list(v) for k, v in design.levers.items() if isinstance(v, list)}
+        tables += [
+            ("levers", {k: [r.low, r.high] for k, r in ranges.items()}, True),
+            ("levers", lists, False),
+        ]
+    return [table for table in tables if table[1]]
+
+
+def design_factors(
+    design: Sweep | Uncertainties, scenarios: list[Scenario], reference: str, where: str
+) -> dict[str, Factor]:
+    """The design's factors checked against ``scenarios``, in the design's order, each marked
+    lever or uncertainty: ``[uncertainties.levers]`` are levers, ``[uncertainties.parameters]``
+    uncertainties (lever fields included), a sweep's lever fields levers. A sampled lever must
+    be held by every scenario and policy but the ``reference`` (a scenario lacking it would
+    run unchanged while the design varies it). Every problem as one line."""
+    problems, found = [], {}
+    for table, values, bound in _design_values(design):
+        try:
+            found |= resolve_factors(
+                values,
+                scenarios,
+                f"{where}.{table}",
+                bound=bound,
+                bools="list them: [true, false]" if table == "levers" else "list them in a grid",
+            )
+        except ScenarioError as exc:
+            problems.append(str(exc))
+    levers = design.levers if isinstance(design, Uncertainties) else {}
+    for key in levers:
+        if key not in found:
+            continue
+        holders = found[key].holders
+        lacking = [sc.name for sc in scenarios if sc.name not in (reference, *holders)]
+        if lacking:
+            lever_id = split_lever_key(key)[0]
+            problems.append(
+                f"{where}.levers.{_quoted(key)}: {', '.join(lacking)} "
+                f"{'has' if len(lacking) == 1 else 'have'} no lever with id {lever_id!r} (held "
+                f"by {', '.join(found[key].holders)}; a sampled lever applies to every scenario "
+                f'and policy but the reference: give the lever id = "{lever_id}" there, or '
+                "leave that scenario out)"
+            )
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    roles = {k: "lever" for k in levers}
+    if isinstance(design, Uncertainties):
+        roles |= dict.fromkeys(design.parameters, "uncertainty")
+    factors = {k: found[k] for k in design.entries}
+    return {k: with_role(f, roles[k]) if k in roles else f for k, f in factors.items()}
 
 
 def load_experiment(path: str | Path, *, max_runs: int = MAX_RUNS) -> Plan:
@@ -628,7 +774,7 @@ def _load_scenarios(experiment: Experiment, path: Path) -> tuple[list[Scenario],
         (f"policies[{i}].scenario", p.scenario, p) for i, p in enumerate(experiment.policies)
     ]
     for where, name, policy in entries:
-        source = referenced_file(path, where, name, "experiment")
+        source = referenced_file(path, where, name, "experiment", library=True)
         scenario = load_scenario(source, citizens=experiment.citizens)
         if policy is not None:
             where = where.removesuffix(".scenario")
@@ -647,7 +793,9 @@ def _load_scenarios(experiment: Experiment, path: Path) -> tuple[list[Scenario],
                     )
                 ) from None
             scenario = scenario.with_overrides(
-                name=policy.name, description=policy.description or scenario.description
+                name=policy.name,
+                title=policy.title,
+                description=policy.description or scenario.description,
             )
         scenarios.append(scenario)
         sources.append(source)
@@ -708,10 +856,8 @@ def build_plan(
         design = experiment.design
         if design is not None:
             role = "sweep" if experiment.sweep is not None else "uncertainties"
-            values, bound = _design_values(design)
-            factors = resolve_factors(
-                values, scenarios, f"{shown(path)}: {role}.parameters", bound=bound
-            )
+            reference = experiment.reference or scenarios[0].name
+            factors = design_factors(design, scenarios, reference, f"{shown(path)}: {role}")
         points = design_points(design, experiment.root_seed, factors)
     factors = factors or {}
     for i, interaction in enumerate(experiment.interactions):
@@ -759,7 +905,13 @@ def build_plan(
     ]
     if clashes:
         raise ScenarioError("\n".join(clashes))
-    cells = Cells(scenarios, points, path, f"{role}.parameters" if role else "parameters")
+    sampled_levers = isinstance(experiment.design, Uncertainties) and experiment.design.levers
+    cells = Cells(
+        scenarios,
+        points,
+        path,
+        "uncertainties" if sampled_levers else f"{role}.parameters" if role else "parameters",
+    )
     reps = experiment.replications
 
     def seed_of(p: int, k: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from difflib import get_close_matches
-from functools import cache, partial
+from functools import partial
 from os import PathLike, fspath
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,8 @@ from mesa.datacollection import DataCollector
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
+from sim.factors import check_values
 from sim.files import error_text, load_scenario, short_repr, validate
-from sim.library import find_scenario
 from sim.model import behaviour, metrics
 from sim.model.agencies import Agency, Regime, build_agencies, service_probabilities
 from sim.model.interventions import Action, action_for
@@ -24,8 +24,14 @@ from sim.model.network import build_ties
 from sim.model.population import COLUMNS, Citizen, Population
 from sim.model.streams import Streams
 from sim.model.synth import build_population
-from sim.params import Params
-from sim.scenario import Scenario, merge_tables, with_values
+from sim.scenario import (
+    LEVER_KEYWORD,
+    Scenario,
+    keyword_paths,
+    lever_keyword,
+    merge_tables,
+    with_values,
+)
 
 ADAPT_DRAWS = 5
 """Uniforms per agency per month for its adaptation (``Agency.adapt``)."""
@@ -60,7 +66,9 @@ class AdoptionModel(mesa.Model):
     ``scenario`` is a :class:`~sim.scenario.Scenario`, a library name (``"status_quo"``), a
     scenario file, or None for the parameters' built-in defaults; ``params`` (tables as in a
     file's ``[params]``) and ``**overrides`` (``choice__coef_trust=3.0``, or
-    ``end="2025-12"``) are validated like a file. The
+    ``end="2025-12"``) are validated like a file; a lever with an id is set by the path an
+    experiment file uses, with ``__`` for the dots (``interventions__ministry__at="2024-01"``,
+    ``interventions__law__enabled=False``; ``sim.lever_fields(scenario)`` lists them). The
     validated scenario, with the seed actually used, is ``model.spec`` (``model.scenario``
     belongs to Mesa). ``seed=None`` and ``rng=None`` draw a fresh seed, as Mesa does; the
     same scenario and seed give bit-identical results. Every argument is checked before
@@ -492,7 +500,7 @@ def resolve_scenario(scenario: Scenario | str | PathLike[str] | None) -> Scenari
     name = fspath(scenario) if isinstance(scenario, str | PathLike) else None
     if not isinstance(name, str) or not name.strip() or "\0" in name:
         raise refusal("scenario", scenario, SCENARIO_ALLOWED)
-    return load_scenario(find_scenario(scenario))
+    return load_scenario(scenario)
 
 
 def choose_seed(seed: Any = None, rng: Any = None) -> int:
@@ -519,19 +527,6 @@ def choose_seed(seed: Any = None, rng: Any = None) -> int:
     return int(seed) if isinstance(seed, np.integer) else seed
 
 
-@cache
-def keyword_paths() -> dict[str, str]:
-    """Every parameter as a keyword (``choice__coef_trust``) with its scenario path
-    (``params.choice.coef_trust``), per-area and per-age entries included."""
-    paths: dict[str, str] = {}
-    for group, info in Params.model_fields.items():
-        for name, field in info.annotation.model_fields.items():
-            paths[f"{group}__{name}"] = f"params.{group}.{name}"
-            for entry in getattr(field.annotation, "model_fields", {}):
-                paths[f"{group}__{name}__{entry}"] = f"params.{group}.{name}.{entry}"
-    return paths
-
-
 def configure(
     spec: Scenario,
     *,
@@ -541,17 +536,21 @@ def configure(
     overrides: dict[str, Any] | None = None,
 ) -> Scenario:
     """``spec`` with the seed, size, parameter tables and keyword overrides applied, each
-    validated as in a scenario file (:class:`ScenarioError` naming the key otherwise)."""
+    validated as in a scenario file (:class:`ScenarioError` naming the key otherwise). Lever
+    keywords (``interventions__ministry__at``) are checked as an experiment file's
+    ``interventions.<id>.<field>`` values are, against the scenario once its horizon is set."""
     overrides = dict(overrides or {})
     known = keyword_paths()
     top = {key: overrides.pop(key) for key in TOP_LEVEL_KEYWORDS if key in overrides}
+    levers = {key: overrides.pop(key) for key in list(overrides) if key.startswith(LEVER_KEYWORD)}
     for key in overrides:
         if key not in known:
             close = get_close_matches(key, [*known, *TOP_LEVEL_KEYWORDS], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ScenarioError(
                 f"{SOURCE}: {key}: unknown parameter{hint} (a parameter is group__name, "
-                "e.g. choice__coef_trust; see docs/parameters.md)"
+                "e.g. choice__coef_trust; see docs/parameters.md; a lever's field is "
+                "interventions__<id>__<field>)"
             )
     top["seed"] = seed
     if citizens is not None:
@@ -564,9 +563,20 @@ def configure(
         if params:
             data["params"] = merge_tables(data["params"], params)
         spec = validate(data, Scenario, SOURCE)
-    if overrides:
+    values = {known[key]: value for key, value in overrides.items()}
+    for key, value in levers.items():
         try:
-            spec = with_values(spec, {known[key]: value for key, value in overrides.items()})
+            path = lever_keyword(key)
+        except ValueError as exc:
+            raise ScenarioError(f"{SOURCE}: {key}: {exc}") from None
+        try:
+            check_values(path, [value], [spec])
+        except ValueError as exc:  # says what the experiment file's value would get
+            raise ScenarioError(f"{SOURCE}: {key}: {str(exc).removeprefix(path + ': ')}") from None
+        values[path] = value
+    if values:
+        try:
+            spec = with_values(spec, values)
         except ValidationError as exc:
             raise ScenarioError(error_text(exc, SOURCE, Scenario)) from None
     return spec

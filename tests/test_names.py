@@ -1,0 +1,139 @@
+"""What readers see is named, not coded: reports, printed tables and help texts use the metric
+registry's labels and units (with its notes), scenarios' titles and levers' names; the
+identifiers stay beside them in the machine-readable tables."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from sim.cli import main as cli_main
+from sim.cli.app import build_parser
+from sim.experiment.batch import run_batch
+from sim.experiment.spec import load_experiment
+from sim.outputs import REGISTRY
+from tests.conftest import SCENARIOS
+
+HOURS = REGISTRY["hours_saved_per_1000"]
+
+EXPERIMENT = """
+name = "named"
+description = "a tiny lever sweep for the names test"
+scenarios = ["{sq}"]
+replications = 2
+root_seed = 5
+citizens = 300
+
+[[policies]]
+name = "ministry_law"
+title = "ministry and law"
+scenario = "{levers}"
+set = {{ "interventions.open.enabled" = false }}
+
+[sweep]
+method = "grid"
+[sweep.parameters]
+"interventions.law.enabled" = [false, true]
+
+[output]
+metrics = ["online_users_share", "end_to_end_share", "paper_documents_per_1000",
+           "hours_saved_per_1000"]
+every = 12
+"""
+
+
+def _subcommands() -> list[str]:
+    parser = build_parser()
+    return list(parser._subparsers._group_actions[0].choices)  # the registered sub-commands
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_help_shows_percent_signs_once(command, capsys):
+    """argparse %-formats ``help=`` strings but not ``description=``: a "95%%" written in a
+    description reaches the reader doubled."""
+    with pytest.raises(SystemExit) as done:
+        cli_main([command, "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "usage:" in text and "%%" not in text
+    if command in ("compare", "report", "robustness", "sensitivity"):
+        assert "95% CI" in text
+
+
+@pytest.fixture(scope="module")
+def named_report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("named")
+    path = tmp / "named.toml"
+    path.write_text(
+        EXPERIMENT.format(sq=SCENARIOS / "status_quo.toml", levers=SCENARIOS / "reform_levers.toml")
+    )
+    out = tmp / "out"
+    run_batch(load_experiment(path), out, quiet=True)
+    assert cli_main(["report", str(out), "-q"]) == 0
+    return out
+
+
+def _tables_before_glossary(text: str) -> list[str]:
+    body = text.split("\n## Metrics\n")[0]
+    return [line for line in body.splitlines() if line.startswith("|")]
+
+
+def test_report_md_names_metrics_with_units_and_notes(named_report):
+    text = (named_report / "report" / "report.md").read_text()
+    for name in ("online_users_share", "end_to_end_share", "paper_documents_per_1000"):
+        m = REGISTRY[name]
+        assert f"| {m.label}, {m.unit} |" in text  # a row of the effects table
+    assert f"| {HOURS.label}, {HOURS.unit} |" in text
+    assert HOURS.note in text  # why the status quo's hours saved are negative
+    rows = _tables_before_glossary(text)
+    assert rows
+    for line in rows:  # no bare identifier of a metric in any table a reader reads
+        assert not any(name in line for name in REGISTRY), line
+    glossary = text.split("\n## Metrics\n")[1]
+    assert f"| {HOURS.label} | {HOURS.unit} | `hours_saved_per_1000` |" in glossary
+
+
+def test_report_md_names_scenarios_by_title_and_levers_by_name(named_report):
+    text = (named_report / "report" / "report.md").read_text()
+    manifest = json.loads((named_report / "manifest.json").read_text())
+    assert manifest["scenarios"]["status_quo"]["title"] == "status quo"
+    assert manifest["scenarios"]["ministry_law"]["title"] == "ministry and law"  # the policy's
+    assert "| status quo (reference) |" in text and "| ministry and law |" in text
+    assert (
+        "- scenarios: status quo (`status_quo`, reference), ministry and law (`ministry_law`)"
+        in text
+    )
+    assert "### Point 0: e-signature law off" in text and "### Point 1: e-signature law on" in text
+    assert "e-signature law (`interventions.law.enabled`, bool)" in text
+
+
+def test_effects_csv_keeps_identifiers_beside_names(named_report):
+    effects = pd.read_csv(named_report / "report" / "effects.csv")
+    columns = list(effects.columns)
+    assert columns.index("title") == columns.index("scenario") + 1
+    assert columns[columns.index("metric") + 1 : columns.index("metric") + 3] == ["label", "unit"]
+    hours = effects[effects.metric == "hours_saved_per_1000"]
+    assert set(hours["label"]) == {HOURS.label} and set(hours["unit"]) == {HOURS.unit}
+    assert dict(zip(effects.scenario, effects.title, strict=True)) == {
+        "status_quo": "status quo",
+        "ministry_law": "ministry and law",
+    }
+
+
+def test_run_summary_speaks_in_labels_with_units():
+    from pathlib import Path
+
+    from sim.experiment.runner import SUMMARY_METRICS, summary_text
+
+    values = {m: -1.5 if m == "hours_saved_per_1000" else 0.25 for m in SUMMARY_METRICS}
+    frame = pd.DataFrame([{"date": d, **values} for d in ("2020-10", "2020-11", "2030-12")])
+    manifest = {"scenario": "paper_recommendations", "title": "full package", "citizens": 500,
+                "months": 2, "seed": 1, "wall_seconds": 0.1, "files": {}}  # fmt: skip
+    text = summary_text(frame, manifest, Path("out"))
+    assert text.startswith("full package (paper_recommendations): 500 adults")
+    for name in SUMMARY_METRICS:
+        assert REGISTRY[name].label in text and name not in text.split("results in")[0]
+    assert f"{HOURS.label}" in text and HOURS.unit in text and HOURS.note in text
+    assert "0.250" in text and "-1.5" in text
