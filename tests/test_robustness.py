@@ -200,7 +200,8 @@ def test_window_averages_the_last_months(tmp_path):
 @pytest.mark.parametrize(
     ("keywords", "message"),
     [
-        ({"metric": "nope"}, "--metric: 'nope' is not in the results (allowed: "),
+        ({"metric": "nope"}, "--metric: unknown metric 'nope' (allowed: "),
+        ({"metric": METRIC[:-2]}, f"; did you mean {METRIC!r}?"),
         ({"date": "2031-01"}, "--date: '2031-01' is not a stored month"),
         ({"window": 4}, "--window: 4 months is not within the 3 stored months"),
         ({"date": "2030-06", "window": 2}, "(allowed: 1 to 1)"),

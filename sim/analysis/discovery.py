@@ -54,6 +54,7 @@ from sim.calendar import format_month
 from sim.errors import ScenarioError
 from sim.factors import FIELD_NAMES, ROLES, as_number
 from sim.levers import INTERVENTIONS
+from sim.scenario import unknown
 
 ALPHA = 0.05
 """Default significance level of a restriction's quasi-p value."""
@@ -638,15 +639,11 @@ def discover_in_results(
     if scenario is None:
         scenario = next((s for s in scenarios if s != manifest.get("reference")), scenarios[0])
     if scenario not in scenarios:
-        raise ScenarioError(
-            f"--scenario: {scenario!r} is not in the results (allowed: {', '.join(scenarios)})"
-        )
+        raise ScenarioError(f"--scenario: {unknown('scenario', scenario, list(scenarios))}")
     factors, excluded = factor_kinds(manifest, results.columns, scenario, str(folder))
     if metric not in results.columns or metric in factors or metric in ID_COLUMNS:
         allowed = [c for c in results.columns if c not in (*ID_COLUMNS, *factors, *excluded)]
-        raise ScenarioError(
-            f"--metric: {metric!r} is not a metric of the results (allowed: {', '.join(allowed)})"
-        )
+        raise ScenarioError(f"--metric: {unknown('metric', metric, allowed)}")
     if not factors:
         raise ScenarioError(
             f"{folder}: the batch varies no factor for {scenario} (no sweep, no uncertainties, "

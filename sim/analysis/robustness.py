@@ -27,6 +27,7 @@ from sim.errors import ScenarioError
 from sim.folders import owned
 from sim.outputs import METRICS, REGISTRY
 from sim.provenance import run_record
+from sim.scenario import unknown
 
 CRITERIA: dict[str, str] = {
     "regret": "lowest maximum regret",
@@ -589,9 +590,7 @@ def robustness_in_results(
     factors = factor_columns(manifest, results.columns)
     allowed = metric_columns(results, factors)
     if metric not in allowed:
-        raise ScenarioError(
-            f"--metric: {metric!r} is not in the results (allowed: {', '.join(allowed)})"
-        )
+        raise ScenarioError(f"--metric: {unknown('metric', metric, list(allowed))}")
     direction, direction_source = better_direction(metric, direction)
     higher = direction == "higher"
     policies = list(dict.fromkeys(results["scenario"]))
