@@ -34,6 +34,37 @@ def test_a_stream_is_a_function_of_seed_name_month_and_keys():
     assert len(set(MECHANISMS)) == len(MECHANISMS)
 
 
+@pytest.mark.parametrize("name", ["choise", "build", "", "lever:"])
+def test_an_unknown_stream_name_is_refused_not_opened(name):
+    streams = Streams(7)
+    for draw in (lambda: streams.get(name, 0), lambda: streams.uniform(name, 0, 10)):
+        with pytest.raises(ValueError, match=f"unknown random stream {name!r}"):
+            draw()
+    assert streams.uniform("lever:id:law:0", 0, 3).shape == (3,)  # a lever's stream
+
+
+def test_every_stream_a_run_draws_from_is_declared(monkeypatch):
+    """Every name the model asks for is a mechanism or a lever's stream, and every mechanism
+    is drawn from (none is declared and unused)."""
+    used = set()
+    original = Streams.key, Streams.get
+
+    def key(self, name, month, *keys):
+        used.add(name)
+        return original[0](self, name, month, *keys)
+
+    def get(self, name, month, *keys):
+        used.add(name)
+        return original[1](self, name, month, *keys)
+
+    monkeypatch.setattr(Streams, "key", key)
+    monkeypatch.setattr(Streams, "get", get)
+    _run("security_shock", 3, citizens=500, end="2024-06")
+    _run("paper_recommendations", 3, citizens=500, end="2024-06")
+    mechanisms = {n for n in used if not n.startswith("lever:")}
+    assert mechanisms == set(MECHANISMS)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_ministry_leaves_connectivity_bit_identical(seed):
     """The ministry acts on agencies; internet uptake has its own stream and no feedback from

@@ -95,14 +95,14 @@ def test_the_wheel_holds_every_module_the_library_and_py_typed(wheel):
     data = {
         f"sim/library_data/{p.relative_to(ROOT).as_posix()}"
         for pattern in (
-            "scenarios/*.toml",
-            "scenarios/docking/*.toml",
+            "scenarios/**/*.toml",  # every folder of the library, new ones included
             "experiments/*.toml",
             "experiments/posterior.csv",
         )
         for p in ROOT.glob(pattern)
     }
-    assert len(data) >= 15 and data <= names, sorted(data - names)
+    assert len(data) >= 30 and data <= names, sorted(data - names)
+    assert any("/root_cause/" in n for n in data) and any("/docking/" in n for n in data)
     assert "sim/py.typed" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert not any(n.endswith(".ipynb") or n.startswith(("tests/", "scenarios/")) for n in names)

@@ -27,7 +27,6 @@ import numpy as np
 from sim.model import kernels
 
 MECHANISMS = (
-    "build",  # population, ties and agencies at build time
     "needs",  # how many needs each adult has this month
     "agency",  # which agency each need goes to
     "choice",  # channel choice per transaction
@@ -35,12 +34,27 @@ MECHANISMS = (
     "awareness",  # word of mouth and media
     "internet",  # connectivity uptake
     "esignature",  # e-signature certificates
-    "credential",  # regaining a credential after a security tightening
     "adapt",  # agencies' own adaptation
     "breach",  # breaches at agencies (chance and severity)
     "exposure",  # who is exposed by a breach
 )
-"""The model's own streams; levers get one each, named by their content."""
+"""The model's own streams; levers get one each, named ``lever:<id or content>:<instance>``
+(:mod:`sim.model.interventions`). A stream's numbers depend on its name, never on its place
+here. The build (population, ties, agencies) draws from ``model.rng``."""
+
+LEVER_STREAM = "lever:"
+"""The prefix of every lever's stream name."""
+
+
+def _checked(name: str) -> str:
+    """``name`` if it is a mechanism or a lever's stream; a ValueError otherwise, so a typo
+    never opens a new stream silently."""
+    if name in MECHANISMS or (name.startswith(LEVER_STREAM) and len(name) > len(LEVER_STREAM)):
+        return name
+    raise ValueError(
+        f"unknown random stream {name!r} (allowed: {', '.join(MECHANISMS)}, or "
+        f"{LEVER_STREAM}<lever> for a lever)"
+    )
 
 
 def stream_id(name: str) -> int:
@@ -57,12 +71,12 @@ class Streams:
     def get(self, name: str, month: int, *keys: int) -> np.random.Generator:
         """The generator of stream ``name`` in ``month`` (-1: the build), for extra ``keys``
         (an agency, a registry). Fresh each call: the same arguments give the same numbers."""
-        words = [self.seed, stream_id(name), month + 1, *keys]
+        words = [self.seed, stream_id(_checked(name)), month + 1, *keys]
         return np.random.default_rng(np.random.SeedSequence(words))
 
     def key(self, name: str, month: int, *keys: int) -> int:
         """The 64-bit key of the counter-based stream ``name`` in ``month`` (for ``keys``)."""
-        words = [self.seed, stream_id(name), month + 1, *keys]
+        words = [self.seed, stream_id(_checked(name)), month + 1, *keys]
         return int(np.random.SeedSequence(words).generate_state(1, np.uint64)[0])
 
     def keys(self, month: int, streams: tuple[tuple, ...]) -> np.ndarray:
