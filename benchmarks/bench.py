@@ -63,6 +63,7 @@ def _child_scale(citizens: str) -> dict:
     started = time.perf_counter()
     model = AdoptionModel(scenario, seed=scenario.seed, agent_views=False)
     built = time.perf_counter() - started
+    model.stage_seconds = {}  # each stage's wall time (sim.model.model.STAGES)
     step_started = time.perf_counter()
     model.run()
     stepping = time.perf_counter() - step_started
@@ -83,6 +84,7 @@ def _child_scale(citizens: str) -> dict:
         "wall_s": built + stepping,
         "citizen_steps_per_s": n * months / stepping,
         "pass_s": min(passes),
+        "stage_s": {name: t / months for name, t in model.stage_seconds.items()},
         "state_mb": model.population.nbytes / 1e6,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -300,6 +302,19 @@ def main() -> int:
             f"{r['citizen_steps_per_s'] / 1e6:.1f} M | {r['wall_s']:.1f} | {r['peak_mb']:.0f} | "
             f"{r['state_mb']:.0f} | {r['pass_s']:.4f} | {r['step_s'] / r['pass_s']:.1f} |"
         )
+    stages = list(rows[0]["stage_s"])
+    lines += [
+        "",
+        "## Where a month goes: seconds a month in each stage of `AdoptionModel.step` "
+        "(`STAGES`; share of the step in brackets)",
+        "",
+        "| citizens | " + " | ".join(stages) + " |",
+        "|---|" + "---|" * len(stages),
+    ]
+    for r in rows:
+        total = sum(r["stage_s"].values())
+        cells = [f"{r['stage_s'][name]:.4f} ({r['stage_s'][name] / total:.0%})" for name in stages]
+        lines.append(f"| {r['citizens']:,} | " + " | ".join(cells) + " |")
     lines += [
         "",
         f"Kernels compiled and cached before timing ({warm['seconds']:.1f} s with the cache "

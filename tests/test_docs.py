@@ -38,3 +38,27 @@ def test_scenario_example_in_docs_is_valid(tmp_path):
     (tmp_path / "example.toml").write_text(example)
     scenario = load_scenario(tmp_path / "example.toml")
     assert [i.type for i in scenario.interventions] == ["central_ministry", "legal_esignature"]
+
+
+def test_odd_names_the_stages_the_step_runs_in_their_order():
+    import re
+
+    from sim.model.model import STAGES, AdoptionModel
+
+    odd = (ROOT / "docs" / "ODD.md").read_text()
+    section = odd[odd.index("## 3. Process overview") : odd.index("## 4. Design concepts")]
+    named = re.findall(r"^\| (\d+) \| `([a-z_]+)` \|", section, flags=re.MULTILINE)
+    assert [name for _, name in named] == [stage.name for stage in STAGES]
+    assert [int(n) for n, _ in named] == list(range(1, len(STAGES) + 1))
+    assert all(callable(getattr(AdoptionModel, stage.method, None)) for stage in STAGES)
+
+
+def test_a_step_runs_every_stage_once_and_can_time_them():
+    from sim.model.model import STAGES, AdoptionModel
+
+    model = AdoptionModel("status_quo", citizens=300, end="2021-03", seed=1)
+    model.stage_seconds = {}
+    model.run()
+    assert list(model.stage_seconds) == [stage.name for stage in STAGES]
+    assert all(t > 0 for t in model.stage_seconds.values())
+    model.close()

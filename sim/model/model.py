@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import partial
 from os import PathLike, fspath
@@ -46,22 +48,41 @@ def _metric(model: AdoptionModel, name: str) -> float:
     return model.metrics[name]
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a month: its name (docs/ODD.md, section 3, names the same), the method of
+    :class:`AdoptionModel` that runs it, and what it does."""
+
+    name: str
+    method: str
+    does: str
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("interventions", "_stage_interventions",
+          "levers ending last month end, levers dated this month begin, active levers act"),
+    Stage("agencies", "_stage_agencies",
+          "coordination capacity grows, agencies adapt one by one, the data-access rules give "
+          "this month's service table"),
+    Stage("security", "_stage_security",
+          "each agency may suffer a breach; a breach lowers trust"),
+    Stage("citizens", "_stage_citizens",
+          "needs, channel choice, outcomes and learning (the first fused pass over the adults)"),
+    Stage("social", "_stage_social",
+          "word of mouth, internet access and e-signature trends (the second fused pass)"),
+    Stage("metrics", "_stage_metrics",
+          "the month's metrics, collected by the DataCollector"),
+)  # fmt: skip
+"""The month, in order: :meth:`AdoptionModel.step` runs these and nothing else."""
+
+
 class AdoptionModel(mesa.Model):
     """Citizens (numpy columns with ``Citizen`` views) and agencies (Mesa agents).
 
-    One step is one calendar month, in this order (docs/ODD.md, section 3):
-
-    1. interventions and events dated this month change the regime, agencies or citizens;
-    2. coordination capacity grows (fast with a central ministry); agencies adapt
-       (``Agency.adapt``); then the data-access rules give each agency's chances of paper
-       demands and of end-to-end online service;
-    3. security: each agency suffers a breach with a chance set by its security level;
-       a breach lowers trust, more for those exposed;
-    4. citizens meet service needs and choose a channel (online, assisted, in person);
-    5. outcomes: online success end to end or a paper round trip; trust, paper habit and
-       skill learn from them; word of mouth spreads awareness, social proof and trust;
-    6. internet access and e-signature holdings follow their trends;
-    7. metrics are computed and collected by the ``DataCollector``.
+    One step is one calendar month: the stages of :data:`STAGES`, in that order
+    (interventions, agencies, security, citizens, social, metrics; docs/ODD.md, section 3).
+    Set ``model.stage_seconds = {}`` to have each step add every stage's wall time to it
+    (``make bench`` does).
 
     ``scenario`` is a :class:`~sim.scenario.Scenario`, a library name (``"status_quo"``), a
     scenario file, or None for the parameters' built-in defaults; ``params`` (tables as in a
@@ -137,6 +158,8 @@ class AdoptionModel(mesa.Model):
         self.rules = behaviour.Rules(pop, self.ties, params, self.online_traffic)
         """The tables and buffers of the citizens' two monthly passes (fixed for the run)."""
         self.breaches_this_month = 0
+        self.stage_seconds: dict[str, float] | None = None
+        """Each stage's total wall time, when set to a dict (profiling)."""
 
         self._begins: dict[int, list[Action]] = defaultdict(list)
         self._ends: dict[int, list[Action]] = defaultdict(list)
@@ -198,30 +221,42 @@ class AdoptionModel(mesa.Model):
         )
 
     def step(self) -> None:
-        """One month; see the class docstring for the order."""
+        """One month: the stages of :data:`STAGES`, in order (docs/ODD.md, section 3)."""
         if self.steps > self.n_months:  # stepped by other means than model.step()
             raise self._horizon_error()
-        self.month = k = self.steps - 1
-        params, pop, streams = self.params, self.population, self.streams
+        self.month = self.steps - 1
         self.breaches_this_month = 0
+        seconds = self.stage_seconds
+        for stage in STAGES:
+            if seconds is None:
+                getattr(self, stage.method)()
+            else:
+                started = time.perf_counter()
+                getattr(self, stage.method)()
+                seconds[stage.name] = seconds.get(stage.name, 0.0) + time.perf_counter() - started
+        if self.steps >= self.n_months:
+            self.running = False
 
-        # 1. Interventions and events.
-        self._run_interventions(k)
+    # ------------------------------------------------------------------ the stages
 
-        # 2. Capacity grows, agencies adapt; data-access rules give the service probabilities.
+    def _stage_interventions(self) -> None:
+        self._run_interventions(self.month)
+
+    def _stage_agencies(self) -> None:
         regime = self.regime
         regime.capacity += regime.capacity_rate * (1.0 - regime.capacity)
-        draws = streams.get("adapt", k).random((len(self.agency_list), ADAPT_DRAWS))
+        draws = self.streams.get("adapt", self.month).random((len(self.agency_list), ADAPT_DRAWS))
         n_digital = sum(a.accepts_digital for a in self.agency_list)
         for agency, u in zip(self.agency_list, draws, strict=True):
             before = agency.accepts_digital
             agency.adapt(u, n_digital / len(self.agency_list))
             n_digital += agency.accepts_digital - before
         self.services = service_probabilities(
-            self.agency_list, self.registries, self.regime, params
+            self.agency_list, self.registries, self.regime, self.params
         )
 
-        # 3. Security breaches.
+    def _stage_security(self) -> None:
+        k, streams, params = self.month, self.streams, self.params
         p_breach = params.security.rate_breach_max * self.regime.breach_factor
         p_breach = p_breach * self.services.insecurity**2
         u = streams.get("breach", k).random((2, len(self.agency_list)))
@@ -229,12 +264,12 @@ class AdoptionModel(mesa.Model):
             severity = min(1.0, params.security.mean_severity * 2.0 * float(u[1, a]))
             self.breach(int(a), severity, streams.get("exposure", k, int(a)))
 
-        # 4-5. Needs, channel choice, outcomes, learning (the first pass over the adults).
-        rules = self.rules
-        out = rules.citizens(
-            pop,
+    def _stage_citizens(self) -> None:
+        k = self.month
+        out = self.rules.citizens(
+            self.population,
             k,
-            streams.keys(k, behaviour.CITIZEN_STREAMS),
+            self.streams.keys(k, behaviour.CITIZEN_STREAMS),
             self.services,
             self.regime,
             self.assisted_reach,
@@ -245,26 +280,26 @@ class AdoptionModel(mesa.Model):
             agency.online_demand = online / total if total else 0.0
         if out.n_online:
             self.online_traffic = out.online_by_agency / out.n_online
+        self._outcomes = out
 
-        # 5-6. Word of mouth, then internet and e-signature trends (the second pass).
+    def _stage_social(self) -> None:
+        k, out = self.month, self._outcomes
         p_internet = behaviour.internet_chances(
             out.internet_by_area, self.area_size, self.internet_ceiling, self.internet_rate
         )
-        tally = rules.social(
-            pop,
+        self._tally = self.rules.social(
+            self.population,
             k,
-            streams.keys(k, behaviour.SOCIAL_STREAMS),
+            self.streams.keys(k, behaviour.SOCIAL_STREAMS),
             out,
             p_internet,
             self.esignature_rate,
             self.credential_access,
         )
 
-        # 7. Metrics.
-        self.metrics = self._compute_metrics(tally, out)
+    def _stage_metrics(self) -> None:
+        self.metrics = self._compute_metrics(self._tally, self._outcomes)
         self.datacollector.collect(self)
-        if self.steps >= self.n_months:
-            self.running = False
 
     def run(self, progress: Any = None) -> AdoptionModel:
         """Step to the scenario's last month. ``progress`` is called with the step count."""
