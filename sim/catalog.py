@@ -51,8 +51,9 @@ def parameters() -> pd.DataFrame:
     """Every parameter a scenario's ``[params]``, an experiment or a keyword argument can set,
     indexed by path (``params.choice.coef_trust``; per-area and per-age entries each have a
     row): ``keyword``, ``default``, ``low`` and ``high`` (allowed; None where unbounded),
-    ``unit``, ``description`` and ``source`` (docs/parameters.md gives the same with
-    sensitivity ranges)."""
+    ``unit``, ``description``, ``source`` and ``scope`` ("shared": behaviour shared by every
+    country; "country": one country's input), as docs/parameters.md gives them with
+    sensitivity ranges."""
     import pandas as pd
 
     defaults = Params().model_dump()
@@ -76,6 +77,7 @@ def parameters() -> pd.DataFrame:
                 "unit": extra.get("unit", ""),
                 "description": info.description or "",
                 "source": extra.get("source", ""),
+                "scope": extra.get("scope", ""),
             }
         )
     return pd.DataFrame(rows).set_index("path")

@@ -8,6 +8,9 @@ population, ``coef_`` a utility coefficient.
 
 Sources cite a row of ``docs/sources.md`` ("sources.md <id>"), a paper (also listed
 there), or say "assumption"; assumptions carry the range used in sensitivity analysis (``sa``).
+Every parameter also has a ``scope``: ``shared`` (behaviour of the mechanisms, the same in every
+country) or ``country`` (an input describing one country); :func:`shared_parameters` and
+:func:`country_parameters` give the split a calibration across countries pools and holds.
 """
 
 from __future__ import annotations
@@ -42,22 +45,40 @@ AGE_BANDS = (
 """Five-year adult age bands (the last one open-ended, drawn up to 84)."""
 
 
+Scope = Literal["shared", "country"]
+SCOPES: tuple[str, ...] = ("shared", "country")
+"""A parameter's scope: ``shared`` is behaviour the mechanisms have in every country (channel
+choice and learning coefficients, word of mouth, agencies' adaptation, ...), pooled when one
+calibration spans several countries; ``country`` is an input describing one country
+(population and areas, internet access, agencies and registries, credentials by group, its
+starting state), held per country."""
+
+
 def param(
     default: Any,
     *,
     unit: str,
+    scope: Scope,
     source: str,
     doc: str,
     ge: float | None = None,
     le: float | None = None,
     sa: tuple[float, float] | None = None,
     weights: bool = False,
+    judgement: bool = False,
 ) -> Any:
     """A parameter field: ``ge``/``le`` bound what a file may set, ``sa`` is the
-    sensitivity-analysis range (required when the source is an assumption)."""
+    sensitivity-analysis range (required when the source is an assumption). ``scope`` says
+    whether the value is behaviour every country shares or an input describing one country
+    (see :data:`SCOPES`); ``judgement`` marks a split that could be argued the other way
+    (listed with a reason in docs/ODD.md, section 6)."""
     if source.startswith("assumption") and sa is None:
         raise ValueError(f"assumption without a sensitivity range: {doc}")
-    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if scope not in SCOPES:
+        raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}: {doc}")
+    extra: dict[str, Any] = {"unit": unit, "scope": scope, "source": source}
+    if judgement:
+        extra["judgement"] = True
     if weights:  # entries are normalised: at least one must be above 0
         extra["weights"] = True
     if sa is not None:
@@ -159,6 +180,7 @@ class Population(_Group):
     n_adults_national: int = param(
         2_260_000,
         unit="persons",
+        scope="country",
         ge=100,
         le=5_000_000,
         doc='adults 15+ at 1:1 scale (`citizens = "national"`; at most 5,000,000, the largest '
@@ -170,6 +192,7 @@ class Population(_Group):
         ge=0,
         le=1,
         unit="share of adults",
+        scope="country",
         doc="where adults live; normalised to sum to 1",
         source="sources.md census-2020-ub: 46% live in Ulaanbaatar; urban-2023: urban share 69.1% "
         "gives aimag centres 23%; "
@@ -182,6 +205,7 @@ class Population(_Group):
         ge=0,
         le=1,
         unit="share of adults",
+        scope="country",
         doc="adults by band 15-19, 20-24, ..., 60-64, 65+; sums to 1",
         source="sources.md census-2020-age (65+ = 4.1/68.5 = 6% of adults); the split of 15-64 "
         "into bands is an assumption following the census pyramid",
@@ -193,6 +217,7 @@ class Population(_Group):
         ge=0,
         le=1,
         unit="share of households",
+        scope="country",
         doc="households with 1, 2, 3, 4, 5 adults; mean 2.44 adults",
         source="sources.md census-2020-population: 897,427 households for ~2.26 M adults (2.5 "
         "adults each); the spread is "
@@ -203,6 +228,7 @@ class Population(_Group):
     n_ub_localities: int = param(
         150,
         unit="localities",
+        scope="country",
         ge=1,
         doc="neighbourhoods (khoroos) of Ulaanbaatar",
         source="assumption (Ulaanbaatar has 9 districts and ~150-200 khoroos)",
@@ -212,6 +238,7 @@ class Population(_Group):
     n_aimags: int = param(
         21,
         unit="aimags",
+        scope="country",
         ge=1,
         doc="provinces, each with one centre",
         source="sources.md admin-units (21 aimags)",
@@ -220,6 +247,7 @@ class Population(_Group):
     n_soums: int = param(
         330,
         unit="soums",
+        scope="country",
         ge=1,
         doc="soums (districts) across the aimags",
         source="sources.md admin-units (~330 soums)",
@@ -244,6 +272,7 @@ class Internet(_Group):
         ge=0,
         le=1,
         unit="share of adults",
+        scope="country",
         doc="adults with internet access in the start month, by area (age profile applied within)",
         source="sources.md internet-itu (62.5% in 2020), study-internet-2022 (78.2%, Jan 2022), "
         "internet-area-2024 (UB 85.3% vs rural 67.6%); fitted by hand, see docs/calibration.md",
@@ -254,6 +283,7 @@ class Internet(_Group):
         ge=0,
         le=1,
         unit="share of adults",
+        scope="country",
         doc="long-run saturation of internet access by area",
         source="assumption (fitted to sources.md internet-area-2024: UB 85.3% / rural 67.6%)",
         sa=(0.7, 0.98),
@@ -261,6 +291,7 @@ class Internet(_Group):
     rate_growth: float = param(
         0.013,
         unit="per month",
+        scope="country",
         ge=0,
         le=1,
         doc="share of the gap to the ceiling closed per month",
@@ -272,6 +303,8 @@ class Internet(_Group):
         ge=0,
         le=5,
         unit="relative odds",
+        scope="country",
+        judgement=True,
         doc="relative chance of access by age group, normalised within each area",
         source="assumption (sources.md eu-age-2020, pattern-4: EU 2020 age gradient)",
         sa=(0.4, 1.3),
@@ -287,6 +320,7 @@ class Traits(_Group):
         ge=0.01,
         le=0.99,
         unit="score 0-1",
+        scope="country",
         doc="mean digital skill by age group",
         source="sources.md eskills-2023: e-skills rate 48.3% as the share with skill > 0.5; age "
         "profile "
@@ -296,6 +330,8 @@ class Traits(_Group):
     mean_trust: float = param(
         0.45,
         unit="score 0-1",
+        scope="country",
+        judgement=True,
         ge=0.01,
         le=0.99,
         doc="mean initial trust in digital government (a beta distribution's mean: strictly "
@@ -308,6 +344,8 @@ class Traits(_Group):
         ge=0.01,
         le=0.99,
         unit="score 0-1",
+        scope="country",
+        judgement=True,
         doc="mean initial habit of expecting and keeping paper certificates, by age",
         source="assumption (sources.md bumdari-2022: still tends to demand paper certification)",
         sa=(0.4, 0.9),
@@ -315,6 +353,8 @@ class Traits(_Group):
     concentration: float = param(
         5.0,
         unit="beta a+b",
+        scope="shared",
+        judgement=True,
         ge=0.5,
         doc="concentration of the beta distributions of the traits",
         source="assumption",
@@ -324,6 +364,7 @@ class Traits(_Group):
     share_aware: float = param(
         0.40,
         unit="share of adults",
+        scope="country",
         ge=0,
         le=1,
         doc="adults aware of online government services in the start month (E-Mongolia launch)",
@@ -334,6 +375,7 @@ class Traits(_Group):
     share_recent_users: float = param(
         0.10,
         unit="share of adults",
+        scope="country",
         ge=0,
         le=1,
         doc="adults who completed an online service in the 12 months before the start",
@@ -343,6 +385,7 @@ class Traits(_Group):
     share_esignature: float = param(
         0.008,
         unit="share of adults",
+        scope="country",
         ge=0,
         le=1,
         doc="adults holding an e-signature certificate",
@@ -360,6 +403,8 @@ class Needs(_Group):
         ge=0,
         le=120,
         unit="transactions per adult per year",
+        scope="country",
+        judgement=True,
         doc="mean number of service needs (Poisson)",
         source="assumption anchored on sources.md services-delivered: 36.5 M by Nov 2023",
         sa=(3, 10),
@@ -367,6 +412,7 @@ class Needs(_Group):
     share_private: float = param(
         0.2,
         unit="share of transactions",
+        scope="country",
         ge=0,
         le=1,
         doc="transactions at private relying parties (banks, notaries) that need state data",
@@ -376,6 +422,7 @@ class Needs(_Group):
     p_needs_data: float = param(
         0.5,
         unit="probability",
+        scope="country",
         ge=0,
         le=1,
         doc="a transaction needs data held in a state registry",
@@ -385,6 +432,7 @@ class Needs(_Group):
     share_data_unregistered: float = param(
         0.1,
         unit="share of data needs",
+        scope="country",
         ge=0,
         le=1,
         doc="data needs that no state registry holds (always met with paper)",
@@ -394,6 +442,8 @@ class Needs(_Group):
     p_needs_legal_document: float = param(
         0.25,
         unit="probability",
+        scope="country",
+        judgement=True,
         ge=0,
         le=1,
         doc="a transaction needs a legally valid signed document (fails online without legal "
@@ -404,6 +454,7 @@ class Needs(_Group):
     p_needs_esignature: float = param(
         0.15,
         unit="probability",
+        scope="country",
         ge=0,
         le=1,
         doc="an online service needs the citizen's e-signature (most need only a Dan login)",
@@ -419,6 +470,8 @@ class Choice(_Group):
     coef_online_intercept: float = param(
         0.5,
         unit="utility",
+        scope="shared",
+        judgement=True,
         doc="online utility intercept (in person = 0)",
         source="assumption (fitted, docs/calibration.md)",
         sa=(-1.0, 1.5),
@@ -428,6 +481,7 @@ class Choice(_Group):
     coef_trust: float = param(
         2.0,
         unit="utility per unit trust",
+        scope="shared",
         doc="trust lowers perceived risk (UTAUT + trust)",
         source="Venkatesh et al. 2003; Belanger and Carter 2008; size an assumption",
         sa=(1, 3),
@@ -437,6 +491,7 @@ class Choice(_Group):
     coef_skill: float = param(
         2.0,
         unit="utility per unit skill",
+        scope="shared",
         doc="effort expectancy through digital skill",
         source="Venkatesh et al. 2003; size an assumption",
         sa=(1, 3),
@@ -446,6 +501,7 @@ class Choice(_Group):
     coef_peer: float = param(
         1.5,
         unit="utility per share",
+        scope="shared",
         doc="social influence: share of ties who used online",
         source="Venkatesh et al. 2003; size an assumption",
         sa=(0.5, 2.5),
@@ -455,6 +511,7 @@ class Choice(_Group):
     coef_experience: float = param(
         1.0,
         unit="utility",
+        scope="shared",
         doc="own past outcomes, (successes - failures) / (n + 2)",
         source="Venkatesh et al. 2003 (experience moderates); size an assumption",
         sa=(0.5, 2),
@@ -464,6 +521,7 @@ class Choice(_Group):
     coef_paper_habit: float = param(
         -2.5,
         unit="utility per unit habit",
+        scope="shared",
         doc="habit of paper pulls towards the counter",
         source="assumption (sources.md bumdari-2022)",
         sa=(-4, -1),
@@ -473,6 +531,7 @@ class Choice(_Group):
     coef_risk: float = param(
         -1.0,
         unit="utility",
+        scope="shared",
         doc="perceived risk = (1 - trust) x insecurity of agencies",
         source="Belanger and Carter 2008; size an assumption",
         sa=(-2, 0),
@@ -482,6 +541,7 @@ class Choice(_Group):
     coef_assisted_intercept: float = param(
         -1.5,
         unit="utility",
+        scope="shared",
         doc="utility of an assisted channel (kiosk, one-stop centre)",
         source="assumption",
         sa=(-3, 0),
@@ -493,6 +553,7 @@ class Choice(_Group):
         ge=0,
         le=1,
         unit="probability",
+        scope="country",
         doc="chance an assisted channel (kiosk, one-stop centre) is within reach, by area",
         source="assumption (sources.md bumdari-2022: one-stop centres and kiosks among the most "
         "used services)",
@@ -506,6 +567,7 @@ class Learning(_Group):
     rate_trust_gain: float = param(
         0.05,
         unit="share of the gap per success",
+        scope="shared",
         ge=0,
         le=1,
         doc="trust moves this far towards 1 after an end-to-end success",
@@ -515,6 +577,7 @@ class Learning(_Group):
     rate_trust_loss: float = param(
         0.06,
         unit="share per failure",
+        scope="shared",
         ge=0,
         le=1,
         doc="trust falls by this share after a paper round trip (negativity bias)",
@@ -524,6 +587,7 @@ class Learning(_Group):
     rate_habit_loss: float = param(
         0.05,
         unit="share per success",
+        scope="shared",
         ge=0,
         le=1,
         doc="paper habit falls by this share after an end-to-end success",
@@ -533,6 +597,7 @@ class Learning(_Group):
     rate_habit_gain: float = param(
         0.02,
         unit="share of the gap per paper demand",
+        scope="shared",
         ge=0,
         le=1,
         doc="paper habit moves towards 1 each time an agency demands a paper certificate",
@@ -542,6 +607,7 @@ class Learning(_Group):
     rate_skill_gain: float = param(
         0.03,
         unit="share of the gap per online use",
+        scope="shared",
         ge=0,
         le=1,
         doc="digital skill learnt by doing, per online attempt",
@@ -551,6 +617,8 @@ class Learning(_Group):
     p_aware_media: float = param(
         0.03,
         unit="per month",
+        scope="shared",
+        judgement=True,
         ge=0,
         le=1,
         doc="Bass innovation: chance an unaware adult hears of online services from the media",
@@ -561,6 +629,7 @@ class Learning(_Group):
     p_aware_peer: float = param(
         0.30,
         unit="per month per share of ties",
+        scope="shared",
         ge=0,
         le=1,
         doc="Bass imitation: extra chance per share of ties who used online services",
@@ -571,6 +640,7 @@ class Learning(_Group):
     awareness_from: Literal["users", "aware"] = param(
         "users",
         unit="choice",
+        scope="shared",
         doc='whose ties spread awareness: recent online "users" '
         '(default) or everyone "aware" (the Bass docking configuration)',
         source="Bass 1969 (docking option, docs/validation.md)",
@@ -578,6 +648,7 @@ class Learning(_Group):
     awareness_rule: Literal["bass", "threshold"] = param(
         "bass",
         unit="choice",
+        scope="shared",
         doc='"bass": chance p + q x share of ties; "threshold": aware '
         "once the share of ties reaches the adult's threshold (Granovetter 1978)",
         source="Bass 1969; Granovetter 1978 (docking option, docs/validation.md)",
@@ -585,6 +656,7 @@ class Learning(_Group):
     threshold_mean: float = param(
         0.25,
         unit="share of ties",
+        scope="shared",
         ge=0,
         le=1,
         doc="mean adoption threshold (threshold rule only; normal, clipped to 0..1)",
@@ -593,6 +665,7 @@ class Learning(_Group):
     threshold_sd: float = param(
         0.1,
         unit="share of ties",
+        scope="shared",
         ge=0,
         le=1,
         doc="spread of adoption thresholds (threshold rule only)",
@@ -601,6 +674,7 @@ class Learning(_Group):
     rate_trust_social: float = param(
         0.02,
         unit="per month",
+        scope="shared",
         ge=0,
         le=1,
         doc="trust moves this far towards the mean trust of ties each month (word of mouth)",
@@ -615,6 +689,8 @@ class Network(_Group):
     n_local_ties: int = param(
         6,
         unit="ties per adult",
+        scope="shared",
+        judgement=True,
         ge=0,
         le=50,
         doc="ties to neighbours in the same locality (a ring lattice, so even)",
@@ -624,6 +700,8 @@ class Network(_Group):
     p_long_range: float = param(
         0.05,
         unit="probability",
+        scope="shared",
+        judgement=True,
         ge=0,
         le=1,
         doc="chance a local tie is rewired to a random adult anywhere",
@@ -633,6 +711,7 @@ class Network(_Group):
     mixing: Literal["network", "full"] = param(
         "network",
         unit="choice",
+        scope="shared",
         doc='"network": peers are one\'s ties; "full": everyone is everyone\'s peer (a fully '
         "mixed population, for docking with closed forms)",
         source="Bass 1969; Granovetter 1978 (docking option, docs/validation.md)",
@@ -645,6 +724,7 @@ class Agencies(_Group):
     n_public: int = param(
         40,
         unit="agencies",
+        scope="country",
         ge=1,
         le=1000,
         doc="public agencies offering services",
@@ -653,6 +733,7 @@ class Agencies(_Group):
     n_private: int = param(
         12,
         unit="relying parties",
+        scope="country",
         ge=0,
         le=1000,
         doc="private relying parties (banks, notaries, ...) that need state data",
@@ -662,6 +743,7 @@ class Agencies(_Group):
     n_registries: int = param(
         10,
         unit="registries",
+        scope="country",
         ge=2,
         le=50,
         doc="state registries (civil registration, property, tax, social insurance, ...), each "
@@ -671,6 +753,8 @@ class Agencies(_Group):
     traffic_exponent: float = param(
         0.8,
         unit="Zipf exponent",
+        scope="shared",
+        judgement=True,
         ge=0,
         le=3,
         doc="public agencies' share of transactions falls as rank^-exponent",
@@ -680,6 +764,7 @@ class Agencies(_Group):
     n_registries_needed_max: int = param(
         3,
         unit="registries",
+        scope="shared",
         ge=2,
         le=50,
         doc="an agency's services draw on 2 to this many registries (uniform; at most "
@@ -690,6 +775,7 @@ class Agencies(_Group):
     concentration: float = param(
         8.0,
         unit="beta a+b",
+        scope="shared",
         ge=0.5,
         doc="concentration of the beta distributions of agencies' initial state",
         source="assumption",
@@ -699,6 +785,7 @@ class Agencies(_Group):
     share_online: float = param(
         0.50,
         unit="share of services",
+        scope="country",
         ge=0,
         le=1,
         doc="mean share of an agency's services online in the start month",
@@ -709,6 +796,7 @@ class Agencies(_Group):
     p_accepts_digital: float = param(
         0.30,
         unit="probability",
+        scope="country",
         ge=0,
         le=1,
         doc="an agency accepts digital documents at the start",
@@ -718,6 +806,7 @@ class Agencies(_Group):
     p_on_khur: float = param(
         0.50,
         unit="probability",
+        scope="country",
         ge=0,
         le=1,
         doc="a public agency is connected to Khur at start",
@@ -727,6 +816,7 @@ class Agencies(_Group):
     p_private_on_khur: float = param(
         0.30,
         unit="probability",
+        scope="country",
         ge=0,
         le=1,
         doc="a private relying party is connected to Khur at start",
@@ -736,6 +826,7 @@ class Agencies(_Group):
     p_registry_shared: float = param(
         0.15,
         unit="probability",
+        scope="country",
         ge=0,
         le=1,
         doc="a registry's owner lets a given other agency query it through Khur",
@@ -745,6 +836,7 @@ class Agencies(_Group):
     mean_paper_demand: float = param(
         0.50,
         unit="probability",
+        scope="country",
         ge=0,
         le=1,
         doc="mean chance an agency asks for a paper certificate even when it could fetch the data",
@@ -754,6 +846,7 @@ class Agencies(_Group):
     mean_security: float = param(
         0.50,
         unit="score 0-1",
+        scope="country",
         ge=0,
         le=1,
         doc="mean information-security level of agencies",
@@ -763,6 +856,8 @@ class Agencies(_Group):
     mean_inertia: float = param(
         0.80,
         unit="score 0-1",
+        scope="country",
+        judgement=True,
         ge=0,
         le=1,
         doc="mean inertia of public agencies ('the state owns the data')",
@@ -772,6 +867,8 @@ class Agencies(_Group):
     mean_inertia_private: float = param(
         0.40,
         unit="score 0-1",
+        scope="country",
+        judgement=True,
         ge=0,
         le=1,
         doc="mean inertia of private relying parties",
@@ -781,6 +878,7 @@ class Agencies(_Group):
     rate_adapt: float = param(
         0.10,
         unit="per month",
+        scope="shared",
         ge=0,
         le=1,
         doc="top chance an agency takes a step towards digital standards in a month "
@@ -791,6 +889,7 @@ class Agencies(_Group):
     step_online: float = param(
         0.05,
         unit="share of the gap per step",
+        scope="shared",
         ge=0,
         le=1,
         doc="share of an agency's remaining offline services moved online in one step",
@@ -801,6 +900,7 @@ class Agencies(_Group):
     step_paper: float = param(
         0.05,
         unit="share per step",
+        scope="shared",
         ge=0,
         le=1,
         doc="relative fall of an agency's paper demand in one step",
@@ -810,6 +910,7 @@ class Agencies(_Group):
     p_accept_per_step: float = param(
         0.3,
         unit="probability per step",
+        scope="shared",
         ge=0,
         le=1,
         doc="chance that a step makes an agency start accepting digital documents",
@@ -819,6 +920,7 @@ class Agencies(_Group):
     p_join_khur_per_step: float = param(
         0.3,
         unit="probability per step",
+        scope="shared",
         ge=0,
         le=1,
         doc="chance that a step connects an agency to Khur",
@@ -828,6 +930,7 @@ class Agencies(_Group):
     p_share_per_step: float = param(
         0.2,
         unit="probability per step",
+        scope="shared",
         ge=0,
         le=1,
         doc="chance that a step makes a registry owner open its registry to one more agency",
@@ -837,6 +940,7 @@ class Agencies(_Group):
     coef_pressure_demand: float = param(
         1.0,
         unit="weight",
+        scope="shared",
         ge=0,
         doc="weight of citizens' online demand in an agency's pressure",
         source="assumption",
@@ -846,6 +950,7 @@ class Agencies(_Group):
     coef_pressure_peers: float = param(
         0.5,
         unit="weight",
+        scope="shared",
         ge=0,
         doc="weight of peer agencies accepting digital documents",
         source="assumption",
@@ -874,6 +979,7 @@ class Coordination(_Group):
     capacity_initial: float = param(
         0.25,
         unit="share of full capacity",
+        scope="country",
         ge=0,
         le=1,
         doc="coordination capacity at the start (0: none of the standards and agreements the "
@@ -885,6 +991,8 @@ class Coordination(_Group):
     rate_capacity: float = param(
         0.005,
         unit="per month",
+        scope="shared",
+        judgement=True,
         ge=0,
         le=1,
         doc="share of the remaining capacity gap closed each month without a central ministry "
@@ -895,6 +1003,7 @@ class Coordination(_Group):
     rate_capacity_ministry: float = param(
         0.06,
         unit="per month",
+        scope="shared",
         ge=0,
         le=1,
         doc="share of the remaining gap closed each month once a central ministry exists "
@@ -911,6 +1020,8 @@ class Security(_Group):
     rate_breach_max: float = param(
         0.01,
         unit="per agency per month",
+        scope="shared",
+        judgement=True,
         ge=0,
         le=1,
         doc="breach chance of an agency with no security; scales with (1 - security)^2",
@@ -920,6 +1031,7 @@ class Security(_Group):
     mean_severity: float = param(
         0.3,
         unit="share of users affected",
+        scope="shared",
         ge=0,
         le=1,
         doc="mean severity of a breach: the share of the agency's online users affected",
@@ -929,6 +1041,7 @@ class Security(_Group):
     rate_trust_loss_news: float = param(
         0.05,
         unit="share per unit severity",
+        scope="shared",
         ge=0,
         le=1,
         doc="trust lost by every adult aware of online services, per unit severity",
@@ -938,6 +1051,7 @@ class Security(_Group):
     rate_trust_loss_affected: float = param(
         0.30,
         unit="share",
+        scope="shared",
         ge=0,
         le=1,
         doc="trust lost by an adult whose data was breached",
@@ -957,6 +1071,7 @@ class Credentials(_Group):
         ge=0,
         le=5,
         unit="relative chance",
+        scope="country",
         doc="relative chance of obtaining or regaining a credential, by age group",
         source="assumption (sources.md eu-age-2020: the age gradient of e-government use; "
         "eskills-2023: e-skills 48.3%)",
@@ -968,6 +1083,7 @@ class Credentials(_Group):
         ge=0,
         le=1,
         unit="relative chance",
+        scope="country",
         doc="relative chance by area: the distance to a registration point (one-stop centre, "
         "state registration office)",
         source="assumption (sources.md broadband-2021, internet-area-2024: services thin out "
@@ -977,6 +1093,7 @@ class Credentials(_Group):
     coef_skill: float = param(
         1.0,
         unit="per unit skill",
+        scope="shared",
         ge=0,
         le=2,
         doc="how much digital skill helps: the chance is multiplied by 1 + coef_skill x "
@@ -992,6 +1109,7 @@ class Trends(_Group):
     rate_esignature_uptake: float = param(
         0.0006,
         unit="per month",
+        scope="country",
         ge=0,
         le=1,
         doc="chance an adult without an e-signature gets one in a month (before any law)",
@@ -1006,6 +1124,7 @@ class Costs(_Group):
     hours_visit: float = param(
         3.0,
         unit="hours",
+        scope="country",
         ge=0,
         doc="an in-person visit, travel and queue included",
         source="assumption",
@@ -1015,6 +1134,7 @@ class Costs(_Group):
     hours_online: float = param(
         0.25,
         unit="hours",
+        scope="shared",
         ge=0,
         doc="an online transaction",
         source="assumption",
@@ -1052,6 +1172,75 @@ def iter_parameters(group: type[BaseModel] = Params, prefix: str = "params"):
             yield path, info, info.default
 
 
+def _extra(info: Any) -> dict[str, Any]:
+    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+
+
+@functools.cache
+def _scopes() -> dict[str, tuple[Scope, bool]]:
+    """``path -> (scope, judgement)`` of every leaf parameter, in declaration order."""
+    return {
+        path: (_extra(info)["scope"], bool(_extra(info).get("judgement")))
+        for path, info, _ in iter_parameters()
+    }
+
+
+def _parameter_path(path: str) -> str:
+    """The leaf parameter a path or keyword names (``choice.coef_trust``,
+    ``params.internet.share_initial.rural``, ``internet__share_initial__rural`` ->
+    ``params.<group>.<name>``); a KeyError naming the closest parameter if there is none."""
+    key = path.replace("__", ".")
+    key = key if key.startswith("params.") else f"params.{key}"
+    scopes = _scopes()
+    if key in scopes:
+        return key
+    parent, _, entry = key.rpartition(".")
+    if parent in scopes:  # one entry of a per-area or per-age table
+        group, name = parent.split(".")[1:]
+        default = getattr(Params.model_fields[group].annotation(), name)
+        if isinstance(default, BaseModel) and entry in type(default).model_fields:
+            return parent
+    from difflib import get_close_matches
+
+    close = get_close_matches(key, scopes, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise KeyError(f"unknown parameter {path!r}{hint}")
+
+
+def scope_of(path: str) -> Scope:
+    """``"shared"`` or ``"country"`` for a parameter given by its path (``choice.coef_trust``,
+    with or without the leading ``params.``), one entry of a table
+    (``internet.share_initial.rural``) or its keyword (``choice__coef_trust``)."""
+    return _scopes()[_parameter_path(path)][0]
+
+
+def is_judgement(path: str) -> bool:
+    """Whether a parameter's scope is a judgement call (listed in docs/ODD.md, section 6)."""
+    return _scopes()[_parameter_path(path)][1]
+
+
+def shared_parameters() -> tuple[str, ...]:
+    """Paths (``params.<group>.<name>``) of the parameters every country shares: the ones a
+    calibration across countries pools."""
+    return tuple(path for path, (scope, _) in _scopes().items() if scope == "shared")
+
+
+def country_parameters() -> tuple[str, ...]:
+    """Paths of the parameters that describe one country: held per country in a calibration
+    across countries."""
+    return tuple(path for path, (scope, _) in _scopes().items() if scope == "country")
+
+
+def judgement_parameters() -> tuple[str, ...]:
+    """Paths of the parameters whose scope is a judgement call (docs/ODD.md lists them)."""
+    return tuple(path for path, (_, judgement) in _scopes().items() if judgement)
+
+
+def _scope_cell(extra: dict[str, Any]) -> str:
+    scope = extra.get("scope", "")
+    return f"{scope} (judgement)" if extra.get("judgement") else scope
+
+
 def parameters_markdown() -> str:
     """The parameter table of ``docs/parameters.md``, generated from the declarations above."""
     lines = [
@@ -1062,6 +1251,16 @@ def parameters_markdown() -> str:
         'cite a row of [sources.md](sources.md) ("sources.md <id>") or a paper listed there, or',
         'say "assumption", in which case the last column gives the range used in sensitivity',
         "analysis.",
+        "",
+        "The scope column says whether a value is behaviour the mechanisms share in every country",
+        "(`shared`: channel choice and learning coefficients, word of mouth, how agencies adapt,",
+        "...) or an input describing one country (`country`: population and areas, internet",
+        "access, agencies and registries, credentials by group, the state in the start month). A",
+        "calibration across countries pools the shared values and holds each country's inputs.",
+        '"(judgement)" marks a split that could be argued the other way; the ODD gives the',
+        "reason for each ([shared and country parameters](ODD.md#shared-and-country-parameters)).",
+        "`egov-sim params --scope shared` (or `country`) lists one side; in Python,",
+        "`sim.params.shared_parameters()`, `country_parameters()` and `scope_of(path)`.",
         "",
     ]
     current = None
@@ -1074,8 +1273,8 @@ def parameters_markdown() -> str:
                 "",
                 f"## `{group}`: {doc}",
                 "",
-                "| key | default | unit | allowed | meaning | source | SA range |",
-                "|---|---|---|---|---|---|---|",
+                "| key | scope | default | unit | allowed | meaning | source | SA range |",
+                "|---|---|---|---|---|---|---|---|",
             ]
         extra = info.json_schema_extra or {}
         lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
@@ -1093,7 +1292,7 @@ def parameters_markdown() -> str:
         sa_text = f"{sa[0]:g} to {sa[1]:g}" if sa else ""
         name = path.split(".", 2)[2]
         lines.append(
-            f"| `{name}` | {value} | {extra.get('unit', '')} | {allowed} | "
+            f"| `{name}` | {_scope_cell(extra)} | {value} | {extra.get('unit', '')} | {allowed} | "
             f"{info.description} | {extra.get('source', '')} | {sa_text} |"
         )
     return "\n".join(lines) + "\n"

@@ -290,6 +290,7 @@ def test_parameters_lists_every_keyword_with_its_default_and_bounds():
     rural = table.loc["params.internet.share_initial.rural"]
     assert rural["keyword"] == "internet__share_initial__rural"
     assert (rural["low"], rural["high"]) == (0, 1) and rural["unit"] == "share of adults"
+    assert (row["scope"], rural["scope"]) == ("shared", "country")
     for keyword in table["keyword"]:  # every listed keyword is one AdoptionModel accepts
         assert keyword.replace("__", ".").count(".") in (1, 2)
     model = AdoptionModel("status_quo", seed=1, citizens=300, end="2020-11",

@@ -62,3 +62,23 @@ def test_a_step_runs_every_stage_once_and_can_time_them():
     assert list(model.stage_seconds) == [stage.name for stage in STAGES]
     assert all(t > 0 for t in model.stage_seconds.values())
     model.close()
+
+
+def test_every_parameter_has_a_scope():
+    from sim.params import SCOPES
+
+    for path, info, _ in iter_parameters():
+        extra = info.json_schema_extra or {}
+        assert extra.get("scope") in SCOPES, f"{path}: scope must be one of {SCOPES}"
+
+
+def test_odd_lists_the_parameters_whose_scope_is_a_judgement_call():
+    import re
+
+    from sim.params import judgement_parameters, scope_of
+
+    odd = (ROOT / "docs" / "ODD.md").read_text()
+    section = odd[odd.index("### Shared and country parameters") : odd.index("## 7. Submodels")]
+    listed = re.findall(r"^- `([a-z_]+\.[a-z_]+)` \((shared|country)\): \S", section, re.M)
+    assert [f"params.{path}" for path, _ in listed] == list(judgement_parameters())
+    assert all(scope_of(path) == scope for path, scope in listed)

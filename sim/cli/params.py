@@ -1,4 +1,4 @@
-"""``egov-sim params``: every parameter with its default."""
+"""``egov-sim params``: every parameter with its default and scope."""
 
 from __future__ import annotations
 
@@ -6,21 +6,36 @@ import argparse
 import sys
 
 from sim.cli import _common as c
+from sim.params import SCOPES
 
 
 def add(sub) -> None:
-    p = sub.add_parser("params", help="list every parameter with its default")
-    p.add_argument("--markdown", action="store_true", help="the table of docs/parameters.md")
+    p = sub.add_parser(
+        "params",
+        help="list every parameter with its default and scope (shared by all countries, or a "
+        "country input)",
+    )
+    show = p.add_mutually_exclusive_group()
+    show.add_argument("--markdown", action="store_true", help="the table of docs/parameters.md")
+    show.add_argument(
+        "--scope",
+        choices=SCOPES,
+        help="only the parameters every country shares, or only those describing one country",
+    )
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    from sim.params import iter_parameters, parameters_markdown
+    from sim.params import is_judgement, iter_parameters, parameters_markdown, scope_of
 
     if args.markdown:
         sys.stdout.write(parameters_markdown())
         return c.EXIT_OK
     for path, info, default in iter_parameters():
+        scope = scope_of(path)
+        if args.scope and scope != args.scope:
+            continue
         value = default.model_dump() if hasattr(default, "model_dump") else default
-        print(f"{path} = {value}  # {info.description}")
+        note = f"{scope}, judgement" if is_judgement(path) else scope
+        print(f"{path} = {value}  # [{note}] {info.description}")
     return c.EXIT_OK
