@@ -172,7 +172,7 @@ def _variable(path: str, spec: Any, scenario: Scenario, last: int, *, what: str)
             if problem:
                 raise ValueError(f"{what}: {path}: {problem}")
 
-    if isinstance(spec, list | tuple) and not (len(spec) == 2 and isinstance(spec, tuple)):
+    if isinstance(spec, list):
         values = list(spec)
         if not values:
             raise ValueError(f"{what}: {path}: an empty list of values (allowed: 1 or more)")

@@ -18,6 +18,7 @@ Analyses need numbers: :meth:`Factor.encode` turns a month into a decimal year (
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -137,6 +138,8 @@ class Factor:
             try:
                 x = self.encode(value)
             except (ValueError, TypeError):
+                if isinstance(value, datetime.date | datetime.time):
+                    return f'give months as "YYYY-MM" strings (got the date {value.isoformat()})'
                 return f"{value!r} is not a month (YYYY-MM)"
             if not self.low <= x <= self.high:
                 where = ", ".join(self.holders)

@@ -171,7 +171,8 @@ def _lines(
     path, owner, field_info = _walk(root, loc)
     if error["type"] == "union_tag_invalid":
         path += ".type"
-    return [_place(source, path, _message(error, loc, owner, field_info), origins)]
+    message = _message(error, loc, owner, field_info, python=str(source).endswith(ARGUMENTS))
+    return [_place(source, path, message, origins)]
 
 
 def _place(source: str | os.PathLike[str], path: str, message: str, origins: Origins | None) -> str:
@@ -186,7 +187,9 @@ def _place(source: str | os.PathLike[str], path: str, message: str, origins: Ori
     return f"{shown(source)}: {path}: {message}"
 
 
-def _message(error: Any, loc: tuple[Any, ...], owner: Any, field_info: Any) -> str:
+def _message(
+    error: Any, loc: tuple[Any, ...], owner: Any, field_info: Any, *, python: bool = False
+) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     got = error.get("input")
@@ -204,14 +207,15 @@ def _message(error: Any, loc: tuple[Any, ...], owner: Any, field_info: Any) -> s
         return f"unknown intervention type {tag!r}{hint} (allowed: {', '.join(INTERVENTIONS)})"
     if kind == "union_tag_not_found":
         return f"needs a `type` (allowed: {', '.join(INTERVENTIONS)})"
-    date = toml_date(got)
+    date = toml_date(got, python=python)
+    months = 'give months as "YYYY-MM" strings' if python else 'write months as "YYYY-MM" in quotes'
     if date and kind == "string_type":  # a month without quotes: TOML reads 2026-01 as a date
-        return f'write months as "YYYY-MM" in quotes (got {date})'
+        return f"{months} (got {date})"
     if kind == "union_mismatch":
         *others, last = ctx["expected"]
         allowed = f"{', '.join(others)} or {last}" if others else last
         if date and "a string" in ctx["expected"]:
-            return f'write months as "YYYY-MM" in quotes (got {date}; allowed: {allowed})'
+            return f"{months} (got {date}; allowed: {allowed})"
         hint = _close_literal(got, " ".join(ctx["expected"]))
         return f"{date or short_repr(got)} is not allowed{hint} (allowed: {allowed})"
     message = error["msg"].removeprefix("Value error, ")
@@ -228,15 +232,20 @@ def _message(error: Any, loc: tuple[Any, ...], owner: Any, field_info: Any) -> s
     return message
 
 
-def toml_date(value: object) -> str | None:
+ARGUMENTS = " arguments"
+"""How the source of a problem in Python arguments ends (``Scenario arguments``,
+``AdoptionModel arguments``), as opposed to a file's path."""
+
+
+def toml_date(value: object, *, python: bool = False) -> str | None:
     """``"the TOML date 2026-01-01"`` for a date, date-time or time that TOML read from an
-    unquoted value (no key of the project's files takes one); None for anything else."""
-    if isinstance(value, datetime.datetime):
-        return f"the TOML date-time {value.isoformat()}"
-    if isinstance(value, datetime.date):
-        return f"the TOML date {value.isoformat()}"
-    if isinstance(value, datetime.time):
-        return f"the TOML time {value.isoformat()}"
+    unquoted value (no key of the project's files takes one), ``"the date 2026-01-01"`` for
+    one passed from Python (``python``); None for anything else."""
+    where = "" if python else "TOML "
+    for kind, name in ((datetime.datetime, "date-time"), (datetime.date, "date"),
+                       (datetime.time, "time")):  # fmt: skip
+        if isinstance(value, kind):
+            return f"the {where}{name} {value.isoformat()}"
     return None
 
 

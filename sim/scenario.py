@@ -276,10 +276,15 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         return format_month(parse_month(self.start) + step)
 
     def with_overrides(self, **changes: Any) -> Scenario:
-        """A validated copy with top-level fields replaced (e.g. ``seed``, ``citizens``)."""
+        """A validated copy with top-level fields replaced (e.g. ``seed``, ``citizens``); a bad
+        value is an :class:`~sim.errors.InvalidScenario` of one line per problem, as
+        ``Scenario(...)``'s."""
         data = self.model_dump(mode="python")
         data.update(changes)
-        return Scenario.model_validate(data)
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidScenario(error_text(exc, BY_HAND, Scenario)) from None
 
 
 def unknown(kind: str, name: str, allowed: list[str]) -> str:

@@ -265,6 +265,33 @@ def test_a_scenario_built_by_hand_reports_one_line_per_problem():
     assert Scenario(name="mine", end="2025-12").n_months == 63
 
 
+def test_a_changed_copy_reports_one_line_as_a_scenario_built_by_hand():
+    with pytest.raises(InvalidScenario) as info:
+        sim.load_scenario("status_quo").with_overrides(end="2040-13", citizens=5)
+    assert str(info.value).splitlines()[0] == (
+        "Scenario arguments: end: '2040-13' has month 13; months run 01 to 12"
+    )
+    assert all(line.startswith("Scenario arguments: ") for line in str(info.value).splitlines())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: Scenario(name="x", end=d),
+        lambda d: AdoptionModel("status_quo", citizens=300, end=d),
+        lambda d: AdoptionModel("reform_levers", citizens=300, interventions__ministry__at=d),
+    ],
+)
+def test_a_python_date_is_asked_for_as_a_month_string(make):
+    import datetime
+
+    with pytest.raises(ScenarioError) as info:
+        make(datetime.date(2025, 1, 1))
+    text = str(info.value)
+    assert text.endswith('give months as "YYYY-MM" strings (got the date 2025-01-01)'), text
+    assert "TOML" not in text and "\n" not in text
+
+
 # ---------------------------------------------------------------------- what can be read and set
 
 
@@ -340,4 +367,18 @@ def test_a_folder_named_like_a_library_scenario_does_not_hide_it(tmp_path):
     child.write_text('name = "mine"\nextends = "mine_dir"\n')
     assert _error(load_scenario, child) == (
         f"{child}: extends: 'mine_dir' is a directory, not an input file"
+    )
+
+
+def test_a_lever_keyword_that_breaks_a_rule_across_fields_names_the_keyword():
+    scenario = Scenario(
+        name="x",
+        citizens=300,
+        interventions=[{"type": "digital_skills", "id": "sk", "at": "2022-01", "until": "2023-01"}],
+    )
+    with pytest.raises(ScenarioError) as info:
+        AdoptionModel(scenario, interventions__sk__at="2024-01")
+    assert str(info.value) == (
+        "AdoptionModel arguments: interventions__sk__at: makes the scenario invalid: "
+        "interventions[0].until: 2023-01 is before at 2024-01"
     )

@@ -119,6 +119,7 @@ def test_a_lever_with_an_end_keeps_its_start_before_it():
         ({"params.traits.mean_trust": (0.5, 2.0)}, "out of range (allowed: 0.01..0.99)"),
         ({"params.traits.mean_trust": (0.6, 0.3)}, "must be below high"),
         ({"params.traits.mean_trust": 0.5}, "is not a range"),
+        ({"params.traits.mean_trust": (0.3, 0.4, 0.5)}, "is not a range"),  # a list is values
         (["params.internet.share_initial.rural"], "no sensitivity range"),
         ({"interventions.law.enabled": (0, 1)}, "true/false has no range"),
         ({"interventions.law.at": ("2019-01", "2024-01")}, "outside the horizon"),

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis.discovery import ROLE_HEADINGS
 from sim.analysis.effects import mean_ci
 from sim.analysis.report import load_results
 from sim.errors import ScenarioError
@@ -386,10 +387,7 @@ def box_lines(box: Mapping) -> list[str]:
     return lines
 
 
-LIMIT_HEADINGS = {
-    "lever": "levers (what the policy maker sets)",
-    "uncertainty": "uncertainties (what nobody controls)",
-}
+LIMIT_HEADINGS = ROLE_HEADINGS
 """How a discovery box's limits are grouped: limits on levers, then on uncertainties."""
 
 

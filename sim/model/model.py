@@ -613,5 +613,13 @@ def configure(
         try:
             spec = with_values(spec, values)
         except ValidationError as exc:
-            raise ScenarioError(error_text(exc, SOURCE, Scenario)) from None
+            if not levers:
+                raise ScenarioError(error_text(exc, SOURCE, Scenario)) from None
+            given = ", ".join(levers)  # a rule across fields: a lever's until before its at
+            raise ScenarioError(
+                "\n".join(
+                    f"{SOURCE}: {given}: makes the scenario invalid: {line.removeprefix(': ')}"
+                    for line in error_text(exc, "", Scenario).splitlines()
+                )
+            ) from None
     return spec
