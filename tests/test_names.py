@@ -109,6 +109,22 @@ def test_report_md_names_scenarios_by_title_and_levers_by_name(named_report):
     assert "e-signature law (`interventions.law.enabled`, bool)" in text
 
 
+def test_robustness_md_names_the_metric_and_the_policies(named_report):
+    argv = ["robustness", str(named_report), "--metric", "end_to_end_share", "-q"]
+    assert cli_main(argv) == 0
+    text = (named_report / "robustness" / "robustness.md").read_text()
+    assert text.startswith(
+        "# Robustness of the policies: Completed end to end online (`end_to_end_share`)"
+    )
+    rows = [
+        line for line in text.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")
+    ]
+    assert sorted(row.split(" | ")[1].strip("*") for row in rows) == [
+        "ministry and law (`ministry_law`)",
+        "status quo (`status_quo`)",
+    ]
+
+
 def test_effects_csv_keeps_identifiers_beside_names(named_report):
     effects = pd.read_csv(named_report / "report" / "effects.csv")
     columns = list(effects.columns)

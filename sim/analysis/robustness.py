@@ -23,10 +23,10 @@ from matplotlib.figure import Figure
 
 from sim.analysis.discovery import ROLE_HEADINGS
 from sim.analysis.effects import mean_ci
-from sim.analysis.report import load_results
+from sim.analysis.report import load_results, scenario_titles
 from sim.errors import ScenarioError
 from sim.folders import owned
-from sim.outputs import METRICS, REGISTRY
+from sim.outputs import METRICS, REGISTRY, label
 from sim.provenance import run_record
 from sim.scenario import unknown
 
@@ -449,8 +449,14 @@ def robustness_markdown(result: Mapping) -> str:
     higher = result["direction"] == "higher"
     target = result["target"]
     metric = result["metric"]
+    titles = result.get("titles") or {}
+
+    def named(policy: str) -> str:
+        title = titles.get(policy, policy)
+        return policy if title == policy else f"{title} (`{policy}`)"
+
     lines = [
-        f"# Robustness of the policies: `{metric}`",
+        f"# Robustness of the policies: {label(metric)} (`{metric}`)",
         "",
         f"{result['description']} ({'higher' if higher else 'lower'} is better).",
         "",
@@ -465,14 +471,14 @@ def robustness_markdown(result: Mapping) -> str:
         lines.append(f"- target: `{metric}` {'≥' if higher else '≤'} {target:g}")
     lines += [
         f"- criterion: {result['criterion']} ({CRITERIA[result['criterion']]}); preferred: "
-        f"**{result['preferred']}**",
+        f"**{named(result['preferred'])}**",
         "",
         f"| rank | policy | mean [95% CI] | {tail_label(higher)} | max regret | mean regret "
         "| p90 regret |" + (" satisficing [95% Wilson] |" if target is not None else ""),
         "|---|---|---|---|---|---|---|" + ("---|" if target is not None else ""),
     ]
     for row in table.itertuples():
-        name = f"**{row.policy}**" if row.preferred else row.policy
+        name = f"**{named(row.policy)}**" if row.preferred else named(row.policy)
         cells = [
             str(row.rank),
             name,
@@ -689,6 +695,7 @@ def robustness_in_results(
         "levers": [f for f in factors if info[f]["role"] == "lever"],
         "uncertainties": [f for f in factors if info[f]["role"] == "uncertainty"],
         "notes": notes,
+        "titles": scenario_titles(manifest),
         "table": table,
         "regret": long,
         "preferred": preferred,
