@@ -51,6 +51,11 @@ def stored_posterior() -> Path:
     return experiment_dir() / "posterior.csv"
 
 
+def observations_file(country: str) -> Path:
+    """The dated observations of ``country`` (``scenarios/<country>/observations.csv``)."""
+    return scenario_dir() / country / "observations.csv"
+
+
 def _names(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.toml") if p.is_file())
 

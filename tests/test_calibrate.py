@@ -93,3 +93,58 @@ def test_bad_calibration_files(tmp_path):
     path.write_text(TINY.replace("share_aware", "share_awar"))
     with pytest.raises(ScenarioError, match="did you mean 'params.traits.share_aware'"):
         load_calibration(path)
+
+
+def test_the_observations_are_the_countrys_data_file():
+    from sim.analysis.calibration import OBSERVATIONS_FILE, load_observations
+
+    assert OBSERVATIONS_FILE.name == "observations.csv"
+    assert OBSERVATIONS_FILE.parent.name == "mongolia"
+    assert load_observations(OBSERVATIONS_FILE) == TARGETS
+    users = next(t for t in TARGETS if t.name == "users-2022")
+    assert (users.low, users.point, users.high) == (1 / 3, 0.71, 0.85)  # exact, as before
+
+
+GOOD = (
+    "name,metric,first,last,point,low,high,use,source,band\n"
+    'a,online_ever_share,2021-04,2021-04,0.44,0.38,0.5,fit,src-a,"assumption: 0.38, 0.50"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("online_ever_share", "online_evr_share"),
+         "line 2 (a): metric: unknown metric 'online_evr_share'; did you mean "
+         "'online_ever_share'?"),
+        (("2021-04,2021-04", "2021-04,2021-13"), "line 2 (a): last: '2021-13' has month 13"),
+        (("2021-04,2021-04", "2021-04,2021-01"), "line 2 (a): last: 2021-01 is before first"),
+        (("0.44,0.38", "0.30,0.38"), "line 2 (a): point: 0.3 is not strictly inside its band"),
+        ((",fit,", ",fitted,"), "line 2 (a): use: 'fitted' is not allowed (allowed: input, fit, "
+         "held-out)"),
+        (("0.44,", "nan,"), "line 2 (a): point: 'nan' is not a finite number"),
+        (("name,metric", "id,metric"), "the columns are id, metric"),
+        ((",src-a,", ",,"), "line 2 (a): source: is empty"),
+    ],
+)  # fmt: skip
+def test_a_bad_observations_file_is_one_line_per_problem(tmp_path, change, message):
+    from sim.analysis.calibration import load_observations
+
+    path = tmp_path / "observations.csv"
+    path.write_text(GOOD.replace(*change, 1))
+    with pytest.raises(ScenarioError) as info:
+        load_observations(path)
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_name_listed_twice_is_refused(tmp_path):
+    from sim.analysis.calibration import load_observations
+
+    path = tmp_path / "observations.csv"
+    path.write_text(GOOD + GOOD.splitlines()[1] + "\n")
+    with pytest.raises(ScenarioError, match="line 3: name: 'a' is listed twice"):
+        load_observations(path)
+    path.write_text(GOOD)
+    (target,) = load_observations(path)
+    assert target.band == "assumption: 0.38, 0.50" and target.use == "fit"

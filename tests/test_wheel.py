@@ -96,6 +96,7 @@ def test_the_wheel_holds_every_module_the_library_and_py_typed(wheel):
         f"sim/library_data/{p.relative_to(ROOT).as_posix()}"
         for pattern in (
             "scenarios/**/*.toml",  # every folder of the library, new ones included
+            "scenarios/**/*.csv",  # a country's observations
             "experiments/*.toml",
             "experiments/posterior.csv",
         )
@@ -103,6 +104,7 @@ def test_the_wheel_holds_every_module_the_library_and_py_typed(wheel):
     }
     assert len(data) >= 30 and data <= names, sorted(data - names)
     assert any("/root_cause/" in n for n in data) and any("/docking/" in n for n in data)
+    assert "sim/library_data/scenarios/mongolia/observations.csv" in data
     assert "sim/py.typed" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert not any(n.endswith(".ipynb") or n.startswith(("tests/", "scenarios/")) for n in names)

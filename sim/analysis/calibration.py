@@ -1,14 +1,19 @@
-"""Dated observations (docs/sources.md) the ``history`` scenario is fitted to or predicts.
+"""Dated observations a country's ``history`` scenario is fitted to or predicts, read from
+the country's data file (Mongolia's: ``scenarios/mongolia/observations.csv``; sources in
+docs/sources.md).
 
-Each target is one observation: a metric averaged over the months it refers to, a point
-estimate and a band saying how far the sources allow the model to be. Targets dated up to
-:data:`FIT_END` are the fitting set of ABC (``use = "fit"``); later ones are **held out**: no
-parameter is fitted to them, and ``egov-sim validate-model`` predicts them from the posterior.
+Each observation is a metric averaged over the months it refers to, a point estimate and a
+band saying how far the sources allow the model to be, and its use: ``fit`` (calibration may
+use it), ``held-out`` (no parameter is ever fitted to it; ``egov-sim validate-model``
+predicts it) or ``input`` (it set an input, so it is shown but neither fitted nor a test).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+import io
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Literal
 
 import matplotlib.dates as mdates
@@ -16,12 +21,21 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-FIT_END = "2022-06"
-"""Last month of the observations calibration may use (mid 2022)."""
+from sim.calendar import parse_month
+from sim.errors import ScenarioError, shown
+from sim.files import file_problem
+from sim.library import observations_file
+from sim.outputs import REGISTRY
+from sim.scenario import unknown
+
+Use = Literal["input", "fit", "held-out"]
+USES: tuple[str, ...] = ("input", "fit", "held-out")
 
 
 @dataclass(frozen=True)
 class Target:
+    """One dated observation (a row of a country's ``observations.csv``)."""
+
     name: str
     metric: str
     first: str
@@ -29,13 +43,10 @@ class Target:
     point: float
     low: float
     high: float
+    use: Use
     source: str
     band: str
     """Where the band comes from."""
-
-    @property
-    def use(self) -> Literal["fit", "held-out"]:
-        return "fit" if self.last <= FIT_END else "held-out"
 
     def months(self) -> list[str]:
         return [str(p) for p in pd.period_range(self.first, self.last, freq="M")]
@@ -55,95 +66,92 @@ class Target:
         return (value - self.point) / (self.point - self.low)
 
 
-_INTERNET_BAND = (
-    "+-0.10: the sources disagree by that much for one period (ITU 81.6% in 2021 vs the "
-    "study's 78.2% in Jan 2022; ITU 83.9% in 2022 vs about 80% implied by the 2024 area "
-    "figures) and count people using the internet, the model adults with access"
-)
+COLUMNS = tuple(f.name for f in fields(Target))
+"""The columns of an observations file, in order."""
 
-TARGETS = (
-    Target(
-        "internet-2020",
-        "internet_share",
-        "2020-10",
-        "2020-12",
-        0.625,
-        0.525,
-        0.725,
-        "internet-itu: 62.5% of people used the internet in 2020",
-        _INTERNET_BAND,
-    ),
-    Target(
-        "internet-2021",
-        "internet_share",
-        "2021-01",
-        "2021-12",
-        0.816,
-        0.716,
-        0.916,
-        "internet-itu: 81.6% in 2021",
-        _INTERNET_BAND,
-    ),
-    Target(
-        "internet-2022-01",
-        "internet_share",
-        "2022-01",
-        "2022-01",
-        0.782,
-        0.682,
-        0.882,
-        "study-internet-2022: 78.2% use the internet and social networks (Jan 2022)",
-        _INTERNET_BAND,
-    ),
-    Target(
-        "users-2021-04",
-        "online_ever_share",
-        "2021-04",
-        "2021-04",
-        0.44,
-        0.38,
-        0.50,
-        "emongolia-users-2021: 1 M E-Mongolia users after 6 months = 44% of 2.26 M adults",
-        "assumption: 0.38-0.50, a rounded '1 million' of registrations, some of people who "
-        "never completed a service",
-    ),
-    Target(
-        "users-2022",
-        "online_ever_share",
-        "2022-06",
-        "2022-06",
-        0.71,
-        1 / 3,
-        0.85,
-        "emongolia-users-2022: 1.3-1.9 M users in 2021-22 (midpoint 1.6 M = 71%)",
-        "the sources' own spread: 'one third' to '85%' of adults",
-    ),
-    Target(
-        "esignatures-2021-10",
-        "esignature_share",
-        "2021-10",
-        "2021-10",
-        0.017,
-        0.012,
-        0.022,
-        "esignatures-2021: about 38,000 certificate holders = 1.7% of adults (Oct 2021)",
-        "assumption: +-0.005 (+-11,000 people) for 'about 38,000'",
-    ),
-    Target(
-        "users-2023-11",
-        "online_ever_share",
-        "2023-11",
-        "2023-11",
-        0.735,
-        0.72,
-        0.75,
-        "emongolia-users-2023: 1.7 M users, reported as 72% of adults (75% of the 2020 "
-        "census's adults), Nov 2023",
-        "the two reported shares, 72% and 75%",
-    ),
-)
+
+def _row_problem(row: dict[str, str]) -> tuple[str, str] | None:
+    """(column, problem) of the first thing wrong with one row, or None."""
+    for key in COLUMNS:
+        if not (row.get(key) or "").strip():
+            return key, "is empty"
+    if row["metric"] not in REGISTRY:
+        return "metric", unknown("metric", row["metric"], list(REGISTRY))
+    for key in ("first", "last"):
+        try:
+            parse_month(row[key])
+        except ValueError as exc:
+            return key, str(exc)
+    if parse_month(row["last"]) < parse_month(row["first"]):
+        return "last", f"{row['last']} is before first {row['first']}"
+    numbers = {}
+    for key in ("point", "low", "high"):
+        try:
+            numbers[key] = float(row[key])
+        except ValueError:
+            return key, f"{row[key]!r} is not a number"
+        if not np.isfinite(numbers[key]):
+            return key, f"{row[key]!r} is not a finite number"
+    if not numbers["low"] < numbers["point"] < numbers["high"]:
+        return "point", (
+            f"{numbers['point']:g} is not strictly inside its band {numbers['low']:g} to "
+            f"{numbers['high']:g} (allowed: low < point < high)"
+        )
+    if row["use"] not in USES:
+        return "use", f"{row['use']!r} is not allowed (allowed: {', '.join(USES)})"
+    return None
+
+
+def load_observations(path: str | Path) -> tuple[Target, ...]:
+    """The observations of a country's data file, every row checked; a
+    :class:`ScenarioError` of one line per problem (file, row, column, what is allowed)."""
+    path = Path(path)
+    if problem := file_problem(path):
+        raise ScenarioError(f"{shown(path)}: {problem}")
+    text = path.read_text(encoding="utf-8")
+    reader = csv.DictReader(io.StringIO(text))
+    header = tuple(reader.fieldnames or ())
+    if header != COLUMNS:
+        raise ScenarioError(
+            f"{shown(path)}: the columns are {', '.join(header) or 'missing'} (allowed: "
+            f"{', '.join(COLUMNS)}, in that order)"
+        )
+    problems, targets, names = [], [], set()
+    for i, row in enumerate(reader, start=2):  # line 1 is the header
+        where = f"{shown(path)}: line {i}"
+        if None in row or any(value is None for value in row.values()):
+            problems.append(f"{where}: {len(COLUMNS)} columns expected")
+            continue
+        if found := _row_problem(row):
+            problems.append(f"{where} ({row.get('name') or '?'}): {found[0]}: {found[1]}")
+            continue
+        if row["name"] in names:
+            problems.append(f"{where}: name: {row['name']!r} is listed twice")
+            continue
+        names.add(row["name"])
+        targets.append(
+            Target(
+                **{k: row[k] for k in ("name", "metric", "first", "last", "source", "band")},
+                point=float(row["point"]),
+                low=float(row["low"]),
+                high=float(row["high"]),
+                use=row["use"],  # type: ignore[arg-type]
+            )
+        )
+    if not targets and not problems:
+        problems.append(f"{shown(path)}: no observations")
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    return tuple(targets)
+
+
+OBSERVATIONS_FILE = observations_file("mongolia")
+"""Where :data:`TARGETS` come from."""
+TARGETS = load_observations(OBSERVATIONS_FILE)
 FIT_TARGETS = tuple(t for t in TARGETS if t.use == "fit")
 HELD_OUT_TARGETS = tuple(t for t in TARGETS if t.use == "held-out")
+FIT_END = max(t.last for t in FIT_TARGETS)
+"""Last month of the observations calibration may use (mid 2022 for Mongolia)."""
 
 
 def means_by_date(long: pd.DataFrame) -> pd.DataFrame:

@@ -12,8 +12,9 @@ def add(sub) -> None:
         "check-calibration",
         help="run a scenario over seeds against the dated observations (docs/calibration.md)",
         description="Run the scenario (default: the library's history) over paired seeds, on "
-        "its own parameters, and compare it with every dated observation of "
-        "docs/calibration.md, those used for fitting and those held out; exit 1 if the model "
+        "its own parameters, and compare it with every dated observation of the country's "
+        "observations.csv (docs/calibration.md), those used for fitting and those held out; "
+        "exit 1 if the model "
         "lies outside any observation's band.",
     )
     p.add_argument("scenario", nargs="?", default="history", help="scenario file or name")
@@ -28,6 +29,8 @@ def add(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from sim.analysis.calibration import OBSERVATIONS_FILE
+    from sim.errors import shown
     from sim.experiment.posterior import load_posterior
     from sim.experiment.replicates import paired_seeds
     from sim.experiment.validation import check_calibration
@@ -47,5 +50,6 @@ def main(args: argparse.Namespace) -> int:
         cols = ["target", "use", "months", "observed", "band", "model", "deviation", "inside"]
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         print("deviation: model minus observed, in half-widths of the band (+-1 at its edges)")
+        print(f"observations from {shown(OBSERVATIONS_FILE)}")
         print(f"results in {out}/ (calibration.csv, calibration.png)")
     return c.EXIT_OK if table["inside"].all() else c.EXIT_FAILED
