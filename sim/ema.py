@@ -40,7 +40,7 @@ from sim.factors import Factor, factor, sweepable_fields
 from sim.model.model import AdoptionModel, resolve_scenario
 from sim.outputs import HEADLINE, REGISTRY, Metric
 from sim.params import iter_parameters
-from sim.scenario import LEVER_PREFIX, Scenario, with_values
+from sim.scenario import BY_HAND, LEVER_PREFIX, Scenario, with_values
 
 __all__ = [
     "Runner",
@@ -335,7 +335,8 @@ def _one_line(exc: Exception) -> str:
     from sim.files import error_text
 
     text = error_text(exc, "", Scenario) if isinstance(exc, ValidationError) else str(exc)
-    return "; ".join(line.removeprefix(": ") for line in text.splitlines())
+    prefix = f"{BY_HAND}: "  # a changed copy's problems (Scenario.with_overrides)
+    return "; ".join(line.removeprefix(": ").removeprefix(prefix) for line in text.splitlines())
 
 
 # --------------------------------------------------------------------------- the model function
