@@ -218,8 +218,12 @@ def start_dashboard(args: list[str], log, env: dict | None = None):
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
                         return proc, url
-            except OSError:
-                time.sleep(0.5)
+            except OSError:  # not answering yet: wait on the process, not a blind sleep
+                try:
+                    proc.wait(timeout=0.5)
+                    break  # it exited: it will never answer
+                except subprocess.TimeoutExpired:
+                    pass
     except BaseException:
         _stop(proc)
         raise

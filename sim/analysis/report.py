@@ -468,7 +468,6 @@ def _time_figure(
     metrics: list[str],
     title: str,
     colours: dict[str, str],
-    experiment: str,
     titles: dict[str, str] | None = None,
 ) -> Figure:
     """Mean of each scenario by month, with the 95% CI of the mean (dark band) and the range
@@ -863,7 +862,6 @@ def adoption_by_scenario(long: pd.DataFrame, manifest: dict) -> Figure | None:
         adoption,
         "Adoption by scenario",
         _colours(long),
-        manifest["experiment"],
         scenario_titles(manifest),
     )
 
@@ -872,7 +870,6 @@ def figures(long: pd.DataFrame, manifest: dict, folder: Stage) -> list[Path]:
     design = design_of(long, manifest)
     colours = _colours(long)
     titles = scenario_titles(manifest)
-    experiment = manifest["experiment"]
     written: list[Path] = []
 
     fig = adoption_by_scenario(long, manifest)
@@ -880,11 +877,11 @@ def figures(long: pd.DataFrame, manifest: dict, folder: Stage) -> list[Path]:
         written += _save(fig, folder, "adoption")
     if {"internet_share", "online_users_share"} <= set(long):
         gap = long.assign(gap=long["internet_share"] - long["online_users_share"])
-        fig = _time_figure(gap, design, ["gap"], "The gap", colours, experiment, titles)
+        fig = _time_figure(gap, design, ["gap"], "The gap", colours, titles)
         written += _save(fig, folder, "gap")
     if {"urban_rural_gap", "age_gap"} <= set(long):
         groups = ["urban_rural_gap", "age_gap"]
-        fig = _time_figure(long, design, groups, "Who is left behind", colours, experiment, titles)
+        fig = _time_figure(long, design, groups, "Who is left behind", colours, titles)
         written += _save(fig, folder, "groups")
 
     metrics = [m for m in FIGURE_METRICS if m in long]
