@@ -49,7 +49,7 @@ run: $(STAMP)
 ## run and the same comparison on the scenarios' own parameters (tests/test_readme.py checks
 ## the README against them)
 figures: run
-	$(BIN)/egov-sim run scenarios/status_quo.toml --out results/status_quo -q
+	$(BIN)/egov-sim run scenarios/mongolia/status_quo.toml --out results/status_quo -q
 	$(BIN)/egov-sim compare status_quo central_ministry open_databases legal_esignature \
 	  rural_connectivity digital_skills paper_recommendations --seeds 30 --seed 2022 \
 	  --out results/policy_comparison_defaults -q

@@ -59,7 +59,7 @@ def _child_scale(citizens: str) -> dict:
     from sim.model.model import AdoptionModel
 
     size = citizens if citizens == "national" else int(citizens)
-    scenario = load_scenario(ROOT / "scenarios" / "history.toml", citizens=size)
+    scenario = load_scenario(ROOT / "scenarios" / "mongolia" / "history.toml", citizens=size)
     started = time.perf_counter()
     model = AdoptionModel(scenario, seed=scenario.seed, agent_views=False)
     built = time.perf_counter() - started
@@ -115,7 +115,7 @@ def _child_batch(_: str) -> dict:
     from sim.experiment.replicates import paired_seeds, run_replicates
     from sim.files import load_scenario
 
-    scenario = load_scenario(ROOT / "scenarios" / "history.toml")
+    scenario = load_scenario(ROOT / "scenarios" / "mongolia" / "history.toml")
     n = 20 * BATCH_WORKERS
     t = time.perf_counter()
     run_replicates([scenario], paired_seeds(0, n), workers=BATCH_WORKERS)

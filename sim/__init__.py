@@ -1,4 +1,4 @@
-"""egov-sim: an agent-based model of digital public-service adoption in Mongolia.
+"""egov-sim: an agent-based model of digital public-service adoption; each country is data.
 
 The names below are imported when first used, so that ``import sim`` (and with it the
 ``egov-sim`` command's start, where Ctrl-C must already be handled) does not load numpy,

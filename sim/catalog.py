@@ -47,18 +47,20 @@ def metrics() -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("name")
 
 
-def parameters() -> pd.DataFrame:
+def parameters(country: str | None = None) -> pd.DataFrame:
     """Every parameter a scenario's ``[params]``, an experiment or a keyword argument can set,
     indexed by path (``params.choice.coef_trust``; per-area and per-age entries each have a
     row): ``keyword``, ``default``, ``low`` and ``high`` (allowed; None where unbounded),
     ``unit``, ``description``, ``source`` and ``scope`` ("shared": behaviour shared by every
     country; "country": one country's input), as docs/parameters.md gives them with
-    sensitivity ranges."""
+    sensitivity ranges. Defaults and per-area rows are those of ``country`` (a library
+    country or a folder; default: the library's default country)."""
     import pandas as pd
 
-    defaults = Params().model_dump()
+    scenario = Scenario(name="parameters", country=country or "")
+    defaults = scenario.params.model_dump()
     rows = []
-    for keyword, path in keyword_paths().items():
+    for keyword, path in keyword_paths(scenario.areas).items():
         parts = path.split(".")
         info = _field(parts[1:3])
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}

@@ -207,6 +207,9 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
         seen.append(resolved)
         data = read_toml(current)
         parent_ref = data.pop("extends", None)
+        country = data.get("country")
+        if isinstance(country, str) and ("/" in country or country.startswith(".")):
+            data["country"] = str(current.parent / country)  # a folder beside the file
         chain.append((current, data))
         if parent_ref is None:
             break

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from sim.calendar import Month
-from sim.params import AREAS
 
 LEVER_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
@@ -31,7 +30,8 @@ def _check_id(value: str) -> str:
 LeverId = Annotated[str, AfterValidator(_check_id)]
 """A lever's name in experiment files: ``interventions.<id>.<field>``."""
 
-AreaName = Literal["ulaanbaatar", "aimag_centre", "soum_centre", "rural"]
+AreaName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+"""An area of the scenario's country, by name (checked against the country's areas)."""
 AgeGroup = Literal["young", "middle", "old"]
 
 
@@ -191,8 +191,8 @@ class Connectivity(Lever):
     title: ClassVar[str] = "connectivity"
 
     type: Literal["connectivity"] = "connectivity"
-    areas: list[AreaName] = Field(
-        ["soum_centre", "rural"], min_length=1, description="areas covered"
+    areas: list[AreaName] | None = Field(
+        None, min_length=1, description="areas covered (default: every area that is not urban)"
     )
     ceiling: float = Field(0.92, ge=0, le=1, description="new long-run share with access")
     rate: float = Field(
@@ -209,7 +209,9 @@ class DigitalSkills(Lever):
     type: Literal["digital_skills"] = "digital_skills"
     until: Month = Field(description="last month of the programme, YYYY-MM")
     ages: list[AgeGroup] = Field(["middle", "old"], min_length=1, description="age groups")
-    areas: list[AreaName] = Field(list(AREAS), min_length=1, description="areas covered")
+    areas: list[AreaName] | None = Field(
+        None, min_length=1, description="areas covered (default: every area)"
+    )
     reach_per_month: float = Field(
         0.02, ge=0, le=1, description="share of the target group trained each month"
     )
@@ -222,7 +224,9 @@ class AssistedChannels(Lever):
     title: ClassVar[str] = "kiosks and one-stop centres"
 
     type: Literal["assisted_channels"] = "assisted_channels"
-    areas: list[AreaName] = Field(list(AREAS), min_length=1, description="areas covered")
+    areas: list[AreaName] | None = Field(
+        None, min_length=1, description="areas covered (default: every area)"
+    )
     reach: float = Field(0.8, ge=0, le=1, description="chance an assisted channel is within reach")
 
 
@@ -271,7 +275,8 @@ class SecurityBreach(Lever):
     )
     agency: str = Field(
         "portal",
-        description='"portal" (E-Mongolia: every recent online user is exposed) or an agency name',
+        description='"portal" (the national portal: every recent online user is exposed) or an '
+        "agency name",
     )
 
 

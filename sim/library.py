@@ -52,17 +52,48 @@ def stored_posterior() -> Path:
 
 
 def observations_file(country: str) -> Path:
-    """The dated observations of ``country`` (``scenarios/<country>/observations.csv``)."""
+    """The dated observations of a library country (``scenarios/<country>/observations.csv``)."""
     return scenario_dir() / country / "observations.csv"
 
 
+LIBRARY_FILE = "library.toml"
+"""The library's own settings (``default_country``), at the top of ``scenarios/``."""
+
+NOT_SCENARIOS = frozenset({"library", "country", "facts"})
+"""Stems of TOML files in the scenario library that are not scenarios: the library's settings,
+a country's file and its stylised facts."""
+
+
 def _names(folder: Path) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.toml") if p.is_file())
+    return sorted(
+        p.stem for p in folder.glob("*.toml") if p.is_file() and p.stem not in NOT_SCENARIOS
+    )
+
+
+def default_country() -> str:
+    """The country a scenario belongs to when it names none, and whose scenarios short names
+    (``status_quo``) mean: ``default_country`` of ``scenarios/library.toml``."""
+    import tomllib
+
+    with open(scenario_dir() / LIBRARY_FILE, "rb") as f:
+        return str(tomllib.load(f)["default_country"])
+
+
+def country_exists(name: str) -> bool:
+    """Whether ``name`` is a country folder of the library."""
+    return bool(_NAME.fullmatch(name)) and (scenario_dir() / name / "country.toml").is_file()
+
+
+def country_names() -> list[str]:
+    """The library's countries: its folders holding a ``country.toml``, sorted."""
+    return sorted(p.parent.name for p in scenario_dir().glob("*/country.toml"))
 
 
 def scenario_names() -> list[str]:
-    """Names of the library's scenarios (top level only, not ``docking/``), sorted."""
-    return _names(scenario_dir())
+    """Short names of the library's scenarios (the top level and the default country's
+    folder; not ``docking/`` or other countries), sorted."""
+    top = scenario_dir()
+    return sorted(set(_names(top)) | set(_names(top / default_country())))
 
 
 def experiment_names() -> list[str]:
@@ -71,15 +102,23 @@ def experiment_names() -> list[str]:
 
 
 def _lookup(folder: Path, text: str) -> Path | None:
-    """The library file for ``name`` or ``subfolder/name``, if there is one."""
+    """The library file for ``name`` or ``sub/folders/name``, if there is one. In the scenario
+    library a name not found from the top is looked up in the default country's folder, so
+    ``status_quo`` means ``<default country>/status_quo``."""
     if text.endswith(".toml"):
         return None
     parts = text.split("/")
-    if len(parts) > 2 or not all(_NAME.fullmatch(part) for part in parts):
+    if len(parts) > 3 or not all(_NAME.fullmatch(part) for part in parts):
         return None
     *sub, stem = parts
-    where = folder.joinpath(*sub)
-    return where / f"{stem}.toml" if stem in _names(where) else None
+    tops = [folder]
+    if folder == scenario_dir() and (folder / LIBRARY_FILE).is_file():
+        tops.append(folder / default_country())
+    for top in tops:
+        where = top.joinpath(*sub)
+        if stem in _names(where):
+            return where / f"{stem}.toml"
+    return None
 
 
 def _find(ref: str | os.PathLike, folder: Path, names: list[str], what: str) -> Path:
@@ -108,7 +147,7 @@ def _find(ref: str | os.PathLike, folder: Path, names: list[str], what: str) -> 
 def find_scenario(ref: str | os.PathLike) -> Path:
     """The scenario file ``ref`` names: an existing file, else a library scenario.
 
-    ``ref`` is a path (``my.toml``, ``scenarios/status_quo.toml``), a library name without
+    ``ref`` is a path (``my.toml``, ``scenarios/mongolia/status_quo.toml``), a library name without
     ``.toml`` (``status_quo``), or ``docking/NAME`` for the docking configurations. An
     existing file wins over a library name; anything else is a ``ScenarioError`` whose one
     line lists the library.

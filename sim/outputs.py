@@ -88,8 +88,8 @@ _ALL = (
         "online_ever_share",
         "Ever tried an online service",
         SHARE,
-        "share of adults who have ever tried an online service (compare registered E-Mongolia "
-        "users)",
+        "share of adults who have ever tried an online service (compare the registered users "
+        "of the national portal)",
         "higher",
     ),
     _m(
@@ -193,14 +193,14 @@ _ALL = (
         "online_users_urban",
         "Used an online service: urban",
         SHARE,
-        "online users' share among adults in Ulaanbaatar and aimag (province) centres",
+        "online users' share among adults in the urban areas (those the country file marks urban)",
         "higher",
     ),
     _m(
         "online_users_rural",
         "Used an online service: rural",
         SHARE,
-        "online users' share among adults in soum (district) centres and the countryside",
+        "online users' share among adults in the other areas",
         "higher",
     ),
     _m(
@@ -214,14 +214,14 @@ _ALL = (
         "internet_urban",
         "Internet access: urban",
         SHARE,
-        "internet access among adults in Ulaanbaatar and aimag centres",
+        "internet access among adults in the urban areas",
         "higher",
     ),
     _m(
         "internet_rural",
         "Internet access: rural",
         SHARE,
-        "internet access among adults in soum centres and the countryside",
+        "internet access among adults in the other areas",
         "higher",
     ),
     _m(
@@ -284,14 +284,14 @@ _ALL = (
         "locked_out_urban",
         "Locked out: urban",
         SHARE,
-        "locked-out share among adults in Ulaanbaatar and aimag centres",
+        "locked-out share among adults in the urban areas",
         "lower",
     ),
     _m(
         "locked_out_rural",
         "Locked out: rural",
         SHARE,
-        "locked-out share among adults in soum centres and the countryside",
+        "locked-out share among adults in the other areas",
         "lower",
     ),
     _m(

@@ -16,16 +16,13 @@ country) or ``country`` (an input describing one country); :func:`shared_paramet
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from sim.errors import KeyedError
 
-AREAS = ("ulaanbaatar", "aimag_centre", "soum_centre", "rural")
-"""Settlement types, in the order of the ``area`` column (0..3)."""
-URBAN_AREAS = (0, 1)
-"""Ulaanbaatar and aimag centres are urban (urban share 69.1%, sources.md urban-2023)."""
 AGE_GROUPS = ("young", "middle", "old")
 """Age groups 15-34, 35-54 and 55+, in the order of the ``age_group`` column (0..2)."""
 AGE_GROUP_EDGES = (35, 55)
@@ -134,7 +131,7 @@ class _Group(BaseModel):
                     problems.append(
                         (path, f"{v!r} is out of range (allowed: {_allowed(low, high)})")
                     )
-            if weights and not any(v > 0 for _, v in entries):
+            if weights and entries and not any(v > 0 for _, v in entries):
                 problems.append(
                     (name, "every entry is 0 (allowed: at least one above 0; they are normalised)")
                 )
@@ -143,16 +140,39 @@ class _Group(BaseModel):
         return self
 
 
-class AreaValues(_Group):
-    """One value per settlement type."""
+class AreaValues(RootModel[dict[str, float]]):
+    """One value per area of the country, by area name (``{capital = 0.8, rural = 0.5}``).
 
-    ulaanbaatar: float = Field(description="Ulaanbaatar (the capital)")
-    aimag_centre: float = Field(description="aimag (province) centres")
-    soum_centre: float = Field(description="soum (district) centres")
-    rural: float = Field(description="rural and herder households")
+    The areas are the country's (:mod:`sim.country`): a scenario's tables are checked against
+    them and kept in their order, so :meth:`array` follows the ``area`` column. No shared
+    default: every country file sets each table."""
+
+    model_config = ConfigDict(frozen=True, strict=True, allow_inf_nan=False)
 
     def array(self) -> list[float]:
-        return [getattr(self, a) for a in AREAS]
+        return list(self.root.values())
+
+    def __getitem__(self, area: str) -> float:
+        return self.root[area]
+
+
+class AreaCounts(RootModel[dict[str, int]]):
+    """One whole number per area of the country, by area name."""
+
+    model_config = ConfigDict(frozen=True, strict=True)
+
+    def array(self) -> list[int]:
+        return list(self.root.values())
+
+    def __getitem__(self, area: str) -> int:
+        return self.root[area]
+
+
+AREA_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+"""What an area's name may be (a country file's ``[[country.areas]] name``)."""
+
+AREA_TABLE_TYPES: tuple[type, ...] = (AreaValues, AreaCounts)
+"""The per-area table types: their entries are the country's areas."""
 
 
 class AgeValues(_Group):
@@ -164,10 +184,6 @@ class AgeValues(_Group):
 
     def array(self) -> list[float]:
         return [getattr(self, a) for a in AGE_GROUPS]
-
-
-def _areas(u: float, a: float, s: float, r: float) -> AreaValues:
-    return AreaValues(ulaanbaatar=u, aimag_centre=a, soum_centre=s, rural=r)
 
 
 def _ages(y: float, m: float, o: float) -> AgeValues:
@@ -188,15 +204,13 @@ class Population(_Group):
         source="sources.md adults-2020: adults 15+ derived as 68.5% x 3,296,866",
     )
     share_area: AreaValues = param(
-        _areas(0.46, 0.23, 0.15, 0.16),
+        AreaValues({}),
         ge=0,
         le=1,
         unit="share of adults",
         scope="country",
         doc="where adults live; normalised to sum to 1",
-        source="sources.md census-2020-ub: 46% live in Ulaanbaatar; urban-2023: urban share 69.1% "
-        "gives aimag centres 23%; "
-        "the soum-centre/rural split of the remaining 31% is an assumption",
+        source="country file ([country.sources] of scenarios/<country>/country.toml)",
         sa=(0.10, 0.20),
         weights=True,
     )
@@ -225,33 +239,15 @@ class Population(_Group):
         sa=(0.8, 1.2),
         weights=True,
     )
-    n_ub_localities: int = param(
-        150,
+    n_localities: AreaCounts = param(
+        AreaCounts({}),
         unit="localities",
         scope="country",
         ge=1,
-        doc="neighbourhoods (khoroos) of Ulaanbaatar",
-        source="assumption (Ulaanbaatar has 9 districts and ~150-200 khoroos)",
-        sa=(100, 200),
         le=10_000,
-    )
-    n_aimags: int = param(
-        21,
-        unit="aimags",
-        scope="country",
-        ge=1,
-        doc="provinces, each with one centre",
-        source="sources.md admin-units (21 aimags)",
-        le=1_000,
-    )
-    n_soums: int = param(
-        330,
-        unit="soums",
-        scope="country",
-        ge=1,
-        doc="soums (districts) across the aimags",
-        source="sources.md admin-units (~330 soums)",
-        le=10_000,
+        doc="localities (neighbourhoods, towns, villages, districts) of each area: local ties "
+        "stay within one",
+        source="country file ([country.sources] of scenarios/<country>/country.toml)",
     )
 
     @model_validator(mode="after")
@@ -268,24 +264,23 @@ class Internet(_Group):
     """Internet access: initial shares, ceilings and growth."""
 
     share_initial: AreaValues = param(
-        _areas(0.82, 0.70, 0.58, 0.45),
+        AreaValues({}),
         ge=0,
         le=1,
         unit="share of adults",
         scope="country",
         doc="adults with internet access in the start month, by area (age profile applied within)",
-        source="sources.md internet-itu (62.5% in 2020), study-internet-2022 (78.2%, Jan 2022), "
-        "internet-area-2024 (UB 85.3% vs rural 67.6%); fitted by hand, see docs/calibration.md",
+        source="country file ([country.sources] of scenarios/<country>/country.toml)",
         sa=(0.35, 0.90),
     )
     share_ceiling: AreaValues = param(
-        _areas(0.95, 0.85, 0.80, 0.75),
+        AreaValues({}),
         ge=0,
         le=1,
         unit="share of adults",
         scope="country",
         doc="long-run saturation of internet access by area",
-        source="assumption (fitted to sources.md internet-area-2024: UB 85.3% / rural 67.6%)",
+        source="country file ([country.sources] of scenarios/<country>/country.toml)",
         sa=(0.7, 0.98),
     )
     rate_growth: float = param(
@@ -367,7 +362,8 @@ class Traits(_Group):
         scope="country",
         ge=0,
         le=1,
-        doc="adults aware of online government services in the start month (E-Mongolia launch)",
+        doc="adults aware of online government services in the start month (the national "
+        "portal's launch)",
         source="assumption (launch campaign, sources.md emongolia-launch-2020; fitted, "
         "docs/calibration.md)",
         sa=(0.2, 0.6),
@@ -549,14 +545,13 @@ class Choice(_Group):
         le=50,
     )
     share_assisted_reach: AreaValues = param(
-        _areas(0.5, 0.4, 0.2, 0.05),
+        AreaValues({}),
         ge=0,
         le=1,
         unit="probability",
         scope="country",
         doc="chance an assisted channel (kiosk, one-stop centre) is within reach, by area",
-        source="assumption (sources.md bumdari-2022: one-stop centres and kiosks among the most "
-        "used services)",
+        source="country file ([country.sources] of scenarios/<country>/country.toml)",
         sa=(0.0, 0.7),
     )
 
@@ -1025,7 +1020,7 @@ class Security(_Group):
         ge=0,
         le=1,
         doc="breach chance of an agency with no security; scales with (1 - security)^2",
-        source="assumption (sources.md incident-2022: E-Mongolia incident Apr 2022)",
+        source="assumption (sources.md incident-2022: the national portal's incident of Apr 2022)",
         sa=(0.002, 0.03),
     )
     mean_severity: float = param(
@@ -1079,15 +1074,14 @@ class Credentials(_Group):
         weights=True,
     )
     area_factor: AreaValues = param(
-        _areas(1.0, 0.8, 0.45, 0.3),
+        AreaValues({}),
         ge=0,
         le=1,
         unit="relative chance",
         scope="country",
         doc="relative chance by area: the distance to a registration point (one-stop centre, "
         "state registration office)",
-        source="assumption (sources.md broadband-2021, internet-area-2024: services thin out "
-        "away from Ulaanbaatar)",
+        source="country file ([country.sources] of scenarios/<country>/country.toml)",
         sa=(0.2, 1.0),
     )
     coef_skill: float = param(
@@ -1187,7 +1181,7 @@ def _scopes() -> dict[str, tuple[Scope, bool]]:
 
 def _parameter_path(path: str) -> str:
     """The leaf parameter a path or keyword names (``choice.coef_trust``,
-    ``params.internet.share_initial.rural``, ``internet__share_initial__rural`` ->
+    ``params.internet.share_initial["rural"]``, ``internet__share_initial__rural`` ->
     ``params.<group>.<name>``); a KeyError naming the closest parameter if there is none."""
     key = path.replace("__", ".")
     key = key if key.startswith("params.") else f"params.{key}"
@@ -1198,6 +1192,8 @@ def _parameter_path(path: str) -> str:
     if parent in scopes:  # one entry of a per-area or per-age table
         group, name = parent.split(".")[1:]
         default = getattr(Params.model_fields[group].annotation(), name)
+        if isinstance(default, AREA_TABLE_TYPES) and AREA_NAME.fullmatch(entry):
+            return parent  # an area of some country
         if isinstance(default, BaseModel) and entry in type(default).model_fields:
             return parent
     from difflib import get_close_matches
@@ -1210,7 +1206,7 @@ def _parameter_path(path: str) -> str:
 def scope_of(path: str) -> Scope:
     """``"shared"`` or ``"country"`` for a parameter given by its path (``choice.coef_trust``,
     with or without the leading ``params.``), one entry of a table
-    (``internet.share_initial.rural``) or its keyword (``choice__coef_trust``)."""
+    (``internet.share_initial["rural"]``) or its keyword (``choice__coef_trust``)."""
     return _scopes()[_parameter_path(path)][0]
 
 
@@ -1241,8 +1237,12 @@ def _scope_cell(extra: dict[str, Any]) -> str:
     return f"{scope} (judgement)" if extra.get("judgement") else scope
 
 
-def parameters_markdown() -> str:
-    """The parameter table of ``docs/parameters.md``, generated from the declarations above."""
+def parameters_markdown(country: Any = None) -> str:
+    """The parameter table of ``docs/parameters.md``, generated from the declarations above;
+    with a ``country`` (:class:`sim.country.Country`), the values it sets and their sources
+    stand in the table, marked with its title."""
+    set_by = country.params if country is not None else {}
+    sources = country.info.sources if country is not None else {}
     lines = [
         "# Parameters",
         "",
@@ -1263,6 +1263,15 @@ def parameters_markdown() -> str:
         "`sim.params.shared_parameters()`, `country_parameters()` and `scope_of(path)`.",
         "",
     ]
+    if country is not None:
+        lines += [
+            "A country's file (`scenarios/<country>/country.toml`, see",
+            "[countries.md](countries.md)) sets its per-area tables, which have no shared default,",
+            "and any input that differs from the defaults below. Values marked",
+            f'"({country.title})" are those of the library\'s default country, with the sources',
+            "its file gives.",
+            "",
+        ]
     current = None
     for path, info, default in iter_parameters():
         group = path.split(".")[1]
@@ -1284,16 +1293,25 @@ def parameters_markdown() -> str:
             if (lo is not None or hi is not None)
             else ""
         )
+        group_name, field_name = path.split(".")[1:]
+        source = extra.get("source", "")
+        if field_name in set_by.get(group_name, {}):
+            default = set_by[group_name][field_name]
+            source = sources.get(f"{group_name}.{field_name}", source)
         if isinstance(default, BaseModel):
-            value = ", ".join(f"{k} {v:g}" for k, v in default.model_dump().items())
+            default = default.model_dump()
+        if isinstance(default, dict):
+            value = ", ".join(f"{k} {v:g}" for k, v in default.items()) or "per country"
         else:
             value = f"{default}"
+        if field_name in set_by.get(group_name, {}):
+            value = f"{value} ({country.title})"
         sa = extra.get("sa_range")
         sa_text = f"{sa[0]:g} to {sa[1]:g}" if sa else ""
         name = path.split(".", 2)[2]
         lines.append(
             f"| `{name}` | {_scope_cell(extra)} | {value} | {extra.get('unit', '')} | {allowed} | "
-            f"{info.description} | {extra.get('source', '')} | {sa_text} |"
+            f"{info.description} | {source} | {sa_text} |"
         )
     return "\n".join(lines) + "\n"
 

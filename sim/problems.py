@@ -304,3 +304,24 @@ def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, Any, Any]:
         classes = [c for c in _classes(info.annotation) if isinstance(c, type)]
         model = next((c for c in classes if issubclass(c, BaseModel)), None)
     return ".".join(parts) or "(top level)", holder, info
+
+
+def unknown(kind: str, name: str, allowed: list[str]) -> str:
+    """ "unknown <kind> 'x'; did you mean 'y'? (allowed: ...)"."""
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {kind} {name!r}{hint} (allowed: {', '.join(allowed)})"
+
+
+def merge_tables(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """``child`` over ``parent``: nested tables merge, ``interventions`` lists concatenate
+    (parent first), every other value of the child wins."""
+    merged = dict(parent)
+    for key, value in child.items():
+        if key == "interventions" and isinstance(value, list):
+            merged[key] = list(parent.get(key, [])) + value
+        elif isinstance(value, dict) and isinstance(parent.get(key), dict):
+            merged[key] = merge_tables(parent[key], value)
+        else:
+            merged[key] = value
+    return merged

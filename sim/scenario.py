@@ -26,11 +26,20 @@ from pydantic import (
     model_validator,
 )
 
+from sim import library
 from sim.calendar import Month, format_month, parse_month
+from sim.country import AREA_TABLE_FIELDS, Country, area_problems, in_area_order, load_country
 from sim.errors import InvalidScenario, KeyedError, ScenarioError
 from sim.levers import INTERVENTION_CLASSES, INTERVENTIONS, Intervention
-from sim.params import REGISTRY_NAMES, Params, agency_names, registry_names
-from sim.problems import error_text, field_bounds
+from sim.params import (
+    AREA_TABLE_TYPES,
+    REGISTRY_NAMES,
+    AreaValues,
+    Params,
+    agency_names,
+    registry_names,
+)
+from sim.problems import error_text, field_bounds, merge_tables, unknown
 
 __all__ = [
     "INTERVENTIONS",
@@ -120,7 +129,15 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         "", description="what figures and reports call the scenario (default: its name)"
     )
     description: str = Field("", description="one line saying what the scenario represents")
-    start: Month = Field("2020-10", description="first simulated month, YYYY-MM")
+    country: str = Field(
+        "",
+        description="its country: a country of the scenario library (scenarios/<country>/) or "
+        "a folder holding a country.toml (default: the library's default country)",
+    )
+    start: Month = Field(
+        None,  # type: ignore[assignment]  # always set: by the file, else from the country
+        description="first simulated month, YYYY-MM (default: the country's start month)",
+    )
     end: Month = Field("2030-12", description="last simulated month, YYYY-MM")
     seed: int = Field(0, ge=0, lt=2**63, description="seed of the model's random generator")
     citizens: int | Literal["national"] = Field(
@@ -132,14 +149,30 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         default_factory=list, description="dated policy levers and events"
     )
 
-    @field_validator("params", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _params_over_defaults(cls, value: Any) -> Any:
-        """A file sets only what it changes: merge its tables over the defaults, so
-        ``[params.internet.share_initial] rural = 0.4`` keeps the other areas."""
-        if isinstance(value, dict):
-            return merge_tables(_default_params(), value)
-        return value
+    def _over_the_country(cls, data: Any) -> Any:
+        """A scenario sets only what it changes: its parameter tables lie over its country's,
+        which lie over the shared defaults (so ``[params.internet.share_initial] rural = 0.4``
+        keeps the other areas), and its start defaults to the country's."""
+        if not isinstance(data, dict):
+            return data
+        ref = data.get("country") or library.default_country()
+        if not isinstance(ref, str):
+            raise KeyedError([("country", f"{ref!r} is not a country name (a string)")])
+        try:
+            country = load_country(ref)
+        except ScenarioError as exc:
+            if "\n" in str(exc) or "country.toml:" in str(exc):
+                raise  # the country's own file is wrong: its lines name it
+            raise KeyedError([("country", str(exc).removeprefix("country: "))]) from None
+        data = {**data, "country": country.name}
+        data.setdefault("start", country.info.start)
+        params = data.get("params", {})
+        if isinstance(params, dict):
+            merged = merge_tables(_default_params(), country.params)
+            data["params"] = in_area_order(merge_tables(merged, params), country.areas)
+        return data
 
     @field_validator("interventions", mode="before")
     @classmethod
@@ -168,7 +201,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
     @model_validator(mode="after")
     def _horizon(self) -> Scenario:
         """Dates inside the horizon and names that exist; every problem at once."""
-        problems: list[tuple[str, str]] = []
+        problems: list[tuple[str, str]] = area_problems(self.params.model_dump(), self.areas)
         first, last = parse_month(self.start), parse_month(self.end)
         if last < first:
             problems.append(("end", f"{self.end} is before start {self.start}"))
@@ -234,8 +267,27 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         n = self.n_citizens
         return n * self.n_months + self.lever_months * (n + LEVER_OVERHEAD)
 
+    @property
+    def country_data(self) -> Country:
+        """The scenario's country (areas, words, the tables its file sets)."""
+        return load_country(self.country)
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        """The names of the country's areas, in the order of the ``area`` column."""
+        return self.country_data.areas
+
     def _name_problems(self, i: int, item: Any) -> list[tuple[str, str]]:
-        """Agency and registry names must exist for this scenario's parameters."""
+        """Agency, registry and area names must exist for this scenario's parameters and
+        country."""
+        areas = getattr(item, "areas", None) or []
+        problems = [
+            (f"interventions[{i}].areas[{j}]", unknown("area", name, list(self.areas)))
+            for j, name in enumerate(areas)
+            if name not in self.areas
+        ]
+        if problems:
+            return problems
         if item.type == "security_breach":
             allowed = ["portal", *agency_names(self.params)]
             if item.agency not in allowed:
@@ -287,13 +339,6 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
             raise InvalidScenario(error_text(exc, BY_HAND, Scenario)) from None
 
 
-def unknown(kind: str, name: str, allowed: list[str]) -> str:
-    """ "unknown <kind> 'x'; did you mean 'y'? (allowed: ...)"."""
-    close = difflib.get_close_matches(name, allowed, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {kind} {name!r}{hint} (allowed: {', '.join(allowed)})"
-
-
 @functools.cache
 def _default_params() -> dict[str, Any]:
     """The default parameters as tables (built once; :func:`merge_tables` copies what it
@@ -301,32 +346,23 @@ def _default_params() -> dict[str, Any]:
     return Params().model_dump()
 
 
-def merge_tables(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """``child`` over ``parent``: nested tables merge, ``interventions`` lists concatenate
-    (parent first), every other value of the child wins."""
-    merged = dict(parent)
-    for key, value in child.items():
-        if key == "interventions" and isinstance(value, list):
-            merged[key] = list(parent.get(key, [])) + value
-        elif isinstance(value, dict) and isinstance(parent.get(key), dict):
-            merged[key] = merge_tables(parent[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 # --------------------------------------------------------------------------- parameter paths
 
 
 def parameter_field(key: str) -> Any:
     """The pydantic field of a numeric parameter path such as ``params.choice.coef_trust`` or
-    ``params.internet.share_initial.rural``; ValueError (with a suggestion) otherwise."""
+    ``params.internet.share_initial["rural"]``; ValueError (with a suggestion) otherwise."""
     parts = key.split(".")
     if len(parts) < 3 or parts[0] != "params":
         raise ValueError(f"{key!r} is not a parameter path (e.g. params.choice.coef_trust)")
     model: Any = Params
     field = None
     for i, part in enumerate(parts[1:], 1):
+        if model in AREA_TABLE_TYPES and i == len(parts) - 1:  # one area of some country
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", part):
+                raise ValueError(f"{key!r}: {part!r} is not an area name")
+            model = float if model is AreaValues else int
+            continue
         fields = getattr(model, "model_fields", {})
         if part not in fields:
             close = difflib.get_close_matches(part, list(fields), n=1)
@@ -366,14 +402,19 @@ def round_to_field(key: str, value: float) -> int | float:
 
 
 @functools.cache
-def keyword_paths() -> dict[str, str]:
+def keyword_paths(areas: tuple[str, ...] = ()) -> dict[str, str]:
     """Every parameter as a keyword argument (``choice__coef_trust``) with its scenario path
-    (``params.choice.coef_trust``), per-area and per-age entries included."""
+    (``params.choice.coef_trust``), per-age entries and the per-area entries of ``areas``
+    (a country's) included."""
     paths: dict[str, str] = {}
     for group, info in Params.model_fields.items():
         for name, field in info.annotation.model_fields.items():
             paths[f"{group}__{name}"] = f"params.{group}.{name}"
-            for entry in getattr(field.annotation, "model_fields", {}):
+            entries = areas if (group, name) in AREA_TABLE_FIELDS else ()
+            entries = entries or tuple(getattr(field.annotation, "model_fields", {}))
+            if field.annotation in AREA_TABLE_TYPES and not areas:
+                entries = ()
+            for entry in entries:
                 paths[f"{group}__{name}__{entry}"] = f"params.{group}.{name}.{entry}"
     return paths
 

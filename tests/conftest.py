@@ -12,7 +12,9 @@ from sim.files import validate_scenario
 from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ROOT / "scenarios"
+LIBRARY = ROOT / "scenarios"
+SCENARIOS = LIBRARY / "mongolia"
+"""The default country's scenarios (short library names such as status_quo mean these)."""
 
 
 def default_sigint() -> None:

@@ -10,6 +10,7 @@ from sim import AdoptionModel, InvalidScenario, Scenario, ScenarioError
 from sim.experiment.spec import load_experiment
 from sim.files import load_scenario
 from sim.outputs import REGISTRY
+from tests.conftest import LIBRARY as LIBRARY_DIR
 from tests.conftest import SCENARIOS
 
 LIBRARY = (
@@ -43,7 +44,9 @@ def test_a_file_outside_the_repository_extends_a_library_scenario(tmp_path, ref)
 def test_a_subfolder_of_the_library_is_named_with_its_folder(tmp_path):
     child = tmp_path / "mine.toml"
     child.write_text('name = "mine"\nextends = "docking/bass"\n')
-    assert load_scenario(child).params == load_scenario(SCENARIOS / "docking" / "bass.toml").params
+    assert (
+        load_scenario(child).params == load_scenario(LIBRARY_DIR / "docking" / "bass.toml").params
+    )
 
 
 def test_a_file_beside_the_child_wins_over_the_library(tmp_path):
@@ -140,9 +143,12 @@ def test_misspelt_names_get_a_suggestion(tmp_path):
     )
     lines = _error(load_scenario, path).splitlines()
     assert lines == [
-        f"{path}: interventions[1].areas[0]: Input should be 'ulaanbaatar', 'aimag_centre', "
-        "'soum_centre' or 'rural' (got 'rurl'); did you mean 'rural'?",
-    ]  # the registry is checked once every entry has a valid type
+        f"{path}: interventions[0].registries[0]: unknown registry 'civil_registraton'; did you "
+        "mean 'civil_registration'? (allowed: all, civil_registration, property, tax, "
+        "social_insurance, vehicles, land, address, education, health, courts)",
+        f"{path}: interventions[1].areas[0]: unknown area 'rurl'; did you mean 'rural'? (allowed: "
+        "ulaanbaatar, aimag_centre, soum_centre, rural)",
+    ]  # names are checked against the scenario's parameters and country
     path.write_text(path.read_text().replace('"rurl"', '"rural"'))
     (line,) = _error(load_scenario, path).splitlines()
     assert line.startswith(
@@ -167,7 +173,7 @@ def test_load_scenario_and_the_model_take_library_names():
     assert by_name == load_scenario(SCENARIOS / "reform_levers.toml")
     assert (
         sim.load_scenario("docking/bass").name
-        == load_scenario(SCENARIOS / "docking" / "bass.toml").name
+        == load_scenario(LIBRARY_DIR / "docking" / "bass.toml").name
     )
     assert AdoptionModel("reform_levers", seed=1, **SMALL).spec.interventions == (
         by_name.interventions
@@ -322,7 +328,7 @@ def test_parameters_lists_every_keyword_with_its_default_and_bounds():
         assert keyword.replace("__", ".").count(".") in (1, 2)
     model = AdoptionModel("status_quo", seed=1, citizens=300, end="2020-11",
                           internet__share_initial__rural=0.3)  # fmt: skip
-    assert model.spec.params.internet.share_initial.rural == 0.3
+    assert model.spec.params.internet.share_initial["rural"] == 0.3
 
 
 def test_lever_fields_lists_what_a_scenario_lets_set():

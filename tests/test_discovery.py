@@ -417,7 +417,7 @@ def lever_batch(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("levers")
     (folder / "package.toml").write_text(
-        f'extends = "{ROOT / "scenarios" / "reform_levers.toml"}"\nname = "package"\n'
+        f'extends = "{ROOT / "scenarios" / "mongolia" / "reform_levers.toml"}"\nname = "package"\n'
         'end = "2027-12"\n'
     )
     (folder / "levers.toml").write_text(

@@ -8,7 +8,7 @@ import pytest
 
 from sim import library
 from sim.scenario import ScenarioError
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import LIBRARY, ROOT, SCENARIOS
 
 SCENARIO_LIBRARY = (
     "central_ministry, digital_skills, history, legal_esignature, open_databases, "
@@ -17,13 +17,13 @@ SCENARIO_LIBRARY = (
 
 
 def test_a_checkout_uses_the_repository_folders():
-    assert library.scenario_dir() == SCENARIOS
+    assert library.scenario_dir() == LIBRARY
     assert library.experiment_dir() == ROOT / "experiments"
 
 
 def test_names_are_the_top_level_files_sorted():
     names = library.scenario_names()
-    assert names == sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+    assert names == sorted(p.stem for p in SCENARIOS.glob("*.toml") if p.stem != "country")
     assert ", ".join(names) == SCENARIO_LIBRARY  # docking/ is not part of the list
     experiments = library.experiment_names()
     assert experiments == sorted(experiments)
@@ -33,7 +33,7 @@ def test_names_are_the_top_level_files_sorted():
 
 def test_a_library_name_finds_its_file():
     assert library.find_scenario("status_quo") == SCENARIOS / "status_quo.toml"
-    assert library.find_scenario("docking/bass") == SCENARIOS / "docking" / "bass.toml"
+    assert library.find_scenario("docking/bass") == LIBRARY / "docking" / "bass.toml"
     assert library.find_experiment("policy_comparison") == (
         ROOT / "experiments" / "policy_comparison.toml"
     )
@@ -66,7 +66,7 @@ def test_a_folder_named_like_a_scenario_does_not_hide_the_library(tmp_path, monk
         "status_quo.toml",  # a .toml name is a path, never a library name
         "docking",  # a library folder, not a scenario
         "docking/nonexistent",
-        "../scenarios/status_quo",  # no way out of the library folder
+        "../scenarios/mongolia/status_quo",  # no way out of the library folder
         "docking/../status_quo",
         "docking/bass/extra",
         "/status_quo",
@@ -110,14 +110,19 @@ def test_an_installed_wheel_uses_its_own_copy(tmp_path, monkeypatch):
     """A wheel ships the library as sim/library_data/: found through importlib.resources."""
     data = tmp_path / "library_data"
     (data / "scenarios" / "docking").mkdir(parents=True)
+    (data / "scenarios" / "land").mkdir()
     (data / "experiments").mkdir()
+    (data / "scenarios" / "library.toml").write_text('default_country = "land"\n')
+    (data / "scenarios" / "land" / "country.toml").write_text("")
     for name in ("b", "a"):
-        (data / "scenarios" / f"{name}.toml").write_text("")
+        (data / "scenarios" / "land" / f"{name}.toml").write_text("")
     (data / "scenarios" / "docking" / "bass.toml").write_text("")
     (data / "experiments" / "e.toml").write_text("")
     monkeypatch.setattr(library, "files", lambda package: tmp_path)
     assert library.scenario_dir() == data / "scenarios"
     assert library.experiment_dir() == data / "experiments"
-    assert library.scenario_names() == ["a", "b"]
+    assert library.scenario_names() == ["a", "b"]  # the default country's, by short name
+    assert library.find_scenario("a") == data / "scenarios" / "land" / "a.toml"
+    assert library.country_names() == ["land"]
     assert library.find_scenario("docking/bass") == data / "scenarios" / "docking" / "bass.toml"
     assert library.find_experiment("e") == data / "experiments" / "e.toml"

@@ -3,11 +3,12 @@ import scipy.sparse as sp
 
 from sim.model.network import build_ties, degrees
 from sim.model.synth import build_population
-from sim.params import Network, Params
+from sim.params import Network
+from sim.scenario import Scenario
 
 
 def _ties(n=20_000, **net):
-    pop = build_population(Params(), n, np.random.default_rng(5))
+    pop = build_population(Scenario(name="t").params, n, np.random.default_rng(5))
     return pop, build_ties(pop.locality, pop.household, Network(**net), np.random.default_rng(6))
 
 

@@ -69,7 +69,7 @@ def test_scope_of_takes_paths_table_entries_and_keywords():
     with pytest.raises(KeyError, match="did you mean 'params.choice.coef_trust'"):
         scope_of("choice.coef_trsut")
     with pytest.raises(KeyError, match="unknown parameter"):
-        scope_of("internet.share_initial.mars")  # not an area
+        scope_of("internet.share_initial.Mars")  # not an area name (lower case)
     with pytest.raises(KeyError, match="unknown parameter"):
         scope_of("choice.coef_trust.young")  # not a table
 

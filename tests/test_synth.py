@@ -2,19 +2,20 @@ import numpy as np
 import pytest
 
 from sim.model.synth import age_group_shares, build_population
-from sim.params import AGE_BANDS, Params
+from sim.params import AGE_BANDS
+from sim.scenario import Scenario
 
 N = 200_000
 
 
 @pytest.fixture(scope="module")
 def pop():
-    return build_population(Params(), N, np.random.default_rng(3))
+    return build_population(Scenario(name="t").params, N, np.random.default_rng(3))
 
 
 def test_area_shares_match_the_census(pop):
     shares = np.bincount(pop.area, minlength=4) / N
-    expected = np.array(Params().population.share_area.array())
+    expected = np.array(Scenario(name="t").params.population.share_area.array())
     # households are drawn by area, so shares of adults vary a little more than binomially
     assert np.allclose(shares, expected / expected.sum(), atol=0.01)
     assert abs(shares[0] - 0.46) < 0.01  # sources.md census-2020-ub: 46% live in Ulaanbaatar
@@ -28,7 +29,9 @@ def test_age_structure(pop):
         abs(share_65 - 4.1 / 68.5) < 0.005
     )  # sources.md census-2020-age: 65+ are 4.1% of 68.5% adults
     assert np.allclose(
-        np.bincount(pop.age_group, minlength=3) / N, age_group_shares(Params()), atol=0.005
+        np.bincount(pop.age_group, minlength=3) / N,
+        age_group_shares(Scenario(name="t").params),
+        atol=0.005,
     )
 
 
@@ -45,7 +48,7 @@ def test_households_have_about_two_and_a_half_adults(pop):
 
 
 def test_internet_by_area_and_age(pop):
-    params = Params()
+    params = Scenario(name="t").params
     by_area = np.bincount(pop.area, weights=pop.internet, minlength=4) / np.bincount(pop.area)
     assert np.allclose(by_area, params.internet.share_initial.array(), atol=0.015)
     by_age = np.bincount(pop.age_group, weights=pop.internet) / np.bincount(pop.age_group)
@@ -66,9 +69,9 @@ def test_traits_in_range_and_graded_by_age(pop):
 
 
 def test_same_seed_same_population():
-    a = build_population(Params(), 5000, np.random.default_rng(11))
-    b = build_population(Params(), 5000, np.random.default_rng(11))
-    c = build_population(Params(), 5000, np.random.default_rng(12))
+    a = build_population(Scenario(name="t").params, 5000, np.random.default_rng(11))
+    b = build_population(Scenario(name="t").params, 5000, np.random.default_rng(11))
+    c = build_population(Scenario(name="t").params, 5000, np.random.default_rng(12))
     for name, col in a.columns.items():
         assert np.array_equal(col, b.columns[name]), name
     assert not np.array_equal(a.trust, c.trust)

@@ -13,9 +13,9 @@ from sim.experiment.replicates import paired_seeds, run_replicates
 from sim.files import load_scenario
 from sim.model.model import AdoptionModel
 from sim.scenario import with_values
-from tests.conftest import SCENARIOS
+from tests.conftest import LIBRARY, SCENARIOS
 
-DOCKING = SCENARIOS / "docking"
+DOCKING = LIBRARY / "docking"
 
 
 def _scenario(name, **learning):

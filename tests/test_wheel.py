@@ -133,7 +133,10 @@ def test_import_sim_uses_the_installed_copy(site, tmp_path):
     module, scenarios, status_quo, experiment, versions = done.stdout.splitlines()
     assert Path(module).is_relative_to(site)
     assert Path(scenarios) == site / "sim" / "library_data" / "scenarios"
-    assert Path(status_quo) == site / "sim" / "library_data" / "scenarios" / "status_quo.toml"
+    assert (
+        Path(status_quo)
+        == site / "sim" / "library_data" / "scenarios" / "mongolia" / "status_quo.toml"
+    )
     assert Path(experiment).parent == site / "sim" / "library_data" / "experiments"
     version, installed = versions.split()
     assert version == installed

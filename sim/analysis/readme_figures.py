@@ -3,7 +3,7 @@ write (``make figures``), so that what the README shows is what a user gets:
 
 - ``policy_comparison.png``: the ``adoption`` figure of ``egov-sim report`` on ``make run``'s
   batch (``experiments/policy_comparison.toml``);
-- ``status_quo.png``: the figure of ``egov-sim run scenarios/status_quo.toml``;
+- ``status_quo.png``: the figure of ``egov-sim run scenarios/mongolia/status_quo.toml``;
 - ``policy_comparison.csv``: the README's effects table and the levels its captions quote:
   for each scenario and metric of :data:`METRICS` at the horizon, the mean with its 95% CI and
   the range of 90% of the runs, and the paired difference from the reference with its 95% CI

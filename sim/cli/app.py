@@ -59,7 +59,8 @@ COMMANDS = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="egov-sim",
-        description="Agent-based model of digital public-service adoption in Mongolia.",
+        description="Agent-based model of digital public-service adoption: one model, each "
+        "country a folder of the scenario library (scenarios/<country>/).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

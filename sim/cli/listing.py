@@ -21,15 +21,27 @@ def add(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from sim import library
+    from sim.country import COUNTRY_FILE, load_country
     from sim.experiment.inputs import check_input, description
-    from sim.library import scenario_dir
 
-    folder = Path(args.folder) if args.folder else scenario_dir()
-    files = sorted(folder.glob("*.toml"))
+    if args.folder:
+        folder = Path(args.folder)
+        files = sorted(p for p in folder.glob("*.toml") if p.stem not in library.NOT_SCENARIOS)
+    else:  # the library: the default country's scenarios, by the short names that run them
+        folder = library.scenario_dir()
+        files = [library.find_scenario(name) for name in library.scenario_names()]
     if not files:
         raise ScenarioError(f"{folder}: no input files (*.toml)")
     width = max(len(f.stem) for f in files)
     status = c.EXIT_OK
+    if (folder / COUNTRY_FILE).is_file() or not args.folder:
+        try:
+            country = load_country(str(folder) if args.folder else library.default_country())
+            print(f"{'country':{width}}  {country.title}: {', '.join(country.area_titles)}")
+        except ScenarioError as exc:
+            print(f"{'country':{width}}  INVALID: {str(exc).splitlines()[0]}")
+            status = c.EXIT_BAD_INPUT
     for path in files:
         try:
             kind, _ = check_input(path)

@@ -34,6 +34,7 @@ import solara.lab
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from sim.country import Country, default_country
 from sim.dashboard.settings import (
     CITIZENS_RANGE,
     LEVERS,
@@ -63,7 +64,8 @@ SAMPLE = 120
 """Citizens drawn in the network picture."""
 PLAY_PAUSE = 0.02
 """Seconds between months while playing."""
-TITLE = "egov-sim: digital government adoption in Mongolia"
+TITLE = "egov-sim: digital government adoption"
+"""The page's title; the country's name follows it (:func:`page_title`)."""
 FIGSIZE = (4.8, 2.7)
 """A plot's drawing size in inches; the page scales it to its column's width."""
 
@@ -97,13 +99,21 @@ MONITORS: tuple[str, ...] = (
 )
 """The large numbers above the plots (captions and units from ``sim.outputs.REGISTRY``)."""
 
-PLACES = (
-    "Ulaanbaatar, the capital, is divided into <i>khoroos</i> (urban sub-districts); the rest "
-    "of the country into 21 <i>aimags</i> (provinces), each with an aimag centre (a town), "
-    "and these into <i>soums</i> (rural districts), each with a soum centre (a village) and "
-    "its countryside."
-)
-"""The local words the page uses, explained where they first appear."""
+
+def _country() -> Country:
+    """The country of the running model (the library's default before one runs)."""
+    running = model.value
+    return running.country if running is not None else default_country()
+
+
+def page_title() -> str:
+    return f"{TITLE} in {_country().title}"
+
+
+def _marked(text: str) -> str:
+    """A country file's text as HTML: escaped, with ``*word*`` in italics."""
+    return re.sub(r"\*([^*]+)\*", r"<i>\1</i>", html.escape(" ".join(text.split()), quote=False))
+
 
 OBSTACLES = [
     ("No legal recognition of digital documents and signatures",
@@ -661,20 +671,26 @@ def _doc_html(text: str) -> str:
     return re.sub(r"``?([^`]+?)``?", lambda match: _words(html.unescape(match[1])), text)
 
 
-def about_html() -> str:
-    """The About tab: the obstacles, the local words, and every lever in words."""
+def about_html(country: Country | None = None) -> str:
+    """The About tab: the country's case, the obstacles, its places and local words, and
+    every lever in words."""
+    country = country or _country()
+    info = country.info
     parts = [
         "<h3>What the model is about</h3>",
-        "<p>Mongolia put most public services online (E-Mongolia, 2020), yet many adults "
-        "still queue for paper. The model follows simulated adults, who choose each month "
-        "between an online service, a kiosk or one-stop centre, and a counter, and the "
-        "agencies that serve them. Five obstacles hold digital government back:</p><ol>",
+        f"<p>{_marked(info.about)} " if info.about else "<p>",
+        "The model follows simulated adults, who choose each month between an online service, "
+        "a kiosk or one-stop centre, and a counter, and the agencies that serve them. Five "
+        "obstacles hold digital government back:</p><ol>",
     ]
     parts += [f"<li><b>{html.escape(t)}</b>: {html.escape(d)}</li>" for t, d in OBSTACLES]
+    areas = [html.escape(a.title) for a in info.areas]
+    urban = [html.escape(a.title) for a in info.areas if a.urban]
+    rural = [html.escape(a.title) for a in info.areas if not a.urban]
     parts.append(
-        f"</ol><h3>Places</h3><p>{PLACES} The model tells four kinds of place apart: "
-        "Ulaanbaatar, aimag centres, soum centres and the countryside; \u201curban\u201d in "
-        "the plots is the first two, \u201crural\u201d the last two. Khur is the state "
+        f"</ol><h3>Places</h3><p>{_marked(info.places)} The model tells {len(areas)} kinds of "
+        f"place apart: {', '.join(areas)}; \u201curban\u201d in the plots is "
+        f"{' and '.join(urban)}, \u201crural\u201d {' and '.join(rural)}. Khur is the "
         "data-exchange platform through which agencies look up each other's registries.</p>"
     )
     parts.append(
@@ -904,10 +920,10 @@ def DataOut():
 def Page():
     if model.value is None and not problem.value:
         start()
-    solara.Title(TITLE)
+    solara.Title(page_title())
     solara.Style(CSS)
     with solara.AppBar():
-        solara.AppBarTitle(TITLE)
+        solara.AppBarTitle(page_title())
     if model.value is None:
         solara.Error(f"The start scenario cannot run: {problem.value}")
         return

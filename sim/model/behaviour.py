@@ -18,7 +18,7 @@ from sim.model import kernels
 from sim.model.agencies import Regime, ServiceTable
 from sim.model.kernels import SLOTS_PER_ADULT
 from sim.model.population import Population
-from sim.params import URBAN_AREAS, Params
+from sim.params import Params
 
 CITIZEN_STREAMS = (
     ("needs",),  # how many needs each adult has
@@ -106,7 +106,7 @@ class Rules:
         self.agency_table = kernels.category_table(self.agency_cdf)
         self.n_agencies = len(traffic)
         self.ties = kernels.TieTable(ties.indptr, ties.indices)
-        self.urban = np.isin(pop.area, URBAN_AREAS)
+        self.urban = np.isin(pop.area, pop.urban_areas)
         cp, lp = params.choice, params.learning
         self.coef = np.array([getattr(cp, name) for name in CHOICE_COEFS], dtype=np.float64)
         rates = [

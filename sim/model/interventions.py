@@ -17,7 +17,7 @@ import numpy as np
 
 from sim import levers
 from sim.calendar import parse_month
-from sim.params import AGE_GROUPS, AREAS
+from sim.params import AGE_GROUPS
 
 if TYPE_CHECKING:
     from sim.model.model import AdoptionModel
@@ -57,8 +57,14 @@ class Action:
         """Called in the month after ``until`` (levers with a duration only)."""
 
 
-def _area_mask(areas: list[str]) -> np.ndarray:
-    return np.isin(np.arange(len(AREAS)), [AREAS.index(a) for a in areas])
+def _area_mask(model: AdoptionModel, areas: list[str] | None, *, rural: bool = False) -> np.ndarray:
+    """Which of the country's areas a lever covers: the named ones, or by default every area
+    (every area that is not urban, if ``rural``)."""
+    names = model.country.areas
+    if areas is None:
+        urban = np.isin(np.arange(len(names)), model.country.urban)
+        return ~urban if rural else np.ones(len(names), dtype=bool)
+    return np.isin(np.arange(len(names)), [names.index(a) for a in areas])
 
 
 class CentralMinistry(Action):
@@ -172,7 +178,7 @@ class Connectivity(Action):
     lever: levers.Connectivity
 
     def begin(self, model: AdoptionModel) -> None:
-        mask = _area_mask(self.lever.areas)
+        mask = _area_mask(model, self.lever.areas, rural=True)
         model.internet_ceiling[mask] = np.maximum(model.internet_ceiling[mask], self.lever.ceiling)
         model.internet_rate[mask] = np.maximum(model.internet_rate[mask], self.lever.rate)
 
@@ -183,7 +189,7 @@ class DigitalSkills(Action):
     def each_month(self, model: AdoptionModel, k: int) -> None:
         pop = model.population
         ages = [AGE_GROUPS.index(a) for a in self.lever.ages]
-        target = _area_mask(self.lever.areas)[pop.area] & np.isin(pop.age_group, ages)
+        target = _area_mask(model, self.lever.areas)[pop.area] & np.isin(pop.age_group, ages)
         u = self.uniform(model, 1, pop.n)
         trained = target & (u < self.lever.reach_per_month)
         pop.skill[trained] += np.float32(self.lever.skill_gain) * (1.0 - pop.skill[trained])
@@ -194,7 +200,7 @@ class AssistedChannels(Action):
     lever: levers.AssistedChannels
 
     def begin(self, model: AdoptionModel) -> None:
-        mask = _area_mask(self.lever.areas)
+        mask = _area_mask(model, self.lever.areas)
         model.assisted_reach[mask] = np.maximum(model.assisted_reach[mask], self.lever.reach)
 
 

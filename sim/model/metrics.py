@@ -15,7 +15,7 @@ from sim.model import kernels
 from sim.model.behaviour import Outcomes, Tally
 from sim.model.population import Population
 from sim.outputs import FLOW_METRICS, METRICS
-from sim.params import URBAN_AREAS, Params
+from sim.params import Params
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Groups:
 
     @classmethod
     def of(cls, pop: Population) -> Groups:
-        urban = np.isin(pop.area, URBAN_AREAS)
+        urban = np.isin(pop.area, pop.urban_areas)
         young, old = pop.age_group == 0, pop.age_group == 2
         return cls(int(urban.sum()), int(young.sum()), int(old.sum()))
 

@@ -133,8 +133,11 @@ class AdoptionModel(mesa.Model):
         """Step index of the last simulated month (-1: the initial state)."""
 
         params, rng, n = self.params, self.rng, self.n_citizens
+        self.country = scenario.country_data
+        """The scenario's country: its areas (``country.areas``, ``country.urban``) and words."""
         self.population: Population = build_population(params, n, rng)
         pop = self.population
+        pop.urban_areas = np.array(self.country.urban, dtype=np.int8)
         self.ties = build_ties(pop.locality, pop.household, params.network, rng)
         if agent_views is None:
             agent_views = n <= CITIZEN_AGENT_LIMIT
@@ -147,9 +150,10 @@ class AdoptionModel(mesa.Model):
         self.agency_list, self.registries = build_agencies(self)
         self._agency_by_name = {a.name: a for a in self.agency_list}
         self.groups = metrics.Groups.of(pop)
-        self.area_size = np.bincount(pop.area, minlength=4)
+        n_areas = len(self.country.areas)
+        self.area_size = np.bincount(pop.area, minlength=n_areas)
         self.internet_ceiling = np.asarray(params.internet.share_ceiling.array())
-        self.internet_rate = np.full(4, params.internet.rate_growth)
+        self.internet_rate = np.full(n_areas, params.internet.rate_growth)
         self.assisted_reach = np.asarray(params.choice.share_assisted_reach.array())
         self.esignature_rate = params.trends.rate_esignature_uptake
         self.credential_access = behaviour.credential_access(pop, params)
@@ -575,9 +579,9 @@ def configure(
     keywords (``interventions__ministry__at``) are checked as an experiment file's
     ``interventions.<id>.<field>`` values are, against the scenario once its horizon is set."""
     overrides = dict(overrides or {})
-    known = keyword_paths()
     top = {key: overrides.pop(key) for key in TOP_LEVEL_KEYWORDS if key in overrides}
     levers = {key: overrides.pop(key) for key in list(overrides) if key.startswith(LEVER_KEYWORD)}
+    known = keyword_paths(spec.areas)  # per-area entries of the scenario's country
     for key in overrides:
         if key not in known:
             close = get_close_matches(key, [*known, *TOP_LEVEL_KEYWORDS], n=1)

@@ -31,8 +31,8 @@ class Column:
 COLUMNS: dict[str, Column] = {
     "age": Column(np.uint8, "age in years (15+)"),
     "age_group": Column(np.int8, "0: 15-34, 1: 35-54, 2: 55+"),
-    "area": Column(np.int8, "0: Ulaanbaatar, 1: aimag centre, 2: soum centre, 3: rural"),
-    "locality": Column(np.int32, "khoroo, aimag centre or soum the citizen lives in"),
+    "area": Column(np.int8, "area of the country, in the order of its country file (0, 1, ...)"),
+    "locality": Column(np.int32, "locality (neighbourhood, town, village) the citizen lives in"),
     "household": Column(np.int32, "household number"),
     "internet": Column(np.bool_, "has internet access"),
     "skill": Column(np.float32, "digital skill, 0-1"),
@@ -59,6 +59,8 @@ class Population:
             setattr(self, name, np.zeros(n, dtype=col.dtype))
         self.last_online[:] = NEVER
         self.last_tried[:] = NEVER
+        self.urban_areas = np.zeros(0, dtype=np.int8)
+        """Indices of the country's urban areas (set by the model from its country)."""
 
     @property
     def columns(self) -> dict[str, np.ndarray]:

@@ -42,9 +42,10 @@ def build_population(params: Params, n: int, rng: np.random.Generator) -> Popula
     sizes[-1] -= ends[k - 1] - n
 
     # Where each household lives: area, then a locality code within the area.
-    hh_area = rng.choice(4, size=k, p=_shares(pp.share_area.array()))
-    offsets = np.cumsum([0, pp.n_ub_localities, pp.n_aimags, pp.n_soums])
-    counts = np.array([pp.n_ub_localities, pp.n_aimags, pp.n_soums, pp.n_soums])
+    area_p = _shares(pp.share_area.array())
+    hh_area = rng.choice(len(area_p), size=k, p=area_p)
+    counts = np.array(pp.n_localities.array(), dtype=np.int64)
+    offsets = np.cumsum(np.r_[0, counts[:-1]])
     hh_locality = offsets[hh_area] + (rng.random(k) * counts[hh_area]).astype(np.int64)
     order = np.argsort(hh_locality, kind="stable")
     sizes, hh_area, hh_locality = sizes[order], hh_area[order], hh_locality[order]
