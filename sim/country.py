@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim import library
 from sim.calendar import Month
 from sim.errors import ScenarioError, shown
-from sim.params import AREA_TABLE_TYPES, Params
+from sim.params import AREA_TABLE_TYPES, Params, iter_parameters
 from sim.problems import merge_tables, unknown
 
 COUNTRY_FILE = "country.toml"
@@ -73,6 +73,11 @@ class CountryInfo(BaseModel):
     sources: dict[str, str] = Field(
         default_factory=dict, description="the source of each parameter the file sets"
     )
+    ranges: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="sensitivity ranges of per-area entries whose value is an assumption "
+        '("population.n_localities.capital" = [100, 200])',
+    )
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,25 @@ class Country:
     def urban(self) -> tuple[int, ...]:
         """Indices of the urban areas."""
         return tuple(i for i, a in enumerate(self.info.areas) if a.urban)
+
+    def assumption_ranges(self) -> dict[str, tuple[float, float]]:
+        """Every parameter whose value is an assumption, over its sensitivity range, in
+        declaration order: each scalar parameter the shared declarations mark "assumption"
+        (their ``sa`` range), and each per-area entry the country file gives a range, at its
+        table's place. What ``sensitivity``'s ``parameters = "assumptions"`` and EMA's default
+        uncertainties screen."""
+        ranges: dict[str, tuple[float, float]] = {}
+        for path, info, _ in iter_parameters():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            if info.annotation in (int, float) and "assumption" in extra.get("source", ""):
+                low, high = extra["sa_range"]
+                ranges[path] = (float(low), float(high))
+            elif info.annotation in AREA_TABLE_TYPES:
+                prefix = path.removeprefix("params.") + "."
+                for key, (low, high) in self.info.ranges.items():
+                    if key.startswith(prefix):
+                        ranges[f"params.{key}"] = (float(low), float(high))
+        return ranges
 
     def observations_file(self) -> Path:
         return self.folder / "observations.csv"
@@ -218,6 +242,20 @@ def _load(folder: Path, mtime: float) -> Country:
         )
     for key, message in area_problems(params, areas):
         lines.append(f"{shown(path)}: {key}: {message}")
+    for key, bounds in info.ranges.items():
+        if len(bounds) != 2:
+            lines.append(f"{shown(path)}: country.ranges.{key}: give [low, high]")
+            continue
+        low, high = bounds
+        group, _, rest = key.partition(".")
+        name, _, area = rest.partition(".")
+        if (group, name) not in AREA_TABLE_FIELDS or area not in areas:
+            lines.append(
+                f"{shown(path)}: country.ranges.{key}: not an area's entry of a per-area table "
+                f"(e.g. {AREA_TABLE_FIELDS[0][0]}.{AREA_TABLE_FIELDS[0][1]}.{areas[0]})"
+            )
+        elif not low <= high:
+            lines.append(f"{shown(path)}: country.ranges.{key}: {low} is above {high}")
     for key in info.sources:
         if not _is_set(params, key):
             lines.append(f"{shown(path)}: country.sources.{key}: the file sets no such parameter")

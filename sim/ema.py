@@ -35,11 +35,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sim.calendar import parse_month
+from sim.country import default_country
 from sim.errors import ScenarioError
 from sim.factors import Factor, factor, sweepable_fields
 from sim.model.model import AdoptionModel, resolve_scenario
 from sim.outputs import HEADLINE, REGISTRY, Metric
-from sim.params import iter_parameters
 from sim.scenario import BY_HAND, LEVER_PREFIX, Scenario, with_values
 
 __all__ = [
@@ -135,11 +135,9 @@ def _factor(path: str, scenario: Scenario, what: str) -> Factor:
         raise ValueError(f"{what}: {exc}") from None
 
 
-def _sa_range(path: str) -> tuple[float, float] | None:
-    field = next((info for p, info, _ in iter_parameters() if p == path), None)
-    extra = (field.json_schema_extra or {}) if field is not None else {}
-    sa = extra.get("sa_range") if isinstance(extra, dict) else None
-    return (sa[0], sa[1]) if sa else None
+def _sa_range(path: str, scenario: Scenario) -> tuple[float, float] | None:
+    """The sensitivity range of an assumption of ``scenario``'s country, if it has one."""
+    return scenario.country_data.assumption_ranges().get(path)
 
 
 def _month_bounds(path: str, scenario: Scenario, last: int) -> tuple[int, int]:
@@ -209,10 +207,10 @@ def _variable(path: str, spec: Any, scenario: Scenario, last: int, *, what: str)
         low, high = f.low, f.high
         source = "its allowed range"
     else:
-        sa = _sa_range(path)
+        sa = _sa_range(path, scenario)
         if sa is None:
             raise ValueError(
-                f"{what}: {path}: no sensitivity range (only scalar parameters have one); "
+                f"{what}: {path}: no sensitivity range (only assumptions have one); "
                 "give one: {path: (low, high)}"
             )
         low, high = sa
@@ -242,15 +240,12 @@ def _variables(spec: Spec, defaults: list[str], scenario: Scenario, last: int, w
     return found
 
 
-def assumption_paths() -> list[str]:
-    """Every scalar parameter whose source is an assumption (each has a sensitivity range):
-    the default uncertainties, the same set as ``egov-sim sensitivity``'s "assumptions"."""
-    return [
-        path
-        for path, info, _ in iter_parameters()
-        if info.annotation in (int, float)
-        and "assumption" in (info.json_schema_extra or {}).get("source", "")
-    ]
+def assumption_paths(scenario: Scenario | None = None) -> list[str]:
+    """Every parameter whose value is an assumption of ``scenario``'s country (default: the
+    library's default country), each with a sensitivity range: the default uncertainties, the
+    same set as ``egov-sim sensitivity``'s "assumptions"."""
+    country = scenario.country_data if scenario is not None else default_country()
+    return list(country.assumption_ranges())
 
 
 def lever_paths(scenario: Scenario) -> list[str]:
@@ -287,7 +282,7 @@ def uncertainties(
     of paths (or EMA names) takes each one's sensitivity range (levers: their allowed range);
     a dict gives ``(low, high)`` or a list of values per path."""
     sc = resolve_scenario(scenario)
-    return _variables(spec, assumption_paths(), sc, _horizon(sc, date)[1], "uncertainties")
+    return _variables(spec, assumption_paths(sc), sc, _horizon(sc, date)[1], "uncertainties")
 
 
 def levers(
@@ -462,7 +457,7 @@ def ema_model(
         except (ValueError, ScenarioError) as exc:
             raise ValueError(_one_line(exc)) from None
     when, last = _horizon(sc, date)
-    unc = _variables(uncertainties, assumption_paths(), sc, last, "uncertainties")
+    unc = _variables(uncertainties, assumption_paths(sc), sc, last, "uncertainties")
     lev = _variables(levers, lever_paths(sc), sc, last, "levers")
     both = {v.path for v in unc} & {v.path for v in lev}
     if both:

@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from sim import library
 from sim.calendar import Month, format_month, parse_month
@@ -32,6 +33,7 @@ from sim.country import AREA_TABLE_FIELDS, Country, area_problems, in_area_order
 from sim.errors import InvalidScenario, KeyedError, ScenarioError
 from sim.levers import INTERVENTION_CLASSES, INTERVENTIONS, Intervention
 from sim.params import (
+    AREA_NAME,
     AREA_TABLE_TYPES,
     REGISTRY_NAMES,
     AreaValues,
@@ -359,9 +361,12 @@ def parameter_field(key: str) -> Any:
     field = None
     for i, part in enumerate(parts[1:], 1):
         if model in AREA_TABLE_TYPES and i == len(parts) - 1:  # one area of some country
-            if not re.fullmatch(r"[a-z][a-z0-9_]*", part):
+            if not AREA_NAME.fullmatch(part):
                 raise ValueError(f"{key!r}: {part!r} is not an area name")
             model = float if model is AreaValues else int
+            entry = FieldInfo.from_annotation(model)  # the table's bounds hold for each entry
+            entry.description, entry.json_schema_extra = field.description, field.json_schema_extra
+            field = entry
             continue
         fields = getattr(model, "model_fields", {})
         if part not in fields:

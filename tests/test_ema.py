@@ -47,7 +47,7 @@ def test_default_uncertainties_are_the_assumptions_over_their_sensitivity_ranges
         assert (v.low, v.high) == (low, high), v.path
         assert v.name == ema.keyword(v.path)
     kinds = {v.path: v for v in found}
-    n_ub = kinds["params.population.n_ub_localities"]
+    n_ub = kinds["params.population.n_localities.ulaanbaatar"]
     assert (n_ub.kind, n_ub.low, n_ub.high, n_ub.ema_class) == (
         "integer",
         100,
@@ -59,7 +59,7 @@ def test_default_uncertainties_are_the_assumptions_over_their_sensitivity_ranges
     assert growth.ema_class == "RealParameter"
     whole = {v.path for v in found if v.kind == "integer"}
     assert whole == {
-        "params.population.n_ub_localities",
+        "params.population.n_localities.ulaanbaatar",
         "params.network.n_local_ties",
         "params.agencies.n_private",
         "params.agencies.n_registries_needed_max",
@@ -258,7 +258,7 @@ def test_one_replication_aggregates_and_series_through_ema(reform):
 
     default = ema.ema_model(reform, date=DATE)
     assert len(default.uncertainties) == 60 and len(default.levers) == 27
-    n_ub = default.uncertainties["population__n_ub_localities"]
+    n_ub = default.uncertainties["population__n_localities__ulaanbaatar"]
     assert isinstance(n_ub, wb.IntegerParameter)
     assert (n_ub.lower_bound, n_ub.upper_bound) == (100, 200)
     growth = default.uncertainties["internet__rate_growth"]

@@ -90,7 +90,10 @@ def test_morris_on_a_known_function():
 def test_assumption_ranges_cover_every_assumption():
     ranges = assumption_ranges()
     assert "params.choice.coef_trust" in ranges and ranges["params.choice.coef_trust"] == (1, 3)
-    assert "params.population.n_aimags" not in ranges  # a census fact, not an assumption
+    assert "params.population.n_adults_national" not in ranges  # a census fact
+    # the country's per-area assumptions, at their table's place
+    assert ranges["params.population.n_localities.ulaanbaatar"] == (100, 200)
+    assert "params.population.n_localities.aimag_centre" not in ranges  # a census fact
     assert len(ranges) > 30
 
 

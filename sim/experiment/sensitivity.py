@@ -17,6 +17,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from sim.calendar import Month
+from sim.country import Country, default_country
 from sim.errors import KeyedError
 from sim.experiment.spec import (
     MAX_POINTS,
@@ -31,7 +32,6 @@ from sim.experiment.spec import (
     resolve_factors,
 )
 from sim.files import load_file, load_scenario, referenced_file
-from sim.params import iter_parameters
 from sim.scenario import MAX_CITIZENS, STRICT, Name, ScenarioError
 
 
@@ -109,21 +109,19 @@ class SensitivityFile(BaseModel):
     def _parameters(cls, value):
         return check_ranges(value, minimum=2, levers=True) if isinstance(value, dict) else value
 
-    def ranges(self) -> dict[str, tuple[Any, Any]]:
+    def ranges(self, country: Country | None = None) -> dict[str, tuple[Any, Any]]:
+        """The factors and their ranges: the file's, or every assumption of ``country`` (the
+        scenario's; the sample-size check before it is read uses the default country's)."""
         if isinstance(self.parameters, dict):
             return {k: (r.low, r.high) for k, r in self.parameters.items()}
-        return assumption_ranges()
+        return assumption_ranges(country)
 
 
-def assumption_ranges() -> dict[str, tuple[float, float]]:
-    """Every scalar numeric parameter marked "assumption", over its sensitivity range."""
-    ranges = {}
-    for path, info, _ in iter_parameters():
-        extra = info.json_schema_extra or {}
-        if info.annotation in (int, float) and "assumption" in extra.get("source", ""):
-            low, high = extra["sa_range"]
-            ranges[path] = (float(low), float(high))
-    return ranges
+def assumption_ranges(country: Country | None = None) -> dict[str, tuple[float, float]]:
+    """Every parameter marked "assumption", over its sensitivity range: the shared scalar
+    ones and the country's per-area entries (:meth:`sim.country.Country.assumption_ranges`;
+    default: the library's default country)."""
+    return (country or default_country()).assumption_ranges()
 
 
 class SensitivityPlan:
@@ -132,11 +130,12 @@ class SensitivityPlan:
     def __init__(self, spec: SensitivityFile, path: Path) -> None:
         self.spec = spec
         self.path = path
-        ranges = spec.ranges()
         source = referenced_file(path, "scenario", spec.scenario, "sensitivity", library=True)
+        scenario = load_scenario(source, citizens=spec.citizens)
+        ranges = spec.ranges(scenario.country_data)
         self.factors = resolve_factors(
             {k: list(v) for k, v in ranges.items()},
-            [load_scenario(source, citizens=spec.citizens)],
+            [scenario],
             f"{path}: parameters",
             bound=True,
         )
