@@ -56,8 +56,52 @@ def observations_file(country: str) -> Path:
     return scenario_dir() / country / "observations.csv"
 
 
+def facts_file(country: str) -> Path:
+    """The stylised facts of ``country`` (``scenarios/<country>/facts.toml``)."""
+    return scenario_dir() / country / "facts.toml"
+
+
+LIBRARY_FILE = "library.toml"
+"""The scenario library's own settings (``default_country``), at the top of the library."""
+NOT_SCENARIOS = (LIBRARY_FILE, "facts.toml")
+"""TOML files of the library that are not scenarios: the library's settings and a country's
+facts."""
+
+
+def default_country() -> str:
+    """The country a command uses when neither ``--country`` nor its scenario names one:
+    ``default_country`` of the library's ``library.toml``."""
+    import tomllib
+
+    from sim.errors import ScenarioError, shown
+
+    path = scenario_dir() / LIBRARY_FILE
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get("default_country")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(f"{shown(path)}: cannot be read ({exc})") from None
+    if not isinstance(value, str) or value not in country_names():
+        raise ScenarioError(
+            f"{shown(path)}: default_country: {value!r} is not a country of the library "
+            f"(allowed: {', '.join(country_names())})"
+        )
+    return value
+
+
+def country_names() -> list[str]:
+    """The library's countries: its sub-folders holding an ``observations.csv`` or a
+    ``facts.toml``, sorted."""
+    return sorted(
+        p.name
+        for p in scenario_dir().iterdir()
+        if p.is_dir() and ((p / "observations.csv").is_file() or (p / "facts.toml").is_file())
+    )
+
+
 def _names(folder: Path) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.toml") if p.is_file())
+    return sorted(
+        p.stem for p in folder.glob("*.toml") if p.is_file() and p.name not in NOT_SCENARIOS
+    )
 
 
 def scenario_names() -> list[str]:

@@ -174,3 +174,30 @@ def progress(total: int, desc: str, quiet: bool, unit: str = "run") -> Iterator[
 
     with tqdm(total=total, unit=unit, disable=quiet, file=sys.stderr, desc=desc) as bar:
         yield bar.update
+
+
+# --------------------------------------------------------------------------- countries
+
+
+def country_option(parser: argparse.ArgumentParser, reads: str) -> None:
+    """``--country NAME``: the folder of the scenario library whose files a command reads."""
+    parser.add_argument(
+        "--country",
+        metavar="NAME",
+        help=f"country whose {reads} to use: a folder of the scenario library (default: the "
+        "scenario's country, else the library's default_country)",
+    )
+
+
+def country(option: str | None, scenario: object = None) -> str:
+    """The country a command uses: ``--country``, else the scenario's, else the library's
+    default; refused in one line (exit 2) if the library has no such country."""
+    from sim.library import country_names, default_country
+
+    name = option or getattr(scenario, "country", None) or default_country()
+    if name not in country_names():
+        raise ScenarioError(
+            f"--country: {shown(repr(name))} is not a country of the scenario library "
+            f"(allowed: {', '.join(country_names())})"
+        )
+    return name
