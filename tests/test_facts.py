@@ -428,3 +428,28 @@ def test_check_calibration_names_the_countrys_observations(tmp_path):
     assert f"observations from {observations_file('mongolia')}" in done.stdout.splitlines()
     table = pd.read_csv(tmp_path / "o" / "calibration.csv")
     assert "users-2023-11" in set(table["target"])
+
+
+def test_validate_and_list_know_a_fact_file(tmp_path, capsys):
+    """`egov-sim validate` checks a fact file (one line per problem, exit 2); `list` of the
+    library does not show its settings file, and a country's folder lists its facts."""
+    from sim import cli
+
+    good = facts_file("mongolia")
+    assert cli.main(["validate", str(good)]) == 0
+    assert capsys.readouterr().out == (
+        f"{good}: ok (facts: 9 checks on history, status_quo, security_shock, observations from "
+        "observations.csv)\n"
+    )
+    bad = tmp_path / "facts.toml"
+    bad.write_text(GOOD.replace('op = "<="', 'op = "=<"'))
+    (tmp_path / "observations.csv").write_text(observations_file("mongolia").read_text())
+    assert cli.main(["validate", str(bad)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{bad}: facts[0].conditions[0].op: Input should be '<', '<=', '>' or '>=' (got '=<'); "
+        "did you mean '<'?"
+    ]
+    assert cli.main(["list"]) == 0
+    assert "library" not in [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert cli.main(["list", str(good.parent)]) == 0
+    assert capsys.readouterr().out.split()[:2] == ["facts", "[facts]"]

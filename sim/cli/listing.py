@@ -22,10 +22,12 @@ def add(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from sim.experiment.inputs import check_input, description
-    from sim.library import scenario_dir
+    from sim.library import LIBRARY_FILE, scenario_dir
 
     folder = Path(args.folder) if args.folder else scenario_dir()
     files = sorted(folder.glob("*.toml"))
+    if not args.folder:  # the library's own settings are not an input file
+        files = [f for f in files if f.name != LIBRARY_FILE]
     if not files:
         raise ScenarioError(f"{folder}: no input files (*.toml)")
     width = max(len(f.stem) for f in files)
