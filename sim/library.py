@@ -51,9 +51,21 @@ def stored_posterior() -> Path:
     return experiment_dir() / "posterior.csv"
 
 
+def country_dir(country: str) -> Path:
+    """The folder of ``country``: a library country's (``scenarios/<country>/``), or the
+    folder itself when ``country`` is a path (a country outside the library)."""
+    path = Path(country)
+    return path if ("/" in country or path.is_absolute()) else scenario_dir() / country
+
+
 def observations_file(country: str) -> Path:
-    """The dated observations of a library country (``scenarios/<country>/observations.csv``)."""
-    return scenario_dir() / country / "observations.csv"
+    """The dated observations of ``country`` (``scenarios/<country>/observations.csv``)."""
+    return country_dir(country) / "observations.csv"
+
+
+def facts_file(country: str) -> Path:
+    """The stylised facts of ``country`` (``scenarios/<country>/facts.toml``)."""
+    return country_dir(country) / "facts.toml"
 
 
 LIBRARY_FILE = "library.toml"
@@ -71,12 +83,24 @@ def _names(folder: Path) -> list[str]:
 
 
 def default_country() -> str:
-    """The country a scenario belongs to when it names none, and whose scenarios short names
-    (``status_quo``) mean: ``default_country`` of ``scenarios/library.toml``."""
+    """The country a scenario belongs to when it names none, whose scenarios short names
+    (``status_quo``) mean, and that commands use without ``--country``: ``default_country``
+    of ``scenarios/library.toml``."""
     import tomllib
 
-    with open(scenario_dir() / LIBRARY_FILE, "rb") as f:
-        return str(tomllib.load(f)["default_country"])
+    from sim.errors import ScenarioError, shown
+
+    path = scenario_dir() / LIBRARY_FILE
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get("default_country")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(f"{shown(path)}: cannot be read ({exc})") from None
+    if not isinstance(value, str) or not country_exists(value):
+        raise ScenarioError(
+            f"{shown(path)}: default_country: {value!r} is not a country of the library "
+            f"(allowed: {', '.join(country_names())})"
+        )
+    return value
 
 
 def country_exists(name: str) -> bool:

@@ -20,7 +20,8 @@ from sim.experiment.spec import load_experiment
 from sim.files import load_scenario
 from sim.library import experiment_dir, stored_posterior
 from sim.scenario import with_values
-from tests.conftest import SCENARIOS
+from tests import legacy_validation as legacy
+from tests.conftest import ROOT, SCENARIOS
 
 KEYS = ("params.choice.coef_online_intercept", "params.needs.p_needs_data")
 
@@ -170,6 +171,7 @@ def test_users_2023_prediction_can_fail():
     )
     check = held_out_checks(long)[0]
     assert not check.passed and "0.55" in check.figure
+    assert check.__dict__ == legacy.held_out_checks(long)[0].__dict__  # as before, exactly
 
 
 def test_compare_cli_with_a_posterior(tmp_path):
@@ -218,6 +220,11 @@ def test_validate_model_separates_held_out_from_fitted(tmp_path):
         "fitted",
     ]
     assert "held-out predictions pass; consistency (fitted or input, not evidence)" in lines[-1]
+    facts = ROOT / "scenarios" / "mongolia"
+    assert lines[-2] == (
+        f"checks from {facts / 'facts.toml'}; observations from {facts / 'observations.csv'} "
+        "(H1: users-2023-11)"
+    )
     table = pd.read_csv(tmp_path / "v" / "validation.csv")
     assert (
         list(table["use"][:2]) == ["held-out", "held-out"] and table["basis"].str.len().min() > 20

@@ -190,8 +190,9 @@ def test_keyword_and_table_parameters_are_validated_and_merged():
     assert model.spec.params.internet.share_initial["rural"] == 0.4
     default = short(seed=1).spec.params
     assert choice.coef_skill == default.choice.coef_skill  # the rest of the table is kept
-    assert model.spec.params.internet.share_initial["ulaanbaatar"] == (
-        default.internet.share_initial["ulaanbaatar"]
+    assert (
+        model.spec.params.internet.share_initial["ulaanbaatar"]
+        == (default.internet.share_initial["ulaanbaatar"])
     )
     tables = short(seed=1, params={"choice": {"coef_trust": 3.0}}).spec
     assert tables.params.choice == choice

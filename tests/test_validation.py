@@ -8,11 +8,17 @@ import pandas as pd
 import pytest
 
 from sim.analysis.docking import bass_event_simulation, docking_tolerance
-from sim.analysis.validation import bass_curve, granovetter_equilibrium, stylised_facts
+from sim.analysis.validation import (
+    bass_curve,
+    granovetter_equilibrium,
+    held_out_checks,
+    stylised_facts,
+)
 from sim.experiment.replicates import paired_seeds, run_replicates
 from sim.files import load_scenario
 from sim.model.model import AdoptionModel
 from sim.scenario import with_values
+from tests import legacy_validation as legacy
 from tests.conftest import LIBRARY, SCENARIOS
 
 DOCKING = LIBRARY / "docking"
@@ -130,6 +136,10 @@ def test_stylised_facts_hold_at_a_small_size():
     assert len(checks) == 7
     failed = [(c.pattern, c.figure) for c in checks if not c.passed]
     assert not failed, failed
+    # read from scenarios/mongolia/facts.toml, the checks are exactly the code they replace
+    assert [c.__dict__ for c in checks] == [c.__dict__ for c in legacy.stylised_facts(long)]
+    held = held_out_checks(long)
+    assert [c.__dict__ for c in held] == [c.__dict__ for c in legacy.held_out_checks(long)]
 
 
 def test_a_pattern_can_fail():
@@ -142,6 +152,7 @@ def test_a_pattern_can_fail():
     long.loc[long["scenario"] == "paper_recommendations", "scenario"] = "status_quo"
     checks = {c.pattern[:2]: c.passed for c in stylised_facts(pd.DataFrame(long))}
     assert checks["2."] is False
+    assert checks == {c.pattern[:2]: c.passed for c in legacy.stylised_facts(long)}
 
 
 def _facts(**credentials):

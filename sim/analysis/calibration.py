@@ -11,6 +11,7 @@ predicts it) or ``input`` (it set an input, so it is shown but neither fitted no
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -24,7 +25,7 @@ from matplotlib.figure import Figure
 from sim.calendar import parse_month
 from sim.errors import ScenarioError, shown
 from sim.files import file_problem
-from sim.library import observations_file
+from sim.library import default_country, observations_file
 from sim.outputs import REGISTRY
 from sim.scenario import unknown
 
@@ -145,9 +146,15 @@ def load_observations(path: str | Path) -> tuple[Target, ...]:
     return tuple(targets)
 
 
-OBSERVATIONS_FILE = observations_file("mongolia")
-"""Where :data:`TARGETS` come from."""
-TARGETS = load_observations(OBSERVATIONS_FILE)
+@functools.cache
+def country_targets(country: str | None = None) -> tuple[Target, ...]:
+    """The observations of ``country`` (default: the library's default country)."""
+    return load_observations(observations_file(country or default_country()))
+
+
+OBSERVATIONS_FILE = observations_file(default_country())
+"""Where :data:`TARGETS` come from: the default country's observations."""
+TARGETS = country_targets()
 FIT_TARGETS = tuple(t for t in TARGETS if t.use == "fit")
 HELD_OUT_TARGETS = tuple(t for t in TARGETS if t.use == "held-out")
 FIT_END = max(t.last for t in FIT_TARGETS)

@@ -174,3 +174,32 @@ def progress(total: int, desc: str, quiet: bool, unit: str = "run") -> Iterator[
 
     with tqdm(total=total, unit=unit, disable=quiet, file=sys.stderr, desc=desc) as bar:
         yield bar.update
+
+
+# --------------------------------------------------------------------------- countries
+
+
+def country_option(parser: argparse.ArgumentParser, reads: str) -> None:
+    """``--country NAME``: the folder of the scenario library whose files a command reads."""
+    parser.add_argument(
+        "--country",
+        metavar="NAME",
+        help=f"country whose {reads} to use: a country of the scenario library, or a folder "
+        "holding a country.toml (default: the scenario's country, else the library's default)",
+    )
+
+
+def country(option: str | None, scenario: object = None) -> str:
+    """The country a command uses: ``--country`` (a library country, or a folder holding a
+    country.toml), else the scenario's, else the library's default; refused in one line
+    (exit 2) if there is no such country."""
+    from sim.library import country_exists, country_names, default_country
+
+    name = option or getattr(scenario, "country", None) or default_country()
+    path = Path(name)
+    if not country_exists(name) and not (path / "country.toml").is_file():
+        raise ScenarioError(
+            f"--country: {shown(repr(name))} is not a country of the scenario library "
+            f"(allowed: {', '.join(country_names())}), nor a folder holding country.toml"
+        )
+    return name if country_exists(name) else str(path.resolve())

@@ -12,7 +12,8 @@ def add(sub) -> None:
         "calibrate",
         help="ABC-SMC calibration on dated observations (docs/calibration.md)",
         description="Calibrate the parameters of a calibration file with ABC-SMC (pyabc) on "
-        "the observations it fits (up to mid 2022); write the posterior (a file compare "
+        "the observations it fits (of the country's observations.csv, scenarios/<country>/; "
+        "for the default country up to mid 2022); write the posterior (a file compare "
         "--posterior can draw from), the effective sample size per generation, marginal and "
         "pairwise plots, a posterior predictive check of every observation, held-out ones "
         "included, and a calibrated scenario file.",
@@ -27,21 +28,28 @@ def add(sub) -> None:
     p.add_argument("--dask", metavar="ADDRESS|local", help="evaluate particles on Dask")
     p.add_argument("--out", help="output folder (default results/<name>)")
     c.quiet_option(p)
+    c.country_option(p, "observations.csv")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    from sim.errors import shown
     from sim.experiment.calibrate import load_calibration, run_calibration
-    from sim.library import find_experiment
+    from sim.library import find_experiment, observations_file
 
+    if args.country:
+        c.country(args.country)  # a country the library has, before the file is read
     path = find_experiment(args.file)
-    spec, _ = load_calibration(path)  # validate before anything runs
+    spec, scenario = load_calibration(path, args.country)  # validate before anything runs
+    country = c.country(args.country, scenario)
     out = c.out_dir(args.out, c.RESULTS_DIR / spec.name, "calibration")
     if args.dask:
         from sim.experiment.executors import check_dask_address
 
         check_dask_address(args.dask)  # before anything is written
-    info = run_calibration(path, out, workers=args.workers, dask=args.dask, quiet=args.quiet)
+    info = run_calibration(
+        path, out, workers=args.workers, dask=args.dask, quiet=args.quiet, country=country
+    )
     if not args.quiet:
         print(
             f"{spec.name}: {info['generations']} generations, {info['evaluations']} runs, "
@@ -56,4 +64,5 @@ def main(args: argparse.Namespace) -> int:
             "generations.csv, predictive.csv, posterior.png, pairs.png, predictive.png, "
             "calibrated.toml, abc.db)"
         )
+        print(f"observations from {shown(observations_file(country))}")
     return c.EXIT_OK

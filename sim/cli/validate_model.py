@@ -11,13 +11,15 @@ def add(sub) -> None:
     p = sub.add_parser(
         "validate-model",
         help="check the stylised facts (pattern-oriented validation, docs/validation.md)",
-        description="Run history, status_quo and security_shock over paired seeds, each "
-        "replicate with a parameter set drawn from the stored posterior, and check the "
-        "held-out predictions (what no parameter was fitted to) and the stylised facts "
-        "(patterns 1-6 of docs/validation.md, each marked fitted or input); print a pass/fail "
-        "table saying which is which; exit 1 if any check fails.",
+        description="Run the scenarios a country's fact file names (scenarios/<country>/"
+        "facts.toml: for the default country history, status_quo and security_shock) over "
+        "paired seeds, each replicate with a parameter set drawn from the stored posterior, "
+        "and check its held-out predictions (what no parameter was fitted to) and stylised "
+        "facts (each marked fitted or input; docs/validation.md); print a pass/fail table "
+        "saying which is which and the files the checks came from; exit 1 if any check fails.",
     )
     c.replicate_options(p, 20, "results/validation")
+    c.country_option(p, "facts.toml and observations.csv")
     group = p.add_mutually_exclusive_group()
     group.add_argument(
         "--posterior",
@@ -34,20 +36,28 @@ def add(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from sim.analysis.validation import HELD_OUT
+    from sim.analysis.facts import HELD_OUT, country_facts
+    from sim.errors import shown
     from sim.experiment.posterior import describe, load_posterior
     from sim.experiment.replicates import paired_seeds
-    from sim.experiment.validation import VALIDATION_SCENARIOS, validate_model
+    from sim.experiment.validation import validate_model
     from sim.library import stored_posterior
 
+    facts = country_facts(c.country(args.country))  # read and checked before any run
     posterior = None if args.defaults else load_posterior(args.posterior or stored_posterior())
     out = c.out_dir(args.out, c.RESULTS_DIR / "validation", "validation")
     seeds = paired_seeds(args.seed, args.seeds)
     draws = posterior.draws(len(seeds), args.seed) if posterior else None
-    total = len(VALIDATION_SCENARIOS) * len(seeds)
+    total = len(facts.scenarios()) * len(seeds)
     with c.progress(total, "validate-model", args.quiet) as update:
         checks = validate_model(
-            seeds, out, citizens=args.citizens, draws=draws, workers=args.workers, progress=update
+            seeds,
+            out,
+            citizens=args.citizens,
+            draws=draws,
+            workers=args.workers,
+            progress=update,
+            facts=facts,
         )
     if not args.quiet:
         print(
@@ -60,6 +70,9 @@ def main(args: argparse.Namespace) -> int:
                 f"      {check.figure}\n      source: {check.source}\n"
                 f"      {check.use}: {check.basis}"
             )
+        observed = ", ".join(facts.observed())
+        also = f"; observations from {shown(facts.observations_path)} ({observed})"
+        print(f"checks from {shown(facts.path)}" + (also if observed else ""))
         held = [ch for ch in checks if ch.use == HELD_OUT]
         rest = [ch for ch in checks if ch.use != HELD_OUT]
         print(

@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
-from sim.analysis.calibration import FIT_TARGETS, TARGETS, means_by_date
+from sim.analysis.calibration import FIT_TARGETS, TARGETS, Target, country_targets, means_by_date
 from sim.atomic import toml_text
 from sim.calendar import Month
+from sim.errors import shown
 from sim.experiment.replicates import paired_seeds, run_one, run_replicates
 from sim.experiment.spec import Citizens, Range, check_ranges, scenario_at
 from sim.files import load_file, load_scenario, referenced_file
@@ -88,29 +89,27 @@ class CalibrationFile(BaseModel):
     def _parameters(cls, value: dict[str, Range]) -> dict[str, Range]:
         return check_ranges(value, minimum=1)
 
-    @field_validator("targets")
-    @classmethod
-    def _targets(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return value
-        allowed = [t.name for t in FIT_TARGETS]
-        if not value:
-            raise ValueError(f"needs at least one observation (allowed: {', '.join(allowed)})")
-        for name in value:
-            if name not in allowed:
-                held = " (held out: never fitted)" if name in {t.name for t in TARGETS} else ""
-                raise ValueError(
-                    f"{name!r} is not an observation to fit{held}; allowed: {', '.join(allowed)}"
-                )
-        if len(set(value)) != len(value):
-            raise ValueError("lists an observation twice")
-        return value
-
-    def fit_targets(self) -> tuple:
-        """The observations this calibration fits."""
+    def targets_problem(self, observations: tuple[Target, ...]) -> str | None:
+        """What is wrong with ``targets`` given the country's ``observations``, or None."""
         if self.targets is None:
-            return FIT_TARGETS
-        return tuple(t for t in FIT_TARGETS if t.name in self.targets)
+            return None
+        allowed = [t.name for t in observations if t.use == "fit"]
+        if not self.targets:
+            return f"needs at least one observation (allowed: {', '.join(allowed)})"
+        for name in self.targets:
+            if name not in allowed:
+                held = " (held out: never fitted)" if name in {t.name for t in observations} else ""
+                return f"{name!r} is not an observation to fit{held}; allowed: {', '.join(allowed)}"
+        if len(set(self.targets)) != len(self.targets):
+            return "lists an observation twice"
+        return None
+
+    def fit_targets(self, observations: tuple[Target, ...] = TARGETS) -> tuple[Target, ...]:
+        """The observations this calibration fits, of a country's ``observations``."""
+        fit = tuple(t for t in observations if t.use == "fit")
+        if self.targets is None:
+            return fit
+        return tuple(t for t in fit if t.name in self.targets)
 
 
 def target_distance(frame: pd.DataFrame, targets=FIT_TARGETS) -> dict[str, float]:
@@ -143,7 +142,12 @@ NOISE_SEEDS = 30
 """Seeds of the seed-noise diagnostic."""
 
 
-def seed_noise(scenario: Scenario, spec: CalibrationFile, workers: int = 1) -> float:
+def seed_noise(
+    scenario: Scenario,
+    spec: CalibrationFile,
+    workers: int = 1,
+    observations: tuple[Target, ...] = TARGETS,
+) -> float:
     """The distance seed noise alone gives: the scenario's own parameters on
     :data:`NOISE_SEEDS` seeds, each run's distance from the runs' mean in the units of ABC's
     distance (band half-widths, Euclidean norm), the median over runs. An acceptance threshold
@@ -154,7 +158,7 @@ def seed_noise(scenario: Scenario, spec: CalibrationFile, workers: int = 1) -> f
         until=spec.end,
         workers=workers,
     )
-    targets = spec.fit_targets()
+    targets = spec.fit_targets(observations)
     runs = [means_by_date(run) for _, run in long.groupby("replicate", sort=True)]
     values = np.array([[t.value(run) for t in targets] for run in runs])
     halves = np.array([(t.high - t.low) / 2 for t in targets])
@@ -162,11 +166,18 @@ def seed_noise(scenario: Scenario, spec: CalibrationFile, workers: int = 1) -> f
     return float(np.median(distances))
 
 
-def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
+def load_calibration(
+    path: str | Path, country: str | None = None
+) -> tuple[CalibrationFile, Scenario]:
+    """A calibration file and its scenario, checked against the observations of ``country``
+    (default: the scenario's country, else the library's default)."""
     path = Path(path)
     spec = load_file(path, CalibrationFile)
     source = referenced_file(path, "scenario", spec.scenario, "calibration", library=True)
     scenario = load_scenario(source, citizens=spec.citizens)
+    observations = country_targets(country or getattr(scenario, "country", None))
+    if problem := spec.targets_problem(observations):
+        raise ScenarioError(f"{shown(path)}: targets: {problem}")
     ranges = spec.parameters
     corners = {
         "the priors' lows": {k: r.low for k, r in ranges.items()},
@@ -178,13 +189,13 @@ def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
     for label, values in corners.items():  # what spans parameters, before any run
         rounded = {k: round_to_field(k, v) for k, v in values.items()}
         scenario_at(scenario, rounded, path, "parameters", label)
-    last_target = max(t.last for t in spec.fit_targets())
+    last_target = max(t.last for t in spec.fit_targets(observations))
     if not last_target <= spec.end <= scenario.end:
         raise ScenarioError(
             f"{path}: end: {spec.end} is not between the last observation used for fitting "
             f"and the scenario's end (allowed: {last_target} to {scenario.end})"
         )
-    last_shown = max(t.last for t in TARGETS)
+    last_shown = max(t.last for t in observations)
     if not last_shown <= spec.predict_until <= scenario.end:
         raise ScenarioError(
             f"{path}: predict_until: {spec.predict_until} is not between the last observation "
@@ -194,9 +205,16 @@ def load_calibration(path: str | Path) -> tuple[CalibrationFile, Scenario]:
 
 
 def run_calibration(
-    path: Path, out: Path, *, workers: int = 1, dask: str | None = None, quiet: bool = False
+    path: Path,
+    out: Path,
+    *,
+    workers: int = 1,
+    dask: str | None = None,
+    quiet: bool = False,
+    country: str | None = None,
 ) -> dict:
-    """Run ABC-SMC and the posterior predictive check; write abc.db, posterior.csv,
+    """Run ABC-SMC on the observations of ``country`` (default: the scenario's, else the
+    library's default) and the posterior predictive check; write abc.db, posterior.csv,
     posterior_summary.csv, generations.csv, predictive.csv, posterior.png, pairs.png,
     predictive.png, calibrated.toml and calibration.md into ``out``. Returns the summary."""
     import logging
@@ -213,7 +231,9 @@ def run_calibration(
     from sim.experiment.executors import start_dask
     from sim.experiment.posterior import Posterior
 
-    spec, scenario = load_calibration(path)
+    spec, scenario = load_calibration(path, country)
+    observations = country_targets(country or getattr(scenario, "country", None))
+    fit = spec.fit_targets(observations)
     keys = list(spec.parameters)
     logging.getLogger("ABC").setLevel(logging.WARNING if quiet else logging.INFO)
     for name in ("Sampler", "Epsilon", "Distance", "Acceptor", "pyabc"):
@@ -236,9 +256,9 @@ def run_calibration(
             sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
         else:
             sampler = pyabc.sampler.SingleCoreSampler()
-        noise = seed_noise(scenario, spec, workers=1 if dask else workers)
-        model = CalibrationModel(scenario, keys, spec.end, spec.fit_targets())
-        observed = {t.name: 0.0 for t in spec.fit_targets()}
+        noise = seed_noise(scenario, spec, 1 if dask else workers, observations)
+        model = CalibrationModel(scenario, keys, spec.end, fit)
+        observed = {t.name: 0.0 for t in fit}
         started = time.perf_counter()
         with folder.stage() as stage:
             stage.manifest = {"calibration": spec.name, "file": str(path), **run_record()}
@@ -284,14 +304,15 @@ def run_calibration(
                 until=spec.predict_until,
                 workers=1 if dask else workers,
             )
-            predictive = predictive_check(long, spec.fit_targets())
+            predictive = predictive_check(long, fit, observations)
             predictive.to_csv(stage.file("predictive.csv"), index=False, float_format="%.4g")
             stage.figure(
                 calibration_figure(
                     long,
+                    observations,
                     title=f"posterior predictive: {spec.predictive} runs drawn from the posterior "
                     f"(fitted to observations up to {spec.end}), 5-95% band",
-                    fitted={t.name for t in spec.fit_targets()},
+                    fitted={t.name for t in fit},
                 ),
                 "predictive",
             )
@@ -333,13 +354,15 @@ def _generations(history, effective_sample_size) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def predictive_check(long: pd.DataFrame, fitted=FIT_TARGETS) -> pd.DataFrame:
+def predictive_check(
+    long: pd.DataFrame, fitted=FIT_TARGETS, observations: tuple[Target, ...] = TARGETS
+) -> pd.DataFrame:
     """Every observation against the posterior predictive runs: their mean and 5-95%
     interval, and whether the interval overlaps the observation's band. ``use`` says whether
     the calibration fitted it, it is held out, or it was left out of this calibration."""
     names = {t.name for t in fitted}
     rows = []
-    for t in TARGETS:
+    for t in observations:
         values = np.array(
             [t.value(means_by_date(run)) for _, run in long.groupby("replicate", sort=True)]
         )

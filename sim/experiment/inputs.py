@@ -8,14 +8,16 @@ from pathlib import Path
 
 from sim.files import load_scenario, read_toml
 
-KINDS = ("scenario", "experiment", "sensitivity", "calibration")
+KINDS = ("scenario", "experiment", "sensitivity", "calibration", "facts")
 
 
 def input_kind(path: str | os.PathLike[str]) -> str:
     """Which kind of file ``path`` is: an experiment names ``scenarios`` or ``policies``; a
     sensitivity or calibration file names one ``scenario`` (sensitivity files have a
-    ``method``); anything else is read as a scenario."""
+    ``method``); a country's fact file has ``facts``; anything else is read as a scenario."""
     data = read_toml(path)
+    if "facts" in data:
+        return "facts"
     if "scenarios" in data or "policies" in data:
         return "experiment"
     if "scenario" in data:
@@ -54,6 +56,14 @@ def check_input(path: str | os.PathLike[str]) -> tuple[str, str]:
         return kind, (
             f"calibration {spec.name}: {len(spec.parameters)} parameters, "
             f"{spec.population_size} particles x up to {spec.generations} generations"
+        )
+    if kind == "facts":
+        from sim.analysis.facts import load_facts
+
+        facts = load_facts(path)
+        return kind, (
+            f"facts: {len(facts.facts)} checks on {', '.join(facts.scenarios())}"
+            + (f", observations from {facts.observations_path.name}" if facts.observed() else "")
         )
     scenario = load_scenario(path)
     return kind, (

@@ -8,24 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.calibration import calibration_figure, check
-from sim.analysis.validation import (
-    Check,
-    bass_figure,
-    granovetter_figure,
-    held_out_checks,
-    stylised_facts,
-    validation_figure,
-)
+from sim.analysis.calibration import TARGETS, Target, calibration_figure, check
+from sim.analysis.facts import Check, Facts, check_facts, country_facts
+from sim.analysis.validation import bass_figure, granovetter_figure, validation_figure
 from sim.experiment.replicates import run_replicates
 from sim.files import load_scenario
 from sim.folders import owned
 from sim.library import find_scenario
 from sim.provenance import run_record
 from sim.scenario import Scenario, with_values
-
-VALIDATION_SCENARIOS = ("history", "status_quo", "security_shock")
-"""Library scenarios whose runs the stylised facts are checked on."""
 
 
 def check_calibration(
@@ -36,16 +27,18 @@ def check_calibration(
     draws: list[dict[str, float]] | None = None,
     workers: int = 1,
     progress: Callable[[int], object] | None = None,
+    targets: tuple[Target, ...] = TARGETS,
 ) -> pd.DataFrame:
     """Run ``scenario`` on ``seeds`` (replicate k with parameter set k of ``draws``, if
-    given) and compare it with the dated observations; write calibration.csv and
-    calibration.png into ``out``. Returns the table (column ``inside``)."""
+    given) and compare it with the dated observations ``targets`` (a country's
+    ``observations.csv``); write calibration.csv and calibration.png into ``out``. Returns
+    the table (column ``inside``)."""
     with owned(out, "calibration-check") as folder:
         long = run_replicates([scenario], seeds, draws=draws, workers=workers, progress=progress)
-        table = check(long)
+        table = check(long, targets)
         with folder.stage() as stage:
             table.to_csv(stage.file("calibration.csv"), index=False, float_format="%.4g")
-            stage.figure(calibration_figure(long), "calibration")
+            stage.figure(calibration_figure(long, targets), "calibration")
             stage.manifest = {"scenario": scenario.name, "seeds": list(seeds), **run_record()}
     return table
 
@@ -58,23 +51,25 @@ def validate_model(
     draws: list[dict[str, float]] | None = None,
     workers: int = 1,
     progress: Callable[[int], object] | None = None,
+    facts: Facts | None = None,
 ) -> list[Check]:
-    """Run the validation scenarios on ``seeds`` (replicate k with parameter set k of
-    ``draws``, if given), check the held-out predictions and the stylised facts, and draw them
-    with the docking figures into ``out`` (validation.csv, validation.png, docking_*.png)."""
-    scenarios = [
-        load_scenario(find_scenario(name), citizens=citizens) for name in VALIDATION_SCENARIOS
-    ]
+    """Run the scenarios of a country's ``facts`` (default: the default country's) on
+    ``seeds`` (replicate k with parameter set k of ``draws``, if given), check its held-out
+    predictions and stylised facts in the fact file's order, and draw them with the docking
+    figures into ``out`` (validation.csv, validation.png, docking_*.png)."""
+    facts = facts or country_facts()
+    names = facts.scenarios()
+    scenarios = [load_scenario(find_scenario(name), citizens=citizens) for name in names]
     with owned(out, "validation") as folder:
         long = run_replicates(scenarios, seeds, draws=draws, workers=workers, progress=progress)
-        checks = held_out_checks(long) + stylised_facts(long)
+        checks = check_facts(long, facts)
         with folder.stage() as stage:
             frame = pd.DataFrame([c.__dict__ for c in checks])
             frame.to_csv(stage.file("validation.csv"), index=False)
-            stage.figure(validation_figure(long), "validation")
+            stage.figure(validation_figure(long, facts), "validation")
             for name, fig in docking_figures().items():
                 stage.figure(fig, name)
-            stage.manifest = {"scenarios": list(VALIDATION_SCENARIOS), "seeds": list(seeds),
+            stage.manifest = {"scenarios": names, "facts": str(facts.path), "seeds": list(seeds),
                               **run_record()}  # fmt: skip
     return checks
 

@@ -1,0 +1,458 @@
+"""A country's stylised facts as data (sim.analysis.facts): the fact file is read and checked,
+every measure kind and condition on small synthetic frames, and Mongolia's facts give exactly
+the pass/fail, figures and labels of the checks they replace (tests/legacy_validation.py)."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis.facts import (
+    HELD_OUT,
+    KINDS,
+    Fact,
+    check_facts,
+    country_facts,
+    evaluate,
+    load_facts,
+)
+from sim.analysis.validation import held_out_checks, stylised_facts
+from sim.errors import ScenarioError
+from sim.library import facts_file, observations_file
+from tests import legacy_validation as legacy
+from tests.conftest import ROOT
+
+MONTHS = pd.period_range("2020-09", "2030-12", freq="M").astype(str)
+SCENARIOS = ("history", "status_quo", "security_shock")
+
+
+def synthetic_long(seed: int, replicates: int = 3) -> pd.DataFrame:
+    """A long result frame of the three scenarios: every metric a random S-curve (the
+    lock-out shares a random decay after 2023-05), security_shock the status quo's trust with
+    a random dip from 2023-04, and run noise shared by the scenarios (paired seeds), so that
+    each check passes on some seeds and fails on others."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(len(MONTHS), dtype=float)
+    breach, tight = list(MONTHS).index("2023-04"), list(MONTHS).index("2023-05")
+    metrics = [
+        "online_ever_share", "online_users_share", "internet_share", "paper_documents_per_1000",
+        "online_users_urban", "online_users_rural", "urban_rural_gap", "online_users_young",
+        "online_users_old", "mean_trust", "online_attempt_share", "online_users_urban_internet",
+        "online_users_rural_internet", "internet_urban", "internet_rural", "locked_out_young",
+        "locked_out_old", "locked_out_urban", "locked_out_rural",
+    ]  # fmt: skip
+    noise = {m: rng.normal(0, 0.03, (replicates, len(t))) for m in metrics}
+    curves: dict[str, dict[str, np.ndarray]] = {}
+    for scenario in SCENARIOS:
+        curves[scenario] = {}
+        for metric in metrics:
+            if metric.startswith("locked_out"):  # old and rural ahead on about half the seeds
+                behind = metric.endswith(("old", "rural")) and rng.random() < 0.7
+                start = rng.uniform(0.6, 1) if behind else rng.uniform(0.3, 0.7)
+                rate = rng.uniform(0.01, 0.05) if behind else rng.uniform(0.02, 0.3)
+                curve = np.where(t < tight, 0.0, start * np.exp(-rate * (t - tight)))
+            else:
+                low, height = rng.uniform(0, 0.3), rng.uniform(0.1, 0.7)
+                k, mid = rng.uniform(0.02, 0.4), rng.uniform(0, len(t))
+                curve = low + height / (1 + np.exp(-k * (t - mid)))
+                if metric == "paper_documents_per_1000":
+                    curve = curve * 300
+            curves[scenario][metric] = curve
+    dip = np.where(t < breach, 0.0, rng.uniform(-0.05, 0.01) * np.exp(-0.1 * (t - breach)))
+    curves["security_shock"]["mean_trust"] = curves["status_quo"]["mean_trust"] + dip
+    rows = []
+    for scenario in SCENARIOS:
+        for r in range(replicates):
+            frame = pd.DataFrame({m: c * (1 + noise[m][r]) for m, c in curves[scenario].items()})
+            frame.insert(0, "date", MONTHS)
+            frame.insert(0, "step", np.arange(len(t)))
+            frame.insert(0, "seed", r)
+            frame.insert(0, "replicate", r)
+            frame.insert(0, "scenario", scenario)
+            rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _same(new, old):
+    assert [c.__dict__ for c in new] == [c.__dict__ for c in old]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_mongolia_checks_are_exactly_todays_on_synthetic_runs(seed):
+    """Labels, pass/fail, figures, sources, uses and bases as the code they replace gave."""
+    long = synthetic_long(seed, replicates=1 + seed % 4)  # one run: H2's interval is infinite
+    _same(held_out_checks(long), legacy.held_out_checks(long))
+    _same(stylised_facts(long), legacy.stylised_facts(long))
+
+
+def test_synthetic_runs_make_every_check_pass_and_fail():
+    """The comparison above has power: over its seeds every check both passes and fails."""
+    seen: dict[str, set[bool]] = {}
+    for seed in range(40):
+        long = synthetic_long(seed, replicates=1 + seed % 4)
+        for check in held_out_checks(long) + stylised_facts(long):
+            seen.setdefault(check.pattern, set()).add(check.passed)
+    assert len(seen) == 9
+    assert {label: outcomes for label, outcomes in seen.items() if outcomes != {True, False}} == {}
+
+
+def test_the_facts_are_the_countrys_data_file():
+    facts = country_facts()
+    assert facts.path == facts_file("mongolia") == ROOT / "scenarios/mongolia/facts.toml"
+    assert facts.observations_path == observations_file("mongolia")
+    assert [f.id for f in facts.facts] == ["H1", "H2", "1", "2", "3", "4", "5a", "5b", "6"]
+    assert facts.scenarios() == list(SCENARIOS)
+    assert facts.observed() == ["H1: users-2023-11"]  # H1's band, from observations.csv
+    assert (facts.observations["users-2023-11"].low, facts.observations["users-2023-11"].high) == (
+        0.72,
+        0.75,
+    )
+    sources = (ROOT / "docs" / "sources.md").read_text()
+    for fact in facts.facts:
+        for source in fact.sources:
+            assert f'<a id="{source}"></a>' in sources, (fact.id, source)
+
+
+def test_no_scenario_name_date_or_country_in_the_evaluator():
+    """The evaluator is generic: the names, months and words are the file's."""
+    code = re.sub(r'""".*?"""|#.*', "", (ROOT / "sim/analysis/facts.py").read_text(), flags=re.S)
+    code += re.sub(r'""".*?"""|#.*', "", (ROOT / "sim/analysis/validation.py").read_text(),
+                   flags=re.S)  # fmt: skip
+    for word in ("history", "status_quo", "security_shock", "Mongolia", "mongolia", "2024-06",
+                 "2023-05", "2023-11"):  # fmt: skip
+        assert word not in code, word
+    assert not re.search(r'"20\d\d-\d\d"', code)
+
+
+# --------------------------------------------------------------------------- each kind
+
+TWO = ("a", "b")
+
+
+def _frame(values: dict[str, dict[str, list[float]]], months=("2021-01", "2021-02", "2021-03")):
+    """A long frame: scenario -> metric -> one list per month (replicates in the list)."""
+    rows = []
+    for scenario, metrics in values.items():
+        n = len(next(iter(metrics.values()))[0])
+        for r in range(n):
+            rows.append({"scenario": scenario, "replicate": r, "step": 0, "date": "2020-12"}
+                        | {m: 0.0 for m in metrics})  # fmt: skip
+            for i, month in enumerate(months):
+                rows.append({"scenario": scenario, "replicate": r, "step": i + 1, "date": month}
+                            | {m: v[i][r] for m, v in metrics.items()})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _fact(measures, conditions, figure="", scenarios=("history",), use="input"):
+    return Fact.model_validate(
+        {
+            "id": "x",
+            "label": "X. a test fact",
+            "use": use,
+            "basis": "a test",
+            "source": "none",
+            "sources": ["none"],
+            "scenarios": list(scenarios),
+            "figure": figure or " ".join(f"{{{k}}}" for k in measures),
+            "measures": measures,
+            "conditions": conditions,
+        }
+    )
+
+
+def _check(fact, long, observations=None):
+    from sim.analysis.facts import Facts
+
+    return evaluate(fact, long, Facts(Path("f.toml"), (fact,), observations or {}, None))
+
+
+def test_value_and_bounds():
+    share = [[0.125, 0.375], [0.25, 0.5], [0.5, 0.75]]  # means 0.25, 0.375, 0.625: exact
+    long = _frame({"history": {"online_users_share": share}})
+    value = {"v": {"kind": "value", "metric": "online_users_share", "month": "2021-02"}}
+    end = {"e": {"kind": "value", "metric": "online_users_share", "month": "end"}}
+    fact = _fact(value | end, [{"left": "v", "op": ">", "bound": 0.37}],
+                 "{v:.3f} at {v_month}, {e:.3f} at {e_month}")  # fmt: skip
+    check = _check(fact, long)
+    assert check.passed and check.figure == "0.375 at 2021-02, 0.625 at 2021-03"
+    assert not _check(_fact(value, [{"left": "v", "op": ">", "bound": 0.375}]), long).passed
+    assert _check(_fact(value, [{"left": "v", "op": ">=", "bound": 0.375}]), long).passed
+    assert not _check(_fact(value, [{"left": "v", "op": "<", "bound": 0.375}]), long).passed
+    assert _check(_fact(value, [{"left": "v", "op": "<=", "bound": 0.375}]), long).passed
+
+
+def test_difference_and_ratio_between_metrics_and_scenarios():
+    long = _frame(
+        {
+            "status_quo": {"mean_trust": [[0.5], [0.5], [0.5]], "internet_share": [[1], [1], [1]]},
+            "security_shock": {"mean_trust": [[0.5], [0.4], [0.45]], "internet_share": [[1]] * 3},
+        }
+    )
+    scenarios = ("security_shock", "status_quo")
+    dip = {"kind": "difference", "metric": "mean_trust", "other_scenario": "status_quo"}
+    measures = {"dip": dip | {"month": "2021-02"}, "before": dip | {"month": "2021-01"}}
+    falls = [{"left": "dip", "op": "<", "bound": -0.05},
+             {"left": "before", "op": "<", "bound": 0.001, "absolute": True}]  # fmt: skip
+    check = _check(_fact(measures, falls, "{dip:+.2f} {before:+.2f}", scenarios), long)
+    assert check.passed and check.figure == "-0.10 +0.00"
+    ratio = {"r": {"kind": "ratio", "metric": "mean_trust", "other_metric": "internet_share",
+                   "month": "2021-02"}}  # fmt: skip
+    check = _check(_fact(ratio, [{"left": "r", "op": "<", "bound": 0.45}], "{r:.2f}", scenarios),
+                   long)  # fmt: skip
+    assert check.passed and check.figure == "0.40"
+    floor = {"kind": "ratio", "metric": "internet_share", "other_metric": "mean_trust",
+             "month": "2021-02", "floor": 0.8}  # fmt: skip
+    check = _check(_fact({"r": floor}, [{"left": "r", "op": ">", "bound": 1.3}], "{r:.2f}",
+                         scenarios), long)  # fmt: skip
+    assert not check.passed and check.figure == "1.25"  # 1 / max(0.4, 0.8)
+
+
+def test_mean_change_and_a_scaled_right_side():
+    ever = [[0.0], [0.3], [0.6], [0.62], [0.64], [0.65]]
+    months = ("2021-01", "2021-02", "2021-03", "2021-04", "2021-05", "2021-06")
+    long = _frame({"history": {"online_ever_share": ever}}, months)
+    change = {"kind": "mean_change", "metric": "online_ever_share"}
+    measures = {"fast": change | {"first": "2021-02", "last": "2021-03"},
+                "slow": change | {"first": "2021-04"}}  # fmt: skip
+    fact = _fact(measures, [{"left": "fast", "op": ">", "right": "slow", "times": 10}],
+                 "{fast:.3f} {slow:.3f}")  # fmt: skip
+    check = _check(fact, long)
+    assert check.figure == "0.300 0.017" and check.passed  # 0.3 > 10 * 0.0167
+    fact = _fact(measures, [{"left": "fast", "op": ">", "right": "slow", "times": 20}])
+    assert not _check(fact, long).passed
+    fact = _fact(measures, [{"left": "slow", "op": "<", "right": "fast", "over": 10}])
+    assert _check(fact, long).passed  # 0.0167 < 0.3 / 10
+    fact = _fact(measures, [{"left": "slow", "op": "<", "right": "fast", "over": 20}])
+    assert not _check(fact, long).passed  # 0.0167 < 0.3 / 20 = 0.015 fails
+    fact = _fact(measures, [{"left": "slow", "op": "<", "right": "fast", "plus": -0.29}])
+    assert not _check(fact, long).passed  # 0.0167 < 0.3 - 0.29 = 0.01 fails
+
+
+def test_months_to_half_lag_between_groups():
+    months = tuple(str(p) for p in pd.period_range("2021-01", periods=8, freq="M"))
+    young = [[1.0], [0.6], [0.4], [0.3], [0.2], [0.1], [0.1], [0.1]]  # half after 2 months
+    old = [[1.0], [0.9], [0.8], [0.7], [0.6], [0.5], [0.4], [0.3]]  # after 5
+    never = [[1.0], [0.9], [0.9], [0.9], [0.9], [0.9], [0.9], [0.9]]
+    long = _frame(
+        {"security_shock": {"locked_out_young": young, "locked_out_old": old,
+                            "locked_out_rural": never}}, months)  # fmt: skip
+    half = {"kind": "months_to_half", "month": "2021-01"}
+    measures = {g: half | {"metric": f"locked_out_{g}"} for g in ("young", "old", "rural")}
+    lag = [{"left": "old", "op": ">=", "right": "young", "plus": 3}]
+    fact = _fact(measures, lag, "{young_text} {old_text} {rural_text}", ("security_shock",))
+    check = _check(fact, long)
+    assert check.passed and check.figure == "2 5 >7"
+    lag = [{"left": "old", "op": ">=", "right": "young", "plus": 4}]
+    assert not _check(_fact(measures, lag, "", ("security_shock",)), long).passed
+
+
+def test_per_run_quantiles_and_mean_ci_against_an_observation():
+    from sim.analysis.calibration import Target
+
+    runs = [0.70, 0.72, 0.74, 0.76, 0.78]
+    long = _frame({"history": {"online_ever_share": [runs] * 3}})
+    target = Target("obs", "online_ever_share", "2021-02", "2021-02", 0.735, 0.72, 0.75,
+                    "held-out", "src", "band")  # fmt: skip
+    measures = {
+        "users": {"kind": "value", "metric": "online_ever_share", "month": "2021-02",
+                  "per_run": "quantiles", "quantiles": [0.25, 0.75]},
+        "reported": {"kind": "observation", "name": "obs"},
+    }  # fmt: skip
+    overlap = [{"left": "users_low", "op": "<=", "right": "reported_high"},
+               {"left": "users_high", "op": ">=", "right": "reported_low"}]  # fmt: skip
+    figure = "{users:.2f} {users_low:.2f}-{users_high:.2f} of {users_runs} vs {reported_low}"
+    fact = _fact(measures, overlap, figure, use=HELD_OUT)
+    check = _check(fact, long, {"obs": target})
+    assert check.passed and check.figure == "0.74 0.72-0.76 of 5 vs 0.72"
+    low = target.__class__(**{**target.__dict__, "low": 0.765, "point": 0.77, "high": 0.8})
+    assert not _check(fact, long, {"obs": low}).passed  # 0.76 < 0.765
+    ci = {"g": {"kind": "value", "metric": "online_ever_share", "month": "2021-02",
+                "per_run": "mean_ci", "z": 2.0}}  # fmt: skip
+    check = _check(_fact(ci, [{"left": "g_low", "op": ">", "bound": 0.7}], "{g_low:.4f}"), long)
+    se = np.std(runs, ddof=1) / np.sqrt(5)
+    assert check.passed and check.figure == f"{0.74 - 2 * se:.4f}"
+    assert not _check(_fact(ci, [{"left": "g_low", "op": ">", "bound": 0.72}]), long).passed
+
+
+def test_every_kind_is_tested_and_documented():
+    doc = (ROOT / "docs" / "validation.md").read_text()
+    for kind in KINDS:
+        assert f"`{kind}`" in doc, kind
+    assert set(KINDS) == {"value", "difference", "ratio", "mean_change", "months_to_half",
+                          "observation"}  # fmt: skip
+
+
+def test_missing_scenarios_are_named():
+    long = synthetic_long(0)
+    with pytest.raises(ScenarioError, match="the facts need runs of security_shock, status_quo"):
+        stylised_facts(long[long["scenario"] == "history"])
+    assert len(held_out_checks(long[long["scenario"] == "history"])) == 2
+
+
+# --------------------------------------------------------------------------- bad files
+
+GOOD = (ROOT / "scenarios/mongolia/facts.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('metric = "online_ever_share", month = "2023-11"', 'metric = "online_evr_share", '
+          'month = "2023-11"'), "facts[0].measures.users.metric: unknown metric "
+         "'online_evr_share'; did you mean 'online_ever_share'?"),
+        (('use = "held-out"', 'use = "heldout"'), "facts[0].use: Input should be 'held-out', "
+         "'fitted' or 'input'"),
+        (('kind = "mean_change"', 'kind = "mean_chang"'), "facts[2].measures.lockdown.kind: "),
+        (('month = "2023-11"', 'month = "2023-13"'), "facts[0].measures.users.month: "),
+        (('scenarios = ["history"]', 'scenarios = ["histroy"]'), "facts[0].scenarios: 'histroy' "
+         "is not a library scenario (allowed: "),
+        (("{users_runs}", "{user_runs}"), "facts[0].figure: {user_runs} is not a name of the "
+         "measures (allowed: "),
+        (('left = "users_low"', 'left = "users_lo"'), "facts[0].conditions[0].left: 'users_lo' "
+         "is not a number of the measures (allowed: "),
+        (('op = "<="', 'op = "=<"'), "facts[0].conditions[0].op: "),
+        (('{ left = "gap_low", op = ">", bound = 0 }', '{ left = "gap_low", op = ">" }'),
+         "facts[1].conditions[0].bound: give either bound or right, not both or neither"),
+        (('kind = "months_to_half", metric = "locked_out_young", month = "2023-05"',
+          'kind = "months_to_half", metric = "locked_out_young"'),
+         "facts[8].measures.young_half.month: is required for kind 'months_to_half'"),
+        (('per_run = "mean" }', 'per_run = "mean", first = "2020-01" }'),
+         "measures.use.first: does not apply to kind 'ratio'"),
+        (('id = "5b"', 'id = "5a"'), "facts: fact ids listed twice: 5a"),
+        (('name = "users-2023-11"', 'name = "users-2022"'), "facts[0].measures.reported.name: "
+         "'users-2022' is used for fit in "),
+        (('name = "users-2023-11"', 'name = "users-2023"'), "facts[0].measures.reported.name: "
+         "unknown observation 'users-2023'"),
+        (('description = "', 'descripton = "'), "descripton: unknown key; did you mean "
+         "'description'?"),
+    ],
+)  # fmt: skip
+def test_a_bad_fact_file_is_one_line_per_problem(tmp_path, change, message):
+    assert change[0] in GOOD
+    path = tmp_path / "facts.toml"
+    path.write_text(GOOD.replace(*change, 1))
+    (tmp_path / "observations.csv").write_text(observations_file("mongolia").read_text())
+    with pytest.raises(ScenarioError) as info:
+        load_facts(path)
+    lines = str(info.value).splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{path}: ") and message in lines[0], lines
+
+
+def test_every_problem_of_a_fact_file_is_its_own_line(tmp_path):
+    path = tmp_path / "facts.toml"
+    path.write_text(GOOD.replace('op = "<="', 'op = "=<"').replace("{gap_low:", "{gp_low:"))
+    (tmp_path / "observations.csv").write_text(observations_file("mongolia").read_text())
+    with pytest.raises(ScenarioError) as info:
+        load_facts(path)
+    assert [line.split(": ")[1] for line in str(info.value).splitlines()] == [
+        "facts[0].conditions[0].op",
+        "facts[1].figure",
+    ]
+
+
+def test_the_library_lists_no_settings_or_fact_file_as_a_scenario():
+    from sim.library import country_names, default_country, library_scenario, scenario_names
+
+    assert "library" not in scenario_names() and "facts" not in scenario_names()
+    assert library_scenario("mongolia/facts") is None
+    assert library_scenario("library") is None
+    assert default_country() == "mongolia" and country_names() == ["mongolia"]
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@pytest.mark.parametrize("command", ["validate-model", "check-calibration", "calibrate"])
+def test_an_unknown_country_is_refused(tmp_path, command):
+    args = {"calibrate": ["experiments/calibrate.toml"]}.get(command, [])
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", command, *args, "--country", "atlantis", "--out",
+         str(tmp_path / "o")],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "--country: 'atlantis' is not a country of the scenario library (allowed: mongolia), "
+        "nor a folder holding country.toml"
+    ]
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_bad_fact_file_stops_validate_model_before_any_run(tmp_path, monkeypatch, capsys):
+    """The command reads the country's facts before running: a bad file is one line per
+    problem on stderr, exit 2, nothing written."""
+    import shutil
+
+    import sim.library
+    from sim.cli.app import dispatch
+
+    library = tmp_path / "scenarios"
+    shutil.copytree(sim.library.scenario_dir(), library)
+    facts = library / "mongolia" / "facts.toml"
+    facts.write_text(GOOD.replace('op = "<="', 'op = "=<"').replace("{gap_low:", "{gp_low:"))
+    monkeypatch.setattr(sim.library, "scenario_dir", lambda: library)
+    country_facts.cache_clear()
+    try:
+        code = dispatch(["validate-model", "--seeds", "1", "--citizens", "200", "--workers", "1",
+                         "--country", "mongolia", "--out", str(tmp_path / "o")])  # fmt: skip
+    finally:
+        country_facts.cache_clear()
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{facts}: facts[0].conditions[0].op: Input should be '<', '<=', '>' or '>=' (got '=<'); "
+        "did you mean '<'?",
+        f"{facts}: facts[1].figure: {{gp_low}} is not a name of the measures (allowed: access, "
+        "access_month, access_runs, gap, gap_high, gap_low, gap_month, gap_runs, use, use_month, "
+        "use_runs; braces as {{ }})",
+    ]
+    assert not (tmp_path / "o").exists()
+
+
+def test_check_facts_order_and_uses():
+    long = synthetic_long(1)
+    checks = check_facts(long, country_facts())
+    assert [c.use for c in checks] == ["held-out", "held-out", "fitted", "fitted", "input",
+                                       "input", "input", "input", "fitted"]  # fmt: skip
+
+
+def test_check_calibration_names_the_countrys_observations(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "check-calibration", "history", "--country", "mongolia",
+         "--seeds", "1", "--citizens", "200", "--workers", "1", "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert f"observations from {observations_file('mongolia')}" in done.stdout.splitlines()
+    table = pd.read_csv(tmp_path / "o" / "calibration.csv")
+    assert "users-2023-11" in set(table["target"])
+
+
+def test_validate_and_list_know_a_fact_file(tmp_path, capsys):
+    """`egov-sim validate` checks a fact file (one line per problem, exit 2); `list` of the
+    library does not show its settings file, and a country's folder lists its facts."""
+    from sim import cli
+
+    good = facts_file("mongolia")
+    assert cli.main(["validate", str(good)]) == 0
+    assert capsys.readouterr().out == (
+        f"{good}: ok (facts: 9 checks on history, status_quo, security_shock, observations from "
+        "observations.csv)\n"
+    )
+    bad = tmp_path / "facts.toml"
+    bad.write_text(GOOD.replace('op = "<="', 'op = "=<"'))
+    (tmp_path / "observations.csv").write_text(observations_file("mongolia").read_text())
+    assert cli.main(["validate", str(bad)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{bad}: facts[0].conditions[0].op: Input should be '<', '<=', '>' or '>=' (got '=<'); "
+        "did you mean '<'?"
+    ]
+    assert cli.main(["list"]) == 0
+    assert "library" not in [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert cli.main(["list", str(good.parent)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["country", "Mongolia:"]
+    assert ["facts", "[facts]"] in [line.split()[:2] for line in lines[1:]]
