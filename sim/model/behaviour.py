@@ -20,19 +20,25 @@ from sim.model.kernels import SLOTS_PER_ADULT
 from sim.model.population import Population
 from sim.params import Params
 
-CITIZEN_STREAMS = (
-    ("needs",),  # how many needs each adult has
-    ("agency",),  # which agency each need goes to
-    ("choice", 0),  # the service is online
-    ("choice", 1),  # the need requires an e-signature
-    ("choice", 2),  # an assisted centre is within reach
-    ("choice", 3),  # the channel picked by the logit
-    ("outcome", 0),  # end to end, or a paper certificate demanded
-    ("outcome", 1),  # turned away at a closed counter
+CITIZEN_KEYS = kernels.CitizenKeys(
+    needs=("needs",),  # how many needs each adult has
+    agency=("agency",),  # which agency each need goes to
+    service_online=("choice", 0),  # the service is online
+    needs_esignature=("choice", 1),  # the need requires an e-signature
+    reach=("choice", 2),  # an assisted centre is within reach
+    pick=("choice", 3),  # the channel picked by the logit
+    outcome=("outcome", 0),  # end to end, or a paper certificate demanded
+    closed=("outcome", 1),  # turned away at a closed counter
 )
-"""The streams of :meth:`Rules.citizens`, in the kernel's key order."""
-SOCIAL_STREAMS = (("awareness",), ("internet",), ("esignature",))
-"""The streams of :meth:`Rules.social`, in the kernel's key order."""
+"""The stream of each of :meth:`Rules.citizens`' keys, by the kernel's name for it."""
+CITIZEN_STREAMS = tuple(CITIZEN_KEYS)
+"""The streams of :meth:`Rules.citizens`, in the order of :data:`CITIZEN_KEYS`."""
+SOCIAL_KEYS = kernels.SocialKeys(
+    awareness=("awareness",), internet=("internet",), esignature=("esignature",)
+)
+"""The stream of each of :meth:`Rules.social`'s keys, by the kernel's name for it."""
+SOCIAL_STREAMS = tuple(SOCIAL_KEYS)
+"""The streams of :meth:`Rules.social`, in the order of :data:`SOCIAL_KEYS`."""
 
 
 @dataclass
@@ -83,16 +89,33 @@ def needs_table(params: Params) -> np.ndarray:
     return np.minimum(np.stack(cdf, axis=1), 1.0).astype(np.float32)
 
 
-CHOICE_COEFS = (
-    "coef_online_intercept",
-    "coef_trust",
-    "coef_skill",
-    "coef_peer",
-    "coef_experience",
-    "coef_paper_habit",
-    "coef_risk",
+LEARNING_RATES = kernels.Learning(
+    trust_gain="rate_trust_gain",
+    trust_loss="rate_trust_loss",
+    habit_loss="rate_habit_loss",
+    habit_gain="rate_habit_gain",
+    skill_gain="rate_skill_gain",
 )
-"""The coefficients of the online utility, in the kernel's order."""
+"""The parameter (of ``params.learning``) behind each of the kernel's power tables."""
+
+
+def _keys(cls: type, keys: np.ndarray):
+    """The stream ``keys`` (in the order of ``cls``'s fields) as the kernel's named group."""
+    if len(keys) != len(cls._fields):
+        raise ValueError(f"{cls.__name__}: {len(cls._fields)} keys expected, got {len(keys)}")
+    return kernels.group(cls, 0, **dict(zip(cls._fields, keys.tolist(), strict=True)))
+
+
+def _areas(pop: Population, name: str, per_area: np.ndarray) -> int:
+    """The number of areas of a per-area array, checked against the population's area
+    codes (the kernels index per-area arrays and tallies by code, unchecked)."""
+    n_areas = len(per_area)
+    if pop.n and not (0 <= pop.area.min() and pop.area.max() < n_areas):
+        raise ValueError(
+            f"{name} has {n_areas} areas, but the population has area codes "
+            f"{int(pop.area.min())} to {int(pop.area.max())}"
+        )
+    return n_areas
 
 
 class Rules:
@@ -108,17 +131,19 @@ class Rules:
         self.ties = kernels.TieTable(ties.indptr, ties.indices)
         self.urban = np.isin(pop.area, pop.urban_areas)
         cp, lp = params.choice, params.learning
-        self.coef = np.array([getattr(cp, name) for name in CHOICE_COEFS], dtype=np.float64)
-        rates = [
-            lp.rate_trust_gain,
-            lp.rate_trust_loss,
-            lp.rate_habit_loss,
-            lp.rate_habit_gain,
-            lp.rate_skill_gain,
-        ]
+        self.coef = kernels.group(
+            kernels.Coefs, pop.n, **{f: getattr(cp, f"coef_{f}") for f in kernels.Coefs._fields}
+        )
         steps = np.arange(2 * SLOTS_PER_ADULT + 1, dtype=np.float32)
-        self.powers = np.float32(1.0) - np.array(rates, dtype=np.float32)[:, None]
-        self.powers = self.powers**steps  # (1 - rate) ** m, float32
+        self.learning = kernels.group(
+            kernels.Learning,
+            pop.n,
+            **{
+                # (1 - rate) ** m, float32
+                table: (np.float32(1.0) - np.float32(getattr(lp, rate))) ** steps
+                for table, rate in LEARNING_RATES._asdict().items()
+            },
+        )
         self.age_factor = np.asarray(params.internet.age_factor.array(), dtype=np.float64)
         n = pop.n
         self._neighbours = np.zeros(n + 1, dtype=np.uint64)  # what ties read; row n: 0
@@ -135,28 +160,48 @@ class Rules:
     ) -> Outcomes:
         """Needs, channel choice, outcomes, learning and reassurance of ``month`` (the first
         pass). ``keys``: the streams of :data:`CITIZEN_STREAMS`."""
-        cp = self.params.choice
-        tallies = np.zeros((self.chunks, kernels.N_MONTH_TALLIES), dtype=np.int64)
-        by_agency = np.zeros((self.chunks, 2, self.n_agencies), dtype=np.int64)
-        sums = np.zeros(self.chunks, dtype=np.float64)
+        n_areas = _areas(pop, "assisted_reach", assisted_reach)
+        out = kernels.group(
+            kernels.CitizenOut,
+            pop.n,
+            neighbours=self._neighbours,
+            tallies=np.zeros((self.chunks, kernels.month_tallies(n_areas)), dtype=np.int64),
+            by_agency=np.zeros((self.chunks, 2, self.n_agencies), dtype=np.int64),
+            sums=np.zeros(self.chunks, dtype=np.float64),
+        )
+        month_inputs = kernels.group(
+            kernels.CitizenMonth,
+            pop.n,
+            needs_cdf=self.needs_cdf,
+            p_needs_esignature=self.params.needs.p_needs_esignature,
+            online_push=regime.online_push,
+            counters_closed=regime.counters_closed,
+            trust_recovery=regime.trust_recovery,
+            assisted_reach=assisted_reach,
+        )
+        agencies = kernels.group(
+            kernels.Agencies,
+            pop.n,
+            cdf=self.agency_cdf,
+            table=self.agency_table,
+            share_online=services.share_online,
+            p_paper=services.p_paper,
+            p_end_to_end=services.p_end_to_end,
+            insecurity=services.insecurity,
+        )
         with kernels.parallel(pop.n):
             kernels.citizens_month(
-                month, keys, pop.age_group, pop.area, pop.internet, pop.aware, pop.locked_out,
-                pop.esignature, pop.trust, pop.skill, pop.paper_habit, pop.peer_online,
-                pop.n_success, pop.n_fail, pop.last_online, pop.last_tried,
-                self.needs_cdf, self.agency_cdf, self.agency_table,
-                np.asarray(services.share_online, dtype=np.float64),
-                np.asarray(services.p_paper, dtype=np.float64),
-                np.asarray(services.p_end_to_end, dtype=np.float64),
-                np.asarray(services.insecurity, dtype=np.float64),
-                np.asarray(assisted_reach, dtype=np.float32),
-                float(self.params.needs.p_needs_esignature), self.coef,
-                float(cp.coef_assisted_intercept), float(regime.online_push),
-                float(regime.counters_closed), self.powers, float(regime.trust_recovery),
-                self._neighbours, tallies, by_agency, sums,
-            )  # fmt: skip
-        t = tallies.sum(axis=0)
-        agencies = by_agency.sum(axis=0)
+                month,
+                _keys(kernels.CitizenKeys, keys),
+                kernels.state(pop),
+                month_inputs,
+                self.coef,
+                self.learning,
+                agencies,
+                out,
+            )
+        t = out.tallies.sum(axis=0)
+        by_agency = out.by_agency.sum(axis=0)
         n = max(pop.n, 1)
         n_fail = int(t[kernels.T_FAIL])
         n_paper_counter = int(t[kernels.T_PAPER_COUNTER])
@@ -168,11 +213,11 @@ class Rules:
             n_in_person=int(t[kernels.T_IN_PERSON]),
             n_visits=int(t[kernels.T_COUNTER]) + n_paper_counter + 2 * n_fail,
             n_paper=n_paper_counter + n_fail,
-            online_by_agency=agencies[0],
-            transactions_by_agency=agencies[1],
-            internet_by_area=t[kernels.T_INTERNET_AREA : kernels.T_INTERNET_AREA + 4],
+            online_by_agency=by_agency[0],
+            transactions_by_agency=by_agency[1],
+            internet_by_area=t[kernels.T_INTERNET_AREA : kernels.month_tallies(n_areas)],
             shares=np.array(
-                [t[kernels.T_RECENT] / n, t[kernels.T_AWARE] / n, sums.sum() / n],
+                [t[kernels.T_RECENT] / n, t[kernels.T_AWARE] / n, out.sums.sum() / n],
                 dtype=np.float64,
             ),
         )
@@ -192,21 +237,44 @@ class Rules:
         streams of :data:`SOCIAL_STREAMS`; ``p_internet``: each area's monthly chance of
         going online (:func:`internet_chances`)."""
         lp = self.params.learning
-        counts = np.zeros((self.chunks, kernels.N_POP_TALLIES), dtype=np.int64)
-        sums = np.zeros((self.chunks, 2), dtype=np.float64)
+        _areas(pop, "p_internet", p_internet)
+        month_inputs = kernels.group(
+            kernels.SocialMonth,
+            pop.n,
+            full_mixing=self.params.network.mixing == "full",
+            from_aware=lp.awareness_from == "aware",
+            threshold_rule=lp.awareness_rule == "threshold",
+            p_aware_media=lp.p_aware_media,
+            p_aware_peer=lp.p_aware_peer,
+            rate_trust_social=lp.rate_trust_social,
+            share_recent=out.shares[0],
+            share_aware=out.shares[1],
+            mean_trust=out.shares[2],
+            p_internet=p_internet,
+            age_factor=self.age_factor,
+            rate_esignature=rate_esignature,
+        )
+        adults = kernels.group(
+            kernels.Adults, pop.n, urban=self.urban, credential_access=credential_access
+        )
+        tallies = kernels.group(
+            kernels.Tallies,
+            pop.n,
+            counts=np.zeros((self.chunks, kernels.N_POP_TALLIES), dtype=np.int64),
+            sums=np.zeros((self.chunks, 2), dtype=np.float64),
+        )
         with kernels.parallel(pop.n):
             kernels.social_month(
-                month, keys, self.ties.arrays,
-                self.params.network.mixing == "full", lp.awareness_from == "aware",
-                lp.awareness_rule == "threshold", float(lp.p_aware_media),
-                float(lp.p_aware_peer), float(lp.rate_trust_social), out.shares,
+                month,
+                _keys(kernels.SocialKeys, keys),
+                kernels.state(pop),
+                month_inputs,
+                adults,
+                self.ties.arrays,
                 self._neighbours,
-                pop.age_group, pop.area, self.urban, pop.internet, pop.aware, pop.esignature,
-                pop.locked_out, pop.trust, pop.paper_habit, pop.peer_online, pop.threshold,
-                pop.last_online, pop.last_tried, np.asarray(p_internet, dtype=np.float64),
-                self.age_factor, float(rate_esignature), credential_access, counts, sums,
-            )  # fmt: skip
-        return Tally(pop.n, counts.sum(axis=0), sums.sum(axis=0))
+                tallies,
+            )
+        return Tally(pop.n, tallies.counts.sum(axis=0), tallies.sums.sum(axis=0))
 
     def tally(self, pop: Population, month: int) -> Tally:
         """The population's tallies as they stand (the same rule as the second pass)."""

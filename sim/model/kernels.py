@@ -15,6 +15,10 @@ which thread draws it, and every sum is taken chunk by chunk in row order, the c
 then added in chunk order; so 1 or 8 threads, one process or another, give bit-identical
 results.
 
+Arguments come in named groups, namedtuples declared once below (:data:`GROUPS`; the
+citizens' columns as :data:`State`, from ``population.COLUMNS``) and checked field by field
+by :func:`group` before a kernel runs, so two swapped columns fail with the field's name.
+
 Compiled code is cached on disk (``cache=True``): the first use on a machine compiles for
 about 12 s on 2 cores (docs/performance.md); later processes load it in a fraction of that.
 
@@ -31,7 +35,10 @@ import importlib.metadata
 import os
 import sys
 import threading
+from collections import namedtuple
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from sim import environment
 
@@ -44,6 +51,8 @@ if environment.NUMBA_THREADS_ENV in os.environ:
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 from numba import njit, prange  # noqa: E402
+
+from sim.model.population import COLUMNS  # noqa: E402
 
 
 def _load_pip_tbb() -> None:
@@ -95,9 +104,14 @@ NEVER = -30000
     T_FAIL,
     T_RECENT,
     T_AWARE,
-    T_INTERNET_AREA,  # four columns, one per area
+    T_INTERNET_AREA,  # then one column per area: adults with internet access
 ) = range(11)
-N_MONTH_TALLIES = T_INTERNET_AREA + 4
+
+
+def month_tallies(n_areas: int) -> int:
+    """The number of tally columns of :func:`citizens_month` for ``n_areas`` areas."""
+    return T_INTERNET_AREA + n_areas
+
 
 # Tally columns of the population (int64, per chunk), then the float sums
 (
@@ -124,6 +138,243 @@ F_TRUST, F_HABIT = 0, 1
 _LOCK = threading.Lock()
 """Parallel kernels are called under this lock: numba's default thread pool must not be
 entered from two Python threads at once (the dashboard and threaded Dask workers)."""
+
+
+# --------------------------------------------------------------------------- argument groups
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an argument group: its dtype, 0 dimensions for a scalar, and for arrays
+    whether the kernel writes it and how its rows are counted."""
+
+    dtype: Any
+    ndim: int = 0
+    written: bool = False
+    """The kernel writes it: the caller's own array of exactly this dtype, never a
+    converted copy (which would swallow the writes)."""
+    rows: str = ""
+    """What the first dimension counts: "adults" (one row each), "adults+1" (and the
+    padding row), "chunks" (:func:`n_chunks`), or "" (anything)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dtype", np.dtype(self.dtype))
+
+
+GROUPS: dict[type, dict[str, Field]] = {}
+"""Every argument group of the kernels, with its fields (see :func:`group`)."""
+
+
+def _group(name: str, doc: str, fields: dict[str, Field]) -> type:
+    """A namedtuple class of these fields, registered in :data:`GROUPS`. numba compiles a
+    namedtuple argument as a tuple whose fields the kernel reads by name (``state.trust``),
+    binding each to a local name before its parallel loop (see :func:`citizens_month`)."""
+    cls = namedtuple(name, tuple(fields), module=__name__)
+    cls.__doc__ = doc
+    GROUPS[cls] = fields
+    return cls
+
+
+_PER_ADULT = {"adults": 0, "adults+1": 1}
+
+State = _group(
+    "State",
+    "The citizens' columns (``population.COLUMNS``), one row per adult, read and written in place.",
+    {name: Field(col.dtype, 1, written=True, rows="adults") for name, col in COLUMNS.items()},
+)
+CitizenKeys = _group(
+    "CitizenKeys",
+    "The stream keys of :func:`citizens_month` (``behaviour.CITIZEN_STREAMS``).",
+    dict.fromkeys(
+        "needs agency service_online needs_esignature reach pick outcome closed".split(),
+        Field(np.uint64),
+    ),
+)
+SocialKeys = _group(
+    "SocialKeys",
+    "The stream keys of :func:`social_month` (``behaviour.SOCIAL_STREAMS``).",
+    dict.fromkeys(("awareness", "internet", "esignature"), Field(np.uint64)),
+)
+Coefs = _group(
+    "Coefs",
+    "The coefficients of the channel choice (``params.choice``, ``coef_<field>``).",
+    dict.fromkeys(
+        "online_intercept trust skill peer experience paper_habit risk assisted_intercept".split(),
+        Field(np.float64),
+    ),
+)
+Learning = _group(
+    "Learning",
+    "Per learning rate, ``(1 - rate) ** m`` for m = 0, 1, 2, ... (float32): the change "
+    "after m successes or failures in a month.",
+    dict.fromkeys(
+        ("trust_gain", "trust_loss", "habit_loss", "habit_gain", "skill_gain"),
+        Field(np.float32, 1),
+    ),
+)
+CitizenMonth = _group(
+    "CitizenMonth",
+    "What :func:`citizens_month` reads besides the columns: the needs table (Poisson CDF "
+    "per age group), the chance a need requires an e-signature, the month's regime, and "
+    "each area's chance that an assisted centre is within reach.",
+    {
+        "needs_cdf": Field(np.float32, 2),
+        "p_needs_esignature": Field(np.float64),
+        "online_push": Field(np.float64),
+        "counters_closed": Field(np.float64),
+        "trust_recovery": Field(np.float64),
+        "assisted_reach": Field(np.float32, 1),
+    },
+)
+Agencies = _group(
+    "Agencies",
+    "Per agency: the traffic CDF and its lookup table (:func:`category_table`), and this "
+    "month's service probabilities (``agencies.ServiceTable``).",
+    {
+        "cdf": Field(np.float32, 1),
+        "table": Field(np.int32, 2),
+        "share_online": Field(np.float64, 1),
+        "p_paper": Field(np.float64, 1),
+        "p_end_to_end": Field(np.float64, 1),
+        "insecurity": Field(np.float64, 1),
+    },
+)
+CitizenOut = _group(
+    "CitizenOut",
+    "What :func:`citizens_month` writes: the packed words ties read (:func:`pack`; row n "
+    "the padding), and per chunk (zeroed by the caller) the tallies (``T_*``, then one "
+    "internet count per area: :func:`month_tallies` columns), the attempts online and "
+    "transactions per agency, and the trust sum.",
+    {
+        "neighbours": Field(np.uint64, 1, written=True, rows="adults+1"),
+        "tallies": Field(np.int64, 2, written=True, rows="chunks"),
+        "by_agency": Field(np.int64, 3, written=True, rows="chunks"),
+        "sums": Field(np.float64, 1, written=True, rows="chunks"),
+    },
+)
+SocialMonth = _group(
+    "SocialMonth",
+    "What :func:`social_month` reads besides the columns and ties: the rules of word of "
+    "mouth, the full-mixing shares (recent users, aware, mean trust after learning), each "
+    "area's monthly chance of going online, the age factors and the e-signature rate.",
+    {
+        "full_mixing": Field(np.bool_),
+        "from_aware": Field(np.bool_),
+        "threshold_rule": Field(np.bool_),
+        "p_aware_media": Field(np.float64),
+        "p_aware_peer": Field(np.float64),
+        "rate_trust_social": Field(np.float64),
+        "share_recent": Field(np.float64),
+        "share_aware": Field(np.float64),
+        "mean_trust": Field(np.float64),
+        "p_internet": Field(np.float64, 1),
+        "age_factor": Field(np.float64, 1),
+        "rate_esignature": Field(np.float64),
+    },
+)
+Adults = _group(
+    "Adults",
+    "Per adult, fixed for a run and not a column: lives in an urban area, and the relative "
+    "chance of obtaining a credential (``behaviour.credential_access``).",
+    {
+        "urban": Field(np.bool_, 1, rows="adults"),
+        "credential_access": Field(np.float32, 1, rows="adults"),
+    },
+)
+Ties = _group(
+    "Ties",
+    "The ties laid out for the gathers (:class:`TieTable`).",
+    {
+        "degree": Field(np.int32, 1, rows="adults"),
+        "near_ptr": Field(np.int64, 1, rows="adults+1"),
+        "near_idx": Field(np.int32, 1),
+        "far_ptr": Field(np.int64, 1),
+        "far_row": Field(np.int32, 1),
+        "far_col": Field(np.int32, 1),
+    },
+)
+Tallies = _group(
+    "Tallies",
+    "What the population tallies write, per chunk: the counts (``P_*``) and the float sums "
+    "(``F_*``).",
+    {
+        "counts": Field(np.int64, 2, written=True, rows="chunks"),
+        "sums": Field(np.float64, 2, written=True, rows="chunks"),
+    },
+)
+
+
+def _scalar(where: str, field: Field, value: Any) -> Any:
+    kind = field.dtype.kind
+    if kind == "b" and isinstance(value, bool | np.bool_):
+        return bool(value)
+    number = isinstance(value, int | float | np.integer | np.floating)
+    if kind == "f" and number and not isinstance(value, bool | np.bool_):
+        return float(value)
+    if kind == "u" and isinstance(value, int | np.integer) and not isinstance(value, bool):
+        if 0 <= int(value) < 2**64:
+            return np.uint64(value)
+    raise ValueError(f"{where}: a {field.dtype.name} scalar expected, got {value!r}")
+
+
+def _array(where: str, field: Field, value: Any, n: int) -> np.ndarray:
+    want = field.dtype
+    if field.written:
+        if not isinstance(value, np.ndarray) or value.dtype != want:
+            got = value.dtype.name if isinstance(value, np.ndarray) else type(value).__name__
+            raise ValueError(
+                f"{where}: written in place, so it must be a {want.name} array (got {got})"
+            )
+        if not (value.flags.c_contiguous and value.flags.writeable):
+            raise ValueError(f"{where}: written in place, so it must be contiguous and writeable")
+        array = value
+    else:
+        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        if array.dtype != want:
+            if array.dtype.kind not in ("iu" if want.kind in "iu" else want.kind):
+                raise ValueError(f"{where}: {want.name} expected, got {array.dtype.name}")
+            array = array.astype(want)
+        if not array.flags.c_contiguous:
+            array = np.ascontiguousarray(array)
+    if array.ndim != field.ndim:
+        raise ValueError(f"{where}: {field.ndim} dimension(s) expected, got shape {array.shape}")
+    if field.rows:
+        expected = n_chunks(n) if field.rows == "chunks" else n + _PER_ADULT[field.rows]
+        if array.shape[0] != expected:
+            raise ValueError(
+                f"{where}: {expected} rows expected ({field.rows}), got {array.shape[0]}"
+            )
+    return array
+
+
+def group(cls: type, n: int, **values: Any):
+    """The argument group ``cls`` (a namedtuple of :data:`GROUPS`) for ``n`` adults, each
+    field checked against its declaration: every field given and no other, scalars of the
+    declared kind, arrays of the declared dimensions and rows; arrays the kernel writes of
+    exactly the declared dtype, others converted within their kind (float64 to float32, never
+    a float into an int or a bool). A mismatch is a ValueError naming the group and field, so
+    swapped or misshapen arguments fail before any kernel runs."""
+    fields = GROUPS[cls]
+    if len(values) != len(fields) or not all(name in values for name in fields):
+        missing = [name for name in fields if name not in values]
+        unknown = [name for name in values if name not in fields]
+        raise ValueError(
+            f"{cls.__name__}: missing {', '.join(missing) or 'none'}, unknown "
+            f"{', '.join(unknown) or 'none'} (fields: {', '.join(fields)})"
+        )
+    where = cls.__name__
+    return cls._make(
+        _array(f"{where}.{name}", field, values[name], n)
+        if field.ndim
+        else _scalar(f"{where}.{name}", field, values[name])
+        for name, field in fields.items()
+    )
+
+
+def state(pop) -> State:
+    """The citizens' columns of ``pop`` (a ``population.Population``) as a :data:`State`,
+    checked against ``population.COLUMNS``."""
+    return group(State, pop.n, **pop.columns)
 
 
 # --------------------------------------------------------------------------- random numbers
@@ -208,17 +459,17 @@ def pick_category(u, cdf, table):
 
 @njit(inline="always", cache=True)
 def online_utility(trust, skill, peer, n_success, n_fail, habit, insecurity, coef, push):
-    """UTAUT-like utility of the online channel relative to going in person. ``coef``:
-    intercept, trust, skill, peer, experience, paper habit, risk (``behaviour.CHOICE_COEFS``)."""
+    """UTAUT-like utility of the online channel relative to going in person (``coef``: the
+    :data:`Coefs`)."""
     experience = (n_success - n_fail) / (n_success + n_fail + 2.0)
     return (
-        coef[0]
-        + coef[1] * trust
-        + coef[2] * skill
-        + coef[3] * peer
-        + coef[4] * experience
-        + coef[5] * habit
-        + coef[6] * (1.0 - trust) * insecurity
+        coef.online_intercept
+        + coef.trust * trust
+        + coef.skill * skill
+        + coef.peer * peer
+        + coef.experience * experience
+        + coef.paper_habit * habit
+        + coef.risk * (1.0 - trust) * insecurity
         + push
     )
 
@@ -289,10 +540,12 @@ class TieTable:
         _split_ties(indptr, indices, self.near_ptr, self.near_idx, self.far_row, self.far_col)
         starts = np.minimum(np.arange(n_chunks(n) + 1, dtype=np.int64) * CHUNK, n)
         self.far_ptr = np.searchsorted(self.far_row, starts).astype(np.int64)
-
-    @property
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        return self.degree, self.near_ptr, self.near_idx, self.far_ptr, self.far_row, self.far_col
+        self.arrays: Ties = group(
+            Ties, n, degree=self.degree, near_ptr=self.near_ptr,
+            near_idx=self.near_idx, far_ptr=self.far_ptr, far_row=self.far_row,
+            far_col=self.far_col,
+        )  # fmt: skip
+        """The table as the kernels take it."""
 
 
 @njit(cache=True)
@@ -327,7 +580,11 @@ def gather_chunk(c, n, ties, packed, acc):
     """For the rows of chunk ``c``: ``acc[i - start]`` is the sum of the packed words of
     row i's ties (the counts of recent users and aware ties and the trust sum, each in its
     own bits; see :func:`pack` and :func:`unpack`). One load and one add per tie."""
-    _, near_ptr, near_idx, far_ptr, far_row, far_col = ties
+    near_ptr = ties.near_ptr
+    near_idx = ties.near_idx
+    far_ptr = ties.far_ptr
+    far_row = ties.far_row
+    far_col = ties.far_col
     start = c * CHUNK
     for i in range(start, min(n, start + CHUNK)):
         acc[i - start] = 0
@@ -351,10 +608,18 @@ def unpack(total):
 
 
 @njit(inline="always", cache=True)
-def tally_rows(start, stop, k, internet, aware, esignature, locked_out, last_online,
-               last_tried, trust, habit, urban, age_group, counts, sums):  # fmt: skip
+def tally_rows(start, stop, k, state, urban, counts, sums):
     """Add the state of rows ``start..stop-1`` after month ``k`` to the population tallies
-    (in row order)."""
+    (in row order): ``counts`` and ``sums`` are one chunk's rows of :data:`Tallies`."""
+    internet = state.internet
+    aware = state.aware
+    esignature = state.esignature
+    locked_out = state.locked_out
+    last_online = state.last_online
+    last_tried = state.last_tried
+    trust = state.trust
+    habit = state.paper_habit
+    age_group = state.age_group
     n_internet = n_aware = n_users = n_tried = n_ever = n_esig = 0
     users_urban = users_young = users_old = 0
     n_locked = locked_urban = locked_young = locked_old = 0
@@ -410,48 +675,75 @@ def tally_rows(start, stop, k, internet, aware, esignature, locked_out, last_onl
 
 
 @njit(parallel=True, cache=True)
-def citizens_month(
-    k, keys, age_group, area, internet, aware, locked_out, esignature, trust, skill, habit,
-    peer_online, n_success, n_fail, last_online, last_tried,
-    needs_cdf, agency_cdf, agency_table, share_online, p_paper, p_end_to_end, insecurity,
-    assisted_reach,
-    p_needs_esignature, coef, coef_assisted, push, counters_closed, powers, trust_recovery,
-    neighbours, tallies, by_agency, sums,
-):  # fmt: skip
+def citizens_month(k, keys, state, month, coef, learning, agencies, out):
     """Needs, agencies, channel choice, outcomes, learning and reassurance of month ``k``,
-    one adult at a time. Writes what ties read of each adult (:func:`pack`: trust after
-    learning, recent user, aware) to ``neighbours``, which word of mouth reads next;
-    tallies per chunk into ``tallies``, ``by_agency`` (attempts online, transactions) and
-    ``sums`` (trust after learning).
-
-    ``keys``: the streams of needs, agency, the four choice draws (service online, needs an
-    e-signature, assisted reach, pick) and the two outcome draws (end to end or paper,
-    turned away). ``powers[r, m]`` is ``(1 - rate_r) ** m`` for the learning rates (trust
-    gain, trust loss, habit loss, habit gain, skill gain)."""
+    one adult at a time (``keys``: :data:`CitizenKeys`; ``state``: :data:`State`;
+    ``month``: :data:`CitizenMonth`; ``coef``: :data:`Coefs`; ``learning``:
+    :data:`Learning`; ``agencies``: :data:`Agencies`). Writes to ``out``
+    (:data:`CitizenOut`) what ties read of each adult (:func:`pack`: trust after learning,
+    recent user, aware), which word of mouth reads next, and adds per chunk the tallies (the
+    last ones: adults with internet access in each area at the start of the month, one
+    column per area code; ``out.tallies`` must have a column for every code in
+    ``state.area``), the attempts online and transactions per agency, and the trust sum
+    after learning."""
+    # The groups' fields as local names, one a line: numba (0.68) silently drops a write
+    # made inside a prange loop through a namedtuple's field (numba issues 5872, 7135), or
+    # through a local unpacked with others in one statement (`a, b = t.a, t.b`); the tests
+    # check every output (tests/test_kernels.py).
+    age_group = state.age_group
+    area = state.area
+    internet = state.internet
+    aware = state.aware
+    locked_out = state.locked_out
+    esignature = state.esignature
+    trust = state.trust
+    skill = state.skill
+    peer_online = state.peer_online
+    paper_habit = state.paper_habit
+    n_success = state.n_success
+    n_fail = state.n_fail
+    last_online = state.last_online
+    last_tried = state.last_tried
+    needs_cdf = month.needs_cdf
+    assisted_reach = month.assisted_reach
+    agency_cdf = agencies.cdf
+    agency_table = agencies.table
+    share_online = agencies.share_online
+    p_paper = agencies.p_paper
+    p_end_to_end = agencies.p_end_to_end
+    insecurity = agencies.insecurity
+    trust_gain = learning.trust_gain
+    trust_loss = learning.trust_loss
+    habit_loss = learning.habit_loss
+    habit_gain = learning.habit_gain
+    skill_gain = learning.skill_gain
+    neighbours = out.neighbours
+    tallies = out.tallies
+    by_agency = out.by_agency
+    sums = out.sums
+    online_push = month.online_push
+    p_needs_esignature = month.p_needs_esignature
+    recovery = np.float32(month.trust_recovery)
     n = age_group.shape[0]
-    closed = np.float32(min(counters_closed, 1.0))
+    closed = np.float32(min(month.counters_closed, 1.0))
     for c in prange(n_chunks(n)):
         start, stop = c * CHUNK, min(n, (c + 1) * CHUNK)
         agc = by_agency[c]
         total_trust = 0.0
         sum_tx = sum_online = sum_success = sum_fail = sum_paper = 0
         sum_counter = sum_assisted = sum_in_person = sum_recent = sum_aware = 0
-        net0 = net1 = net2 = net3 = 0
         # 1. needs: the rows with at least one, and how many (branch-free)
         needy = np.empty(stop - start, dtype=np.int32)
         needs = np.empty(stop - start, dtype=np.int32)
         q = 0
+        tal = tallies[c]
         for i in range(start, stop):
-            m = n_needs(uniform(keys[0], i), needs_cdf[age_group[i]])
+            m = n_needs(uniform(keys.needs, i), needs_cdf[age_group[i]])
             needy[q] = i
             needs[q] = m
             q += m > 0
-            net = np.int64(internet[i])
-            where = area[i]
-            net0 += net & (where == 0)
-            net1 += net & (where == 1)
-            net2 += net & (where == 2)
-            net3 += net & (where == 3)
+            # adults with internet access per area, at the start of the month
+            tal[T_INTERNET_AREA + area[i]] += internet[i]
         # 2. their transactions: agency, channel, outcome; then what they learn
         for r in range(q):
             i = needy[r]
@@ -463,26 +755,26 @@ def citizens_month(
             has_esig = esignature[i]
             reach = assisted_reach[area[i]]
             t0 = trust[i]
-            e_assisted_open = np.exp(coef_assisted + coef[1] * t0)
+            e_assisted_open = np.exp(coef.assisted_intercept + coef.trust * t0)
             base = online_utility(t0, skill[i], peer_online[i], n_success[i], n_fail[i],
-                                  habit[i], 0.0, coef, push)  # fmt: skip
-            risk = coef[6] * (1.0 - t0)
+                                  paper_habit[i], 0.0, coef, online_push)  # fmt: skip
+            risk = coef.risk * (1.0 - t0)
             for j in range(m):
                 # every draw is made, branch-free: random branches mispredict half the
                 # time, and a draw costs a nanosecond
                 slot = i * SLOTS_PER_ADULT + j
-                a = pick_category(uniform(keys[1], slot), agency_cdf, agency_table)
-                service_online = uniform(keys[2], slot) < share_online[a]
-                esig_ok = has_esig | (uniform(keys[3], slot) >= p_needs_esignature)
+                a = pick_category(uniform(keys.agency, slot), agency_cdf, agency_table)
+                service_online = uniform(keys.service_online, slot) < share_online[a]
+                esig_ok = has_esig | (uniform(keys.needs_esignature, slot) >= p_needs_esignature)
                 can_online = can_base & service_online & esig_ok
-                can_assisted = service_online & (uniform(keys[4], slot) < reach)
+                can_assisted = service_online & (uniform(keys.reach, slot) < reach)
                 e_online = np.exp(base + risk * insecurity[a]) if can_online else 0.0
                 e_assisted = e_assisted_open if can_assisted else 0.0
-                pick = uniform(keys[5], slot) * (e_online + e_assisted + 1.0)
-                u_outcome = uniform(keys[6], slot)
+                pick = uniform(keys.pick, slot) * (e_online + e_assisted + 1.0)
+                u_outcome = uniform(keys.outcome, slot)
                 online = np.int64(pick < e_online)
                 assisted = np.int64(pick < e_online + e_assisted)
-                served = (1 - online) & np.int64(uniform(keys[7], slot) >= closed)
+                served = (1 - online) & np.int64(uniform(keys.closed, slot) >= closed)
                 success = online & np.int64(u_outcome < p_end_to_end[a])
                 s += success
                 f += online - success
@@ -498,17 +790,16 @@ def citizens_month(
             sum_fail += f
             sum_paper += p
             # learning: successes first, then the bad news ((1 - rate) ** 0 is 1: no change)
-            t = 1.0 - (1.0 - t0) * powers[0, s]
-            trust[i] = t * powers[1, f]
-            h = habit[i] * powers[2, s]
-            habit[i] = 1.0 - (1.0 - h) * powers[3, f + p]
-            skill[i] = 1.0 - (1.0 - skill[i]) * powers[4, s + f]
+            t = 1.0 - (1.0 - t0) * trust_gain[s]
+            trust[i] = t * trust_loss[f]
+            h = paper_habit[i] * habit_loss[s]
+            paper_habit[i] = 1.0 - (1.0 - h) * habit_gain[f + p]
+            skill[i] = 1.0 - (1.0 - skill[i]) * skill_gain[s + f]
             n_success[i] = min(n_success[i] + s, 32767)
             n_fail[i] = min(n_fail[i] + f, 32767)
             last_online[i] = k if s > 0 else last_online[i]
             last_tried[i] = k if s + f > 0 else last_tried[i]
         # 3. everyone: reassurance, what ties will read, tallies
-        recovery = np.float32(trust_recovery)
         for i in range(start, stop):
             t = trust[i]
             t = t + recovery * (np.float32(1.0) - t) * np.float32(last_tried[i] > k - 12)
@@ -518,7 +809,6 @@ def citizens_month(
             neighbours[i] = pack(t, recent, aware[i])
             sum_recent += recent
             sum_aware += aware[i]
-        tal = tallies[c]
         tal[T_TX] = sum_tx
         tal[T_ONLINE] = sum_online
         tal[T_SUCCESS] = sum_success
@@ -529,33 +819,45 @@ def citizens_month(
         tal[T_IN_PERSON] = sum_in_person
         tal[T_RECENT] = sum_recent
         tal[T_AWARE] = sum_aware
-        tal[T_INTERNET_AREA] = net0
-        tal[T_INTERNET_AREA + 1] = net1
-        tal[T_INTERNET_AREA + 2] = net2
-        tal[T_INTERNET_AREA + 3] = net3
         sums[c] = total_trust
 
 
 @njit(parallel=True, cache=True)
-def social_month(
-    k, keys, ties, full_mixing, from_aware, threshold_rule,
-    p_media, p_peer, rate_social, shares, neighbours,
-    age_group, area, urban, internet, aware, esignature, locked_out, trust, habit,
-    peer_online, threshold, last_online, last_tried, p_internet, age_factor,
-    rate_esignature, credential_access, counts, sums,
-):  # fmt: skip
+def social_month(k, keys, state, month, adults, ties, neighbours, out):
     """Word of mouth, then internet and e-signature uptake, then the population tallies of
-    month ``k``, one adult at a time. Ties are read from the month's packed words
+    month ``k``, one adult at a time (``keys``: :data:`SocialKeys`; ``state``:
+    :data:`State`; ``month``: :data:`SocialMonth`; ``adults``: :data:`Adults`; ``ties``:
+    :data:`Ties`; ``out``: :data:`Tallies`). Ties are read from the month's packed words
     ``neighbours`` (written by :func:`citizens_month`), never from the columns being
-    written, so the order in which adults are visited does not matter.
-
-    ``keys``: awareness, internet, e-signature. ``shares``: with full mixing, the
-    population's share of recent users, share aware and mean trust."""
+    written, so the order in which adults are visited does not matter."""
+    # the groups' fields as local names, one a line (see citizens_month)
+    age_group = state.age_group
+    area = state.area
+    internet = state.internet
+    aware = state.aware
+    esignature = state.esignature
+    trust = state.trust
+    peer_online = state.peer_online
+    threshold = state.threshold
+    degree = ties.degree
+    p_internet = month.p_internet
+    age_factor = month.age_factor
+    urban = adults.urban
+    credential_access = adults.credential_access
+    counts = out.counts
+    sums = out.sums
+    full_mixing = month.full_mixing
+    from_aware = month.from_aware
+    threshold_rule = month.threshold_rule
+    share_recent = month.share_recent
+    share_aware = month.share_aware
+    mean_trust = month.mean_trust
     n = age_group.shape[0]
+    p_media = month.p_aware_media
+    p_peer = month.p_aware_peer
     growth = np.exp(p_media + p_peer)
-    social = np.float32(rate_social)
-    rate_esig = np.float32(rate_esignature)
-    degree = ties[0]
+    social = np.float32(month.rate_trust_social)
+    rate_esig = np.float32(month.rate_esignature)
     for c in prange(n_chunks(n)):
         start = c * CHUNK
         acc = np.empty(CHUNK, dtype=np.uint64)
@@ -564,9 +866,9 @@ def social_month(
         for i in range(start, min(n, start + CHUNK)):
             t = trust[i]  # after learning; ties read the packed copy
             if full_mixing:
-                peer = np.float32(shares[0])
-                spreading = np.float32(shares[1]) if from_aware else peer
-                peer_trust = np.float32(shares[2])
+                peer = np.float32(share_recent)
+                spreading = np.float32(share_aware) if from_aware else peer
+                peer_trust = np.float32(mean_trust)
             else:
                 n_recent, n_aware, trust_sum = unpack(acc[i - start])
                 ties_i = max(degree[i], 1)
@@ -579,15 +881,13 @@ def social_month(
                     aware[i] = spreading >= threshold[i]
                 else:
                     hazard = np.float32(bass_hazard(p_media, p_peer, growth, spreading))
-                    aware[i] = uniform(keys[0], i) < hazard
+                    aware[i] = uniform(keys.awareness, i) < hazard
             trust[i] = t + social * (peer_trust - t)
             p_online = np.float32(p_internet[area[i]] * age_factor[age_group[i]])
-            internet[i] = internet[i] | (uniform(keys[1], i) < p_online)
-            esig_draw = uniform(keys[2], i)
+            internet[i] = internet[i] | (uniform(keys.internet, i) < p_online)
+            esig_draw = uniform(keys.esignature, i)
             esignature[i] = esignature[i] | (esig_draw < rate_esig * credential_access[i])
-        tally_rows(c * CHUNK, min(n, (c + 1) * CHUNK), k, internet, aware, esignature,
-                   locked_out, last_online, last_tried, trust, habit, urban, age_group,
-                   counts[c], sums[c])  # fmt: skip
+        tally_rows(c * CHUNK, min(n, (c + 1) * CHUNK), k, state, urban, counts[c], sums[c])
 
 
 # --------------------------------------------------------------------------- standalone
@@ -612,13 +912,12 @@ def _peer_counts(ties, neighbours, out):
 
 
 @njit(parallel=True, cache=True)
-def _tally_population(k, internet, aware, esignature, locked_out, last_online, last_tried,
-                      trust, habit, urban, age_group, counts, sums):  # fmt: skip
-    n = age_group.shape[0]
+def _tally_population(k, state, urban, out):
+    n = state.age_group.shape[0]
+    counts = out.counts
+    sums = out.sums
     for c in prange(n_chunks(n)):
-        tally_rows(c * CHUNK, min(n, (c + 1) * CHUNK), k, internet, aware, esignature,
-                   locked_out, last_online, last_tried, trust, habit, urban, age_group,
-                   counts[c], sums[c])  # fmt: skip
+        tally_rows(c * CHUNK, min(n, (c + 1) * CHUNK), k, state, urban, counts[c], sums[c])
 
 
 def need_counts(key: int, age_group: np.ndarray, needs_cdf: np.ndarray) -> np.ndarray:
@@ -640,17 +939,18 @@ def peer_counts(ties: TieTable, flags: np.ndarray) -> np.ndarray:
     return out
 
 
-def tally_population(k, pop, urban) -> tuple[np.ndarray, np.ndarray]:
+def tally_population(k: int, pop, urban: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Population tallies (counts, float sums) after month ``k``, summed in chunk order."""
     chunks = n_chunks(pop.n)
-    counts = np.zeros((chunks, N_POP_TALLIES), dtype=np.int64)
-    sums = np.zeros((chunks, 2), dtype=np.float64)
+    out = group(
+        Tallies, pop.n,
+        counts=np.zeros((chunks, N_POP_TALLIES), dtype=np.int64),
+        sums=np.zeros((chunks, 2), dtype=np.float64),
+    )  # fmt: skip
+    urban = _array("urban", GROUPS[Adults]["urban"], urban, pop.n)
     with parallel(pop.n):
-        _tally_population(
-            k, pop.internet, pop.aware, pop.esignature, pop.locked_out, pop.last_online,
-            pop.last_tried, pop.trust, pop.paper_habit, urban, pop.age_group, counts, sums,
-        )  # fmt: skip
-    return counts.sum(axis=0), sums.sum(axis=0)
+        _tally_population(k, state(pop), urban, out)
+    return out.counts.sum(axis=0), out.sums.sum(axis=0)
 
 
 THREADS_ENV = environment.THREADS_ENV
