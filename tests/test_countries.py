@@ -49,11 +49,11 @@ def test_a_country_of_any_number_of_areas_builds_from_its_file(folder, n_areas, 
 @pytest.mark.parametrize("folder", [TWO, SIX])
 def test_a_country_runs_and_its_gaps_follow_its_urban_flags(folder):
     model = AdoptionModel(_scenario(folder, end=_months_after(folder, 11)), seed=2)
-    frame = model.run()
+    frame = model.run().timeseries()
     assert len(frame) == 13
     pop = model.population
     urban = np.isin(pop.area, model.country.urban)
-    users = (pop.last_online >= model.month - 11) & (pop.last_online > -30000)
+    users = pop.last_online > model.month - 12  # used a service online in the last 12 months
     last = frame.iloc[-1]
     assert last["online_users_urban"] == pytest.approx(users[urban].mean())
     assert last["online_users_rural"] == pytest.approx(users[~urban].mean())
@@ -119,7 +119,7 @@ def test_a_small_batch_runs_in_a_synthetic_country(tmp_path):
     assert cli.main(["batch", str(tmp_path / "exp.toml"), "--out", str(out), "-q"]) == 0
     import pandas as pd
 
-    runs = pd.read_parquet(out / "timeseries.parquet")
+    runs = pd.read_parquet(out / "results.parquet")
     assert runs["seed"].nunique() == 2 and runs["urban_rural_gap"].notna().all()
 
 
@@ -173,3 +173,37 @@ def test_a_scenario_naming_an_area_its_country_lacks_gets_one_line_per_problem(t
         f"{path}: interventions[0].areas[0]: unknown area 'citty'; did you mean 'city'? "
         "(allowed: city, countryside)",
     ]
+
+
+@pytest.mark.parametrize("folder", [TWO, SIX])
+def test_check_calibration_reads_the_countrys_own_observations(folder, tmp_path, capsys):
+    path = tmp_path / "base.toml"
+    path.write_text(f'name = "base"\ncountry = "{folder}"\nend = "{_months_after(folder, 30)}"\n')
+    out = tmp_path / "out"
+    args = ["check-calibration", str(path), "--seeds", "2", "--citizens", "600", "--workers", "1"]
+    status = cli.main([*args, "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert status == 0, printed  # the made-up bands hold the model's internet access
+    assert f"observations from {folder.resolve() / 'observations.csv'}" in printed
+    names = {"two_areas": ["internet-2021", "internet-2023"], "six_areas": ["internet-2019"]}
+    for name in names[folder.name]:
+        assert name in printed
+
+
+def test_the_dashboard_loads_a_country_of_six_areas(tmp_path):
+    from sim.dashboard import app
+
+    path = tmp_path / "six.toml"
+    path.write_text(f'name = "six"\ncountry = "{SIX}"\ncitizens = 500\n')
+    try:
+        app.start(str(path))
+        assert app.problem.value == ""
+        assert app.model.value.country.areas == load_country(str(SIX)).areas
+        assert app.page_title().endswith("in Six-area test country")
+        about = app.about_html()
+        assert "The model tells 6 kinds of place apart" in about
+        assert (
+            "the capital, the port city, market towns, villages, hill farms, the islands" in about
+        )
+    finally:
+        app.start()  # the library's start scenario again, for other tests

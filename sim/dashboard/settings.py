@@ -16,7 +16,7 @@ import tomli_w
 
 from sim.files import resolve_extends, validate_scenario
 from sim.levers import INTERVENTIONS
-from sim.library import scenario_dir, scenario_names
+from sim.library import find_scenario, scenario_names
 from sim.model.model import AdoptionModel
 from sim.params import Params
 from sim.scenario import Scenario, ScenarioError
@@ -110,7 +110,8 @@ def controls_for(scenario: str) -> dict[str, Any]:
     slider parameters and levers (ticked with their month and strength when the scenario
     holds them; the first of each type when it holds several)."""
     data = merged_table(scenario)
-    defaults = Params()
+    country = data.get("country") if isinstance(data.get("country"), str) else ""
+    defaults = Scenario(name="defaults", country=country).params  # the country's values
     params = data.get("params", {})
     citizens = data.get("citizens", 20_000)
     settings: dict[str, Any] = {
@@ -152,7 +153,7 @@ def library_file(scenario: str) -> Path:
     file (``results/dashboard/x.toml``, the dashboard's own exports included)."""
     choices = scenario_choices()
     if scenario in choices:
-        return scenario_dir() / f"{scenario}.toml"
+        return find_scenario(scenario)  # the default country's, by its short name
     path = Path(scenario).expanduser()
     if path.suffix == ".toml" and path.is_file():
         return path.resolve()
