@@ -1,5 +1,6 @@
 """Common random numbers: one stream per mechanism and per lever, draws tied to the adult, so
-a lever changes only what it acts on (sim/model/streams.py)."""
+a lever changes only what it acts on (sim/model/streams.py); the build's streams are tested
+in test_build_streams.py."""
 
 import numpy as np
 import pytest
@@ -44,8 +45,8 @@ def test_an_unknown_stream_name_is_refused_not_opened(name):
 
 
 def test_every_stream_a_run_draws_from_is_declared(monkeypatch):
-    """Every name the model asks for is a mechanism or a lever's stream, and every mechanism
-    is drawn from (none is declared and unused)."""
+    """Every name the model asks for (build and months) is a declared stream or a lever's,
+    and every declared stream is drawn from (none is declared and unused)."""
     used = set()
     original = Streams.key, Streams.get
 
@@ -61,6 +62,7 @@ def test_every_stream_a_run_draws_from_is_declared(monkeypatch):
     monkeypatch.setattr(Streams, "get", get)
     _run("security_shock", 3, citizens=500, end="2024-06")
     _run("paper_recommendations", 3, citizens=500, end="2024-06")
+    _run("docking/granovetter", 3, citizens=500, end="2021-06")  # thresholds at the build
     mechanisms = {n for n in used if not n.startswith("lever:")}
     assert mechanisms == set(MECHANISMS)
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from sim.model.streams import Streams
 from sim.model.synth import age_group_shares, build_population
 from sim.params import AGE_BANDS
 from sim.scenario import Scenario
@@ -10,7 +11,7 @@ N = 200_000
 
 @pytest.fixture(scope="module")
 def pop():
-    return build_population(Scenario(name="t").params, N, np.random.default_rng(3))
+    return build_population(Scenario(name="t").params, N, Streams(3))
 
 
 def test_area_shares_match_the_census(pop):
@@ -69,9 +70,9 @@ def test_traits_in_range_and_graded_by_age(pop):
 
 
 def test_same_seed_same_population():
-    a = build_population(Scenario(name="t").params, 5000, np.random.default_rng(11))
-    b = build_population(Scenario(name="t").params, 5000, np.random.default_rng(11))
-    c = build_population(Scenario(name="t").params, 5000, np.random.default_rng(12))
+    a = build_population(Scenario(name="t").params, 5000, Streams(11))
+    b = build_population(Scenario(name="t").params, 5000, Streams(11))
+    c = build_population(Scenario(name="t").params, 5000, Streams(12))
     for name, col in a.columns.items():
         assert np.array_equal(col, b.columns[name]), name
     assert not np.array_equal(a.trust, c.trust)

@@ -5,6 +5,12 @@ for paper certificates with some habit, may be connected to Khur and may query t
 registries whose owners opened them to it. Each month it adapts (``Agency.adapt``); the
 model then turns all agencies' state into per-agency service probabilities with
 :func:`service_probabilities`, the only place where the data-access rules are applied.
+
+The build draws each agency trait, the needs table and each registry's sharing row from a
+build stream of its own (``agencies.*`` and ``registries.shared`` in
+:data:`sim.model.streams.MECHANISMS`), keyed by the agency or registry: moving one trait's
+parameter, the number of private parties or anything outside the agencies leaves every
+other trait of every agency bit-identical.
 """
 
 from __future__ import annotations
@@ -153,8 +159,9 @@ class Agency(mesa.Agent):
 
 
 def build_agencies(model: AdoptionModel) -> tuple[list[Agency], Registries]:
-    """Create the agencies (as Mesa agents of ``model``) and the registries."""
-    params, rng = model.params, model.rng
+    """Create the agencies (as Mesa agents of ``model``) and the registries, from the build's
+    agency and registry streams of ``model.streams``."""
+    params, streams = model.params, model.streams
     ap = params.agencies
     names = agency_names(params)
     n_public, n_all = ap.n_public, ap.n_public + ap.n_private
@@ -172,13 +179,18 @@ def build_agencies(model: AdoptionModel) -> tuple[list[Agency], Registries]:
     needs = np.zeros((n_all, n_reg))
     top = ap.n_registries_needed_max  # 2..n_registries, checked by the schema
     for a in range(n_all):
+        rng = streams.get("agencies.needs", -1, a)
         k = int(rng.integers(2, top + 1))
         chosen = rng.choice(n_reg, size=k, replace=False)
         needs[a, chosen] = rng.dirichlet(np.ones(k))
 
-    def beta(mean: float) -> float:
+    def beta(trait: str, a: int, mean: float) -> float:
         mean = min(max(mean, 1e-3), 1 - 1e-3)
+        rng = streams.get(f"agencies.{trait}", -1, a)
         return float(rng.beta(mean * ap.concentration, (1 - mean) * ap.concentration))
+
+    def chance(trait: str, a: int, p: float) -> bool:
+        return bool(streams.get(f"agencies.{trait}", -1, a).random() < p)
 
     agencies = []
     for a in range(n_all):
@@ -189,19 +201,21 @@ def build_agencies(model: AdoptionModel) -> tuple[list[Agency], Registries]:
                 a,
                 names[a],
                 public,
-                share_online=beta(ap.share_online),
-                accepts_digital=bool(rng.random() < ap.p_accepts_digital),
-                on_khur=bool(rng.random() < (ap.p_on_khur if public else ap.p_private_on_khur)),
-                paper_demand=beta(ap.mean_paper_demand),
-                security=beta(ap.mean_security),
-                inertia=beta(ap.mean_inertia if public else ap.mean_inertia_private),
+                share_online=beta("share_online", a, ap.share_online),
+                accepts_digital=chance("accepts_digital", a, ap.p_accepts_digital),
+                on_khur=chance("on_khur", a, ap.p_on_khur if public else ap.p_private_on_khur),
+                paper_demand=beta("paper_demand", a, ap.mean_paper_demand),
+                security=beta("security", a, ap.mean_security),
+                inertia=beta("inertia", a, ap.mean_inertia if public else ap.mean_inertia_private),
                 needs=needs[a],
                 traffic=float(traffic[a]),
             )
         )
 
     owner = np.arange(n_reg) % n_public
-    shared = rng.random((n_reg, n_all)) < ap.p_registry_shared
+    # Registry r's row: one uniform per agency, so more private parties add columns only.
+    draws = [streams.get("registries.shared", -1, r).random(n_all) for r in range(n_reg)]
+    shared = np.array(draws).reshape(n_reg, n_all) < ap.p_registry_shared
     shared[np.arange(n_reg), owner] = True
     registries = Registries(registry_names(params), owner, shared, np.zeros(n_reg, dtype=bool))
     return agencies, registries

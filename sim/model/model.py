@@ -120,8 +120,8 @@ class AdoptionModel(mesa.Model):
         check_view_and_panel(agent_views, panel, spec.n_citizens)
         super().__init__(rng=spec.seed)  # an int: the same streams as seed= on every Mesa 3
         self.streams = Streams(spec.seed)
-        """The run's random streams: the build draws from Mesa's ``model.rng``, every month
-        from one stream per mechanism and per lever (``sim.model.streams``)."""
+        """The run's random streams: one per part of the build, per mechanism and per lever
+        (``sim.model.streams``); nothing draws from Mesa's ``model.rng``."""
         self._mesa_step = self.step
         self.step = self._checked_step
         self.spec = scenario = spec
@@ -132,13 +132,13 @@ class AdoptionModel(mesa.Model):
         self.month = -1
         """Step index of the last simulated month (-1: the initial state)."""
 
-        params, rng, n = self.params, self.rng, self.n_citizens
+        params, n = self.params, self.n_citizens
         self.country = scenario.country_data
         """The scenario's country: its areas (``country.areas``, ``country.urban``) and words."""
-        self.population: Population = build_population(params, n, rng)
+        self.population: Population = build_population(params, n, self.streams)
         pop = self.population
         pop.urban_areas = np.array(self.country.urban, dtype=np.int8)
-        self.ties = build_ties(pop.locality, pop.household, params.network, rng)
+        self.ties = build_ties(pop.locality, pop.household, params.network, self.streams)
         if agent_views is None:
             agent_views = n <= CITIZEN_AGENT_LIMIT
         self._views = [Citizen(self, i) for i in range(n)] if agent_views else None

@@ -5,7 +5,10 @@ Citizens are stored household by household and locality by locality (see ``synth
 - local ties join each citizen to the ``n_local_ties / 2`` next rows on either side around a
   ring of the locality's adults (a ring lattice of neighbouring households: high clustering);
 - each local tie is rewired to a random adult anywhere with chance ``p_long_range``
-  (Watts-Strogatz long-range ties: short paths).
+  (Watts-Strogatz long-range ties: short paths). The ``ties.rewiring`` build stream gives
+  every potential tie of each ring distance one uniform (rewired or not) and one target, so
+  ``p_long_range`` changes which ties are rewired but not where the others would go, and
+  the ties of distance d are the same whatever ``n_local_ties``.
 The result is symmetric, unweighted, without self-ties, in CSR form with int8 ones: neighbour
 counts of a boolean column are one int8 product, about three times faster than float32 at
 national scale (docs/performance.md).
@@ -16,13 +19,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.model.streams import Streams
 from sim.params import Network
 
 
 def build_ties(
-    locality: np.ndarray, household: np.ndarray, params: Network, rng: np.random.Generator
+    locality: np.ndarray, household: np.ndarray, params: Network, streams: Streams
 ) -> sp.csr_array:
-    """The adjacency matrix of all ties (int8 ones, symmetric)."""
+    """The adjacency matrix of all ties (int8 ones, symmetric), rewired from ``streams``."""
     n = len(locality)
     idx_type = np.int32 if n < 2**31 else np.int64
     src_parts, dst_parts = [], []
@@ -48,8 +52,10 @@ def build_ties(
     for d in range(1, params.n_local_ties // 2 + 1):
         src = np.flatnonzero(size > d).astype(idx_type)
         dst = first[src] + (position[src] + d) % size[src]
+        rng = streams.get("ties.rewiring", -1, d)
         rewire = rng.random(len(src)) < params.p_long_range
-        dst[rewire] = rng.integers(0, n, size=int(rewire.sum()), dtype=idx_type)
+        target = rng.integers(0, n, size=len(src), dtype=idx_type)
+        dst[rewire] = target[rewire]
         src_parts.append(src)
         dst_parts.append(dst)
 

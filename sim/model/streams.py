@@ -1,8 +1,10 @@
-"""Random streams: one per mechanism and per lever, per month, tied to the adult.
+"""Random streams: one per part of the build, per mechanism and per lever, per month, tied to
+the adult.
 
 Every random number of a run comes from a stream keyed on the run's seed, the stream's
-name and the month (and, for some streams, one more key such as an agency), through a
-:class:`numpy.random.SeedSequence`. Streams over adults and their transactions are
+name and the month (-1 for the build; and, for some streams, one more key such as an
+agency), through a :class:`numpy.random.SeedSequence`. :data:`MECHANISMS` names them all;
+any other name (but a lever's) is refused. Streams over adults and their transactions are
 counter-based (:meth:`Streams.key`, ``kernels.uniform``): the number at slot i is a pure
 function of the stream's key and i, so any thread can draw any slot; adult i owns slot i,
 and need j of adult i owns slot ``i x 64 + j``. Small streams (over agencies, or a lever's
@@ -12,7 +14,12 @@ own decisions) are numpy generators (:meth:`Streams.get`). So:
   not act on a mechanism leaves its trajectory bit-identical (common random numbers);
 - which other adults draw never changes an adult's number: the same adult meets the same
   luck in two scenarios for as long as their states agree;
-- nothing depends on the order in which mechanisms run, or on how many draws came before.
+- nothing depends on the order in which mechanisms run, or on how many draws came before;
+- the build is split the same way (households, places, ages, each trait, rewiring, each
+  agency trait keyed by the agency, each registry's sharing row), each part drawing a fixed
+  count of numbers per household, adult, tie or agency where a parameter could change the
+  count: a network or population parameter leaves every agency and registry bit-identical,
+  a trait parameter leaves ages, places and households, and one agency trait the others.
 
 Needs and their agencies are the same in every scenario of a seed (they do not depend on
 the levers), and every draw of a transaction is indexed by its adult and need.
@@ -27,6 +34,30 @@ import numpy as np
 from sim.model import kernels
 
 MECHANISMS = (
+    # The build (month -1): the population (sim.model.synth), ...
+    "population.households",  # household sizes (adults per household)
+    "population.places",  # each household's area and locality
+    "population.ages",  # each adult's age band and year within it
+    "population.internet",  # internet access at the start
+    "population.skill",  # digital skill (a beta draw per adult)
+    "population.trust",  # trust in digital government (a beta draw per adult)
+    "population.paper_habit",  # paper habit (a beta draw per adult)
+    "population.esignature",  # e-signature holders at the start
+    "population.aware",  # who knows at the start that services can be used online
+    "population.recent",  # recent users at the start, and their last use
+    "population.threshold",  # adoption thresholds (threshold awareness rule only)
+    # ... the ties (sim.model.network), keyed by the ring distance ...
+    "ties.rewiring",  # which local ties are rewired, and to whom
+    # ... and the agencies and registries (sim.model.agencies), keyed by agency or registry.
+    "agencies.needs",  # which registries an agency's services need, and how often
+    "agencies.share_online",  # share of an agency's services online at the start
+    "agencies.accepts_digital",  # accepts digital documents at the start
+    "agencies.on_khur",  # connected to Khur at the start
+    "agencies.paper_demand",  # habit of asking for paper certificates
+    "agencies.security",  # security level
+    "agencies.inertia",  # resistance to change
+    "registries.shared",  # which agencies a registry's owner lets query it
+    # The months:
     "needs",  # how many needs each adult has this month
     "agency",  # which agency each need goes to
     "choice",  # channel choice per transaction
@@ -40,7 +71,7 @@ MECHANISMS = (
 )
 """The model's own streams; levers get one each, named ``lever:<id or content>:<instance>``
 (:mod:`sim.model.interventions`). A stream's numbers depend on its name, never on its place
-here. The build (population, ties, agencies) draws from ``model.rng``."""
+here. Nothing draws from Mesa's ``model.rng``."""
 
 LEVER_STREAM = "lever:"
 """The prefix of every lever's stream name."""
