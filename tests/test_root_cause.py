@@ -77,7 +77,7 @@ def test_interactions_name_scenarios_of_the_experiment(tmp_path):
 
 def _factorial(tmp_path, every: int = 1, at: str = "2025-12"):
     cells = ["status_quo", "root_cause/ministry", "root_cause/law", "root_cause/ministry_law"]
-    paths = ", ".join(f'"{ROOT / "scenarios" / c}.toml"' for c in cells)
+    paths = ", ".join(f'"{ROOT / "scenarios" / "mongolia" / c}.toml"' for c in cells)
     path = tmp_path / "rc.toml"
     path.write_text(
         f'name = "rc"\nscenarios = [{paths}]\nreplications = 2\ncitizens = 500\n'

@@ -147,8 +147,9 @@ def test_egov_sim_list_shows_the_installed_library(site, tmp_path):
 
     done = _run(site, tmp_path, sys.executable, "-m", "sim", "list")
     assert done.returncode == 0, done.stderr
-    listed = [line.split()[0] for line in done.stdout.splitlines()]
-    assert listed == scenario_names()
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:2] == ["country", "Mongolia:"]  # the default country, then its files
+    assert [line.split()[0] for line in lines[1:]] == scenario_names()
     assert "INVALID" not in done.stdout
     script = site / "bin" / "egov-sim"  # the console script the wheel declares
     assert script.is_file()
