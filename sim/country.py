@@ -33,13 +33,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim import library
 from sim.calendar import Month
 from sim.errors import ScenarioError, shown
-from sim.params import AREA_TABLE_TYPES, Params, iter_parameters
+from sim.params import AREA_TABLE_TYPES, Params, entry_range, iter_parameters
 from sim.problems import merge_tables, unknown
 
 COUNTRY_FILE = "country.toml"
 """The file of a country folder that declares it."""
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+MAX_AREAS = 64
+"""The most areas a country may have (each is a tally column of the month's kernels)."""
 
 
 class Area(BaseModel):
@@ -69,7 +72,7 @@ class CountryInfo(BaseModel):
         "",
         description="the local words for its places, explained (*word* is set in italics)",
     )
-    areas: list[Area] = Field(min_length=1, max_length=64, description="its areas, in order")
+    areas: list[Area] = Field(min_length=2, max_length=MAX_AREAS, description="its areas, in order")
     sources: dict[str, str] = Field(
         default_factory=dict, description="the source of each parameter the file sets"
     )
@@ -135,14 +138,25 @@ class Country:
         return self.folder / "facts.toml"
 
 
+def _is_path(ref: str) -> bool:
+    """Whether a country reference is a folder's path (``./land``, ``../x``, ``/abs``,
+    ``a/b``) rather than a library name (``mongolia``)."""
+    return ref.startswith(".") or "/" in ref or os.sep in ref or Path(ref).is_absolute()
+
+
 def country_folder(ref: str) -> Path:
     """The folder a scenario's ``country`` names: a library country, or a path to a folder
     holding a ``country.toml``; a ScenarioError listing the library's countries otherwise."""
     path = Path(ref)
-    if (path / COUNTRY_FILE).is_file() and (os.sep in ref or "/" in ref or path.is_absolute()):
-        return path
-    if library.country_exists(ref):
-        return library.scenario_dir() / ref
+    try:
+        if _is_path(ref) and (path / COUNTRY_FILE).is_file():
+            return path
+        if not _is_path(ref) and library.country_exists(ref):
+            return library.scenario_dir() / ref
+    except OSError as exc:  # a name too long for the file system, say
+        raise ScenarioError(
+            f"country: {shown(ref)}: cannot be read ({exc.strerror or exc})"
+        ) from None
     raise ScenarioError(
         f"country: {unknown('country', ref, library.country_names())}, nor a folder holding "
         f"{COUNTRY_FILE}"
@@ -216,6 +230,10 @@ def _load(folder: Path, mtime: float) -> Country:
             data = tomllib.load(f)
     except OSError as exc:
         raise ScenarioError(f"{shown(path)}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{shown(path)}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{shown(path)}: not valid TOML ({exc})") from None
     lines: list[str] = []
@@ -224,6 +242,13 @@ def _load(folder: Path, mtime: float) -> Country:
         lines.append(
             f"{shown(path)}: {key}: not a key of a country file (allowed: country, params)"
         )
+    if "country" not in data:
+        raise ScenarioError(
+            "\n".join(
+                [*lines, f"{shown(path)}: country: the [country] table is missing (its title, "
+                 "start month and areas)"]
+            )
+        )  # fmt: skip
     try:
         info = CountryInfo.model_validate(data.get("country"))
     except ValidationError as exc:
@@ -242,6 +267,13 @@ def _load(folder: Path, mtime: float) -> Country:
         )
     for key, message in area_problems(params, areas):
         lines.append(f"{shown(path)}: {key}: {message}")
+    for group, name in AREA_TABLE_FIELDS:  # no shared default can know the country's areas
+        tables = params.get(group)
+        if not (isinstance(tables, dict) and name in tables):
+            lines.append(
+                f"{shown(path)}: params.{group}.{name}: missing (every per-area table is the "
+                "country's to set: one value per area)"
+            )
     for key, bounds in info.ranges.items():
         if len(bounds) != 2:
             lines.append(f"{shown(path)}: country.ranges.{key}: give [low, high]")
@@ -256,6 +288,15 @@ def _load(folder: Path, mtime: float) -> Country:
             )
         elif not low <= high:
             lines.append(f"{shown(path)}: country.ranges.{key}: {low} is above {high}")
+        else:
+            field = Params.model_fields[group].annotation.model_fields[name]
+            lo, hi = entry_range(field)
+            if (lo is not None and low < lo) or (hi is not None and high > hi):
+                allowed = f"{'' if lo is None else lo}..{'' if hi is None else hi}"
+                lines.append(
+                    f"{shown(path)}: country.ranges.{key}: [{low}, {high}] is outside the "
+                    f"values allowed (allowed: {allowed})"
+                )
     for key in info.sources:
         if not _is_set(params, key):
             lines.append(f"{shown(path)}: country.sources.{key}: the file sets no such parameter")

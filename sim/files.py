@@ -209,7 +209,10 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
         parent_ref = data.pop("extends", None)
         country = data.get("country")
         if isinstance(country, str) and ("/" in country or country.startswith(".")):
-            data["country"] = str(current.parent / country)  # a folder beside the file
+            try:  # a folder relative to the file that names it, whatever the working folder
+                data["country"] = str((current.parent / country).resolve())
+            except (OSError, RuntimeError):  # a loop: the country's check says what is wrong
+                data["country"] = str(current.parent.absolute() / country)
         chain.append((current, data))
         if parent_ref is None:
             break

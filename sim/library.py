@@ -105,7 +105,10 @@ def default_country() -> str:
 
 def country_exists(name: str) -> bool:
     """Whether ``name`` is a country folder of the library."""
-    return bool(_NAME.fullmatch(name)) and (scenario_dir() / name / "country.toml").is_file()
+    try:
+        return bool(_NAME.fullmatch(name)) and (scenario_dir() / name / "country.toml").is_file()
+    except OSError:  # a name too long for the file system
+        return False
 
 
 def country_names() -> list[str]:

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -41,7 +42,7 @@ from sim.params import (
     agency_names,
     registry_names,
 )
-from sim.problems import error_text, field_bounds, merge_tables, unknown
+from sim.problems import error_text, field_bounds, merge_tables, short_repr, unknown
 
 __all__ = [
     "INTERVENTIONS",
@@ -150,6 +151,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
     interventions: list[Intervention] = Field(
         default_factory=list, description="dated policy levers and events"
     )
+    _country: Country | None = PrivateAttr(None)
 
     @model_validator(mode="before")
     @classmethod
@@ -159,9 +161,13 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         keeps the other areas), and its start defaults to the country's."""
         if not isinstance(data, dict):
             return data
-        ref = data.get("country") or library.default_country()
-        if not isinstance(ref, str):
-            raise KeyedError([("country", f"{ref!r} is not a country name (a string)")])
+        ref = data.get("country")
+        if ref is not None and not isinstance(ref, str):
+            raise KeyedError(
+                [("country", f"{short_repr(ref)} is not a country (allowed: a library country's "
+                  "name or a folder's path, as a string)")]
+            )  # fmt: skip
+        ref = ref or library.default_country()
         try:
             country = load_country(ref)
         except ScenarioError as exc:
@@ -203,6 +209,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
     @model_validator(mode="after")
     def _horizon(self) -> Scenario:
         """Dates inside the horizon and names that exist; every problem at once."""
+        self._country = load_country(self.country)  # as read when the tables were laid under
         problems: list[tuple[str, str]] = area_problems(self.params.model_dump(), self.areas)
         first, last = parse_month(self.start), parse_month(self.end)
         if last < first:
@@ -271,8 +278,11 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
 
     @property
     def country_data(self) -> Country:
-        """The scenario's country (areas, words, the tables its file sets)."""
-        return load_country(self.country)
+        """The scenario's country (areas, words, the tables its file sets), as read when the
+        scenario was validated: a run never mixes two versions of the country's file."""
+        if self._country is None:  # a copy made without validation
+            self._country = load_country(self.country)
+        return self._country
 
     @property
     def areas(self) -> tuple[str, ...]:

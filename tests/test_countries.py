@@ -207,3 +207,79 @@ def test_the_dashboard_loads_a_country_of_six_areas(tmp_path):
         )
     finally:
         app.start()  # the library's start scenario again, for other tests
+
+
+def test_a_country_folder_beside_the_file_is_found_from_any_working_folder(tmp_path, monkeypatch):
+    shutil.copytree(TWO, tmp_path / "land")
+    (tmp_path / "kiosks.toml").write_text('name = "kiosks"\ncountry = "./land"\ncitizens = 500\n')
+    monkeypatch.chdir(tmp_path)  # the file named without a folder, as docs/countries.md runs it
+    assert load_scenario("kiosks.toml").areas == ("city", "countryside")
+    assert cli.main(["validate", "kiosks.toml"]) == 0
+    (tmp_path / "land" / "base.toml").write_text('name = "base"\ncountry = "."\n')
+    assert cli.main(["list", "./land"]) == 0  # the country line is valid, not INVALID
+
+
+def test_more_bad_country_inputs_are_one_line_each(tmp_path, capsys):
+    land = tmp_path / "land"
+    shutil.copytree(TWO, land)
+    shown = str(land.resolve() / "country.toml")
+    text = (land / "country.toml").read_text()
+    for bad in (0, False, 5.5):
+        assert "is not a country (allowed: a library country's name or a folder's path" in (
+            _error(Scenario, name="x", country=bad)
+        )
+    cases = {
+        "a missing per-area table": (
+            text.replace("area_factor = { city = 1.0, countryside = 0.4 }\n", "").replace(
+                '"credentials.area_factor" = "assumption (a test country)"\n', ""
+            ),
+            f"{shown}: params.credentials.area_factor: missing (every per-area table is the "
+            "country's to set: one value per area)",
+        ),
+        "a range outside the allowed values": (
+            text + '\n[country.ranges]\n"internet.share_initial.city" = [0.5, 3.0]\n',
+            f"{shown}: country.ranges.internet.share_initial.city: [0.5, 3.0] is outside the "
+            "values allowed (allowed: 0..1)",
+        ),
+        "no [country] table": (
+            "[params.population]\nn_adults_national = 400000\n",
+            f"{shown}: country: the [country] table is missing (its title, start month and areas)",
+        ),
+    }
+    for what, (content, line) in cases.items():
+        (land / "country.toml").write_text(content)
+        assert _error(Scenario, name="x", country=str(land)) == line, what
+    (land / "country.toml").write_bytes(b'[country]\ntitle = "\xff"\n')
+    assert _error(Scenario, name="x", country=str(land)) == (
+        f"{shown}: not UTF-8 text (byte 19); save the file as UTF-8"
+    )
+    too_long = "a" * 300
+    assert "cannot be read" in _error(Scenario, name="x", country=f"./{too_long}/x")
+    assert cli.main(["validate-model", "--country", too_long, "--out", str(tmp_path / "o")]) == 2
+
+
+def test_validate_knows_a_country_file_and_the_library_settings(capsys):
+    assert cli.main(["validate", str(TWO / "country.toml")]) == 0
+    assert capsys.readouterr().out.endswith(
+        "ok (country Two-area test country: 2 areas (the city, the countryside), starting "
+        "2021-01)\n"
+    )
+    assert cli.main(["validate", str(library.scenario_dir() / "library.toml")]) == 0
+    assert "default country mongolia" in capsys.readouterr().out
+
+
+def test_the_dashboards_reference_is_the_status_quo_of_the_scenarios_own_country(tmp_path):
+    from sim.dashboard import app
+    from sim.dashboard.settings import controls_for
+
+    land = tmp_path / "land"
+    shutil.copytree(TWO, land)
+    mine = tmp_path / "mine.toml"
+    mine.write_text(f'name = "mine"\ncountry = "{land}"\ncitizens = 300\nend = "2021-06"\n')
+    settings = controls_for(str(mine))
+    assert app.reference_for(settings) is None  # the country has no status quo to compare with
+    (land / "status_quo.toml").write_text(
+        'name = "status_quo"\ncountry = "."\ncitizens = 300\nend = "2021-06"\n'
+    )
+    reference = app.reference_for({**settings, "citizens": 300})
+    assert reference["date"].iloc[0] == "2020-12"  # the test country's own start (2021-01)

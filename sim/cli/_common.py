@@ -197,7 +197,11 @@ def country(option: str | None, scenario: object = None) -> str:
 
     name = option or getattr(scenario, "country", None) or default_country()
     path = Path(name)
-    if not country_exists(name) and not (path / "country.toml").is_file():
+    try:
+        folder = (path / "country.toml").is_file()
+    except OSError:  # a name too long for the file system
+        folder = False
+    if not country_exists(name) and not folder:
         raise ScenarioError(
             f"--country: {shown(repr(name))} is not a country of the scenario library "
             f"(allowed: {', '.join(country_names())}), nor a folder holding country.toml"

@@ -39,7 +39,9 @@ def main(args: argparse.Namespace) -> int:
     status = c.EXIT_OK
     if (folder / COUNTRY_FILE).is_file() or not args.folder:
         try:
-            country = load_country(str(folder) if args.folder else library.default_country())
+            country = load_country(
+                str(folder.resolve()) if args.folder else library.default_country()
+            )
             print(f"{'country':{width}}  {country.title}: {', '.join(country.area_titles)}")
         except ScenarioError as exc:
             print(f"{'country':{width}}  INVALID: {str(exc).splitlines()[0]}")

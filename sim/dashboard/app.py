@@ -44,6 +44,7 @@ from sim.dashboard.settings import (
     controls_for,
     lever_info,
     lever_label,
+    library_file,
     merged_table,
     parameter_info,
     parse_seed,
@@ -250,22 +251,35 @@ def seed_problem(text: Any) -> str:
 
 
 @lru_cache(maxsize=16)
-def _reference_run(seed: int, citizens: int, params: tuple) -> pd.DataFrame:
-    ref = DashboardModel(base="status_quo", seed=seed, citizens=citizens, **dict(params))
+def _reference_run(base: str, seed: int, citizens: int, params: tuple) -> pd.DataFrame:
+    ref = DashboardModel(base=base, seed=seed, citizens=citizens, **dict(params))
     ref.run()
     frame = ref.timeseries()
     ref.close()
     return frame
 
 
+def _status_quo_of(base: str) -> str | None:
+    """The status quo of the base scenario's country: the library's ``status_quo`` for the
+    default country, else a ``status_quo.toml`` in the country's folder, else None."""
+    country = load_scenario(library_file(base)).country_data
+    if country.name == default_country().name:
+        return "status_quo"
+    path = country.folder / "status_quo.toml"
+    return str(path) if path.is_file() else None
+
+
 def reference_for(settings: dict[str, Any]) -> pd.DataFrame | None:
-    """The status quo run with the same seed, size and slider parameters (cached); None when
-    the run is that run already."""
+    """The status quo of the scenario's country, run with the same seed, size and slider
+    parameters (cached); None when the run is that run already, or the country has none."""
     params = tuple((name, float(settings[name])) for name in PARAMETERS if name in settings)
     levers = any(settings.get(lever) for lever in LEVERS)
-    if settings.get("base") == "status_quo" and not levers:
+    status_quo = _status_quo_of(settings.get("base", "status_quo"))
+    if status_quo is None or (settings.get("base") == status_quo and not levers):
         return None
-    return _reference_run(parse_seed(settings["seed"]), int(settings["citizens"]), params)
+    return _reference_run(
+        status_quo, parse_seed(settings["seed"]), int(settings["citizens"]), params
+    )
 
 
 def _sample_rows(m: DashboardModel) -> np.ndarray:

@@ -6,16 +6,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sim.country import COUNTRY_FILE, load_country
 from sim.files import load_scenario, read_toml
+from sim.library import LIBRARY_FILE
 
-KINDS = ("scenario", "experiment", "sensitivity", "calibration", "facts")
+KINDS = ("scenario", "experiment", "sensitivity", "calibration", "facts", "country", "library")
 
 
 def input_kind(path: str | os.PathLike[str]) -> str:
     """Which kind of file ``path`` is: an experiment names ``scenarios`` or ``policies``; a
     sensitivity or calibration file names one ``scenario`` (sensitivity files have a
-    ``method``); a country's fact file has ``facts``; anything else is read as a scenario."""
+    ``method``); a country's fact file has ``facts``; a country's own file is
+    ``country.toml``, the library's settings ``library.toml``; anything else is read as a
+    scenario."""
     data = read_toml(path)
+    name = Path(path).name
+    if name == COUNTRY_FILE and "country" in data and "name" not in data:
+        return "country"
+    if name == LIBRARY_FILE and "default_country" in data:
+        return "library"
     if "facts" in data:
         return "facts"
     if "scenarios" in data or "policies" in data:
@@ -57,6 +66,16 @@ def check_input(path: str | os.PathLike[str]) -> tuple[str, str]:
             f"calibration {spec.name}: {len(spec.parameters)} parameters, "
             f"{spec.population_size} particles x up to {spec.generations} generations"
         )
+    if kind == "country":
+        country = load_country(str(Path(path).resolve().parent))
+        return kind, (
+            f"country {country.title}: {len(country.areas)} areas "
+            f"({', '.join(country.area_titles)}), starting {country.info.start}"
+        )
+    if kind == "library":
+        from sim.library import default_country
+
+        return kind, f"scenario library: default country {default_country()}"
     if kind == "facts":
         from sim.analysis.facts import load_facts
 
