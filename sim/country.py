@@ -138,7 +138,7 @@ class Country:
         return self.folder / "facts.toml"
 
 
-def _is_path(ref: str) -> bool:
+def is_path(ref: str) -> bool:
     """Whether a country reference is a folder's path (``./land``, ``../x``, ``/abs``,
     ``a/b``) rather than a library name (``mongolia``)."""
     return ref.startswith(".") or "/" in ref or os.sep in ref or Path(ref).is_absolute()
@@ -149,9 +149,9 @@ def country_folder(ref: str) -> Path:
     holding a ``country.toml``; a ScenarioError listing the library's countries otherwise."""
     path = Path(ref)
     try:
-        if _is_path(ref) and (path / COUNTRY_FILE).is_file():
+        if is_path(ref) and (path / COUNTRY_FILE).is_file():
             return path
-        if not _is_path(ref) and library.country_exists(ref):
+        if not is_path(ref) and library.country_exists(ref):
             return library.scenario_dir() / ref
     except OSError as exc:  # a name too long for the file system, say
         raise ScenarioError(

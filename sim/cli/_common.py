@@ -193,12 +193,13 @@ def country(option: str | None, scenario: object = None) -> str:
     """The country a command uses: ``--country`` (a library country, or a folder holding a
     country.toml), else the scenario's, else the library's default; refused in one line
     (exit 2) if there is no such country."""
+    from sim.country import is_path
     from sim.library import country_exists, country_names, default_country
 
     name = option or getattr(scenario, "country", None) or default_country()
     path = Path(name)
-    try:
-        folder = (path / "country.toml").is_file()
+    try:  # a folder is written as a path (./land, a/b), a library country as a name
+        folder = is_path(name) and (path / "country.toml").is_file()
     except OSError:  # a name too long for the file system
         folder = False
     if not country_exists(name) and not folder:
