@@ -8,7 +8,7 @@ from sim.analysis.calibration import FIT_TARGETS, TARGETS  # noqa: E402
 from sim.experiment.calibrate import load_calibration, run_calibration, target_distance  # noqa: E402
 from sim.files import load_scenario  # noqa: E402
 from sim.scenario import ScenarioError  # noqa: E402
-from tests.conftest import SCENARIOS  # noqa: E402
+from tests.conftest import ROOT, SCENARIOS  # noqa: E402
 
 TINY = f"""
 name = "tiny_calibration"
@@ -148,3 +148,91 @@ def test_a_name_listed_twice_is_refused(tmp_path):
     path.write_text(GOOD)
     (target,) = load_observations(path)
     assert target.band == "assumption: 0.38, 0.50" and target.use == "fit"
+
+
+# --------------------------------------------------------------------------- issue 28
+
+TWO_AREAS = ROOT / "tests" / "data" / "countries" / "two_areas"
+
+
+def test_a_target_that_is_not_fitted_is_named_by_its_use():
+    """Only held-out rows are "held out"; an input row says it is an input."""
+    from sim.analysis.calibration import Target
+    from sim.experiment.calibrate import CalibrationFile
+
+    def row(name, use):
+        return Target(name, "internet_share", "2021-01", "2021-01", 0.5, 0.4, 0.6, use, "s", "b")
+
+    observations = (row("a", "fit"), row("b", "held-out"), row("c", "input"))
+    spec = CalibrationFile.model_validate(
+        {"name": "x", "scenario": "history", "end": "2022-06"}
+        | {"parameters": {"params.traits.share_aware": {"low": 0.2, "high": 0.6}}}
+        | {"targets": ["b"]}
+    )
+    assert spec.targets_problem(observations) == (
+        "'b' is not an observation to fit (held out: never fitted); allowed: a"
+    )
+    spec = spec.model_copy(update={"targets": ["c"]})
+    assert spec.targets_problem(observations) == (
+        "'c' is not an observation to fit (an input: it set an input, so it is neither fitted "
+        "nor a test); allowed: a"
+    )
+    spec = spec.model_copy(update={"targets": ["d"]})
+    assert spec.targets_problem(observations) == "'d' is not an observation to fit; allowed: a"
+
+
+def test_check_calibration_refuses_observations_outside_the_runs(tmp_path, capsys):
+    """The reviewer's case: a scenario of the two-area test country ending 2021-06 against
+    observations up to 2023-06 ended in a KeyError after the runs; now one line per month
+    outside the run, exit 2, before any run and with nothing written."""
+    from sim import cli
+
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(f'name = "short"\ncountry = "{TWO_AREAS}"\nend = "2021-06"\n')
+    out = tmp_path / "o"
+    code = cli.main(["check-calibration", str(scenario), "--seeds", "1", "--citizens", "100",
+                     "--out", str(out)])  # fmt: skip
+    assert code == 2
+    csv = TWO_AREAS / "observations.csv"
+    allowed = "is outside the months 'short' runs (allowed: 2021-01 to 2021-06)"
+    assert capsys.readouterr().err.splitlines() == [
+        f"{csv}: internet-2021: last: 2021-12 {allowed}",
+        f"{csv}: internet-2023: first: 2023-06 {allowed}",
+        f"{csv}: internet-2023: last: 2023-06 {allowed}",
+    ]
+    assert not out.exists()
+
+
+def test_an_observation_before_the_scenarios_start_stops_calibrate(tmp_path):
+    scenario = tmp_path / "late.toml"
+    scenario.write_text(
+        f'name = "late"\ncountry = "{TWO_AREAS}"\nstart = "2021-06"\nend = "2024-12"\n'
+    )
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'name = "c"\nscenario = "late.toml"\nend = "2022-06"\npredict_until = "2024-12"\n'
+        '[parameters]\n"params.traits.share_aware" = { low = 0.2, high = 0.6 }\n'
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_calibration(path)
+    assert str(info.value) == (
+        f"{TWO_AREAS / 'observations.csv'}: internet-2021: first: 2021-01 is outside the "
+        "months 'late' runs (allowed: 2021-06 to 2024-12)"
+    )
+
+
+def test_an_edited_observations_file_is_read_again(tmp_path):
+    """country_targets is keyed on the file's path, time and size, not the country's name."""
+    import os
+    import shutil
+
+    from sim.analysis.calibration import country_targets
+
+    folder = tmp_path / "two"
+    shutil.copytree(TWO_AREAS, folder)
+    first = country_targets(str(folder))
+    assert country_targets(str(folder)) is first
+    csv = folder / "observations.csv"
+    csv.write_text(csv.read_text().replace("internet-2023,", "internet-2023b,"))
+    os.utime(csv, ns=(1, 1))
+    assert [t.name for t in country_targets(str(folder))] == ["internet-2021", "internet-2023b"]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.calibration import means_by_date
 from sim.analysis.facts import (
     HELD_OUT,
     KINDS,
@@ -308,8 +309,9 @@ GOOD = (ROOT / "scenarios/mongolia/facts.toml").read_text()
          "'fitted' or 'input'"),
         (('kind = "mean_change"', 'kind = "mean_chang"'), "facts[2].measures.lockdown.kind: "),
         (('month = "2023-11"', 'month = "2023-13"'), "facts[0].measures.users.month: "),
-        (('scenarios = ["history"]', 'scenarios = ["histroy"]'), "facts[0].scenarios: 'histroy' "
-         "is not a library scenario (allowed: "),
+        (('scenarios = ["history"]', 'scenarios = ["histroy"]'), "facts[0].scenarios[0]: 'histroy' "
+         "is not a library scenario, nor is there a file histroy.toml beside the fact file "
+         "(allowed: "),
         (("{users_runs}", "{user_runs}"), "facts[0].figure: {user_runs} is not a name of the "
          "measures (allowed: "),
         (('left = "users_low"', 'left = "users_lo"'), "facts[0].conditions[0].left: 'users_lo' "
@@ -329,6 +331,25 @@ GOOD = (ROOT / "scenarios/mongolia/facts.toml").read_text()
          "unknown observation 'users-2023'"),
         (('description = "', 'descripton = "'), "descripton: unknown key; did you mean "
          "'description'?"),
+        # issue 28: months the runs do not hold, and templates the values cannot fill
+        (('month = "2023-11", per_run', 'month = "2035-04", per_run'),
+         "facts[0].measures.users.month: 2035-04 is outside the months run of 'history' "
+         "(allowed: 2020-10 to 2030-12)"),
+        (('first = "2020-11"', 'first = "2020-10"'), "facts[2].measures.lockdown.first: 2020-10 "
+         "is outside the months run of 'history' (allowed: 2020-11 to 2030-12)"),
+        (('first = "2020-11", last = "2021-02"', 'first = "2020-11", last = "2031-02"'),
+         "facts[2].measures.lockdown.last: 2031-02 is outside the months run of 'history' "
+         "(allowed: 2020-11 to 2030-12)"),
+        (('other_scenario = "status_quo", month = "2023-04"',
+          'other_scenario = "status_quo", month = "2019-04"'),
+         "facts[6].measures.dip.month: 2019-04 is outside the months run of 'security_shock' "
+         "and 'status_quo' (allowed: 2020-10 to 2030-12)"),
+        (("{online_month}", "{online_month:.2f}"), "facts[3].figure: {online_month:.2f}: "
+         "online_month is text, which the format '.2f' cannot show (Unknown format code 'f' "
+         "for object of type 'str'; allowed: a text format such as >8, or none)"),
+        (("{users:.3f}", "{users:d}"), "facts[0].figure: {users:d}: users is a number, which the "
+         "format 'd' cannot show"),
+        (("{young:.1%}", "{young:%Y}"), "facts[8].figure: {young:%Y}: young is a number"),
     ],
 )  # fmt: skip
 def test_a_bad_fact_file_is_one_line_per_problem(tmp_path, change, message):
@@ -395,12 +416,8 @@ def test_a_bad_fact_file_stops_validate_model_before_any_run(tmp_path, monkeypat
     facts = library / "mongolia" / "facts.toml"
     facts.write_text(GOOD.replace('op = "<="', 'op = "=<"').replace("{gap_low:", "{gp_low:"))
     monkeypatch.setattr(sim.library, "scenario_dir", lambda: library)
-    country_facts.cache_clear()
-    try:
-        code = dispatch(["validate-model", "--seeds", "1", "--citizens", "200", "--workers", "1",
-                         "--country", "mongolia", "--out", str(tmp_path / "o")])  # fmt: skip
-    finally:
-        country_facts.cache_clear()
+    code = dispatch(["validate-model", "--seeds", "1", "--citizens", "200", "--workers", "1",
+                     "--country", "mongolia", "--out", str(tmp_path / "o")])  # fmt: skip
     assert code == 2
     assert capsys.readouterr().err.splitlines() == [
         f"{facts}: facts[0].conditions[0].op: Input should be '<', '<=', '>' or '>=' (got '=<'); "
@@ -456,3 +473,123 @@ def test_validate_and_list_know_a_fact_file(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:2] == ["country", "Mongolia:"]
     assert ["facts", "[facts]"] in [line.split()[:2] for line in lines[1:]]
+
+
+# --------------------------------------------------------------------------- issue 28
+
+
+def _country_copy(tmp_path: Path) -> Path:
+    """Mongolia's folder copied outside the library (a country named by its folder)."""
+    import shutil
+
+    folder = tmp_path / "cm"
+    shutil.copytree(facts_file("mongolia").parent, folder)
+    return folder
+
+
+def test_a_month_the_runs_do_not_hold_stops_validate_model_before_any_run(tmp_path, capsys):
+    """The reviewer's case: validate said ok and validate-model ran every scenario, then
+    ended in KeyError: '2035-04'. Now both refuse the file in one line, exit 2, nothing
+    written."""
+    from sim import cli
+
+    folder = _country_copy(tmp_path)
+    facts = folder / "facts.toml"
+    facts.write_text(GOOD.replace('month = "2023-11", per_run', 'month = "2035-04", per_run'))
+    line = (
+        f"{facts}: facts[0].measures.users.month: 2035-04 is outside the months run of "
+        "'history' (allowed: 2020-10 to 2030-12)"
+    )
+    assert cli.main(["validate", str(facts)]) == 2
+    assert capsys.readouterr().err.splitlines() == [line]
+    out = tmp_path / "o"
+    code = cli.main(["validate-model", "--country", str(folder), "--seeds", "1", "--citizens",
+                     "300", "--defaults", "--out", str(out)])  # fmt: skip
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [line]
+    assert not out.exists()
+
+
+def test_a_fact_that_fails_on_the_runs_is_one_line_naming_it():
+    """The last guard: runs that lack a month a fact reads (here cut short by hand) give one
+    line naming the fact, not a traceback."""
+    long = synthetic_long(2, replicates=1)
+    long = long[long["date"] <= "2022-12"]
+    facts = country_facts()
+    with pytest.raises(ScenarioError) as info:
+        check_facts(long, facts)
+    assert str(info.value) == (
+        f"{facts.path}: facts[0] (H1): cannot be evaluated on the runs (KeyError: '2023-11'); "
+        "found only after the runs"
+    )
+
+
+def test_facts_can_name_scenario_files_beside_them(tmp_path):
+    """A fact file outside the library names scenarios relative to itself ("./short",
+    "short.toml"); its months are checked against that file's horizon, and the runs are
+    matched to it by the name the facts use."""
+    (tmp_path / "short.toml").write_text('name = "short"\nend = "2022-06"\n')
+    fact = """
+[[facts]]
+id = "S1"
+label = "ever tried online rises in 2021"
+use = "input"
+basis = "a test"
+source = "a test"
+sources = ["a-test"]
+scenarios = ["SCENARIO"]
+figure = "{rise:+.3f} a month; {now:.2f} in {now_month}"
+measures.rise = { kind = "mean_change", metric = "online_ever_share", first = "2021-01", \
+last = "2021-12" }
+measures.now = { kind = "value", metric = "online_ever_share", month = "MONTH" }
+conditions = [{ left = "rise", op = ">", bound = 0 }]
+"""
+    path = tmp_path / "facts.toml"
+    for ref in ("./short", "short.toml"):
+        path.write_text(fact.replace("SCENARIO", ref).replace("MONTH", "2022-06"))
+        facts = load_facts(path)
+        assert facts.scenario_files == {ref: tmp_path / "short.toml"}
+        assert facts.horizons == {ref: ("2020-10", "2022-06")}
+    path.write_text(fact.replace("SCENARIO", "./short").replace("MONTH", "2022-07"))
+    with pytest.raises(ScenarioError) as info:
+        load_facts(path)
+    assert str(info.value) == (
+        f"{path}: facts[0].measures.now.month: 2022-07 is outside the months run of './short' "
+        "(allowed: 2020-10 to 2022-06)"
+    )
+    # the runs carry the scenario's name; validate-model labels them as the facts name it
+    path.write_text(fact.replace("SCENARIO", "./short").replace("MONTH", "end"))
+    facts = load_facts(path)
+    long = synthetic_long(3, replicates=2)
+    long = long[(long["scenario"] == "history") & (long["date"] <= "2022-06")].assign(
+        scenario="./short"
+    )
+    (check,) = check_facts(long, facts)
+    rise = means_by_date(long)["online_ever_share"].diff().loc["2021-01":"2021-12"].mean()
+    assert check.passed == (rise > 0)
+    assert check.figure.endswith(" in 2022-06") and f"{rise:+.3f} a month" in check.figure
+
+
+def test_a_library_name_wins_and_an_unknown_name_is_one_line(tmp_path):
+    (tmp_path / "history.toml").write_text('name = "other"\nextends = "history"\n')
+    path = tmp_path / "facts.toml"
+    path.write_text(GOOD)
+    (tmp_path / "observations.csv").write_text(observations_file("mongolia").read_text())
+    from sim.library import library_scenario
+
+    assert load_facts(path).scenario_files["history"] == library_scenario("history")
+
+
+def test_an_edited_fact_file_is_read_again(tmp_path):
+    """country_facts is keyed on the files' paths, times and sizes, not on the name: a
+    long-lived process (the dashboard) sees an edit, and an unchanged file is not re-read."""
+    import os
+
+    folder = _country_copy(tmp_path)
+    first = country_facts(str(folder))
+    assert country_facts(str(folder)) is first
+    facts = folder / "facts.toml"
+    facts.write_text(GOOD.replace('id = "H1"', 'id = "H1b"'))
+    os.utime(facts, ns=(1, 1))  # another time even on a coarse clock
+    again = country_facts(str(folder))
+    assert [f.id for f in again.facts][0] == "H1b" and [f.id for f in first.facts][0] == "H1"

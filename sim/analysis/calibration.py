@@ -147,9 +147,35 @@ def load_observations(path: str | Path) -> tuple[Target, ...]:
 
 
 @functools.cache
+def _observations_at(path: Path, mtime_ns: int, size: int) -> tuple[Target, ...]:
+    return load_observations(path)
+
+
 def country_targets(country: str | None = None) -> tuple[Target, ...]:
-    """The observations of ``country`` (default: the library's default country)."""
-    return load_observations(observations_file(country or default_country()))
+    """The observations of ``country`` (default: the library's default country), read again
+    when the file has changed (a long-lived process such as the dashboard sees an edit)."""
+    path = observations_file(country or default_country())
+    try:
+        info = path.stat()
+    except OSError:
+        return load_observations(path)  # which says what is wrong with it
+    return _observations_at(path.resolve(), info.st_mtime_ns, info.st_size)
+
+
+def window_problems(
+    targets: tuple[Target, ...], start: str, end: str, source: str | Path, runs: str
+) -> list[str]:
+    """One line per observation month outside ``start``..``end`` (the months ``runs``
+    describes): checked before any run, so an observation the runs cannot hold is refused
+    before minutes of work rather than after."""
+    first, last = parse_month(start), parse_month(end)
+    return [
+        f"{shown(source)}: {t.name}: {key}: {when} is outside the months {runs} (allowed: "
+        f"{start} to {end})"
+        for t in targets
+        for key, when in (("first", t.first), ("last", t.last))
+        if not first <= parse_month(when) <= last
+    ]
 
 
 OBSERVATIONS_FILE = observations_file(default_country())

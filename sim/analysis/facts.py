@@ -1,10 +1,13 @@
 """A country's stylised facts and held-out checks as data: ``scenarios/<country>/facts.toml``.
 
-Each fact names the scenarios it is checked on, a few **measures** (numbers taken from the
+Each fact names the scenarios it is checked on (library names, or files relative to the fact
+file), a few **measures** (numbers taken from the
 runs of those scenarios, or a dated observation of the country's ``observations.csv``), the
 **conditions** they must meet to pass, and the **figure** line printed with the result (a
 template over the measures). Nothing here knows a country, scenario or date: the file says
-everything (docs/validation.md, "The fact file").
+everything (docs/validation.md, "The fact file"). Every month a measure reads is checked
+against the months its scenarios run, and the figure tried on values of the right kinds, when
+the file is read, so a fact that cannot be evaluated is refused before any run.
 
 Measure kinds (``kind``), each on the mean over replicates of each month unless ``per_run``:
 
@@ -32,9 +35,9 @@ times ``times``, divided by ``over``, plus ``plus``.
 
 from __future__ import annotations
 
-import functools
+import difflib
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -43,9 +46,9 @@ import pandas as pd
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from sim.analysis.calibration import Target, load_observations, means_by_date
-from sim.calendar import Month
+from sim.calendar import Month, format_month, parse_month
 from sim.errors import KeyedError, ScenarioError, shown
-from sim.files import load_file
+from sim.files import load_file, load_scenario, referenced_file
 from sim.library import (
     default_country,
     facts_file,
@@ -89,14 +92,6 @@ class Check:
 # --------------------------------------------------------------------------- the file
 
 
-def _library_name(value: str) -> str:
-    if library_scenario(value) is None:
-        raise ValueError(
-            f"{value!r} is not a library scenario (allowed: {', '.join(scenario_names())})"
-        )
-    return value
-
-
 class Measure(BaseModel):
     """A number taken from the runs (or an observation) that a fact's conditions and figure
     use."""
@@ -106,7 +101,7 @@ class Measure(BaseModel):
         "value", "difference", "ratio", "mean_change", "months_to_half", "observation"
     ] = Field(description="what is measured (docs/validation.md, the fact file)")
     scenario: str | None = Field(
-        None, description="library scenario the runs are of (default: the fact's first)"
+        None, description="one of the fact's scenarios, the runs are of (default: its first)"
     )
     metric: str | None = Field(None, description="output metric (egov-sim params --metrics)")
     month: Month | Literal["end"] | None = Field(
@@ -139,11 +134,6 @@ class Measure(BaseModel):
         if value is not None and value not in REGISTRY:
             raise ValueError(unknown("metric", value, list(REGISTRY)))
         return value
-
-    @field_validator("scenario", "other_scenario")
-    @classmethod
-    def _scenario(cls, value: str | None) -> str | None:
-        return value if value is None else _library_name(value)
 
     @field_validator("quantiles")
     @classmethod
@@ -211,6 +201,20 @@ class Measure(BaseModel):
             out[f"{key}_text"] = False
         return out
 
+    def samples(self, key: str) -> dict[str, object]:
+        """A value of the right kind for each of :meth:`names`: what a figure template is
+        tried on when the file is read (months to half and run counts are whole numbers,
+        months and texts are strings, everything else a float)."""
+        kinds = {
+            key: 3 if self.kind == "months_to_half" else 0.5,
+            f"{key}_low": 0.25,
+            f"{key}_high": 0.75,
+            f"{key}_runs": 2,
+            f"{key}_month": "2024-06",
+            f"{key}_text": ">3",
+        }
+        return {name: kinds[name] for name in self.names(key)}
+
 
 class Condition(BaseModel):
     """One condition a fact must meet: ``left op bound`` or ``left op right*times/over+plus``."""
@@ -268,7 +272,11 @@ class Fact(BaseModel):
     basis: str = Field(min_length=1, description="why it has that use: what was fitted to what")
     source: str = Field(min_length=1, description="where the fact comes from, as printed")
     sources: list[str] = Field(min_length=1, description="docs/sources.md ids it rests on")
-    scenarios: list[str] = Field(min_length=1, description="library scenarios it is checked on")
+    scenarios: list[str] = Field(
+        min_length=1,
+        description='scenarios it is checked on: library names ("history"), or files relative '
+        'to the fact file ("history.toml", "./history")',
+    )
     figure: str = Field(min_length=1, description="the figures line: a template over the names")
     measures: dict[str, Measure] = Field(min_length=1, description="name -> measure")
     conditions: list[Condition] = Field(min_length=1, description="all must hold to pass")
@@ -276,8 +284,6 @@ class Fact(BaseModel):
     @field_validator("scenarios")
     @classmethod
     def _scenarios(cls, value: list[str]) -> list[str]:
-        for name in value:
-            _library_name(name)
         if len(set(value)) != len(value):
             raise ValueError("lists a scenario twice")
         return value
@@ -330,6 +336,28 @@ class Fact(BaseModel):
                         f"{', '.join(sorted(names))}; braces as {{{{ }}}})",
                     )
                 )
+        if not problems:  # every name known: try the template on values of the right kinds
+            samples = {
+                name: value
+                for key, measure in self.measures.items()
+                for name, value in measure.samples(key).items()
+            }
+            for name, spec, _ in fields:
+                try:
+                    format(samples[name], spec or "")
+                except (ValueError, TypeError) as exc:
+                    what, allowed = {
+                        float: ("a number", "a number format such as .3f, +.2f or .1%"),
+                        int: ("a whole number", "d or a number format such as .1f"),
+                        str: ("text", "a text format such as >8, or none"),
+                    }[type(samples[name])]
+                    problems.append(
+                        (
+                            "figure",
+                            f"{{{name}:{spec}}}: {name} is {what}, which the format {spec!r} "
+                            f"cannot show ({exc}; allowed: {allowed})",
+                        )
+                    )
         if problems:
             raise KeyedError(problems)
         return self
@@ -359,6 +387,10 @@ class Facts:
     facts: tuple[Fact, ...]
     observations: dict[str, Target]
     observations_path: Path | None
+    scenario_files: dict[str, Path] = field(default_factory=dict)
+    """Each scenario as the facts name it -> its file (library or beside the fact file)."""
+    horizons: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Each scenario as the facts name it -> its first and last month run."""
 
     def scenarios(self) -> list[str]:
         """Every scenario the facts are checked on, in order of first mention."""
@@ -369,10 +401,65 @@ class Facts:
         return [f"{f.id}: {m.name}" for f in self.facts for m in f.measures.values() if m.name]
 
 
+def scenario_file(path: Path, where: str, ref: str) -> Path:
+    """The scenario file a fact file at ``path`` names: a library name (``history``,
+    ``docking/bass``), else a file relative to the fact file (``history.toml``; ``./history``
+    means ``./history.toml``); a one-line ScenarioError naming ``where`` otherwise."""
+    bare = not ref.startswith(".") and not ref.endswith(".toml")
+    if bare and (found := library_scenario(ref)):
+        return found
+    if bare and not (path.parent / f"{ref}.toml").exists():
+        names = scenario_names()
+        close = difflib.get_close_matches(ref, names, n=1)
+        raise ScenarioError(
+            f"{shown(path)}: {where}: {ref!r} is not a library scenario, nor is there a file "
+            f"{ref}.toml beside the fact file (allowed: {', '.join(names)}, or a path such as "
+            '"./mine.toml")' + (f" (did you mean {close[0]!r}?)" if close else "")
+        )
+    return referenced_file(
+        path, where, ref if ref.endswith(".toml") else f"{ref}.toml", "fact", library=True
+    )
+
+
+def _window_problems(
+    fact: Fact, key: str, m: Measure, horizons: dict[str, tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """(key, problem) for each month of measure ``key`` outside the runs it reads: the
+    months of every scenario it reads (``start`` to ``end``); a change into a month needs the
+    month before, so ``first`` starts a month after ``start``."""
+    if m.kind == "observation":
+        return []
+    read = [m.scenario or fact.scenarios[0]]
+    if m.kind in ("difference", "ratio") and m.other_scenario:
+        read.append(m.other_scenario)
+    start = max(parse_month(horizons[s][0]) for s in read)
+    end = min(parse_month(horizons[s][1]) for s in read)
+    runs = " and ".join(repr(s) for s in read)
+    months = {"month": m.month} if m.kind != "mean_change" else {"first": m.first, "last": m.last}
+    problems = []
+    for name, when in months.items():
+        if when is None or when == END:
+            continue
+        low = start + 1 if name == "first" else start
+        if name == "last" and m.first is not None:
+            low = max(low, parse_month(m.first))
+        if not low <= parse_month(when) <= end:
+            problems.append(
+                (
+                    f"measures.{key}.{name}",
+                    f"{when} is outside the months run of {runs} (allowed: "
+                    f"{format_month(low)} to {format_month(end)})",
+                )
+            )
+    return problems
+
+
 def load_facts(path: str | Path, observations: str | Path | None = None) -> Facts:
     """Read and check a fact file; observations a fact reads come from ``observations``
-    (default: ``observations.csv`` beside the fact file). A :class:`ScenarioError` of one
-    line per problem (file, key, what is allowed)."""
+    (default: ``observations.csv`` beside the fact file). Every scenario it names is read and
+    every measure's months checked against the months that scenario runs, so a fact that
+    could not be evaluated is refused before any run. A :class:`ScenarioError` of one line
+    per problem (file, key, what is allowed)."""
     path = Path(path)
     spec = load_file(path, FactFile)
     wanted = [
@@ -398,16 +485,71 @@ def load_facts(path: str | Path, observations: str | Path | None = None) -> Fact
                 f"{shown(source)}, so a held-out fact cannot predict it "
                 "(allowed: observations marked held-out)"
             )
+    files: dict[str, Path] = {}
+    horizons: dict[str, tuple[str, str]] = {}
+    named: dict[str, str] = {}
+    for i, fact in enumerate(spec.facts):
+        for j, ref in enumerate(fact.scenarios):
+            if ref in files:
+                continue
+            where = f"facts[{i}].scenarios[{j}]"
+            try:
+                files[ref] = scenario_file(path, where, ref)
+                scenario = load_scenario(files[ref])
+            except ScenarioError as exc:
+                problems.append(
+                    str(exc)
+                    if str(exc).startswith(f"{shown(path)}: ")
+                    else f"{shown(path)}: {where}: {ref!r} cannot be run: {exc}"
+                )
+                continue
+            horizons[ref] = (scenario.start, scenario.end)
+            if named.setdefault(scenario.name, ref) != ref:
+                problems.append(
+                    f"{shown(path)}: {where}: {ref!r} is a scenario named {scenario.name!r}, as "
+                    f"{named[scenario.name]!r} is (allowed: scenarios of distinct names)"
+                )
+    for i, fact in enumerate(spec.facts):
+        if not all(ref in horizons for ref in fact.scenarios):
+            continue
+        for key, measure in fact.measures.items():
+            problems += [
+                f"{shown(path)}: facts[{i}].{at}: {message}"
+                for at, message in _window_problems(fact, key, measure, horizons)
+            ]
     if problems:
         raise ScenarioError("\n".join(problems))
-    return Facts(path, tuple(spec.facts), targets, source)
+    return Facts(path, tuple(spec.facts), targets, source, files, horizons)
 
 
-@functools.cache
+def _stamp(path: Path | None) -> tuple[str, int, int] | None:
+    """What says a file changed: its resolved path, modification time and size."""
+    if path is None:
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return (str(path), -1, -1)  # the loader says what is wrong with it
+    return (str(path.resolve()), info.st_mtime_ns, info.st_size)
+
+
+_FACTS: dict[tuple, tuple[tuple, Facts]] = {}
+
+
 def country_facts(country: str | None = None) -> Facts:
-    """The facts of ``country`` (default: the library's default country)."""
+    """The facts of ``country`` (default: the library's default country), read again when
+    the fact file, the observations or a scenario file it names has changed (a long-lived
+    process such as the dashboard sees an edited file)."""
     country = country or default_country()
-    return load_facts(facts_file(country), observations_file(country))
+    path, observations = facts_file(country), observations_file(country)
+    key = (_stamp(path), _stamp(observations))
+    if (hit := _FACTS.get(key)) is not None and hit[0] == tuple(
+        map(_stamp, hit[1].scenario_files.values())
+    ):
+        return hit[1]
+    facts = load_facts(path, observations)
+    _FACTS[key] = (tuple(map(_stamp, facts.scenario_files.values())), facts)
+    return facts
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -539,4 +681,16 @@ def check_facts(long: pd.DataFrame, facts: Facts, uses: tuple[str, ...] = USES) 
             "results do not hold"
         )
     runs = _Runs(long)
-    return [evaluate(f, long, facts, runs) for f in facts.facts if f.use in uses]
+    checks = []
+    for i, fact in enumerate(facts.facts):
+        if fact.use not in uses:
+            continue
+        try:
+            checks.append(evaluate(fact, long, facts, runs))
+        except (KeyError, ValueError, TypeError, IndexError, ZeroDivisionError) as exc:
+            # a last guard: load_facts checks the months and figure before any run
+            raise ScenarioError(
+                f"{shown(facts.path)}: facts[{i}] ({fact.id}): cannot be evaluated on the "
+                f"runs ({type(exc).__name__}: {exc}); found only after the runs"
+            ) from None
+    return checks

@@ -33,13 +33,14 @@ def main(args: argparse.Namespace) -> int:
     from sim.errors import shown
     from sim.experiment.posterior import load_posterior
     from sim.experiment.replicates import paired_seeds
-    from sim.experiment.validation import check_calibration
+    from sim.experiment.validation import check_calibration, check_window
     from sim.files import load_scenario
     from sim.library import find_scenario, observations_file
 
     scenario = load_scenario(find_scenario(args.scenario), citizens=args.citizens)
     observations = observations_file(c.country(args.country, scenario))
     targets = load_observations(observations)
+    check_window(scenario, targets, observations)  # before any run
     posterior = load_posterior(args.posterior) if args.posterior else None
     out = c.out_dir(args.out, c.RESULTS_DIR / f"calibration_{scenario.name}", "calibration-check")
     seeds = paired_seeds(args.seed, args.seeds)
@@ -53,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=update,
             targets=targets,
+            source=observations,
         )
     if not args.quiet:
         cols = ["target", "use", "months", "observed", "band", "model", "deviation", "inside"]

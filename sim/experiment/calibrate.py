@@ -27,7 +27,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
-from sim.analysis.calibration import FIT_TARGETS, TARGETS, Target, country_targets, means_by_date
+from sim.analysis.calibration import (
+    FIT_TARGETS,
+    TARGETS,
+    Target,
+    country_targets,
+    means_by_date,
+    window_problems,
+)
 from sim.atomic import toml_text
 from sim.calendar import Month
 from sim.errors import shown
@@ -35,6 +42,7 @@ from sim.experiment.replicates import paired_seeds, run_one, run_replicates
 from sim.experiment.spec import Citizens, Range, check_ranges, scenario_at
 from sim.files import load_file, load_scenario, referenced_file
 from sim.folders import owned
+from sim.library import default_country, observations_file
 from sim.provenance import run_record
 from sim.scenario import (
     MAX_CITIZENS,
@@ -96,10 +104,15 @@ class CalibrationFile(BaseModel):
         allowed = [t.name for t in observations if t.use == "fit"]
         if not self.targets:
             return f"needs at least one observation (allowed: {', '.join(allowed)})"
+        why = {
+            "held-out": " (held out: never fitted)",
+            "input": " (an input: it set an input, so it is neither fitted nor a test)",
+        }
+        uses = {t.name: t.use for t in observations}
         for name in self.targets:
             if name not in allowed:
-                held = " (held out: never fitted)" if name in {t.name for t in observations} else ""
-                return f"{name!r} is not an observation to fit{held}; allowed: {', '.join(allowed)}"
+                said = why.get(uses.get(name, ""), "")
+                return f"{name!r} is not an observation to fit{said}; allowed: {', '.join(allowed)}"
         if len(set(self.targets)) != len(self.targets):
             return "lists an observation twice"
         return None
@@ -189,6 +202,11 @@ def load_calibration(
     for label, values in corners.items():  # what spans parameters, before any run
         rounded = {k: round_to_field(k, v) for k, v in values.items()}
         scenario_at(scenario, rounded, path, "parameters", label)
+    source = observations_file(country or getattr(scenario, "country", None) or default_country())
+    if lines := window_problems(
+        observations, scenario.start, scenario.end, source, f"{scenario.name!r} runs"
+    ):  # an observation the runs cannot hold: refused before any run
+        raise ScenarioError("\n".join(lines))
     last_target = max(t.last for t in spec.fit_targets(observations))
     if not last_target <= spec.end <= scenario.end:
         raise ScenarioError(

@@ -8,9 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.calibration import TARGETS, Target, calibration_figure, check
+from sim.analysis.calibration import (
+    TARGETS,
+    Target,
+    calibration_figure,
+    check,
+    window_problems,
+)
 from sim.analysis.facts import Check, Facts, check_facts, country_facts
 from sim.analysis.validation import bass_figure, granovetter_figure, validation_figure
+from sim.errors import ScenarioError
 from sim.experiment.replicates import run_replicates
 from sim.files import load_scenario
 from sim.folders import owned
@@ -28,11 +35,14 @@ def check_calibration(
     workers: int = 1,
     progress: Callable[[int], object] | None = None,
     targets: tuple[Target, ...] = TARGETS,
+    source: str | Path | None = None,
 ) -> pd.DataFrame:
     """Run ``scenario`` on ``seeds`` (replicate k with parameter set k of ``draws``, if
     given) and compare it with the dated observations ``targets`` (a country's
-    ``observations.csv``); write calibration.csv and calibration.png into ``out``. Returns
-    the table (column ``inside``)."""
+    ``observations.csv``, read from ``source``); write calibration.csv and calibration.png
+    into ``out``. Returns the table (column ``inside``). An observation outside the
+    scenario's months is a ScenarioError before any run, with nothing written."""
+    check_window(scenario, targets, source)
     with owned(out, "calibration-check") as folder:
         long = run_replicates([scenario], seeds, draws=draws, workers=workers, progress=progress)
         table = check(long, targets)
@@ -41,6 +51,17 @@ def check_calibration(
             stage.figure(calibration_figure(long, targets), "calibration")
             stage.manifest = {"scenario": scenario.name, "seeds": list(seeds), **run_record()}
     return table
+
+
+def check_window(
+    scenario: Scenario, targets: tuple[Target, ...], source: str | Path | None = None
+) -> None:
+    """Refuse, in one line per month, observations outside the months ``scenario`` runs
+    (``source``: the observations file the lines name)."""
+    runs = f"{scenario.name!r} runs"
+    where = source or "observations"
+    if lines := window_problems(targets, scenario.start, scenario.end, where, runs):
+        raise ScenarioError("\n".join(lines))
 
 
 def validate_model(
@@ -59,9 +80,13 @@ def validate_model(
     figures into ``out`` (validation.csv, validation.png, docking_*.png)."""
     facts = facts or country_facts()
     names = facts.scenarios()
-    scenarios = [load_scenario(find_scenario(name), citizens=citizens) for name in names]
+    files = [facts.scenario_files.get(name) or find_scenario(name) for name in names]
+    scenarios = [load_scenario(file, citizens=citizens) for file in files]
     with owned(out, "validation") as folder:
         long = run_replicates(scenarios, seeds, draws=draws, workers=workers, progress=progress)
+        # the runs as the fact file names their scenarios (a file beside it: "./history")
+        refs = {sc.name: name for sc, name in zip(scenarios, names, strict=True)}
+        long["scenario"] = long["scenario"].map(refs)
         checks = check_facts(long, facts)
         with folder.stage() as stage:
             frame = pd.DataFrame([c.__dict__ for c in checks])
