@@ -1,15 +1,24 @@
 """Lever tables: the validated ``[[interventions]]`` entries of a scenario file, one class per
 ``type``.
 
-These are pure data (pydantic models): what each field means, its unit and its bounds. What a
-lever does to a model lives in :mod:`sim.model.interventions`, keyed by the same ``type``, so
-the schema of scenario files never depends on the model.
+These are pure data (pydantic models): what each field means, its unit and its bounds, its
+title for readers and which of the scenario's names it must find. What a lever does to a model
+lives in :mod:`sim.model.interventions`, registered against the lever class, so the schema of
+scenario files never depends on the model.
+
+The registry is :data:`INTERVENTION_CLASSES`: the ``Intervention`` union and the
+:data:`INTERVENTIONS` lookup by ``type`` are built from it. A lever defined elsewhere (a test, a
+study's own module) joins with :func:`register_lever` and leaves with :func:`unregister_lever`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, ClassVar, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -33,6 +42,27 @@ LeverId = Annotated[str, AfterValidator(_check_id)]
 AreaName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 """An area of the scenario's country, by name (checked against the country's areas)."""
 AgeGroup = Literal["young", "middle", "old"]
+
+
+@dataclass(frozen=True)
+class ScenarioNames:
+    """The names a scenario's levers may refer to: its country's areas, its agencies and its
+    registries (all in model order)."""
+
+    areas: tuple[str, ...]
+    agencies: tuple[str, ...]
+    registries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnknownName:
+    """A name a lever refers to that the scenario does not have: where (``key``, relative to
+    the lever's entry, e.g. ``areas[1]``), what kind of name, the name, and the allowed ones."""
+
+    key: str
+    kind: str
+    name: str
+    allowed: tuple[str, ...]
 
 
 class Lever(BaseModel):
@@ -70,6 +100,21 @@ class Lever(BaseModel):
     @property
     def until_date(self) -> str | None:
         return getattr(self, "until", None)
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The ``type`` that selects this lever in scenario files."""
+        return cls.model_fields["type"].default
+
+    def unknown_names(self, names: ScenarioNames) -> list[UnknownName]:
+        """The names this lever refers to that the scenario lacks: by default its ``areas``, if
+        it has that field; a lever naming agencies or registries checks them here."""
+        areas = getattr(self, "areas", None) or []
+        return [
+            UnknownName(f"areas[{j}]", "area", name, names.areas)
+            for j, name in enumerate(areas)
+            if name not in names.areas
+        ]
 
 
 class CentralMinistry(Lever):
@@ -113,6 +158,17 @@ class OpenDatabases(Lever):
     citizen_access: bool = Field(
         True, description="citizens can pull their own records as digital documents"
     )
+
+    def unknown_names(self, names: ScenarioNames) -> list[UnknownName]:
+        """Each listed registry must be one of the scenario's (unless ``"all"``)."""
+        if self.registries == "all":
+            return []
+        allowed = ("all", *names.registries)
+        return [
+            UnknownName(f"registries[{j}]", "registry", name, allowed)
+            for j, name in enumerate(self.registries)
+            if name not in names.registries
+        ]
 
 
 class OnceOnly(Lever):
@@ -279,6 +335,13 @@ class SecurityBreach(Lever):
         "agency name",
     )
 
+    def unknown_names(self, names: ScenarioNames) -> list[UnknownName]:
+        """The agency must be ``"portal"`` or one of the scenario's agencies."""
+        allowed = ("portal", *names.agencies)
+        if self.agency in allowed:
+            return []
+        return [UnknownName("agency", "agency", self.agency, allowed)]
+
 
 class SecurityTightening(Lever):
     """A sudden security tightening: online use now needs a credential (an e-signature) or an
@@ -321,22 +384,53 @@ INTERVENTION_CLASSES: tuple[type[Lever], ...] = (
     SecurityBreach,
     SecurityTightening,
 )
-INTERVENTIONS: dict[str, type[Lever]] = {
-    cls.model_fields["type"].default: cls for cls in INTERVENTION_CLASSES
-}
-Intervention = Annotated[
-    CentralMinistry
-    | OpenDatabases
-    | OnceOnly
-    | LegalEsignature
-    | DataProtection
-    | Cybersecurity
-    | Connectivity
-    | DigitalSkills
-    | AssistedChannels
-    | DigitiseServices
-    | Lockdown
-    | SecurityBreach
-    | SecurityTightening,
-    Field(discriminator="type"),
-]
+"""Every lever, in the order of the reference (docs/scenarios.md) and of the union: the one
+list a new lever is added to."""
+
+
+def _union(classes: tuple[type[Lever], ...]) -> Any:
+    return Annotated[reduce(or_, classes), Field(discriminator="type")]
+
+
+INTERVENTIONS: dict[str, type[Lever]] = {cls.type_name(): cls for cls in INTERVENTION_CLASSES}
+"""Each lever class by its ``type``: the built-in ones and any registered since."""
+Intervention = _union(INTERVENTION_CLASSES)
+"""One entry of a scenario's ``interventions`` list: any lever, told apart by ``type``."""
+
+_ON_CHANGE: list[Callable[[], None]] = []
+
+
+def on_registry_change(callback: Callable[[], None]) -> None:
+    """Call ``callback`` after every registration (a model whose field holds
+    :data:`Intervention` rebuilds it then)."""
+    _ON_CHANGE.append(callback)
+
+
+def _rebuild() -> None:
+    global Intervention
+    Intervention = _union(tuple(INTERVENTIONS.values()))
+    for callback in _ON_CHANGE:
+        callback()
+
+
+def register_lever(cls: type[Lever]) -> type[Lever]:
+    """Add a lever class defined outside this module to the registry (scenario files then
+    accept its ``type``); its action registers with
+    :func:`sim.model.interventions.acts_for`. Returns ``cls``, so it serves as a decorator."""
+    if not (isinstance(cls, type) and issubclass(cls, Lever)) or "type" not in cls.model_fields:
+        raise TypeError(f"{cls!r} is not a lever class (a Lever with a `type` field)")
+    name = cls.type_name()
+    if name in INTERVENTIONS:
+        raise ValueError(f"lever type {name!r} is already registered")
+    INTERVENTIONS[name] = cls
+    _rebuild()
+    return cls
+
+
+def unregister_lever(cls: type[Lever]) -> None:
+    """Remove a lever added by :func:`register_lever` (the built-in ones stay)."""
+    if cls in INTERVENTION_CLASSES:
+        raise ValueError(f"{cls.__name__} is built in and cannot be unregistered")
+    if INTERVENTIONS.get(cls.type_name()) is cls:
+        del INTERVENTIONS[cls.type_name()]
+        _rebuild()

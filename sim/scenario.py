@@ -28,11 +28,11 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from sim import library
+from sim import levers, library
 from sim.calendar import Month, format_month, parse_month
 from sim.country import AREA_TABLE_FIELDS, Country, area_problems, in_area_order, load_country
 from sim.errors import InvalidScenario, KeyedError, ScenarioError
-from sim.levers import INTERVENTION_CLASSES, INTERVENTIONS, Intervention
+from sim.levers import INTERVENTION_CLASSES, INTERVENTIONS, Intervention, ScenarioNames
 from sim.params import (
     AREA_NAME,
     AREA_TABLE_TYPES,
@@ -214,6 +214,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         first, last = parse_month(self.start), parse_month(self.end)
         if last < first:
             problems.append(("end", f"{self.end} is before start {self.start}"))
+        names = self._lever_names()
         for i, item in enumerate(self.interventions):
             for key in ("at", "until"):
                 when = getattr(item, key, None)
@@ -227,7 +228,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
             until = item.until_date
             if until is not None and parse_month(until) < parse_month(item.at):
                 problems.append((f"interventions[{i}].until", f"{until} is before at {item.at}"))
-            problems += self._name_problems(i, item)
+            problems += self._name_problems(i, item, names)
         seen: dict[str, int] = {}
         for i, item in enumerate(self.interventions):
             if item.id is not None:
@@ -289,32 +290,21 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         """The names of the country's areas, in the order of the ``area`` column."""
         return self.country_data.areas
 
-    def _name_problems(self, i: int, item: Any) -> list[tuple[str, str]]:
+    def _lever_names(self) -> ScenarioNames:
+        """The names this scenario's levers may refer to."""
+        return ScenarioNames(
+            areas=tuple(self.areas),
+            agencies=tuple(agency_names(self.params)),
+            registries=tuple(registry_names(self.params)),
+        )
+
+    def _name_problems(self, i: int, item: Any, names: ScenarioNames) -> list[tuple[str, str]]:
         """Agency, registry and area names must exist for this scenario's parameters and
-        country."""
-        areas = getattr(item, "areas", None) or []
-        problems = [
-            (f"interventions[{i}].areas[{j}]", unknown("area", name, list(self.areas)))
-            for j, name in enumerate(areas)
-            if name not in self.areas
+        country: each lever says which of its names the scenario lacks."""
+        return [
+            (f"interventions[{i}].{u.key}", unknown(u.kind, u.name, list(u.allowed)))
+            for u in item.unknown_names(names)
         ]
-        if problems:
-            return problems
-        if item.type == "security_breach":
-            allowed = ["portal", *agency_names(self.params)]
-            if item.agency not in allowed:
-                return [(f"interventions[{i}].agency", unknown("agency", item.agency, allowed))]
-        if item.type == "open_databases" and item.registries != "all":
-            allowed = registry_names(self.params)
-            return [
-                (
-                    f"interventions[{i}].registries[{j}]",
-                    unknown("registry", name, ["all", *allowed]),
-                )
-                for j, name in enumerate(item.registries)
-                if name not in allowed
-            ]
-        return []
 
     @property
     def display_name(self) -> str:
@@ -349,6 +339,16 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
             return Scenario.model_validate(data)
         except ValidationError as exc:
             raise InvalidScenario(error_text(exc, BY_HAND, Scenario)) from None
+
+
+def _take_registered_levers() -> None:
+    """A lever registered after import (:func:`sim.levers.register_lever`) or withdrawn is
+    accepted or refused by :class:`Scenario` from then on."""
+    Scenario.model_fields["interventions"].annotation = list[levers.Intervention]
+    Scenario.model_rebuild(force=True)
+
+
+levers.on_registry_change(_take_registered_levers)
 
 
 @functools.cache

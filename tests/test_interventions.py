@@ -165,5 +165,5 @@ def test_every_lever_type_has_its_action():
     from sim.levers import INTERVENTIONS
     from sim.model.interventions import ACTIONS
 
-    assert set(ACTIONS) == set(INTERVENTIONS)
-    assert all(ACTIONS[t].__name__ == cls.__name__ for t, cls in INTERVENTIONS.items())
+    assert set(ACTIONS) == set(INTERVENTIONS.values())
+    assert all(action.__name__ == lever.__name__ for lever, action in ACTIONS.items())

@@ -53,7 +53,7 @@ from sim.dashboard.settings import (
     start_label,
 )
 from sim.files import load_scenario
-from sim.levers import INTERVENTION_CLASSES
+from sim.levers import INTERVENTIONS
 from sim.model.behaviour import recent_users
 from sim.outputs import REGISTRY
 from sim.params import display_name, iter_parameters
@@ -711,18 +711,15 @@ def about_html(country: Country | None = None) -> str:
         "<h3>The levers on this page</h3><p>Tick a lever to switch it on from a month; "
         "its strength slider sets its main number. Where each acts in the model:</p><ul>"
     )
-    for cls in INTERVENTION_CLASSES:
-        kind = cls.model_fields["type"].default
+    for kind, cls in INTERVENTIONS.items():
         if kind in LEVERS:
             parts.append(f"<li><b>{html.escape(lever_label(kind))}</b>: "
                          f"{_doc_html(cls.__doc__ or '')}</li>")  # fmt: skip
     parts.append("</ul><h3>Other levers and events in scenario files</h3><ul>")
-    for cls in INTERVENTION_CLASSES:
-        kind = cls.model_fields["type"].default
+    for kind, cls in INTERVENTIONS.items():
         if kind not in LEVERS:
-            name = cls.title[:1].upper() + cls.title[1:]
             parts.append(
-                f'<li><b>{html.escape(name)}</b> <span class="egov-path">(type '
+                f'<li><b>{html.escape(lever_label(kind))}</b> <span class="egov-path">(type '
                 f"<code>{kind}</code>)</span>: {_doc_html(cls.__doc__ or '')}</li>"
             )
     parts.append(

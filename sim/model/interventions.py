@@ -1,4 +1,5 @@
-"""What each lever does to a model: one action class per ``type`` of :mod:`sim.levers`.
+"""What each lever does to a model: one action class per lever class of :mod:`sim.levers`,
+registered against it with ``@acts_for(levers.X)``.
 
 A lever's table (its validated fields) is data; its action here is the code that acts on the
 model, so the scenario schema never depends on the model. A lever acts only through the
@@ -11,7 +12,8 @@ Life cycle, driven by ``AdoptionModel`` (dates become step numbers at build time
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -57,6 +59,31 @@ class Action:
         """Called in the month after ``until`` (levers with a duration only)."""
 
 
+ACTIONS: dict[type[levers.Lever], type[Action]] = {}
+"""The action class of each lever class; a lever without one only carries data."""
+
+A = TypeVar("A", bound=type[Action])
+
+
+def acts_for(lever: type[levers.Lever]) -> Callable[[A], A]:
+    """Register the decorated action class as what ``lever`` (a class of :mod:`sim.levers`, or
+    one added with :func:`sim.levers.register_lever`) does to a model; undo with
+    :func:`withdraw_action`."""
+
+    def register(action: A) -> A:
+        if lever in ACTIONS:
+            raise ValueError(f"{lever.__name__} already acts through {ACTIONS[lever].__name__}")
+        ACTIONS[lever] = action
+        return action
+
+    return register
+
+
+def withdraw_action(lever: type[levers.Lever]) -> None:
+    """Forget the action registered for ``lever`` (a test's or a study's own lever)."""
+    ACTIONS.pop(lever, None)
+
+
 def _area_mask(model: AdoptionModel, areas: list[str] | None, *, rural: bool = False) -> np.ndarray:
     """Which of the country's areas a lever covers: the named ones, or by default every area
     (every area that is not urban, if ``rural``)."""
@@ -67,6 +94,7 @@ def _area_mask(model: AdoptionModel, areas: list[str] | None, *, rural: bool = F
     return np.isin(np.arange(len(names)), [names.index(a) for a in areas])
 
 
+@acts_for(levers.CentralMinistry)
 class CentralMinistry(Action):
     lever: levers.CentralMinistry
 
@@ -82,6 +110,7 @@ class CentralMinistry(Action):
             agency.inertia *= 1.0 - self.lever.inertia_cut
 
 
+@acts_for(levers.OpenDatabases)
 class OpenDatabases(Action):
     lever: levers.OpenDatabases
 
@@ -113,6 +142,7 @@ class OpenDatabases(Action):
             shared[r] |= draws[r] < p_open
 
 
+@acts_for(levers.OnceOnly)
 class OnceOnly(Action):
     lever: levers.OnceOnly
 
@@ -131,6 +161,7 @@ class OnceOnly(Action):
                 agency.once_only = True
 
 
+@acts_for(levers.LegalEsignature)
 class LegalEsignature(Action):
     lever: levers.LegalEsignature
 
@@ -157,6 +188,7 @@ def _raise_security(model: AdoptionModel, gain: float) -> None:
         agency.security += gain * (1.0 - agency.security)
 
 
+@acts_for(levers.DataProtection)
 class DataProtection(Action):
     lever: levers.DataProtection
 
@@ -166,6 +198,7 @@ class DataProtection(Action):
         model.regime.trust_recovery = max(model.regime.trust_recovery, self.lever.trust_recovery)
 
 
+@acts_for(levers.Cybersecurity)
 class Cybersecurity(Action):
     lever: levers.Cybersecurity
 
@@ -174,6 +207,7 @@ class Cybersecurity(Action):
         model.regime.breach_factor *= self.lever.breach_rate_factor
 
 
+@acts_for(levers.Connectivity)
 class Connectivity(Action):
     lever: levers.Connectivity
 
@@ -183,6 +217,7 @@ class Connectivity(Action):
         model.internet_rate[mask] = np.maximum(model.internet_rate[mask], self.lever.rate)
 
 
+@acts_for(levers.DigitalSkills)
 class DigitalSkills(Action):
     lever: levers.DigitalSkills
 
@@ -196,6 +231,7 @@ class DigitalSkills(Action):
         pop.aware[trained] = True
 
 
+@acts_for(levers.AssistedChannels)
 class AssistedChannels(Action):
     lever: levers.AssistedChannels
 
@@ -204,6 +240,7 @@ class AssistedChannels(Action):
         model.assisted_reach[mask] = np.maximum(model.assisted_reach[mask], self.lever.reach)
 
 
+@acts_for(levers.DigitiseServices)
 class DigitiseServices(Action):
     lever: levers.DigitiseServices
 
@@ -214,6 +251,7 @@ class DigitiseServices(Action):
                 agency.share_online += (self.lever.target_share - agency.share_online) / (left + 1)
 
 
+@acts_for(levers.Lockdown)
 class Lockdown(Action):
     lever: levers.Lockdown
 
@@ -230,6 +268,7 @@ class Lockdown(Action):
         model.regime.counters_closed -= self.lever.share_counters_closed
 
 
+@acts_for(levers.SecurityBreach)
 class SecurityBreach(Action):
     lever: levers.SecurityBreach
 
@@ -237,6 +276,7 @@ class SecurityBreach(Action):
         model.breach(self.lever.agency, self.lever.severity, self.rng(model, 0))
 
 
+@acts_for(levers.SecurityTightening)
 class SecurityTightening(Action):
     lever: levers.SecurityTightening
 
@@ -266,28 +306,7 @@ class SecurityTightening(Action):
         model.population.locked_out[:] = False
 
 
-_ACTION_CLASSES: tuple[type[Action], ...] = (
-    CentralMinistry,
-    OpenDatabases,
-    OnceOnly,
-    LegalEsignature,
-    DataProtection,
-    Cybersecurity,
-    Connectivity,
-    DigitalSkills,
-    AssistedChannels,
-    DigitiseServices,
-    Lockdown,
-    SecurityBreach,
-    SecurityTightening,
-)
-ACTIONS: dict[str, type[Action]] = {
-    getattr(levers, cls.__name__).model_fields["type"].default: cls for cls in _ACTION_CLASSES
-}
-"""The action class of each lever type; levers without one (none today) only carry data."""
-
-
 def action_for(lever: levers.Lever, instance: int = 0) -> Action:
     """A fresh action for one lever of a scenario (``instance``: how many identical levers
     come before it in the scenario)."""
-    return ACTIONS.get(lever.type, Action)(lever, instance)
+    return ACTIONS.get(type(lever), Action)(lever, instance)
