@@ -212,9 +212,10 @@ def scenario_titles(manifest: dict) -> dict[str, str]:
 
 
 def design_of(long: pd.DataFrame, manifest: dict) -> Design:
-    design = manifest["design"]
+    results = Results(long, manifest)
+    design = results.design
     raw_points = design.get("points") or [{}]
-    keys = tuple(raw_points[0]) if raw_points and raw_points[0] else ()
+    keys = results.point_keys
     present = sorted(int(p) for p in long["point"].unique()) if "point" in long else [0]
     if keys:
         table = pd.DataFrame(raw_points).reindex(columns=list(keys))
@@ -222,12 +223,10 @@ def design_of(long: pd.DataFrame, manifest: dict) -> Design:
         table = table.loc[[p for p in present if p < len(table)]]
     else:
         table = pd.DataFrame(index=pd.Index(present, name="point"))
-    info = design.get("factors") or {}
-    factors = Results(long, manifest).factors
     kinds, labels, holders = {}, {}, {}
     for key in keys:
-        meta = info.get(key) or known_factor(key)
-        kinds[key] = factors[key]
+        meta = results.declared.get(key) or known_factor(key)
+        kinds[key] = results.kind(key)
         description, unit = meta.get("description"), meta.get("unit") or ""
         if kinds[key] == "month":
             unit = "year"

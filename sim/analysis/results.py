@@ -115,7 +115,7 @@ class Results:
         first = points[0] if points else {}
         return tuple(first) if isinstance(first, Mapping) else ()
 
-    @property
+    @cached_property
     def declared(self) -> dict[str, dict[str, Any]]:
         """What the manifest records about each factor of the design (``design.factors``;
         for folders written before factors were recorded, an empty entry per point key)."""
@@ -134,19 +134,21 @@ class Results:
     @cached_property
     def factors(self) -> dict[str, str]:
         """Every factor that varies between runs, with its kind (number, integer, month,
-        bool): the design's factors (:attr:`declared`), then the posterior draw's parameters.
-        The kind is the manifest's; for older folders what :mod:`sim.factors` knows, else
-        read from the values."""
-        kinds: dict[str, str] = {}
-        for key in self.declared:
-            kinds[key] = (
-                self.declared.get(key, {}).get("kind")
-                or known_factor(key).get("kind")
-                or kind_of(self._values(key))
-            )
+        bool; :meth:`kind`): the design's factors (:attr:`declared`), then the posterior
+        draw's parameters."""
+        kinds = {key: self.kind(key) for key in self.declared}
         for key in self.draw_keys:
             kinds.setdefault(key, "number")
         return kinds
+
+    def kind(self, key: str) -> str:
+        """A factor's kind: the manifest's; for older folders what :mod:`sim.factors` knows,
+        else read from its values."""
+        return (
+            self.declared.get(key, {}).get("kind")
+            or known_factor(key).get("kind")
+            or kind_of(self._values(key))
+        )
 
     def _values(self, key: str) -> pd.Series:
         if key in self.table.columns:
