@@ -11,11 +11,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sim.analysis.effects import effects_at, mean_ci
 from sim.analysis.report import (
-    ci_table,
     design_of,
-    effects_by_point,
     factor_effects,
     paired_differences,
     write_report,
@@ -231,55 +228,6 @@ def test_factor_effects_pool_the_other_factor(grid_report):
     text = (folder / "report" / "report.md").read_text()
     assert "## Effects of the swept factors at" in text
     assert "| ministry.at | 2026-01 | reform | 10 |" in text
-
-
-def test_effects_by_point_matches_effects_at_per_subset(tmp_path):
-    folder = make_folder(tmp_path / "out", GRID, _grid_metric, reps=4, seed=3)
-    long = pd.read_parquet(folder / "results.parquet")
-    # a failed run: one missing replicate in one point
-    long = long[~((long.point == 2) & (long.scenario == "reform") & (long.replicate == 1))]
-    table = effects_by_point(long, long.date.max(), "status_quo")
-    for point in (0, 2, 5):
-        own = effects_at(long[long.point == point], long.date.max(), "status_quo")
-        got = table[table.point == point].reset_index(drop=True)
-        own = own.sort_values(["metric", "scenario"]).reset_index(drop=True)
-        got = got.sort_values(["metric", "scenario"]).reset_index(drop=True)
-        for col in ("n", "mean", "ci_low", "difference", "difference_ci_high", "difference_q05"):
-            np.testing.assert_allclose(got[col].to_numpy(float), own[col].to_numpy(float))
-        assert list(got.scenario) == list(own.scenario) and list(got.metric) == list(own.metric)
-        assert got.significant.tolist() == own.significant.tolist()
-    assert table[(table.point == 2) & (table.scenario == "reform")]["n"].iloc[0] == 3
-
-
-def test_ci_table_is_mean_ci():
-    frame = pd.DataFrame({"g": [0, 0, 0, 1, 1, 2], "v": [1.0, 2.0, 4.0, 3.0, 3.0, 5.0]})
-    table = ci_table(frame, ["g"], "v").set_index("g")
-    mean, lo, hi = mean_ci(np.array([1.0, 2.0, 4.0]))
-    assert table.loc[0, ["mean", "low", "high"]].tolist() == pytest.approx([mean, lo, hi])
-    assert table.loc[1, ["low", "high"]].tolist() == [3.0, 3.0]  # identical values: width 0
-    assert np.isnan(table.loc[2, "low"]) and table.loc[2, "n"] == 1
-
-
-def test_runs_where_a_group_share_is_nan_are_left_out_and_not_counted():
-    """A share within an empty group is NaN in that run: means, intervals, paired differences
-    and counts use the other runs (docs/ODD.md, Observation)."""
-    values = np.array([1.0, np.nan, 2.0, 4.0])
-    assert mean_ci(values) == mean_ci(np.array([1.0, 2.0, 4.0]))
-    assert all(np.isnan(mean_ci(np.array([np.nan]))))
-    table = ci_table(pd.DataFrame({"g": [0] * 4, "v": values}), ["g"], "v")
-    assert table.n[0] == 3 and table["mean"][0] == pytest.approx(7 / 3)
-    long = pd.DataFrame(
-        {
-            "scenario": ["a"] * 3 + ["b"] * 3,
-            "replicate": [0, 1, 2] * 2,
-            "date": "2030-12",
-            "m": [0.1, 0.2, 0.3, 0.5, np.nan, 0.9],
-        }
-    )
-    b = effects_at(long, "2030-12", "a", ["m"]).set_index("scenario").loc["b"]
-    assert b["n"] == 2
-    assert b["mean"] == pytest.approx(0.7)
-    assert b["difference"] == pytest.approx(0.5)  # (0.4 + 0.6) / 2, replicate 1 left out
 
 
 def test_lhs_many_points_pools_and_bins(tmp_path):

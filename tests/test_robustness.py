@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.results import window_months
 from sim.analysis.robustness import (
     box_lines,
     outcomes,
@@ -15,7 +16,6 @@ from sim.analysis.robustness import (
     robustness_in_results,
     summarise,
     wilson,
-    window_months,
 )
 from sim.errors import ScenarioError
 from tests.conftest import ROOT, seal_results

@@ -50,6 +50,8 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from scipy.stats import binom
 
+from sim.analysis.results import FUTURE as RUN_KEYS
+from sim.analysis.results import Results, kind_of, window_months
 from sim.calendar import format_month
 from sim.errors import ScenarioError
 from sim.factors import FIELD_NAMES, ROLES, as_number
@@ -61,9 +63,6 @@ ALPHA = 0.05
 
 COVERAGE_LABEL = "coverage (share of misses inside the box)"
 DENSITY_LABEL = "density (share of runs inside the box that miss)"
-RUN_KEYS = ("point", "replicate")
-"""The columns that name a run within a scenario."""
-ID_COLUMNS = ("scenario", "point", "replicate", "seed", "date", "step")
 
 Limits = dict[str, tuple[float, float]]
 
@@ -72,30 +71,20 @@ Limits = dict[str, tuple[float, float]]
 
 
 def factor_kinds(
-    manifest: Mapping[str, Any], columns: Any, scenario: str, where: str = "the results"
-) -> tuple[dict[str, str | None], dict[str, str]]:
-    """The factors of a batch for ``scenario`` (key -> kind: number, integer, month, bool) and
-    the factors left out (key -> why): swept factors, then the posterior draw's parameters.
-    ``columns``: the results table's columns; a factor's kind, when the manifest does not
-    record it, is ``None`` (read from the column by :func:`cases`)."""
-    design = manifest.get("design") or {}
-    declared = design.get("factors")
-    if declared is None:  # a folder written before factors were recorded
-        points = design.get("points") or [{}]
-        declared = {key: {} for key in (points[0] or {})}
-    kinds: dict[str, str | None] = {}
+    results: Results, scenario: str, where: str = "the results"
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The factors of a batch for ``scenario`` (key -> kind: number, integer, month, bool;
+    :attr:`Results.factors`) and the factors left out (key -> why): lever factors of levers
+    ``scenario`` does not hold."""
+    kinds: dict[str, str] = {}
     excluded: dict[str, str] = {}
-    for key, info in declared.items():
-        holders = (info or {}).get("holders") or []
+    for key, kind in results.factors.items():
+        holders = results.holders(key)
         if holders and scenario not in holders:
             excluded[key] = f"a lever {scenario} does not hold"
         else:
-            kinds[key] = (info or {}).get("kind")
-    posterior = design.get("posterior") or {}
-    for draw in posterior.get("draws") or []:
-        for key in draw:
-            kinds.setdefault(key, "number")
-    missing = [key for key in kinds if key not in columns]
+            kinds[key] = kind
+    missing = [key for key in kinds if key not in results.table.columns]
     if missing:
         raise ScenarioError(
             f"{where}: no results column for the factor(s) {', '.join(missing)} "
@@ -198,35 +187,6 @@ def restriction_text(row: Mapping[str, Any], info: Mapping[str, Any]) -> str:
     return f"{info['name']}: {span}"
 
 
-def _kind_of(column: pd.Series) -> str:
-    if column.dtype == bool:
-        return "bool"
-    if column.dtype == object or pd.api.types.is_string_dtype(column):
-        return "month"
-    if pd.api.types.is_integer_dtype(column):
-        return "integer"
-    return "number"
-
-
-def stored_months(runs: pd.DataFrame, date: str | None, window: int) -> list[str]:
-    """The last ``window`` stored months of ``runs`` up to ``date`` (default: the last)."""
-    dates = sorted(runs["date"].unique())
-    if date is None:
-        date = dates[-1]
-    elif date not in dates:
-        shown = ", ".join(dates) if len(dates) <= 12 else f"{dates[0]} to {dates[-1]}"
-        raise ScenarioError(
-            f"--date: {date!r} is not a stored month of the results (allowed: {shown})"
-        )
-    upto = dates[: dates.index(date) + 1]
-    if not 1 <= window <= len(upto):
-        raise ScenarioError(
-            f"--window: {window} stored months are asked for, up to {date} (allowed: 1 to "
-            f"{len(upto)}, the months stored from {upto[0]})"
-        )
-    return upto[-window:]
-
-
 def cases(
     results: pd.DataFrame,
     factors: Mapping[str, str | None] | list[str],
@@ -243,7 +203,7 @@ def cases(
     above, ``threshold``), the months averaged and each factor's kind. Runs without a value
     of the metric in those months are left out."""
     runs = results[results["scenario"] == scenario]
-    months = stored_months(runs, date, window)
+    months = window_months(sorted(str(d) for d in runs["date"].unique()), date, window)[1]
     at = runs[runs["date"].isin(months)]
     if not isinstance(factors, Mapping):
         factors = dict.fromkeys(factors)
@@ -252,7 +212,7 @@ def cases(
     values = grouped[metric].mean()
     known = values.notna().to_numpy()
     per_run = grouped[list(factors)].first()[known] if factors else pd.DataFrame()
-    kinds = {k: factors[k] or _kind_of(per_run[k]) for k in factors}
+    kinds = {k: factors[k] or kind_of(per_run[k]) for k in factors}
     x = pd.DataFrame(index=per_run.index)
     for key in kinds:
         try:
@@ -619,30 +579,30 @@ def discover_in_results(
     alpha: float = ALPHA,
     keep_insignificant: bool = False,
 ) -> dict:
-    """PRIM on a batch's results folder: the box of factors (swept factors and posterior
-    draws) in which ``scenario`` (default: the first that is not the reference) misses
-    ``threshold`` for ``metric`` averaged over the last ``window`` stored months up to
-    ``date`` (default: the last month). ``box``: the box of the peeling trajectory (default:
-    the last); restrictions with a quasi-p above ``alpha`` are dropped unless
-    ``keep_insignificant``. Writes box.csv, box.json, peeling_trajectory.csv and
-    discovery.png/.svg into ``out`` (default ``folder/discovery``), all or none, and returns
-    box.json's content: each restriction with its factor's ``role`` (lever or uncertainty),
-    ``name`` and a reader's ``text``. Bad input raises ScenarioError before anything is
-    written."""
-    from sim.analysis.report import load_results
+    """PRIM on a batch's results folder (a path, or the :class:`Results` already read): the
+    box of factors (swept factors and posterior draws) in which ``scenario`` (default: the
+    first that is not the reference) misses ``threshold`` for ``metric`` averaged over the
+    last ``window`` stored months up to ``date`` (default: the last month). ``box``: the box
+    of the peeling trajectory (default: the last); restrictions with a quasi-p above
+    ``alpha`` are dropped unless ``keep_insignificant``. Writes box.csv, box.json,
+    peeling_trajectory.csv and discovery.png/.svg into ``out`` (default
+    ``folder/discovery``), all or none, and returns box.json's content: each restriction with
+    its factor's ``role`` (lever or uncertainty), ``name`` and a reader's ``text``. Bad input
+    raises ScenarioError before anything is written."""
     from sim.folders import owned
     from sim.provenance import run_record
 
-    folder = Path(folder)
-    results, manifest = load_results(folder)
-    scenarios = list(dict.fromkeys(results["scenario"]))
+    read = folder if isinstance(folder, Results) else Results.read(folder)
+    folder = Path(read.folder or ".")
+    results, manifest = read.table, read.manifest
+    scenarios = read.scenarios
     if scenario is None:
         scenario = next((s for s in scenarios if s != manifest.get("reference")), scenarios[0])
     if scenario not in scenarios:
         raise ScenarioError(f"--scenario: {unknown('scenario', scenario, list(scenarios))}")
-    factors, excluded = factor_kinds(manifest, results.columns, scenario, str(folder))
-    if metric not in results.columns or metric in factors or metric in ID_COLUMNS:
-        allowed = [c for c in results.columns if c not in (*ID_COLUMNS, *factors, *excluded)]
+    factors, excluded = factor_kinds(read, scenario, str(folder))
+    allowed = read.metrics()
+    if metric not in allowed:
         raise ScenarioError(f"--metric: {unknown('metric', metric, allowed)}")
     if not factors:
         raise ScenarioError(

@@ -1,4 +1,7 @@
-"""Effects of scenarios against a reference, paired by seed, with t-based confidence intervals."""
+"""The statistics core: t-based confidence intervals of means (:func:`mean_ci` for one
+sample, :func:`ci_table` per group of a frame) and effects of scenarios against a reference,
+paired by seed (:func:`effects_at`, per design point with ``within``). The report, robustness,
+the figures and ``egov-sim compare`` take their intervals and effect tables from here."""
 
 from __future__ import annotations
 
@@ -10,8 +13,23 @@ from scipy import stats
 
 from sim.outputs import HEADLINE, REGISTRY
 
+LEVEL = 0.95
+"""Confidence level of every interval of a mean."""
 
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+
+def half_width(std, n, level: float = LEVEL):
+    """Half the width of the two-sided t confidence interval of a mean of ``n`` values whose
+    sample standard deviation is ``std`` (arrays or numbers): NaN below two values, 0 for
+    identical values. The one formula behind :func:`mean_ci` and :func:`ci_table`."""
+    n = np.asarray(n, dtype=float)
+    std = np.asarray(std, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
+        half = t * std / np.sqrt(n)
+    return np.where((n > 1) & (std == 0), 0.0, half)
+
+
+def mean_ci(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
     """Mean and a two-sided t confidence interval of the values that are not NaN (a share
     within a group is NaN in a run where the group is empty); NaN bounds with fewer than two
     values, and all NaN with none."""
@@ -20,12 +38,20 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     if not len(values):
         return (float("nan"),) * 3
     mean = float(values.mean())
-    if len(values) < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * stats.sem(values))
-    if not np.isfinite(half):  # identical values
-        half = 0.0
+    std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+    half = float(half_width(std, len(values), level))
     return mean, mean - half, mean + half
+
+
+def ci_table(frame: pd.DataFrame, by: list[str], value: str, level: float = LEVEL) -> pd.DataFrame:
+    """For each group of ``by`` (sorted): the ``mean`` of ``value``, the bounds ``low`` and
+    ``high`` of its t confidence interval (as :func:`mean_ci`, NaN values left out) and the
+    count ``n``."""
+    g = frame.groupby(by, sort=True)[value].agg(["mean", "std", "count"]).reset_index()
+    half = half_width(g["std"].to_numpy(float), g["count"].to_numpy(float), level)
+    g["low"] = g["mean"] - half
+    g["high"] = g["mean"] + half
+    return g.rename(columns={"count": "n"}).drop(columns="std")
 
 
 def effects_at(
@@ -33,48 +59,58 @@ def effects_at(
     date: str,
     reference: str,
     metrics: Sequence[str] = HEADLINE,
-    level: float = 0.95,
+    level: float = LEVEL,
     pair_on: Sequence[str] = ("replicate",),
+    within: Sequence[str] = (),
 ) -> pd.DataFrame:
     """For each scenario and metric at ``date``: the mean over replicates, and the mean paired
     difference from ``reference`` with its confidence interval (replicate k against k; with a
     sweep, pair on ``("point", "replicate")``), and the 5% and 95% quantiles of the paired
     differences: how much the effect varies between runs. With parameter sets drawn from a
     posterior, that range is the effect's uncertainty given the data; the confidence interval
-    says only how well the runs pin down its mean."""
+    says only how well the runs pin down its mean. ``within`` (e.g. ``("point",)``): one
+    table per value of those columns, side by side (a column each), runs paired inside each.
+    Rows in the order of ``within``, then the scenarios as they first appear, then
+    ``metrics``."""
     metrics = [m for m in metrics if m in long.columns]
-    at = long[long["date"] == date].set_index(["scenario", *pair_on])
-    ref = at.loc[reference]
-    rows = []
-    for scenario in dict.fromkeys(long["scenario"]):
-        own = at.loc[scenario]
-        for metric in metrics:
-            mean, lo, hi = mean_ci(own[metric].to_numpy(), level)
-            diff = (own[metric] - ref[metric]).dropna().to_numpy()
-            d_mean, d_lo, d_hi = mean_ci(diff, level) if scenario != reference else (0.0,) * 3
-            q05, q95 = (
-                (np.quantile(diff, [0.05, 0.95]) if len(diff) else (np.nan, np.nan))
-                if scenario != reference
-                else (0.0, 0.0)
-            )
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "metric": metric,
-                    "date": date,
-                    "n": int(own[metric].notna().sum()),  # runs in which the metric is defined
-                    "mean": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "difference": d_mean,
-                    "difference_ci_low": d_lo,
-                    "difference_ci_high": d_hi,
-                    "difference_q05": float(q05),
-                    "difference_q95": float(q95),
-                    "significant": bool(scenario != reference and (d_lo > 0 or d_hi < 0)),
-                }
-            )
-    return pd.DataFrame(rows)
+    within, pair_on = list(within), list(pair_on)
+    at = long.loc[long["date"] == date, ["scenario", *within, *pair_on, *metrics]]
+    tidy = at.melt(id_vars=["scenario", *within, *pair_on], var_name="metric")
+    ref = tidy[tidy["scenario"] == reference].drop(columns="scenario")
+    tidy = tidy.merge(
+        ref.rename(columns={"value": "ref"}), on=[*within, *pair_on, "metric"], how="left"
+    )
+    tidy["diff"] = tidy["value"] - tidy["ref"]
+    keys = [*within, "scenario", "metric"]
+    own = ci_table(tidy, keys, "value", level).set_index(keys)
+    diff = ci_table(tidy, keys, "diff", level).set_index(keys)
+    grouped = tidy.groupby(keys, sort=True)["diff"]
+    table = pd.DataFrame(
+        {
+            "date": date,
+            "n": own["n"].astype(int),  # runs in which the metric is defined
+            "mean": own["mean"],
+            "ci_low": own["low"],
+            "ci_high": own["high"],
+            "difference": diff["mean"],
+            "difference_ci_low": diff["low"],
+            "difference_ci_high": diff["high"],
+            "difference_q05": grouped.quantile(0.05),
+            "difference_q95": grouped.quantile(0.95),
+        }
+    ).reset_index()
+    is_ref = table["scenario"] == reference
+    table.loc[is_ref, [c for c in table.columns if c.startswith("difference")]] = 0.0
+    table["significant"] = ~is_ref & (
+        (table["difference_ci_low"] > 0) | (table["difference_ci_high"] < 0)
+    )
+    scenario_order = {s: i for i, s in enumerate(dict.fromkeys(long["scenario"]))}
+    metric_order = {m: i for i, m in enumerate(metrics)}
+    orders = {"scenario": scenario_order, "metric": metric_order}
+    table = table.sort_values(
+        keys, key=lambda c: c.map(orders[c.name]) if c.name in orders else c, kind="stable"
+    )
+    return table.reset_index(drop=True)
 
 
 def interactions_at(

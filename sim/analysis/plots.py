@@ -19,17 +19,14 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib
 import matplotlib.dates as mdates
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from scipy import stats
 
+from sim.analysis.effects import LEVEL, ci_table
 from sim.outputs import REGISTRY, Metric
 
-LEVEL = 0.95
-"""Confidence level of the darker band."""
 SPREAD = (0.05, 0.95)
 """Quantiles of the runs that bound the lighter band."""
 MEAN_LABEL = "mean of the runs"
@@ -42,20 +39,6 @@ SPREAD_ALPHA = 0.1
 
 
 # --- intervals ------------------------------------------------------------------------------
-
-
-def ci_table(frame: pd.DataFrame, by: list[str], value: str, level: float = LEVEL):
-    """For each group of ``by``: the mean of ``value``, its t confidence interval (as
-    :func:`sim.analysis.effects.mean_ci`; NaN bounds below two values) and the count."""
-    g = frame.groupby(by, sort=True)[value].agg(["mean", "std", "count"]).reset_index()
-    n = g["count"].to_numpy(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
-        half = t * g["std"].to_numpy(float) / np.sqrt(n)
-    half = np.where((n > 1) & (g["std"].to_numpy(float) == 0), 0.0, half)
-    g["low"] = g["mean"] - half
-    g["high"] = g["mean"] + half
-    return g.rename(columns={"count": "n"}).drop(columns="std")
 
 
 def spread_table(

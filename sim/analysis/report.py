@@ -28,7 +28,6 @@ the effect tables' column labelled "90% of runs".
 
 from __future__ import annotations
 
-import io
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
-from sim.analysis.effects import HEADLINE, effects_at, interactions_at
+from sim.analysis.effects import HEADLINE, LEVEL, ci_table, effects_at, interactions_at
 from sim.analysis.plots import (
     CI_LABEL,
     MEAN_LABEL,
@@ -49,19 +48,18 @@ from sim.analysis.plots import (
     SPREAD_LABEL,
     axis_text,
     ci_legend,
-    ci_table,
     draw_bands,
     interval_legend,
     interval_table,
 )
+from sim.analysis.results import Results, known_factor, load_results
 from sim.calendar import format_month
 from sim.factors import as_number
-from sim.folders import Stage, check_not_busy, owned, read_manifest, verified
+from sim.folders import Stage, owned
 from sim.levers import INTERVENTIONS
 from sim.outputs import REGISTRY, Metric
 from sim.provenance import run_record
 
-LEVEL = 0.95
 FACET_MAX = 6
 """At most this many design points get one panel each in the time-series figures."""
 SECTION_MAX = 12
@@ -99,35 +97,12 @@ def metric_heading(name: str) -> str:
     return f"{m.label}, {m.unit}" if m else name
 
 
-def load_results(folder: Path) -> tuple[pd.DataFrame, dict]:
-    """The tidy results table and the manifest of a batch folder: the manifest checked
-    before use, the table checked against the hash the manifest records (a table copied in
-    from another batch is refused), and no folder a batch is still writing."""
-    folder = Path(folder)
-    check_not_busy(folder)
-    manifest = read_manifest(folder)
-    table = verified(folder, manifest, "results.parquet")
-    return pd.read_parquet(io.BytesIO(table)), manifest
-
-
 # --- the design -----------------------------------------------------------------------------
 
 
 def short_key(key: str) -> str:
     """A factor's path without the ``params.`` / ``interventions.`` prefix."""
     return key.removeprefix("params.").removeprefix("interventions.")
-
-
-def _infer_kind(values: pd.Series) -> str:
-    if values.dtype == bool:
-        return "bool"
-    if values.map(lambda v: isinstance(v, str)).all():
-        return "month"
-    if values.map(lambda v: isinstance(v, bool)).all():
-        return "bool"
-    if pd.api.types.is_integer_dtype(values):
-        return "integer"
-    return "number"
 
 
 def format_value(value, kind: str) -> str:
@@ -236,23 +211,11 @@ def scenario_titles(manifest: dict) -> dict[str, str]:
     return titles
 
 
-def _known_factor(key: str) -> dict:
-    """What :mod:`sim.factors` knows about a parameter path (for folders whose manifest does
-    not describe its factors); empty for anything else."""
-    if not key.startswith("params."):
-        return {}
-    from sim.factors import factor
-
-    try:
-        return factor(key).manifest()
-    except (ValueError, KeyError, AttributeError):
-        return {}
-
-
 def design_of(long: pd.DataFrame, manifest: dict) -> Design:
-    design = manifest["design"]
+    results = Results(long, manifest)
+    design = results.design
     raw_points = design.get("points") or [{}]
-    keys = tuple(raw_points[0]) if raw_points and raw_points[0] else ()
+    keys = results.point_keys
     present = sorted(int(p) for p in long["point"].unique()) if "point" in long else [0]
     if keys:
         table = pd.DataFrame(raw_points).reindex(columns=list(keys))
@@ -260,11 +223,10 @@ def design_of(long: pd.DataFrame, manifest: dict) -> Design:
         table = table.loc[[p for p in present if p < len(table)]]
     else:
         table = pd.DataFrame(index=pd.Index(present, name="point"))
-    info = design.get("factors") or {}
     kinds, labels, holders = {}, {}, {}
     for key in keys:
-        meta = info.get(key) or _known_factor(key)
-        kinds[key] = meta.get("kind") or _infer_kind(table[key])
+        meta = results.declared.get(key) or known_factor(key)
+        kinds[key] = results.kind(key)
         description, unit = meta.get("description"), meta.get("unit") or ""
         if kinds[key] == "month":
             unit = "year"
@@ -299,61 +261,6 @@ def design_of(long: pd.DataFrame, manifest: dict) -> Design:
 def point_means(frame: pd.DataFrame, metrics: list[str], by=("scenario", "point")):
     """Mean over the replicates of each (scenario, point[, date])."""
     return frame.groupby(list(by), sort=True)[metrics].mean().reset_index()
-
-
-def effects_by_point(
-    long: pd.DataFrame,
-    date: str,
-    reference: str,
-    metrics=HEADLINE,
-    level: float = LEVEL,
-) -> pd.DataFrame:
-    """:func:`sim.analysis.effects.effects_at` within each design point (paired by replicate),
-    in one pass: a ``point`` column and the same columns, for every point, scenario, metric."""
-    metrics = [m for m in metrics if m in long.columns]
-    at = long.loc[long["date"] == date, ["scenario", "point", "replicate", *metrics]]
-    tidy = at.melt(id_vars=["scenario", "point", "replicate"], var_name="metric")
-    ref = tidy[tidy["scenario"] == reference].drop(columns="scenario")
-    tidy = tidy.merge(
-        ref.rename(columns={"value": "ref"}), on=["point", "replicate", "metric"], how="left"
-    )
-    tidy["diff"] = tidy["value"] - tidy["ref"]
-    keys = ["point", "scenario", "metric"]
-    own = ci_table(tidy, keys, "value", level).set_index(keys)
-    diff = ci_table(tidy, keys, "diff", level).set_index(keys)
-    grouped = tidy.groupby(keys, sort=True)["diff"]
-    table = pd.DataFrame(
-        {
-            "date": date,
-            "n": own["n"].astype(int),
-            "mean": own["mean"],
-            "ci_low": own["low"],
-            "ci_high": own["high"],
-            "difference": diff["mean"],
-            "difference_ci_low": diff["low"],
-            "difference_ci_high": diff["high"],
-            "difference_q05": grouped.quantile(0.05),
-            "difference_q95": grouped.quantile(0.95),
-        }
-    ).reset_index()
-    is_ref = table["scenario"] == reference
-    cols = ["difference", "difference_ci_low", "difference_ci_high"]
-    table.loc[is_ref, [*cols, "difference_q05", "difference_q95"]] = 0.0
-    table["significant"] = ~is_ref & (
-        (table["difference_ci_low"] > 0) | (table["difference_ci_high"] < 0)
-    )
-    scenario_order = {s: i for i, s in enumerate(dict.fromkeys(long["scenario"]))}
-    metric_order = {m: i for i, m in enumerate(metrics)}
-    table = table.sort_values(
-        ["point", "metric", "scenario"],
-        key=lambda c: (
-            c.map(metric_order)
-            if c.name == "metric"
-            else (c.map(scenario_order) if c.name == "scenario" else c)
-        ),
-        kind="stable",
-    )
-    return table.reset_index(drop=True)
 
 
 def with_names(table: pd.DataFrame, titles: dict[str, str] | None = None) -> pd.DataFrame:
@@ -1182,7 +1089,15 @@ def effect_tables(
 
     if not design.swept:
         return by_metric(effects_at(long, horizon, reference, HEADLINE)), None
-    by_point = with_factors(effects_by_point(long, horizon, reference, HEADLINE), design)
+    per_point = effects_at(long, horizon, reference, HEADLINE, within=("point",))
+    by_point = with_factors(
+        per_point.sort_values(
+            ["point", "metric"],
+            key=lambda c: c.map(order) if c.name == "metric" else c,
+            kind="stable",
+        ),
+        design,
+    )
     pooled = None
     if _pooled_wanted(design):
         pooled = by_metric(

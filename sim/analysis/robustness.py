@@ -10,7 +10,6 @@ discovery (PRIM) then finds the futures in which it misses the target.
 
 from __future__ import annotations
 
-import inspect
 import math
 import textwrap
 from collections.abc import Mapping
@@ -22,8 +21,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.discovery import ROLE_HEADINGS
-from sim.analysis.effects import mean_ci
-from sim.analysis.report import load_results, scenario_titles
+from sim.analysis.effects import LEVEL, mean_ci
+from sim.analysis.report import scenario_titles
+from sim.analysis.results import FUTURE as FUTURE_KEYS
+from sim.analysis.results import ID_COLUMNS, Results
 from sim.errors import ScenarioError
 from sim.folders import owned
 from sim.outputs import METRICS, REGISTRY, label
@@ -39,11 +40,8 @@ CRITERIA: dict[str, str] = {
 """Ways to rank policies, with what the best one has."""
 
 DIRECTIONS = ("higher", "lower")
-IDS = ("scenario", "point", "replicate", "seed", "date", "step")
-"""Columns of a results table that identify a run and a month, not a factor or a metric."""
-FUTURE = ["point", "replicate"]
+FUTURE = list(FUTURE_KEYS)  # a list: pandas selects columns by a list
 _OUTCOMES = ("outcome", "regret", "meets_target")
-LEVEL = 0.95
 
 
 def better_direction(metric: str, direction: str | None = None) -> tuple[str, str]:
@@ -68,60 +66,6 @@ def better_direction(metric: str, direction: str | None = None) -> tuple[str, st
 # --------------------------------------------------------------------------- the futures
 
 
-def factor_columns(manifest: Mapping, columns) -> list[str]:
-    """The columns of the results that vary between futures: the design's declared factors,
-    its swept parameters and its posterior draws (those present in ``columns``)."""
-    design = manifest.get("design") or {}
-    names: list[str] = []
-    declared = design.get("factors")
-    if isinstance(declared, Mapping):
-        names += [str(k) for k in declared]
-    elif isinstance(declared, list | tuple):
-        for item in declared:
-            if isinstance(item, Mapping):
-                item = item.get("key") or item.get("name")
-            if item:
-                names.append(str(item))
-    points = design.get("points") or []
-    if points and isinstance(points[0], Mapping):
-        names += list(points[0])
-    posterior = design.get("posterior")
-    draws = posterior.get("draws") if isinstance(posterior, Mapping) else None
-    if draws and isinstance(draws[0], Mapping):
-        names += list(draws[0])
-    present = set(columns)
-    return [n for n in dict.fromkeys(names) if n in present and n not in IDS]
-
-
-def metric_columns(results: pd.DataFrame, factors: list[str]) -> list[str]:
-    return [
-        c
-        for c in results.columns
-        if c not in IDS and c not in factors and pd.api.types.is_numeric_dtype(results[c])
-    ]
-
-
-def window_months(stored: list[str], date: str | None, window: int) -> tuple[str, list[str]]:
-    """The month an outcome is read at (default the last stored) and the ``window`` stored
-    months up to it that are averaged."""
-    if not stored:
-        raise ScenarioError("results: the table has no rows")
-    date = stored[-1] if date is None else str(date)
-    if date not in stored:
-        listed = ", ".join(stored) if len(stored) <= 12 else f"{stored[0]} to {stored[-1]}"
-        raise ScenarioError(
-            f"--date: {date!r} is not a stored month (allowed: {listed}; "
-            f"{len(stored)} stored months)"
-        )
-    upto = [d for d in stored if d <= date]
-    if not 1 <= window <= len(upto):
-        raise ScenarioError(
-            f"--window: {window} months is not within the {len(upto)} stored months up to "
-            f"{date} (allowed: 1 to {len(upto)})"
-        )
-    return date, upto[-window:]
-
-
 def outcomes(
     results: pd.DataFrame, metric: str, months: list[str], futures: pd.MultiIndex | None = None
 ) -> pd.DataFrame:
@@ -144,16 +88,6 @@ def outcomes(
     wide.index.names = FUTURE
     wide.columns.name = "policy"
     return wide
-
-
-def expected_futures(manifest: Mapping) -> pd.MultiIndex | None:
-    """The futures a batch's design runs: every point times every replication."""
-    design = manifest.get("design") or {}
-    replications = design.get("replications")
-    if not isinstance(replications, int) or replications < 1:
-        return None
-    n_points = max(1, len(design.get("points") or []))
-    return pd.MultiIndex.from_product([range(n_points), range(replications)], names=FUTURE)
 
 
 def regrets(wide: pd.DataFrame, *, higher: bool = True) -> pd.DataFrame:
@@ -392,7 +326,7 @@ LIMIT_HEADINGS = ROLE_HEADINGS
 
 
 def _discover(
-    folder: Path,
+    results: Results,
     metric: str,
     target: float,
     *,
@@ -417,16 +351,17 @@ def _discover(
         return None, f"skipped: {preferred} misses the target in every future"
     from sim.analysis.discovery import discover_in_results
 
-    keywords: dict[str, Any] = {
-        "below": higher,
-        "scenario": preferred,
-        "date": date,
-        "out": out,
-    }
-    if "window" in inspect.signature(discover_in_results).parameters:
-        keywords["window"] = window
     try:
-        box = discover_in_results(folder, metric, target, **keywords)
+        box = discover_in_results(
+            results,
+            metric,
+            target,
+            below=higher,
+            scenario=preferred,
+            date=date,
+            window=window,
+            out=out,
+        )
     except ScenarioError as exc:
         return None, "skipped: " + "; ".join(str(exc).splitlines())
     return box, f"in {out}"
@@ -584,15 +519,16 @@ def robustness_in_results(
     if not isinstance(window, int) or isinstance(window, bool):
         raise ScenarioError(f"--window: {window!r} is not a whole number of months")
 
-    results, manifest = load_results(folder)
+    read = Results.read(folder)
+    results, manifest = read.table, read.manifest
     missing_ids = [c for c in ("scenario", *FUTURE, "date") if c not in results.columns]
     if missing_ids:
         raise ScenarioError(
             f"{folder}: results.parquet has no column {', '.join(missing_ids)} "
             "(not a batch's results table)"
         )
-    factors = factor_columns(manifest, results.columns)
-    allowed = metric_columns(results, factors)
+    factors = [k for k in read.factors if k in results.columns and k not in ID_COLUMNS]
+    allowed = read.metrics(factors)
     if metric not in allowed:
         raise ScenarioError(f"--metric: {unknown('metric', metric, list(allowed))}")
     direction, direction_source = better_direction(metric, direction)
@@ -603,10 +539,9 @@ def robustness_in_results(
             f"{folder}: the batch has {len(policies)} scenario ({', '.join(policies)}); "
             "robustness compares at least 2 policies"
         )
-    stored = sorted(str(d) for d in results["date"].unique())
-    date, months = window_months(stored, date, window)
+    date, months = read.window(date, window)
 
-    wide_all = outcomes(results, metric, months, expected_futures(manifest))
+    wide_all = outcomes(results, metric, months, read.futures)
     total = len(wide_all)
     complete = wide_all.notna().all(axis=1)
     missing = {p: int(n) for p, n in wide_all.isna().sum().items() if n}
@@ -708,7 +643,7 @@ def robustness_in_results(
         misses = int((~meets(wide[preferred], target, higher=higher)).sum())
         result["misses"] = misses
         result["discovery"], result["discovery_note"] = _discover(
-            folder,
+            read,
             metric,
             target,
             higher=higher,
