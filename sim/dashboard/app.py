@@ -283,8 +283,8 @@ def reference_for(settings: dict[str, Any]) -> pd.DataFrame | None:
 
 
 def _sample_rows(m: DashboardModel) -> np.ndarray:
-    """The first adults of Ulaanbaatar: rows are sorted by locality, so these are whole
-    neighbouring khoroos."""
+    """The first adults of the country's first area (Mongolia's: Ulaanbaatar): rows are
+    sorted by locality, so these are whole neighbouring localities."""
     rows = np.flatnonzero(m.population.area == 0)[:SAMPLE]
     return rows if len(rows) else np.arange(min(SAMPLE, m.n_citizens))
 
@@ -685,6 +685,11 @@ def _doc_html(text: str) -> str:
     return re.sub(r"``?([^`]+?)``?", lambda match: _words(html.unescape(match[1])), text)
 
 
+def _listed(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else words[0]
+
+
 def about_html(country: Country | None = None) -> str:
     """The About tab: the country's case, the obstacles, its places and local words, and
     every lever in words."""
@@ -702,9 +707,9 @@ def about_html(country: Country | None = None) -> str:
     urban = [html.escape(a.title) for a in info.areas if a.urban]
     rural = [html.escape(a.title) for a in info.areas if not a.urban]
     parts.append(
-        f"</ol><h3>Places</h3><p>{_marked(info.places)} The model tells {len(areas)} kinds of "
+        f"</ol><h3>Places</h3><p>{_marked(info.places) + ' ' if info.places else ''}The model tells {len(areas)} kinds of "
         f"place apart: {', '.join(areas)}; \u201curban\u201d in the plots is "
-        f"{' and '.join(urban)}, \u201crural\u201d {' and '.join(rural)}. Khur is the "
+        f"{_listed(urban)}, \u201crural\u201d {_listed(rural)}. Khur is the "
         "data-exchange platform through which agencies look up each other's registries.</p>"
     )
     parts.append(
