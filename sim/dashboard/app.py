@@ -706,8 +706,9 @@ def about_html(country: Country | None = None) -> str:
     areas = [html.escape(a.title) for a in info.areas]
     urban = [html.escape(a.title) for a in info.areas if a.urban]
     rural = [html.escape(a.title) for a in info.areas if not a.urban]
+    words = _marked(info.places) + " " if info.places else ""
     parts.append(
-        f"</ol><h3>Places</h3><p>{_marked(info.places) + ' ' if info.places else ''}The model tells {len(areas)} kinds of "
+        f"</ol><h3>Places</h3><p>{words}The model tells {len(areas)} kinds of "
         f"place apart: {', '.join(areas)}; \u201curban\u201d in the plots is "
         f"{_listed(urban)}, \u201crural\u201d {_listed(rural)}. Khur is the "
         "data-exchange platform through which agencies look up each other's registries.</p>"
