@@ -20,7 +20,7 @@ PYTHON_NEXT := $(shell for v in 3.12 3.13; do \
 endif
 VERSIONS = -c 'import sys, mesa; print(f"Python {sys.version.split()[0]}, Mesa {mesa.__version__}")'
 
-.PHONY: run figures test test-next lint bench soak browser dashboard screenshot clean
+.PHONY: run figures test test-fast test-next lint bench soak browser dashboard screenshot clean
 
 # $(call venv,PYTHON,FOLDER): a virtual environment with the project and every extra installed
 define venv
@@ -57,10 +57,11 @@ figures: run
 	  --run results/status_quo --defaults results/policy_comparison_defaults --out docs/figures
 
 ## test: the whole suite on Python 3.11 with Mesa 3.3.1, then on Python 3.12/3.13 with the
-## newest Mesa 3.x (dashboard tests drive Debian's Chromium, installed here if missing)
+## newest Mesa 3.x (dashboard tests drive Debian's Chromium, installed here if missing; they
+## fail, not skip, when it is missing: EGOV_SIM_REQUIRE_BROWSER=1)
 test: $(STAMP) browser
 	@echo "== the suite on $$($(BIN)/python $(VERSIONS)) =="
-	$(BIN)/python -m pytest -q
+	EGOV_SIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
 ifneq ($(PYTHON_NEXT),)
 	@$(MAKE) --no-print-directory test-next
 else
@@ -72,7 +73,12 @@ test-next: browser
 	@test -n "$(PYTHON_NEXT)" || { echo "no Python 3.12/3.13 found"; exit 1; }
 	@$(MAKE) --no-print-directory $(NEXT_STAMP)
 	@echo "== the suite on $$($(NEXT_BIN)/python $(VERSIONS)) =="
-	$(NEXT_BIN)/python -m pytest -q
+	EGOV_SIM_REQUIRE_BROWSER=1 $(NEXT_BIN)/python -m pytest -q
+
+## test-fast: the model tier on .venv's Python: every test but the system ones (processes,
+## servers, the browser, the wheel, signals and faults), for a quick loop while changing a rule
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not system"
 
 ## soak: thousands of small runs in one process, memory must stay flat (not part of make test)
 soak: $(STAMP)
@@ -83,7 +89,7 @@ browser:
 	@command -v chromium > /dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "chromium not found and cannot be installed here: dashboard tests will skip"; fi; }
+	  else echo "chromium not found and cannot be installed here: make test will fail the dashboard page tests"; fi; }
 
 ## dashboard: the interactive dashboard on http://127.0.0.1:8765/
 dashboard: $(STAMP)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from sim.files import validate_scenario
@@ -15,6 +18,17 @@ ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "scenarios"
 SCENARIOS = LIBRARY / "mongolia"
 """The default country's scenarios (short library names such as status_quo mean these)."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The soak stays out of every run that does not name it: a ``-m`` on the command line
+    replaces pyproject's ``-m 'not soak'``, so ``pytest -m "not system"`` would run it."""
+    if "soak" in (config.option.markexpr or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("soak") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
 
 
 def default_sigint() -> None:
@@ -87,3 +101,114 @@ def stop_at(command: list[str], point: str, sig: int = signal.SIGINT, timeout: f
         proc.kill()
         proc.wait()
     return proc.returncode, rest
+
+
+TINY_EXPERIMENT = """
+name = "tiny"
+description = "a tiny sweep for tests"
+scenarios = ["{sq}", "{law}"]
+replications = {reps}
+root_seed = 11
+citizens = {citizens}
+
+[sweep]
+method = "grid"
+[sweep.parameters]
+"params.choice.coef_trust" = [1.5, 2.5]
+
+[output]
+metrics = ["online_users_share", "end_to_end_share", "mean_trust"]
+every = 2
+"""
+
+
+def tiny_experiment(
+    tmp_path: Path, reps: int = 2, citizens: int = 400, name: str = "tiny.toml"
+) -> Path:
+    """A tiny experiment file in ``tmp_path``: status_quo and legal_esignature, two trust
+    coefficients, ``reps`` replications of ``citizens`` citizens (the batch tests' design)."""
+    path = tmp_path / name
+    path.write_text(
+        TINY_EXPERIMENT.format(
+            sq=SCENARIOS / "status_quo.toml",
+            law=SCENARIOS / "legal_esignature.toml",
+            reps=reps,
+            citizens=citizens,
+        )
+    )
+    return path
+
+
+RESULT_DATES = [f"{y}-{m:02d}" for y in range(2020, 2028) for m in (1, 7)]
+"""The months of :func:`make_folder`'s synthetic results (January and July, 2020 to 2027)."""
+
+
+def make_folder(
+    folder,
+    points: list[dict],
+    metric,
+    *,
+    scenarios=("status_quo", "reform"),
+    reps: int = 5,
+    factors: dict | None = None,
+    role: str | None = None,
+    interactions: list | None = None,
+    seed: int = 0,
+    extra: bool = True,
+):
+    """A results folder as a batch writes it: ``metric(scenario, point, values, t)`` gives
+    each run's value at time index ``t`` (0..1) before paired noise (one draw per replicate
+    and month, shared by the scenarios: common random numbers)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 0.01, size=(len(points), reps, len(RESULT_DATES)))
+    rows = []
+    for (p, values), scenario, r in itertools.product(enumerate(points), scenarios, range(reps)):
+        for step, date in enumerate(RESULT_DATES):
+            t = step / (len(RESULT_DATES) - 1)
+            base = metric(scenario, p, values, t) + noise[p, r, step]
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "point": p,
+                    "replicate": r,
+                    "seed": 1000 + r,
+                    **values,
+                    "date": date,
+                    "step": step,
+                    "online_users_share": base,
+                    "end_to_end_share": base / 2,
+                    "paper_documents_per_1000": 300 - 200 * base,
+                }
+            )
+            if extra:  # the columns of the gap and groups figures
+                rows[-1] |= {
+                    "internet_share": 0.7 + 0.1 * t + noise[p, r, step],
+                    "urban_rural_gap": 0.05 + noise[p, r, step],
+                    "age_gap": 0.1 + noise[p, r, step],
+                }
+    folder.mkdir(parents=True)
+    pd.DataFrame(rows).to_parquet(folder / "results.parquet")
+    manifest = {
+        "experiment": "synthetic",
+        "reference": scenarios[0],
+        "status": "complete",
+        "file": "experiments/synthetic.toml",
+        "experiment_sha256": "0" * 64,
+        "git": {"commit": "abc", "dirty": False},
+        "experiment_resolved": {
+            "description": "a synthetic design",
+            "interactions": interactions or [],
+            "output": {"every": 6},
+        },
+        "design": {
+            "points": points,
+            "replications": reps,
+            "runs": len(points) * len(scenarios) * reps,
+            "seeds": [1000 + r for r in range(reps)],
+            "posterior": None,
+            "factors": factors,
+            "role": role,
+        },
+    }
+    seal_results(folder, manifest)
+    return folder

@@ -18,37 +18,7 @@ from sim.experiment.spec import design_points, load_experiment
 from sim.model.model import AdoptionModel
 from sim.scenario import ScenarioError
 from tests.conftest import ROOT, SCENARIOS, batch_command, make_scenario, wait_for_runs
-
-EXPERIMENT = """
-name = "tiny"
-description = "a tiny sweep for tests"
-scenarios = ["{sq}", "{law}"]
-replications = {reps}
-root_seed = 11
-citizens = {citizens}
-
-[sweep]
-method = "grid"
-[sweep.parameters]
-"params.choice.coef_trust" = [1.5, 2.5]
-
-[output]
-metrics = ["online_users_share", "end_to_end_share", "mean_trust"]
-every = 2
-"""
-
-
-def _experiment(tmp_path, reps=2, citizens=400, name="tiny.toml"):
-    path = tmp_path / name
-    path.write_text(
-        EXPERIMENT.format(
-            sq=SCENARIOS / "status_quo.toml",
-            law=SCENARIOS / "legal_esignature.toml",
-            reps=reps,
-            citizens=citizens,
-        )
-    )
-    return path
+from tests.conftest import tiny_experiment as _experiment
 
 
 def test_design_expands_with_paired_seeds(tmp_path):
@@ -73,6 +43,7 @@ def test_latin_hypercube_is_deterministic_and_in_range():
     assert sorted(int((t - 1.0) / 2.0 * 8) for t in trust) == list(range(8))
 
 
+@pytest.mark.system
 def test_identical_serial_processes_and_dask(tmp_path):
     pytest.importorskip("distributed")
     path = _experiment(tmp_path)
@@ -104,6 +75,7 @@ def test_identical_serial_processes_and_dask(tmp_path):
     assert all(r["status"] == "done" for r in manifest["runs"].values())
 
 
+@pytest.mark.system
 def test_sigkill_then_resume_gives_identical_results(tmp_path):
     path = _experiment(tmp_path, reps=6, citizens=3000)
     reference = tmp_path / "reference"
@@ -184,6 +156,7 @@ def test_bad_experiment_messages(tmp_path):
         load_experiment(path)
 
 
+@pytest.mark.system
 def test_models_are_freed_and_memory_stays_flat():
     """Mesa 3.3 keeps every model alive through Agent._ids (mesa issue 3179); run_one closes
     each model so thousands of runs in one worker do not accumulate."""

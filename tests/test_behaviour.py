@@ -291,6 +291,7 @@ print(kernels.threads(), hashlib.sha256(frame.to_csv().encode()).hexdigest())
 """
 
 
+@pytest.mark.system
 def test_results_do_not_depend_on_the_thread_count():
     """NUMBA_NUM_THREADS=1 and =2 (five chunks of adults, so both threads work) give the
     same time series, bit for bit, in separate processes."""

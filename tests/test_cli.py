@@ -5,8 +5,11 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from tests.conftest import ROOT, SCENARIOS
+
+pytestmark = pytest.mark.system
 
 
 def egov(*args, cwd=ROOT):

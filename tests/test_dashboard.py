@@ -40,6 +40,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
+@pytest.mark.system
 def test_export_round_trip_reproduces_the_dashboard_run(tmp_path):
     settings = {"base": "status_quo", "seed": "7", "citizens": 2000, "coef_trust": 3.0,
                 "legal_esignature": True, "legal_esignature_year": 2021,
@@ -231,12 +232,40 @@ def start_dashboard(args: list[str], log, env: dict | None = None):
     return None, url
 
 
+def _browser_missing() -> str | None:
+    """What the page tests lack to drive a browser, or None."""
+    if not os.path.exists(CHROMIUM):
+        return f"Debian's chromium is not installed ({CHROMIUM} not found)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    return None
+
+
+def need_browser() -> None:
+    """Skip the calling test if the browser is missing, or fail it under ``make test``
+    (EGOV_SIM_REQUIRE_BROWSER=1), where a skipped page test would pass unseen."""
+    if missing := _browser_missing():
+        if os.environ.get("EGOV_SIM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{missing}: make test requires it for the dashboard page tests")
+        pytest.skip(f"{missing} (make test installs it, and fails without it)")
+
+
+def test_a_missing_browser_fails_under_make_test_and_skips_otherwise(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("EGOV_SIM_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="chromium is not installed .* requires it"):
+        need_browser()
+    monkeypatch.delenv("EGOV_SIM_REQUIRE_BROWSER")
+    with pytest.raises(pytest.skip.Exception, match="/nonexistent/chromium not found"):
+        need_browser()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The dashboard started with an exported scenario file (``egov-sim dashboard FILE``)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    pytest.importorskip("playwright")
+    need_browser()
     export_dir = tmp_path_factory.mktemp("exports")
     folder = tmp_path_factory.mktemp("server")
     start = folder / "classroom.toml"
@@ -288,6 +317,7 @@ def _listening_addresses(port: int) -> list[str]:
     return found
 
 
+@pytest.mark.system
 def test_dashboard_listens_on_loopback_and_prints_its_address(server):
     url, _, proc, _ = server
     assert url.startswith("http://127.0.0.1:")
@@ -330,6 +360,7 @@ def launch(p):
     return p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+@pytest.mark.system
 def test_page_shows_the_file_steps_by_month_and_exports(server):
     from playwright.sync_api import expect, sync_playwright
 
@@ -485,6 +516,7 @@ def _check_layout(page, where: str) -> None:
     assert not found["badge"], (where, "Solara's badge is on the page")
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("width", [390, 800, 1440])
 def test_page_fits_a_phone_and_a_desktop(server, width):
     """Nothing cut, overlapped or off the edge on a phone (390 px), a tablet and a desktop."""

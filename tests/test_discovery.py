@@ -303,6 +303,7 @@ def test_bad_input_names_the_option_and_writes_nothing(tmp_path):
 # --------------------------------------------------------------------------- the command
 
 
+@pytest.mark.system
 def test_discover_command_on_a_synthetic_folder(tmp_path):
     """End to end, in a process of its own: the summary, the dropped noise, the files."""
     folder = synthetic_folder(tmp_path / "batch", points=120, replications=2, unlucky=0.08)

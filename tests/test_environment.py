@@ -97,6 +97,7 @@ def run_python(code: str, **variables: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+@pytest.mark.system
 def test_the_check_is_cheap_and_imports_no_heavy_library():
     done = run_python(
         "import sys; from sim.environment import check_environment; check_environment(); "
@@ -107,6 +108,7 @@ def test_the_check_is_cheap_and_imports_no_heavy_library():
     assert done.stdout == "[]\n"
 
 
+@pytest.mark.system
 def test_an_unusable_matplotlib_backend_is_replaced_by_agg():
     """The command only saves figures: whatever MPLBACKEND says, Agg is used."""
     done = run_python(
@@ -118,6 +120,7 @@ def test_an_unusable_matplotlib_backend_is_replaced_by_agg():
     assert done.stdout.strip().lower() == "agg"
 
 
+@pytest.mark.system
 def test_an_ascii_only_output_escapes_instead_of_failing():
     done = run_python(
         "import sys; from sim.environment import check_environment; check_environment(); "
@@ -128,6 +131,7 @@ def test_an_ascii_only_output_escapes_instead_of_failing():
     assert done.stdout == "r\\xe9sultats\n" and done.stderr == "\\u202e\n"
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     ("name", "value"), [("NUMBA_NUM_THREADS", "0"), ("EGOV_SIM_THREADS", "abc")]
 )
@@ -155,6 +159,7 @@ def egov_sim(tmp_path, out: str = "out", **variables: str) -> subprocess.Complet
     )  # fmt: skip
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     ("name", "value"),
     [("NUMBA_NUM_THREADS", "0"), ("NUMBA_NUM_THREADS", "abc"), ("NUMBA_NUM_THREADS", "9" * 30),
@@ -169,12 +174,14 @@ def test_the_command_refuses_a_bad_variable_with_one_line(tmp_path, name, value)
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.system
 def test_the_command_draws_its_figure_whatever_mplbackend_says(tmp_path):
     done = egov_sim(tmp_path, MPLBACKEND="nonexistent")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "adoption.png").stat().st_size > 0
 
 
+@pytest.mark.system
 def test_the_command_prints_a_non_ascii_folder_on_an_ascii_output(tmp_path):
     done = egov_sim(tmp_path, out="r\u00e9sultats", PYTHONIOENCODING="ascii")
     assert done.returncode == 0, done.stderr

@@ -140,6 +140,7 @@ def test_bad_lever_sweeps_are_one_line_each(tmp_path, line, message):
     assert len(text.splitlines()) == 1
 
 
+@pytest.mark.system
 def test_bad_lever_sweep_from_the_command_line_exits_2_and_writes_nothing(tmp_path):
     path = _experiment(
         tmp_path,

@@ -387,6 +387,7 @@ def test_the_library_lists_no_settings_or_fact_file_as_a_scenario():
 # --------------------------------------------------------------------------- commands
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("command", ["validate-model", "check-calibration", "calibrate"])
 def test_an_unknown_country_is_refused(tmp_path, command):
     args = {"calibrate": ["experiments/calibrate.toml"]}.get(command, [])
@@ -436,6 +437,7 @@ def test_check_facts_order_and_uses():
                                        "input", "input", "input", "fitted"]  # fmt: skip
 
 
+@pytest.mark.system
 def test_check_calibration_names_the_countrys_observations(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "sim", "check-calibration", "history", "--country", "mongolia",

@@ -20,7 +20,9 @@ from sim.experiment.batch import run_batch
 from sim.experiment.executors import start_dask
 from sim.experiment.spec import load_experiment
 from tests.conftest import ROOT, SCENARIOS, batch_command, default_sigint, wait_for_runs
-from tests.test_batch import _experiment
+from tests.conftest import tiny_experiment as _experiment
+
+pytestmark = pytest.mark.system
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from sim.errors import ScenarioError
 from sim.folders import LOCK, MANIFEST, OutputFolder, owned, read_manifest
 from tests.conftest import ROOT, SCENARIOS, egov_sim, stop_at
-from tests.test_batch import _experiment
+from tests.conftest import tiny_experiment as _experiment
 
 RUN = ["run", str(SCENARIOS / "status_quo.toml"), "--citizens", "300", "-q"]
 
@@ -63,6 +63,7 @@ def _copy(folder: Path, tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- whose folder
 
 
+@pytest.mark.system
 def test_run_refuses_a_folder_holding_the_users_files(tmp_path):
     mine = tmp_path / "userdir"
     mine.mkdir()
@@ -76,6 +77,7 @@ def test_run_refuses_a_folder_holding_the_users_files(tmp_path):
     assert _snapshot(tmp_path) == before  # no lock, no staging folder, nothing replaced
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("command", ["run", "compare"])
 def test_a_batch_folder_is_refused_by_every_other_writer(batch_folder, tmp_path, command):
     _, out = batch_folder
@@ -91,6 +93,7 @@ def test_a_batch_folder_is_refused_by_every_other_writer(batch_folder, tmp_path,
     assert _snapshot(out) == before
 
 
+@pytest.mark.system
 def test_a_refused_batch_leaves_no_lock_behind(tmp_path):
     run_folder = tmp_path / "one"
     assert _run(*RUN, "--out", str(run_folder)).returncode == 0
@@ -100,6 +103,7 @@ def test_a_refused_batch_leaves_no_lock_behind(tmp_path):
     assert _snapshot(run_folder) == before and not (run_folder / LOCK).exists()
 
 
+@pytest.mark.system
 def test_a_run_replaces_its_own_earlier_results(tmp_path):
     out = tmp_path / "out"
     assert _run(*RUN, "--out", str(out), "--panel", "5").returncode == 0
@@ -118,6 +122,7 @@ def test_a_run_replaces_its_own_earlier_results(tmp_path):
 # --------------------------------------------------------------------------- symlinks
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("lock", [LOCK, ".batch.lock"])
 def test_a_symlinked_lock_is_never_followed(tmp_path, lock):
     victim = tmp_path / "victim.txt"
@@ -134,6 +139,7 @@ def test_a_symlinked_lock_is_never_followed(tmp_path, lock):
     assert sorted(p.name for p in out.iterdir()) == [lock]
 
 
+@pytest.mark.system
 def test_a_pipe_as_the_lock_is_one_line(tmp_path):
     out = tmp_path / "out"
     assert _run(*RUN, "--out", str(out)).returncode == 0
@@ -142,6 +148,7 @@ def test_a_pipe_as_the_lock_is_one_line(tmp_path):
     assert line == f"--out: {out} holds a pipe named {LOCK}; remove it"
 
 
+@pytest.mark.system
 def test_a_symlinked_runs_folder_is_refused_and_its_target_untouched(batch_folder, tmp_path):
     path, reference = batch_folder
     out = _copy(reference, tmp_path)
@@ -157,6 +164,7 @@ def test_a_symlinked_runs_folder_is_refused_and_its_target_untouched(batch_folde
     assert (other / ".keep.tmp").read_text() == "someone else's"
 
 
+@pytest.mark.system
 def test_a_symlinked_manifest_is_not_read(batch_folder, tmp_path):
     _, reference = batch_folder
     out = _copy(reference, tmp_path)
@@ -169,6 +177,7 @@ def test_a_symlinked_manifest_is_not_read(batch_folder, tmp_path):
 # --------------------------------------------------------------------------- readers prove
 
 
+@pytest.mark.system
 def test_a_results_table_copied_in_is_refused(batch_folder, tmp_path):
     path, reference = batch_folder
     out = _copy(reference, tmp_path)
@@ -194,6 +203,7 @@ def test_a_results_table_copied_in_is_refused(batch_folder, tmp_path):
     assert _run("report", str(out), "-q").returncode == 0  # the batch rebuilt its tables
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -223,6 +233,7 @@ def test_a_malformed_manifest_is_one_line(batch_folder, tmp_path, content, messa
     assert "unreadable, so rebuilt from the verified run files" in resumed.stderr
 
 
+@pytest.mark.system
 def test_a_folder_being_written_is_not_read_or_written(batch_folder, tmp_path):
     """Another command holds the folder (its lock): report and run are refused, naming it."""
     import fcntl
@@ -253,6 +264,7 @@ def test_one_writer_at_a_time_within_a_process_too(tmp_path):
 # --------------------------------------------------------------------------- all or nothing
 
 
+@pytest.mark.system
 def test_a_folder_where_a_file_goes_is_refused_before_the_run(tmp_path):
     out = tmp_path / "out"
     assert _run(*RUN, "--out", str(out)).returncode == 0
@@ -314,6 +326,7 @@ def test_publishing_is_all_or_nothing(tmp_path, monkeypatch):
 RUN_POINTS = ["imports", "build", "month", "publish"]
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("point", RUN_POINTS)
 def test_a_signal_at_any_point_of_a_run_leaves_nothing(tmp_path, point, sig):
@@ -325,6 +338,7 @@ def test_a_signal_at_any_point_of_a_run_leaves_nothing(tmp_path, point, sig):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.system
 def test_a_signal_while_publishing_keeps_the_earlier_results(tmp_path):
     out = tmp_path / "out"
     assert _run(*RUN, "--out", str(out)).returncode == 0
@@ -334,6 +348,7 @@ def test_a_signal_while_publishing_keeps_the_earlier_results(tmp_path):
     assert _snapshot(out) == before  # the first file renamed was put back; no lock, no staging
 
 
+@pytest.mark.system
 def test_a_signal_while_a_batch_stores_runs_marks_it_interrupted(tmp_path):
     out = tmp_path / "out"
     command = egov_sim("batch", str(_experiment(tmp_path)), "--out", str(out), "-q")
@@ -347,6 +362,7 @@ def test_a_signal_while_a_batch_stores_runs_marks_it_interrupted(tmp_path):
     )
 
 
+@pytest.mark.system
 def test_a_signal_while_reporting_leaves_no_report(batch_folder):
     _, out = batch_folder
     status, err = stop_at(egov_sim("report", str(out), "-q"), "publish")
@@ -368,6 +384,7 @@ def _closed_pipe_run(command: list[str], stream: str) -> subprocess.CompletedPro
         os.close(write)
 
 
+@pytest.mark.system
 def test_a_closed_stderr_stops_a_batch_which_says_interrupted(tmp_path):
     out = tmp_path / "out"
     command = egov_sim("batch", str(_experiment(tmp_path)), "--out", str(out))  # with its bar
@@ -378,6 +395,7 @@ def test_a_closed_stderr_stops_a_batch_which_says_interrupted(tmp_path):
     assert not (out / LOCK).exists()
 
 
+@pytest.mark.system
 def test_a_closed_stdout_is_not_success(tmp_path):
     result = _closed_pipe_run(egov_sim("list"), "stdout")
     assert result.returncode == 141

@@ -37,6 +37,7 @@ def pool_results(method: str, seeds: list[int]) -> list[float]:
         pool.join()
 
 
+@pytest.mark.system
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 @pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
 def test_pools_work_after_a_run_in_this_process(method):
@@ -60,6 +61,7 @@ with multiprocessing.get_context("fork").Pool(2) as pool:
 """
 
 
+@pytest.mark.system
 def test_without_tbb_the_work_queue_forks_and_gives_the_same_numbers():
     """Where the ``tbb`` wheel does not exist (ARM Linux), numba's work queue is chosen:
     forced here, it too survives a fork and gives the same numbers as TBB."""

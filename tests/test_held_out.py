@@ -174,6 +174,7 @@ def test_users_2023_prediction_can_fail():
     assert check.__dict__ == legacy.held_out_checks(long)[0].__dict__  # as before, exactly
 
 
+@pytest.mark.system
 def test_compare_cli_with_a_posterior(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("params.needs.p_needs_data\n0.5\n")
@@ -197,6 +198,7 @@ def test_compare_cli_with_a_posterior(tmp_path):
     assert "parameter sets drawn from posterior.csv" in done.stdout
 
 
+@pytest.mark.system
 def test_validate_model_separates_held_out_from_fitted(tmp_path):
     cmd = [sys.executable, "-m", "sim", "validate-model", "--seeds", "3", "--citizens", "3000"]
     done = subprocess.run(

@@ -17,7 +17,9 @@ from sim.experiment.batch import run_batch
 from sim.experiment.spec import load_experiment
 from sim.scenario import ScenarioError
 from tests.conftest import ROOT, batch_command, wait_for_runs
-from tests.test_batch import _experiment
+from tests.conftest import tiny_experiment as _experiment
+
+pytestmark = pytest.mark.system
 
 
 def test_pool_workers_die_with_their_driver(tmp_path):

@@ -26,8 +26,7 @@ from sim.analysis.plots import (
 from sim.analysis.report import adoption_by_scenario, load_results, write_report
 from sim.errors import ScenarioError
 from sim.experiment.runner import run_scenario
-from tests.conftest import ROOT, make_scenario
-from tests.test_report import make_folder
+from tests.conftest import ROOT, make_folder, make_scenario
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 FIGURES = ROOT / "docs" / "figures"

@@ -3,7 +3,6 @@ throughout, labels with units; on synthetic results folders where the answer is 
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import numpy as np
@@ -20,14 +19,13 @@ from sim.analysis.report import (
 from sim.cli import main as cli_main
 from sim.experiment.batch import run_batch
 from sim.experiment.spec import load_experiment
-from tests.conftest import seal_results
-from tests.test_batch import _experiment
+from tests.conftest import make_folder
+from tests.conftest import tiny_experiment as _experiment
 
 MINISTRY = "interventions.ministry.at"
 LAW = "interventions.law.at"
 MINISTRY_YEARS = ["2022-01", "2024-01", "2026-01"]
 LAW_YEARS = ["2023-01", "2025-01"]
-DATES = [f"{y}-{m:02d}" for y in range(2020, 2028) for m in (1, 7)]
 FACTORS = {
     MINISTRY: {
         "kind": "month",
@@ -44,77 +42,6 @@ FACTORS = {
         "holders": ["reform"],
     },
 }
-
-
-def make_folder(
-    folder,
-    points: list[dict],
-    metric,
-    *,
-    scenarios=("status_quo", "reform"),
-    reps: int = 5,
-    factors: dict | None = None,
-    role: str | None = None,
-    interactions: list | None = None,
-    seed: int = 0,
-    extra: bool = True,
-):
-    """A results folder as a batch writes it: ``metric(scenario, point, values, t)`` gives
-    each run's value at time index ``t`` (0..1) before paired noise (one draw per replicate
-    and month, shared by the scenarios: common random numbers)."""
-    rng = np.random.default_rng(seed)
-    noise = rng.normal(0, 0.01, size=(len(points), reps, len(DATES)))
-    rows = []
-    for (p, values), scenario, r in itertools.product(enumerate(points), scenarios, range(reps)):
-        for step, date in enumerate(DATES):
-            t = step / (len(DATES) - 1)
-            base = metric(scenario, p, values, t) + noise[p, r, step]
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "point": p,
-                    "replicate": r,
-                    "seed": 1000 + r,
-                    **values,
-                    "date": date,
-                    "step": step,
-                    "online_users_share": base,
-                    "end_to_end_share": base / 2,
-                    "paper_documents_per_1000": 300 - 200 * base,
-                }
-            )
-            if extra:  # the columns of the gap and groups figures
-                rows[-1] |= {
-                    "internet_share": 0.7 + 0.1 * t + noise[p, r, step],
-                    "urban_rural_gap": 0.05 + noise[p, r, step],
-                    "age_gap": 0.1 + noise[p, r, step],
-                }
-    folder.mkdir(parents=True)
-    pd.DataFrame(rows).to_parquet(folder / "results.parquet")
-    manifest = {
-        "experiment": "synthetic",
-        "reference": scenarios[0],
-        "status": "complete",
-        "file": "experiments/synthetic.toml",
-        "experiment_sha256": "0" * 64,
-        "git": {"commit": "abc", "dirty": False},
-        "experiment_resolved": {
-            "description": "a synthetic design",
-            "interactions": interactions or [],
-            "output": {"every": 6},
-        },
-        "design": {
-            "points": points,
-            "replications": reps,
-            "runs": len(points) * len(scenarios) * reps,
-            "seeds": [1000 + r for r in range(reps)],
-            "posterior": None,
-            "factors": factors,
-            "role": role,
-        },
-    }
-    seal_results(folder, manifest)
-    return folder
 
 
 def _grid_metric(scenario, p, values, t):

@@ -10,7 +10,7 @@ import pytest
 
 from sim import cli, resources
 from tests.conftest import SCENARIOS
-from tests.test_batch import _experiment
+from tests.conftest import tiny_experiment as _experiment
 
 
 def test_run_too_big_for_memory_is_refused_with_the_estimate(tmp_path, monkeypatch, capsys):
@@ -190,6 +190,7 @@ def test_the_tightest_limit_is_used_and_named(monkeypatch):
     )
 
 
+@pytest.mark.system
 def test_run_under_ulimit_v_is_refused_with_one_line(tmp_path):
     """A real ``ulimit -v`` of about 1.4 GB: 5 million adults are refused (exit 2, one line
     naming the limit) before anything is written."""

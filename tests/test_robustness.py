@@ -229,6 +229,7 @@ def test_quiet_prints_nothing(tmp_path, capsys):
     assert (folder / "robustness" / "robustness.csv").is_file()
 
 
+@pytest.mark.system
 def test_command_writes_the_outputs_and_refuses_bad_input(tmp_path):
     folder = make_results(tmp_path / "res")
     run = [sys.executable, "-m", "sim", "robustness", str(folder), "--metric"]

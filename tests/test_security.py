@@ -44,9 +44,26 @@ def test_no_eval_exec_or_pickle_in_the_package():
     assert not offences, offences
 
 
-def test_yaml_or_other_loaders_are_not_used():
-    text = "\n".join(p.read_text() for p in _sources())
-    assert "yaml.load" not in text and "tomllib.loads" in text
+OTHER_LOADERS = {"yaml", "ruamel", "toml", "tomlkit", "jsonpickle", "configparser"}
+
+
+def test_files_are_read_as_toml_and_nothing_else(tmp_path):
+    """A YAML document with a Python object tag is refused as a TOML syntax error (a YAML
+    loader would run the command), and no module of the package imports another format's
+    loader."""
+    path = tmp_path / "evil.toml"
+    path.write_text(f'!!python/object/apply:os.system ["touch {tmp_path / "ran"}"]\n')
+    with pytest.raises(ScenarioError, match="evil.toml: TOML syntax error"):
+        load_scenario(path)
+    assert not (tmp_path / "ran").exists()
+    imported = set()
+    for source in _sources():
+        for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
+            if isinstance(node, ast.Import):
+                imported |= {(source.name, a.name.split(".")[0]) for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add((source.name, node.module.split(".")[0]))
+    assert not {(f, m) for f, m in imported if m in OTHER_LOADERS}
 
 
 @pytest.mark.parametrize(

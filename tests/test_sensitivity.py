@@ -36,6 +36,7 @@ def _tiny_scenario(tmp_path):
     return path
 
 
+@pytest.mark.system
 def test_sobol_runs_as_a_batch_and_ranks_the_influential_parameter(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(SOBOL.format(scenario=_tiny_scenario(tmp_path)))
@@ -104,6 +105,7 @@ def test_bad_sensitivity_file(tmp_path):
         load_sensitivity(path)
 
 
+@pytest.mark.system
 def test_discover_command_on_a_sweep(tmp_path):
     exp = tmp_path / "e.toml"
     exp.write_text(f"""

@@ -21,6 +21,8 @@ import pytest
 from sim.dashboard.server import _die_with_parent
 from tests.conftest import ROOT, SCENARIOS, default_sigint
 
+pytestmark = pytest.mark.system
+
 pytest.importorskip("solara")
 
 FREED_WITHIN = 5.0  # seconds, from the signal until nothing listens on the port

@@ -18,7 +18,7 @@ from sim.experiment.spec import load_experiment
 from sim.folders import LOCK as LOCK_NAME
 from sim.scenario import ScenarioError
 from tests.conftest import ROOT
-from tests.test_batch import _experiment
+from tests.conftest import tiny_experiment as _experiment
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,7 @@ def _resume(path, out):
     )
 
 
+@pytest.mark.system
 def test_disturbed_run_files_are_run_again_and_the_results_are_identical(reference, tmp_path):
     path, out = _copy(reference, tmp_path)
     runs = sorted((out / "runs").glob("*.parquet"))
@@ -64,6 +65,7 @@ def test_disturbed_run_files_are_run_again_and_the_results_are_identical(referen
     assert len(list((out / "runs").glob("*.rejected"))) == 3
 
 
+@pytest.mark.system
 def test_a_corrupt_manifest_is_rebuilt_from_the_verified_runs(reference, tmp_path):
     path, out = _copy(reference, tmp_path)
     manifest = out / "manifest.json"
@@ -75,6 +77,7 @@ def test_a_corrupt_manifest_is_rebuilt_from_the_verified_runs(reference, tmp_pat
     assert json.loads(manifest.read_text())["status"] == "complete"
 
 
+@pytest.mark.system
 def test_run_files_of_another_experiment_are_not_trusted(reference, tmp_path):
     """The same run ids from a different experiment (another root seed) are run again."""
     path, out = _copy(reference, tmp_path)
@@ -87,6 +90,7 @@ def test_run_files_of_another_experiment_are_not_trusted(reference, tmp_path):
     assert result.stderr.count("is not a run file of this batch") == 8
 
 
+@pytest.mark.system
 def test_one_batch_at_a_time_holds_a_folder(reference, tmp_path):
     path, out = _copy(reference, tmp_path)
     with open(out / LOCK_NAME, "a+") as held:  # another batch holds the folder
@@ -141,6 +145,7 @@ def _held_batch(path, out, *extra):
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
 
 
+@pytest.mark.system
 def test_two_batches_started_together_one_runs_and_the_other_is_refused(tmp_path):
     slow = _experiment(tmp_path, reps=2, citizens=2000, name="slow.toml")
     out = tmp_path / "both"
@@ -163,6 +168,7 @@ def test_two_batches_started_together_one_runs_and_the_other_is_refused(tmp_path
     assert len(list((out / "runs").glob("*.parquet"))) == 8
 
 
+@pytest.mark.system
 def test_a_resume_while_the_batch_runs_is_refused_and_touches_nothing(tmp_path, reference):
     path, ref_out = reference
     out = tmp_path / "busy"

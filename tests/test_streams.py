@@ -2,13 +2,15 @@
 a lever changes only what it acts on (sim/model/streams.py); the build's streams are tested
 in test_build_streams.py."""
 
+import zlib
+
 import numpy as np
 import pytest
 
 from sim.files import load_scenario
 from sim.library import find_scenario
 from sim.model.model import AdoptionModel
-from sim.model.streams import MECHANISMS, Streams
+from sim.model.streams import MECHANISMS, Streams, stream_id
 from sim.scenario import Scenario
 
 
@@ -32,7 +34,14 @@ def test_a_stream_is_a_function_of_seed_name_month_and_keys():
     assert not np.array_equal(a, streams.uniform("awareness", 3, 1000))
     assert not np.array_equal(a, Streams(8).uniform("internet", 3, 1000))
     assert not np.array_equal(a, streams.uniform("internet", 3, 1000, 1))
-    assert len(set(MECHANISMS)) == len(MECHANISMS)
+
+
+def test_no_two_streams_share_an_id():
+    """A stream is keyed on the CRC-32 of its name (``stream_id``): two mechanisms whose
+    names collided would draw the same numbers, so every mechanism's id is its own."""
+    ids = {stream_id(name) for name in MECHANISMS}
+    assert len(ids) == len(MECHANISMS)
+    assert stream_id("choice") == zlib.crc32(b"choice")
 
 
 @pytest.mark.parametrize("name", ["choise", "build", "", "lever:"])

@@ -4,6 +4,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.system
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 

@@ -30,7 +30,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.system]
 
 FOLDERS = ("sim", "scenarios", "experiments")
 """Folders the build reads; with every plain file at the top (pyproject, README, LICENSE)."""
