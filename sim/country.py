@@ -313,7 +313,7 @@ def _load(folder: Path, mtime: float) -> Country:
             lines += _problems_line(path, exc, "params.")
     if lines:
         raise ScenarioError("\n".join(lines))
-    name = folder.name if folder.parent == library.scenario_dir() else str(folder)
+    name = folder.name if folder.parent == library.scenario_dir().resolve() else str(folder)
     return Country(name, folder, info, params)
 
 
