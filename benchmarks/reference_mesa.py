@@ -25,6 +25,7 @@ import math
 
 import mesa
 import networkx as nx
+import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import FixedAgent, Network
 
@@ -191,7 +192,8 @@ class ReferenceModel(mesa.Model):
         self.n_months = scenario.n_months
         self.month = -1
         services = self.source.services
-        self.traffic_cdf = list(services.traffic_cdf)
+        traffic = np.array([a.traffic for a in self.source.agency_list])
+        self.traffic_cdf = list(np.cumsum(traffic) / traffic.sum())  # agencies drawn by traffic
         self.share_online = list(services.share_online)
         self.p_paper = list(services.p_paper)
         self.p_end_to_end = list(services.p_end_to_end)

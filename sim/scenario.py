@@ -65,19 +65,18 @@ __all__ = [
 MAX_CITIZENS = 5_000_000
 MAX_INTERVENTIONS = 1_000
 """Interventions in a scenario, its parents' included. The largest shipped scenario
-(``history``) has 8; 1,000 validate in 0.05 s, and a run of 1,000 of the costliest lever
-(``digital_skills``, at work every month) over the default horizon takes 9 s on 100 adults.
+(``history``) has 8; 1,000 validate and run in seconds even for the costliest lever
+(``digital_skills``, at work every month; timed in docs/performance.md, "Limits on input").
 Checked before the list is validated, so a file of 60,000 is refused at once."""
 LEVER_OVERHEAD = 2_000
 """What one intervention at work for one month costs beyond its pass over the adults, in
-adult-months: 60-80 microseconds of Python (measured on 100 adults), about what the costliest
-lever (``digital_skills``) spends on 2,000 adults (15-37 ns an adult)."""
+adult-months: its Python overhead is about what the costliest lever (``digital_skills``)
+spends on 2,000 adults (both timed in docs/performance.md, "Limits on input")."""
 MAX_WORK = 20_000_000_000
 """Work of one run at most, in adult-months: ``adults x months`` for the population, plus
-``(adults + LEVER_OVERHEAD) x the months it is at work`` for each enabled intervention. A
-month costs 68-125 ns an adult (68 in ``make bench`` at 2,260,000 adults, 125 measured at
-5,000,000 on a busy machine) and a lever at most 37 ns an adult, so the largest run allowed
-takes 20-40 minutes on the 2-core benchmark machine, never hours. The largest population over
+``(adults + LEVER_OVERHEAD) x the months it is at work`` for each enabled intervention, so
+the largest run allowed takes minutes on the 2-core benchmark machine, never hours (the
+per-adult costs in docs/performance.md, "Limits on input"). The largest population over
 the longest horizon (5,000,000 adults, 1900-01 to 2200-12: 1.8e10) is allowed; the national
 ``history`` scenario is 2.5e9."""
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -185,8 +184,8 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
     @field_validator("interventions", mode="before")
     @classmethod
     def _not_too_many(cls, value: Any) -> Any:
-        """A cap checked before each entry is validated (60,000 entries took 6 s to refuse
-        or accept, then minutes to run)."""
+        """A cap checked before each entry is validated (without it a file of 60,000 entries
+        took seconds to refuse or accept, then minutes to run)."""
         if isinstance(value, list) and len(value) > MAX_INTERVENTIONS:
             raise ValueError(
                 f"{len(value):,} interventions is more than a scenario may hold (allowed: up to "

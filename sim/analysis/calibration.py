@@ -182,7 +182,6 @@ OBSERVATIONS_FILE = observations_file(default_country())
 """Where :data:`TARGETS` come from: the default country's observations."""
 TARGETS = country_targets()
 FIT_TARGETS = tuple(t for t in TARGETS if t.use == "fit")
-HELD_OUT_TARGETS = tuple(t for t in TARGETS if t.use == "held-out")
 FIT_END = max(t.last for t in FIT_TARGETS)
 """Last month of the observations calibration may use (mid 2022 for Mongolia)."""
 

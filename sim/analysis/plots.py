@@ -26,6 +26,7 @@ from matplotlib.patches import Patch
 
 from sim.analysis.effects import LEVEL, ci_table
 from sim.outputs import REGISTRY, Metric
+from sim.outputs import label as registry_label
 
 SPREAD = (0.05, 0.95)
 """Quantiles of the runs that bound the lighter band."""
@@ -102,8 +103,7 @@ def ci_legend(prefix: str = "band: ", colour="0.3") -> tuple[list, list]:
 
 def metric_title(name: str) -> str:
     """A panel title: the metric's registry label (its identifier if it is not a metric)."""
-    m = REGISTRY.get(name)
-    return m.label if m else name
+    return registry_label(name)
 
 
 def metric_axis(name: str, width: int = 42) -> str:
@@ -138,7 +138,7 @@ ADOPTION_PANELS = (
         ("internet_share", "online_tried_share", "online_users_share", "end_to_end_share"),
     ),
     (
-        "Used an online service (12 months), by group",
+        f"{metric_title('online_users_share')}, by group",
         ("online_users_urban", "online_users_rural", "online_users_young", "online_users_old"),
     ),
     (

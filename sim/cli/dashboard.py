@@ -1,4 +1,4 @@
-"""``egov-sim dashboard``: the interactive dashboard (Mesa SolaraViz) on 127.0.0.1."""
+"""``egov-sim dashboard``: the interactive dashboard (a Solara page) on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sim.cli import _common as c
 def add(sub) -> None:
     p = sub.add_parser(
         "dashboard",
-        help="the interactive dashboard (Mesa SolaraViz) on 127.0.0.1",
+        help="the interactive dashboard (a Solara page) on 127.0.0.1",
         description="Start the dashboard for students: sliders and switches, live plots, an "
         "agency table, a network picture and a scenario export. Listens on 127.0.0.1 unless "
         "--host says otherwise; a port in use is refused (exit 2) before anything starts. "

@@ -1,2 +1,2 @@
-"""The interactive dashboard (Mesa SolaraViz): view code over the model, no file I/O except
+"""The interactive dashboard (a Solara page): view code over the model, no file I/O except
 the scenario export the user asks for."""

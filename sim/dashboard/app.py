@@ -1,11 +1,11 @@
 """The student dashboard: ``egov-sim dashboard [SCENARIO]`` (``solara run`` on this file).
 
-The page is composed here from Solara parts (Mesa 3.3's ``SolaraViz`` names its tabs
-"Page N" and counts steps, not months): a controls column (Reset / Play / Step, where Step
-is one month; the start scenario, seed, size, key parameters and each lever), monitors with
-the current month and key figures, dated plots with the interventions marked and the status
-quo as a faint reference, the agencies and a patch of the network, an About tab, and data
-out (the scenario file and the plotted series as CSV).
+The page is composed here from Solara parts rather than Mesa's ``SolaraViz`` (whose tabs are
+"Page N" and whose steps are not months): a controls column (Reset / Play / Step, where Step is
+one month; the start scenario, seed, size, key parameters and each lever), monitors with the
+current month and key figures, dated plots with the interventions marked and the status quo as a
+faint reference, the agencies and a patch of the network, an About tab, and data out (the
+scenario file and the plotted series as CSV).
 
 Every setting goes through the scenario format (``sim.dashboard.settings``): a run is what
 a scenario file could say, and the export reproduces it for the same seed. No

@@ -1,9 +1,10 @@
 """What the dashboard's controls mean: settings -> a validated scenario -> a model, and back
 to a scenario file (the export), so a student's experiment becomes a modeller's batch input.
 
-``DashboardModel`` takes only keyword arguments with defaults, as Mesa's SolaraViz requires
-to rebuild the model when a control changes; every setting goes through the scenario file
-format and its validation, so the dashboard can never run something a file could not say.
+``DashboardModel`` takes only keyword arguments with defaults, one per control, so the page
+rebuilds the model from its settings when a control changes; every setting goes through the
+scenario file format and its validation, so the dashboard can never run something a file
+could not say.
 """
 
 from __future__ import annotations
@@ -259,11 +260,9 @@ def export_toml(table: dict[str, Any]) -> str:
 
 
 class DashboardModel(AdoptionModel):
-    """An ``AdoptionModel`` built from the dashboard's controls (keyword arguments only;
-    Mesa 3.3's SolaraViz checks them against ``**kwargs`` by that name). The library
-    scenario to start from is ``base``, not ``scenario``: Mesa 3.5's SolaraViz passes its own
-    ``scenario`` object on Reset to models whose constructor has a ``scenario`` or
-    ``**kwargs`` argument; the page's model class (``sim.dashboard.app._Model``) drops it."""
+    """An ``AdoptionModel`` built from the dashboard's controls (keyword arguments only, one
+    per control; an unknown name is a TypeError). The library scenario to start from is
+    ``base``, not ``scenario``, so it is never mistaken for a ``Scenario`` object."""
 
     def __init__(
         self,

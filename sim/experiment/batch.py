@@ -279,9 +279,6 @@ def scenario_hashes(plan: Plan) -> dict[str, str]:
     return hashes
 
 
-# --------------------------------------------------------------------------- the batch
-
-
 def run_batch(
     plan: Plan,
     out: Path,

@@ -10,8 +10,6 @@ from sim.country import COUNTRY_FILE, load_country
 from sim.files import load_scenario, read_toml
 from sim.library import LIBRARY_FILE
 
-KINDS = ("scenario", "experiment", "sensitivity", "calibration", "facts", "country", "library")
-
 
 def input_kind(path: str | os.PathLike[str]) -> str:
     """Which kind of file ``path`` is: an experiment names ``scenarios`` or ``policies``; a

@@ -69,8 +69,8 @@ a malformed month gets one plain line."""
 
 MAX_RUNS = 10_000_000
 MAX_POINTS = 100_000
-"""Design points at most: each point's scenarios are validated before any run (about 0.4 ms
-each: 100,000 points take about 40 s)."""
+"""Design points at most: each point's scenarios are validated before any run, so the cap
+bounds the wait before the first run (timed in docs/performance.md, "Limits on input")."""
 
 
 Citizens = Annotated[

@@ -15,7 +15,7 @@ other trait of every agency bit-identical.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import mesa
@@ -59,7 +59,6 @@ class Regime:
     """Multiplier of the trust lost in a breach (data-protection programmes lower it)."""
     trust_recovery: float = 0.0
     """Per month: recent online users' trust moves this share towards 1 (data protection)."""
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -73,9 +72,6 @@ class Registries:
     """``shared[r, a]``: the owner of registry r lets agency a query it."""
     citizen_pull: np.ndarray
     """``citizen_pull[r]``: citizens can pull their own record of r as a digital document."""
-
-    def index(self, name: str) -> int:
-        return self.names.index(name)
 
 
 class Agency(mesa.Agent):
@@ -225,7 +221,6 @@ def build_agencies(model: AdoptionModel) -> tuple[list[Agency], Registries]:
 class ServiceTable:
     """Per-agency probabilities for this month's transactions (arrays over agencies)."""
 
-    traffic_cdf: np.ndarray
     share_online: np.ndarray
     p_paper: np.ndarray
     """A transaction needs a paper certificate (in person, or a round trip if online)."""
@@ -266,9 +261,7 @@ def service_probabilities(
 
     signed_ok = accepts & regime.digital_documents_legal
     p_e2e = (1.0 - params.needs.p_needs_legal_document * ~signed_ok) * (1.0 - p_paper)
-    traffic = np.array([a.traffic for a in agencies])
     return ServiceTable(
-        traffic_cdf=np.cumsum(traffic) / traffic.sum(),
         share_online=np.array([a.share_online for a in agencies]),
         p_paper=p_paper,
         p_end_to_end=p_e2e,

@@ -19,8 +19,8 @@ Arguments come in named groups, namedtuples declared once below (:data:`GROUPS`;
 citizens' columns as :data:`State`, from ``population.COLUMNS``) and checked field by field
 by :func:`group` before a kernel runs, so two swapped columns fail with the field's name.
 
-Compiled code is cached on disk (``cache=True``): the first use on a machine compiles for
-about 12 s on 2 cores (docs/performance.md); later processes load it in a fraction of that.
+Compiled code is cached on disk (``cache=True``): the first use on a machine compiles every
+kernel, later processes load them from the cache (both timed in docs/performance.md).
 
 The threads are numba's fork-safe layer (:func:`use_fork_safe_threads`, chosen at import,
 before any kernel runs): TBB where the ``tbb`` package is installed, else numba's own work
