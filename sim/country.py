@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim import library
 from sim.calendar import Month
 from sim.errors import ScenarioError, shown
-from sim.params import AREA_TABLE_TYPES, Params, entry_range, iter_parameters
+from sim.params import AREA_NAME, AREA_TABLE_TYPES, Params, entry_range, iter_parameters
 from sim.problems import merge_tables, unknown
 
 COUNTRY_FILE = "country.toml"
@@ -50,7 +50,7 @@ class Area(BaseModel):
 
     model_config = _STRICT
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="identifier in files")
+    name: str = Field(pattern=f"^{AREA_NAME.pattern}$", description="identifier in files")
     title: str = Field(min_length=1, description="what reports and the dashboard call it")
     description: str = Field("", description="what the area is, in a few words")
     urban: bool = Field(description="counted as urban in the urban-rural gaps")

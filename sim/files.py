@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sim.country import is_path
 from sim.errors import ScenarioError, lookalike, shown
 from sim.library import find_scenario, library_scenario, scenario_names
 from sim.problems import Origins, error_text, short_repr
@@ -208,7 +209,7 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
         data = read_toml(current)
         parent_ref = data.pop("extends", None)
         country = data.get("country")
-        if isinstance(country, str) and ("/" in country or country.startswith(".")):
+        if isinstance(country, str) and is_path(country):
             try:  # a folder relative to the file that names it, whatever the working folder
                 data["country"] = str((current.parent / country).resolve())
             except (OSError, RuntimeError):  # a loop: the country's check says what is wrong

@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from sim.calendar import Month
+from sim.params import AREA_NAME
 
 LEVER_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
@@ -39,7 +40,7 @@ def _check_id(value: str) -> str:
 LeverId = Annotated[str, AfterValidator(_check_id)]
 """A lever's name in experiment files: ``interventions.<id>.<field>``."""
 
-AreaName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+AreaName = Annotated[str, StringConstraints(pattern=f"^{AREA_NAME.pattern}$")]
 """An area of the scenario's country, by name (checked against the country's areas)."""
 AgeGroup = Literal["young", "middle", "old"]
 

@@ -1,33 +1,15 @@
 """Today's (before facts.toml) stylised facts and held-out checks, kept only as the reference
 that ``tests/test_facts.py`` compares the data-driven checks with: the same pass/fail, figures
-and labels on the same result frames. Not used by the package."""
+and labels on the same result frames. Not used by the package. Only the checking logic is
+kept; the ``Check`` it returns is the package's."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.calibration import means_by_date
-
-HELD_OUT, FITTED, INPUT = "held-out", "fitted", "input"
-"""What a check is evidence of. ``held-out``: nothing was fitted to it, so it can count as
-validation. ``fitted``: parameters were set (by hand or by ABC) with this very observation in
-view, so reproducing it is consistency, not evidence. ``input``: it follows from an input or a
-lever that acts directly on what is checked."""
-
-
-@dataclass(frozen=True)
-class Check:
-    pattern: str
-    passed: bool
-    figure: str
-    source: str
-    use: str
-    """:data:`HELD_OUT`, :data:`FITTED` or :data:`INPUT`."""
-    basis: str
-    """Why the check has that status: what was fitted to what."""
+from sim.analysis.facts import FITTED, HELD_OUT, INPUT, Check  # the result type, shared
 
 
 def _mean_by_date(long: pd.DataFrame, scenario: str) -> pd.DataFrame:

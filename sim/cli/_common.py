@@ -193,18 +193,15 @@ def country(option: str | None, scenario: object = None) -> str:
     """The country a command uses: ``--country`` (a library country, or a folder holding a
     country.toml), else the scenario's, else the library's default; refused in one line
     (exit 2) if there is no such country."""
-    from sim.country import is_path
-    from sim.library import country_exists, country_names, default_country
+    from sim.country import country_folder, is_path
+    from sim.library import country_names, default_country
 
     name = option or getattr(scenario, "country", None) or default_country()
-    path = Path(name)
-    try:  # a folder is written as a path (./land, a/b), a library country as a name
-        folder = is_path(name) and (path / "country.toml").is_file()
-    except OSError:  # a name too long for the file system
-        folder = False
-    if not country_exists(name) and not folder:
+    try:  # the rule a scenario's `country` follows: a library name, or a folder as a path
+        folder = country_folder(name)
+    except ScenarioError:
         raise ScenarioError(
             f"--country: {shown(repr(name))} is not a country of the scenario library "
             f"(allowed: {', '.join(country_names())}), nor a folder holding country.toml"
-        )
-    return name if country_exists(name) else str(path.resolve())
+        ) from None
+    return str(folder.resolve()) if is_path(name) else name
