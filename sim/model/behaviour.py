@@ -106,14 +106,15 @@ def _keys(cls: type, keys: np.ndarray):
     return kernels.group(cls, 0, **dict(zip(cls._fields, keys.tolist(), strict=True)))
 
 
-def _areas(pop: Population, name: str, per_area: np.ndarray) -> int:
+def _areas(codes: tuple[int, int], name: str, per_area: np.ndarray) -> int:
     """The number of areas of a per-area array, checked against the population's area
-    codes (the kernels index per-area arrays and tallies by code, unchecked)."""
+    codes (``codes``: their lowest and highest, read once: areas never change after the
+    build; the kernels index per-area arrays and tallies by code, unchecked)."""
     n_areas = len(per_area)
-    if pop.n and not (0 <= pop.area.min() and pop.area.max() < n_areas):
+    if not (0 <= codes[0] and codes[1] < n_areas):
         raise ValueError(
             f"{name} has {n_areas} areas, but the population has area codes "
-            f"{int(pop.area.min())} to {int(pop.area.max())}"
+            f"{codes[0]} to {codes[1]}"
         )
     return n_areas
 
@@ -129,6 +130,8 @@ class Rules:
         self.agency_table = kernels.category_table(self.agency_cdf)
         self.n_agencies = len(traffic)
         self.ties = kernels.TieTable(ties.indptr, ties.indices)
+        self.area_codes = (int(pop.area.min()), int(pop.area.max())) if pop.n else (0, -1)
+        """The lowest and highest area code (fixed after the build)."""
         self.urban = np.isin(pop.area, pop.urban_areas)
         cp, lp = params.choice, params.learning
         self.coef = kernels.group(
@@ -160,7 +163,7 @@ class Rules:
     ) -> Outcomes:
         """Needs, channel choice, outcomes, learning and reassurance of ``month`` (the first
         pass). ``keys``: the streams of :data:`CITIZEN_STREAMS`."""
-        n_areas = _areas(pop, "assisted_reach", assisted_reach)
+        n_areas = _areas(self.area_codes, "assisted_reach", assisted_reach)
         out = kernels.group(
             kernels.CitizenOut,
             pop.n,
@@ -237,7 +240,7 @@ class Rules:
         streams of :data:`SOCIAL_STREAMS`; ``p_internet``: each area's monthly chance of
         going online (:func:`internet_chances`)."""
         lp = self.params.learning
-        _areas(pop, "p_internet", p_internet)
+        _areas(self.area_codes, "p_internet", p_internet)
         month_inputs = kernels.group(
             kernels.SocialMonth,
             pop.n,
