@@ -61,7 +61,7 @@ def _child_scale(citizens: str) -> dict:
     size = citizens if citizens == "national" else int(citizens)
     scenario = load_scenario(ROOT / "scenarios" / "mongolia" / "history.toml", citizens=size)
     started = time.perf_counter()
-    model = AdoptionModel(scenario, seed=scenario.seed, agent_views=False)
+    model = AdoptionModel(scenario, agent_views=False)
     built = time.perf_counter() - started
     model.stage_seconds = {}  # each stage's wall time (sim.model.model.STAGES)
     step_started = time.perf_counter()

@@ -17,6 +17,7 @@ _LAZY = {
     "AdoptionModel": "sim.model.model",
     "Agency": "sim.model.agencies",
     "Citizen": "sim.model.population",
+    "InputError": "sim.errors",
     "InvalidScenario": "sim.errors",
     "Scenario": "sim.scenario",
     "ScenarioError": "sim.errors",
@@ -29,6 +30,7 @@ __all__ = [
     "AdoptionModel",
     "Agency",
     "Citizen",
+    "InputError",
     "InvalidScenario",
     "Scenario",
     "ScenarioError",
@@ -40,7 +42,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from sim.catalog import lever_fields, metrics, parameters
-    from sim.errors import InvalidScenario, ScenarioError
+    from sim.errors import InputError, InvalidScenario, ScenarioError
     from sim.files import load_scenario
     from sim.model.agencies import Agency
     from sim.model.model import AdoptionModel

@@ -14,14 +14,19 @@ MAX_LISTED = 10_000
 """Entries of a folder looked through for a look-alike of a missing file's name."""
 
 
-class ScenarioError(Exception):
-    """Bad input (a scenario, experiment, sensitivity or calibration file, or an option).
+class InputError(Exception):
+    """Bad input of any kind: a scenario, country, experiment, sensitivity or calibration
+    file, a results folder, an option or an argument of the Python API.
 
     ``str(error)`` is one line per problem, each ``file: key.path: message (allowed: ...)``;
     the command line prints it and exits with status 2, before any work starts."""
 
 
-class InvalidScenario(ScenarioError, ValueError):
+ScenarioError = InputError
+"""The old name of :class:`InputError`, kept so code that catches it keeps working."""
+
+
+class InvalidScenario(InputError, ValueError):
     """A :class:`~sim.scenario.Scenario` built by hand (``Scenario(name=..., end=...)``) with
     values a file could not hold: one line per problem, as a file's errors read. Also a
     ``ValueError``, as pydantic's ``ValidationError`` that it replaces was, so code catching

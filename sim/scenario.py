@@ -141,7 +141,12 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         description="first simulated month, YYYY-MM (default: the country's start month)",
     )
     end: Month = Field("2030-12", description="last simulated month, YYYY-MM")
-    seed: int = Field(0, ge=0, lt=2**63, description="seed of the model's random generator")
+    seed: int = Field(
+        0,
+        ge=0,
+        lt=2**63,
+        description="the run's seed unless the run is given its own (seed=, rng=, --seed)",
+    )
     citizens: int | Literal["national"] = Field(
         20_000,
         description=f'number of adult citizens (100..{MAX_CITIZENS:,}) or "national" for 1:1',

@@ -161,7 +161,7 @@ def test_models_are_freed_and_memory_stays_flat():
     """Mesa 3.3 keeps every model alive through Agent._ids (mesa issue 3179); run_one closes
     each model so thousands of runs in one worker do not accumulate."""
     scenario = make_scenario(citizens=300, end="2021-03")
-    model = AdoptionModel(scenario, seed=scenario.seed, agent_views=True)
+    model = AdoptionModel(scenario, agent_views=True)
     ref = weakref.ref(model)
     model.run()
     model.close()

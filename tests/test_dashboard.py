@@ -60,7 +60,7 @@ def test_export_round_trip_reproduces_the_dashboard_run(tmp_path):
     scenario = load_scenario(path)
     assert scenario.seed == 7 and scenario.params.choice.coef_trust == 3.0
     assert {i.type for i in scenario.interventions} == {"legal_esignature", "central_ministry"}
-    replay = AdoptionModel(scenario, seed=scenario.seed)
+    replay = AdoptionModel(scenario)
     for _ in range(6):
         replay.step()
     pd.testing.assert_frame_equal(dashboard.timeseries(), replay.timeseries(), check_exact=True)

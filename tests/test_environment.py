@@ -141,7 +141,7 @@ def test_the_library_refuses_a_bad_thread_count_naming_the_variable(name, value)
     done = run_python("import sim.model.kernels", **{name: value})
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
-    assert last == f"sim.errors.ScenarioError: {name}: {value!r} is not allowed {WHOLE}"
+    assert last == f"sim.errors.InputError: {name}: {value!r} is not allowed {WHOLE}"
 
 
 # ---------------------------------------------------------------------- through the command

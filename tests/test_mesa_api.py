@@ -142,18 +142,25 @@ def test_exact_values_for_a_seed():
     assert frame["mean_trust"].iloc[-1] == pytest.approx(0.4282643204, rel=1e-7)
 
 
-def test_no_seed_draws_fresh_entropy_and_records_it():
-    a, b = short(), short()
+def test_a_fresh_seed_is_asked_for_and_recorded():
+    a, b = short(rng=np.random.SeedSequence()), short(rng=np.random.SeedSequence())
     assert a.seed != b.seed
     for model in (a, b):
         assert 0 <= model.seed < 2**63 and model.spec.seed == model.seed
     pd.testing.assert_frame_equal(series(short(seed=a.seed)), series(a), check_exact=True)
 
 
-def test_a_scenario_object_is_run_with_a_fresh_seed_unless_given_one():
+def test_the_seed_is_the_scenarios_unless_the_run_is_given_one():
+    """One source of truth: a run without ``seed``/``rng`` is the run its scenario describes
+    (as ``citizens`` and ``end`` are), a file's ``seed`` included."""
     spec = make_scenario(citizens=300, end="2020-12", seed=11)
-    assert AdoptionModel(spec).seed != 11
-    assert AdoptionModel(spec, seed=spec.seed).seed == 11
+    assert AdoptionModel(spec).seed == 11
+    assert AdoptionModel(spec, seed=12).seed == 12 and AdoptionModel(spec, rng=13).seed == 13
+    pd.testing.assert_frame_equal(
+        series(AdoptionModel(spec)), series(AdoptionModel(spec, seed=11)), check_exact=True
+    )
+    assert AdoptionModel("status_quo", citizens=300, end="2020-12").seed == 20201001
+    assert AdoptionModel(None, citizens=300, end="2020-12").seed == 0  # built-in defaults
 
 
 def test_rng_as_in_mesa():

@@ -55,7 +55,7 @@ def test_stored_baseline():
 
 
 def test_calendar_and_columns(small_scenario):
-    model = AdoptionModel(small_scenario, seed=small_scenario.seed)
+    model = AdoptionModel(small_scenario)
     model.run()
     frame = model.timeseries()
     assert len(frame) == small_scenario.n_months + 1

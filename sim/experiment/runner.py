@@ -37,7 +37,7 @@ def simulate(
     with bar:
         bar.set_postfix_str("building population")
         checkpoint("build")
-        model = AdoptionModel(scenario, seed=scenario.seed, panel=panel)
+        model = AdoptionModel(scenario, panel=panel)
         bar.set_postfix_str("")
 
         def tick(_steps: int) -> None:

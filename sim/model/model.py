@@ -91,8 +91,10 @@ class AdoptionModel(mesa.Model):
     experiment file uses, with ``__`` for the dots (``interventions__ministry__at="2024-01"``,
     ``interventions__law__enabled=False``; ``sim.lever_fields(scenario)`` lists them). The
     validated scenario, with the seed actually used, is ``model.spec`` (``model.scenario``
-    belongs to Mesa). ``seed=None`` and ``rng=None`` draw a fresh seed, as Mesa does; the
-    same scenario and seed give bit-identical results. Every argument is checked before
+    belongs to Mesa). The seed is the run's: ``seed`` or ``rng`` when given, else the
+    scenario's own ``seed`` (as ``citizens`` and ``end`` are), so ``AdoptionModel("status_quo")``
+    is the run the file describes; ``rng=numpy.random.SeedSequence()`` asks for a fresh one.
+    The same scenario and seed give bit-identical results. Every argument is checked before
     anything is built: a wrong type or value is a :class:`ScenarioError` naming it and what
     is allowed (as a file's errors are).
     """
@@ -110,9 +112,10 @@ class AdoptionModel(mesa.Model):
         **overrides: Any,
     ) -> None:
         check_view_and_panel(agent_views, panel)
+        resolved = resolve_scenario(scenario)
         spec = configure(
-            resolve_scenario(scenario),
-            seed=choose_seed(seed, rng),
+            resolved,
+            seed=choose_seed(seed, rng, default=resolved.seed),
             citizens=citizens,
             params=params,
             overrides=overrides,
@@ -207,7 +210,8 @@ class AdoptionModel(mesa.Model):
 
     @property
     def seed(self) -> int:
-        """The seed of this run (also ``model.spec.seed``)."""
+        """The seed of this run (also ``model.spec.seed``): the ``seed``/``rng`` argument, or
+        the scenario's own."""
         return self.spec.seed
 
     # ------------------------------------------------------------------ the step
@@ -542,11 +546,13 @@ def resolve_scenario(scenario: Scenario | str | PathLike[str] | None) -> Scenari
     return load_scenario(scenario)
 
 
-def choose_seed(seed: Any = None, rng: Any = None) -> int:
+def choose_seed(seed: Any = None, rng: Any = None, *, default: int | None = None) -> int:
     """The seed of a run, as Mesa reads ``seed``/``rng``: an int is used as is; any other
     ``rng`` (a ``numpy.random.Generator``, ``SeedSequence``, ...) gives one deterministically
-    (a Generator is advanced by one draw); neither: fresh entropy. Always below 2**63. A bad
-    ``rng`` is a :class:`ScenarioError` naming it (a bad ``seed`` is one from validation)."""
+    (a Generator is advanced by one draw; a ``SeedSequence()`` made without entropy gives a
+    fresh seed); neither: ``default`` (the scenario's seed), or fresh entropy without one.
+    Always below 2**63. A bad ``rng`` is a :class:`ScenarioError` naming it (a bad ``seed`` is
+    one from validation)."""
     if seed is not None and rng is not None:
         raise ScenarioError(f"{SOURCE}: seed, rng: both given (allowed: one of them, as in Mesa)")
     if rng is not None:
@@ -562,6 +568,8 @@ def choose_seed(seed: Any = None, rng: Any = None) -> int:
             raise refusal("rng", rng, RNG_ALLOWED) from None
         return int(generator.integers(2**63))
     if seed is None:
+        if default is not None:
+            return default
         return int(np.random.SeedSequence().entropy) % 2**63
     return int(seed) if isinstance(seed, np.integer) else seed
 
