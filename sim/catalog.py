@@ -3,10 +3,10 @@
 
 Each is read from the declarations the model itself uses (the metric registry of
 :mod:`sim.outputs`, the parameter fields of :mod:`sim.params`, the lever classes of
-:mod:`sim.levers` and the scenario's own interventions), so the tables cannot drift from what
+:mod:`sim.levers` and the scenario's own levers), so the tables cannot drift from what
 ``AdoptionModel`` accepts. Every row names both ways of setting a value: its path in files
-(``params.choice.coef_trust``, ``interventions.ministry.at``) and its keyword argument
-(``choice__coef_trust``, ``interventions__ministry__at``).
+(``params.choice.coef_trust``, ``levers.ministry.at``) and its keyword argument
+(``choice__coef_trust``, ``levers__ministry__at``).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _field(parts: list[str]) -> Any:
 def lever_fields(scenario: Scenario | str | os.PathLike[str]) -> pd.DataFrame:
     """The lever fields of ``scenario`` (a Scenario, a library name or a file) that an
     experiment file or a keyword argument can set, indexed by path
-    (``interventions.ministry.at``): ``keyword`` (``interventions__ministry__at``), ``lever``
+    (``levers.ministry.at``): ``keyword`` (``levers__ministry__at``), ``lever``
     (its title), ``type``, ``field``, ``kind`` (month, bool, number or integer), ``value``
     (the scenario's), ``low`` and ``high`` (allowed: months within the horizon, or the
     field's bounds), ``unit`` and ``description``. Only levers with an ``id`` can be
@@ -102,7 +102,7 @@ def lever_fields(scenario: Scenario | str | os.PathLike[str]) -> pd.DataFrame:
 
     spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     rows = []
-    for lever in spec.interventions:
+    for lever in spec.levers:
         if lever.id is None:
             continue
         for name in sweepable_fields(type(lever)):

@@ -8,14 +8,14 @@ this project's own declarations:
   range (``sa_range`` in :mod:`sim.params`, the last column of docs/parameters.md), the same
   set as ``egov-sim sensitivity``'s ``parameters = "assumptions"``; or the ones you name;
 - levers: every field an experiment may set of the scenario's levers with an ``id``
-  (``interventions.<id>.<field>``): a month as a whole number of months since the scenario's
+  (``levers.<id>.<field>``): a month as a whole number of months since the scenario's
   start, ``enabled`` and other switches as true/false, strengths over their allowed range;
 - outcomes: metrics of :data:`sim.outputs.REGISTRY` by name, at a month or as monthly series;
   EMA's MAXIMIZE/MINIMIZE from the metric's ``direction`` where EMA keeps a kind (scalars).
 
 EMA names are the model's keyword arguments: ``choice__coef_trust`` for
-``params.choice.coef_trust``, ``interventions__ministry__at`` for
-``interventions.ministry.at``. Replicate k of every experiment runs with seed k (common
+``params.choice.coef_trust``, ``levers__ministry__at`` for
+``levers.ministry.at``. Replicate k of every experiment runs with seed k (common
 random numbers), so two experiments differ by their settings, not by their noise.
 
 The mapping (:func:`uncertainties`, :func:`levers`, :func:`outcomes`, :class:`Runner`) is
@@ -72,7 +72,7 @@ Spec = Mapping[str, Any] | Sequence[str] | None
 
 def keyword(path: str) -> str:
     """The EMA name (and model keyword) of a path: ``params.choice.coef_trust`` ->
-    ``choice__coef_trust``, ``interventions.ministry.at`` -> ``interventions__ministry__at``."""
+    ``choice__coef_trust``, ``levers.ministry.at`` -> ``levers__ministry__at``."""
     return path.removeprefix(PARAMS_PREFIX).replace(".", "__")
 
 
@@ -81,8 +81,8 @@ def path_of(key: str) -> str:
     if "." in key:
         return key
     parts = key.split("__")
-    if parts[0] == "interventions" and len(parts) >= 3:
-        return f"interventions.{'__'.join(parts[1:-1])}.{parts[-1]}"
+    if parts[0] == "levers" and len(parts) >= 3:
+        return f"levers.{'__'.join(parts[1:-1])}.{parts[-1]}"
     return PARAMS_PREFIX + ".".join(parts)
 
 
@@ -145,7 +145,7 @@ def _month_bounds(path: str, scenario: Scenario, last: int) -> tuple[int, int]:
     outcome month), ``at`` no later than the lever's ``until``, ``until`` no earlier than
     its ``at``."""
     lever_id, name = path.split(".")[1:]
-    lever = next(item for item in scenario.interventions if item.id == lever_id)
+    lever = next(item for item in scenario.levers if item.id == lever_id)
     low, high = 0, last
     if name == "at" and lever.until_date is not None:
         high = min(high, scenario.month_index(lever.until_date))
@@ -253,7 +253,7 @@ def lever_paths(scenario: Scenario) -> list[str]:
     ``until`` (sampled apart from ``at`` it could fall before it): the default levers."""
     return [
         f"{LEVER_PREFIX}{item.id}.{name}"
-        for item in scenario.interventions
+        for item in scenario.levers
         if item.id is not None
         for name in sweepable_fields(type(item))
         if name != "until"

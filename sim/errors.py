@@ -35,7 +35,7 @@ class InvalidScenario(InputError, ValueError):
 
 class KeyedError(ValueError):
     """Problems found by a validator, each with the key path it concerns, relative to the
-    table being validated (``"share_initial.rural"``, ``"interventions[2].at"``)."""
+    table being validated (``"share_initial.rural"``, ``"levers[2].at"``)."""
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         super().__init__("; ".join(message for _, message in problems))

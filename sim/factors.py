@@ -3,9 +3,9 @@
 A factor is a path an experiment sets per design point:
 
 - a parameter, ``params.choice.coef_trust`` (numbers, bounded by the parameter's field);
-- a lever field, ``interventions.<id>.<field>`` of an intervention that carries that ``id``
-  (``interventions.ministry.at``, ``interventions.law.enabled``,
-  ``interventions.ministry.coordination_rate``): months, true/false or numbers, bounded by the
+- a lever field, ``levers.<id>.<field>`` of a lever that carries that ``id``
+  (``levers.ministry.at``, ``levers.law.enabled``,
+  ``levers.ministry.coordination_rate``): months, true/false or numbers, bounded by the
   lever's field and, for months, by the horizon of every scenario holding the lever.
 
 Each factor has a role, in EMA Workbench's terms: a **lever** (what the policy maker sets) or
@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import format_month, parse_month
-from sim.levers import INTERVENTIONS
+from sim.levers import LEVER_TYPES
+from sim.renamed import current_path
 from sim.scenario import (
     LEVER_PREFIX,
     Scenario,
@@ -104,7 +105,7 @@ class Factor:
 
     @property
     def is_lever(self) -> bool:
-        """A lever's field (``interventions.<id>.<field>``), whatever its :attr:`role`."""
+        """A lever's field (``levers.<id>.<field>``), whatever its :attr:`role`."""
         return self.key.startswith(LEVER_PREFIX)
 
     @property
@@ -193,6 +194,7 @@ def _num(x: float) -> str:
 def factor(key: str, scenarios: Sequence[Scenario] = ()) -> Factor:
     """The factor of ``key``; ValueError naming the problem (with a suggestion) otherwise.
     Lever paths need the ``scenarios`` that may hold the lever."""
+    key = current_path(key)
     if key.startswith(LEVER_PREFIX):
         return _lever_factor(key, scenarios)
     field = parameter_field(key)
@@ -213,16 +215,16 @@ def _lever_factor(key: str, scenarios: Sequence[Scenario]) -> Factor:
     holders = [
         (sc, lever)
         for sc in scenarios
-        for lever in sc.interventions
+        for lever in sc.levers
         if lever.id is not None and lever.id == lever_id
     ]
     if not holders:
-        ids = sorted({lv.id for sc in scenarios for lv in sc.interventions if lv.id})
+        ids = sorted({lv.id for sc in scenarios for lv in sc.levers if lv.id})
         raise ValueError(
             f"{key}: {unknown('lever id', lever_id, ids)}"
             if ids
-            else f"{key}: no scenario has an intervention with id {lever_id!r} (give the "
-            'lever an id, e.g. id = "ministry", in its [[interventions]] table)'
+            else f"{key}: no scenario has a lever with id {lever_id!r} (give the "
+            'lever an id, e.g. id = "ministry", in its [[levers]] table)'
         )
     kinds = {lever.type for _, lever in holders}
     if len(kinds) > 1:
@@ -230,7 +232,7 @@ def _lever_factor(key: str, scenarios: Sequence[Scenario]) -> Factor:
             f"{key}: id {lever_id!r} names levers of different types ({', '.join(sorted(kinds))}) "
             "in different scenarios; one id must name one kind of lever"
         )
-    cls = INTERVENTIONS[kinds.pop()]
+    cls = LEVER_TYPES[kinds.pop()]
     allowed = sweepable_fields(cls)
     if name not in allowed:
         close = difflib.get_close_matches(name, allowed, n=1)

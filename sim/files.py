@@ -9,7 +9,7 @@ every problem (up to :data:`sim.errors.MAX_REPORTED`) is reported as one line
 
 and raised together as one :class:`~sim.errors.ScenarioError`, which the command line turns
 into exit status 2 before any work starts. Scenario files may ``extends`` a parent; an error in
-an intervention is reported against the file that declares it, with its index in that file.
+a lever is reported against the file that declares it, with its index in that file.
 A scenario a file names (``extends``, an experiment's ``scenarios``, a policy's ``scenario``)
 is looked up beside that file first, then in the scenario library (``status_quo``).
 """
@@ -30,6 +30,7 @@ from sim.country import is_path
 from sim.errors import ScenarioError, lookalike, shown
 from sim.library import find_scenario, library_scenario, scenario_names
 from sim.problems import Origins, error_text, short_repr
+from sim.renamed import current_names
 from sim.scenario import Scenario, merge_tables
 
 __all__ = [
@@ -206,7 +207,7 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
                 f"{MAX_EXTENDS})"
             )
         seen.append(resolved)
-        data = read_toml(current)
+        data = current_names(read_toml(current), shown(current))
         parent_ref = data.pop("extends", None)
         country = data.get("country")
         if isinstance(country, str) and is_path(country):
@@ -245,12 +246,10 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
             merged.pop("name", None)
             merged.pop("title", None)
             merged.pop("description", None)
-        items = data.get("interventions")
+        items = data.get("levers")
         if isinstance(items, list):
-            origins.interventions += [(source, j) for j in range(len(items))]
-        origins.keys |= {
-            key: source for key in _leaf_paths(data) if not key.startswith("interventions")
-        }
+            origins.levers += [(source, j) for j in range(len(items))]
+        origins.keys |= {key: source for key in _leaf_paths(data) if not key.startswith("levers")}
         merged = merge_tables(merged, data)
     return merged, origins
 
@@ -275,7 +274,7 @@ def load_file(
     if schema is Scenario:
         data, origins = resolve_extends(path)
     else:
-        data, origins = read_toml(path), Origins()
+        data, origins = current_names(read_toml(path), shown(path)), Origins()
     data.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return validate(data, schema, path, origins)
 

@@ -1,13 +1,13 @@
-"""Lever tables: the validated ``[[interventions]]`` entries of a scenario file, one class per
+"""Lever tables: the validated ``[[levers]]`` entries of a scenario file, one class per
 ``type``.
 
 These are pure data (pydantic models): what each field means, its unit and its bounds, its
 title for readers and which of the scenario's names it must find. What a lever does to a model
-lives in :mod:`sim.model.interventions`, registered against the lever class, so the schema of
+lives in :mod:`sim.model.actions`, registered against the lever class, so the schema of
 scenario files never depends on the model.
 
-The registry is :data:`INTERVENTION_CLASSES`: the ``Intervention`` union and the
-:data:`INTERVENTIONS` lookup by ``type`` are built from it. A lever defined elsewhere (a test, a
+The registry is :data:`LEVER_CLASSES`: the ``AnyLever`` union and the
+:data:`LEVER_TYPES` lookup by ``type`` are built from it. A lever defined elsewhere (a test, a
 study's own module) joins with :func:`register_lever` and leaves with :func:`unregister_lever`.
 """
 
@@ -38,7 +38,7 @@ def _check_id(value: str) -> str:
 
 
 LeverId = Annotated[str, AfterValidator(_check_id)]
-"""A lever's name in experiment files: ``interventions.<id>.<field>``."""
+"""A lever's name in experiment files: ``levers.<id>.<field>``."""
 
 AreaName = Annotated[str, StringConstraints(pattern=f"^{AREA_NAME.pattern}$")]
 """An area of the scenario's country, by name (checked against the country's areas)."""
@@ -67,16 +67,16 @@ class UnknownName:
 
 
 class Lever(BaseModel):
-    """Fields shared by every intervention."""
+    """Fields shared by every lever."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
-    at: Month = Field(description="month the intervention starts, YYYY-MM")
+    at: Month = Field(description="month the lever starts, YYYY-MM")
     note: str = Field("", description="free text, e.g. the source of the date")
     id: LeverId | None = Field(
         None,
         description="name by which experiment files set or sweep this lever's fields "
-        '("interventions.<id>.<field>"); also keys its random stream',
+        '("levers.<id>.<field>"); also keys its random stream',
     )
     enabled: bool = Field(
         True, description="false: the lever is listed but does nothing (to switch it by sweep)"
@@ -370,7 +370,7 @@ class SecurityTightening(Lever):
     until: Month | None = Field(None, description="month the requirement is lifted (optional)")
 
 
-INTERVENTION_CLASSES: tuple[type[Lever], ...] = (
+LEVER_CLASSES: tuple[type[Lever], ...] = (
     CentralMinistry,
     OpenDatabases,
     OnceOnly,
@@ -393,23 +393,23 @@ def _union(classes: tuple[type[Lever], ...]) -> Any:
     return Annotated[reduce(or_, classes), Field(discriminator="type")]
 
 
-INTERVENTIONS: dict[str, type[Lever]] = {cls.type_name(): cls for cls in INTERVENTION_CLASSES}
+LEVER_TYPES: dict[str, type[Lever]] = {cls.type_name(): cls for cls in LEVER_CLASSES}
 """Each lever class by its ``type``: the built-in ones and any registered since."""
-Intervention = _union(INTERVENTION_CLASSES)
-"""One entry of a scenario's ``interventions`` list: any lever, told apart by ``type``."""
+AnyLever = _union(LEVER_CLASSES)
+"""One entry of a scenario's ``levers`` list: any lever, told apart by ``type``."""
 
 _ON_CHANGE: list[Callable[[], None]] = []
 
 
 def on_registry_change(callback: Callable[[], None]) -> None:
     """Call ``callback`` after every registration (a model whose field holds
-    :data:`Intervention` rebuilds it then)."""
+    :data:`AnyLever` rebuilds it then)."""
     _ON_CHANGE.append(callback)
 
 
 def _rebuild() -> None:
-    global Intervention
-    Intervention = _union(tuple(INTERVENTIONS.values()))
+    global AnyLever
+    AnyLever = _union(tuple(LEVER_TYPES.values()))
     for callback in _ON_CHANGE:
         callback()
 
@@ -417,21 +417,21 @@ def _rebuild() -> None:
 def register_lever(cls: type[Lever]) -> type[Lever]:
     """Add a lever class defined outside this module to the registry (scenario files then
     accept its ``type``); its action registers with
-    :func:`sim.model.interventions.acts_for`. Returns ``cls``, so it serves as a decorator."""
+    :func:`sim.model.actions.acts_for`. Returns ``cls``, so it serves as a decorator."""
     if not (isinstance(cls, type) and issubclass(cls, Lever)) or "type" not in cls.model_fields:
         raise TypeError(f"{cls!r} is not a lever class (a Lever with a `type` field)")
     name = cls.type_name()
-    if name in INTERVENTIONS:
+    if name in LEVER_TYPES:
         raise ValueError(f"lever type {name!r} is already registered")
-    INTERVENTIONS[name] = cls
+    LEVER_TYPES[name] = cls
     _rebuild()
     return cls
 
 
 def unregister_lever(cls: type[Lever]) -> None:
     """Remove a lever added by :func:`register_lever` (the built-in ones stay)."""
-    if cls in INTERVENTION_CLASSES:
+    if cls in LEVER_CLASSES:
         raise ValueError(f"{cls.__name__} is built in and cannot be unregistered")
-    if INTERVENTIONS.get(cls.type_name()) is cls:
-        del INTERVENTIONS[cls.type_name()]
+    if LEVER_TYPES.get(cls.type_name()) is cls:
+        del LEVER_TYPES[cls.type_name()]
         _rebuild()

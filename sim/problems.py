@@ -22,15 +22,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import MAX_REPORTED, KeyedError, shown
-from sim.levers import INTERVENTIONS
+from sim.levers import LEVER_TYPES
 from sim.params import entry_range
 
 
 @dataclass
 class Origins:
-    """Where each merged intervention was declared: ``(file, index in that file)``."""
+    """Where each merged lever was declared: ``(file, index in that file)``."""
 
-    interventions: list[tuple[Path, int]] = field(default_factory=list)
+    levers: list[tuple[Path, int]] = field(default_factory=list)
     keys: dict[str, Path] = field(default_factory=dict)
     """Every other key path (``params.choice.coef_trust``) and the file that set it last."""
 
@@ -176,12 +176,12 @@ def _lines(
 
 
 def _place(source: str | os.PathLike[str], path: str, message: str, origins: Origins | None) -> str:
-    """``file: key: message``, naming the file and index that declare an intervention."""
-    if origins and origins.interventions and path.startswith("interventions["):
-        index, _, rest = path.removeprefix("interventions[").partition("]")
-        if index.isdigit() and int(index) < len(origins.interventions):
-            file, local = origins.interventions[int(index)]
-            return f"{shown(file)}: interventions[{local}]{rest}: {message}"
+    """``file: key: message``, naming the file and index that declare a lever."""
+    if origins and origins.levers and path.startswith("levers["):
+        index, _, rest = path.removeprefix("levers[").partition("]")
+        if index.isdigit() and int(index) < len(origins.levers):
+            file, local = origins.levers[int(index)]
+            return f"{shown(file)}: levers[{local}]{rest}: {message}"
     if origins and (file := origins.file_of(path)) is not None:
         return f"{shown(file)}: {path}: {message}"  # set by a file the checked one extends
     return f"{shown(source)}: {path}: {message}"
@@ -202,11 +202,11 @@ def _message(
         return "required key is missing"
     if kind == "union_tag_invalid":
         tag = ctx.get("tag")
-        close = difflib.get_close_matches(str(tag), list(INTERVENTIONS), n=1)
+        close = difflib.get_close_matches(str(tag), list(LEVER_TYPES), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown intervention type {tag!r}{hint} (allowed: {', '.join(INTERVENTIONS)})"
+        return f"unknown lever type {tag!r}{hint} (allowed: {', '.join(LEVER_TYPES)})"
     if kind == "union_tag_not_found":
-        return f"needs a `type` (allowed: {', '.join(INTERVENTIONS)})"
+        return f"needs a `type` (allowed: {', '.join(LEVER_TYPES)})"
     date = toml_date(got, python=python)
     months = 'give months as "YYYY-MM" strings' if python else 'write months as "YYYY-MM" in quotes'
     if date and kind == "string_type":  # a month without quotes: TOML reads 2026-01 as a date
@@ -288,8 +288,8 @@ def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, Any, Any]:
             parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
             tagged = True
             continue
-        if tagged and item in INTERVENTIONS:  # the discriminator's tag, not a key
-            model = INTERVENTIONS[item]
+        if tagged and item in LEVER_TYPES:  # the discriminator's tag, not a key
+            model = LEVER_TYPES[item]
             tagged = False
             continue
         tagged = False
@@ -314,11 +314,11 @@ def unknown(kind: str, name: str, allowed: list[str]) -> str:
 
 
 def merge_tables(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """``child`` over ``parent``: nested tables merge, ``interventions`` lists concatenate
+    """``child`` over ``parent``: nested tables merge, ``levers`` lists concatenate
     (parent first), every other value of the child wins."""
     merged = dict(parent)
     for key, value in child.items():
-        if key == "interventions" and isinstance(value, list):
+        if key == "levers" and isinstance(value, list):
             merged[key] = list(parent.get(key, [])) + value
         elif isinstance(value, dict) and isinstance(parent.get(key), dict):
             merged[key] = merge_tables(parent[key], value)

@@ -1,7 +1,7 @@
 """The scenario schema: pydantic tables of a scenario file, with no file handling.
 
 A :class:`Scenario` is the horizon, the population size, parameter tables
-(:mod:`sim.params`) and dated interventions (:mod:`sim.levers`). Reading TOML, following
+(:mod:`sim.params`) and dated levers (:mod:`sim.levers`). Reading TOML, following
 ``extends`` and turning validation errors into lines is :mod:`sim.files`. Parameter paths
 (``params.choice.coef_trust``), used by sweeps, samples, priors and model keywords, are
 resolved, checked and set here, in one place.
@@ -14,6 +14,7 @@ import functools
 import re
 import types
 import typing
+import warnings
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -32,7 +33,7 @@ from sim import levers, library
 from sim.calendar import Month, format_month, parse_month
 from sim.country import AREA_TABLE_FIELDS, Country, area_problems, in_area_order, load_country
 from sim.errors import InvalidScenario, KeyedError, ScenarioError
-from sim.levers import INTERVENTION_CLASSES, INTERVENTIONS, Intervention, ScenarioNames
+from sim.levers import LEVER_CLASSES, LEVER_TYPES, AnyLever, ScenarioNames
 from sim.params import (
     AREA_NAME,
     AREA_TABLE_TYPES,
@@ -43,11 +44,12 @@ from sim.params import (
     registry_names,
 )
 from sim.problems import error_text, field_bounds, merge_tables, short_repr, unknown
+from sim.renamed import current_names
 
 __all__ = [
-    "INTERVENTIONS",
+    "LEVER_TYPES",
     "MAX_CITIZENS",
-    "MAX_INTERVENTIONS",
+    "MAX_LEVERS",
     "MAX_WORK",
     "InvalidScenario",
     "Name",
@@ -63,18 +65,18 @@ __all__ = [
 ]
 
 MAX_CITIZENS = 5_000_000
-MAX_INTERVENTIONS = 1_000
-"""Interventions in a scenario, its parents' included. The largest shipped scenario
+MAX_LEVERS = 1_000
+"""Levers in a scenario, its parents' included. The largest shipped scenario
 (``history``) has 8; 1,000 validate and run in seconds even for the costliest lever
 (``digital_skills``, at work every month; timed in docs/performance.md, "Limits on input").
 Checked before the list is validated, so a file of 60,000 is refused at once."""
 LEVER_OVERHEAD = 2_000
-"""What one intervention at work for one month costs beyond its pass over the adults, in
+"""What one lever at work for one month costs beyond its pass over the adults, in
 adult-months: its Python overhead is about what the costliest lever (``digital_skills``)
 spends on 2,000 adults (both timed in docs/performance.md, "Limits on input")."""
 MAX_WORK = 20_000_000_000
 """Work of one run at most, in adult-months: ``adults x months`` for the population, plus
-``(adults + LEVER_OVERHEAD) x the months it is at work`` for each enabled intervention, so
+``(adults + LEVER_OVERHEAD) x the months it is at work`` for each enabled lever, so
 the largest run allowed takes minutes on the 2-core benchmark machine, never hours (the
 per-adult costs in docs/performance.md, "Limits on input"). The largest population over
 the longest horizon (5,000,000 adults, 1900-01 to 2200-12: 1.8e10) is allowed; the national
@@ -114,7 +116,7 @@ class _BuiltByHand(type(BaseModel)):  # pydantic's model metaclass
 
 
 class Scenario(BaseModel, metaclass=_BuiltByHand):
-    """A scenario: the horizon, the population size, parameters and dated interventions.
+    """A scenario: the horizon, the population size, parameters and dated levers.
 
     Built by hand (``Scenario(name="mine", end="2025-12")``), bad values raise
     :class:`~sim.errors.InvalidScenario` (a ``ScenarioError`` and a ``ValueError``) with one
@@ -152,7 +154,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         description=f'number of adult citizens (100..{MAX_CITIZENS:,}) or "national" for 1:1',
     )
     params: Params = Field(default_factory=Params, description="parameter overrides by group")
-    interventions: list[Intervention] = Field(
+    levers: list[AnyLever] = Field(
         default_factory=list, description="dated policy levers and events"
     )
     _country: Country | None = PrivateAttr(None)
@@ -165,6 +167,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         keeps the other areas), and its start defaults to the country's."""
         if not isinstance(data, dict):
             return data
+        data = current_names(data, "Scenario")
         ref = data.get("country")
         if ref is not None and not isinstance(ref, str):
             raise KeyedError(
@@ -186,15 +189,26 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
             data["params"] = in_area_order(merge_tables(merged, params), country.areas)
         return data
 
-    @field_validator("interventions", mode="before")
+    @property
+    def interventions(self) -> list[AnyLever]:  # the old name of `levers`
+        """The old name of :attr:`levers`, read for one more release (a ``FutureWarning``)."""
+        warnings.warn(  # old name
+            "Scenario.interventions: renamed Scenario.levers (the old name still works in this "
+            "release)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.levers
+
+    @field_validator("levers", mode="before")
     @classmethod
     def _not_too_many(cls, value: Any) -> Any:
         """A cap checked before each entry is validated (without it a file of 60,000 entries
         took seconds to refuse or accept, then minutes to run)."""
-        if isinstance(value, list) and len(value) > MAX_INTERVENTIONS:
+        if isinstance(value, list) and len(value) > MAX_LEVERS:
             raise ValueError(
-                f"{len(value):,} interventions is more than a scenario may hold (allowed: up to "
-                f"{MAX_INTERVENTIONS:,}, its parents' included)"
+                f"{len(value):,} levers is more than a scenario may hold (allowed: up to "
+                f"{MAX_LEVERS:,}, its parents' included)"
             )
         return value
 
@@ -219,28 +233,28 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         if last < first:
             problems.append(("end", f"{self.end} is before start {self.start}"))
         names = self._lever_names()
-        for i, item in enumerate(self.interventions):
+        for i, item in enumerate(self.levers):
             for key in ("at", "until"):
                 when = getattr(item, key, None)
                 if when is not None and not first <= parse_month(when) <= last:
                     problems.append(
                         (
-                            f"interventions[{i}].{key}",
+                            f"levers[{i}].{key}",
                             f"{when} is outside the horizon (allowed: {self.start} to {self.end})",
                         )
                     )
             until = item.until_date
             if until is not None and parse_month(until) < parse_month(item.at):
-                problems.append((f"interventions[{i}].until", f"{until} is before at {item.at}"))
+                problems.append((f"levers[{i}].until", f"{until} is before at {item.at}"))
             problems += self._name_problems(i, item, names)
         seen: dict[str, int] = {}
-        for i, item in enumerate(self.interventions):
+        for i, item in enumerate(self.levers):
             if item.id is not None:
                 if item.id in seen:
                     problems.append(
                         (
-                            f"interventions[{i}].id",
-                            f"{item.id!r} is already the id of another intervention (ids "
+                            f"levers[{i}].id",
+                            f"{item.id!r} is already the id of another lever (ids "
                             "must be distinct within a scenario, parents included)",
                         )
                     )
@@ -255,8 +269,8 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
                         "(top level)",
                         f"the run is {work:,} adult-months of work ({n:,} adults x "
                         f"{self.n_months:,} months, plus ({n:,} + {LEVER_OVERHEAD:,}) x "
-                        f"{self.lever_months:,} months of interventions at work; allowed: up to "
-                        f"{MAX_WORK:,}: fewer adults, months or interventions)",
+                        f"{self.lever_months:,} months of levers at work; allowed: up to "
+                        f"{MAX_WORK:,}: fewer adults, months or levers)",
                     )
                 ]
             )
@@ -264,19 +278,19 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
 
     @property
     def lever_months(self) -> int:
-        """Months of enabled interventions at work, summed (from ``at`` to ``until``, or to
+        """Months of enabled levers at work, summed (from ``at`` to ``until``, or to
         the end)."""
         last = parse_month(self.end)
         return sum(
             min(last, parse_month(item.until_date or self.end)) - parse_month(item.at) + 1
-            for item in self.interventions
+            for item in self.levers
             if item.enabled
         )
 
     @property
     def work(self) -> int:
         """What a run of this scenario costs, in adult-months (see :data:`MAX_WORK`): the
-        population's months, plus each enabled intervention's months at work at
+        population's months, plus each enabled lever's months at work at
         ``adults + LEVER_OVERHEAD`` each."""
         n = self.n_citizens
         return n * self.n_months + self.lever_months * (n + LEVER_OVERHEAD)
@@ -306,7 +320,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         """Agency, registry and area names must exist for this scenario's parameters and
         country: each lever says which of its names the scenario lacks."""
         return [
-            (f"interventions[{i}].{u.key}", unknown(u.kind, u.name, list(u.allowed)))
+            (f"levers[{i}].{u.key}", unknown(u.kind, u.name, list(u.allowed)))
             for u in item.unknown_names(names)
         ]
 
@@ -348,7 +362,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
 def _take_registered_levers() -> None:
     """A lever registered after import (:func:`sim.levers.register_lever`) or withdrawn is
     accepted or refused by :class:`Scenario` from then on."""
-    Scenario.model_fields["interventions"].annotation = list[levers.Intervention]
+    Scenario.model_fields["levers"].annotation = list[levers.AnyLever]
     Scenario.model_rebuild(force=True)
 
 
@@ -438,36 +452,33 @@ def keyword_paths(areas: tuple[str, ...] = ()) -> dict[str, str]:
     return paths
 
 
-LEVER_PREFIX = "interventions."
-LEVER_KEYWORD = "interventions__"
+LEVER_PREFIX = "levers."
+LEVER_KEYWORD = "levers__"
 
 
 def lever_keyword(keyword: str) -> str:
-    """The lever path of a keyword argument: ``interventions__ministry__at`` is
-    ``interventions.ministry.at`` (an id may itself hold ``__``: the field is the last part);
+    """The lever path of a keyword argument: ``levers__ministry__at`` is
+    ``levers.ministry.at`` (an id may itself hold ``__``: the field is the last part);
     ValueError if malformed."""
     lever_id, _, name = keyword.removeprefix(LEVER_KEYWORD).rpartition("__")
     if not keyword.startswith(LEVER_KEYWORD) or not lever_id or not name:
-        raise ValueError(
-            "not a lever keyword (interventions__<id>__<field>, e.g. interventions__ministry__at)"
-        )
+        raise ValueError("not a lever keyword (levers__<id>__<field>, e.g. levers__ministry__at)")
     return f"{LEVER_PREFIX}{lever_id}.{name}"
 
 
 def split_lever_key(key: str) -> tuple[str, str]:
-    """``("ministry", "at")`` of ``"interventions.ministry.at"``; ValueError if malformed."""
+    """``("ministry", "at")`` of ``"levers.ministry.at"``; ValueError if malformed."""
     parts = key.split(".")
-    if len(parts) != 3 or parts[0] != "interventions" or not all(parts):
+    if len(parts) != 3 or parts[0] != "levers" or not all(parts):
         raise ValueError(
-            f"{key!r} is not a lever path (interventions.<id>.<field>, e.g. "
-            "interventions.ministry.at)"
+            f"{key!r} is not a lever path (levers.<id>.<field>, e.g. levers.ministry.at)"
         )
     return parts[1], parts[2]
 
 
 def with_values(scenario: Scenario, values: dict[str, Any], *, absent_ok: bool = False) -> Scenario:
     """A validated copy of ``scenario`` with parameter paths (``params.choice.coef_trust``) and
-    lever paths (``interventions.<id>.<field>``) set: the one setter used by sweeps, samples,
+    lever paths (``levers.<id>.<field>``) set: the one setter used by sweeps, samples,
     priors, policies and model keywords. pydantic's ValidationError if a value is refused;
     ValueError for a lever id the scenario lacks, unless ``absent_ok`` (an experiment's lever
     factor leaves scenarios without that lever as they are)."""
@@ -475,11 +486,11 @@ def with_values(scenario: Scenario, values: dict[str, Any], *, absent_ok: bool =
     for key, value in values.items():
         if key.startswith(LEVER_PREFIX):
             lever_id, name = split_lever_key(key)
-            item = next((x for x in data["interventions"] if x.get("id") == lever_id), None)
+            item = next((x for x in data["levers"] if x.get("id") == lever_id), None)
             if item is None:
                 if absent_ok:
                     continue
-                ids = [x["id"] for x in data["interventions"] if x.get("id")]
+                ids = [x["id"] for x in data["levers"] if x.get("id")]
                 raise ValueError(f"{key}: {unknown('lever id', lever_id, ids)} in {scenario.name}")
             item[name] = value
             continue
@@ -540,7 +551,7 @@ def _field_rows(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]
             "start": "YYYY-MM",
             "end": "YYYY-MM",
             "params": "table",
-            "interventions": "list of tables (below)",
+            "levers": "list of tables (below)",
         }.get(key) or _type_name(info.annotation)
         if info.is_required():
             default = "required"
@@ -569,19 +580,19 @@ def scenario_reference_markdown() -> str:
         "| `extends` | string | none | | parent scenario: a file, relative to this file, or a "
         "library name (`status_quo`); a file beside this one wins |",
         "",
-        "## Reference: interventions",
+        "## Reference: levers",
         "",
-        "Every intervention has `type`, `at` (the month it starts), an optional `note`, an "
+        "Every lever has `type`, `at` (the month it starts), an optional `note`, an "
         "optional `id` (a name, 1-64 ASCII letters, digits, `_` or `-`, distinct within the "
         "scenario, by which experiment files set and sweep the lever's fields as "
-        '`"interventions.<id>.<field>"`; a lever with an id draws its random numbers from a '
+        '`"levers.<id>.<field>"`; a lever with an id draws its random numbers from a '
         "stream named by the id, so moving its date or strength keeps its draws) and `enabled`"
         " (default `true`; `false` keeps the lever listed but inactive, so an experiment can "
         "switch it). Generated from `sim/levers.py`; what each lever does is in "
-        "`sim/model/interventions.py`.",
+        "`sim/model/actions.py`.",
         "",
     ]
-    for cls in INTERVENTION_CLASSES:
+    for cls in LEVER_CLASSES:
         tag = cls.model_fields["type"].default
         doc = " ".join((cls.__doc__ or "").split())
         lines += [f"### `{tag}`", "", doc, ""]

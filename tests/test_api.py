@@ -38,7 +38,7 @@ def test_a_file_outside_the_repository_extends_a_library_scenario(tmp_path, ref)
     library = load_scenario(SCENARIOS / "status_quo.toml")
     assert scenario.name == "mine" and scenario.citizens == 800
     assert scenario.params == library.params  # everything else is the library's
-    assert scenario.end == library.end and scenario.interventions == library.interventions
+    assert scenario.end == library.end and scenario.levers == library.levers
 
 
 def test_a_subfolder_of_the_library_is_named_with_its_folder(tmp_path):
@@ -76,13 +76,13 @@ def test_experiment_files_name_scenarios_and_policies_by_library_name(tmp_path):
     experiment.write_text(
         'name = "e"\nscenarios = ["status_quo", "central_ministry.toml"]\ncitizens = 500\n'
         '[[policies]]\nname = "late_ministry"\nscenario = "reform_levers"\n'
-        'set = {"interventions.ministry.at" = "2026-01"}\n'
+        'set = {"levers.ministry.at" = "2026-01"}\n'
     )
     plan = load_experiment(experiment)
     names = [s.name for s in plan.scenarios]
     assert names == ["status_quo", "central_ministry", "late_ministry"]
     assert plan.scenarios[0].params == load_scenario(SCENARIOS / "status_quo.toml").params
-    ministry = next(x for x in plan.scenarios[2].interventions if x.id == "ministry")
+    ministry = next(x for x in plan.scenarios[2].levers if x.id == "ministry")
     assert ministry.at == "2026-01"
     assert all(s.citizens == 500 for s in plan.scenarios)
 
@@ -112,12 +112,12 @@ def test_an_unknown_scenario_of_an_experiment_lists_the_library(tmp_path):
 def test_an_unquoted_toml_date_says_to_write_a_quoted_month(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(
-        'name = "s"\nend = 2026-01-01\n[[interventions]]\ntype = "lockdown"\n'
+        'name = "s"\nend = 2026-01-01\n[[levers]]\ntype = "lockdown"\n'
         'at = 2021-03-01T10:00:00\nuntil = "2021-06"\n'
     )
     assert _error(load_scenario, path).splitlines() == [
         f'{path}: end: write months as "YYYY-MM" in quotes (got the TOML date 2026-01-01)',
-        f'{path}: interventions[0].at: write months as "YYYY-MM" in quotes (got the TOML '
+        f'{path}: levers[0].at: write months as "YYYY-MM" in quotes (got the TOML '
         "date-time 2021-03-01T10:00:00)",
     ]
 
@@ -126,10 +126,10 @@ def test_a_toml_date_in_an_experiment_file_gets_the_same_line(tmp_path):
     experiment = tmp_path / "exp.toml"
     experiment.write_text(
         'name = "e"\nscenarios = ["status_quo"]\n[[policies]]\nname = "p"\n'
-        'scenario = "reform_levers"\nset = {"interventions.ministry.at" = 2024-01-01}\n'
+        'scenario = "reform_levers"\nset = {"levers.ministry.at" = 2024-01-01}\n'
     )
     assert _error(load_experiment, experiment) == (
-        f'{experiment}: policies[0].set.interventions.ministry.at: write months as "YYYY-MM" in '
+        f'{experiment}: policies[0].set.levers.ministry.at: write months as "YYYY-MM" in '
         "quotes (got the TOML date 2024-01-01; allowed: true or false, a number or a string)"
     )
 
@@ -137,22 +137,22 @@ def test_a_toml_date_in_an_experiment_file_gets_the_same_line(tmp_path):
 def test_misspelt_names_get_a_suggestion(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(
-        'name = "s"\n[[interventions]]\ntype = "open_databases"\nat = "2023-01"\n'
+        'name = "s"\n[[levers]]\ntype = "open_databases"\nat = "2023-01"\n'
         'registries = ["civil_registraton"]\n'
-        '[[interventions]]\ntype = "connectivity"\nat = "2023-01"\nareas = ["rurl"]\n'
+        '[[levers]]\ntype = "connectivity"\nat = "2023-01"\nareas = ["rurl"]\n'
     )
     lines = _error(load_scenario, path).splitlines()
     assert lines == [
-        f"{path}: interventions[0].registries[0]: unknown registry 'civil_registraton'; did you "
+        f"{path}: levers[0].registries[0]: unknown registry 'civil_registraton'; did you "
         "mean 'civil_registration'? (allowed: all, civil_registration, property, tax, "
         "social_insurance, vehicles, land, address, education, health, courts)",
-        f"{path}: interventions[1].areas[0]: unknown area 'rurl'; did you mean 'rural'? (allowed: "
+        f"{path}: levers[1].areas[0]: unknown area 'rurl'; did you mean 'rural'? (allowed: "
         "ulaanbaatar, aimag_centre, soum_centre, rural)",
     ]  # names are checked against the scenario's parameters and country
     path.write_text(path.read_text().replace('"rurl"', '"rural"'))
     (line,) = _error(load_scenario, path).splitlines()
     assert line.startswith(
-        f"{path}: interventions[0].registries[0]: unknown registry 'civil_registraton'; did you "
+        f"{path}: levers[0].registries[0]: unknown registry 'civil_registraton'; did you "
         "mean 'civil_registration'? (allowed: all, civil_registration, "
     )
     experiment = tmp_path / "exp.toml"
@@ -175,9 +175,7 @@ def test_load_scenario_and_the_model_take_library_names():
         sim.load_scenario("docking/bass").name
         == load_scenario(LIBRARY_DIR / "docking" / "bass.toml").name
     )
-    assert AdoptionModel("reform_levers", seed=1, **SMALL).spec.interventions == (
-        by_name.interventions
-    )
+    assert AdoptionModel("reform_levers", seed=1, **SMALL).spec.levers == (by_name.levers)
     assert _error(load_scenario, "reform_lever") == (
         f"reform_lever: no such file, and no library scenario of that name (library: {LIBRARY})"
     )
@@ -187,28 +185,28 @@ def test_lever_keywords_set_the_lever_as_an_experiment_file_would(tmp_path):
     model = AdoptionModel(
         "reform_levers",
         seed=1,
-        interventions__ministry__at="2024-01",
-        interventions__ministry__coordination_rate=0.2,
-        interventions__law__enabled=False,
+        levers__ministry__at="2024-01",
+        levers__ministry__coordination_rate=0.2,
+        levers__law__enabled=False,
         **SMALL,
     )
-    levers = {x.id: x for x in model.spec.interventions}
+    levers = {x.id: x for x in model.spec.levers}
     assert levers["ministry"].at == "2024-01" and levers["ministry"].coordination_rate == 0.2
     assert levers["law"].enabled is False
-    assert levers["open"] == load_scenario("reform_levers").interventions[1]  # the rest kept
+    assert levers["open"] == load_scenario("reform_levers").levers[1]  # the rest kept
     experiment = tmp_path / "exp.toml"  # the same values from a file give the same scenario
     experiment.write_text(
         'name = "e"\ncitizens = 500\n[[policies]]\nname = "reform_levers"\n'
-        'scenario = "reform_levers"\nset = {"interventions.ministry.at" = "2024-01", '
-        '"interventions.ministry.coordination_rate" = 0.2, "interventions.law.enabled" = false}\n'
+        'scenario = "reform_levers"\nset = {"levers.ministry.at" = "2024-01", '
+        '"levers.ministry.coordination_rate" = 0.2, "levers.law.enabled" = false}\n'
     )
     (from_file,) = load_experiment(experiment).scenarios
-    assert from_file.interventions == model.spec.interventions
+    assert from_file.levers == model.spec.levers
 
 
 def test_switching_the_law_off_lowers_online_use_with_the_same_seed():
     runs = {
-        on: AdoptionModel("reform_levers", seed=3, interventions__law__enabled=on, **SMALL)
+        on: AdoptionModel("reform_levers", seed=3, levers__law__enabled=on, **SMALL)
         .run()
         .timeseries()
         .iloc[-1]
@@ -221,21 +219,21 @@ def test_switching_the_law_off_lowers_online_use_with_the_same_seed():
 
 
 LEVER_ERRORS = [
-    ({"interventions__minstry__at": "2024-01"},
-     "interventions__minstry__at: unknown lever id 'minstry'; did you mean 'ministry'? "
+    ({"levers__minstry__at": "2024-01"},
+     "levers__minstry__at: unknown lever id 'minstry'; did you mean 'ministry'? "
      "(allowed: cybersecurity, data_protection, law, ministry, once_only, open)"),
-    ({"interventions__ministry__at": "2031-01"},
-     "interventions__ministry__at: 2031-01 is outside the horizon of reform_levers (allowed: "
+    ({"levers__ministry__at": "2031-01"},
+     "levers__ministry__at: 2031-01 is outside the horizon of reform_levers (allowed: "
      "2020-10 to 2025-12)"),
-    ({"interventions__ministry__coordination_rate": 1.5},
-     "interventions__ministry__coordination_rate: 1.5 is out of range (allowed: 0..1)"),
-    ({"interventions__law__enabled": "no"},
-     "interventions__law__enabled: 'no' is not true or false"),
-    ({"interventions__ministry": "2024-01"},
-     "interventions__ministry: not a lever keyword (interventions__<id>__<field>, e.g. "
-     "interventions__ministry__at)"),
-    ({"interventions__ministry__coordination_rat": 0.1},
-     "interventions__ministry__coordination_rat: 'coordination_rat' is not a field of "
+    ({"levers__ministry__coordination_rate": 1.5},
+     "levers__ministry__coordination_rate: 1.5 is out of range (allowed: 0..1)"),
+    ({"levers__law__enabled": "no"},
+     "levers__law__enabled: 'no' is not true or false"),
+    ({"levers__ministry": "2024-01"},
+     "levers__ministry: not a lever keyword (levers__<id>__<field>, e.g. "
+     "levers__ministry__at)"),
+    ({"levers__ministry__coordination_rat": 0.1},
+     "levers__ministry__coordination_rat: 'coordination_rat' is not a field of "
      "central_ministry; did you mean 'coordination_rate'? (allowed: at, enabled, "
      "coordination_rate, inertia_cut)"),
 ]  # fmt: skip
@@ -249,9 +247,9 @@ def test_a_bad_lever_keyword_is_one_line_naming_it(kwargs, message):
 
 
 def test_a_lever_keyword_on_a_scenario_without_ids_says_how_to_name_one():
-    assert _error(AdoptionModel, "status_quo", interventions__law__enabled=False) == (
-        "AdoptionModel arguments: interventions__law__enabled: no scenario has an intervention "
-        "with id 'law' (give the lever an id, e.g. id = \"ministry\", in its [[interventions]] "
+    assert _error(AdoptionModel, "status_quo", levers__law__enabled=False) == (
+        "AdoptionModel arguments: levers__law__enabled: no scenario has a lever "
+        "with id 'law' (give the lever an id, e.g. id = \"ministry\", in its [[levers]] "
         "table)"
     )
 
@@ -285,7 +283,7 @@ def test_a_changed_copy_reports_one_line_as_a_scenario_built_by_hand():
     [
         lambda d: Scenario(name="x", end=d),
         lambda d: AdoptionModel("status_quo", citizens=300, end=d),
-        lambda d: AdoptionModel("reform_levers", citizens=300, interventions__ministry__at=d),
+        lambda d: AdoptionModel("reform_levers", citizens=300, levers__ministry__at=d),
     ],
 )
 def test_a_python_date_is_asked_for_as_a_month_string(make):
@@ -333,23 +331,23 @@ def test_parameters_lists_every_keyword_with_its_default_and_bounds():
 
 def test_lever_fields_lists_what_a_scenario_lets_set():
     table = sim.lever_fields("reform_levers")
-    ministry = table.loc["interventions.ministry.at"]
-    assert ministry["keyword"] == "interventions__ministry__at"
+    ministry = table.loc["levers.ministry.at"]
+    assert ministry["keyword"] == "levers__ministry__at"
     assert ministry["lever"] == "central ministry" and ministry["kind"] == "month"
     assert (ministry["value"], ministry["low"], ministry["high"]) == (
         "2023-01",
         "2020-10",
         "2030-12",
     )
-    rate = table.loc["interventions.ministry.coordination_rate"]
+    rate = table.loc["levers.ministry.coordination_rate"]
     assert (rate["value"], rate["low"], rate["high"], rate["unit"]) == (0.05, 0, 1, "per month")
-    law = table.loc["interventions.law.enabled"]
+    law = table.loc["levers.law.enabled"]
     assert law["kind"] == "bool" and law["value"] is True
     assert {p.split(".")[1] for p in table.index} == {
         "ministry", "open", "law", "once_only", "data_protection", "cybersecurity"
     }  # fmt: skip
     shorter = sim.lever_fields(load_scenario("reform_levers").with_overrides(end="2025-12"))
-    assert shorter.loc["interventions.ministry.at", "high"] == "2025-12"  # the horizon's end
+    assert shorter.loc["levers.ministry.at", "high"] == "2025-12"  # the horizon's end
     assert sim.lever_fields("status_quo").empty  # no lever with an id
     for path, row in table.iterrows():  # every row is a keyword AdoptionModel accepts
         if row["kind"] == "month":
@@ -357,7 +355,7 @@ def test_lever_fields_lists_what_a_scenario_lets_set():
         value = row["high"] if row["kind"] != "bool" else not row["value"]
         model = AdoptionModel("reform_levers", seed=1, citizens=300, end="2023-12",
                               **{row["keyword"]: value})  # fmt: skip
-        lever = next(x for x in model.spec.interventions if x.id == path.split(".")[1])
+        lever = next(x for x in model.spec.levers if x.id == path.split(".")[1])
         assert getattr(lever, row["field"]) == value
 
 
@@ -380,11 +378,11 @@ def test_a_lever_keyword_that_breaks_a_rule_across_fields_names_the_keyword():
     scenario = Scenario(
         name="x",
         citizens=300,
-        interventions=[{"type": "digital_skills", "id": "sk", "at": "2022-01", "until": "2023-01"}],
+        levers=[{"type": "digital_skills", "id": "sk", "at": "2022-01", "until": "2023-01"}],
     )
     with pytest.raises(ScenarioError) as info:
-        AdoptionModel(scenario, interventions__sk__at="2024-01")
+        AdoptionModel(scenario, levers__sk__at="2024-01")
     assert str(info.value) == (
-        "AdoptionModel arguments: interventions__sk__at: makes the scenario invalid: "
-        "interventions[0].until: 2023-01 is before at 2024-01"
+        "AdoptionModel arguments: levers__sk__at: makes the scenario invalid: "
+        "levers[0].until: 2023-01 is before at 2024-01"
     )

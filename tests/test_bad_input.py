@@ -56,7 +56,7 @@ KEYS = [
     "seed",
     "citizens",
     "params",
-    "interventions",
+    "levers",
     "extends",
     "choice",
     "coef_trust",
@@ -155,9 +155,9 @@ def test_arbitrary_bytes_raise_only_our_error(tmp_path, blob):
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(depth=st.integers(2, 5000), kind=st.sampled_from(["array", "table"]),
-       where=st.sampled_from(["x", "params", "interventions"]))  # fmt: skip
+       where=st.sampled_from(["x", "params", "levers"]))  # fmt: skip
 def test_nesting_at_any_depth_is_one_line(tmp_path, depth, kind, where):
-    """Arrays or inline tables nested to any depth (from 2: `interventions = []` is valid): one
+    """Arrays or inline tables nested to any depth (from 2: `levers = []` is valid): one
     line naming the file, never a RecursionError (tomllib recurses once per level)."""
     inner = "[" * depth + "]" * depth if kind == "array" else "{a = " * depth + "1" + "}" * depth
     path = tmp_path / "deep.toml"

@@ -200,10 +200,10 @@ scenario = "{levers}"
 n = 20
 [uncertainties.parameters]
 "params.needs.p_needs_data" = {{ low = 0.3, high = 0.8 }}
-"interventions.ministry.coordination_rate" = {{ low = 0.01, high = 0.1 }}
+"levers.ministry.coordination_rate" = {{ low = 0.01, high = 0.1 }}
 [uncertainties.levers]
-"interventions.ministry.at" = {{ low = "2023-01", high = "2027-12" }}
-"interventions.law.enabled" = [true, false]
+"levers.ministry.at" = {{ low = "2023-01", high = "2027-12" }}
+"levers.law.enabled" = [true, false]
 """
 
 
@@ -220,32 +220,32 @@ def test_levers_are_sampled_with_the_uncertainties_and_marked_as_levers(tmp_path
     assert plan.role == "uncertainties" and len(plan.points) == 20
     assert list(plan.points[0]) == [  # one hypercube: parameters, then levers
         "params.needs.p_needs_data",
-        "interventions.ministry.coordination_rate",
-        "interventions.ministry.at",
-        "interventions.law.enabled",
+        "levers.ministry.coordination_rate",
+        "levers.ministry.at",
+        "levers.law.enabled",
     ]
     roles = {k: (f.role, f.kind) for k, f in plan.factors.items()}
     assert roles == {
         "params.needs.p_needs_data": ("uncertainty", "number"),
-        "interventions.ministry.coordination_rate": ("uncertainty", "number"),  # nobody sets it
-        "interventions.ministry.at": ("lever", "month"),
-        "interventions.law.enabled": ("lever", "bool"),
+        "levers.ministry.coordination_rate": ("uncertainty", "number"),  # nobody sets it
+        "levers.ministry.at": ("lever", "month"),
+        "levers.law.enabled": ("lever", "bool"),
     }
-    assert plan.factors["interventions.ministry.at"].name == "central ministry: start month"
-    switches = [p["interventions.law.enabled"] for p in plan.points]
+    assert plan.factors["levers.ministry.at"].name == "central ministry: start month"
+    switches = [p["levers.law.enabled"] for p in plan.points]
     assert switches.count(True) == switches.count(False) == 10  # equal shares of a list
-    dates = [p["interventions.ministry.at"] for p in plan.points]
+    dates = [p["levers.ministry.at"] for p in plan.points]
     assert all("2023-01" <= d <= "2027-12" for d in dates) and len(set(dates)) >= 15
     assert plan.points == load_experiment(_levers(tmp_path, name="again.toml")).points
     by_name = {s.name: i for i, s in enumerate(plan.scenarios)}
     for point in (0, 7):
         package = plan.cells[by_name["package"], point]
-        ministry = next(lv for lv in package.interventions if lv.id == "ministry")
-        law = next(lv for lv in package.interventions if lv.id == "law")
-        assert ministry.at == plan.points[point]["interventions.ministry.at"]
-        assert law.enabled == plan.points[point]["interventions.law.enabled"]
-        assert plan.cells[by_name["status_quo"], point].interventions == (
-            plan.scenarios[by_name["status_quo"]].interventions
+        ministry = next(lv for lv in package.levers if lv.id == "ministry")
+        law = next(lv for lv in package.levers if lv.id == "law")
+        assert ministry.at == plan.points[point]["levers.ministry.at"]
+        assert law.enabled == plan.points[point]["levers.law.enabled"]
+        assert plan.cells[by_name["status_quo"], point].levers == (
+            plan.scenarios[by_name["status_quo"]].levers
         )  # the reference, without the levers, runs as it is
 
 
@@ -254,34 +254,34 @@ def test_levers_are_sampled_with_the_uncertainties_and_marked_as_levers(tmp_path
     [
         (
             (
-                '"interventions.law.enabled" = [true, false]',
+                '"levers.law.enabled" = [true, false]',
                 '"params.choice.coef_trust" = [1.0, 2.0]',
             ),
             'uncertainties.levers: "params.choice.coef_trust": not a lever path (allowed: '
-            '"interventions.<id>.<field>"; uncertain parameters go in uncertainties.parameters)',
+            '"levers.<id>.<field>"; uncertain parameters go in uncertainties.parameters)',
         ),
         (
-            ('"interventions.law.enabled" = [true, false]', '"interventions.law.enabled" = [true]'),
-            'uncertainties.levers: "interventions.law.enabled": a list needs at least two values',
+            ('"levers.law.enabled" = [true, false]', '"levers.law.enabled" = [true]'),
+            'uncertainties.levers: "levers.law.enabled": a list needs at least two values',
         ),
         (
             ("[true, false]", "{{ low = false, high = true }}"),
-            "uncertainties.levers: interventions.law.enabled: true/false cannot be sampled from "
+            "uncertainties.levers: levers.law.enabled: true/false cannot be sampled from "
             "a range; list them: [true, false]",
         ),
         (
-            ('"interventions.ministry.at" = {', '"interventions.ministry.coordination_rate" = {'),
-            'uncertainties.levers: "interventions.ministry.coordination_rate": also listed in '
+            ('"levers.ministry.at" = {', '"levers.ministry.coordination_rate" = {'),
+            'uncertainties.levers: "levers.ministry.coordination_rate": also listed in '
             "uncertainties.parameters",
         ),
         (
             ('high = "2027-12"', 'high = "2031-06"'),
-            'uncertainties.levers."interventions.ministry.at": 2031-06 is outside the horizon '
+            'uncertainties.levers."levers.ministry.at": 2031-06 is outside the horizon '
             "of package (allowed: 2020-10 to 2030-12)",
         ),
         (
-            ('"interventions.law.enabled"', '"interventions.lw.enabled"'),
-            "uncertainties.levers.\"interventions.lw.enabled\": unknown lever id 'lw'; did you "
+            ('"levers.law.enabled"', '"levers.lw.enabled"'),
+            "uncertainties.levers.\"levers.lw.enabled\": unknown lever id 'lw'; did you "
             "mean 'law'?",
         ),
     ],
@@ -302,8 +302,8 @@ def test_a_sampled_lever_must_be_held_by_every_policy_but_the_reference(tmp_path
         load_experiment(_levers(tmp_path, text))
     lines = str(caught.value).splitlines()
     assert [line.split(": ")[1] for line in lines] == [
-        'uncertainties.levers."interventions.ministry.at"',
-        'uncertainties.levers."interventions.law.enabled"',
+        'uncertainties.levers."levers.ministry.at"',
+        'uncertainties.levers."levers.law.enabled"',
     ]
     assert "status_quo has no lever with id 'ministry' (held by package;" in lines[0]
     # an uncertainty on a lever field stays where the lever is held, as before
@@ -313,9 +313,9 @@ def test_a_sampled_lever_must_be_held_by_every_policy_but_the_reference(tmp_path
 def test_a_policy_cannot_fix_a_sampled_lever(tmp_path):
     text = LEVER_EXPERIMENT.replace(
         'scenario = "{levers}"\n',
-        'scenario = "{levers}"\nset = {{ "interventions.law.enabled" = true }}\n',
+        'scenario = "{levers}"\nset = {{ "levers.law.enabled" = true }}\n',
     )
     with pytest.raises(
-        ScenarioError, match=r'policies\[0\]\.set\."interventions.law.enabled": also varied'
+        ScenarioError, match=r'policies\[0\]\.set\."levers.law.enabled": also varied'
     ):
         load_experiment(_levers(tmp_path, text))

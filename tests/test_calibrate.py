@@ -71,9 +71,7 @@ def test_tiny_calibration_writes_a_usable_posterior(tmp_path):
     assert calibrated.params.traits.share_aware == pytest.approx(
         summary.loc["params.traits.share_aware", "mean"], rel=1e-5
     )
-    assert len(calibrated.interventions) == len(
-        load_scenario(SCENARIOS / "history.toml").interventions
-    )
+    assert len(calibrated.levers) == len(load_scenario(SCENARIOS / "history.toml").levers)
     for figure in ("posterior", "pairs", "predictive"):
         assert (out / f"{figure}.png").stat().st_size > 5_000
     # the posterior file is one compare and batch can draw from

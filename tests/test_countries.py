@@ -73,7 +73,7 @@ def test_levers_cover_a_countrys_areas_by_name_and_default_to_its_rural_ones():
         _scenario(
             SIX,
             end=_months_after(SIX, 3),
-            interventions=[
+            levers=[
                 {"type": "connectivity", "at": at, "ceiling": 0.99},
                 {"type": "assisted_channels", "at": at, "areas": ["islands"], "reach": 0.9},
             ],
@@ -96,7 +96,7 @@ def test_a_scenario_file_names_its_country_by_a_folder_beside_it(tmp_path):
     path.write_text(
         'name = "mine"\ncountry = "./land"\ncitizens = 500\n'
         "[params.internet.share_initial]\ncountryside = 0.3\n"
-        '[[interventions]]\ntype = "assisted_channels"\nat = "2021-06"\nareas = ["city"]\n'
+        '[[levers]]\ntype = "assisted_channels"\nat = "2021-06"\nareas = ["city"]\n'
     )
     scenario = load_scenario(path)
     assert scenario.areas == ("city", "countryside")
@@ -165,12 +165,12 @@ def test_a_scenario_naming_an_area_its_country_lacks_gets_one_line_per_problem(t
     path = tmp_path / "s.toml"
     path.write_text(
         f'name = "s"\ncountry = "{TWO}"\n[params.internet.share_initial]\nrural = 0.3\n'
-        '[[interventions]]\ntype = "connectivity"\nat = "2021-06"\nareas = ["citty"]\n'
+        '[[levers]]\ntype = "connectivity"\nat = "2021-06"\nareas = ["citty"]\n'
     )
     assert _error(load_scenario, path).splitlines() == [
         f"{path}: params.internet.share_initial.rural: unknown area 'rural' (allowed: city, "
         "countryside)",
-        f"{path}: interventions[0].areas[0]: unknown area 'citty'; did you mean 'city'? "
+        f"{path}: levers[0].areas[0]: unknown area 'citty'; did you mean 'city'? "
         "(allowed: city, countryside)",
     ]
 

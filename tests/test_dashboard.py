@@ -59,7 +59,7 @@ def test_export_round_trip_reproduces_the_dashboard_run(tmp_path):
     assert checked.returncode == 0, checked.stderr
     scenario = load_scenario(path)
     assert scenario.seed == 7 and scenario.params.choice.coef_trust == 3.0
-    assert {i.type for i in scenario.interventions} == {"legal_esignature", "central_ministry"}
+    assert {i.type for i in scenario.levers} == {"legal_esignature", "central_ministry"}
     replay = AdoptionModel(scenario)
     for _ in range(6):
         replay.step()
@@ -92,15 +92,15 @@ def test_levers_start_as_the_scenario_holds_them():
     assert settings["cybersecurity"] and not settings["open_databases"]
     assert (settings["legal_esignature_year"], settings["legal_esignature_month"]) == (2022, 5)
     assert settings["seed"] == "20201001" and settings["citizens"] == 20_000
-    kinds = [i.type for i in DashboardModel(**{**settings, "citizens": 1000}).spec.interventions]
+    kinds = [i.type for i in DashboardModel(**{**settings, "citizens": 1000}).spec.levers]
     assert kinds.count("central_ministry") == 1  # ticked and in the file: never a duplicate
     edited = {**settings, "citizens": 1000, "central_ministry": False,
               "legal_esignature_year": 2024, "legal_esignature_strength": 0.05}  # fmt: skip
     spec = DashboardModel(**edited).spec
-    assert "central_ministry" not in [i.type for i in spec.interventions]
-    (law,) = [i for i in spec.interventions if i.type == "legal_esignature"]
+    assert "central_ministry" not in [i.type for i in spec.levers]
+    (law,) = [i for i in spec.levers if i.type == "legal_esignature"]
     assert (law.at, law.uptake_rate, law.note) == ("2024-05", 0.05, law.note)
-    assert len(spec.interventions) == len(kinds) - 1
+    assert len(spec.levers) == len(kinds) - 1
 
 
 def test_an_exported_file_gives_back_its_settings(tmp_path):
@@ -138,7 +138,7 @@ def test_plots_and_monitors_take_their_words_from_the_registry():
 
 def test_the_page_names_agencies_levers_and_parameters_in_words():
     from sim.dashboard import app
-    from sim.levers import INTERVENTIONS
+    from sim.levers import LEVER_TYPES
 
     model = app.build({**controls_for("status_quo"), "citizens": 1000})
     rows = app.agency_rows(model)
@@ -150,7 +150,7 @@ def test_the_page_names_agencies_levers_and_parameters_in_words():
         a.accepts_digital for a in model.agency_list
     ]
     assert {lever_label(k) for k in LEVERS} >= {"E-signature law", "Central ministry"}
-    assert lever_label("once_only") == INTERVENTIONS["once_only"].title.capitalize()
+    assert lever_label("once_only") == LEVER_TYPES["once_only"].title.capitalize()
     about = app.about_html()
     # a parameter's path appears only in small type, after what it means
     for path in re.findall(r"params\.[a-z_]+\.[a-z_]+", about):
@@ -450,7 +450,7 @@ def test_page_shows_the_file_steps_by_month_and_exports(server):
     scenario = load_scenario(exported[0])
     assert scenario.params.choice.coef_trust == 3.75  # the slider moved 3 steps of 0.25
     assert scenario.seed == 7 and scenario.citizens == 3000
-    (law,) = scenario.interventions
+    (law,) = scenario.levers
     assert (law.type, law.at) == ("legal_esignature", "2021-06")
 
 

@@ -26,8 +26,8 @@ from sim.errors import ScenarioError
 from sim.factors import factor
 from tests.conftest import ROOT, seal_results
 
-MONTH = "interventions.ministry.at"
-SWITCH = "interventions.law.enabled"
+MONTH = "levers.ministry.at"
+SWITCH = "levers.law.enabled"
 DRAW = "params.choice.coef_trust"
 DATES = ["2029-12", "2030-06", "2030-12"]
 
@@ -59,7 +59,7 @@ def synthetic_folder(
             MONTH: _month(2024 * 12 + int(rng.integers(0, 36))),
             SWITCH: bool(rng.integers(0, 2)),
             "params.constant": 0.5,
-            "interventions.other.at": _month(2024 * 12 + int(rng.integers(0, 36))),
+            "levers.other.at": _month(2024 * 12 + int(rng.integers(0, 36))),
         }
         for _ in range(points)
     ]
@@ -94,7 +94,7 @@ def synthetic_folder(
         for k, kind in kinds.items()
     }
     factors[MONTH]["holders"] = factors[SWITCH]["holders"] = ["policy"]
-    factors["interventions.other.at"] = {
+    factors["levers.other.at"] = {
         "kind": "month", "description": "", "unit": "", "label": "", "holders": ["status_quo"],
     }  # fmt: skip
     manifest = {
@@ -208,7 +208,7 @@ def test_month_and_bool_factors_and_posterior_draws(tmp_path):
         DRAW: "number",
     }
     assert box["excluded"] == {
-        "interventions.other.at": "a lever policy does not hold",
+        "levers.other.at": "a lever policy does not hold",
         "params.constant": "constant over the runs",
     }
     rows = {r["parameter"]: r for r in box["restrictions"]}
@@ -239,7 +239,7 @@ def test_month_and_bool_factors_and_posterior_draws(tmp_path):
 def test_an_older_manifest_falls_back_to_the_points(tmp_path):
     folder = synthetic_folder(tmp_path / "old", old=True)
     box = discover_in_results(folder, "end_to_end_share", 0.5, out=tmp_path / "d")
-    assert set(box["factors"]) == {"params.noise", MONTH, SWITCH, "interventions.other.at"}
+    assert set(box["factors"]) == {"params.noise", MONTH, SWITCH, "levers.other.at"}
     assert box["factors"][MONTH] == "month" and box["factors"][SWITCH] == "bool"
     assert {r["parameter"] for r in box["restrictions"]} == {MONTH, SWITCH}
 
@@ -390,7 +390,7 @@ def test_roles_and_names_of_older_manifests():
     """Folders written before roles were recorded: a lever field of a sweep is a lever, any
     other factor an uncertainty; a lever is named by its type's title."""
     scenarios = {
-        "package": {"resolved": {"interventions": [{"id": "ministry", "type": "central_ministry"}]}}
+        "package": {"resolved": {"levers": [{"id": "ministry", "type": "central_ministry"}]}}
     }
     sweep = {
         "design": {"role": "sweep", "factors": {MONTH: {"kind": "month"}}},
@@ -427,7 +427,7 @@ def lever_batch(tmp_path_factory):
         "[uncertainties]\nn = 50\n"
         '[uncertainties.parameters]\n"params.needs.p_needs_data" = { low = 0.3, high = 0.8 }\n'
         "[uncertainties.levers]\n"
-        '"interventions.ministry.at" = { low = "2021-01", high = "2026-12" }\n'
+        '"levers.ministry.at" = { low = "2021-01", high = "2026-12" }\n'
         '[output]\nmetrics = ["end_to_end_share"]\n'
     )
     run_batch(load_experiment(folder / "levers.toml"), folder / "out", quiet=True)

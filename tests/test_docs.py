@@ -38,7 +38,7 @@ def test_scenario_example_in_docs_is_valid(tmp_path):
     shutil.copy(ROOT / "scenarios" / "mongolia" / "status_quo.toml", tmp_path / "status_quo.toml")
     (tmp_path / "example.toml").write_text(example)
     scenario = load_scenario(tmp_path / "example.toml")
-    assert [i.type for i in scenario.interventions] == ["central_ministry", "legal_esignature"]
+    assert [i.type for i in scenario.levers] == ["central_ministry", "legal_esignature"]
 
 
 def test_odd_names_the_stages_the_step_runs_in_their_order():

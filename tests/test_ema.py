@@ -31,8 +31,8 @@ def reform():
 
 def test_names_are_the_model_keywords_and_read_back():
     assert ema.keyword("params.choice.coef_trust") == "choice__coef_trust"
-    assert ema.keyword("interventions.once_only.at") == "interventions__once_only__at"
-    for path in ("params.choice.coef_trust", "interventions.once_only.at"):
+    assert ema.keyword("levers.once_only.at") == "levers__once_only__at"
+    for path in ("params.choice.coef_trust", "levers.once_only.at"):
         assert ema.path_of(ema.keyword(path)) == path
         assert ema.path_of(path) == path
 
@@ -68,27 +68,27 @@ def test_default_uncertainties_are_the_assumptions_over_their_sensitivity_ranges
 
 def test_default_levers_are_every_settable_field_of_the_named_levers(reform):
     found = ema.levers(reform, date=DATE)
-    expected = sum(len(sweepable_fields(type(item))) for item in reform.interventions if item.id)
+    expected = sum(len(sweepable_fields(type(item))) for item in reform.levers if item.id)
     assert len(found) == expected == 27
     by_path = {v.path: v for v in found}
-    at = by_path["interventions.ministry.at"]
+    at = by_path["levers.ministry.at"]
     # months since the start (2020-10), up to the outcome month
     assert (at.kind, at.low, at.high, at.ema_class) == ("month", 0, 44, "IntegerParameter")
     assert at.value(27, reform) == "2023-01"
-    assert by_path["interventions.law.enabled"].ema_class == "BooleanParameter"
-    rate = by_path["interventions.law.uptake_rate"]
+    assert by_path["levers.law.enabled"].ema_class == "BooleanParameter"
+    rate = by_path["levers.law.uptake_rate"]
     assert (rate.kind, rate.low, rate.high) == ("number", 0.0, 1.0)
-    assert by_path["interventions.open.ramp_months"].kind == "integer"
+    assert by_path["levers.open.ramp_months"].kind == "integer"
 
 
 def test_levers_with_ranges_or_listed_values(reform):
     found = ema.levers(
         reform,
         {
-            "interventions__ministry__at": ("2022-01", "2024-01"),
-            "interventions.law.at": ["2022-01", "2023-07"],
-            "interventions.law.uptake_rate": (0.01, 0.05),
-            "interventions.open.ramp_months": [6, 24],
+            "levers__ministry__at": ("2022-01", "2024-01"),
+            "levers.law.at": ["2022-01", "2023-07"],
+            "levers.law.uptake_rate": (0.01, 0.05),
+            "levers.open.ramp_months": [6, 24],
         },
     )
     ministry, law_at, uptake, ramp = found
@@ -102,14 +102,14 @@ def test_levers_with_ranges_or_listed_values(reform):
 
 def test_a_lever_with_an_end_keeps_its_start_before_it():
     data = resolve_scenario("digital_skills").model_dump(mode="python")
-    item = next(i for i in data["interventions"] if i["type"] == "digital_skills")
+    item = next(i for i in data["levers"] if i["type"] == "digital_skills")
     item["id"] = "skills"  # 2023-01 to 2025-12
     scenario = Scenario.model_validate(data)
-    at, until = ema.levers(scenario, ["interventions.skills.at", "interventions.skills.until"])
+    at, until = ema.levers(scenario, ["levers.skills.at", "levers.skills.until"])
     assert (at.low, at.high) == (0, scenario.month_index("2025-12"))
     assert (until.low, until.high) == (scenario.month_index("2023-01"), scenario.n_months - 1)
-    assert "interventions.skills.until" not in ema.lever_paths(scenario)
-    assert "interventions.skills.at" in ema.lever_paths(scenario)
+    assert "levers.skills.until" not in ema.lever_paths(scenario)
+    assert "levers.skills.at" in ema.lever_paths(scenario)
 
 
 @pytest.mark.parametrize(
@@ -121,9 +121,9 @@ def test_a_lever_with_an_end_keeps_its_start_before_it():
         ({"params.traits.mean_trust": 0.5}, "is not a range"),
         ({"params.traits.mean_trust": (0.3, 0.4, 0.5)}, "is not a range"),  # a list is values
         (["params.internet.share_initial.rural"], "no sensitivity range"),
-        ({"interventions.law.enabled": (0, 1)}, "true/false has no range"),
-        ({"interventions.law.at": ("2019-01", "2024-01")}, "outside the horizon"),
-        ({"interventions.nope.at": ("2022-01", "2024-01")}, "unknown lever id 'nope'"),
+        ({"levers.law.enabled": (0, 1)}, "true/false has no range"),
+        ({"levers.law.at": ("2019-01", "2024-01")}, "outside the horizon"),
+        ({"levers.nope.at": ("2022-01", "2024-01")}, "unknown lever id 'nope'"),
         ("params.traits.mean_trust", "is one name"),
         ({"params.network.n_local_ties": (2.2, 2.8)}, "fewer than 2 whole numbers"),
         (["params.traits.mean_trust", "traits__mean_trust"], "listed twice"),
@@ -154,14 +154,12 @@ def test_outcomes_come_from_the_registry_with_their_direction():
 
 def test_the_runner_runs_one_experiment_as_the_model_would(reform):
     variables = ema.uncertainties(reform, {"traits__mean_trust": (0.3, 0.6)}) + ema.levers(
-        reform, ["interventions.law.enabled"]
+        reform, ["levers.law.enabled"]
     )
     runner = ema.Runner(reform, variables, ["esignature_share", "mean_trust"], DATE)
     runner = pickle.loads(pickle.dumps(runner))  # EMA's process pool sends it to workers
-    got = runner(seed=3, traits__mean_trust=np.float64(0.5), interventions__law__enabled=False)
-    scenario = with_values(
-        reform, {"params.traits.mean_trust": 0.5, "interventions.law.enabled": False}
-    )
+    got = runner(seed=3, traits__mean_trust=np.float64(0.5), levers__law__enabled=False)
+    scenario = with_values(reform, {"params.traits.mean_trust": 0.5, "levers.law.enabled": False})
     model = AdoptionModel(scenario, seed=3, agent_views=False)
     for _ in range(scenario.month_index(DATE) + 1):
         model.step()
@@ -191,7 +189,7 @@ def test_twenty_experiments_by_two_replications_through_perform_experiments(refo
     model = ema.ema_model(
         reform,
         uncertainties={"params.traits.mean_trust": (0.3, 0.6), "needs__p_needs_data": (0.3, 0.8)},
-        levers=["interventions.law.enabled"],
+        levers=["levers.law.enabled"],
         outcomes=["esignature_share", "online_users_share"],
         replications=2,
         date=DATE,
@@ -199,8 +197,8 @@ def test_twenty_experiments_by_two_replications_through_perform_experiments(refo
     assert isinstance(model, wb.ReplicatorModel)
     assert [r["seed"] for r in model.replications] == [0, 1]
     policies = [
-        wb.Sample("law", interventions__law__enabled=True),
-        wb.Sample("no_law", interventions__law__enabled=False),
+        wb.Sample("law", levers__law__enabled=True),
+        wb.Sample("no_law", levers__law__enabled=False),
     ]
     with wb.SequentialEvaluator(model) as evaluator:
         experiments, outcomes = evaluator.perform_experiments(
@@ -216,7 +214,7 @@ def test_twenty_experiments_by_two_replications_through_perform_experiments(refo
     values = {
         "traits__mean_trust": row["traits__mean_trust"],
         "needs__p_needs_data": row["needs__p_needs_data"],
-        "interventions__law__enabled": bool(row["interventions__law__enabled"]),
+        "levers__law__enabled": bool(row["levers__law__enabled"]),
     }
     for k in (0, 1):
         again = model.function(seed=k, **values)
@@ -248,9 +246,7 @@ def test_one_replication_aggregates_and_series_through_ema(reform):
     assert len(single.uncertainties) == 0 and len(single.levers) == 0
 
     with pytest.raises(ValueError, match="both an uncertainty and a lever"):
-        ema.ema_model(
-            reform, uncertainties=["interventions.law.at"], levers=["interventions.law.at"]
-        )
+        ema.ema_model(reform, uncertainties=["levers.law.at"], levers=["levers.law.at"])
     with pytest.raises(ValueError, match="replications: 0"):
         ema.ema_model(reform, replications=0)
     with pytest.raises(ValueError, match=r"^citizens: 5 adults is out of range \(allowed: "):

@@ -17,9 +17,9 @@ from tests.conftest import ROOT, SCENARIOS
 
 LEVERS = SCENARIOS / "reform_levers.toml"
 ONLY_MINISTRY_LAW = (
-    '{ "interventions.open.enabled" = false, "interventions.once_only.enabled" = false, '
-    '"interventions.data_protection.enabled" = false, '
-    '"interventions.cybersecurity.enabled" = false }'
+    '{ "levers.open.enabled" = false, "levers.once_only.enabled" = false, '
+    '"levers.data_protection.enabled" = false, '
+    '"levers.cybersecurity.enabled" = false }'
 )
 
 
@@ -43,18 +43,18 @@ def test_lever_paths_are_set_by_id_and_absent_ids_are_left_alone():
     scenario = load_scenario(LEVERS)
     changed = with_values(
         scenario,
-        {"interventions.ministry.at": "2021-06", "interventions.law.uptake_rate": 0.1},
+        {"levers.ministry.at": "2021-06", "levers.law.uptake_rate": 0.1},
     )
-    by_id = {lever.id: lever for lever in changed.interventions}
+    by_id = {lever.id: lever for lever in changed.levers}
     assert by_id["ministry"].at == "2021-06"
     assert by_id["law"].uptake_rate == 0.1
-    assert by_id["open"] == {lv.id: lv for lv in scenario.interventions}["open"]
+    assert by_id["open"] == {lv.id: lv for lv in scenario.levers}["open"]
     status_quo = load_scenario(SCENARIOS / "status_quo.toml")
-    assert with_values(status_quo, {"interventions.ministry.at": "2021-06"}, absent_ok=True) == (
+    assert with_values(status_quo, {"levers.ministry.at": "2021-06"}, absent_ok=True) == (
         status_quo
     )
     with pytest.raises(ValueError, match="unknown lever id 'minstry'; did you mean 'ministry'"):
-        with_values(scenario, {"interventions.minstry.at": "2021-06"})
+        with_values(scenario, {"levers.minstry.at": "2021-06"})
 
 
 def test_disabled_levers_do_nothing():
@@ -62,7 +62,7 @@ def test_disabled_levers_do_nothing():
     scenario = load_scenario(LEVERS, citizens=400).with_overrides(end="2023-12")
     off = with_values(
         scenario,
-        {f"interventions.{lv.id}.enabled": False for lv in scenario.interventions},
+        {f"levers.{lv.id}.enabled": False for lv in scenario.levers},
     )
     status_quo = load_scenario(SCENARIOS / "status_quo.toml", citizens=400).with_overrides(
         end="2023-12"
@@ -77,55 +77,55 @@ def test_disabled_levers_do_nothing():
 def test_duplicate_lever_ids_are_refused(tmp_path):
     path = tmp_path / "dup.toml"
     path.write_text(
-        f'extends = "{LEVERS}"\nname = "dup"\n[[interventions]]\nid = "law"\n'
+        f'extends = "{LEVERS}"\nname = "dup"\n[[levers]]\nid = "law"\n'
         'type = "once_only"\nat = "2024-01"\n'
     )
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert str(err.value) == (
-        f"{path}: interventions[0].id: 'law' is already the id of another intervention (ids "
+        f"{path}: levers[0].id: 'law' is already the id of another lever (ids "
         "must be distinct within a scenario, parents included)"
     )
 
 
 BAD_SWEEPS = [
     (
-        '"interventions.minstry.at" = ["2022-01"]',
-        "\"interventions.minstry.at\": unknown lever id 'minstry'; did you mean 'ministry'? "
+        '"levers.minstry.at" = ["2022-01"]',
+        "\"levers.minstry.at\": unknown lever id 'minstry'; did you mean 'ministry'? "
         "(allowed: cybersecurity, data_protection, law, ministry, once_only, open)",
     ),
     (
-        '"interventions.law.uptake" = [0.1]',
-        "\"interventions.law.uptake\": 'uptake' is not a field of legal_esignature; did you "
+        '"levers.law.uptake" = [0.1]',
+        "\"levers.law.uptake\": 'uptake' is not a field of legal_esignature; did you "
         "mean 'uptake_rate'? (allowed: at, enabled, free_certificates, uptake_rate, "
         "acceptance_lag_months)",
     ),
     (
-        '"interventions.ministry.at" = ["2022-01", "2031-01"]',
-        '"interventions.ministry.at": 2031-01 is outside the horizon of short (allowed: '
+        '"levers.ministry.at" = ["2022-01", "2031-01"]',
+        '"levers.ministry.at": 2031-01 is outside the horizon of short (allowed: '
         "2020-10 to 2024-12)",
     ),
     (
-        '"interventions.ministry.at" = ["2019-12"]',
-        '"interventions.ministry.at": 2019-12 is outside the horizon of short (allowed: '
+        '"levers.ministry.at" = ["2019-12"]',
+        '"levers.ministry.at": 2019-12 is outside the horizon of short (allowed: '
         "2020-10 to 2024-12)",
     ),
     (
-        '"interventions.law.uptake_rate" = [0.1, 1.5]',
-        '"interventions.law.uptake_rate": 1.5 is out of range (allowed: 0..1)',
+        '"levers.law.uptake_rate" = [0.1, 1.5]',
+        '"levers.law.uptake_rate": 1.5 is out of range (allowed: 0..1)',
     ),
     (
-        '"interventions.law.enabled" = [1.0]',
-        '"interventions.law.enabled": 1.0 is not true or false',
+        '"levers.law.enabled" = [1.0]',
+        '"levers.law.enabled": 1.0 is not true or false',
     ),
     (
-        '"interventions.open.registries" = [1.0]',
-        "\"interventions.open.registries\": 'registries' is not a field that can be swept of "
+        '"levers.open.registries" = [1.0]',
+        "\"levers.open.registries\": 'registries' is not a field that can be swept of "
         "open_databases",
     ),
     (
-        '"interventions.ministry" = [1.0]',
-        "'interventions.ministry' is not a lever path (interventions.<id>.<field>",
+        '"levers.ministry" = [1.0]',
+        "'levers.ministry' is not a lever path (levers.<id>.<field>",
     ),
 ]
 
@@ -144,8 +144,8 @@ def test_bad_lever_sweeps_are_one_line_each(tmp_path, line, message):
 def test_bad_lever_sweep_from_the_command_line_exits_2_and_writes_nothing(tmp_path):
     path = _experiment(
         tmp_path,
-        '[sweep]\n[sweep.parameters]\n"interventions.ministry.at" = ["2031-01"]\n'
-        '"interventions.minstry.at" = ["2022-01"]\n',
+        '[sweep]\n[sweep.parameters]\n"levers.ministry.at" = ["2031-01"]\n'
+        '"levers.minstry.at" = ["2022-01"]\n',
     )
     out = tmp_path / "out"
     result = subprocess.run(
@@ -167,15 +167,15 @@ def test_a_lever_sweep_runs_through_the_levers_mechanisms(tmp_path):
     the coordination capacity reached by 2024 (same seeds at every point)."""
     path = _experiment(
         tmp_path,
-        '[sweep]\n[sweep.parameters]\n"interventions.law.uptake_rate" = [0.0, 0.1]\n'
-        '"interventions.ministry.at" = ["2021-01", "2024-06"]\n'
+        '[sweep]\n[sweep.parameters]\n"levers.law.uptake_rate" = [0.0, 0.1]\n'
+        '"levers.ministry.at" = ["2021-01", "2024-06"]\n'
         '[output]\nmetrics = ["esignature_share", "coordination_capacity"]\nevery = 1\n',
     )
     plan = load_experiment(path)
     assert plan.role == "sweep"
-    assert [p["interventions.ministry.at"] for p in plan.points] == ["2021-01", "2024-06"] * 2
-    assert plan.factors["interventions.ministry.at"].kind == "month"
-    lever = {lv.id: lv for lv in plan.cells[0, 3].interventions}
+    assert [p["levers.ministry.at"] for p in plan.points] == ["2021-01", "2024-06"] * 2
+    assert plan.factors["levers.ministry.at"].kind == "month"
+    lever = {lv.id: lv for lv in plan.cells[0, 3].levers}
     assert (lever["law"].uptake_rate, lever["ministry"].at) == (0.1, "2024-06")
 
     def final(point, metric):
@@ -190,15 +190,15 @@ def test_month_ranges_are_sampled_as_months(tmp_path):
     path = _experiment(
         tmp_path,
         '[sweep]\nmethod = "lhs"\nn = 12\n[sweep.parameters]\n'
-        '"interventions.ministry.at" = { low = "2021-01", high = "2024-01" }\n'
-        '"interventions.law.uptake_rate" = { low = 0.0, high = 0.1 }\n',
+        '"levers.ministry.at" = { low = "2021-01", high = "2024-01" }\n'
+        '"levers.law.uptake_rate" = { low = 0.0, high = 0.1 }\n',
     )
     plan = load_experiment(path)
-    dates = [p["interventions.ministry.at"] for p in plan.points]
+    dates = [p["levers.ministry.at"] for p in plan.points]
     assert all("2021-01" <= d <= "2024-01" and len(d) == 7 for d in dates)
     assert len(set(dates)) >= 10  # a Latin hypercube spreads them
     assert plan.points == load_experiment(path).points
-    f = factor("interventions.ministry.at", plan.scenarios)
+    f = factor("levers.ministry.at", plan.scenarios)
     assert f.encode("2024-07") == 2024.5 and f.decode(2024.5) == "2024-07"
     assert list(as_number(pd.Series(["2022-01", "2023-07"]))) == [2022.0, 2023.5]
 
@@ -213,14 +213,14 @@ def test_policies_and_uncertainties(tmp_path):
         f'[[policies]]\nname = "ministry_law"\nscenario = "{scenario}"\n'
         f"set = {ONLY_MINISTRY_LAW}\n"
         f'[[policies]]\nname = "early_ministry"\nscenario = "{scenario}"\n'
-        'set = { "interventions.ministry.at" = "2021-01" }\n'
+        'set = { "levers.ministry.at" = "2021-01" }\n'
         "[uncertainties]\nn = 5\n[uncertainties.parameters]\n"
         '"params.needs.p_needs_data" = { low = 0.3, high = 0.8 }\n'
     )
     plan = load_experiment(path)
     assert [s.name for s in plan.scenarios] == ["status_quo", "ministry_law", "early_ministry"]
     assert plan.role == "uncertainties" and len(plan.points) == 5
-    enabled = {lv.id: lv.enabled for lv in plan.scenarios[1].interventions}
+    enabled = {lv.id: lv.enabled for lv in plan.scenarios[1].levers}
     assert enabled == {
         "ministry": True,
         "open": False,
@@ -229,7 +229,7 @@ def test_policies_and_uncertainties(tmp_path):
         "data_protection": False,
         "cybersecurity": False,
     }
-    assert {lv.id: lv.at for lv in plan.scenarios[2].interventions}["ministry"] == "2021-01"
+    assert {lv.id: lv.at for lv in plan.scenarios[2].levers}["ministry"] == "2021-01"
     seeds = {}
     for run in plan.runs:
         seeds.setdefault((run.point, run.replicate), set()).add(run.seed)
@@ -249,9 +249,9 @@ def test_policy_and_design_errors(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(
         f'name = "bad"\n[[policies]]\nname = "p"\nscenario = "{scenario}"\n'
-        'set = { "interventions.ministry.at" = "2040-01" }\n'
+        'set = { "levers.ministry.at" = "2040-01" }\n'
     )
-    with pytest.raises(ScenarioError, match=r'policies\[0\]\.set\."interventions.ministry.at": '):
+    with pytest.raises(ScenarioError, match=r'policies\[0\]\.set\."levers.ministry.at": '):
         load_experiment(path)
     path.write_text(
         f'name = "bad"\nscenarios = ["{scenario}"]\n[sweep]\n[sweep.parameters]\n'
@@ -271,12 +271,12 @@ def test_sensitivity_over_lever_fields(tmp_path):
     path.write_text(
         f'name = "s"\nscenario = "{scenario}"\nmethod = "morris"\ncitizens = 300\n'
         "[parameters]\n"
-        '"interventions.ministry.at" = { low = "2021-01", high = "2024-01" }\n'
-        '"interventions.law.uptake_rate" = { low = 0.0, high = 0.1 }\n'
+        '"levers.ministry.at" = { low = "2021-01", high = "2024-01" }\n'
+        '"levers.law.uptake_rate" = { low = 0.0, high = 0.1 }\n'
         "[morris]\ntrajectories = 3\nlevels = 4\n"
     )
     sens = load_sensitivity(path)
-    dates = {p["interventions.ministry.at"] for p in sens.plan.points}
+    dates = {p["levers.ministry.at"] for p in sens.plan.points}
     assert dates <= {"2021-01", "2022-01", "2023-01", "2024-01"}
     assert sens.problem["bounds"][0] == [2021.0, 2024.0]
     path.write_text(path.read_text().replace('high = "2024-01"', 'high = "2026-01"'))
@@ -295,14 +295,14 @@ def test_policies_on_futures_end_to_end(tmp_path, capsys):
     path.write_text(
         f'name = "robust"\nreplications = 1\nroot_seed = 4\ncitizens = 300\n'
         f'[[policies]]\nname = "none"\nscenario = "{scenario}"\n'
-        'set = { "interventions.ministry.enabled" = false, "interventions.open.enabled" = false,'
-        ' "interventions.law.enabled" = false, "interventions.once_only.enabled" = false,'
-        ' "interventions.data_protection.enabled" = false,'
-        ' "interventions.cybersecurity.enabled" = false }\n'
+        'set = { "levers.ministry.enabled" = false, "levers.open.enabled" = false,'
+        ' "levers.law.enabled" = false, "levers.once_only.enabled" = false,'
+        ' "levers.data_protection.enabled" = false,'
+        ' "levers.cybersecurity.enabled" = false }\n'
         f'[[policies]]\nname = "package"\nscenario = "{scenario}"\n'
-        'set = { "interventions.law.uptake_rate" = 0.1 }\n'
+        'set = { "levers.law.uptake_rate" = 0.1 }\n'
         "[uncertainties]\nn = 6\n[uncertainties.parameters]\n"
-        '"interventions.ministry.at" = { low = "2021-01", high = "2023-01" }\n'
+        '"levers.ministry.at" = { low = "2021-01", high = "2023-01" }\n'
         '[output]\nmetrics = ["esignature_share", "online_users_share"]\n'
     )
     out = tmp_path / "out"
@@ -315,7 +315,7 @@ def test_policies_on_futures_end_to_end(tmp_path, capsys):
     table = pd.read_csv(out / "robustness" / "robustness.csv")
     best = table.sort_values("rank").iloc[0]
     assert best["policy"] == "package" and best["max_regret"] == 0  # free certificates
-    assert "interventions.ministry.at" in regret.columns
+    assert "levers.ministry.at" in regret.columns
 
 
 def test_whole_numbers_and_months_are_sampled_in_equal_shares():
@@ -325,11 +325,9 @@ def test_whole_numbers_and_months_are_sampled_in_equal_shares():
 
     scenarios = [load_scenario(LEVERS)]
     unit = np.random.default_rng(0).random(3000)
-    ramp = Counter(factor("interventions.open.ramp_months", scenarios).sample(unit, 1, 3))
+    ramp = Counter(factor("levers.open.ramp_months", scenarios).sample(unit, 1, 3))
     assert set(ramp) == {1, 2, 3} and min(ramp.values()) > 900
-    months = Counter(
-        factor("interventions.ministry.at", scenarios).sample(unit, "2022-01", "2022-04")
-    )
+    months = Counter(factor("levers.ministry.at", scenarios).sample(unit, "2022-01", "2022-04"))
     assert set(months) == {"2022-01", "2022-02", "2022-03", "2022-04"}
     assert min(months.values()) > 650
 
@@ -337,25 +335,25 @@ def test_whole_numbers_and_months_are_sampled_in_equal_shares():
 MORE_BAD = [
     (
         '[[policies]]\nname = "p"\nscenario = "{levers}"\n'
-        'set = {{ "interventions.ministry.at" = "2021-01" }}\n'
-        '[sweep.parameters]\n"interventions.ministry.at" = ["2024-01"]\n',
-        'policies[0].set."interventions.ministry.at": also varied by the sweep; a policy '
+        'set = {{ "levers.ministry.at" = "2021-01" }}\n'
+        '[sweep.parameters]\n"levers.ministry.at" = ["2024-01"]\n',
+        'policies[0].set."levers.ministry.at": also varied by the sweep; a policy '
         "cannot fix what the design varies (allowed: set other factors)",
     ),
     (
         '[sweep]\nmethod = "lhs"\nn = 4\n[sweep.parameters]\n'
-        '"interventions.law.enabled" = {{ low = 0.0, high = 1.0 }}\n',
-        'sweep.parameters."interventions.law.enabled": true/false cannot be sampled from a '
+        '"levers.law.enabled" = {{ low = 0.0, high = 1.0 }}\n',
+        'sweep.parameters."levers.law.enabled": true/false cannot be sampled from a '
         "range; list them in a grid",
     ),
     (
-        '[sweep.parameters]\n"interventions.ministry.at" = ["2022-01", "2022-1"]\n',
-        "sweep.parameters.\"interventions.ministry.at\": '2022-1' is not a month (YYYY-MM)",
+        '[sweep.parameters]\n"levers.ministry.at" = ["2022-01", "2022-1"]\n',
+        "sweep.parameters.\"levers.ministry.at\": '2022-1' is not a month (YYYY-MM)",
     ),
     (
-        '[sweep.parameters]\n"interventions.skills.at" = ["2024-01", "2027-01"]\n',
-        "sweep.parameters: design point 1 (interventions.skills.at = 2027-01) makes skills "
-        "invalid: interventions[0].until: 2025-12 is before at 2027-01",
+        '[sweep.parameters]\n"levers.skills.at" = ["2024-01", "2027-01"]\n',
+        "sweep.parameters: design point 1 (levers.skills.at = 2027-01) makes skills "
+        "invalid: levers[0].until: 2025-12 is before at 2027-01",
     ),
 ]
 
@@ -364,7 +362,7 @@ MORE_BAD = [
 def test_more_bad_designs_are_one_line_each(tmp_path, body, message):
     skills = tmp_path / "skills.toml"
     skills.write_text(
-        f'extends = "{SCENARIOS / "status_quo.toml"}"\nname = "skills"\n[[interventions]]\n'
+        f'extends = "{SCENARIOS / "status_quo.toml"}"\nname = "skills"\n[[levers]]\n'
         'id = "skills"\ntype = "digital_skills"\nat = "2023-01"\nuntil = "2025-12"\n'
     )
     scenarios = f'scenarios = ["{skills if "skills" in body else LEVERS}"]\n'
@@ -377,7 +375,7 @@ def test_more_bad_designs_are_one_line_each(tmp_path, body, message):
 
 
 def test_whole_number_lever_fields_can_be_listed(tmp_path):
-    path = _experiment(tmp_path, '[sweep.parameters]\n"interventions.open.ramp_months" = [6, 12]\n')
+    path = _experiment(tmp_path, '[sweep.parameters]\n"levers.open.ramp_months" = [6, 12]\n')
     plan = load_experiment(path)
-    assert [{lv.id: lv for lv in plan.cells[0, p].interventions}["open"].ramp_months
+    assert [{lv.id: lv for lv in plan.cells[0, p].levers}["open"].ramp_months
             for p in (0, 1)] == [6, 12]  # fmt: skip

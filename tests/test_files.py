@@ -1,5 +1,5 @@
 """Input files (sim/files.py): every problem of a file at once, one exact line each, strict
-types and finite numbers everywhere, per-area ranges, interventions named in their own file."""
+types and finite numbers everywhere, per-area ranges, levers named in their own file."""
 
 import builtins
 import os
@@ -14,7 +14,7 @@ from sim.experiment.inputs import check_input
 from sim.experiment.posterior import load_posterior
 from sim.experiment.spec import load_experiment
 from sim.files import load_scenario
-from sim.scenario import LEVER_OVERHEAD, MAX_INTERVENTIONS, MAX_WORK
+from sim.scenario import LEVER_OVERHEAD, MAX_LEVERS, MAX_WORK
 from tests.conftest import ROOT, make_scenario
 
 LIBRARY = (
@@ -29,7 +29,7 @@ seed = true
 coef_trust = nan
 [params.internet.share_initial]
 rural = 1.7
-[[interventions]]
+[[levers]]
 type = "lockdown"
 at = "2021-01"
 until = "2021-03"
@@ -51,8 +51,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
         f"{path}: params.internet.share_initial.rural: 1.7 is out of range (allowed: 0..1)",
         f"{path}: params.choice.coef_trust: must be a finite number, not nan or inf (got nan) "
         "(allowed: -50..50)",
-        f"{path}: interventions[0].strength: Input should be a valid number (got '1.5') "
-        "(allowed: 0..5)",
+        f"{path}: levers[0].strength: Input should be a valid number (got '1.5') (allowed: 0..5)",
     ]
 
 
@@ -99,39 +98,38 @@ def test_tables_and_lists_have_ranges_and_finite_numbers(tmp_path, table, line):
     [
         (
             'strength = "2"',
-            "interventions[0].strength: Input should be a valid number (got '2') (allowed: 0..5)",
+            "levers[0].strength: Input should be a valid number (got '2') (allowed: 0..5)",
         ),
         (
             "strength = true",
-            "interventions[0].strength: Input should be a valid number (got True) (allowed: 0..5)",
+            "levers[0].strength: Input should be a valid number (got True) (allowed: 0..5)",
         ),
-        ("note = 3", "interventions[0].note: Input should be a valid string (got 3)"),
+        ("note = 3", "levers[0].note: Input should be a valid string (got 3)"),
     ],
 )
 def test_levers_are_as_strict_as_parameters(tmp_path, entry, line):
     path = tmp_path / "l.toml"
     path.write_text(
-        f'name = "l"\n[[interventions]]\ntype = "lockdown"\nat = "2021-01"\nuntil = "2021-02"\n'
-        f"{entry}\n"
+        f'name = "l"\n[[levers]]\ntype = "lockdown"\nat = "2021-01"\nuntil = "2021-02"\n{entry}\n'
     )
     assert _lines(path) == [f"{path}: {line}"]
 
 
-def test_an_intervention_is_named_in_the_file_that_declares_it(tmp_path):
+def test_a_lever_is_named_in_the_file_that_declares_it(tmp_path):
     parent, child = tmp_path / "parent.toml", tmp_path / "child.toml"
     parent.write_text(
-        'name = "parent"\n[[interventions]]\ntype = "lockdown"\nat = "2021-01"\n'
-        'until = "2021-03"\n[[interventions]]\ntype = "central_ministry"\nat = "2022-01"\n'
+        'name = "parent"\n[[levers]]\ntype = "lockdown"\nat = "2021-01"\n'
+        'until = "2021-03"\n[[levers]]\ntype = "central_ministry"\nat = "2022-01"\n'
         "coordination_rate = 2.0\n"
     )
     child.write_text(
-        'name = "child"\nextends = "parent.toml"\n[[interventions]]\ntype = "connectivity"\n'
+        'name = "child"\nextends = "parent.toml"\n[[levers]]\ntype = "connectivity"\n'
         'at = "2023-01"\nceiling = 1.5\n'
     )
     assert _lines(child) == [
-        f"{parent}: interventions[1].coordination_rate: Input should be less than or equal to 1 "
+        f"{parent}: levers[1].coordination_rate: Input should be less than or equal to 1 "
         "(got 2.0) (allowed: 0..1)",
-        f"{child}: interventions[0].ceiling: Input should be less than or equal to 1 (got 1.5) "
+        f"{child}: levers[0].ceiling: Input should be less than or equal to 1 (got 1.5) "
         "(allowed: 0..1)",
     ]
 
@@ -407,13 +405,13 @@ def _levers(n: int, **fields) -> list[dict]:
     return [{"type": "once_only", "at": "2021-01", **fields} for _ in range(n)]
 
 
-def test_a_scenario_holds_up_to_the_intervention_cap(tmp_path):
-    assert MAX_INTERVENTIONS == 1_000
-    assert len(make_scenario(citizens=100, interventions=_levers(1_000)).interventions) == 1_000
+def test_a_scenario_holds_up_to_the_lever_cap(tmp_path):
+    assert MAX_LEVERS == 1_000
+    assert len(make_scenario(citizens=100, levers=_levers(1_000)).levers) == 1_000
     with pytest.raises(ScenarioError) as info:
-        make_scenario(citizens=100, interventions=_levers(1_001))
+        make_scenario(citizens=100, levers=_levers(1_001))
     assert str(info.value) == (
-        "<test>: interventions: 1,001 interventions is more than a scenario may hold (allowed: "
+        "<test>: levers: 1,001 levers is more than a scenario may hold (allowed: "
         "up to 1,000, its parents' included)"
     )
 
@@ -424,7 +422,7 @@ def test_the_work_of_a_run_is_counted_and_capped():
         citizens=1_000,
         start="2021-01",
         end="2021-12",
-        interventions=[
+        levers=[
             {"type": "once_only", "at": "2021-03"},  # 10 months
             {"type": "lockdown", "at": "2021-02", "until": "2021-04"},  # 3 months
             {"type": "once_only", "at": "2021-01", "enabled": False},  # none
@@ -436,7 +434,7 @@ def test_the_work_of_a_run_is_counted_and_capped():
     longest = {"citizens": 5_000_000, "start": "1900-01", "end": "2200-12"}
     assert make_scenario(**longest).work == 5_000_000 * 3_612 <= MAX_WORK
     with pytest.raises(ScenarioError) as info:
-        make_scenario(**longest, interventions=_levers(1, at="1900-01"))
+        make_scenario(**longest, levers=_levers(1, at="1900-01"))
     assert str(info.value).startswith("<test>: (top level): the run is 36,127,224,000 adult-")
 
 
@@ -448,7 +446,7 @@ def test_shipped_scenarios_are_far_below_the_caps():
             continue
         scenario = load_scenario(path)
         national = scenario.with_overrides(citizens="national")
-        assert len(scenario.interventions) <= MAX_INTERVENTIONS // 100
+        assert len(scenario.levers) <= MAX_LEVERS // 100
         assert national.work <= MAX_WORK // 4, path
 
 

@@ -11,8 +11,8 @@ from pydantic import Field
 from sim import levers
 from sim.errors import ScenarioError
 from sim.files import load_scenario
-from sim.levers import INTERVENTION_CLASSES, INTERVENTIONS, Lever, ScenarioNames, UnknownName
-from sim.model.interventions import ACTIONS, Action, action_for, acts_for, withdraw_action
+from sim.levers import LEVER_CLASSES, LEVER_TYPES, Lever, ScenarioNames, UnknownName
+from sim.model.actions import ACTIONS, Action, action_for, acts_for, withdraw_action
 from sim.model.model import AdoptionModel
 from sim.scenario import Scenario, scenario_json_schema
 from tests.conftest import make_scenario
@@ -48,7 +48,7 @@ class Campaign(Action):
 @pytest.fixture
 def campaign():
     """The test's lever and its action, registered for one test and withdrawn after it."""
-    before = (dict(INTERVENTIONS), dict(ACTIONS), scenario_json_schema())
+    before = (dict(LEVER_TYPES), dict(ACTIONS), scenario_json_schema())
     levers.register_lever(AwarenessCampaign)
     acts_for(AwarenessCampaign)(Campaign)
     Campaign.calls.clear()
@@ -57,10 +57,10 @@ def campaign():
     finally:
         withdraw_action(AwarenessCampaign)
         levers.unregister_lever(AwarenessCampaign)
-    assert (dict(INTERVENTIONS), dict(ACTIONS), scenario_json_schema()) == before
+    assert (dict(LEVER_TYPES), dict(ACTIONS), scenario_json_schema()) == before
 
 
-ENTRY = '[[interventions]]\ntype = "awareness_campaign"\nat = "2021-06"\n{extra}'
+ENTRY = '[[levers]]\ntype = "awareness_campaign"\nat = "2021-06"\n{extra}'
 
 
 def _file(tmp_path, extra=""):
@@ -74,7 +74,7 @@ def _file(tmp_path, extra=""):
 
 def test_a_lever_defined_in_a_test_runs_end_to_end(tmp_path, campaign):
     scenario = load_scenario(_file(tmp_path, 'areas = ["rural"]\np_aware = 0.5\n'))
-    (item,) = scenario.interventions
+    (item,) = scenario.levers
     assert type(item) is campaign and item.areas == ["rural"] and item.p_aware == 0.5
     model = AdoptionModel(scenario, seed=3, agent_views=False).run()
     # begin in the month `at`, then every month from `at` to the end, k counting from 0
@@ -82,7 +82,7 @@ def test_a_lever_defined_in_a_test_runs_end_to_end(tmp_path, campaign):
     assert Campaign.calls == [("begin", "2021-06", -1)] + [
         ("each_month", date, k) for k, date in enumerate(months)
     ]
-    without = AdoptionModel(scenario.with_overrides(interventions=[]), seed=3, agent_views=False)
+    without = AdoptionModel(scenario.with_overrides(levers=[]), seed=3, agent_views=False)
     without.run()
     rural = model.country.areas.index("rural")
     in_area = model.population.area == rural
@@ -95,7 +95,7 @@ def test_a_registered_lever_checks_its_area_names(tmp_path, campaign):
     with pytest.raises(ScenarioError) as error:
         load_scenario(_file(tmp_path, 'areas = ["rurl"]\n'))
     assert str(error.value) == (
-        f"{tmp_path / 'campaign.toml'}: interventions[0].areas[0]: unknown area 'rurl'; did you "
+        f"{tmp_path / 'campaign.toml'}: levers[0].areas[0]: unknown area 'rurl'; did you "
         "mean 'rural'? (allowed: ulaanbaatar, aimag_centre, soum_centre, rural)"
     )
 
@@ -104,11 +104,11 @@ def test_a_registered_lever_is_in_the_schema_and_refused_once_withdrawn(tmp_path
     schema = scenario_json_schema()
     assert "awareness_campaign" in str(schema)
     path = _file(tmp_path)
-    assert load_scenario(path).interventions[0].title == "awareness campaign"
+    assert load_scenario(path).levers[0].title == "awareness campaign"
     withdraw_action(campaign)
     levers.unregister_lever(campaign)
     try:
-        with pytest.raises(ScenarioError, match="unknown intervention type 'awareness_campaign'"):
+        with pytest.raises(ScenarioError, match="unknown lever type 'awareness_campaign'"):
             load_scenario(path)
         assert "awareness_campaign" not in str(scenario_json_schema())
     finally:  # the fixture withdraws it again
@@ -128,12 +128,12 @@ def test_registration_refuses_doubles_and_non_levers(campaign):
 
 
 def test_the_registry_is_one_tuple():
-    """INTERVENTIONS, the union and the actions come from INTERVENTION_CLASSES, in its order."""
-    assert tuple(INTERVENTIONS.values()) == INTERVENTION_CLASSES
-    assert list(INTERVENTIONS) == [cls.type_name() for cls in INTERVENTION_CLASSES]
-    union = Scenario.model_fields["interventions"].annotation.__args__[0]
-    assert union.__args__[0].__args__ == INTERVENTION_CLASSES
-    assert set(ACTIONS) == set(INTERVENTION_CLASSES)
+    """LEVER_TYPES, the union and the actions come from LEVER_CLASSES, in its order."""
+    assert tuple(LEVER_TYPES.values()) == LEVER_CLASSES
+    assert list(LEVER_TYPES) == [cls.type_name() for cls in LEVER_CLASSES]
+    union = Scenario.model_fields["levers"].annotation.__args__[0]
+    assert union.__args__[0].__args__ == LEVER_CLASSES
+    assert set(ACTIONS) == set(LEVER_CLASSES)
     lever = levers.Lockdown(at="2021-01", until="2021-03")
     assert type(action_for(lever)) is ACTIONS[levers.Lockdown]
 
@@ -166,11 +166,11 @@ def test_each_lever_names_what_the_scenario_lacks(lever, unknown):
 def test_the_scenario_reports_a_lever_unknown_names_with_its_index():
     with pytest.raises(ScenarioError) as error:
         make_scenario(
-            interventions=[
+            levers=[
                 {"type": "lockdown", "at": "2021-01", "until": "2021-02"},
                 {"type": "security_breach", "at": "2021-01", "agency": "tax_agnecy"},
             ]
         )
-    assert "interventions[1].agency: unknown agency 'tax_agnecy'; did you mean 'tax_agency'?" in (
+    assert "levers[1].agency: unknown agency 'tax_agnecy'; did you mean 'tax_agency'?" in (
         str(error.value)
     )

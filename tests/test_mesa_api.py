@@ -225,7 +225,7 @@ def test_unknown_parameter_names_the_keyword_and_suggests():
     assert str(error.value) == (
         "AdoptionModel arguments: choice__coef_trst: unknown parameter; did you mean "
         "'choice__coef_trust'? (a parameter is group__name, e.g. choice__coef_trust; see "
-        "docs/parameters.md; a lever's field is interventions__<id>__<field>)"
+        "docs/parameters.md; a lever's field is levers__<id>__<field>)"
     )
     with pytest.raises(ScenarioError) as error:
         short(params={"choice": {"coef_trst": 3.0}})
@@ -361,14 +361,14 @@ def test_batch_run_sweeps_lever_keywords():
         "scenario": "reform_levers",
         "citizens": 500,
         "end": "2024-06",
-        "interventions__law__enabled": [True, False],
+        "levers__law__enabled": [True, False],
     }
     options = {"max_steps": 45, "number_processes": 1, "display_progress": False}
     if "rng" in inspect.signature(mesa.batch_run).parameters:
         results = mesa.batch_run(AdoptionModel, parameters, rng=[1, 2], **options)
     else:
         results = mesa.batch_run(AdoptionModel, {**parameters, "seed": [1, 2]}, **options)
-    frame = pd.DataFrame(results).set_index(["seed", "interventions__law__enabled"]).sort_index()
+    frame = pd.DataFrame(results).set_index(["seed", "levers__law__enabled"]).sort_index()
     assert len(frame) == 4
     for seed in (1, 2):  # free certificates come with the law
         assert (

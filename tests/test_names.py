@@ -30,12 +30,12 @@ citizens = 300
 name = "ministry_law"
 title = "ministry and law"
 scenario = "{levers}"
-set = {{ "interventions.open.enabled" = false }}
+set = {{ "levers.open.enabled" = false }}
 
 [sweep]
 method = "grid"
 [sweep.parameters]
-"interventions.law.enabled" = [false, true]
+"levers.law.enabled" = [false, true]
 
 [output]
 metrics = ["online_users_share", "end_to_end_share", "paper_documents_per_1000",
@@ -106,7 +106,7 @@ def test_report_md_names_scenarios_by_title_and_levers_by_name(named_report):
         in text
     )
     assert "### Point 0: e-signature law off" in text and "### Point 1: e-signature law on" in text
-    assert "e-signature law (`interventions.law.enabled`, bool)" in text
+    assert "e-signature law (`levers.law.enabled`, bool)" in text
 
 
 def test_robustness_md_names_the_metric_and_the_policies(named_report):

@@ -22,8 +22,8 @@ from sim.experiment.spec import load_experiment
 from tests.conftest import make_folder
 from tests.conftest import tiny_experiment as _experiment
 
-MINISTRY = "interventions.ministry.at"
-LAW = "interventions.law.at"
+MINISTRY = "levers.ministry.at"
+LAW = "levers.law.at"
 MINISTRY_YEARS = ["2022-01", "2024-01", "2026-01"]
 LAW_YEARS = ["2023-01", "2025-01"]
 FACTORS = {
@@ -31,14 +31,14 @@ FACTORS = {
         "kind": "month",
         "description": "month the ministry is set up",
         "unit": "year",
-        "label": "month the ministry is set up [year]\n(interventions.ministry.at)",
+        "label": "month the ministry is set up [year]\n(levers.ministry.at)",
         "holders": ["reform"],
     },
     LAW: {
         "kind": "month",
         "description": "month the law takes effect",
         "unit": "year",
-        "label": "month the law takes effect [year]\n(interventions.law.at)",
+        "label": "month the law takes effect [year]\n(levers.law.at)",
         "holders": ["reform"],
     },
 }
@@ -192,7 +192,7 @@ def test_lhs_many_points_pools_and_bins(tmp_path):
 
 def test_unswept_and_bool_factor(tmp_path):
     def metric(scenario, p, values, t):
-        return 0.3 + (0.1 if scenario == "reform" and values.get("interventions.law.enabled")
+        return 0.3 + (0.1 if scenario == "reform" and values.get("levers.law.enabled")
                       else 0.0)  # fmt: skip
 
     plain = make_folder(tmp_path / "plain", [{}], metric, reps=4)
@@ -202,7 +202,7 @@ def test_unswept_and_bool_factor(tmp_path):
     assert "- runs: 8 of 8 (2 scenarios x 4 replications)" in text
     assert "status_quo (n=4 runs)" in (plain / "report" / "adoption.svg").read_text()
     assert not list((plain / "report").glob("sweep_*"))
-    flag = [{"interventions.law.enabled": False}, {"interventions.law.enabled": True}]
+    flag = [{"levers.law.enabled": False}, {"levers.law.enabled": True}]
     switched = make_folder(tmp_path / "bool", flag, metric, reps=4, extra=False)
     write_report(switched, quiet=True)
     text = (switched / "report" / "report.md").read_text()

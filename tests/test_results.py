@@ -10,8 +10,8 @@ from sim.analysis.results import Results, kind_of, window_months
 from sim.errors import ScenarioError
 from tests.conftest import seal_results
 
-MONTH = "interventions.ministry.at"
-SWITCH = "interventions.law.enabled"
+MONTH = "levers.ministry.at"
+SWITCH = "levers.law.enabled"
 NEEDS = "params.needs.p_needs_data"
 DATES = ["2030-06", "2030-09", "2030-12"]
 

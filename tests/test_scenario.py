@@ -44,7 +44,7 @@ def test_status_quo_defaults():
     assert national.n_citizens == 2_260_000
 
 
-def test_extends_merges_tables_and_concatenates_interventions(tmp_path):
+def test_extends_merges_tables_and_concatenates_levers(tmp_path):
     _write(
         tmp_path,
         "base.toml",
@@ -55,7 +55,7 @@ citizens = 1000
 [params.choice]
 coef_trust = 1.5
 coef_skill = 2.5
-[[interventions]]
+[[levers]]
 type = "lockdown"
 at = "2021-01"
 until = "2021-03"
@@ -69,7 +69,7 @@ extends = "base.toml"
 name = "child"
 [params.choice]
 coef_trust = 3.0
-[[interventions]]
+[[levers]]
 type = "security_breach"
 at = "2022-04"
 """,
@@ -79,7 +79,7 @@ at = "2022-04"
     assert scenario.citizens == 1000
     assert scenario.params.choice.coef_trust == 3.0  # child wins
     assert scenario.params.choice.coef_skill == 2.5  # parent kept
-    assert [i.type for i in scenario.interventions] == ["lockdown", "security_breach"]
+    assert [i.type for i in scenario.levers] == ["lockdown", "security_breach"]
 
 
 BAD = {
@@ -97,16 +97,16 @@ BAD = {
         "(got 3) (allowed: 0..1)",
     ),
     "horizon.toml": (
-        'name="a"\n[[interventions]]\ntype="lockdown"\nat="2035-01"\nuntil="2035-03"\n',
-        "interventions[0].at: 2035-01 is outside the horizon (allowed: 2020-10 to 2030-12)",
+        'name="a"\n[[levers]]\ntype="lockdown"\nat="2035-01"\nuntil="2035-03"\n',
+        "levers[0].at: 2035-01 is outside the horizon (allowed: 2020-10 to 2030-12)",
     ),
     "tag.toml": (
-        'name="a"\n[[interventions]]\ntype="lockdwn"\nat="2021-01"\n',
-        "interventions[0].type: unknown intervention type 'lockdwn'; did you mean 'lockdown'?",
+        'name="a"\n[[levers]]\ntype="lockdwn"\nat="2021-01"\n',
+        "levers[0].type: unknown lever type 'lockdwn'; did you mean 'lockdown'?",
     ),
     "key.toml": (
-        'name="a"\n[[interventions]]\ntype="lockdown"\nat="2021-01"\nuntil="2021-02"\nstrenght=2\n',
-        "interventions[0].strenght: unknown key; did you mean 'strength'?",
+        'name="a"\n[[levers]]\ntype="lockdown"\nat="2021-01"\nuntil="2021-02"\nstrenght=2\n',
+        "levers[0].strenght: unknown key; did you mean 'strength'?",
     ),
     "empty.toml": ("", "the file is empty"),
     "binary.toml": (b"\xff\xfe\x00\x01", "not UTF-8 text"),
@@ -144,7 +144,7 @@ def test_extends_cycle(tmp_path):
 def test_json_schema_describes_the_format():
     schema = scenario_json_schema()
     json.dumps(schema)
-    assert {"name", "start", "end", "citizens", "params", "interventions", "extends"} <= set(
+    assert {"name", "start", "end", "citizens", "params", "levers", "extends"} <= set(
         schema["properties"]
     )
     assert schema["additionalProperties"] is False
@@ -159,28 +159,25 @@ def test_partial_parameter_tables_keep_other_defaults(tmp_path):
 
 
 def test_lever_keywords_become_lever_paths():
-    assert lever_keyword("interventions__ministry__at") == "interventions.ministry.at"
-    assert lever_keyword("interventions__my__law__enabled") == "interventions.my__law.enabled"
-    for bad in ("interventions__ministry", "interventions____at", "interventions__x__"):
+    assert lever_keyword("levers__ministry__at") == "levers.ministry.at"
+    assert lever_keyword("levers__my__law__enabled") == "levers.my__law.enabled"
+    for bad in ("levers__ministry", "levers____at", "levers__x__"):
         with pytest.raises(ValueError, match="not a lever keyword"):
             lever_keyword(bad)
     paths = keyword_paths(("capital", "rural"))
     assert "internet__share_initial__rural" not in keyword_paths()  # areas are a country's
     assert paths["choice__coef_trust"] == "params.choice.coef_trust"
     assert paths["internet__share_initial__rural"] == "params.internet.share_initial.rural"
-    assert not any(k.startswith("interventions") for k in paths)
+    assert not any(k.startswith("levers") for k in paths)
 
 
 def test_a_scenario_by_hand_is_checked_but_validation_inside_keeps_pydantic_errors():
     with pytest.raises(InvalidScenario) as info:
         Scenario(
             name="x",
-            interventions=[{"type": "lockdown", "at": "2021-01", "until": "2020-12"}],
+            levers=[{"type": "lockdown", "at": "2021-01", "until": "2020-12"}],
         )
-    assert (
-        str(info.value)
-        == "Scenario arguments: interventions[0].until: 2020-12 is before at 2021-01"
-    )
+    assert str(info.value) == "Scenario arguments: levers[0].until: 2020-12 is before at 2021-01"
     assert isinstance(info.value, ValueError) and isinstance(info.value, ScenarioError)
     with pytest.raises(ValidationError):  # what sim.files turns into lines naming the file
         Scenario.model_validate({"name": "x", "end": "2040-13"})

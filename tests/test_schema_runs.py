@@ -161,7 +161,7 @@ def scenario_documents(draw):
             lever["id"] = draw(_mutated(st.sampled_from(["law", "m1"])))
         levers.append(lever)
     if levers:
-        doc["interventions"] = levers
+        doc["levers"] = levers
     return doc
 
 

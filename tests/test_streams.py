@@ -101,7 +101,7 @@ def test_nothing_changes_before_a_lever_acts(name):
 def test_a_lever_at_the_last_month_changes_only_the_last_month():
     spec = load_scenario(find_scenario("status_quo"), citizens=2000).with_overrides(end="2023-06")
     data = spec.model_dump(mode="python")
-    data["interventions"] = [{"type": "lockdown", "at": "2023-06", "until": "2023-06"}]
+    data["levers"] = [{"type": "lockdown", "at": "2023-06", "until": "2023-06"}]
     late = Scenario.model_validate(data)
     runs = []
     for scenario in (spec, late):

@@ -55,7 +55,7 @@ from sim.analysis.results import Results, kind_of, window_months
 from sim.calendar import format_month
 from sim.errors import ScenarioError
 from sim.factors import FIELD_NAMES, ROLES, as_number
-from sim.levers import INTERVENTIONS
+from sim.levers import LEVER_TYPES
 from sim.scenario import unknown
 
 ALPHA = 0.05
@@ -110,20 +110,20 @@ def factor_info(manifest: Mapping[str, Any], keys) -> dict[str, dict[str, Any]]:
     types: dict[str, str] = {}
     for info in (manifest.get("scenarios") or {}).values():
         resolved = info.get("resolved") if isinstance(info, Mapping) else None
-        for lever in (resolved or {}).get("interventions") or []:
+        for lever in (resolved or {}).get("levers") or []:
             if isinstance(lever, Mapping) and lever.get("id"):
                 types.setdefault(str(lever["id"]), str(lever.get("type")))
     out = {}
     for key in keys:
         info = declared.get(key) if isinstance(declared.get(key), Mapping) else {}
         parts = key.split(".")
-        path_lever = len(parts) == 3 and parts[0] == "interventions"
+        path_lever = len(parts) == 3 and parts[0] == "levers"
         role = info.get("role")
         if role not in ROLES:
             role = "lever" if path_lever and design.get("role") == "sweep" else "uncertainty"
         lever = info.get("lever") or ""
         if not lever and path_lever:
-            cls = INTERVENTIONS.get(types.get(parts[1], ""))
+            cls = LEVER_TYPES.get(types.get(parts[1], ""))
             lever = cls.title if cls else parts[1]
         field = parts[2] if path_lever else ""
         name = info.get("name") or (

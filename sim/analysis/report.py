@@ -56,7 +56,7 @@ from sim.analysis.results import Results, known_factor, load_results
 from sim.calendar import format_month
 from sim.factors import as_number
 from sim.folders import Stage, owned
-from sim.levers import INTERVENTIONS
+from sim.levers import LEVER_TYPES
 from sim.outputs import REGISTRY, Metric
 from sim.provenance import run_record
 
@@ -101,8 +101,8 @@ def metric_heading(name: str) -> str:
 
 
 def short_key(key: str) -> str:
-    """A factor's path without the ``params.`` / ``interventions.`` prefix."""
-    return key.removeprefix("params.").removeprefix("interventions.")
+    """A factor's path without the ``params.`` / ``levers.`` prefix."""
+    return key.removeprefix("params.").removeprefix("levers.")
 
 
 def format_value(value, kind: str) -> str:
@@ -186,15 +186,15 @@ def factor_names(keys, manifest: dict) -> dict[str, str]:
     types: dict[str, str] = {}
     for info in (manifest.get("scenarios") or {}).values():
         resolved = info.get("resolved") if isinstance(info, dict) else None
-        for lever in (resolved or {}).get("interventions") or []:
+        for lever in (resolved or {}).get("levers") or []:
             if isinstance(lever, dict) and lever.get("id"):
                 types.setdefault(lever["id"], lever.get("type"))
     names = {}
     for key in keys:
         names[key] = short_key(key)
         parts = key.split(".")
-        if len(parts) == 3 and parts[0] == "interventions" and types.get(parts[1]) in INTERVENTIONS:
-            title = INTERVENTIONS[types[parts[1]]].title
+        if len(parts) == 3 and parts[0] == "levers" and types.get(parts[1]) in LEVER_TYPES:
+            title = LEVER_TYPES[types[parts[1]]].title
             pattern = LEVER_FIELD_NAMES.get(parts[2], "{}: " + parts[2].replace("_", " "))
             names[key] = pattern.format(title)
     return names

@@ -566,7 +566,7 @@ def robustness_in_results(
         )
     wide = wide_all[complete]
     design = manifest.get("design") or {}
-    levers = [f for f in factors if f.startswith("interventions.")]
+    levers = [f for f in factors if f.startswith("levers.")]
     if levers and design.get("role") == "sweep":
         notes.append(
             f"the design points sweep lever(s) {', '.join(levers)}: each point is counted as a "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 
 from sim import __version__, signals
 from sim.atomic import OutputError
@@ -73,9 +74,11 @@ def dispatch(argv: list[str] | None) -> int:
     """Parse ``argv`` and run the sub-command; the exit status (``sim.cli``'s docstring).
     Called by :func:`sim.cli.main` once the signal handlers are in place."""
     try:
-        check_environment()
-        args = build_parser().parse_args(argv)
-        status = args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            check_environment()
+            args = build_parser().parse_args(argv)
+            status = args.func(args)
         sys.stdout.flush()  # a closed stdout shows here, not after the exit status is set
         return status
     except ScenarioError as exc:  # bad input: one line per problem, nothing written
@@ -100,6 +103,12 @@ def dispatch(argv: list[str] | None) -> int:
     except signals.Terminated:
         _say("egov-sim: terminated; finished outputs are kept, nothing partial was written")
         return EXIT_TERMINATED
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning (an old name read, for one) as one line on stderr, without Python's source
+    line: ``egov-sim: warning: <message>``."""
+    _say(printable_lines(f"egov-sim: warning: {message}"))
 
 
 def _say(text: str) -> None:

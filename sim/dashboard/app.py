@@ -3,7 +3,7 @@
 The page is composed here from Solara parts rather than Mesa's ``SolaraViz`` (whose tabs are
 "Page N" and whose steps are not months): a controls column (Reset / Play / Step, where Step is
 one month; the start scenario, seed, size, key parameters and each lever), monitors with the
-current month and key figures, dated plots with the interventions marked and the status quo as a
+current month and key figures, dated plots with the levers marked and the status quo as a
 faint reference, the agencies and a patch of the network, an About tab, and data out (the
 scenario file and the plotted series as CSV).
 
@@ -53,7 +53,7 @@ from sim.dashboard.settings import (
     start_label,
 )
 from sim.files import load_scenario
-from sim.levers import INTERVENTIONS
+from sim.levers import LEVER_TYPES
 from sim.model.behaviour import recent_users
 from sim.outputs import REGISTRY
 from sim.params import display_name, iter_parameters
@@ -374,9 +374,9 @@ def _years(months: Any) -> np.ndarray:
 
 
 def _markers(m: DashboardModel) -> dict[str, list[str]]:
-    """Start month -> names of the enabled interventions starting then."""
+    """Start month -> names of the enabled levers starting then."""
     found: dict[str, list[str]] = {}
-    for lever in m.spec.interventions:
+    for lever in m.spec.levers:
         if lever.enabled:
             found.setdefault(lever.at, []).append(lever.display_name)
     return found
@@ -481,7 +481,7 @@ def Plots():
         tag="div",
         unsafe_innerHTML=(
             "Solid lines: this run. Dashed, faint: the status quo with the same seed, size "
-            "and parameters (when this run differs from it). Dotted verticals: interventions "
+            "and parameters (when this run differs from it). Dotted verticals: levers "
             f"start{': ' + starts if starts else ' (none in this run)'}. Hover a legend entry "
             "for what it counts."
         ),
@@ -717,12 +717,12 @@ def about_html(country: Country | None = None) -> str:
         "<h3>The levers on this page</h3><p>Tick a lever to switch it on from a month; "
         "its strength slider sets its main number. Where each acts in the model:</p><ul>"
     )
-    for kind, cls in INTERVENTIONS.items():
+    for kind, cls in LEVER_TYPES.items():
         if kind in LEVERS:
             parts.append(f"<li><b>{html.escape(lever_label(kind))}</b>: "
                          f"{_doc_html(cls.__doc__ or '')}</li>")  # fmt: skip
     parts.append("</ul><h3>Other levers and events in scenario files</h3><ul>")
-    for kind, cls in INTERVENTIONS.items():
+    for kind, cls in LEVER_TYPES.items():
         if kind not in LEVERS:
             parts.append(
                 f'<li><b>{html.escape(lever_label(kind))}</b> <span class="egov-path">(type '

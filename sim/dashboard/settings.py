@@ -16,7 +16,7 @@ from typing import Any
 import tomli_w
 
 from sim.files import resolve_extends, validate_scenario
-from sim.levers import INTERVENTIONS
+from sim.levers import LEVER_TYPES
 from sim.library import find_scenario, scenario_names
 from sim.model.model import AdoptionModel
 from sim.params import Params
@@ -81,7 +81,7 @@ def parameter_info(name: str) -> dict[str, str]:
 
 def lever_info(lever: str) -> dict[str, Any]:
     """A lever's docstring, its strength field's description and default (``sim.levers``)."""
-    cls = INTERVENTIONS[lever]
+    cls = LEVER_TYPES[lever]
     field = cls.model_fields[LEVERS[lever]["strength"]]
     return {"doc": " ".join((cls.__doc__ or "").split()), "description": field.description or "",
             "default": field.default}  # fmt: skip
@@ -89,7 +89,7 @@ def lever_info(lever: str) -> dict[str, Any]:
 
 def lever_label(lever: str) -> str:
     """A lever's name on the page: its class's title, capitalised ("E-signature law")."""
-    title = INTERVENTIONS[lever].title
+    title = LEVER_TYPES[lever].title
     return title[:1].upper() + title[1:]
 
 
@@ -124,7 +124,7 @@ def controls_for(scenario: str) -> dict[str, Any]:
         group, key = spec["path"]
         default = getattr(getattr(defaults, group), key)
         settings[name] = float(params.get(group, {}).get(key, default))
-    items = list(data.get("interventions", []))
+    items = list(data.get("levers", []))
     for lever, spec in LEVERS.items():
         i = _first(items, lever)
         item = items[i] if i is not None else {}
@@ -133,7 +133,7 @@ def controls_for(scenario: str) -> dict[str, Any]:
         settings[f"{lever}_year"] = int(year)
         settings[f"{lever}_month"] = int(month)
         value = item.get(
-            spec["strength"], INTERVENTIONS[lever].model_fields[spec["strength"]].default
+            spec["strength"], LEVER_TYPES[lever].model_fields[spec["strength"]].default
         )
         settings[f"{lever}_strength"] = float(value)
     return settings
@@ -185,7 +185,7 @@ def changes(settings: dict[str, Any], start: dict[str, Any] | None = None) -> li
     for lever, spec in LEVERS.items():
         if lever not in settings:  # not set: the start scenario's lever as it is
             continue
-        title = INTERVENTIONS[lever].title
+        title = LEVER_TYPES[lever].title
         was, now = bool(start[lever]), bool(settings[lever])
         if now and not was:
             found.append(f"+ {title}")
@@ -229,26 +229,26 @@ def scenario_table(scenario: str = "status_quo", **settings: Any) -> dict[str, A
         if name in settings:
             group, key = spec["path"]
             params.setdefault(group, {})[key] = float(settings[name])
-    interventions = list(data.get("interventions", []))
+    levers = list(data.get("levers", []))
     for lever, spec in LEVERS.items():
         if lever not in settings:  # not set here: the start scenario's levers as they are
             continue
-        i = _first(interventions, lever)
+        i = _first(levers, lever)
         if not settings[lever]:  # unticked: the scenario's lever is removed
             if i is not None:
-                del interventions[i]
+                del levers[i]
             continue
-        item = dict(interventions[i]) if i is not None else {"type": lever}
+        item = dict(levers[i]) if i is not None else {"type": lever}
         year = int(settings.get(f"{lever}_year", 2023))
         month = int(settings.get(f"{lever}_month", 1))
         item["at"] = f"{year:04d}-{month:02d}"
         item[spec["strength"]] = float(settings.get(f"{lever}_strength", spec["value"]))
         item.pop("enabled", None)  # ticked: on
         if i is None:
-            interventions.append(item)
+            levers.append(item)
         else:  # edited in place: never a second copy
-            interventions[i] = item
-    data["interventions"] = interventions
+            levers[i] = item
+    data["levers"] = levers
     return data
 
 

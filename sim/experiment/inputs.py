@@ -85,7 +85,7 @@ def check_input(path: str | os.PathLike[str]) -> tuple[str, str]:
     scenario = load_scenario(path)
     return kind, (
         f"scenario {scenario.name}: {scenario.start} to {scenario.end}, "
-        f"{scenario.n_citizens:,} adults, {len(scenario.interventions)} interventions"
+        f"{scenario.n_citizens:,} adults, {len(scenario.levers)} levers"
     )
 
 

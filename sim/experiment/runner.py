@@ -71,9 +71,7 @@ def run_scenario(
             frame.to_csv(stage.file("timeseries.csv"), index=False, float_format="%.6g")
             if tracked is not None:
                 tracked.to_csv(stage.file("panel.csv"), index=False, float_format="%.5g")
-            markers = [
-                (item.at, item.display_name) for item in scenario.interventions if item.enabled
-            ]
+            markers = [(item.at, item.display_name) for item in scenario.levers if item.enabled]
             fig = adoption_figure(
                 frame,
                 title=f"{scenario.display_name}: {ONE_RUN} (seed {scenario.seed}, "

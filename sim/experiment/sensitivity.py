@@ -64,7 +64,7 @@ class SensitivityFile(BaseModel):
     parameters: dict[str, Range] | Literal["assumptions"] = Field(
         "assumptions",
         description="factor path -> {low, high} (parameters, or numeric and month fields of "
-        'levers with an id, e.g. "interventions.ministry.at"), or "assumptions": every scalar '
+        'levers with an id, e.g. "levers.ministry.at"), or "assumptions": every scalar '
         "parameter whose source is an assumption, over its sensitivity range",
     )
     metrics: list[str] = Field(

@@ -181,7 +181,7 @@ class Sweep(BaseModel):
     parameters: dict[str, list[Value] | Range] = Field(
         description="factor path -> values (grid) or {low, high} (lhs): a parameter "
         '("params.choice.coef_trust") or a field of a lever with an id '
-        '("interventions.ministry.at", "interventions.law.enabled")'
+        '("levers.ministry.at", "levers.law.enabled")'
     )
 
     @field_validator("parameters", mode="before")
@@ -227,14 +227,14 @@ class Uncertainties(BaseModel):
     parameters: dict[str, Range] = Field(
         default_factory=dict,
         description='uncertainty path -> {low, high}: parameters ("params.needs.p_needs_data") '
-        'or lever fields nobody sets ("interventions.ministry.coordination_rate"), held where '
+        'or lever fields nobody sets ("levers.ministry.coordination_rate"), held where '
         "a scenario has the lever",
     )
     levers: dict[str, list[Value] | Range] = Field(
         default_factory=dict,
-        description='lever path -> {low, high} ("interventions.ministry.at" = {low = '
+        description='lever path -> {low, high} ("levers.ministry.at" = {low = '
         '"2023-01", high = "2027-12"}) or a list of values drawn in equal shares '
-        '("interventions.law.enabled" = [true, false]): what the policy maker sets, sampled '
+        '("levers.law.enabled" = [true, false]): what the policy maker sets, sampled '
         "in the same Latin hypercube; every scenario and policy but the reference must hold "
         "the lever",
     )
@@ -254,7 +254,7 @@ class Uncertainties(BaseModel):
             if not key.startswith(LEVER_PREFIX):
                 raise ValueError(
                     f"{_quoted(key)}: not a lever path (allowed: "
-                    '"interventions.<id>.<field>"; uncertain parameters go in '
+                    '"levers.<id>.<field>"; uncertain parameters go in '
                     "uncertainties.parameters)"
                 )
             if key in parameters:
@@ -303,7 +303,7 @@ class Policy(BaseModel):
     description: str = Field("", description="one line (default: the scenario's)")
     set: dict[str, Value] = Field(
         default_factory=dict,
-        description='factor path -> value, e.g. "interventions.ministry.at" = "2022-01"',
+        description='factor path -> value, e.g. "levers.ministry.at" = "2022-01"',
     )
 
     @field_validator("set", mode="before")

@@ -20,12 +20,13 @@ from sim.errors import ScenarioError
 from sim.factors import check_values
 from sim.files import error_text, load_scenario, short_repr, validate
 from sim.model import behaviour, metrics
+from sim.model.actions import Action, action_for
 from sim.model.agencies import Agency, Regime, build_agencies, service_probabilities
-from sim.model.interventions import Action, action_for
 from sim.model.network import build_ties
 from sim.model.population import COLUMNS, Citizen, Population
 from sim.model.streams import Streams
 from sim.model.synth import build_population
+from sim.renamed import current_path
 from sim.scenario import (
     LEVER_KEYWORD,
     Scenario,
@@ -59,7 +60,7 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("interventions", "_stage_interventions",
+    Stage("levers", "_stage_levers",
           "levers ending last month end, levers dated this month begin, active levers act"),
     Stage("agencies", "_stage_agencies",
           "coordination capacity grows, agencies adapt one by one, the data-access rules give "
@@ -80,7 +81,7 @@ class AdoptionModel(mesa.Model):
     """Citizens (numpy columns with ``Citizen`` views) and agencies (Mesa agents).
 
     One step is one calendar month: the stages of :data:`STAGES`, in that order
-    (interventions, agencies, security, citizens, social, metrics; docs/ODD.md, section 3).
+    (levers, agencies, security, citizens, social, metrics; docs/ODD.md, section 3).
     Set ``model.stage_seconds = {}`` to have each step add every stage's wall time to it
     (``make bench`` does).
 
@@ -88,8 +89,8 @@ class AdoptionModel(mesa.Model):
     scenario file, or None for the parameters' built-in defaults; ``params`` (tables as in a
     file's ``[params]``) and ``**overrides`` (``choice__coef_trust=3.0``, or
     ``end="2025-12"``) are validated like a file; a lever with an id is set by the path an
-    experiment file uses, with ``__`` for the dots (``interventions__ministry__at="2024-01"``,
-    ``interventions__law__enabled=False``; ``sim.lever_fields(scenario)`` lists them). The
+    experiment file uses, with ``__`` for the dots (``levers__ministry__at="2024-01"``,
+    ``levers__law__enabled=False``; ``sim.lever_fields(scenario)`` lists them). The
     validated scenario, with the seed actually used, is ``model.spec`` (``model.scenario``
     belongs to Mesa). The seed is the run's: ``seed`` or ``rng`` when given, else the
     scenario's own ``seed`` (as ``citizens`` and ``end`` are), so ``AdoptionModel("status_quo")``
@@ -172,7 +173,7 @@ class AdoptionModel(mesa.Model):
         self._ends: dict[int, list[Action]] = defaultdict(list)
         self._active: list[tuple[int, Action]] = []
         copies: dict[str, int] = defaultdict(int)  # identical levers get streams of their own
-        for lever in scenario.interventions:
+        for lever in scenario.levers:
             if not lever.enabled:
                 continue
             action = action_for(lever, copies[lever.stream_name])
@@ -247,8 +248,8 @@ class AdoptionModel(mesa.Model):
 
     # ------------------------------------------------------------------ the stages
 
-    def _stage_interventions(self) -> None:
-        self._run_interventions(self.month)
+    def _stage_levers(self) -> None:
+        self._run_levers(self.month)
 
     def _stage_agencies(self) -> None:
         regime = self.regime
@@ -319,7 +320,7 @@ class AdoptionModel(mesa.Model):
 
     # ------------------------------------------------------------------ mechanisms
 
-    def _run_interventions(self, k: int) -> None:
+    def _run_levers(self, k: int) -> None:
         for action in self._ends.pop(k, []):
             action.end(self)
             self._active = [(s, item) for s, item in self._active if item is not action]
@@ -584,9 +585,9 @@ def configure(
 ) -> Scenario:
     """``spec`` with the seed, size, parameter tables and keyword overrides applied, each
     validated as in a scenario file (:class:`ScenarioError` naming the key otherwise). Lever
-    keywords (``interventions__ministry__at``) are checked as an experiment file's
-    ``interventions.<id>.<field>`` values are, against the scenario once its horizon is set."""
-    overrides = dict(overrides or {})
+    keywords (``levers__ministry__at``) are checked as an experiment file's
+    ``levers.<id>.<field>`` values are, against the scenario once its horizon is set."""
+    overrides = {current_path(key, SOURCE): value for key, value in (overrides or {}).items()}
     top = {key: overrides.pop(key) for key in TOP_LEVEL_KEYWORDS if key in overrides}
     levers = {key: overrides.pop(key) for key in list(overrides) if key.startswith(LEVER_KEYWORD)}
     known = keyword_paths(spec.areas)  # per-area entries of the scenario's country
@@ -597,7 +598,7 @@ def configure(
             raise ScenarioError(
                 f"{SOURCE}: {key}: unknown parameter{hint} (a parameter is group__name, "
                 "e.g. choice__coef_trust; see docs/parameters.md; a lever's field is "
-                "interventions__<id>__<field>)"
+                "levers__<id>__<field>)"
             )
     top["seed"] = seed
     if citizens is not None:

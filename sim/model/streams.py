@@ -70,7 +70,7 @@ MECHANISMS = (
     "exposure",  # who is exposed by a breach
 )
 """The model's own streams; levers get one each, named ``lever:<id or content>:<instance>``
-(:mod:`sim.model.interventions`). A stream's numbers depend on its name, never on its place
+(:mod:`sim.model.actions`). A stream's numbers depend on its name, never on its place
 here. Nothing draws from Mesa's ``model.rng``."""
 
 LEVER_STREAM = "lever:"

@@ -25,7 +25,7 @@ def _mean(levers, metric, last=12, **fields):
     values = []
     for seed in SEEDS:
         model = AdoptionModel(
-            make_scenario(**_base(interventions=levers, **fields)), seed=seed, agent_views=False
+            make_scenario(**_base(levers=levers, **fields)), seed=seed, agent_views=False
         )
         frame = model.run().timeseries()
         values.append(frame[metric].iloc[-last:].mean())
@@ -113,7 +113,7 @@ def test_citizen_access_does_nothing_without_legal_recognition():
         "citizen_access": True,
     }
     base = AdoptionModel(make_scenario(**_base()), seed=5).run().timeseries()
-    pulled = AdoptionModel(make_scenario(**_base(interventions=[pull_only])), seed=5)
+    pulled = AdoptionModel(make_scenario(**_base(levers=[pull_only])), seed=5)
     pd.testing.assert_frame_equal(base, pulled.run().timeseries())
     law = {"type": "legal_esignature", "at": AT}
     assert _effect([pull_only], "end_to_end_share", baseline=[law]) > 0
@@ -124,13 +124,12 @@ def test_unknown_agency_or_registry_is_refused(tmp_path):
 
     path = tmp_path / "x.toml"
     path.write_text(
-        'name="x"\n[[interventions]]\ntype="security_breach"\nat="2022-01"\nagency="tax_agnecy"\n'
+        'name="x"\n[[levers]]\ntype="security_breach"\nat="2022-01"\nagency="tax_agnecy"\n'
     )
     with pytest.raises(ScenarioError, match="did you mean 'tax_agency'"):
         load_scenario(path)
     path.write_text(
-        'name="x"\n[[interventions]]\ntype="open_databases"\nat="2022-01"\n'
-        'registries=["land", "moon"]\n'
+        'name="x"\n[[levers]]\ntype="open_databases"\nat="2022-01"\nregistries=["land", "moon"]\n'
     )
     with pytest.raises(ScenarioError, match=r"registries\[1\]: unknown registry 'moon'"):
         load_scenario(path)
@@ -162,8 +161,8 @@ def test_paper_recommendations_raise_end_to_end_significantly():
 
 
 def test_every_lever_type_has_its_action():
-    from sim.levers import INTERVENTIONS
-    from sim.model.interventions import ACTIONS
+    from sim.levers import LEVER_TYPES
+    from sim.model.actions import ACTIONS
 
-    assert set(ACTIONS) == set(INTERVENTIONS.values())
+    assert set(ACTIONS) == set(LEVER_TYPES.values())
     assert all(action.__name__ == lever.__name__ for lever, action in ACTIONS.items())
