@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sim.factors import factor, sweepable_fields
 from sim.files import load_scenario
 from sim.outputs import REGISTRY
-from sim.params import Params, entry_range
+from sim.params import Params
+from sim.params_fields import entry_range
 from sim.scenario import LEVER_KEYWORD, LEVER_PREFIX, Scenario, field_bounds, keyword_paths
 
 if TYPE_CHECKING:

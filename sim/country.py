@@ -33,7 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim import library
 from sim.calendar import Month
 from sim.errors import ScenarioError, shown
-from sim.params import AREA_NAME, AREA_TABLE_TYPES, Params, entry_range, iter_parameters
+from sim.params import Params, iter_parameters
+from sim.params_fields import AREA_NAME, AREA_TABLE_TYPES, entry_range
 from sim.problems import merge_tables, unknown
 
 COUNTRY_FILE = "country.toml"

@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from sim.calendar import Month
-from sim.params import AREA_NAME
+from sim.params_fields import AREA_NAME
 
 LEVER_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 

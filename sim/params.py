@@ -2,26 +2,38 @@
 
 The groups below are pydantic models, so a scenario file's ``[params.<group>]`` table is
 validated against them and the same declarations generate ``docs/parameters.md``
-(``egov-sim params --markdown``) and the JSON Schema. Name prefixes carry meaning:
-``p_`` probability (per event), ``rate_`` per month, ``n_`` count, ``share_`` share of a
-population, ``coef_`` a utility coefficient.
+(:mod:`sim.params_docs`, ``egov-sim params --markdown``) and the JSON Schema. Name prefixes
+carry meaning: ``p_`` probability (per event), ``rate_`` per month, ``n_`` count, ``share_``
+share of a population, ``coef_`` a utility coefficient. The fields are made with
+:func:`sim.params_fields.param`.
 
 Sources cite a row of ``docs/sources.md`` ("sources.md <id>"), a paper (also listed
 there), or say "assumption"; assumptions carry the range used in sensitivity analysis (``sa``).
 Every parameter also has a ``scope``: ``shared`` (behaviour of the mechanisms, the same in every
-country) or ``country`` (an input describing one country); :func:`shared_parameters` and
-:func:`country_parameters` give the split a calibration across countries pools and holds.
+country) or ``country`` (an input describing one country); :func:`iter_parameters` walks the
+declarations by path, and :func:`shared_parameters` and :func:`country_parameters` give the
+split a calibration across countries pools and holds.
 """
 
 from __future__ import annotations
 
 import functools
-import re
+from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import BaseModel, Field, model_validator
+from pydantic.fields import FieldInfo
 
-from sim.errors import KeyedError
+from sim.params_fields import (
+    AREA_NAME,
+    AREA_TABLE_TYPES,
+    AreaCounts,
+    AreaValues,
+    ParameterGroup,
+    Scope,
+    field_extra,
+    param,
+)
 
 AGE_GROUPS = ("young", "middle", "old")
 """Age groups 15-34, 35-54 and 55+, in the order of the ``age_group`` column (0..2)."""
@@ -42,140 +54,7 @@ AGE_BANDS = (
 """Five-year adult age bands (the last one open-ended, drawn up to 84)."""
 
 
-Scope = Literal["shared", "country"]
-SCOPES: tuple[str, ...] = ("shared", "country")
-"""A parameter's scope: ``shared`` is behaviour the mechanisms have in every country (channel
-choice and learning coefficients, word of mouth, agencies' adaptation, ...), pooled when one
-calibration spans several countries; ``country`` is an input describing one country
-(population and areas, internet access, agencies and registries, credentials by group, its
-starting state), held per country."""
-
-
-def param(
-    default: Any,
-    *,
-    unit: str,
-    scope: Scope,
-    source: str,
-    doc: str,
-    ge: float | None = None,
-    le: float | None = None,
-    sa: tuple[float, float] | None = None,
-    weights: bool = False,
-    judgement: bool = False,
-) -> Any:
-    """A parameter field: ``ge``/``le`` bound what a file may set, ``sa`` is the
-    sensitivity-analysis range (required when the source is an assumption). ``scope`` says
-    whether the value is behaviour every country shares or an input describing one country
-    (see :data:`SCOPES`); ``judgement`` marks a split that could be argued the other way
-    (listed with a reason in docs/ODD.md, section 6)."""
-    if source.startswith("assumption") and sa is None:
-        raise ValueError(f"assumption without a sensitivity range: {doc}")
-    if scope not in SCOPES:
-        raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}: {doc}")
-    extra: dict[str, Any] = {"unit": unit, "scope": scope, "source": source}
-    if judgement:
-        extra["judgement"] = True
-    if weights:  # entries are normalised: at least one must be above 0
-        extra["weights"] = True
-    if sa is not None:
-        extra["sa_range"] = list(sa)
-    if isinstance(default, BaseModel | list):
-        # a table or list of numbers: the bounds hold for every entry (checked by _Group)
-        extra["entry_range"] = [ge, le]
-        return Field(default, description=doc, json_schema_extra=extra)
-    return Field(default, description=doc, ge=ge, le=le, json_schema_extra=extra)
-
-
-def entry_range(field: Any) -> tuple[float | None, float | None]:
-    """The bounds that every entry of a table or list parameter must respect."""
-    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-    low, high = extra.get("entry_range", (None, None))
-    return low, high
-
-
-def _allowed(low: float | None, high: float | None) -> str:
-    return f"{'' if low is None else low}..{'' if high is None else high}"
-
-
-@functools.cache
-def _bounded_entries(group: type[BaseModel]) -> tuple[tuple[str, Any, Any, bool], ...]:
-    """``(name, low, high, weights)`` of a group's table and list parameters with bounds
-    (read once per class: a design of many points validates a scenario per point)."""
-    found = []
-    for name, field in group.model_fields.items():
-        low, high = entry_range(field)
-        if low is None and high is None:
-            continue
-        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        found.append((name, low, high, bool(extra.get("weights"))))
-    return tuple(found)
-
-
-class _Group(BaseModel):
-    # strict: a file's `true` is not silently read as 1.0, nor "0.5" as 0.5; no nan or inf
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-    @model_validator(mode="after")
-    def _entries_in_range(self) -> Any:
-        """Every entry of a per-area, per-age or list parameter within its bounds."""
-        problems = []
-        for name, low, high, weights in _bounded_entries(type(self)):
-            value = getattr(self, name)
-            if isinstance(value, list):
-                entries = [(f"{name}[{i}]", v) for i, v in enumerate(value)]
-            else:
-                entries = [(f"{name}.{key}", v) for key, v in value.model_dump().items()]
-            for path, v in entries:
-                if (low is not None and v < low) or (high is not None and v > high):
-                    problems.append(
-                        (path, f"{v!r} is out of range (allowed: {_allowed(low, high)})")
-                    )
-            if weights and entries and not any(v > 0 for _, v in entries):
-                problems.append(
-                    (name, "every entry is 0 (allowed: at least one above 0; they are normalised)")
-                )
-        if problems:
-            raise KeyedError(problems)
-        return self
-
-
-class AreaValues(RootModel[dict[str, float]]):
-    """One value per area of the country, by area name (``{capital = 0.8, rural = 0.5}``).
-
-    The areas are the country's (:mod:`sim.country`): a scenario's tables are checked against
-    them and kept in their order, so :meth:`array` follows the ``area`` column. No shared
-    default: every country file sets each table."""
-
-    model_config = ConfigDict(frozen=True, strict=True, allow_inf_nan=False)
-
-    def array(self) -> list[float]:
-        return list(self.root.values())
-
-    def __getitem__(self, area: str) -> float:
-        return self.root[area]
-
-
-class AreaCounts(RootModel[dict[str, int]]):
-    """One whole number per area of the country, by area name."""
-
-    model_config = ConfigDict(frozen=True, strict=True)
-
-    def array(self) -> list[int]:
-        return list(self.root.values())
-
-    def __getitem__(self, area: str) -> int:
-        return self.root[area]
-
-
-AREA_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-"""What an area's name may be (a country file's ``[[country.areas]] name``)."""
-
-AREA_TABLE_TYPES: tuple[type, ...] = (AreaValues, AreaCounts)
-"""The per-area table types: their entries are the country's areas."""
-
-
-class AgeValues(_Group):
+class AgeValues(ParameterGroup):
     """One value per age group."""
 
     young: float = Field(description="aged 15-34")
@@ -190,7 +69,7 @@ def _ages(y: float, m: float, o: float) -> AgeValues:
     return AgeValues(young=y, middle=m, old=o)
 
 
-class Population(_Group):
+class Population(ParameterGroup):
     """Demography of adults (15+) from the 2020 census."""
 
     n_adults_national: int = param(
@@ -260,7 +139,7 @@ class Population(_Group):
         return self
 
 
-class Internet(_Group):
+class Internet(ParameterGroup):
     """Internet access: initial shares, ceilings and growth."""
 
     share_initial: AreaValues = param(
@@ -307,7 +186,7 @@ class Internet(_Group):
     )
 
 
-class Traits(_Group):
+class Traits(ParameterGroup):
     """Initial digital skill, trust, paper habit and awareness."""
 
     mean_skill: AgeValues = param(
@@ -391,7 +270,7 @@ class Traits(_Group):
     )
 
 
-class Needs(_Group):
+class Needs(ParameterGroup):
     """Service needs: how often citizens need a service and what it requires."""
 
     rate_needs_per_year: AgeValues = param(
@@ -460,7 +339,7 @@ class Needs(_Group):
     )
 
 
-class Choice(_Group):
+class Choice(ParameterGroup):
     """Channel choice: a multinomial logit over online, assisted and in person (UTAUT)."""
 
     coef_online_intercept: float = param(
@@ -556,7 +435,7 @@ class Choice(_Group):
     )
 
 
-class Learning(_Group):
+class Learning(ParameterGroup):
     """How outcomes change trust, paper habit and skill; word of mouth."""
 
     rate_trust_gain: float = param(
@@ -678,7 +557,7 @@ class Learning(_Group):
     )
 
 
-class Network(_Group):
+class Network(ParameterGroup):
     """Social ties: households, local ties within a locality, long-range ties."""
 
     n_local_ties: int = param(
@@ -713,7 +592,7 @@ class Network(_Group):
     )
 
 
-class Agencies(_Group):
+class Agencies(ParameterGroup):
     """Public agencies, private relying parties and registries."""
 
     n_public: int = param(
@@ -964,7 +843,7 @@ class Agencies(_Group):
         return self
 
 
-class Coordination(_Group):
+class Coordination(ParameterGroup):
     """Coordination capacity: the secondary legislation and standards, the certificate
     authority and the data-sharing agreements between agencies on which the e-signature law,
     open databases and the once-only rule depend. The source study names its absence, for want
@@ -1009,7 +888,7 @@ class Coordination(_Group):
     )
 
 
-class Security(_Group):
+class Security(ParameterGroup):
     """Breaches and their effect on trust."""
 
     rate_breach_max: float = param(
@@ -1055,7 +934,7 @@ class Security(_Group):
     )
 
 
-class Credentials(_Group):
+class Credentials(ParameterGroup):
     """Who obtains, and regains, the credentials that online services and tightened security
     demand (an e-signature certificate, a stronger Dan login): a relative chance by age group,
     by distance to a registration point (area) and by digital skill, normalised to a mean of 1
@@ -1097,7 +976,7 @@ class Credentials(_Group):
     )
 
 
-class Trends(_Group):
+class Trends(ParameterGroup):
     """Background trends of e-signature uptake."""
 
     rate_esignature_uptake: float = param(
@@ -1112,7 +991,7 @@ class Trends(_Group):
     )
 
 
-class Costs(_Group):
+class Costs(ParameterGroup):
     """Time costs used for citizen hours saved."""
 
     hours_visit: float = param(
@@ -1137,7 +1016,7 @@ class Costs(_Group):
     )
 
 
-class Params(_Group):
+class Params(ParameterGroup):
     """All parameter groups; a scenario's ``[params]`` table overrides any of them."""
 
     population: Population = Population()
@@ -1155,7 +1034,9 @@ class Params(_Group):
     costs: Costs = Costs()
 
 
-def iter_parameters(group: type[BaseModel] = Params, prefix: str = "params"):
+def iter_parameters(
+    group: type[BaseModel] = Params, prefix: str = "params"
+) -> Iterator[tuple[str, FieldInfo, Any]]:
     """Yield ``(key path, field info, default)`` for every leaf parameter, in declaration order."""
     for name, info in group.model_fields.items():
         path = f"{prefix}.{name}"
@@ -1166,15 +1047,11 @@ def iter_parameters(group: type[BaseModel] = Params, prefix: str = "params"):
             yield path, info, info.default
 
 
-def _extra(info: Any) -> dict[str, Any]:
-    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-
-
 @functools.cache
 def _scopes() -> dict[str, tuple[Scope, bool]]:
     """``path -> (scope, judgement)`` of every leaf parameter, in declaration order."""
     return {
-        path: (_extra(info)["scope"], bool(_extra(info).get("judgement")))
+        path: (field_extra(info)["scope"], bool(field_extra(info).get("judgement")))
         for path, info, _ in iter_parameters()
     }
 
@@ -1230,133 +1107,3 @@ def country_parameters() -> tuple[str, ...]:
 def judgement_parameters() -> tuple[str, ...]:
     """Paths of the parameters whose scope is a judgement call (docs/ODD.md lists them)."""
     return tuple(path for path, (_, judgement) in _scopes().items() if judgement)
-
-
-def _scope_cell(extra: dict[str, Any]) -> str:
-    scope = extra.get("scope", "")
-    return f"{scope} (judgement)" if extra.get("judgement") else scope
-
-
-def parameters_markdown(country: Any = None) -> str:
-    """The parameter table of ``docs/parameters.md``, generated from the declarations above;
-    with a ``country`` (:class:`sim.country.Country`), the values it sets and their sources
-    stand in the table, marked with its title."""
-    set_by = country.params if country is not None else {}
-    sources = country.info.sources if country is not None else {}
-    lines = [
-        "# Parameters",
-        "",
-        "Generated from `sim/params.py` by `egov-sim params --markdown`; a test keeps this file in",
-        "step with the code. Set any of them in a scenario's `[params.<group>]` table. Sources",
-        'cite a row of [sources.md](sources.md) ("sources.md <id>") or a paper listed there, or',
-        'say "assumption", in which case the last column gives the range used in sensitivity',
-        "analysis.",
-        "",
-        "The scope column says whether a value is behaviour the mechanisms share in every country",
-        "(`shared`: channel choice and learning coefficients, word of mouth, how agencies adapt,",
-        "...) or an input describing one country (`country`: population and areas, internet",
-        "access, agencies and registries, credentials by group, the state in the start month). A",
-        "calibration across countries pools the shared values and holds each country's inputs.",
-        '"(judgement)" marks a split that could be argued the other way; the ODD gives the',
-        "reason for each ([shared and country parameters](ODD.md#shared-and-country-parameters)).",
-        "`egov-sim params --scope shared` (or `country`) lists one side; in Python,",
-        "`sim.params.shared_parameters()`, `country_parameters()` and `scope_of(path)`.",
-        "",
-    ]
-    if country is not None:
-        lines += [
-            "A country's file (`scenarios/<country>/country.toml`, see",
-            "[countries.md](countries.md)) sets its per-area tables, which have no shared default,",
-            "and any input that differs from the defaults below. Values marked",
-            f'"({country.title})" are those of the library\'s default country, with the sources',
-            "its file gives.",
-            "",
-        ]
-    current = None
-    for path, info, default in iter_parameters():
-        group = path.split(".")[1]
-        if group != current:
-            current = group
-            doc = (Params.model_fields[group].annotation.__doc__ or "").strip()
-            lines += [
-                "",
-                f"## `{group}`: {doc}",
-                "",
-                "| key | scope | default | unit | allowed | meaning | source | SA range |",
-                "|---|---|---|---|---|---|---|---|",
-            ]
-        extra = info.json_schema_extra or {}
-        lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
-        hi = next((m.le for m in info.metadata if hasattr(m, "le")), None)
-        allowed = (
-            f"{'' if lo is None else lo}..{'' if hi is None else hi}"
-            if (lo is not None or hi is not None)
-            else ""
-        )
-        group_name, field_name = path.split(".")[1:]
-        source = extra.get("source", "")
-        if field_name in set_by.get(group_name, {}):
-            default = set_by[group_name][field_name]
-            source = sources.get(f"{group_name}.{field_name}", source)
-        if isinstance(default, BaseModel):
-            default = default.model_dump()
-        if isinstance(default, dict):
-            value = ", ".join(f"{k} {v:g}" for k, v in default.items()) or "per country"
-        else:
-            value = f"{default}"
-        if field_name in set_by.get(group_name, {}):
-            value = f"{value} ({country.title})"
-        sa = extra.get("sa_range")
-        sa_text = f"{sa[0]:g} to {sa[1]:g}" if sa else ""
-        name = path.split(".", 2)[2]
-        lines.append(
-            f"| `{name}` | {_scope_cell(extra)} | {value} | {extra.get('unit', '')} | {allowed} | "
-            f"{info.description} | {source} | {sa_text} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-REGISTRY_NAMES = (
-    "civil_registration",
-    "property",
-    "tax",
-    "social_insurance",
-    "vehicles",
-    "land",
-    "address",
-    "education",
-    "health",
-    "courts",
-    "business",
-    "pensions",
-)
-"""Registry names; a scenario with more registries than names gets ``registry_13`` etc."""
-PRIVATE_KINDS = ("bank", "notary", "insurer", "telecom")
-
-
-def registry_names(params: Params) -> list[str]:
-    """Names of the registries of ``params``, in model order."""
-    n = params.agencies.n_registries
-    return [REGISTRY_NAMES[i] if i < len(REGISTRY_NAMES) else f"registry_{i + 1}" for i in range(n)]
-
-
-def agency_names(params: Params) -> list[str]:
-    """Names of all agencies in model order: registry owners, other public, private."""
-    ap = params.agencies
-    regs = registry_names(params)
-    names = [
-        f"{regs[i]}_agency" if i < len(regs) else f"public_agency_{i + 1}"
-        for i in range(ap.n_public)
-    ]
-    names += [
-        f"{PRIVATE_KINDS[j % len(PRIVATE_KINDS)]}_{j // len(PRIVATE_KINDS) + 1}"
-        for j in range(ap.n_private)
-    ]
-    return names
-
-
-def display_name(name: str) -> str:
-    """An agency's, registry's or area's identifier as a reader writes it
-    (``civil_registration_agency`` -> "Civil registration agency", ``bank_2`` -> "Bank 2")."""
-    words = name.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import MAX_REPORTED, KeyedError, shown
 from sim.levers import LEVER_TYPES
-from sim.params import entry_range
+from sim.params_fields import entry_range
 
 
 @dataclass

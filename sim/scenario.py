@@ -34,15 +34,9 @@ from sim.calendar import Month, format_month, parse_month
 from sim.country import AREA_TABLE_FIELDS, Country, area_problems, in_area_order, load_country
 from sim.errors import InvalidScenario, KeyedError, ScenarioError
 from sim.levers import LEVER_CLASSES, LEVER_TYPES, AnyLever, ScenarioNames
-from sim.params import (
-    AREA_NAME,
-    AREA_TABLE_TYPES,
-    REGISTRY_NAMES,
-    AreaValues,
-    Params,
-    agency_names,
-    registry_names,
-)
+from sim.names import REGISTRY_NAMES, agency_names, registry_names
+from sim.params import Params
+from sim.params_fields import AREA_NAME, AREA_TABLE_TYPES, AreaValues
 from sim.problems import error_text, field_bounds, merge_tables, short_repr, unknown
 from sim.renamed import current_names
 

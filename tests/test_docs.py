@@ -1,7 +1,8 @@
 """Docs that are generated from code stay in step with it."""
 
 from sim.country import default_country
-from sim.params import iter_parameters, parameters_markdown
+from sim.params import iter_parameters
+from sim.params_docs import parameters_markdown
 from tests.conftest import ROOT
 
 
@@ -66,7 +67,7 @@ def test_a_step_runs_every_stage_once_and_can_time_them():
 
 
 def test_every_parameter_has_a_scope():
-    from sim.params import SCOPES
+    from sim.params_fields import SCOPES
 
     for path, info, _ in iter_parameters():
         extra = info.json_schema_extra or {}

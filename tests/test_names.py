@@ -1,6 +1,7 @@
 """What readers see is named, not coded: reports, printed tables and help texts use the metric
 registry's labels and units (with its notes), scenarios' titles and levers' names; the
-identifiers stay beside them in the machine-readable tables."""
+identifiers stay beside them in the machine-readable tables; the names a parameter set gives
+its registries and agencies, and how an identifier reads (:mod:`sim.names`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from sim.cli import main as cli_main
 from sim.cli.app import build_parser
 from sim.experiment.batch import run_batch
 from sim.experiment.spec import load_experiment
+from sim.names import agency_names, display_name, registry_names
 from sim.outputs import REGISTRY
+from sim.params import Agencies, Params
 from tests.conftest import SCENARIOS
 
 HOURS = REGISTRY["hours_saved_per_1000"]
@@ -153,3 +156,27 @@ def test_run_summary_speaks_in_labels_with_units():
         assert REGISTRY[name].label in text and name not in text.split("results in")[0]
     assert f"{HOURS.label}" in text and HOURS.unit in text and HOURS.note in text
     assert "0.250" in text and "-1.5" in text
+
+
+def test_registries_and_agencies_are_named_in_model_order():
+    params = Params(agencies=Agencies(n_registries=13, n_public=14, n_private=5))
+    registries = registry_names(params)
+    assert registries[:3] == ["civil_registration", "property", "tax"]
+    assert registries[11:] == ["pensions", "registry_13"]  # past the named ones, numbered
+    assert agency_names(params) == [f"{name}_agency" for name in registries] + [
+        "public_agency_14",
+        "bank_1",
+        "notary_1",
+        "insurer_1",
+        "telecom_1",
+        "bank_2",
+    ]
+    defaults = Params()
+    assert len(agency_names(defaults)) == defaults.agencies.n_public + defaults.agencies.n_private
+
+
+def test_an_identifier_reads_as_words():
+    assert display_name("civil_registration_agency") == "Civil registration agency"
+    assert display_name("bank_2") == "Bank 2"
+    assert display_name("soum_centre") == "Soum centre"
+    assert display_name("") == ""

@@ -5,12 +5,10 @@ import pytest
 
 from sim.cli.app import dispatch
 from sim.params import (
-    SCOPES,
     country_parameters,
     is_judgement,
     iter_parameters,
     judgement_parameters,
-    param,
     scope_of,
     shared_parameters,
 )
@@ -72,16 +70,6 @@ def test_scope_of_takes_paths_table_entries_and_keywords():
         scope_of("internet.share_initial.Mars")  # not an area name (lower case)
     with pytest.raises(KeyError, match="unknown parameter"):
         scope_of("choice.coef_trust.young")  # not a table
-
-
-def test_a_parameter_must_declare_one_of_the_two_scopes():
-    with pytest.raises(TypeError, match="scope"):
-        param(1.0, unit="x", source="sources.md x", doc="no scope")  # type: ignore[call-arg]
-    with pytest.raises(ValueError, match="shared, country"):
-        param(1.0, unit="x", scope="global", source="sources.md x", doc="bad scope")  # type: ignore[arg-type]
-    field = param(1.0, unit="x", scope="shared", judgement=True, source="sources.md x", doc="ok")
-    assert field.json_schema_extra["scope"] == "shared" and field.json_schema_extra["judgement"]
-    assert SCOPES == ("shared", "country")
 
 
 def test_params_command_shows_and_filters_by_scope(capsys):

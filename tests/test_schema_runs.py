@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from sim.experiment.replicates import run_one
 from sim.files import load_scenario
-from sim.params import entry_range, iter_parameters
+from sim.params import iter_parameters
+from sim.params_fields import entry_range
 from sim.scenario import field_bounds, with_values
 from tests.conftest import SCENARIOS
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from sim.cli import _common as c
-from sim.params import SCOPES
+from sim.params_fields import SCOPES
 
 
 def add(sub) -> None:
@@ -35,7 +35,8 @@ def main(args: argparse.Namespace) -> int:
     from sim import library
     from sim.country import load_country
     from sim.errors import ScenarioError
-    from sim.params import is_judgement, iter_parameters, parameters_markdown, scope_of
+    from sim.params import is_judgement, iter_parameters, scope_of
+    from sim.params_docs import parameters_markdown
 
     try:
         country = load_country(args.country or library.default_country())

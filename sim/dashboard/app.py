@@ -55,8 +55,9 @@ from sim.dashboard.settings import (
 from sim.files import load_scenario
 from sim.levers import LEVER_TYPES
 from sim.model.behaviour import recent_users
+from sim.names import display_name
 from sim.outputs import REGISTRY
-from sim.params import display_name, iter_parameters
+from sim.params import iter_parameters
 from sim.scenario import ScenarioError
 
 EXPORT_DIR = Path(os.environ.get("EGOV_SIM_EXPORT_DIR", "results/dashboard"))

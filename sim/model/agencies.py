@@ -21,13 +21,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.params import (  # noqa: F401  (names re-exported for the model's users)
-    PRIVATE_KINDS,
-    REGISTRY_NAMES,
-    Params,
-    agency_names,
-    registry_names,
-)
+from sim.names import agency_names, registry_names
+from sim.params import Params
 
 if TYPE_CHECKING:
     from sim.model.model import AdoptionModel
