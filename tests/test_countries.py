@@ -191,22 +191,23 @@ def test_check_calibration_reads_the_countrys_own_observations(folder, tmp_path,
 
 
 def test_the_dashboard_loads_a_country_of_six_areas(tmp_path):
-    from sim.dashboard import app
+    from sim.dashboard import app, state
+    from sim.dashboard.about import about_html
 
     path = tmp_path / "six.toml"
     path.write_text(f'name = "six"\ncountry = "{SIX}"\ncitizens = 500\n')
     try:
-        app.start(str(path))
-        assert app.problem.value == ""
-        assert app.model.value.country.areas == load_country(str(SIX)).areas
+        state.start(str(path))
+        assert state.problem.value == ""
+        assert state.model.value.country.areas == load_country(str(SIX)).areas
         assert app.page_title().endswith("in Six-area test country")
-        about = app.about_html()
+        about = about_html(state.current_country())
         assert "The model tells 6 kinds of place apart" in about
         assert (
             "the capital, the port city, market towns, villages, hill farms, the islands" in about
         )
     finally:
-        app.start()  # the library's start scenario again, for other tests
+        state.start()  # the library's start scenario again, for other tests
 
 
 def test_a_country_folder_beside_the_file_is_found_from_any_working_folder(tmp_path, monkeypatch):
@@ -269,17 +270,17 @@ def test_validate_knows_a_country_file_and_the_library_settings(capsys):
 
 
 def test_the_dashboards_reference_is_the_status_quo_of_the_scenarios_own_country(tmp_path):
-    from sim.dashboard import app
     from sim.dashboard.settings import controls_for
+    from sim.dashboard.state import reference_for
 
     land = tmp_path / "land"
     shutil.copytree(TWO, land)
     mine = tmp_path / "mine.toml"
     mine.write_text(f'name = "mine"\ncountry = "{land}"\ncitizens = 300\nend = "2021-06"\n')
     settings = controls_for(str(mine))
-    assert app.reference_for(settings) is None  # the country has no status quo to compare with
+    assert reference_for(settings) is None  # the country has no status quo to compare with
     (land / "status_quo.toml").write_text(
         'name = "status_quo"\ncountry = "."\ncitizens = 300\nend = "2021-06"\n'
     )
-    reference = app.reference_for({**settings, "citizens": 300})
+    reference = reference_for({**settings, "citizens": 300})
     assert reference["date"].iloc[0] == "2020-12"  # the test country's own start (2021-01)

@@ -2,6 +2,7 @@
 a real headless Chromium (Debian's, driven by Playwright; screenshots in results/)."""
 
 import html
+import io
 import os
 import re
 import shutil
@@ -114,16 +115,16 @@ def test_an_exported_file_gives_back_its_settings(tmp_path):
 
 
 def test_plots_and_monitors_take_their_words_from_the_registry():
-    from sim.dashboard import app
+    from sim.dashboard import components, figures, state
 
-    for spec in app.PLOTS:
+    for spec in figures.PLOTS:
         assert set(spec["series"]) <= set(REGISTRY), spec["title"]
-    assert set(app.MONITORS) <= set(REGISTRY)
+    assert set(components.MONITORS) <= set(REGISTRY)
     settings = {**controls_for("history"), "citizens": 1000}
-    model = app.build(settings)
-    page = app.plot_html(app.PLOTS[0], model, app.reference_for(settings))
+    model = state.build(settings)
+    page = figures.plot_html(figures.PLOTS[0], model, state.reference_for(settings))
     assert "Adults online" in page and ">share of adults<" in page
-    for key in app.PLOTS[0]["series"]:  # the legend: the registry's label, its meaning on hover
+    for key in figures.PLOTS[0]["series"]:  # the legend: the registry's label, its meaning on hover
         assert f"{REGISTRY[key].label}</span>" in page
         assert html.escape(REGISTRY[key].description) in page
     assert "status quo, same seed and size" in page
@@ -131,17 +132,19 @@ def test_plots_and_monitors_take_their_words_from_the_registry():
     head = svg[: svg.index(">")]
     assert "viewBox=" in head and "width=" not in head  # scales to its column
     assert ">2021<" in svg and ">100%<" in svg  # dated; shares in per cent
-    assert app._fmt(0.714, "share of adults") == "71%"
-    assert app._fmt(0.4512, "mean, 0 to 1") == "0.45"
-    assert app._fmt(1234.4, "per 1,000 adults a month") == "1,234"
+    assert components._fmt(0.714, "share of adults") == "71%"
+    assert components._fmt(0.4512, "mean, 0 to 1") == "0.45"
+    assert components._fmt(1234.4, "per 1,000 adults a month") == "1,234"
 
 
 def test_the_page_names_agencies_levers_and_parameters_in_words():
-    from sim.dashboard import app
+    from sim.country import default_country
+    from sim.dashboard import components, state
+    from sim.dashboard.about import about_html
     from sim.levers import LEVER_TYPES
 
-    model = app.build({**controls_for("status_quo"), "citizens": 1000})
-    rows = app.agency_rows(model)
+    model = state.build({**controls_for("status_quo"), "citizens": 1000})
+    rows = components.agency_rows(model)
     assert rows[0]["Agency"] == "Civil registration agency"
     for row in rows:
         assert "_" not in row["Agency"]
@@ -151,7 +154,7 @@ def test_the_page_names_agencies_levers_and_parameters_in_words():
     ]
     assert {lever_label(k) for k in LEVERS} >= {"E-signature law", "Central ministry"}
     assert lever_label("once_only") == LEVER_TYPES["once_only"].title.capitalize()
-    about = app.about_html()
+    about = about_html(default_country())
     # a parameter's path appears only in small type, after what it means
     for path in re.findall(r"params\.[a-z_]+\.[a-z_]+", about):
         assert f'<span class="egov-path">({path})</span>' in about, path
@@ -165,7 +168,7 @@ def test_the_page_names_agencies_levers_and_parameters_in_words():
 
 
 def test_the_month_monitor_names_what_the_settings_change():
-    from sim.dashboard import app
+    from sim.dashboard.components import settings_html
 
     start = controls_for("status_quo")
     assert changes(start) == []
@@ -175,17 +178,58 @@ def test_the_month_monitor_names_what_the_settings_change():
     edited = {**history, "central_ministry": False, "legal_esignature_year": 2024}
     assert changes(edited) == ["\u2212 central ministry", "e-signature law from 2024-05"]
     # the running settings, and what Reset would run when the controls differ
-    text = app.settings_html(start, start)
+    text = settings_html(start, start)
     assert "status quo" in text and "changed" not in text and "on Reset" not in text
-    text = app.settings_html(start, ticked)
+    text = settings_html(start, ticked)
     assert "on Reset: + e-signature law, weight of trust in choice 3, seed 8" in text
-    assert "on Reset" not in app.settings_html(start, {**start, "once_only_year": 2025})  # off
-    text = app.settings_html(ticked, ticked)
+    assert "on Reset" not in settings_html(start, {**start, "once_only_year": 2025})  # off
+    text = settings_html(ticked, ticked)
     assert "changed from status quo: + e-signature law" in text and "on Reset" not in text
     # an export is titled by what it changes
     assert DashboardModel(**{**ticked, "citizens": 1000}).spec.title == (
         "status quo: + e-signature law; weight of trust in choice 3; seed 8; 1,000 adults"
     )
+
+
+def test_step_play_and_the_exports_act_on_the_running_model(tmp_path, monkeypatch):
+    """Step is one month; Play runs month by month to the scenario's end and stops itself; the
+    export is the running model's scenario file and the CSV its series."""
+    from sim.dashboard import state
+
+    short = tmp_path / "short.toml"
+    short.write_text('name = "short"\ncitizens = 1000\nseed = 4\nend = "2021-01"\n')
+    monkeypatch.setattr(state, "EXPORT_DIR", tmp_path / "out")
+    monkeypatch.setattr(state, "PLAY_PAUSE", 0.0)
+    before = state.model.value
+    model = state.build(controls_for(str(short)))
+    state.model.set(model)
+    try:
+        redraws = state.update_counter.value
+        state.step_month()
+        assert (model.steps, model.date) == (1, "2020-10")
+        assert state.update_counter.value == redraws + 1
+        state.playing.set(True)
+        state.play_months()
+        assert not state.playing.value and not model.running
+        assert (model.steps, model.date) == (4, "2021-01")
+        path = state.export_scenario(model)
+        assert path == tmp_path / "out" / "dashboard_short_seed4.toml"
+        assert load_scenario(path).seed == 4 and not list(path.parent.glob("*.tmp"))
+        frame = pd.read_csv(io.StringIO(state.series_csv(model)))
+        assert list(frame["date"]) == ["2020-09", "2020-10", "2020-11", "2020-12", "2021-01"]
+    finally:
+        state.playing.set(False)
+        state.model.set(before)
+        model.close()
+
+
+def test_the_page_styles_ship_as_a_file():
+    from importlib.resources import files
+
+    from sim.dashboard import app
+
+    css = files("sim.dashboard").joinpath("style.css").read_text(encoding="utf-8")
+    assert app.CSS == css and ".egov-layout {" in css and "@media (max-width: 600px)" in css
 
 
 def _free_port() -> int:

@@ -106,6 +106,7 @@ def test_the_wheel_holds_every_module_the_library_and_py_typed(wheel):
     assert any("/root_cause/" in n for n in data) and any("/docking/" in n for n in data)
     assert "sim/library_data/scenarios/mongolia/observations.csv" in data
     assert "sim/py.typed" in names
+    assert "sim/dashboard/style.css" in names  # the dashboard page's styles
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert not any(n.endswith(".ipynb") or n.startswith(("tests/", "scenarios/")) for n in names)
 

@@ -283,7 +283,7 @@ class DashboardModel(AdoptionModel):
         seed = parse_seed(seed)  # "abc" is refused, never silently seed 1
         self.table = scenario_table(base, seed=seed, citizens=citizens, **settings)
         built: Scenario = validate_scenario(self.table, f"dashboard ({base})")
-        super().__init__(built, seed=built.seed)
+        super().__init__(built)  # the run takes the built scenario's seed
 
     def export(self) -> str:
         """The current settings as a scenario file."""
