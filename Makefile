@@ -20,13 +20,13 @@ PYTHON_NEXT := $(shell for v in 3.12 3.13; do \
 endif
 VERSIONS = -c 'import sys, mesa; print(f"Python {sys.version.split()[0]}, Mesa {mesa.__version__}")'
 
-.PHONY: run figures test test-fast test-next lint bench soak browser dashboard screenshot clean
+.PHONY: run figures test test-fast test-next docs lint bench soak browser dashboard screenshot clean
 
 # $(call venv,PYTHON,FOLDER): a virtual environment with the project and every extra installed
 define venv
 	$(1) -m venv $(2)
 	$(2)/bin/python -m pip install --quiet --upgrade pip
-	$(2)/bin/python -m pip install --quiet -e '.[dev,dask,viz]'
+	$(2)/bin/python -m pip install --quiet -e '.[dev,dask,viz,docs]'
 	$(2)/bin/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	@echo "compiling the model's kernels (once per machine; cached on disk)"
 	$(2)/bin/python -c 'from sim.model.model import warm_up; warm_up()'
@@ -56,12 +56,15 @@ figures: run
 	$(BIN)/python -m sim.analysis.readme_figures --batch results/policy_comparison \
 	  --run results/status_quo --defaults results/policy_comparison_defaults --out docs/figures
 
-## test: the whole suite on Python 3.11 with Mesa 3.3.1, then on Python 3.12/3.13 with the
-## newest Mesa 3.x (dashboard tests drive Debian's Chromium, installed here if missing; they
-## fail, not skip, when it is missing: EGOV_SIM_REQUIRE_BROWSER=1)
+## test: the whole suite on Python 3.11 with Mesa 3.3.1, then the documentation site built
+## strictly (once, on .venv), then the suite on Python 3.12/3.13 with the newest Mesa 3.x
+## (dashboard tests drive Debian's Chromium, installed here if missing; they fail, not skip,
+## when it is missing: EGOV_SIM_REQUIRE_BROWSER=1)
 test: $(STAMP) browser
 	@echo "== the suite on $$($(BIN)/python $(VERSIONS)) =="
 	EGOV_SIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+	@echo "== the documentation site, strictly: a warning, a broken link or a public name without a docstring fails =="
+	@$(MAKE) --no-print-directory docs SPHINXOPTS="-E -W --keep-going"
 ifneq ($(PYTHON_NEXT),)
 	@$(MAKE) --no-print-directory test-next
 else
@@ -79,6 +82,15 @@ test-next: browser
 ## servers, the browser, the wheel, signals and faults), for a quick loop while changing a rule
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not system"
+
+## docs: the documentation site in docs/_build/html: docs/*.md, the README as its front page and
+## the API reference from the docstrings of what `import sim` exports (Sphinx with MyST;
+## offline: no intersphinx, the theme ships with Sphinx). make test builds it strictly.
+DOCS_HTML := docs/_build/html
+SPHINXOPTS ?=
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -b html -q $(SPHINXOPTS) docs $(DOCS_HTML)
+	@echo "the documentation: open file://$(abspath $(DOCS_HTML))/index.html"
 
 ## soak: thousands of small runs in one process, memory must stay flat (not part of make test)
 soak: $(STAMP)
@@ -102,12 +114,12 @@ screenshot: $(STAMP) browser
 
 ## lint: ruff, and the layer contract of pyproject.toml (CI runs it before make test)
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
-	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/ruff check sim tests benchmarks docs/conf.py docs/_ext
+	$(BIN)/ruff format --check sim tests benchmarks docs/conf.py docs/_ext
 	$(BIN)/lint-imports --no-cache
 
 clean:
-	rm -rf $(VENV) $(NEXT_VENV) .pytest_cache build dist *.egg-info
+	rm -rf $(VENV) $(NEXT_VENV) .pytest_cache build dist *.egg-info docs/_build
 
 ## bench: speed and memory benchmarks (not part of make test); writes benchmarks/results.md
 bench: $(STAMP)

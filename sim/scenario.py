@@ -115,7 +115,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
     Built by hand (``Scenario(name="mine", end="2025-12")``), bad values raise
     :class:`~sim.errors.InvalidScenario` (a ``ScenarioError`` and a ``ValueError``) with one
     line per problem, as a file's errors read; ``model_validate`` keeps pydantic's errors for
-    :mod:`sim.files`, which names the file.
+    ``sim.files``, which names the file.
     """
 
     model_config = STRICT
@@ -283,7 +283,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
 
     @property
     def work(self) -> int:
-        """What a run of this scenario costs, in adult-months (see :data:`MAX_WORK`): the
+        """What a run of this scenario costs, in adult-months (see ``MAX_WORK``): the
         population's months, plus each enabled lever's months at work at
         ``adults + LEVER_OVERHEAD`` each."""
         n = self.n_citizens
@@ -332,6 +332,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
 
     @property
     def n_months(self) -> int:
+        """Months from ``start`` to ``end``, both included: the number of steps of a run."""
         return parse_month(self.end) - parse_month(self.start) + 1
 
     def month_index(self, date: str) -> int:
@@ -339,6 +340,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         return parse_month(date) - parse_month(self.start)
 
     def date_of(self, step: int) -> str:
+        """The "YYYY-MM" month of a step (0-based) of this scenario; ``month_index``'s inverse."""
         return format_month(parse_month(self.start) + step)
 
     def with_overrides(self, **changes: Any) -> Scenario:

@@ -80,7 +80,7 @@ STAGES: tuple[Stage, ...] = (
 class AdoptionModel(mesa.Model):
     """Citizens (numpy columns with ``Citizen`` views) and agencies (Mesa agents).
 
-    One step is one calendar month: the stages of :data:`STAGES`, in that order
+    One step is one calendar month: the stages of ``STAGES``, in that order
     (levers, agencies, security, citizens, social, metrics; docs/ODD.md, section 3).
     Set ``model.stage_seconds = {}`` to have each step add every stage's wall time to it
     (``make bench`` does).
@@ -230,7 +230,7 @@ class AdoptionModel(mesa.Model):
         )
 
     def step(self) -> None:
-        """One month: the stages of :data:`STAGES`, in order (docs/ODD.md, section 3)."""
+        """One month: the stages of ``STAGES``, in order (docs/ODD.md, section 3)."""
         if self.steps > self.n_months:  # stepped by other means than model.step()
             raise self._horizon_error()
         self.month = self.steps - 1
@@ -357,6 +357,7 @@ class AdoptionModel(mesa.Model):
         self.breaches_this_month += 1
 
     def share_agencies_accepting_digital(self) -> float:
+        """Share of the agencies, public and private, that accept digital documents now."""
         return float(np.mean([a.accepts_digital for a in self.agency_list]))
 
     def _compute_metrics(
@@ -393,7 +394,7 @@ class AdoptionModel(mesa.Model):
 
     def panel(self):
         """The tracked panel as a long DataFrame (one row per sampled citizen per month:
-        ``step``, ``date``, ``row`` and :data:`PANEL_FIELDS`), or None without a panel. The
+        ``step``, ``date``, ``row`` and ``PANEL_FIELDS``), or None without a panel. The
         same records as ``model.datacollector.get_agent_vars_dataframe()``."""
         if self.panel_rows is None:
             return None
