@@ -31,6 +31,8 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(os|np|numpy|pd|pandas|mesa)\..*"),
     # what Scenario.country_data returns: docs/countries.md describes it; not exported
     (r"py:class", r"sim\.country\.Country"),
+    # InvalidScenario's base, shown on this page as sim.InputError (the same class)
+    (r"py:class", r"sim\.errors\.InputError"),
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints_format = "short"

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim import library
 from sim.calendar import Month
-from sim.errors import ScenarioError, shown
+from sim.errors import InputError, shown
 from sim.params import Params, iter_parameters
 from sim.params_fields import AREA_NAME, AREA_TABLE_TYPES, entry_range
 from sim.problems import merge_tables, unknown
@@ -147,7 +147,7 @@ def is_path(ref: str) -> bool:
 
 def country_folder(ref: str) -> Path:
     """The folder a scenario's ``country`` names: a library country, or a path to a folder
-    holding a ``country.toml``; a ScenarioError listing the library's countries otherwise."""
+    holding a ``country.toml``; a InputError listing the library's countries otherwise."""
     path = Path(ref)
     try:
         if is_path(ref) and (path / COUNTRY_FILE).is_file():
@@ -155,10 +155,8 @@ def country_folder(ref: str) -> Path:
         if not is_path(ref) and library.country_exists(ref):
             return library.scenario_dir() / ref
     except OSError as exc:  # a name too long for the file system, say
-        raise ScenarioError(
-            f"country: {shown(ref)}: cannot be read ({exc.strerror or exc})"
-        ) from None
-    raise ScenarioError(
+        raise InputError(f"country: {shown(ref)}: cannot be read ({exc.strerror or exc})") from None
+    raise InputError(
         f"country: {unknown('country', ref, library.country_names())}, nor a folder holding "
         f"{COUNTRY_FILE}"
     )
@@ -230,13 +228,13 @@ def _load(folder: Path, mtime: float) -> Country:
         with open(path, "rb") as f:
             data = tomllib.load(f)
     except OSError as exc:
-        raise ScenarioError(f"{shown(path)}: cannot be read ({exc.strerror or exc})") from None
+        raise InputError(f"{shown(path)}: cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
-        raise ScenarioError(
+        raise InputError(
             f"{shown(path)}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{shown(path)}: not valid TOML ({exc})") from None
+        raise InputError(f"{shown(path)}: not valid TOML ({exc})") from None
     lines: list[str] = []
     unknown_keys = sorted(set(data) - {"country", "params"})
     for key in unknown_keys:
@@ -244,7 +242,7 @@ def _load(folder: Path, mtime: float) -> Country:
             f"{shown(path)}: {key}: not a key of a country file (allowed: country, params)"
         )
     if "country" not in data:
-        raise ScenarioError(
+        raise InputError(
             "\n".join(
                 [*lines, f"{shown(path)}: country: the [country] table is missing (its title, "
                  "start month and areas)"]
@@ -253,7 +251,7 @@ def _load(folder: Path, mtime: float) -> Country:
     try:
         info = CountryInfo.model_validate(data.get("country"))
     except ValidationError as exc:
-        raise ScenarioError("\n".join(lines + _problems_line(path, exc, "country."))) from None
+        raise InputError("\n".join(lines + _problems_line(path, exc, "country."))) from None
     params = data.get("params", {})
     if not isinstance(params, dict):
         lines.append(f"{shown(path)}: params: must be a table of parameter groups")
@@ -313,7 +311,7 @@ def _load(folder: Path, mtime: float) -> Country:
         except ValidationError as exc:
             lines += _problems_line(path, exc, "params.")
     if lines:
-        raise ScenarioError("\n".join(lines))
+        raise InputError("\n".join(lines))
     name = folder.name if folder.parent == library.scenario_dir().resolve() else str(folder)
     return Country(name, folder, info, params)
 
@@ -339,12 +337,12 @@ def _merged(params: dict[str, Any], areas: tuple[str, ...]) -> dict[str, Any]:
 
 def load_country(ref: str) -> Country:
     """The country a scenario names (a library name or a folder), read once per file version;
-    a ScenarioError with one line per problem of its file."""
+    a InputError with one line per problem of its file."""
     folder = country_folder(ref).resolve()
     try:
         mtime = (folder / COUNTRY_FILE).stat().st_mtime
     except OSError as exc:
-        raise ScenarioError(
+        raise InputError(
             f"{shown(folder / COUNTRY_FILE)}: cannot be read ({exc.strerror or exc})"
         ) from None
     return _load(folder, mtime)

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from sim.calendar import parse_month
 from sim.country import default_country
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.factors import Factor, factor, sweepable_fields
 from sim.model.model import AdoptionModel, resolve_scenario
 from sim.outputs import HEADLINE, REGISTRY, Metric
@@ -377,7 +377,7 @@ class Runner:
         settings = self.settings(values)
         try:
             return with_values(self.scenario, settings)
-        except (ValueError, ScenarioError) as exc:
+        except (ValueError, InputError) as exc:
             raise ValueError(
                 f"egov-sim refused the experiment {settings}: {_one_line(exc)}"
             ) from None
@@ -454,7 +454,7 @@ def ema_model(
     if citizens is not None:
         try:
             sc = sc.with_overrides(citizens=citizens)
-        except (ValueError, ScenarioError) as exc:
+        except (ValueError, InputError) as exc:
             raise ValueError(_one_line(exc)) from None
     when, last = _horizon(sc, date)
     unc = _variables(uncertainties, assumption_paths(sc), sc, last, "uncertainties")

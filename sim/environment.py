@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from sim.errors import ScenarioError
+from sim.errors import InputError
 
 NUMBA_THREADS_ENV = "NUMBA_NUM_THREADS"
 """numba's thread pool size (read when numba is imported; 0 or text is a numba traceback)."""
@@ -41,7 +41,7 @@ def _quoted(value: str, width: int = 40) -> str:
 
 
 def thread_count(name: str, value: str) -> int:
-    """``value`` of the variable ``name`` as a thread count; :class:`ScenarioError` (one line
+    """``value`` of the variable ``name`` as a thread count; :class:`InputError` (one line
     naming the variable) unless it is a whole number from 1 to :func:`thread_limit`."""
     text = value.strip()
     limit = thread_limit()
@@ -49,7 +49,7 @@ def thread_count(name: str, value: str) -> int:
         count = int(text)
         if 1 <= count <= limit:
             return count
-    raise ScenarioError(
+    raise InputError(
         f"{name}: {_quoted(value)} is not allowed (allowed: a whole number from 1 to {limit})"
     )
 
@@ -64,7 +64,7 @@ def problems(environ: dict[str, str] | None = None) -> list[str]:
             continue  # EGOV_SIM_THREADS empty means unset, as the kernels read it
         try:
             thread_count(name, value)
-        except ScenarioError as error:
+        except InputError as error:
             found.append(str(error))
     layer = env.get(LAYER_ENV)
     if layer is not None and layer.strip().lower() not in LAYERS:
@@ -89,7 +89,7 @@ def check_environment() -> None:
 
     Neutralised: the output streams escape what their encoding cannot hold, and
     matplotlib's backend is Agg (the command only saves figures; an unknown or unusable
-    ``MPLBACKEND`` would fail at the first figure). Refused with :class:`ScenarioError`, one
+    ``MPLBACKEND`` would fail at the first figure). Refused with :class:`InputError`, one
     line per variable: ``NUMBA_NUM_THREADS`` and ``EGOV_SIM_THREADS`` that are not a whole
     number from 1 to :func:`thread_limit`, an unknown ``NUMBA_THREADING_LAYER``."""
     _safe_streams()
@@ -97,4 +97,4 @@ def check_environment() -> None:
         os.environ[BACKEND_ENV] = "agg"
     found = problems()
     if found:
-        raise ScenarioError("\n".join(found))
+        raise InputError("\n".join(found))

@@ -7,7 +7,7 @@ every problem (up to :data:`sim.errors.MAX_REPORTED`) is reported as one line
 
     scenarios/x.toml: params.choice.coef_trust: Input should be a valid number (got 'high')
 
-and raised together as one :class:`~sim.errors.ScenarioError`, which the command line turns
+and raised together as one :class:`~sim.errors.InputError`, which the command line turns
 into exit status 2 before any work starts. Scenario files may ``extends`` a parent; an error in
 a lever is reported against the file that declares it, with its index in that file.
 A scenario a file names (``extends``, an experiment's ``scenarios``, a policy's ``scenario``)
@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from sim.country import is_path
-from sim.errors import ScenarioError, lookalike, shown
+from sim.errors import InputError, lookalike, shown
 from sim.library import find_scenario, library_scenario, scenario_names
 from sim.problems import Origins, error_text, short_repr
 from sim.renamed import current_names
@@ -140,12 +140,12 @@ def referenced_file(
     if missing:
         also = f"; library scenarios: {', '.join(scenario_names())}" if library else ""
         hint = lookalike(target) or (_library_hint(ref) if library else "")
-        raise ScenarioError(
+        raise InputError(
             f"{shown(owner)}: {where}: file {ref!r} not found (paths are relative to the "
             f"{kind} file{also}){hint}"
         )
     if problem := file_problem(target, max_bytes):
-        raise ScenarioError(f"{shown(owner)}: {where}: {ref!r} {problem}")
+        raise InputError(f"{shown(owner)}: {where}: {ref!r} {problem}")
     return target
 
 
@@ -156,34 +156,34 @@ def _library_hint(ref: str) -> str:
 
 
 def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Parse one TOML file, turning every failure into a one-line :class:`ScenarioError`."""
+    """Parse one TOML file, turning every failure into a one-line :class:`InputError`."""
     path = Path(path)
     name = shown(path)
     if problem := file_problem(path):
-        raise ScenarioError(f"{name}: {problem}")
+        raise InputError(f"{name}: {problem}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ScenarioError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     if not raw.strip():
-        raise ScenarioError(f"{name}: the file is empty (a scenario needs at least `name`)")
+        raise InputError(f"{name}: the file is empty (a scenario needs at least `name`)")
     if raw.startswith(b"\xef\xbb\xbf"):
-        raise ScenarioError(
+        raise InputError(
             f"{name}: starts with a UTF-8 byte-order mark, which TOML does not allow; save the "
             "file as UTF-8 without BOM"
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(
+        raise InputError(
             f"{name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
         ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{name}: TOML syntax error: {shown(exc)}") from None
+        raise InputError(f"{name}: TOML syntax error: {shown(exc)}") from None
     except RecursionError:
-        raise ScenarioError(f"{name}: arrays or tables nested too deeply") from None
+        raise InputError(f"{name}: arrays or tables nested too deeply") from None
 
 
 def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origins]:
@@ -197,12 +197,12 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
         try:
             resolved = current.resolve()
         except (OSError, RuntimeError) as exc:  # a symlink loop
-            raise ScenarioError(f"{shown(current)}: cannot be read ({exc})") from None
+            raise InputError(f"{shown(current)}: cannot be read ({exc})") from None
         if resolved in seen:
             cycle = " -> ".join(shown(p.name) for p in (*seen, resolved))
-            raise ScenarioError(f"{shown(path)}: extends: cycle {cycle}")
+            raise InputError(f"{shown(path)}: extends: cycle {cycle}")
         if len(seen) >= MAX_EXTENDS:
-            raise ScenarioError(
+            raise InputError(
                 f"{shown(path)}: extends: a chain of more than {MAX_EXTENDS} files (allowed: up to "
                 f"{MAX_EXTENDS})"
             )
@@ -219,7 +219,7 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
         if parent_ref is None:
             break
         if not isinstance(parent_ref, str) or not parent_ref:
-            raise ScenarioError(
+            raise InputError(
                 f"{shown(current)}: extends: must be a file path or library name string (got "
                 f"{short_repr(parent_ref)})"
             )
@@ -230,14 +230,14 @@ def resolve_extends(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Origi
             if found is None and missing:
                 folder = current.parent if str(current.parent) != "." else Path.cwd()
                 hint = lookalike(parent) or _library_hint(parent_ref)
-                raise ScenarioError(
+                raise InputError(
                     f"{shown(current)}: extends: parent file {parent_ref!r} not found (searched "
                     f"in {shown(folder)}; library scenarios: {', '.join(scenario_names())})"
                     f"{hint}"
                 )
             parent = found or parent  # a folder of that name (results/status_quo/) or not
         if problem := file_problem(parent):
-            raise ScenarioError(f"{shown(current)}: extends: {parent_ref!r} {problem}")
+            raise InputError(f"{shown(current)}: extends: {parent_ref!r} {problem}")
         current = parent
     merged: dict[str, Any] = {}
     origins = Origins()
@@ -285,11 +285,11 @@ def validate(
     source: str | os.PathLike[str] = "<input>",
     origins: Origins | None = None,
 ) -> Schema:
-    """Validate a table against ``schema``; :class:`ScenarioError` with every problem."""
+    """Validate a table against ``schema``; :class:`InputError` with every problem."""
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(error_text(exc, source, schema, origins)) from None
+        raise InputError(error_text(exc, source, schema, origins)) from None
 
 
 def load_scenario(path: str | os.PathLike[str], **overrides: Any) -> Scenario:
@@ -302,5 +302,5 @@ def load_scenario(path: str | os.PathLike[str], **overrides: Any) -> Scenario:
 def validate_scenario(
     data: dict[str, Any], source: str | os.PathLike[str] = "<scenario>"
 ) -> Scenario:
-    """Validate a merged scenario table (:class:`ScenarioError` with every problem)."""
+    """Validate a merged scenario table (:class:`InputError` with every problem)."""
     return validate(data, Scenario, source)

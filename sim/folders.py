@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.atomic import FILE_MODE, OutputError, file_record, write_json_atomic
-from sim.errors import ScenarioError, shown
+from sim.errors import InputError, shown
 
 MANIFEST = "manifest.json"
 LOCK = ".egov-sim.lock"
@@ -86,30 +86,30 @@ the design)."""
 def load_json(path: Path, what: str = "manifest") -> Any:
     """A JSON file egov-sim wrote, read with limits: a regular file (no symlink), at most
     :data:`MAX_MANIFEST_BYTES`, nested no deeper than the decoder's recursion guard allows
-    (the tool writes 8 levels); ScenarioError in one line naming the file otherwise."""
+    (the tool writes 8 levels); InputError in one line naming the file otherwise."""
     where = shown(path)
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        raise ScenarioError(f"{where}: not found") from None
+        raise InputError(f"{where}: not found") from None
     except OSError as exc:
-        raise ScenarioError(f"{where}: {exc.strerror or exc}") from None
+        raise InputError(f"{where}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError(f"{where}: {entry_kind(info)}, not the {what} egov-sim writes")
+        raise InputError(f"{where}: {entry_kind(info)}, not the {what} egov-sim writes")
     if info.st_size > MAX_MANIFEST_BYTES:
-        raise ScenarioError(f"{where}: {info.st_size:,} bytes is more than a {what} can be")
+        raise InputError(f"{where}: {info.st_size:,} bytes is more than a {what} can be")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         with os.fdopen(fd, "rb") as handle:
             raw = handle.read(MAX_MANIFEST_BYTES + 1)
         return json.loads(raw.decode("utf-8"))
     except RecursionError:  # the decoder's own guard: no crash, no traceback
-        raise ScenarioError(f"{where}: not a {what} egov-sim wrote (nested too deeply)") from None
+        raise InputError(f"{where}: not a {what} egov-sim wrote (nested too deeply)") from None
     except ValueError as exc:
         detail = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
-        raise ScenarioError(f"{where}: not a {what} egov-sim wrote ({detail})") from None
+        raise InputError(f"{where}: not a {what} egov-sim wrote ({detail})") from None
     except OSError as exc:
-        raise ScenarioError(f"{where}: {exc.strerror or exc}") from None
+        raise InputError(f"{where}: {exc.strerror or exc}") from None
 
 
 _TYPE_WORDS = {dict: "a table", list: "a list", str: "a string", int: "a whole number"}
@@ -148,7 +148,7 @@ def _check_fields(
         if value is None and not required:
             continue
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise ScenarioError(
+            raise InputError(
                 f"{where}: {prefix}{key}: {_short(value)} is not allowed (allowed: "
                 f"{_TYPE_WORDS.get(kind, 'a value')}); not a manifest egov-sim wrote"
             )
@@ -175,22 +175,22 @@ def kind_of(manifest: Mapping) -> str | None:
 
 def read_manifest(folder: Path, kinds: Iterable[str] = ("batch", "sensitivity")) -> dict:
     """The manifest of a results folder of one of ``kinds``, its content checked before use
-    (depth, types of the keys the readers use): ScenarioError in one line otherwise."""
+    (depth, types of the keys the readers use): InputError in one line otherwise."""
     folder = Path(folder)
     kinds = tuple(kinds)
     path = folder / MANIFEST
     if not os.path.lexists(path):
-        raise ScenarioError(
+        raise InputError(
             f"{shown(folder)}: holds no {MANIFEST}, so not {KINDS[kinds[0]]}; run that first"
         )
     manifest = load_json(path)
     where = shown(path)
     if not isinstance(manifest, dict):
-        raise ScenarioError(f"{where}: not a manifest egov-sim wrote (not a JSON object)")
+        raise InputError(f"{where}: not a manifest egov-sim wrote (not a JSON object)")
     kind = kind_of(manifest)
     if kind not in kinds:
         what = KINDS.get(kind, "something else") if kind else "something else"
-        raise ScenarioError(f"{shown(folder)}: holds {what}, not {KINDS[kinds[0]]}")
+        raise InputError(f"{shown(folder)}: holds {what}, not {KINDS[kinds[0]]}")
     if kind in ("batch", "sensitivity"):
         _check_fields(manifest, BATCH_FIELDS, where)
         design = manifest["design"]
@@ -202,18 +202,18 @@ def read_manifest(folder: Path, kinds: Iterable[str] = ("batch", "sensitivity"))
         }
         for label, (items, kind) in nested.items():
             if not isinstance(items, list) or not all(isinstance(i, kind) for i in items):
-                raise ScenarioError(
+                raise InputError(
                     f"{where}: {label}: not a list of tables; not a manifest egov-sim wrote"
                 )
         posterior = design.get("posterior")
         if posterior is not None and not {"file", "sha256", "draws"} <= set(posterior):
-            raise ScenarioError(
+            raise InputError(
                 f"{where}: design.posterior: lacks file, sha256 or draws; not a manifest "
                 "egov-sim wrote"
             )
         interactions = manifest["experiment_resolved"].get("interactions")
         if interactions is not None and not isinstance(interactions, list):
-            raise ScenarioError(
+            raise InputError(
                 f"{where}: experiment_resolved.interactions: not a list; not a manifest "
                 "egov-sim wrote"
             )
@@ -234,16 +234,16 @@ def verified(folder: Path, manifest: Mapping, name: str) -> bytes:
             why = f"the batch is {status}" if status else "the batch did not finish"
         else:
             why = "written by an older egov-sim, before manifests recorded hashes"
-        raise ScenarioError(
+        raise InputError(
             f"{where}: not recorded in {MANIFEST} ({why}); finish it (the same egov-sim batch "
             "or sensitivity command with --resume) before reading it"
         )
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        raise ScenarioError(f"{where}: missing, though {MANIFEST} lists it") from None
+        raise InputError(f"{where}: missing, though {MANIFEST} lists it") from None
     if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError(f"{where}: {entry_kind(info)}, not the file {MANIFEST} lists")
+        raise InputError(f"{where}: {entry_kind(info)}, not the file {MANIFEST} lists")
     if info.st_size != record.get("bytes"):
         data = b""
     else:
@@ -251,7 +251,7 @@ def verified(folder: Path, manifest: Mapping, name: str) -> bytes:
         with os.fdopen(fd, "rb") as handle:
             data = handle.read(info.st_size + 1)
     if len(data) != record.get("bytes") or hashlib.sha256(data).hexdigest() != record["sha256"]:
-        raise ScenarioError(
+        raise InputError(
             f"{where}: does not match {MANIFEST} (its SHA-256 differs: changed or copied in "
             "after egov-sim wrote it); rerun the command that made it"
         )
@@ -271,7 +271,7 @@ def check_not_busy(folder: Path) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ScenarioError(
+            raise InputError(
                 f"{shown(folder)}: being written by another egov-sim command "
                 f"(pid {_holder(fd)}); wait for it to finish"
             ) from None
@@ -333,8 +333,8 @@ class OutputFolder:
 
     # claiming ------------------------------------------------------------------
 
-    def _refuse(self, why: str) -> ScenarioError:
-        return ScenarioError(f"{self.option}: {shown(self.path)} {why}")
+    def _refuse(self, why: str) -> InputError:
+        return InputError(f"{self.option}: {shown(self.path)} {why}")
 
     def inspect(self, resume: bool, held: bool = False) -> None:
         """Refuse the folder unless it is new, empty, or holds this kind's results, and (unless
@@ -355,7 +355,7 @@ class OutputFolder:
         if not held:
             try:
                 check_not_busy(self.path)
-            except ScenarioError:
+            except InputError:
                 raise self._refuse(
                     f"is in use by another egov-sim command (pid {_holder_of(self.path)}); "
                     f"wait for it to finish or choose another {self.option}"
@@ -398,7 +398,7 @@ class OutputFolder:
         if odd:
             raise self._refuse(f"cannot take these results: {odd[0]}; remove it first")
         if self.kind in ("batch", "sensitivity") and not resume:
-            raise ScenarioError(
+            raise InputError(
                 f"{shown(self.path)}: already holds a batch; add --resume to continue it, or "
                 f"choose another {self.option}"
             )
@@ -408,7 +408,7 @@ class OutputFolder:
         if MANIFEST in names:
             try:
                 manifest = load_json(path)
-            except ScenarioError:
+            except InputError:
                 manifest = None
             if isinstance(manifest, dict):
                 self.previous = manifest
@@ -439,7 +439,7 @@ class OutputFolder:
                 continue  # made meanwhile by someone else: the lock decides
             except OSError as exc:
                 self.release()
-                raise ScenarioError(
+                raise InputError(
                     f"{self.option}: cannot create {shown(folder)} ({exc.strerror or exc}); "
                     "choose another folder"
                 ) from None
@@ -456,7 +456,7 @@ class OutputFolder:
                     raise self._refuse(
                         f"holds a symlink named {LOCK}; remove it (egov-sim never makes one)"
                     ) from None
-                raise ScenarioError(
+                raise InputError(
                     f"{self.option}: cannot write in {shown(self.path)} "
                     f"({exc.strerror or exc}); choose another folder"
                 ) from None
@@ -672,7 +672,7 @@ def owned(
     path: Path, kind: str, *, resume: bool = False, option: str = "--out"
 ) -> Iterator[OutputFolder]:
     """Hold ``path`` as a results folder of ``kind`` for the block (see the module docstring):
-    ScenarioError, with nothing written, if it is not this command's to write."""
+    InputError, with nothing written, if it is not this command's to write."""
     folder = OutputFolder(Path(path), kind, option)
     folder.claim(resume)
     try:

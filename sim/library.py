@@ -88,15 +88,15 @@ def default_country() -> str:
     of ``scenarios/library.toml``."""
     import tomllib
 
-    from sim.errors import ScenarioError, shown
+    from sim.errors import InputError, shown
 
     path = scenario_dir() / LIBRARY_FILE
     try:
         value = tomllib.loads(path.read_text(encoding="utf-8")).get("default_country")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError(f"{shown(path)}: cannot be read ({exc})") from None
+        raise InputError(f"{shown(path)}: cannot be read ({exc})") from None
     if not isinstance(value, str) or not country_exists(value):
-        raise ScenarioError(
+        raise InputError(
             f"{shown(path)}: default_country: {value!r} is not a country of the library "
             f"(allowed: {', '.join(country_names())})"
         )
@@ -149,7 +149,7 @@ def _lookup(folder: Path, text: str) -> Path | None:
 
 
 def _find(ref: str | os.PathLike, folder: Path, names: list[str], what: str) -> Path:
-    from sim.errors import ScenarioError, lookalike, shown
+    from sim.errors import InputError, lookalike, shown
 
     text = os.fspath(ref)
     path = Path(text)
@@ -162,10 +162,10 @@ def _find(ref: str | os.PathLike, folder: Path, names: list[str], what: str) -> 
         if text and (path.exists() or path.is_symlink()):  # a folder or a symlink loop, say:
             return path  # the reader says what is wrong with it
     except OSError as exc:  # a name too long for the file system
-        raise ScenarioError(f"{shown(text)}: cannot be read ({exc.strerror or exc})") from None
+        raise InputError(f"{shown(text)}: cannot be read ({exc.strerror or exc})") from None
 
     hint = lookalike(path) if text else ""
-    raise ScenarioError(
+    raise InputError(
         f"{shown(text)}: no such file, and no library {what} of that name (library: "
         f"{', '.join(names)}){hint}"
     )
@@ -176,7 +176,7 @@ def find_scenario(ref: str | os.PathLike) -> Path:
 
     ``ref`` is a path (``my.toml``, ``scenarios/mongolia/status_quo.toml``), a library name without
     ``.toml`` (``status_quo``), or ``docking/NAME`` for the docking configurations. An
-    existing file wins over a library name; anything else is a ``ScenarioError`` whose one
+    existing file wins over a library name; anything else is a ``InputError`` whose one
     line lists the library.
     """
     return _find(ref, scenario_dir(), scenario_names(), "scenario")
@@ -192,5 +192,5 @@ def library_scenario(ref: str) -> Path | None:
 
 def find_experiment(ref: str | os.PathLike) -> Path:
     """The experiment file ``ref`` names: an existing file, else a library experiment
-    (``policy_comparison``); otherwise a ``ScenarioError`` listing the library."""
+    (``policy_comparison``); otherwise a ``InputError`` listing the library."""
     return _find(ref, experiment_dir(), experiment_names(), "experiment")

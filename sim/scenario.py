@@ -32,7 +32,7 @@ from pydantic.fields import FieldInfo
 from sim import levers, library
 from sim.calendar import Month, format_month, parse_month
 from sim.country import AREA_TABLE_FIELDS, Country, area_problems, in_area_order, load_country
-from sim.errors import InvalidScenario, KeyedError, ScenarioError
+from sim.errors import InputError, InvalidScenario, KeyedError
 from sim.levers import LEVER_CLASSES, LEVER_TYPES, AnyLever, ScenarioNames
 from sim.names import REGISTRY_NAMES, agency_names, registry_names
 from sim.params import Params
@@ -48,7 +48,7 @@ __all__ = [
     "InvalidScenario",
     "Name",
     "Scenario",
-    "ScenarioError",
+    "InputError",
     "check_value",
     "field_bounds",
     "keyword_paths",
@@ -113,7 +113,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
     """A scenario: the horizon, the population size, parameters and dated levers.
 
     Built by hand (``Scenario(name="mine", end="2025-12")``), bad values raise
-    :class:`~sim.errors.InvalidScenario` (a ``ScenarioError`` and a ``ValueError``) with one
+    :class:`~sim.errors.InvalidScenario` (a ``InputError`` and a ``ValueError``) with one
     line per problem, as a file's errors read; ``model_validate`` keeps pydantic's errors for
     ``sim.files``, which names the file.
     """
@@ -171,7 +171,7 @@ class Scenario(BaseModel, metaclass=_BuiltByHand):
         ref = ref or library.default_country()
         try:
             country = load_country(ref)
-        except ScenarioError as exc:
+        except InputError as exc:
             if "\n" in str(exc) or "country.toml:" in str(exc):
                 raise  # the country's own file is wrong: its lines name it
             raise KeyedError([("country", str(exc).removeprefix("country: "))]) from None

@@ -120,18 +120,18 @@ def test_citizen_access_does_nothing_without_legal_recognition():
 
 
 def test_unknown_agency_or_registry_is_refused(tmp_path):
-    from sim.scenario import ScenarioError
+    from sim.scenario import InputError
 
     path = tmp_path / "x.toml"
     path.write_text(
         'name="x"\n[[levers]]\ntype="security_breach"\nat="2022-01"\nagency="tax_agnecy"\n'
     )
-    with pytest.raises(ScenarioError, match="did you mean 'tax_agency'"):
+    with pytest.raises(InputError, match="did you mean 'tax_agency'"):
         load_scenario(path)
     path.write_text(
         'name="x"\n[[levers]]\ntype="open_databases"\nat="2022-01"\nregistries=["land", "moon"]\n'
     )
-    with pytest.raises(ScenarioError, match=r"registries\[1\]: unknown registry 'moon'"):
+    with pytest.raises(InputError, match=r"registries\[1\]: unknown registry 'moon'"):
         load_scenario(path)
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import AdoptionModel, InvalidScenario, Scenario, ScenarioError
+from sim import AdoptionModel, InputError, InvalidScenario, Scenario
 from sim.experiment.spec import load_experiment
 from sim.files import load_scenario
 from sim.outputs import REGISTRY
@@ -22,7 +22,7 @@ SMALL = {"citizens": 500, "end": "2025-12"}
 
 
 def _error(call, *args, **kwargs) -> str:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         call(*args, **kwargs)
     return str(info.value)
 
@@ -264,7 +264,7 @@ def test_a_scenario_built_by_hand_reports_one_line_per_problem():
     ]
     with pytest.raises(ValueError, match=r"^Scenario arguments: nmae: unknown key; did you mean"):
         Scenario(name="mine", nmae="x")  # still a ValueError, as pydantic's error was
-    with pytest.raises(ScenarioError, match=r"^Scenario arguments: end: '2040-13' has month 13"):
+    with pytest.raises(InputError, match=r"^Scenario arguments: end: '2040-13' has month 13"):
         Scenario(name="mine", end="2040-13")
     assert Scenario(name="mine", end="2025-12").n_months == 63
 
@@ -289,7 +289,7 @@ def test_a_changed_copy_reports_one_line_as_a_scenario_built_by_hand():
 def test_a_python_date_is_asked_for_as_a_month_string(make):
     import datetime
 
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         make(datetime.date(2025, 1, 1))
     text = str(info.value)
     assert text.endswith('give months as "YYYY-MM" strings (got the date 2025-01-01)'), text
@@ -380,7 +380,7 @@ def test_a_lever_keyword_that_breaks_a_rule_across_fields_names_the_keyword():
         citizens=300,
         levers=[{"type": "digital_skills", "id": "sk", "at": "2022-01", "until": "2023-01"}],
     )
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         AdoptionModel(scenario, levers__sk__at="2024-01")
     assert str(info.value) == (
         "AdoptionModel arguments: levers__sk__at: makes the scenario invalid: "

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sim import cli
 from sim.experiment.spec import load_experiment
 from sim.files import load_scenario
-from sim.scenario import ScenarioError
+from sim.scenario import InputError
 from tests.conftest import ROOT
 
 BAD = Path("tests") / "data" / "bad"
@@ -111,7 +111,7 @@ def test_generated_scenarios_raise_only_our_error(tmp_path, document):
         return
     try:
         load_scenario(path)
-    except ScenarioError as exc:
+    except InputError as exc:
         lines = str(exc).splitlines()
         assert 1 <= len(lines) <= 21 and all(line.startswith(str(path)) for line in lines)
 
@@ -130,7 +130,7 @@ def test_generated_experiments_raise_only_our_error(tmp_path, document):
         return
     try:
         load_experiment(path, max_runs=1000)
-    except ScenarioError as exc:
+    except InputError as exc:
         lines = str(exc).splitlines()
         assert 1 <= len(lines) <= 21 and all(": " in line for line in lines)
 
@@ -147,7 +147,7 @@ def test_arbitrary_bytes_raise_only_our_error(tmp_path, blob):
         path.write_bytes(blob)
     try:
         load_scenario(path)
-    except ScenarioError:
+    except InputError:
         pass
 
 
@@ -162,7 +162,7 @@ def test_nesting_at_any_depth_is_one_line(tmp_path, depth, kind, where):
     inner = "[" * depth + "]" * depth if kind == "array" else "{a = " * depth + "1" + "}" * depth
     path = tmp_path / "deep.toml"
     path.write_text(f'name = "a"\n{where} = {inner}\n')
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         load_scenario(path)
     lines = str(caught.value).splitlines()
     assert 1 <= len(lines) <= 21 and all(line.startswith(str(path)) for line in lines)

@@ -16,7 +16,7 @@ from sim.experiment.batch import run_batch
 from sim.experiment.replicates import run_one
 from sim.experiment.spec import design_points, load_experiment
 from sim.model.model import AdoptionModel
-from sim.scenario import ScenarioError
+from sim.scenario import InputError
 from tests.conftest import ROOT, SCENARIOS, batch_command, make_scenario, wait_for_runs
 from tests.conftest import tiny_experiment as _experiment
 
@@ -131,7 +131,7 @@ def test_resume_refuses_a_changed_experiment(tmp_path):
     path = _experiment(tmp_path, reps=1)
     run_batch(load_experiment(path), tmp_path / "out", quiet=True)
     path.write_text(path.read_text().replace("root_seed = 11", "root_seed = 12"))
-    with pytest.raises(ScenarioError, match="differs from the experiment"):
+    with pytest.raises(InputError, match="differs from the experiment"):
         run_batch(load_experiment(path), tmp_path / "out", resume=True, quiet=True)
 
 
@@ -140,19 +140,19 @@ def test_bad_experiment_messages(tmp_path):
     path.write_text(
         path.read_text().replace('"params.choice.coef_trust"', '"params.choice.coef_trsut"')
     )
-    with pytest.raises(ScenarioError, match="did you mean 'params.choice.coef_trust'"):
+    with pytest.raises(InputError, match="did you mean 'params.choice.coef_trust'"):
         load_experiment(path)
     path = _experiment(tmp_path, name="b.toml")
     path.write_text(path.read_text().replace('"online_users_share"', '"online_user_share"'))
-    with pytest.raises(ScenarioError, match="unknown metric 'online_user_share'"):
+    with pytest.raises(InputError, match="unknown metric 'online_user_share'"):
         load_experiment(path)
     path = _experiment(tmp_path, name="c.toml")
     path.write_text(path.read_text().replace(str(SCENARIOS / "status_quo.toml"), "nope.toml"))
-    with pytest.raises(ScenarioError, match=r"scenarios\[0\]: file 'nope.toml' not found"):
+    with pytest.raises(InputError, match=r"scenarios\[0\]: file 'nope.toml' not found"):
         load_experiment(path)
     path = _experiment(tmp_path, name="d.toml")
     path.write_text(path.read_text().replace("replications = 2", "replications = 0"))
-    with pytest.raises(ScenarioError, match="replications: Input should be greater than or equal"):
+    with pytest.raises(InputError, match="replications: Input should be greater than or equal"):
         load_experiment(path)
 
 
@@ -298,7 +298,7 @@ def test_bad_levers_get_one_line_naming_the_key(tmp_path, capsys, change, messag
 
 def test_a_sampled_lever_must_be_held_by_every_policy_but_the_reference(tmp_path):
     text = LEVER_EXPERIMENT.replace('reference = "status_quo"', 'reference = "package"')
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         load_experiment(_levers(tmp_path, text))
     lines = str(caught.value).splitlines()
     assert [line.split(": ")[1] for line in lines] == [
@@ -315,7 +315,5 @@ def test_a_policy_cannot_fix_a_sampled_lever(tmp_path):
         'scenario = "{levers}"\n',
         'scenario = "{levers}"\nset = {{ "levers.law.enabled" = true }}\n',
     )
-    with pytest.raises(
-        ScenarioError, match=r'policies\[0\]\.set\."levers.law.enabled": also varied'
-    ):
+    with pytest.raises(InputError, match=r'policies\[0\]\.set\."levers.law.enabled": also varied'):
         load_experiment(_levers(tmp_path, text))

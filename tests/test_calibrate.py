@@ -7,7 +7,7 @@ pytest.importorskip("pyabc")
 from sim.analysis.calibration import FIT_TARGETS, TARGETS  # noqa: E402
 from sim.experiment.calibrate import load_calibration, run_calibration, target_distance  # noqa: E402
 from sim.files import load_scenario  # noqa: E402
-from sim.scenario import ScenarioError  # noqa: E402
+from sim.scenario import InputError  # noqa: E402
 from tests.conftest import ROOT, SCENARIOS  # noqa: E402
 
 TINY = f"""
@@ -83,13 +83,13 @@ def test_tiny_calibration_writes_a_usable_posterior(tmp_path):
 def test_bad_calibration_files(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(TINY.replace('end = "2022-06"', 'end = "2022-05"'))
-    with pytest.raises(ScenarioError, match="end: 2022-05 is not between the last observation"):
+    with pytest.raises(InputError, match="end: 2022-05 is not between the last observation"):
         load_calibration(path)
     path.write_text(TINY.replace("[parameters]", 'predict_until = "2023-10"\n[parameters]'))
-    with pytest.raises(ScenarioError, match="predict_until: 2023-10 is not between"):
+    with pytest.raises(InputError, match="predict_until: 2023-10 is not between"):
         load_calibration(path)
     path.write_text(TINY.replace("share_aware", "share_awar"))
-    with pytest.raises(ScenarioError, match="did you mean 'params.traits.share_aware'"):
+    with pytest.raises(InputError, match="did you mean 'params.traits.share_aware'"):
         load_calibration(path)
 
 
@@ -130,7 +130,7 @@ def test_a_bad_observations_file_is_one_line_per_problem(tmp_path, change, messa
 
     path = tmp_path / "observations.csv"
     path.write_text(GOOD.replace(*change, 1))
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_observations(path)
     assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
     assert "\n" not in str(info.value)
@@ -141,7 +141,7 @@ def test_a_name_listed_twice_is_refused(tmp_path):
 
     path = tmp_path / "observations.csv"
     path.write_text(GOOD + GOOD.splitlines()[1] + "\n")
-    with pytest.raises(ScenarioError, match="line 3: name: 'a' is listed twice"):
+    with pytest.raises(InputError, match="line 3: name: 'a' is listed twice"):
         load_observations(path)
     path.write_text(GOOD)
     (target,) = load_observations(path)
@@ -211,7 +211,7 @@ def test_an_observation_before_the_scenarios_start_stops_calibrate(tmp_path):
         'name = "c"\nscenario = "late.toml"\nend = "2022-06"\npredict_until = "2024-12"\n'
         '[parameters]\n"params.traits.share_aware" = { low = 0.2, high = 0.6 }\n'
     )
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_calibration(path)
     assert str(info.value) == (
         f"{TWO_AREAS / 'observations.csv'}: internet-2021: first: 2021-01 is outside the "

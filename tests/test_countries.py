@@ -10,7 +10,7 @@ import pytest
 
 from sim import cli, library
 from sim.country import load_country
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.files import load_scenario
 from sim.model.model import AdoptionModel
 from sim.scenario import Scenario
@@ -133,7 +133,7 @@ def test_the_library_country_is_the_default_and_short_names_mean_its_scenarios()
 
 
 def _error(fn, *args, **kwargs) -> str:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         fn(*args, **kwargs)
     return str(info.value)
 

@@ -29,7 +29,7 @@ from sim.dashboard.settings import (  # noqa: E402
 from sim.files import load_scenario  # noqa: E402
 from sim.model.model import AdoptionModel  # noqa: E402
 from sim.outputs import REGISTRY  # noqa: E402
-from sim.scenario import ScenarioError  # noqa: E402
+from sim.scenario import InputError  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
 ARTIFACTS = ROOT / "results" / "test-artifacts"
@@ -80,9 +80,7 @@ def test_lever_switch_changes_the_model():
 
 @pytest.mark.parametrize("seed", ["abc", "-1", "1.5", "", str(2**63), True])
 def test_a_bad_seed_is_refused_not_replaced(seed):
-    with pytest.raises(
-        ScenarioError, match="seed: .* is not a whole number 0..9223372036854775807"
-    ):
+    with pytest.raises(InputError, match="seed: .* is not a whole number 0..9223372036854775807"):
         DashboardModel(citizens=1000, seed=seed)
     assert DashboardModel(citizens=1000, seed=str(2**63 - 1)).spec.seed == 2**63 - 1
 

@@ -22,7 +22,7 @@ from sim.analysis.discovery import (
     restriction_text,
 )
 from sim.cli import main as cli
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.factors import factor
 from tests.conftest import ROOT, seal_results
 
@@ -187,10 +187,10 @@ def test_box_option_chooses_a_box_on_the_trajectory():
     origin = discover(x, miss, box=0)  # box 0 holds every run: nothing restricted
     assert origin.restrictions.empty and origin.coverage == 1 and origin.mass == 1
     for bad in (last + 1, -1):
-        with pytest.raises(ScenarioError, match=rf"^--box: .*allowed: 0 to {last}") as err:
+        with pytest.raises(InputError, match=rf"^--box: .*allowed: 0 to {last}") as err:
             discover(x, miss, box=bad)
         assert "\n" not in str(err.value)
-    with pytest.raises(ScenarioError, match="^--alpha"):
+    with pytest.raises(InputError, match="^--alpha"):
         discover(x, miss, alpha=1.5)
 
 
@@ -263,9 +263,9 @@ def test_the_window_averages_the_last_stored_months(tmp_path):
     assert box["months"] == DATES[1:] and box["date"] == DATES[-1] and box["every"] == 6
     means = policy[policy.date.isin(DATES[1:])].groupby("point").end_to_end_share.mean()
     assert box["cases_of_interest"] == (means < 0.36).sum() and box["runs"] == 120
-    with pytest.raises(ScenarioError, match=r"^--window: .*allowed: 1 to 2"):
+    with pytest.raises(InputError, match=r"^--window: .*allowed: 1 to 2"):
         discover_in_results(folder, "end_to_end_share", 0.5, window=3, date="2030-06")
-    with pytest.raises(ScenarioError, match=r"^--date: '2030-07' .*allowed: 2029-12, 2030-06"):
+    with pytest.raises(InputError, match=r"^--date: '2030-07' .*allowed: 2029-12, 2030-06"):
         discover_in_results(folder, "end_to_end_share", 0.5, date="2030-07")
 
 
@@ -283,7 +283,7 @@ def test_bad_input_names_the_option_and_writes_nothing(tmp_path):
     for change, message in bad:
         args = {"metric": "end_to_end_share", "threshold": 0.5} | change
         metric, threshold = args.pop("metric"), args.pop("threshold")
-        with pytest.raises(ScenarioError, match=message) as err:
+        with pytest.raises(InputError, match=message) as err:
             discover_in_results(folder, metric, threshold, out=out, **args)
         assert "\n" not in str(err.value)
     assert not out.exists() and not list(tmp_path.glob(".nothing*"))
@@ -291,11 +291,11 @@ def test_bad_input_names_the_option_and_writes_nothing(tmp_path):
     manifest["design"]["factors"] = {"params.constant": {"kind": "number", "holders": []}}
     manifest["design"]["posterior"] = None
     seal_results(folder, manifest)
-    with pytest.raises(ScenarioError, match="every factor is constant over the runs of policy"):
+    with pytest.raises(InputError, match="every factor is constant over the runs of policy"):
         discover_in_results(folder, "end_to_end_share", 0.5, out=out)
     manifest["design"]["factors"] = {}
     seal_results(folder, manifest)
-    with pytest.raises(ScenarioError, match="varies no factor"):
+    with pytest.raises(InputError, match="varies no factor"):
         discover_in_results(folder, "end_to_end_share", 0.5, out=out)
     assert not out.exists()
 

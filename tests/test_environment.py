@@ -10,7 +10,7 @@ import pytest
 
 from sim import environment
 from sim.environment import check_environment, thread_limit
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from tests.conftest import ROOT
 
 LIMIT = thread_limit()
@@ -57,7 +57,7 @@ BAD = [
 @pytest.mark.parametrize(("name", "value", "line"), BAD, ids=[f"{n}={v[:8]!r}" for n, v, _ in BAD])
 def test_a_bad_variable_is_one_line_naming_it(env, name, value, line):
     env(**{name: value})
-    with pytest.raises(ScenarioError) as error:
+    with pytest.raises(InputError) as error:
         check_environment()
     assert str(error.value) == line
 
@@ -136,7 +136,7 @@ def test_an_ascii_only_output_escapes_instead_of_failing():
     ("name", "value"), [("NUMBA_NUM_THREADS", "0"), ("EGOV_SIM_THREADS", "abc")]
 )
 def test_the_library_refuses_a_bad_thread_count_naming_the_variable(name, value):
-    """From Python, without the command's check: the kernels' import raises ScenarioError
+    """From Python, without the command's check: the kernels' import raises InputError
     with the same line, not numba's 'Number of threads specified must be > 0' or int()'s."""
     done = run_python("import sim.model.kernels", **{name: value})
     assert done.returncode == 1

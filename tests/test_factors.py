@@ -12,7 +12,7 @@ from sim.experiment.sensitivity import load_sensitivity
 from sim.experiment.spec import load_experiment
 from sim.factors import as_number, factor
 from sim.files import load_scenario
-from sim.scenario import ScenarioError, with_values
+from sim.scenario import InputError, with_values
 from tests.conftest import ROOT, SCENARIOS
 
 LEVERS = SCENARIOS / "reform_levers.toml"
@@ -80,7 +80,7 @@ def test_duplicate_lever_ids_are_refused(tmp_path):
         f'extends = "{LEVERS}"\nname = "dup"\n[[levers]]\nid = "law"\n'
         'type = "once_only"\nat = "2024-01"\n'
     )
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         load_scenario(path)
     assert str(err.value) == (
         f"{path}: levers[0].id: 'law' is already the id of another lever (ids "
@@ -133,7 +133,7 @@ BAD_SWEEPS = [
 @pytest.mark.parametrize(("line", "message"), BAD_SWEEPS)
 def test_bad_lever_sweeps_are_one_line_each(tmp_path, line, message):
     path = _experiment(tmp_path, f"[sweep]\n[sweep.parameters]\n{line}\n")
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         load_experiment(path)
     text = str(err.value)
     assert message in text
@@ -251,17 +251,17 @@ def test_policy_and_design_errors(tmp_path):
         f'name = "bad"\n[[policies]]\nname = "p"\nscenario = "{scenario}"\n'
         'set = { "levers.ministry.at" = "2040-01" }\n'
     )
-    with pytest.raises(ScenarioError, match=r'policies\[0\]\.set\."levers.ministry.at": '):
+    with pytest.raises(InputError, match=r'policies\[0\]\.set\."levers.ministry.at": '):
         load_experiment(path)
     path.write_text(
         f'name = "bad"\nscenarios = ["{scenario}"]\n[sweep]\n[sweep.parameters]\n'
         '"params.choice.coef_trust" = [1.0]\n[uncertainties]\nn = 4\n'
         '[uncertainties.parameters]\n"params.choice.coef_trust" = { low = 1.0, high = 2.0 }\n'
     )
-    with pytest.raises(ScenarioError, match="sweep and uncertainties are exclusive"):
+    with pytest.raises(InputError, match="sweep and uncertainties are exclusive"):
         load_experiment(path)
     path.write_text('name = "bad"\n')
-    with pytest.raises(ScenarioError, match="needs at least one entry in scenarios or policies"):
+    with pytest.raises(InputError, match="needs at least one entry in scenarios or policies"):
         load_experiment(path)
 
 
@@ -280,7 +280,7 @@ def test_sensitivity_over_lever_fields(tmp_path):
     assert dates <= {"2021-01", "2022-01", "2023-01", "2024-01"}
     assert sens.problem["bounds"][0] == [2021.0, 2024.0]
     path.write_text(path.read_text().replace('high = "2024-01"', 'high = "2026-01"'))
-    with pytest.raises(ScenarioError, match="2026-01 is outside the horizon of short"):
+    with pytest.raises(InputError, match="2026-01 is outside the horizon of short"):
         load_sensitivity(path)
 
 
@@ -369,7 +369,7 @@ def test_more_bad_designs_are_one_line_each(tmp_path, body, message):
     path = tmp_path / "e.toml"
     path.write_text(f'name = "e"\n{"" if "policies" in body else scenarios}'
                     + body.format(levers=LEVERS))  # fmt: skip
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         load_experiment(path)
     assert str(err.value) == f"{path}: {message}"
 

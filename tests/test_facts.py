@@ -22,7 +22,7 @@ from sim.analysis.facts import (
     load_facts,
 )
 from sim.analysis.validation import held_out_checks, stylised_facts
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.library import facts_file, observations_file
 from tests import legacy_validation as legacy
 from tests.conftest import ROOT
@@ -289,7 +289,7 @@ def test_every_kind_is_tested_and_documented():
 
 def test_missing_scenarios_are_named():
     long = synthetic_long(0)
-    with pytest.raises(ScenarioError, match="the facts need runs of security_shock, status_quo"):
+    with pytest.raises(InputError, match="the facts need runs of security_shock, status_quo"):
         stylised_facts(long[long["scenario"] == "history"])
     assert len(held_out_checks(long[long["scenario"] == "history"])) == 2
 
@@ -357,7 +357,7 @@ def test_a_bad_fact_file_is_one_line_per_problem(tmp_path, change, message):
     path = tmp_path / "facts.toml"
     path.write_text(GOOD.replace(*change, 1))
     (tmp_path / "observations.csv").write_text(observations_file("mongolia").read_text())
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_facts(path)
     lines = str(info.value).splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{path}: ") and message in lines[0], lines
@@ -367,7 +367,7 @@ def test_every_problem_of_a_fact_file_is_its_own_line(tmp_path):
     path = tmp_path / "facts.toml"
     path.write_text(GOOD.replace('op = "<="', 'op = "=<"').replace("{gap_low:", "{gp_low:"))
     (tmp_path / "observations.csv").write_text(observations_file("mongolia").read_text())
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_facts(path)
     assert [line.split(": ")[1] for line in str(info.value).splitlines()] == [
         "facts[0].conditions[0].op",
@@ -518,7 +518,7 @@ def test_a_fact_that_fails_on_the_runs_is_one_line_naming_it():
     long = synthetic_long(2, replicates=1)
     long = long[long["date"] <= "2022-12"]
     facts = country_facts()
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         check_facts(long, facts)
     assert str(info.value) == (
         f"{facts.path}: facts[0] (H1): cannot be evaluated on the runs (KeyError: '2023-11'); "
@@ -553,7 +553,7 @@ conditions = [{ left = "rise", op = ">", bound = 0 }]
         assert facts.scenario_files == {ref: tmp_path / "short.toml"}
         assert facts.horizons == {ref: ("2020-10", "2022-06")}
     path.write_text(fact.replace("SCENARIO", "./short").replace("MONTH", "2022-07"))
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_facts(path)
     assert str(info.value) == (
         f"{path}: facts[0].measures.now.month: 2022-07 is outside the months run of './short' "

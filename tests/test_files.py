@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 
 from sim import cli, files
-from sim.errors import MAX_REPORTED, ScenarioError, lookalike
+from sim.errors import MAX_REPORTED, InputError, lookalike
 from sim.experiment.inputs import check_input
 from sim.experiment.posterior import load_posterior
 from sim.experiment.spec import load_experiment
@@ -38,7 +38,7 @@ strength = "1.5"
 
 
 def _lines(path) -> list[str]:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_scenario(path)
     return str(info.value).splitlines()
 
@@ -260,12 +260,12 @@ def test_system_files_are_refused_before_opening_naming_the_file_and_key(
     ]
     experiment = tmp_path / "exp.toml"
     experiment.write_text(f'name = "e"\nscenarios = ["{ref}"]\n')
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_experiment(experiment)
     assert str(info.value) == (
         f"{experiment}: scenarios[0]: {ref!r} is a system file under {root}, not an input file"
     )
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_posterior(ref)
     assert str(info.value) == f"{ref}: is a system file under {root}, not an input file"
 
@@ -349,13 +349,13 @@ def test_a_name_differing_only_in_unicode_normalisation_is_hinted(tmp_path, caps
     ]
     experiment = tmp_path / "exp.toml"
     experiment.write_text(f'name = "e"\nscenarios = ["{nfd}"]\n')
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_experiment(experiment)
     assert str(info.value) == (
         f"{experiment}: scenarios[0]: file {nfd!r} not found (paths are relative to the "
         f"experiment file; library scenarios: {LIBRARY}){hint}"
     )
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_posterior(tmp_path / nfd)
     assert str(info.value) == f"{tmp_path / nfd}: no such file{hint}"
     assert cli.main(["validate", str(tmp_path / nfd)]) == 2
@@ -408,7 +408,7 @@ def _levers(n: int, **fields) -> list[dict]:
 def test_a_scenario_holds_up_to_the_lever_cap(tmp_path):
     assert MAX_LEVERS == 1_000
     assert len(make_scenario(citizens=100, levers=_levers(1_000)).levers) == 1_000
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         make_scenario(citizens=100, levers=_levers(1_001))
     assert str(info.value) == (
         "<test>: levers: 1,001 levers is more than a scenario may hold (allowed: "
@@ -433,7 +433,7 @@ def test_the_work_of_a_run_is_counted_and_capped():
     # the largest population over the longest horizon is allowed; more levers on it are not
     longest = {"citizens": 5_000_000, "start": "1900-01", "end": "2200-12"}
     assert make_scenario(**longest).work == 5_000_000 * 3_612 <= MAX_WORK
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         make_scenario(**longest, levers=_levers(1, at="1900-01"))
     assert str(info.value).startswith("<test>: (top level): the run is 36,127,224,000 adult-")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.folders import LOCK, MANIFEST, OutputFolder, owned, read_manifest
 from tests.conftest import ROOT, SCENARIOS, egov_sim, stop_at
 from tests.conftest import tiny_experiment as _experiment
@@ -255,7 +255,7 @@ def test_a_folder_being_written_is_not_read_or_written(batch_folder, tmp_path):
 
 def test_one_writer_at_a_time_within_a_process_too(tmp_path):
     with owned(tmp_path / "out", "run"):
-        with pytest.raises(ScenarioError, match="is in use by another egov-sim command"):
+        with pytest.raises(InputError, match="is in use by another egov-sim command"):
             with owned(tmp_path / "out", "run"):
                 pass
     assert not (tmp_path / "out").exists()  # made for an output that never came: removed
@@ -405,6 +405,6 @@ def test_a_closed_stdout_is_not_success(tmp_path):
 
 def test_read_manifest_checks_the_kind(tmp_path):
     (tmp_path / MANIFEST).write_text(json.dumps({"kind": "run"}))
-    with pytest.raises(ScenarioError, match="holds a single run's results .*, not a batch's"):
+    with pytest.raises(InputError, match="holds a single run's results .*, not a batch's"):
         read_manifest(tmp_path)
     assert OutputFolder(tmp_path, "run", "--out").path == tmp_path

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.validation import HELD_OUT, held_out_checks
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.experiment.batch import run_batch
 from sim.experiment.compare import compare_scenarios
 from sim.experiment.posterior import load_posterior
@@ -77,7 +77,7 @@ def test_draws_follow_the_weights_and_repeat_for_a_seed(tmp_path):
 def test_bad_posterior_files_are_refused(tmp_path, rows, columns, message):
     path = tmp_path / "bad.csv"
     pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
-    with pytest.raises(ScenarioError, match=message) as err:
+    with pytest.raises(InputError, match=message) as err:
         load_posterior(path)
     assert str(err.value).startswith(str(path))
 
@@ -139,10 +139,10 @@ every = 12
     path.write_text(
         text + '[sweep]\nmethod = "grid"\n[sweep.parameters]\n"params.needs.p_needs_data" = [0.5]\n'
     )
-    with pytest.raises(ScenarioError, match="p_needs_data is both swept and drawn"):
+    with pytest.raises(InputError, match="p_needs_data is both swept and drawn"):
         load_experiment(path)
     path.write_text(text.replace('"posterior.csv"', '"nope.csv"'))
-    with pytest.raises(ScenarioError, match=r"e.toml: posterior: file 'nope.csv' not found"):
+    with pytest.raises(InputError, match=r"e.toml: posterior: file 'nope.csv' not found"):
         load_experiment(path)
 
 
@@ -245,7 +245,7 @@ def test_every_draw_is_checked_against_every_scenario_before_any_run():
         return Draws(posterior, np.arange(len(values)))
 
     check_draws([scenario], draws(0.5, 0.6), ["status_quo.toml"])
-    with pytest.raises(ScenarioError) as err:  # named in the posterior, with the scenario
+    with pytest.raises(InputError) as err:  # named in the posterior, with the scenario
         check_draws([scenario], draws(0.5, 7.0), ["status_quo.toml"])
     assert str(err.value).startswith(
         f"post.csv: a particle ({KEYS[1]} = 7.0) makes status_quo (status_quo.toml) invalid: "

@@ -9,7 +9,7 @@ import pytest
 from pydantic import Field
 
 from sim import levers
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.files import load_scenario
 from sim.levers import LEVER_CLASSES, LEVER_TYPES, Lever, ScenarioNames, UnknownName
 from sim.model.actions import ACTIONS, Action, action_for, acts_for, withdraw_action
@@ -92,7 +92,7 @@ def test_a_lever_defined_in_a_test_runs_end_to_end(tmp_path, campaign):
 
 
 def test_a_registered_lever_checks_its_area_names(tmp_path, campaign):
-    with pytest.raises(ScenarioError) as error:
+    with pytest.raises(InputError) as error:
         load_scenario(_file(tmp_path, 'areas = ["rurl"]\n'))
     assert str(error.value) == (
         f"{tmp_path / 'campaign.toml'}: levers[0].areas[0]: unknown area 'rurl'; did you "
@@ -108,7 +108,7 @@ def test_a_registered_lever_is_in_the_schema_and_refused_once_withdrawn(tmp_path
     withdraw_action(campaign)
     levers.unregister_lever(campaign)
     try:
-        with pytest.raises(ScenarioError, match="unknown lever type 'awareness_campaign'"):
+        with pytest.raises(InputError, match="unknown lever type 'awareness_campaign'"):
             load_scenario(path)
         assert "awareness_campaign" not in str(scenario_json_schema())
     finally:  # the fixture withdraws it again
@@ -164,7 +164,7 @@ def test_each_lever_names_what_the_scenario_lacks(lever, unknown):
 
 
 def test_the_scenario_reports_a_lever_unknown_names_with_its_index():
-    with pytest.raises(ScenarioError) as error:
+    with pytest.raises(InputError) as error:
         make_scenario(
             levers=[
                 {"type": "lockdown", "at": "2021-01", "until": "2021-02"},

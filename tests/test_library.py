@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim import library
-from sim.scenario import ScenarioError
+from sim.scenario import InputError
 from tests.conftest import LIBRARY, ROOT, SCENARIOS
 
 SCENARIO_LIBRARY = (
@@ -78,7 +78,7 @@ def test_a_folder_named_like_a_scenario_does_not_hide_the_library(tmp_path, monk
 )
 def test_anything_else_is_one_line_listing_the_library(ref, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         library.find_scenario(ref)
     assert str(info.value) == (
         f"{ref}: no such file, and no library scenario of that name (library: {SCENARIO_LIBRARY})"
@@ -87,7 +87,7 @@ def test_anything_else_is_one_line_listing_the_library(ref, tmp_path, monkeypatc
 
 def test_an_unknown_experiment_lists_the_experiments(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         library.find_experiment("policy")
     names = ", ".join(library.experiment_names())
     assert str(info.value) == (

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import AdoptionModel, Scenario, ScenarioError
+from sim import AdoptionModel, InputError, Scenario
 from sim.model.metrics import FLOW_METRICS
 from sim.model.model import PANEL_COLUMNS, PANEL_FIELDS
 from tests.conftest import SCENARIOS, make_scenario
@@ -60,7 +60,7 @@ def test_default_scenario_is_the_status_quo():
 
 
 def test_unknown_scenario_name():
-    with pytest.raises(ScenarioError, match=r"^no_such: no such file, and no library scenario"):
+    with pytest.raises(InputError, match=r"^no_such: no such file, and no library scenario"):
         AdoptionModel("no_such")
 
 
@@ -119,7 +119,7 @@ def test_every_keyword_is_checked_and_named(kwargs, message):
     """A wrong type or value of any keyword is one line naming it and what is allowed, raised
     before anything is built; bool is no whole number (True is not 1 citizen or 1 row)."""
     kwargs = {**SHORT, **kwargs}
-    with pytest.raises(ScenarioError) as error:
+    with pytest.raises(InputError) as error:
         AdoptionModel(kwargs.pop("scenario", "status_quo"), **kwargs)
     assert str(error.value) == f"AdoptionModel arguments: {message}"
 
@@ -174,12 +174,12 @@ def test_rng_as_in_mesa():
 
 def test_seed_and_rng_together_or_bad_seeds():
     with pytest.raises(
-        ScenarioError,
+        InputError,
         match=r"^AdoptionModel arguments: seed, rng: both given \(allowed: one of them, as in "
         r"Mesa\)$",
     ):
         short(seed=1, rng=1)
-    with pytest.raises(ScenarioError) as error:
+    with pytest.raises(InputError) as error:
         short(seed=-1)
     assert str(error.value) == (
         "AdoptionModel arguments: seed: Input should be greater than or equal to 0 (got -1) "
@@ -220,14 +220,14 @@ def test_parameters_change_results_in_the_expected_direction():
 
 
 def test_unknown_parameter_names_the_keyword_and_suggests():
-    with pytest.raises(ScenarioError) as error:
+    with pytest.raises(InputError) as error:
         short(choice__coef_trst=3.0)
     assert str(error.value) == (
         "AdoptionModel arguments: choice__coef_trst: unknown parameter; did you mean "
         "'choice__coef_trust'? (a parameter is group__name, e.g. choice__coef_trust; see "
         "docs/parameters.md; a lever's field is levers__<id>__<field>)"
     )
-    with pytest.raises(ScenarioError) as error:
+    with pytest.raises(InputError) as error:
         short(params={"choice": {"coef_trst": 3.0}})
     assert str(error.value).startswith(
         "AdoptionModel arguments: params.choice.coef_trst: unknown key; did you mean "
@@ -252,10 +252,10 @@ def test_bad_values_read_like_scenario_file_errors():
         ),
     }
     for key, (value, message) in cases.items():
-        with pytest.raises(ScenarioError) as error:
+        with pytest.raises(InputError) as error:
             short(**{key: value})
         assert str(error.value) == f"AdoptionModel arguments: {message}"
-    with pytest.raises(ScenarioError, match=r"^AdoptionModel arguments: citizens: 5 adults"):
+    with pytest.raises(InputError, match=r"^AdoptionModel arguments: citizens: 5 adults"):
         short(citizens=5)
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from sim.experiment.batch import run_batch
 from sim.experiment.spec import load_experiment
-from sim.scenario import ScenarioError
+from sim.scenario import InputError
 from tests.conftest import ROOT, batch_command, wait_for_runs
 from tests.conftest import tiny_experiment as _experiment
 
@@ -88,6 +88,6 @@ def test_a_local_dask_cluster_serves_no_dashboard():
 
 
 def test_run_batch_checks_the_address_too(tmp_path):
-    with pytest.raises(ScenarioError, match="is not a scheduler address"):
+    with pytest.raises(InputError, match="is not a scheduler address"):
         run_batch(load_experiment(_experiment(tmp_path)), tmp_path / "out", dask="x", quiet=True)
     assert not (tmp_path / "out").exists()

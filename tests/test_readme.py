@@ -24,7 +24,7 @@ from sim.analysis.plots import (
     comparison_figure,
 )
 from sim.analysis.report import adoption_by_scenario, load_results, write_report
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.experiment.runner import run_scenario
 from tests.conftest import ROOT, make_folder, make_scenario
 
@@ -205,7 +205,7 @@ def test_readme_figures_copies_checked_files_and_writes_the_table(batch, tmp_pat
     original = figure.read_bytes()
     figure.write_bytes(original + b"x")
     try:
-        with pytest.raises(ScenarioError, match="does not match manifest.json"):
+        with pytest.raises(InputError, match="does not match manifest.json"):
             rf.readme_figures(batch, run, out)
         assert not (out / rf.TABLE).exists()
         assert rf.main(["--batch", str(batch), "--run", str(run), "--out", str(out)]) == 2
@@ -213,5 +213,5 @@ def test_readme_figures_copies_checked_files_and_writes_the_table(batch, tmp_pat
         assert err.count("\n") == 1 and "adoption.png: does not match" in err
     finally:
         figure.write_bytes(original)
-    with pytest.raises(ScenarioError, match="holds no manifest.json"):
+    with pytest.raises(InputError, match="holds no manifest.json"):
         rf.readme_figures(batch, tmp_path, out)

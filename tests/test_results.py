@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.results import Results, kind_of, window_months
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from tests.conftest import seal_results
 
 MONTH = "levers.ministry.at"
@@ -97,11 +97,11 @@ def test_stored_months_and_the_window(tmp_path):
     assert results.window(None, 2) == ("2030-12", DATES[1:])
     assert results.window(None, 1, "reform") == ("2030-09", ["2030-09"])
     assert results.window("2030-09", 2) == ("2030-09", DATES[:2])
-    with pytest.raises(ScenarioError, match=r"^--date: '2030-12' is not a stored month "):
+    with pytest.raises(InputError, match=r"^--date: '2030-12' is not a stored month "):
         results.window("2030-12", 1, "reform")
-    with pytest.raises(ScenarioError, match=r"^--window: 3 months .*\(allowed: 1 to 2\)$"):
+    with pytest.raises(InputError, match=r"^--window: 3 months .*\(allowed: 1 to 2\)$"):
         results.window("2030-09", 3)
-    with pytest.raises(ScenarioError, match="no rows"):
+    with pytest.raises(InputError, match="no rows"):
         window_months([], None, 1)
 
 
@@ -109,5 +109,5 @@ def test_a_table_not_sealed_by_the_manifest_is_refused(tmp_path):
     folder = _folder(tmp_path)
     frame = pd.read_parquet(folder / "results.parquet")
     frame.iloc[:1].to_parquet(folder / "results.parquet")
-    with pytest.raises(ScenarioError, match="results.parquet"):
+    with pytest.raises(InputError, match="results.parquet"):
         Results.read(folder)

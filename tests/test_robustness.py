@@ -17,7 +17,7 @@ from sim.analysis.robustness import (
     summarise,
     wilson,
 )
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from tests.conftest import ROOT, seal_results
 
 METRIC = "end_to_end_share"
@@ -180,7 +180,7 @@ def test_an_incomplete_future_is_dropped_and_reported(tmp_path):
 def test_too_few_complete_futures_is_refused(tmp_path):
     drop = {("A", p) for p in range(N_FUTURES - 1)}
     folder = make_results(tmp_path / "res", drop=drop)
-    with pytest.raises(ScenarioError, match="only 1 of 50 futures"):
+    with pytest.raises(InputError, match="only 1 of 50 futures"):
         robustness_in_results(folder, METRIC)
     assert not (folder / "robustness").exists()
 
@@ -213,7 +213,7 @@ def test_window_averages_the_last_months(tmp_path):
 def test_bad_input_names_the_option(tmp_path, keywords, message):
     folder = make_results(tmp_path / "res")
     keywords = {"metric": METRIC, **keywords}
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         robustness_in_results(folder, keywords.pop("metric"), **keywords)
     assert message in str(info.value) and "\n" not in str(info.value)
     assert not (folder / "robustness").exists()
@@ -280,7 +280,7 @@ def test_direction_defaults_to_the_metric_registry(tmp_path):
     given = robustness_in_results(folder, METRIC, direction="lower", out=tmp_path / "c")
     assert (given["direction"], given["direction_source"]) == ("lower", "option")
     assert list(given["table"]["policy"]) == list(low["table"]["policy"])
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         robustness_in_results(folder, "assisted_share", out=tmp_path / "d")
     message = str(info.value)
     assert message.startswith("--direction: assisted_share declares neither")

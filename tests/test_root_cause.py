@@ -8,7 +8,7 @@ import pytest
 from sim.analysis.effects import interactions_at
 from sim.experiment.spec import load_experiment
 from sim.model.model import AdoptionModel
-from sim.scenario import ScenarioError
+from sim.scenario import InputError
 from tests.conftest import ROOT
 
 SHORT = {"citizens": 2000, "end": "2025-12", "seed": 3, "agent_views": False}
@@ -67,7 +67,7 @@ def test_interactions_name_scenarios_of_the_experiment(tmp_path):
     text = text.replace('"../scenarios/', f'"{ROOT}/scenarios/')
     path = tmp_path / "rc.toml"
     path.write_text(text)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_experiment(path)
     assert str(info.value).startswith(
         f"{path}: interactions[0].both: 'rc_ministry_lw' is not one of the scenarios (allowed: "
@@ -90,7 +90,7 @@ def _factorial(tmp_path, every: int = 1, at: str = "2025-12"):
 
 def test_an_interaction_must_be_at_a_stored_month(tmp_path):
     path = _factorial(tmp_path, every=3)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_experiment(path)
     assert str(info.value) == (
         f"{path}: interactions[0].at: 2025-12 is not a stored month (allowed: every 3 months "

@@ -9,8 +9,8 @@ from sim import library
 from sim.errors import InvalidScenario
 from sim.files import load_scenario
 from sim.scenario import (
+    InputError,
     Scenario,
-    ScenarioError,
     keyword_paths,
     lever_keyword,
     scenario_json_schema,
@@ -127,7 +127,7 @@ BAD = {
 def test_bad_files_get_one_clear_line(tmp_path, name):
     text, expected = BAD[name]
     path = _write(tmp_path, name, text)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_scenario(path)
     lines = str(info.value).splitlines()
     assert all(line.startswith(f"{path}: ") for line in lines)
@@ -137,7 +137,7 @@ def test_bad_files_get_one_clear_line(tmp_path, name):
 def test_extends_cycle(tmp_path):
     _write(tmp_path, "a.toml", 'name="a"\nextends="b.toml"\n')
     _write(tmp_path, "b.toml", 'name="b"\nextends="a.toml"\n')
-    with pytest.raises(ScenarioError, match=r"extends: cycle a.toml -> b.toml -> a.toml"):
+    with pytest.raises(InputError, match=r"extends: cycle a.toml -> b.toml -> a.toml"):
         load_scenario(tmp_path / "a.toml")
 
 
@@ -178,7 +178,7 @@ def test_a_scenario_by_hand_is_checked_but_validation_inside_keeps_pydantic_erro
             levers=[{"type": "lockdown", "at": "2021-01", "until": "2020-12"}],
         )
     assert str(info.value) == "Scenario arguments: levers[0].until: 2020-12 is before at 2021-01"
-    assert isinstance(info.value, ValueError) and isinstance(info.value, ScenarioError)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, InputError)
     with pytest.raises(ValidationError):  # what sim.files turns into lines naming the file
         Scenario.model_validate({"name": "x", "end": "2040-13"})
     good = Scenario(name="x", citizens=500)

@@ -15,7 +15,7 @@ from sim import cli
 from sim.atomic import toml_text
 from sim.errors import printable_lines, shown
 from sim.files import load_scenario, validate_scenario
-from sim.scenario import ScenarioError
+from sim.scenario import InputError
 from tests.conftest import ROOT
 
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
@@ -53,7 +53,7 @@ def test_files_are_read_as_toml_and_nothing_else(tmp_path):
     loader."""
     path = tmp_path / "evil.toml"
     path.write_text(f'!!python/object/apply:os.system ["touch {tmp_path / "ran"}"]\n')
-    with pytest.raises(ScenarioError, match="evil.toml: TOML syntax error"):
+    with pytest.raises(InputError, match="evil.toml: TOML syntax error"):
         load_scenario(path)
     assert not (tmp_path / "ran").exists()
     imported = set()
@@ -70,7 +70,7 @@ def test_files_are_read_as_toml_and_nothing_else(tmp_path):
     "name", ["../x", "..", "a/b", "/etc", "a\\b", ".hidden", "", "a" * 65, "x\x00y", "~root"]
 )
 def test_names_cannot_leave_the_results_folder(name):
-    with pytest.raises(ScenarioError, match="not a usable name"):
+    with pytest.raises(InputError, match="not a usable name"):
         validate_scenario({"name": name})
 
 
@@ -149,7 +149,7 @@ def test_a_hostile_file_name_is_printed_escaped_on_one_line(tmp_path, capsys, na
     child = tmp_path / "child.toml"
     child.write_text(f'name = "child"\nextends = {tomli_w.dumps({"x": name})[4:].strip()}\n')
     (tmp_path / name).unlink()
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_scenario(child)
     assert str(info.value).startswith(
         f"{child}: extends: parent file {name!r} not found (searched in {tmp_path}; library "
@@ -163,7 +163,7 @@ def test_a_hostile_folder_name_is_escaped_in_every_line(tmp_path):
     folder.mkdir()
     path = folder / "s.toml"
     path.write_text('name = "s"\nseed = -1\ncitizens = 1\n')
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_scenario(path)
     lines = str(info.value).split("\n")
     assert len(lines) == 2

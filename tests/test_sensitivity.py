@@ -10,7 +10,7 @@ import pytest
 
 from sim.analysis.sensitivity import indices
 from sim.experiment.sensitivity import assumption_ranges, load_sensitivity
-from sim.scenario import ScenarioError
+from sim.scenario import InputError
 from tests.conftest import ROOT, SCENARIOS
 
 SOBOL = """
@@ -101,7 +101,7 @@ def test_assumption_ranges_cover_every_assumption():
 def test_bad_sensitivity_file(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(SOBOL.format(scenario=_tiny_scenario(tmp_path)).replace("n = 8", "n = 10"))
-    with pytest.raises(ScenarioError, match="sobol.n: 10 is not a power of 2"):
+    with pytest.raises(InputError, match="sobol.n: 10 is not a power of 2"):
         load_sensitivity(path)
 
 

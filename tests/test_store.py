@@ -16,7 +16,7 @@ import pytest
 from sim.experiment.batch import run_batch
 from sim.experiment.spec import load_experiment
 from sim.folders import LOCK as LOCK_NAME
-from sim.scenario import ScenarioError
+from sim.scenario import InputError
 from tests.conftest import ROOT
 from tests.conftest import tiny_experiment as _experiment
 
@@ -116,7 +116,7 @@ def test_a_folder_holding_something_else_is_refused(reference, tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "results.csv").write_text("my own data\n")
-    with pytest.raises(ScenarioError, match="holds files egov-sim did not write"):
+    with pytest.raises(InputError, match="holds files egov-sim did not write"):
         run_batch(load_experiment(path), out, quiet=True)
     assert (out / "results.csv").read_text() == "my own data\n"
     assert sorted(p.name for p in out.iterdir()) == ["results.csv"]

@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.calendar import parse_month
-from sim.errors import ScenarioError, shown
+from sim.errors import InputError, shown
 from sim.files import file_problem
 from sim.library import default_country, observations_file
 from sim.outputs import REGISTRY
@@ -105,15 +105,15 @@ def _row_problem(row: dict[str, str]) -> tuple[str, str] | None:
 
 def load_observations(path: str | Path) -> tuple[Target, ...]:
     """The observations of a country's data file, every row checked; a
-    :class:`ScenarioError` of one line per problem (file, row, column, what is allowed)."""
+    :class:`InputError` of one line per problem (file, row, column, what is allowed)."""
     path = Path(path)
     if problem := file_problem(path):
-        raise ScenarioError(f"{shown(path)}: {problem}")
+        raise InputError(f"{shown(path)}: {problem}")
     text = path.read_text(encoding="utf-8")
     reader = csv.DictReader(io.StringIO(text))
     header = tuple(reader.fieldnames or ())
     if header != COLUMNS:
-        raise ScenarioError(
+        raise InputError(
             f"{shown(path)}: the columns are {', '.join(header) or 'missing'} (allowed: "
             f"{', '.join(COLUMNS)}, in that order)"
         )
@@ -142,7 +142,7 @@ def load_observations(path: str | Path) -> tuple[Target, ...]:
     if not targets and not problems:
         problems.append(f"{shown(path)}: no observations")
     if problems:
-        raise ScenarioError("\n".join(problems))
+        raise InputError("\n".join(problems))
     return tuple(targets)
 
 

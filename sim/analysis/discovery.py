@@ -53,7 +53,7 @@ from scipy.stats import binom
 from sim.analysis.results import FUTURE as RUN_KEYS
 from sim.analysis.results import Results, kind_of, window_months
 from sim.calendar import format_month
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.factors import FIELD_NAMES, ROLES, as_number
 from sim.levers import LEVER_TYPES
 from sim.scenario import unknown
@@ -86,7 +86,7 @@ def factor_kinds(
             kinds[key] = kind
     missing = [key for key in kinds if key not in results.table.columns]
     if missing:
-        raise ScenarioError(
+        raise InputError(
             f"{where}: no results column for the factor(s) {', '.join(missing)} "
             "(a batch results folder written by egov-sim batch has one per factor)"
         )
@@ -218,7 +218,7 @@ def cases(
         try:
             x[key] = as_number(per_run[key]).astype(float)
         except (ValueError, TypeError):
-            raise ScenarioError(
+            raise InputError(
                 f"the factor {key} has values that are not numbers, months (YYYY-MM) or "
                 "true/false in the results"
             ) from None
@@ -352,15 +352,13 @@ def discover(
     (default: the last), its restrictions with quasi-p values, insignificant ones (quasi-p
     above ``alpha``) dropped unless ``keep_insignificant``."""
     if not 0 < alpha < 1:
-        raise ScenarioError(
-            f"--alpha: {alpha} is not a significance level (allowed: 0 < alpha < 1)"
-        )
+        raise InputError(f"--alpha: {alpha} is not a significance level (allowed: 0 < alpha < 1)")
     miss = np.asarray(miss, dtype=bool)
     trajectory, boxes = peel(x, miss)
     last = len(boxes) - 1
     index = last if box is None else box
     if not 0 <= index <= last:
-        raise ScenarioError(
+        raise InputError(
             f"--box: {box} is not on the peeling trajectory (allowed: 0 to {last}; "
             f"default {last}, the last)"
         )
@@ -588,7 +586,7 @@ def discover_in_results(
     peeling_trajectory.csv and discovery.png/.svg into ``out`` (default
     ``folder/discovery``), all or none, and returns box.json's content: each restriction with
     its factor's ``role`` (lever or uncertainty), ``name`` and a reader's ``text``. Bad input
-    raises ScenarioError before anything is written."""
+    raises InputError before anything is written."""
     from sim.folders import owned
     from sim.provenance import run_record
 
@@ -599,18 +597,18 @@ def discover_in_results(
     if scenario is None:
         scenario = next((s for s in scenarios if s != manifest.get("reference")), scenarios[0])
     if scenario not in scenarios:
-        raise ScenarioError(f"--scenario: {unknown('scenario', scenario, list(scenarios))}")
+        raise InputError(f"--scenario: {unknown('scenario', scenario, list(scenarios))}")
     factors, excluded = factor_kinds(read, scenario, str(folder))
     allowed = read.metrics()
     if metric not in allowed:
-        raise ScenarioError(f"--metric: {unknown('metric', metric, allowed)}")
+        raise InputError(f"--metric: {unknown('metric', metric, allowed)}")
     if not factors:
-        raise ScenarioError(
+        raise InputError(
             f"{folder}: the batch varies no factor for {scenario} (no sweep, no uncertainties, "
             "no posterior draws) to discover boxes in"
         )
     if not isinstance(window, int) or window < 1:
-        raise ScenarioError(f"--window: {window!r} is not a whole number of months >= 1")
+        raise InputError(f"--window: {window!r} is not a whole number of months >= 1")
     x, miss, months, kinds = cases(
         results, factors, scenario, metric, threshold, below=below, date=date, window=window
     )
@@ -618,7 +616,7 @@ def discover_in_results(
     excluded.update({k: "constant over the runs" for k in constant})
     x = x.drop(columns=constant)
     if x.columns.empty:
-        raise ScenarioError(
+        raise InputError(
             f"{folder}: every factor is constant over the runs of {scenario} "
             f"({', '.join(constant)}); PRIM needs factors that vary"
         )
@@ -626,7 +624,7 @@ def discover_in_results(
     period = months[-1] if window == 1 else f"{months[0]}..{months[-1]}"
     if miss.sum() == 0 or miss.all():
         runs = results[(results["scenario"] == scenario) & results["date"].isin(months)][metric]
-        raise ScenarioError(
+        raise InputError(
             f"--threshold: {'no' if miss.sum() == 0 else 'every'} run of {scenario} is "
             f"{direction} {threshold} for {metric} at {period}; choose a threshold inside the "
             f"results' range ({runs.min():.4g} to {runs.max():.4g})"

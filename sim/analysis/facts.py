@@ -47,7 +47,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from sim.analysis.calibration import Target, load_observations, means_by_date
 from sim.calendar import Month, format_month, parse_month
-from sim.errors import KeyedError, ScenarioError, shown
+from sim.errors import InputError, KeyedError, shown
 from sim.files import load_file, load_scenario, referenced_file
 from sim.library import (
     default_country,
@@ -404,14 +404,14 @@ class Facts:
 def scenario_file(path: Path, where: str, ref: str) -> Path:
     """The scenario file a fact file at ``path`` names: a library name (``history``,
     ``docking/bass``), else a file relative to the fact file (``history.toml``; ``./history``
-    means ``./history.toml``); a one-line ScenarioError naming ``where`` otherwise."""
+    means ``./history.toml``); a one-line InputError naming ``where`` otherwise."""
     bare = not ref.startswith(".") and not ref.endswith(".toml")
     if bare and (found := library_scenario(ref)):
         return found
     if bare and not (path.parent / f"{ref}.toml").exists():
         names = scenario_names()
         close = difflib.get_close_matches(ref, names, n=1)
-        raise ScenarioError(
+        raise InputError(
             f"{shown(path)}: {where}: {ref!r} is not a library scenario, nor is there a file "
             f"{ref}.toml beside the fact file (allowed: {', '.join(names)}, or a path such as "
             '"./mine.toml")' + (f" (did you mean {close[0]!r}?)" if close else "")
@@ -458,7 +458,7 @@ def load_facts(path: str | Path, observations: str | Path | None = None) -> Fact
     """Read and check a fact file; observations a fact reads come from ``observations``
     (default: ``observations.csv`` beside the fact file). Every scenario it names is read and
     every measure's months checked against the months that scenario runs, so a fact that
-    could not be evaluated is refused before any run. A :class:`ScenarioError` of one line
+    could not be evaluated is refused before any run. A :class:`InputError` of one line
     per problem (file, key, what is allowed)."""
     path = Path(path)
     spec = load_file(path, FactFile)
@@ -496,7 +496,7 @@ def load_facts(path: str | Path, observations: str | Path | None = None) -> Fact
             try:
                 files[ref] = scenario_file(path, where, ref)
                 scenario = load_scenario(files[ref])
-            except ScenarioError as exc:
+            except InputError as exc:
                 problems.append(
                     str(exc)
                     if str(exc).startswith(f"{shown(path)}: ")
@@ -518,7 +518,7 @@ def load_facts(path: str | Path, observations: str | Path | None = None) -> Fact
                 for at, message in _window_problems(fact, key, measure, horizons)
             ]
     if problems:
-        raise ScenarioError("\n".join(problems))
+        raise InputError("\n".join(problems))
     return Facts(path, tuple(spec.facts), targets, source, files, horizons)
 
 
@@ -633,7 +633,7 @@ def _measure(key: str, m: Measure, scenario: str, runs: _Runs, facts: Facts) -> 
 
 def _per_run(key: str, m: Measure, first: list, other: list) -> dict[str, object]:
     if len(first) != len(other):
-        raise ScenarioError(
+        raise InputError(
             f"measure {key}: {len(first)} runs of one scenario against {len(other)} of the other"
         )
     if m.kind == "value":
@@ -676,7 +676,7 @@ def check_facts(long: pd.DataFrame, facts: Facts, uses: tuple[str, ...] = USES) 
         {s for f in facts.facts if f.use in uses for s in f.scenarios} - set(long["scenario"])
     )
     if missing:
-        raise ScenarioError(
+        raise InputError(
             f"{shown(facts.path)}: the facts need runs of {', '.join(missing)}, which the "
             "results do not hold"
         )
@@ -689,7 +689,7 @@ def check_facts(long: pd.DataFrame, facts: Facts, uses: tuple[str, ...] = USES) 
             checks.append(evaluate(fact, long, facts, runs))
         except (KeyError, ValueError, TypeError, IndexError, ZeroDivisionError) as exc:
             # a last guard: load_facts checks the months and figure before any run
-            raise ScenarioError(
+            raise InputError(
                 f"{shown(facts.path)}: facts[{i}] ({fact.id}): cannot be evaluated on the "
                 f"runs ({type(exc).__name__}: {exc}); found only after the runs"
             ) from None

@@ -31,7 +31,7 @@ from sim.analysis.effects import effects_at
 from sim.analysis.plots import SPREAD
 from sim.analysis.report import load_results, scenario_titles
 from sim.atomic import write_atomic
-from sim.errors import ScenarioError, shown
+from sim.errors import InputError, shown
 from sim.folders import check_not_busy, read_manifest, verified
 
 METRICS = ("online_users_share", "internet_share", "end_to_end_share")
@@ -107,7 +107,7 @@ def _report_figure(batch: Path, batch_manifest: dict) -> bytes:
     check_not_busy(folder)
     manifest = read_manifest(folder, ("report",))
     if manifest.get("results_sha256") != batch_manifest["files"]["results.parquet"]["sha256"]:
-        raise ScenarioError(
+        raise InputError(
             f"{shown(folder)}: made from other results than {shown(batch)}'s; run egov-sim "
             f"report {shown(batch)} again"
         )
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         written = readme_figures(args.batch, args.run, args.out, args.defaults)
-    except ScenarioError as exc:
+    except InputError as exc:
         print(f"readme_figures: {exc}", file=sys.stderr)
         return 2
     print("wrote " + ", ".join(shown(p) for p in written))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.folders import check_not_busy, read_manifest, verified
 
 ID_COLUMNS = ("scenario", "point", "replicate", "seed", "date", "step")
@@ -66,17 +66,17 @@ def window_months(stored: list[str], date: str | None, window: int) -> tuple[str
     """The month an outcome is read at (default the last of ``stored``) and the ``window``
     stored months up to it that are averaged."""
     if not stored:
-        raise ScenarioError("results: the table has no rows")
+        raise InputError("results: the table has no rows")
     date = stored[-1] if date is None else str(date)
     if date not in stored:
         listed = ", ".join(stored) if len(stored) <= 12 else f"{stored[0]} to {stored[-1]}"
-        raise ScenarioError(
+        raise InputError(
             f"--date: {date!r} is not a stored month (allowed: {listed}; "
             f"{len(stored)} stored months)"
         )
     upto = [d for d in stored if d <= date]
     if not 1 <= window <= len(upto):
-        raise ScenarioError(
+        raise InputError(
             f"--window: {window} months is not within the {len(upto)} stored months up to "
             f"{date} (allowed: 1 to {len(upto)})"
         )

@@ -25,7 +25,7 @@ from sim.analysis.effects import LEVEL, mean_ci
 from sim.analysis.report import scenario_titles
 from sim.analysis.results import FUTURE as FUTURE_KEYS
 from sim.analysis.results import ID_COLUMNS, Results
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.folders import owned
 from sim.outputs import METRICS, REGISTRY, label
 from sim.provenance import run_record
@@ -46,7 +46,7 @@ _OUTCOMES = ("outcome", "regret", "meets_target")
 
 def better_direction(metric: str, direction: str | None = None) -> tuple[str, str]:
     """Which way ``metric`` is better, and where that comes from: ``direction`` if given
-    ("option"), else the metric's declared direction ("registry"); a ScenarioError if
+    ("option"), else the metric's declared direction ("registry"); a InputError if
     neither says (a metric whose direction is "none", or a column the registry lacks)."""
     if direction is not None:
         return direction, "option"
@@ -57,7 +57,7 @@ def better_direction(metric: str, direction: str | None = None) -> tuple[str, st
             if metric in REGISTRY
             else "is not in the metric registry, which declares which way is better"
         )
-        raise ScenarioError(
+        raise InputError(
             f"--direction: {metric} {why}; give --direction (allowed: {', '.join(DIRECTIONS)})"
         )
     return declared, "registry"
@@ -362,7 +362,7 @@ def _discover(
             window=window,
             out=out,
         )
-    except ScenarioError as exc:
+    except InputError as exc:
         return None, "skipped: " + "; ".join(str(exc).splitlines())
     return box, f"in {out}"
 
@@ -489,53 +489,53 @@ def robustness_in_results(
     robustness.csv, regret.csv, robustness.md and robustness.png/.svg into ``out`` (default
     ``folder/robustness``) and, with a ``target`` the preferred policy misses in some futures,
     scenario discovery into ``out/discovery``. ``direction`` ("higher" or "lower" is better)
-    defaults to the metric's in :data:`sim.outputs.REGISTRY` (a ScenarioError if it declares
+    defaults to the metric's in :data:`sim.outputs.REGISTRY` (a InputError if it declares
     none). ``descriptions`` maps metrics to their meaning
     (for labels; default :data:`sim.outputs.METRICS`). Returns a summary: the per-policy
     ``table``, the ``preferred`` policy, the discovery ``box`` (or None) and notes."""
     folder = Path(folder)
     out = Path(out) if out else folder / "robustness"
     if direction is not None and direction not in DIRECTIONS:
-        raise ScenarioError(
+        raise InputError(
             f"--direction: {direction!r} is not allowed (allowed: {', '.join(DIRECTIONS)})"
         )
     if criterion is None:
         criterion = "satisficing" if target is not None else "regret"
     if criterion not in CRITERIA:
-        raise ScenarioError(
+        raise InputError(
             f"--criterion: {criterion!r} is not allowed (allowed: {', '.join(CRITERIA)})"
         )
     if target is not None:
         try:
             target = float(target)
         except (TypeError, ValueError):
-            raise ScenarioError(f"--target: {target!r} is not a number") from None
+            raise InputError(f"--target: {target!r} is not a number") from None
         if not math.isfinite(target):
-            raise ScenarioError(f"--target: {target} is not allowed (allowed: a finite number)")
+            raise InputError(f"--target: {target} is not allowed (allowed: a finite number)")
     elif criterion == "satisficing":
-        raise ScenarioError(
+        raise InputError(
             "--criterion: satisficing needs --target (allowed without a target: regret, mean, p10)"
         )
     if not isinstance(window, int) or isinstance(window, bool):
-        raise ScenarioError(f"--window: {window!r} is not a whole number of months")
+        raise InputError(f"--window: {window!r} is not a whole number of months")
 
     read = Results.read(folder)
     results, manifest = read.table, read.manifest
     missing_ids = [c for c in ("scenario", *FUTURE, "date") if c not in results.columns]
     if missing_ids:
-        raise ScenarioError(
+        raise InputError(
             f"{folder}: results.parquet has no column {', '.join(missing_ids)} "
             "(not a batch's results table)"
         )
     factors = [k for k in read.factors if k in results.columns and k not in ID_COLUMNS]
     allowed = read.metrics(factors)
     if metric not in allowed:
-        raise ScenarioError(f"--metric: {unknown('metric', metric, list(allowed))}")
+        raise InputError(f"--metric: {unknown('metric', metric, list(allowed))}")
     direction, direction_source = better_direction(metric, direction)
     higher = direction == "higher"
     policies = list(dict.fromkeys(results["scenario"]))
     if len(policies) < 2:
-        raise ScenarioError(
+        raise InputError(
             f"{folder}: the batch has {len(policies)} scenario ({', '.join(policies)}); "
             "robustness compares at least 2 policies"
         )
@@ -553,7 +553,7 @@ def robustness_in_results(
     )
     missing_text = ", ".join(f"{p}: {n}" for p, n in missing.items())
     if complete.sum() < 2:
-        raise ScenarioError(
+        raise InputError(
             f"{folder}: only {int(complete.sum())} of {total} futures have an outcome for every "
             f"policy ({when.replace('`', '')}; missing {missing_text}); robustness needs at "
             "least 2"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sim.errors import ScenarioError, shown
+from sim.errors import InputError, shown
 
 RESULTS_DIR = Path("results")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -130,9 +130,9 @@ def out_dir(
         except (FileNotFoundError, NotADirectoryError):  # not made yet, or under a file
             continue
         except OSError as exc:  # a name too long, a symlink loop, no permission
-            raise ScenarioError(f"{name}: {shown(folder)}: {exc.strerror or exc}") from None
+            raise InputError(f"{name}: {shown(folder)}: {exc.strerror or exc}") from None
         if not stat.S_ISDIR(info.st_mode):
-            raise ScenarioError(f"{name}: {shown(folder)} is a file, not a folder")
+            raise InputError(f"{name}: {shown(folder)} is a file, not a folder")
         break
     check_owner(out, kind, resume=resume, option=name)
     return out
@@ -145,7 +145,7 @@ def guard(check: Callable[[], None]) -> None:
     try:
         check()
     except ResourceError as exc:
-        raise ScenarioError(str(exc)) from None
+        raise InputError(str(exc)) from None
 
 
 def guard_plan(plan, out: Path, workers: int, source: str) -> None:
@@ -199,8 +199,8 @@ def country(option: str | None, scenario: object = None) -> str:
     name = option or getattr(scenario, "country", None) or default_country()
     try:  # the rule a scenario's `country` follows: a library name, or a folder as a path
         folder = country_folder(name)
-    except ScenarioError:
-        raise ScenarioError(
+    except InputError:
+        raise InputError(
             f"--country: {shown(repr(name))} is not a country of the scenario library "
             f"(allowed: {', '.join(country_names())}), nor a folder holding country.toml"
         ) from None

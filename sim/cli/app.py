@@ -35,7 +35,7 @@ from sim.cli._common import (
     EXIT_TERMINATED,
 )
 from sim.environment import check_environment
-from sim.errors import ScenarioError, printable_lines
+from sim.errors import InputError, printable_lines
 
 COMMANDS = (
     run,
@@ -81,7 +81,7 @@ def dispatch(argv: list[str] | None) -> int:
             status = args.func(args)
         sys.stdout.flush()  # a closed stdout shows here, not after the exit status is set
         return status
-    except ScenarioError as exc:  # bad input: one line per problem, nothing written
+    except InputError as exc:  # bad input: one line per problem, nothing written
         _say(printable_lines(str(exc)))
         return EXIT_BAD_INPUT
     except OutputError as exc:  # the results folder failed: finished runs are kept

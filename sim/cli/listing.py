@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli import _common as c
-from sim.errors import ScenarioError
+from sim.errors import InputError
 
 
 def add(sub) -> None:
@@ -34,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
         folder = library.scenario_dir()
         files = [library.find_scenario(name) for name in library.scenario_names()]
     if not files:
-        raise ScenarioError(f"{folder}: no input files (*.toml)")
+        raise InputError(f"{folder}: no input files (*.toml)")
     width = max(len(f.stem) for f in files)
     status = c.EXIT_OK
     if (folder / COUNTRY_FILE).is_file() or not args.folder:
@@ -43,7 +43,7 @@ def main(args: argparse.Namespace) -> int:
                 str(folder.resolve()) if args.folder else library.default_country()
             )
             print(f"{'country':{width}}  {country.title}: {', '.join(country.area_titles)}")
-        except ScenarioError as exc:
+        except InputError as exc:
             print(f"{'country':{width}}  INVALID: {str(exc).splitlines()[0]}")
             status = c.EXIT_BAD_INPUT
     for path in files:
@@ -51,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
             kind, _ = check_input(path)
             label = "" if kind == "scenario" else f"[{kind}] "
             print(f"{path.stem:{width}}  {label}{description(path)}")
-        except ScenarioError as exc:
+        except InputError as exc:
             first = str(exc).splitlines()[0]
             print(f"{path.stem:{width}}  INVALID: {first}")
             status = c.EXIT_BAD_INPUT

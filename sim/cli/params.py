@@ -34,14 +34,14 @@ def add(sub) -> None:
 def main(args: argparse.Namespace) -> int:
     from sim import library
     from sim.country import load_country
-    from sim.errors import ScenarioError
+    from sim.errors import InputError
     from sim.params import is_judgement, iter_parameters, scope_of
     from sim.params_docs import parameters_markdown
 
     try:
         country = load_country(args.country or library.default_country())
-    except ScenarioError as exc:
-        raise ScenarioError(f"--country: {str(exc).removeprefix('country: ')}") from None
+    except InputError as exc:
+        raise InputError(f"--country: {str(exc).removeprefix('country: ')}") from None
     if args.markdown:
         sys.stdout.write(parameters_markdown(country))
         return c.EXIT_OK

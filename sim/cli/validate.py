@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from sim.cli import _common as c
-from sim.errors import ScenarioError, printable_lines, shown
+from sim.errors import InputError, printable_lines, shown
 
 
 def add(sub) -> None:
@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
         try:
             path = find_scenario(ref)
             _, summary = check_input(path)
-        except ScenarioError as exc:
+        except InputError as exc:
             print(printable_lines(str(exc)), file=sys.stderr)
             status = c.EXIT_BAD_INPUT
             continue

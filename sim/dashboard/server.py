@@ -17,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-from sim.errors import ScenarioError
+from sim.errors import InputError
 
 GRACE = 5.0
 """Seconds the server has to stop after SIGTERM before its process group is killed."""
@@ -36,13 +36,13 @@ def check_scenario(ref: str | None) -> str:
     from sim.files import load_scenario
 
     ref = ref or "status_quo"
-    path = library_file(ref)  # ScenarioError: neither a file nor a library name
+    path = library_file(ref)  # InputError: neither a file nor a library name
     load_scenario(path)  # refuse an invalid file before starting
     return ref if ref in scenario_choices() else str(path)
 
 
-def _port_in_use(host: str, port: int) -> ScenarioError:
-    return ScenarioError(f"--port: {port} on {host} is in use (choose another with --port)")
+def _port_in_use(host: str, port: int) -> InputError:
+    return InputError(f"--port: {port} on {host} is in use (choose another with --port)")
 
 
 def check_port(host: str, port: int) -> None:
@@ -50,14 +50,14 @@ def check_port(host: str, port: int) -> None:
     use, one that needs privileges, or a host that is not this machine's. Binds every address
     the server would (as asyncio does: SO_REUSEADDR, IPv6 only on IPv6) and closes them."""
     if not 0 < port < 65536:
-        raise ScenarioError(f"--port: {port} is not a port (1-65535)")
+        raise InputError(f"--port: {port} is not a port (1-65535)")
     try:
         addresses = socket.getaddrinfo(
             host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
     except (socket.gaierror, UnicodeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
-        raise ScenarioError(f"--host: {host!r} is not an address ({reason})") from None
+        raise InputError(f"--host: {host!r} is not an address ({reason})") from None
     for family, kind, proto, _, address in addresses:
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -69,14 +69,12 @@ def check_port(host: str, port: int) -> None:
                 if exc.errno == errno.EADDRINUSE:
                     raise _port_in_use(host, port) from None
                 if exc.errno == errno.EACCES:
-                    raise ScenarioError(
+                    raise InputError(
                         f"--port: {port} on {host} needs privileges (choose another with --port)"
                     ) from None
                 if exc.errno == errno.EADDRNOTAVAIL:
-                    raise ScenarioError(
-                        f"--host: {host} is not an address of this machine"
-                    ) from None
-                raise ScenarioError(f"--port: {port} on {host}: {exc.strerror or exc}") from None
+                    raise InputError(f"--host: {host} is not an address of this machine") from None
+                raise InputError(f"--port: {port} on {host}: {exc.strerror or exc}") from None
 
 
 def _die_with_parent(parent: int) -> None:
@@ -206,7 +204,7 @@ def _raise(signum: int, frame: object) -> None:
 
 def serve(scenario: str, host: str, port: int, grace: float = GRACE) -> int:
     """Run ``solara run`` on the app until it stops, or Ctrl-C, SIGTERM or SIGHUP to this
-    process; 0 when stopped. Raises ``ScenarioError`` if the port was taken meanwhile and
+    process; 0 when stopped. Raises ``InputError`` if the port was taken meanwhile and
     ``ServerError`` (one line) if the server stops with an error."""
     app = Path(__file__).resolve().parent / "app.py"
     # Solara warns on every page load that a cookie over plain http on 127.0.0.1 falls back

@@ -20,7 +20,7 @@ from sim.levers import LEVER_TYPES
 from sim.library import find_scenario, scenario_names
 from sim.model.model import AdoptionModel
 from sim.params import Params
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import InputError, Scenario
 
 PARAMETERS: dict[str, dict[str, Any]] = {
     "coef_trust": {"path": ("choice", "coef_trust"), "label": "Weight of trust in choice",
@@ -64,10 +64,10 @@ LEVER_KEYS = ("", "_year", "_month", "_strength")
 
 
 def parse_seed(value: Any) -> int:
-    """A seed from a control: a whole number 0..2**63-1 (text or int), else ScenarioError."""
+    """A seed from a control: a whole number 0..2**63-1 (text or int), else InputError."""
     text = str(value).strip()
     if isinstance(value, bool) or not re.fullmatch(r"\d{1,19}", text) or int(text) > SEED_MAX:
-        raise ScenarioError(f"seed: {value!r} is not a whole number 0..{SEED_MAX}")
+        raise InputError(f"seed: {value!r} is not a whole number 0..{SEED_MAX}")
     return int(text)
 
 
@@ -158,7 +158,7 @@ def library_file(scenario: str) -> Path:
     path = Path(scenario).expanduser()
     if path.suffix == ".toml" and path.is_file():
         return path.resolve()
-    raise ScenarioError(
+    raise InputError(
         f"{scenario}: neither a scenario file nor in the scenario library (allowed: a .toml "
         f"path or {', '.join(choices)})"
     )

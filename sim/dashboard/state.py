@@ -31,7 +31,7 @@ from sim.dashboard.settings import (
     start_label,
 )
 from sim.files import load_scenario
-from sim.scenario import ScenarioError
+from sim.scenario import InputError
 
 EXPORT_DIR = Path(os.environ.get("EGOV_SIM_EXPORT_DIR", "results/dashboard"))
 START_SCENARIO = os.environ.get("EGOV_SIM_SCENARIO", "status_quo")
@@ -95,7 +95,7 @@ def _add_choice(ref: str) -> str:
 def seed_problem(text: Any) -> str:
     try:
         parse_seed(text)
-    except ScenarioError as exc:
+    except InputError as exc:
         return str(exc)
     return ""
 
@@ -140,7 +140,7 @@ def _sample_rows(m: DashboardModel) -> np.ndarray:
 
 
 def build(settings: dict[str, Any]) -> DashboardModel:
-    """``DashboardModel(**settings)`` plus the network sample (ScenarioError if invalid)."""
+    """``DashboardModel(**settings)`` plus the network sample (InputError if invalid)."""
     m = DashboardModel(**settings)
     m.dashboard_rows = _sample_rows(m)
     return m
@@ -153,7 +153,7 @@ def apply(settings: dict[str, Any]) -> bool:
     try:
         built = build(settings)
         ref = reference_for(settings)
-    except (ScenarioError, TypeError, ValueError) as exc:
+    except (InputError, TypeError, ValueError) as exc:
         problem.set(str(exc))
         return False
     with _LOCK:
@@ -204,7 +204,7 @@ def upload(info: dict[str, Any]) -> None:
     try:
         load_scenario(path)
         settings = controls_for(str(path))
-    except ScenarioError as exc:
+    except InputError as exc:
         upload_note.set(("error", str(exc).replace(str(path), name)))
         return
     label = _add_choice(str(path))

@@ -47,7 +47,7 @@ from sim.experiment.replicates import run_one
 from sim.experiment.spec import Plan, RunSpec
 from sim.folders import MANIFEST, OutputFolder, entry_kind, read_manifest
 from sim.provenance import git_state, machine, versions
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import InputError, Scenario
 from sim.signals import checkpoint
 
 ID_COLUMNS = ("scenario", "point", "replicate", "seed")
@@ -182,8 +182,8 @@ class Store:
             earlier = read_manifest(self.out, (self.kind,))
             runs = earlier.get("runs")
             if not isinstance(runs, dict) or not all(isinstance(v, dict) for v in runs.values()):
-                raise ScenarioError(f"{shown(path)}: runs: not a table of tables")
-        except ScenarioError as exc:
+                raise InputError(f"{shown(path)}: runs: not a table of tables")
+        except InputError as exc:
             print(f"{exc}; unreadable, so rebuilt from the verified run files", file=sys.stderr)
             return {"experiment_sha256": self.plan.sha256, "scenario_hashes": self.hashes}
         return earlier
@@ -195,7 +195,7 @@ class Store:
                 earlier.get("experiment_sha256") != self.plan.sha256
                 or earlier.get("scenario_hashes") != self.hashes
             ):
-                raise ScenarioError(
+                raise InputError(
                     f"{shown(self.plan.path)}: differs from the experiment that made "
                     f"{shown(self.out)} (its scenarios or settings changed since); use "
                     f"another --out, or delete {shown(self.out)} to start again"

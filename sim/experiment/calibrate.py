@@ -47,9 +47,9 @@ from sim.provenance import run_record
 from sim.scenario import (
     MAX_CITIZENS,
     STRICT,
+    InputError,
     Name,
     Scenario,
-    ScenarioError,
     round_to_field,
     with_values,
 )
@@ -190,7 +190,7 @@ def load_calibration(
     scenario = load_scenario(source, citizens=spec.citizens)
     observations = country_targets(country or getattr(scenario, "country", None))
     if problem := spec.targets_problem(observations):
-        raise ScenarioError(f"{shown(path)}: targets: {problem}")
+        raise InputError(f"{shown(path)}: targets: {problem}")
     ranges = spec.parameters
     corners = {
         "the priors' lows": {k: r.low for k, r in ranges.items()},
@@ -206,16 +206,16 @@ def load_calibration(
     if lines := window_problems(
         observations, scenario.start, scenario.end, source, f"{scenario.name!r} runs"
     ):  # an observation the runs cannot hold: refused before any run
-        raise ScenarioError("\n".join(lines))
+        raise InputError("\n".join(lines))
     last_target = max(t.last for t in spec.fit_targets(observations))
     if not last_target <= spec.end <= scenario.end:
-        raise ScenarioError(
+        raise InputError(
             f"{path}: end: {spec.end} is not between the last observation used for fitting "
             f"and the scenario's end (allowed: {last_target} to {scenario.end})"
         )
     last_shown = max(t.last for t in observations)
     if not last_shown <= spec.predict_until <= scenario.end:
-        raise ScenarioError(
+        raise InputError(
             f"{path}: predict_until: {spec.predict_until} is not between the last observation "
             f"and the scenario's end (allowed: {last_shown} to {scenario.end})"
         )
@@ -242,7 +242,7 @@ def run_calibration(
         import pyabc
         from pyabc.weighted_statistics import effective_sample_size
     except ImportError:
-        raise ScenarioError("calibrate needs pyabc: pip install 'egov-sim[abc]'") from None
+        raise InputError("calibrate needs pyabc: pip install 'egov-sim[abc]'") from None
 
     from sim.analysis.abc import pairs_figure, posterior_figure, weighted_summary
     from sim.analysis.calibration import calibration_figure

@@ -10,7 +10,7 @@ import pandas as pd
 from sim.analysis.effects import HEADLINE, effects_at
 from sim.analysis.plots import comparison_figure
 from sim.analysis.report import with_names
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.experiment.replicates import run_replicates
 from sim.folders import owned
 from sim.provenance import run_record
@@ -18,14 +18,14 @@ from sim.scenario import Scenario
 
 
 def check_comparable(scenarios: list[Scenario], sources: list[str]) -> None:
-    """Distinct names and one common horizon, or :class:`ScenarioError`."""
+    """Distinct names and one common horizon, or :class:`InputError`."""
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise ScenarioError(
+        raise InputError(
             f"{sources[0]}: scenarios to compare need distinct names (got {', '.join(names)})"
         )
     if len({(s.start, s.end) for s in scenarios}) != 1:
-        raise ScenarioError(
+        raise InputError(
             f"{sources[-1]}: start/end differ between the scenarios (allowed: one common horizon)"
         )
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
-from sim.errors import ScenarioError
+from sim.errors import InputError
 
 Item = TypeVar("Item")
 
@@ -71,11 +71,11 @@ def check_dask_address(address: str) -> None:
     except ValueError:  # an unclosed [ or a port that is not a number
         scheme = host = port = None
     if scheme not in ("tcp", "tls") or not host or not port:
-        raise ScenarioError(f"--dask: {address!r} is not a scheduler address ({allowed})")
+        raise InputError(f"--dask: {address!r} is not a scheduler address ({allowed})")
     try:
         socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
-        raise ScenarioError(
+        raise InputError(
             f"--dask: no scheduler answers at {address} ({exc.strerror or exc}); start one, or "
             "use --dask local"
         ) from None
@@ -150,7 +150,7 @@ def start_dask(address: str, workers: int):
         import dask
         from distributed import Client, LocalCluster
     except ImportError:
-        raise ScenarioError("--dask: needs the dask extra (pip install 'egov-sim[dask]')") from None
+        raise InputError("--dask: needs the dask extra (pip install 'egov-sim[dask]')") from None
     dask.config.set(
         {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in DASK_WORKER_ENV.items()}
     )
@@ -175,7 +175,7 @@ def start_dask(address: str, workers: int):
     try:
         client = Client(address, timeout="20s")
     except OSError as exc:
-        raise ScenarioError(f"--dask: cannot reach a scheduler at {address!r} ({exc})") from None
+        raise InputError(f"--dask: cannot reach a scheduler at {address!r} ({exc})") from None
     trimmed = {w: v for w, v in client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").items() if v}
     if trimmed:
         print(

@@ -37,7 +37,7 @@ def input_kind(path: str | os.PathLike[str]) -> str:
 
 
 def check_input(path: str | os.PathLike[str]) -> tuple[str, str]:
-    """Validate ``path`` as its kind; ``(kind, one-line summary)``, or ScenarioError with
+    """Validate ``path`` as its kind; ``(kind, one-line summary)``, or InputError with
     every problem."""
     kind = input_kind(path)
     if kind == "experiment":

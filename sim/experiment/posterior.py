@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.errors import MAX_REPORTED, ScenarioError, shown
+from sim.errors import MAX_REPORTED, InputError, shown
 from sim.files import error_text, file_problem, short_repr
 from sim.scenario import Scenario, check_value, round_to_field, with_values
 
@@ -104,26 +104,26 @@ MAX_HEADER_BYTES = 64 * 1024
 
 
 def load_posterior(path: str | Path) -> Posterior:
-    """Read and check a posterior file; :class:`ScenarioError` (one line per problem) if it is
+    """Read and check a posterior file; :class:`InputError` (one line per problem) if it is
     not a CSV of known parameter paths with finite values in their bounds and a ``weight``
     column of non-negative finite numbers with a positive sum."""
     path = Path(path)
     name = shown(path)
     if problem := file_problem(path, MAX_POSTERIOR_BYTES):
-        raise ScenarioError(f"{name}: {problem}")
+        raise InputError(f"{name}: {problem}")
     with open(path, "rb") as handle:
         header = handle.readline(MAX_HEADER_BYTES + 1)
     if b"\x00" in header:
-        raise ScenarioError(f"{name}: not a CSV text file (a NUL byte in its first line)")
+        raise InputError(f"{name}: not a CSV text file (a NUL byte in its first line)")
     if len(header) > MAX_HEADER_BYTES or header.count(b",") + 1 > MAX_COLUMNS:
-        raise ScenarioError(
+        raise InputError(
             f"{name}: the header is too wide (allowed: up to {MAX_COLUMNS} columns, "
             f"{MAX_HEADER_BYTES:,} bytes)"
         )
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{name}: not a readable CSV file ({exc})".splitlines()[0]) from None
+        raise InputError(f"{name}: not a readable CSV file ({exc})".splitlines()[0]) from None
     problems = []
     if "weight" not in frame.columns:
         problems.append(f"{name}: column 'weight' missing (allowed: parameter paths and weight)")
@@ -158,7 +158,7 @@ def load_posterior(path: str | Path) -> Posterior:
         rest = len(problems) - MAX_REPORTED
         problems = [*problems[:MAX_REPORTED], f"{name}: (+{rest} more problems)"]
     if problems:
-        raise ScenarioError("\n".join(problems))
+        raise InputError("\n".join(problems))
     weights = frame["weight"].to_numpy(float)
     return Posterior(
         path,
@@ -173,7 +173,7 @@ def check_disjoint(posterior: Posterior, swept: list[str], where: str) -> None:
     """A parameter cannot be both swept and drawn from the posterior."""
     both = sorted(set(posterior.keys) & set(swept))
     if both:
-        raise ScenarioError(
+        raise InputError(
             f"{where}: posterior: {both[0]} is both swept and drawn from the posterior "
             "(allowed: sweep the parameters the posterior does not hold)"
         )
@@ -182,14 +182,14 @@ def check_disjoint(posterior: Posterior, swept: list[str], where: str) -> None:
 def check_draws(scenarios: list[Scenario], draws: Draws, sources: list[str]) -> None:
     """Every draw must give a valid scenario with every one of ``scenarios`` (a parameter's
     bounds are checked when the file is read; this checks what spans parameters), before any
-    run starts: :class:`ScenarioError` naming the scenario's source otherwise."""
+    run starts: :class:`InputError` naming the scenario's source otherwise."""
     for scenario, source in zip(scenarios, sources, strict=True):
         for draw in draws.distinct():
             try:
                 with_values(scenario, draw)
             except ValidationError as exc:
                 values = ", ".join(f"{k} = {v}" for k, v in draw.items())
-                raise ScenarioError(
+                raise InputError(
                     "\n".join(
                         f"{shown(draws.posterior.path)}: a particle ({values}) makes "
                         f"{scenario.name} ({shown(source)}) invalid: {line.removeprefix(': ')}"

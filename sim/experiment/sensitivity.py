@@ -32,7 +32,7 @@ from sim.experiment.spec import (
     resolve_factors,
 )
 from sim.files import load_file, load_scenario, referenced_file
-from sim.scenario import MAX_CITIZENS, STRICT, Name, ScenarioError
+from sim.scenario import MAX_CITIZENS, STRICT, InputError, Name
 
 
 class MorrisOptions(BaseModel):
@@ -173,7 +173,7 @@ class SensitivityPlan:
         self.dates = spec.dates or [scenario.end]
         for date in self.dates:
             if not scenario.start <= date <= scenario.end:
-                raise ScenarioError(
+                raise InputError(
                     f"{path}: dates: {date} is outside the scenario's horizon "
                     f"(allowed: {scenario.start} to {scenario.end})"
                 )
@@ -219,7 +219,7 @@ def run_sensitivity(
         sens.plan, out, workers=workers, dask=dask, resume=resume, quiet=quiet, kind="sensitivity"
     )
     if summary.failed:
-        raise ScenarioError(
+        raise InputError(
             f"{sens.path}: {summary.failed} runs failed (see {out}/runs/*.error); "
             "fix and rerun with --resume"
         )

@@ -53,9 +53,9 @@ from sim.scenario import (
     LEVER_PREFIX,
     MAX_CITIZENS,
     STRICT,
+    InputError,
     Name,
     Scenario,
-    ScenarioError,
     check_value,
     split_lever_key,
     unknown,
@@ -646,7 +646,7 @@ def scenario_at(
     except ValidationError as exc:
         text = error_text(exc, "", Scenario)
         setting = ", ".join(f"{k} = {v}" for k, v in values.items())
-        raise ScenarioError(
+        raise InputError(
             "\n".join(
                 f"{shown(path)}: {where}: "
                 f"{f'design point {point}' if isinstance(point, int) else point} ({setting}) "
@@ -695,7 +695,7 @@ def resolve_factors(
             if problem:
                 problems.append(f"{where}.{_quoted(key)}: {problem}")
     if problems:
-        raise ScenarioError("\n".join(problems))
+        raise InputError("\n".join(problems))
     return factors
 
 
@@ -733,7 +733,7 @@ def design_factors(
                 bound=bound,
                 bools="list them: [true, false]" if table == "levers" else "list them in a grid",
             )
-        except ScenarioError as exc:
+        except InputError as exc:
             problems.append(str(exc))
     levers = design.levers if isinstance(design, Uncertainties) else {}
     for key in levers:
@@ -751,7 +751,7 @@ def design_factors(
                 "leave that scenario out)"
             )
     if problems:
-        raise ScenarioError("\n".join(problems))
+        raise InputError("\n".join(problems))
     roles = {k: "lever" for k in levers}
     if isinstance(design, Uncertainties):
         roles |= dict.fromkeys(design.parameters, "uncertainty")
@@ -785,7 +785,7 @@ def _load_scenarios(experiment: Experiment, path: Path) -> tuple[list[Scenario],
                 scenario = with_values(scenario, dict(policy.set))
             except ValidationError as exc:
                 text = error_text(exc, "", Scenario)
-                raise ScenarioError(
+                raise InputError(
                     "\n".join(
                         f"{shown(path)}: {where}.set makes {name} invalid: "
                         f"{line.removeprefix(': ')}"
@@ -812,7 +812,7 @@ def _check_size(experiment: Experiment, path: Path, n_points: int | None, max_ru
         elif isinstance(design, Sweep) and design.method == "grid":
             n_points = math.prod(len(v) for v in design.parameters.values())
             if n_points > MAX_POINTS:
-                raise ScenarioError(
+                raise InputError(
                     f"{shown(path)}: sweep.parameters: the grid has {n_points:,} points (the "
                     f"product of its lists' lengths; allowed: up to {MAX_POINTS:,})"
                 )
@@ -821,7 +821,7 @@ def _check_size(experiment: Experiment, path: Path, n_points: int | None, max_ru
     n_scenarios = len(experiment.scenarios) + len(experiment.policies)
     n_runs = n_points * n_scenarios * experiment.replications
     if n_runs > max_runs:
-        raise ScenarioError(
+        raise InputError(
             f"{shown(path)}: replications: the design has {n_runs:,} runs ({n_points:,} points x "
             f"{n_scenarios} scenarios x {experiment.replications:,} replications; allowed: "
             f"up to {max_runs:,})"
@@ -842,12 +842,12 @@ def build_plan(
     scenarios, sources = _load_scenarios(experiment, path)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise ScenarioError(
+        raise InputError(
             f"{shown(path)}: scenarios: two scenarios or policies share a name "
             f"({', '.join(names)}); names must be distinct"
         )
     if experiment.reference is not None and experiment.reference not in names:
-        raise ScenarioError(
+        raise InputError(
             f"{shown(path)}: reference: {experiment.reference!r} is not one of the "
             f"scenarios (allowed: {', '.join(names)})"
         )
@@ -863,7 +863,7 @@ def build_plan(
     for i, interaction in enumerate(experiment.interactions):
         for key, name in interaction.scenarios().items():
             if name not in names:
-                raise ScenarioError(
+                raise InputError(
                     f"{shown(path)}: interactions[{i}].{key}: {name!r} is not one of the scenarios "
                     f"(allowed: {', '.join(names)})"
                 )
@@ -872,13 +872,13 @@ def build_plan(
             month = first.month_index(interaction.at)  # stored if month % every == 0
             every = experiment.output.every
             if not 0 <= month < first.n_months or (month % every and interaction.at != first.end):
-                raise ScenarioError(
+                raise InputError(
                     f"{shown(path)}: interactions[{i}].at: {interaction.at} is not a stored month "
                     f"(allowed: every {every} months from {first.start}, and {first.end})"
                 )
     n_runs = len(points) * len(scenarios) * experiment.replications
     if n_runs > max_runs:
-        raise ScenarioError(
+        raise InputError(
             f"{shown(path)}: replications: the design has {n_runs:,} runs ({len(points):,} "
             f"points x {len(scenarios)} scenarios x {experiment.replications:,} replications; "
             f"allowed: up to {max_runs:,})"
@@ -904,7 +904,7 @@ def build_plan(
         if key in varied
     ]
     if clashes:
-        raise ScenarioError("\n".join(clashes))
+        raise InputError("\n".join(clashes))
     sampled_levers = isinstance(experiment.design, Uncertainties) and experiment.design.levers
     cells = Cells(
         scenarios,

@@ -17,7 +17,7 @@ from sim.analysis.calibration import (
 )
 from sim.analysis.facts import Check, Facts, check_facts, country_facts
 from sim.analysis.validation import bass_figure, granovetter_figure, validation_figure
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.experiment.replicates import run_replicates
 from sim.files import load_scenario
 from sim.folders import owned
@@ -41,7 +41,7 @@ def check_calibration(
     given) and compare it with the dated observations ``targets`` (a country's
     ``observations.csv``, read from ``source``); write calibration.csv and calibration.png
     into ``out``. Returns the table (column ``inside``). An observation outside the
-    scenario's months is a ScenarioError before any run, with nothing written."""
+    scenario's months is a InputError before any run, with nothing written."""
     check_window(scenario, targets, source)
     with owned(out, "calibration-check") as folder:
         long = run_replicates([scenario], seeds, draws=draws, workers=workers, progress=progress)
@@ -61,7 +61,7 @@ def check_window(
     runs = f"{scenario.name!r} runs"
     where = source or "observations"
     if lines := window_problems(targets, scenario.start, scenario.end, where, runs):
-        raise ScenarioError("\n".join(lines))
+        raise InputError("\n".join(lines))
 
 
 def validate_model(

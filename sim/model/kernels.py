@@ -966,7 +966,7 @@ def _cap(n: int) -> int:
 def _threads_from_environment() -> int:
     """:data:`THREADS_ENV` capped at numba's threads (unset or empty: numba's threads); a
     value that is not a whole number from 1 to ``environment.thread_limit()`` is a
-    :class:`~sim.errors.ScenarioError` naming the variable."""
+    :class:`~sim.errors.InputError` naming the variable."""
     value = os.environ.get(THREADS_ENV, "")
     if not value.strip():
         return _cap(numba.config.NUMBA_NUM_THREADS)

@@ -16,7 +16,7 @@ import numpy as np
 from mesa.datacollection import DataCollector
 from pydantic import ValidationError
 
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.factors import check_values
 from sim.files import error_text, load_scenario, short_repr, validate
 from sim.model import behaviour, metrics
@@ -96,7 +96,7 @@ class AdoptionModel(mesa.Model):
     scenario's own ``seed`` (as ``citizens`` and ``end`` are), so ``AdoptionModel("status_quo")``
     is the run the file describes; ``rng=numpy.random.SeedSequence()`` asks for a fresh one.
     The same scenario and seed give bit-identical results. Every argument is checked before
-    anything is built: a wrong type or value is a :class:`ScenarioError` naming it and what
+    anything is built: a wrong type or value is a :class:`InputError` naming it and what
     is allowed (as a file's errors are).
     """
 
@@ -512,11 +512,9 @@ RNG_ALLOWED = (
 )
 
 
-def refusal(name: str, value: Any, allowed: str) -> ScenarioError:
+def refusal(name: str, value: Any, allowed: str) -> InputError:
     """The one-line error for a bad keyword argument ``name``."""
-    return ScenarioError(
-        f"{SOURCE}: {name}: {short_repr(value)} is not allowed (allowed: {allowed})"
-    )
+    return InputError(f"{SOURCE}: {name}: {short_repr(value)} is not allowed (allowed: {allowed})")
 
 
 def whole(value: Any) -> bool:
@@ -553,10 +551,10 @@ def choose_seed(seed: Any = None, rng: Any = None, *, default: int | None = None
     ``rng`` (a ``numpy.random.Generator``, ``SeedSequence``, ...) gives one deterministically
     (a Generator is advanced by one draw; a ``SeedSequence()`` made without entropy gives a
     fresh seed); neither: ``default`` (the scenario's seed), or fresh entropy without one.
-    Always below 2**63. A bad ``rng`` is a :class:`ScenarioError` naming it (a bad ``seed`` is
+    Always below 2**63. A bad ``rng`` is a :class:`InputError` naming it (a bad ``seed`` is
     one from validation)."""
     if seed is not None and rng is not None:
-        raise ScenarioError(f"{SOURCE}: seed, rng: both given (allowed: one of them, as in Mesa)")
+        raise InputError(f"{SOURCE}: seed, rng: both given (allowed: one of them, as in Mesa)")
     if rng is not None:
         if whole(rng):
             if not 0 <= rng < 2**63:
@@ -585,7 +583,7 @@ def configure(
     overrides: dict[str, Any] | None = None,
 ) -> Scenario:
     """``spec`` with the seed, size, parameter tables and keyword overrides applied, each
-    validated as in a scenario file (:class:`ScenarioError` naming the key otherwise). Lever
+    validated as in a scenario file (:class:`InputError` naming the key otherwise). Lever
     keywords (``levers__ministry__at``) are checked as an experiment file's
     ``levers.<id>.<field>`` values are, against the scenario once its horizon is set."""
     overrides = {current_path(key, SOURCE): value for key, value in (overrides or {}).items()}
@@ -596,7 +594,7 @@ def configure(
         if key not in known:
             close = get_close_matches(key, [*known, *TOP_LEVEL_KEYWORDS], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ScenarioError(
+            raise InputError(
                 f"{SOURCE}: {key}: unknown parameter{hint} (a parameter is group__name, "
                 "e.g. choice__coef_trust; see docs/parameters.md; a lever's field is "
                 "levers__<id>__<field>)"
@@ -617,20 +615,20 @@ def configure(
         try:
             path = lever_keyword(key)
         except ValueError as exc:
-            raise ScenarioError(f"{SOURCE}: {key}: {exc}") from None
+            raise InputError(f"{SOURCE}: {key}: {exc}") from None
         try:
             check_values(path, [value], [spec])
         except ValueError as exc:  # says what the experiment file's value would get
-            raise ScenarioError(f"{SOURCE}: {key}: {str(exc).removeprefix(path + ': ')}") from None
+            raise InputError(f"{SOURCE}: {key}: {str(exc).removeprefix(path + ': ')}") from None
         values[path] = value
     if values:
         try:
             spec = with_values(spec, values)
         except ValidationError as exc:
             if not levers:
-                raise ScenarioError(error_text(exc, SOURCE, Scenario)) from None
+                raise InputError(error_text(exc, SOURCE, Scenario)) from None
             given = ", ".join(levers)  # a rule across fields: a lever's until before its at
-            raise ScenarioError(
+            raise InputError(
                 "\n".join(
                     f"{SOURCE}: {given}: makes the scenario invalid: {line.removeprefix(': ')}"
                     for line in error_text(exc, "", Scenario).splitlines()
