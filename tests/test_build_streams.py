@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from sim.experiment.sensitivity import SensitivityFile
-from sim.experiment.spec import factor
+from sim.factors import factor
 from sim.files import load_file, load_scenario, referenced_file
 from sim.model.model import AdoptionModel
 from sim.scenario import Scenario, with_values

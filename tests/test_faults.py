@@ -18,7 +18,7 @@ from sim.atomic import OutputError
 from sim.experiment import batch as batch_mod
 from sim.experiment.batch import run_batch
 from sim.experiment.executors import start_dask
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from tests.conftest import ROOT, SCENARIOS, batch_command, default_sigint, wait_for_runs
 from tests.conftest import tiny_experiment as _experiment
 

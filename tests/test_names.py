@@ -12,7 +12,7 @@ import pytest
 from sim.cli import main as cli_main
 from sim.cli.app import build_parser
 from sim.experiment.batch import run_batch
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from sim.outputs import REGISTRY
 from tests.conftest import SCENARIOS
 

@@ -22,7 +22,7 @@ def add(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from sim.experiment.batch import run_batch
-    from sim.experiment.spec import load_experiment
+    from sim.experiment.plan import load_experiment
     from sim.library import find_experiment
 
     plan = load_experiment(find_experiment(args.experiment))

@@ -43,8 +43,8 @@ from tqdm import tqdm
 from sim.atomic import OutputError, sha256_file, write_atomic, write_json_atomic
 from sim.errors import printable_lines, shown
 from sim.experiment import executors
+from sim.experiment.plan import Plan, RunSpec
 from sim.experiment.replicates import run_one
-from sim.experiment.spec import Plan, RunSpec
 from sim.folders import MANIFEST, OutputFolder, entry_kind, read_manifest
 from sim.provenance import git_state, machine, versions
 from sim.scenario import Scenario, ScenarioError
