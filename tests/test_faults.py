@@ -49,7 +49,7 @@ def test_full_disk_mid_batch_keeps_finished_runs_and_resumes(reference, tmp_path
 
     monkeypatch.setattr(batch_mod.Store, "write_run", failing)
     with pytest.raises(OutputError, match="No space left on device.*3 runs already stored are "
-                       "intact.*--resume"):  # fmt: skip
+                       "intact.*rerun with resume=True"):  # fmt: skip
         run_batch(plan, out, workers=2, quiet=True)
     stored = list((out / "runs").glob("*.parquet"))
     assert len(stored) == 3 and all(len(pd.read_parquet(f)) > 0 for f in stored)

@@ -29,7 +29,13 @@ def main(args: argparse.Namespace) -> int:
     out = c.out_dir(args.out, c.RESULTS_DIR / plan.experiment.name, "batch", resume=args.resume)
     c.guard_plan(plan, out, args.workers if not args.dask else 1, args.experiment)
     summary = run_batch(
-        plan, out, workers=args.workers, dask=args.dask, resume=args.resume, quiet=args.quiet
+        plan,
+        out,
+        workers=args.workers,
+        dask=args.dask,
+        resume=args.resume,
+        quiet=args.quiet,
+        names=c.OPTIONS,
     )
     if not args.quiet:
         print(

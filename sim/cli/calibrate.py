@@ -46,9 +46,15 @@ def main(args: argparse.Namespace) -> int:
     if args.dask:
         from sim.experiment.executors import check_dask_address
 
-        check_dask_address(args.dask)  # before anything is written
+        check_dask_address(args.dask, c.OPTIONS)  # before anything is written
     info = run_calibration(
-        path, out, workers=args.workers, dask=args.dask, quiet=args.quiet, country=country
+        path,
+        out,
+        workers=args.workers,
+        dask=args.dask,
+        quiet=args.quiet,
+        country=country,
+        names=c.OPTIONS,
     )
     if not args.quiet:
         print(

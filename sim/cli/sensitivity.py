@@ -27,7 +27,13 @@ def main(args: argparse.Namespace) -> int:
     sens = load_sensitivity(find_experiment(args.file))
     out = c.out_dir(args.out, c.RESULTS_DIR / sens.file.name, "sensitivity", resume=args.resume)
     table = run_sensitivity(
-        sens, out, workers=args.workers, dask=args.dask, resume=args.resume, quiet=args.quiet
+        sens,
+        out,
+        workers=args.workers,
+        dask=args.dask,
+        resume=args.resume,
+        quiet=args.quiet,
+        names=c.OPTIONS,
     )
     if not args.quiet:
         key = "mu_star" if sens.file.method == "morris" else "ST"

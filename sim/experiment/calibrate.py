@@ -38,6 +38,7 @@ from sim.analysis.calibration import (
 from sim.atomic import toml_text
 from sim.calendar import Month
 from sim.errors import shown
+from sim.experiment.arguments import KEYWORDS, ArgumentNames
 from sim.experiment.plan import scenario_at
 from sim.experiment.replicates import paired_seeds, run_one, run_replicates
 from sim.experiment.schema import Citizens, Range, check_ranges
@@ -231,11 +232,13 @@ def run_calibration(
     dask: str | None = None,
     quiet: bool = False,
     country: str | None = None,
+    names: ArgumentNames = KEYWORDS,
 ) -> dict:
     """Run ABC-SMC on the observations of ``country`` (default: the scenario's, else the
     library's default) and the posterior predictive check; write abc.db, posterior.csv,
     posterior_summary.csv, generations.csv, predictive.csv, posterior.png, pairs.png,
-    predictive.png, calibrated.toml and calibration.md into ``out``. Returns the summary."""
+    predictive.png, calibrated.toml and calibration.md into ``out``. Returns the summary.
+    ``names``: how a refusal names the arguments (the command line passes its options)."""
     import logging
     import time
 
@@ -268,10 +271,10 @@ def run_calibration(
             for i, k in enumerate(keys)
         }
     )
-    with owned(out, "calibration") as folder:  # claimed before the first run
+    with owned(out, "calibration", option=names.out) as folder:  # claimed before the first run
         client = cluster = None
         if dask:
-            client, cluster = start_dask(dask, workers)
+            client, cluster = start_dask(dask, workers, names)
             sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
         elif workers > 1:
             sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)

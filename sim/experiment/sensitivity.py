@@ -1,7 +1,7 @@
 """Global sensitivity analysis files: Morris screening or Sobol indices (SALib) of a scenario.
 
 The SALib sample becomes the design points of an ordinary batch, so the runs use the same
-executors (local processes or Dask), the same atomic results store and ``--resume``.
+executors (local processes or Dask), the same atomic results store, and resume alike.
 Replicate k of every sample point uses seed k (common random numbers), so differences
 between points come from the parameters, not from the noise.
 """
@@ -19,6 +19,7 @@ from SALib.sample import sobol as sobol_sample
 from sim.calendar import Month
 from sim.country import Country, default_country
 from sim.errors import KeyedError
+from sim.experiment.arguments import KEYWORDS, ArgumentNames
 from sim.experiment.plan import Plan, build_plan, resolve_factors
 from sim.experiment.schema import (
     MAX_POINTS,
@@ -201,10 +202,11 @@ def run_sensitivity(
     dask: str | None = None,
     resume: bool = False,
     quiet: bool = False,
+    names: ArgumentNames = KEYWORDS,
 ):
     """Run the sample as a batch into ``out`` (resumable), then write the indices with their
     95% CIs (sensitivity.csv), a bar chart (PNG and SVG) and sensitivity.md. Returns the
-    indices table."""
+    indices table. ``names``: how a refusal names the arguments."""
     import io
 
     import pandas as pd
@@ -215,14 +217,24 @@ def run_sensitivity(
 
     sensitivity = sens.file
     summary = run_batch(
-        sens.plan, out, workers=workers, dask=dask, resume=resume, quiet=quiet, kind="sensitivity"
+        sens.plan,
+        out,
+        workers=workers,
+        dask=dask,
+        resume=resume,
+        quiet=quiet,
+        kind="sensitivity",
+        names=names,
     )
     if summary.failed:
         raise ScenarioError(
             f"{sens.path}: {summary.failed} runs failed (see {out}/runs/*.error); "
-            "fix and rerun with --resume"
+            f"fix and rerun with {names.resume}"
         )
-    with owned(out, "sensitivity", resume=True) as folder, folder.stage() as stage:
+    with (
+        owned(out, "sensitivity", resume=True, option=names.out) as folder,
+        folder.stage() as stage,
+    ):
         stage.manifest = None  # the files are added to the batch's manifest
         table = verified(out, read_manifest(out), "results.parquet")
         results = pd.read_parquet(io.BytesIO(table))
