@@ -83,9 +83,9 @@ listed is about no part of the build: it leaves the whole build bit-identical.""
 
 @cache
 def _screened() -> tuple[Scenario, dict[str, tuple[float, float]]]:
-    spec = load_file(MORRIS, SensitivityFile)
-    source = referenced_file(MORRIS, "scenario", spec.scenario, "sensitivity", library=True)
-    return load_scenario(source, citizens=CITIZENS), spec.ranges()
+    sensitivity = load_file(MORRIS, SensitivityFile)
+    source = referenced_file(MORRIS, "scenario", sensitivity.scenario, "sensitivity", library=True)
+    return load_scenario(source, citizens=CITIZENS), sensitivity.ranges()
 
 
 def _parts(model: AdoptionModel, n_agencies: int | None = None) -> dict[str, np.ndarray]:
