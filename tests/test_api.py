@@ -7,7 +7,7 @@ import pytest
 
 import sim
 from sim import AdoptionModel, InputError, InvalidScenario, Scenario
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from sim.files import load_scenario
 from sim.outputs import REGISTRY
 from tests.conftest import LIBRARY as LIBRARY_DIR

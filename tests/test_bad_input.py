@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import cli
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from sim.files import load_scenario
 from sim.scenario import InputError
 from tests.conftest import ROOT

@@ -13,8 +13,8 @@ import pytest
 
 from sim.experiment import batch as batch_mod
 from sim.experiment.batch import run_batch
+from sim.experiment.plan import design_points, load_experiment
 from sim.experiment.replicates import run_one
-from sim.experiment.spec import design_points, load_experiment
 from sim.model.model import AdoptionModel
 from sim.scenario import InputError
 from tests.conftest import ROOT, SCENARIOS, batch_command, make_scenario, wait_for_runs

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from sim.experiment.sensitivity import SensitivityFile
-from sim.experiment.spec import factor
+from sim.factors import factor
 from sim.files import load_file, load_scenario, referenced_file
 from sim.model.model import AdoptionModel
 from sim.scenario import Scenario, with_values
@@ -83,9 +83,9 @@ listed is about no part of the build: it leaves the whole build bit-identical.""
 
 @cache
 def _screened() -> tuple[Scenario, dict[str, tuple[float, float]]]:
-    spec = load_file(MORRIS, SensitivityFile)
-    source = referenced_file(MORRIS, "scenario", spec.scenario, "sensitivity", library=True)
-    return load_scenario(source, citizens=CITIZENS), spec.ranges()
+    sensitivity = load_file(MORRIS, SensitivityFile)
+    source = referenced_file(MORRIS, "scenario", sensitivity.scenario, "sensitivity", library=True)
+    return load_scenario(source, citizens=CITIZENS), sensitivity.ranges()
 
 
 def _parts(model: AdoptionModel, n_agencies: int | None = None) -> dict[str, np.ndarray]:

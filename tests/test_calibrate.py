@@ -162,21 +162,23 @@ def test_a_target_that_is_not_fitted_is_named_by_its_use():
         return Target(name, "internet_share", "2021-01", "2021-01", 0.5, 0.4, 0.6, use, "s", "b")
 
     observations = (row("a", "fit"), row("b", "held-out"), row("c", "input"))
-    spec = CalibrationFile.model_validate(
+    calibration = CalibrationFile.model_validate(
         {"name": "x", "scenario": "history", "end": "2022-06"}
         | {"parameters": {"params.traits.share_aware": {"low": 0.2, "high": 0.6}}}
         | {"targets": ["b"]}
     )
-    assert spec.targets_problem(observations) == (
+    assert calibration.targets_problem(observations) == (
         "'b' is not an observation to fit (held out: never fitted); allowed: a"
     )
-    spec = spec.model_copy(update={"targets": ["c"]})
-    assert spec.targets_problem(observations) == (
+    calibration = calibration.model_copy(update={"targets": ["c"]})
+    assert calibration.targets_problem(observations) == (
         "'c' is not an observation to fit (an input: it set an input, so it is neither fitted "
         "nor a test); allowed: a"
     )
-    spec = spec.model_copy(update={"targets": ["d"]})
-    assert spec.targets_problem(observations) == "'d' is not an observation to fit; allowed: a"
+    calibration = calibration.model_copy(update={"targets": ["d"]})
+    assert (
+        calibration.targets_problem(observations) == "'d' is not an observation to fit; allowed: a"
+    )
 
 
 def test_check_calibration_refuses_observations_outside_the_runs(tmp_path, capsys):

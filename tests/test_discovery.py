@@ -414,7 +414,7 @@ def lever_batch(tmp_path_factory):
     """A real batch: the package's ministry date sampled as a lever in the same Latin
     hypercube as an uncertainty (50 futures of 400 adults, to 2027-12)."""
     from sim.experiment.batch import run_batch
-    from sim.experiment.spec import load_experiment
+    from sim.experiment.plan import load_experiment
 
     folder = tmp_path_factory.mktemp("levers")
     (folder / "package.toml").write_text(

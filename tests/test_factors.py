@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.experiment.plan import load_experiment
 from sim.experiment.replicates import run_one
 from sim.experiment.sensitivity import load_sensitivity
-from sim.experiment.spec import load_experiment
 from sim.factors import as_number, factor
 from sim.files import load_scenario
 from sim.scenario import InputError, with_values

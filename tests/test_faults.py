@@ -18,7 +18,7 @@ from sim.atomic import OutputError
 from sim.experiment import batch as batch_mod
 from sim.experiment.batch import run_batch
 from sim.experiment.executors import start_dask
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from tests.conftest import ROOT, SCENARIOS, batch_command, default_sigint, wait_for_runs
 from tests.conftest import tiny_experiment as _experiment
 
@@ -49,7 +49,7 @@ def test_full_disk_mid_batch_keeps_finished_runs_and_resumes(reference, tmp_path
 
     monkeypatch.setattr(batch_mod.Store, "write_run", failing)
     with pytest.raises(OutputError, match="No space left on device.*3 runs already stored are "
-                       "intact.*--resume"):  # fmt: skip
+                       "intact.*rerun with resume=True"):  # fmt: skip
         run_batch(plan, out, workers=2, quiet=True)
     stored = list((out / "runs").glob("*.parquet"))
     assert len(stored) == 3 and all(len(pd.read_parquet(f)) > 0 for f in stored)

@@ -11,8 +11,8 @@ import pytest
 from sim import cli, files
 from sim.errors import MAX_REPORTED, InputError, lookalike
 from sim.experiment.inputs import check_input
+from sim.experiment.plan import load_experiment
 from sim.experiment.posterior import load_posterior
-from sim.experiment.spec import load_experiment
 from sim.files import load_scenario
 from sim.scenario import LEVER_OVERHEAD, MAX_LEVERS, MAX_WORK
 from tests.conftest import ROOT, make_scenario

@@ -14,9 +14,9 @@ from sim.analysis.validation import HELD_OUT, held_out_checks
 from sim.errors import InputError
 from sim.experiment.batch import run_batch
 from sim.experiment.compare import compare_scenarios
+from sim.experiment.plan import load_experiment
 from sim.experiment.posterior import load_posterior
 from sim.experiment.replicates import paired_seeds, run_replicates
-from sim.experiment.spec import load_experiment
 from sim.files import load_scenario
 from sim.library import experiment_dir, stored_posterior
 from sim.scenario import with_values
@@ -36,12 +36,12 @@ def test_stored_posterior_is_a_real_abc_population():
     """The stored posterior is the final ABC-SMC population of experiments/calibrate.toml:
     its parameters, inside their priors, with an effective sample size of at least 200."""
     posterior = load_posterior(stored_posterior())
-    spec = tomllib.loads((experiment_dir() / "calibrate.toml").read_text())
-    assert set(posterior.keys) == set(spec["parameters"])
-    assert len(posterior.weights) == spec["population_size"]
+    calibration = tomllib.loads((experiment_dir() / "calibrate.toml").read_text())
+    assert set(posterior.keys) == set(calibration["parameters"])
+    assert len(posterior.weights) == calibration["population_size"]
     assert posterior.effective_sample_size >= 200
     for i, key in enumerate(posterior.keys):
-        prior = spec["parameters"][key]
+        prior = calibration["parameters"][key]
         assert (posterior.values[:, i] >= prior["low"]).all()
         assert (posterior.values[:, i] <= prior["high"]).all()
 

@@ -100,8 +100,10 @@ def test_experiments_name_library_scenarios_relative_to_themselves():
     """Experiment files say ../scenarios/NAME.toml: the installed layout keeps that true."""
     folder = library.experiment_dir()
     for name in library.experiment_names():
-        spec = tomllib.loads((folder / f"{name}.toml").read_text())
-        refs = spec.get("scenarios", []) + ([spec["scenario"]] if "scenario" in spec else [])
+        document = tomllib.loads((folder / f"{name}.toml").read_text())
+        refs = document.get("scenarios", []) + (
+            [document["scenario"]] if "scenario" in document else []
+        )
         for ref in refs:
             library_root = library.scenario_dir().resolve()
             assert library_root in (folder / ref).resolve().parents, ref

@@ -13,7 +13,7 @@ import pytest
 from sim.cli import main as cli_main
 from sim.cli.app import build_parser
 from sim.experiment.batch import run_batch
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from sim.names import agency_names, display_name, registry_names
 from sim.outputs import REGISTRY
 from sim.params import Agencies, Params

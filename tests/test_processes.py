@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from sim.experiment.batch import run_batch
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from sim.scenario import InputError
 from tests.conftest import ROOT, batch_command, wait_for_runs
 from tests.conftest import tiny_experiment as _experiment

@@ -11,7 +11,7 @@ import pytest
 
 from sim import AdoptionModel, InputError, ScenarioError, load_scenario
 from sim.cli import main
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 
 SCENARIO = """name = "{name}"
 extends = "status_quo"

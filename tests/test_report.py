@@ -18,7 +18,7 @@ from sim.analysis.report import (
 )
 from sim.cli import main as cli_main
 from sim.experiment.batch import run_batch
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from tests.conftest import make_folder
 from tests.conftest import tiny_experiment as _experiment
 

@@ -79,8 +79,8 @@ def test_a_design_of_ten_million_runs_is_checked_in_little_memory(tmp_path):
 
     import numpy as np
 
+    from sim.experiment.plan import load_experiment
     from sim.experiment.replicates import PairedSeeds
-    from sim.experiment.spec import load_experiment
 
     values = ", ".join(f"{1 + i / 100:.2f}" for i in range(100))
     path = tmp_path / "big.toml"

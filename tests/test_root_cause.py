@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.effects import interactions_at
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from sim.model.model import AdoptionModel
 from sim.scenario import InputError
 from tests.conftest import ROOT

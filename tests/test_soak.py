@@ -7,7 +7,7 @@ import tracemalloc
 import pytest
 
 from sim.experiment.batch import run_batch
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from sim.model.model import AdoptionModel
 from tests.conftest import SCENARIOS
 

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from sim.experiment.batch import run_batch
-from sim.experiment.spec import load_experiment
+from sim.experiment.plan import load_experiment
 from sim.folders import LOCK as LOCK_NAME
 from sim.scenario import InputError
 from tests.conftest import ROOT

@@ -11,11 +11,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.errors import InputError, shown
+from sim.experiment.arguments import ArgumentNames
 
 RESULTS_DIR = Path("results")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_PIPE, EXIT_TERMINATED = 141, 143
 """128 + the signal's number, as a shell reports a process that SIGPIPE or SIGTERM ended."""
+
+
+OPTIONS = ArgumentNames(out="--out", resume="--resume", dask="--dask", dask_local="--dask local")
+"""How a library function's refusal names its arguments when a command calls it: as the
+command's options."""
 
 
 def default_workers() -> int:

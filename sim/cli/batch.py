@@ -22,14 +22,20 @@ def add(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from sim.experiment.batch import run_batch
-    from sim.experiment.spec import load_experiment
+    from sim.experiment.plan import load_experiment
     from sim.library import find_experiment
 
     plan = load_experiment(find_experiment(args.experiment))
     out = c.out_dir(args.out, c.RESULTS_DIR / plan.experiment.name, "batch", resume=args.resume)
     c.guard_plan(plan, out, args.workers if not args.dask else 1, args.experiment)
     summary = run_batch(
-        plan, out, workers=args.workers, dask=args.dask, resume=args.resume, quiet=args.quiet
+        plan,
+        out,
+        workers=args.workers,
+        dask=args.dask,
+        resume=args.resume,
+        quiet=args.quiet,
+        names=c.OPTIONS,
     )
     if not args.quiet:
         print(

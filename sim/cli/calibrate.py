@@ -40,19 +40,25 @@ def main(args: argparse.Namespace) -> int:
     if args.country:
         c.country(args.country)  # a country the library has, before the file is read
     path = find_experiment(args.file)
-    spec, scenario = load_calibration(path, args.country)  # validate before anything runs
+    calibration, scenario = load_calibration(path, args.country)  # validate before anything runs
     country = c.country(args.country, scenario)
-    out = c.out_dir(args.out, c.RESULTS_DIR / spec.name, "calibration")
+    out = c.out_dir(args.out, c.RESULTS_DIR / calibration.name, "calibration")
     if args.dask:
         from sim.experiment.executors import check_dask_address
 
-        check_dask_address(args.dask)  # before anything is written
+        check_dask_address(args.dask, c.OPTIONS)  # before anything is written
     info = run_calibration(
-        path, out, workers=args.workers, dask=args.dask, quiet=args.quiet, country=country
+        path,
+        out,
+        workers=args.workers,
+        dask=args.dask,
+        quiet=args.quiet,
+        country=country,
+        names=c.OPTIONS,
     )
     if not args.quiet:
         print(
-            f"{spec.name}: {info['generations']} generations, {info['evaluations']} runs, "
+            f"{calibration.name}: {info['generations']} generations, {info['evaluations']} runs, "
             f"final distance threshold {info['final_epsilon']:.4g} (seed noise alone "
             f"{info['seed_noise']:.4g}), final effective sample size "
             f"{info['effective_sample_size']:.0f}"

@@ -25,12 +25,18 @@ def main(args: argparse.Namespace) -> int:
     from sim.outputs import label
 
     sens = load_sensitivity(find_experiment(args.file))
-    out = c.out_dir(args.out, c.RESULTS_DIR / sens.spec.name, "sensitivity", resume=args.resume)
+    out = c.out_dir(args.out, c.RESULTS_DIR / sens.file.name, "sensitivity", resume=args.resume)
     table = run_sensitivity(
-        sens, out, workers=args.workers, dask=args.dask, resume=args.resume, quiet=args.quiet
+        sens,
+        out,
+        workers=args.workers,
+        dask=args.dask,
+        resume=args.resume,
+        quiet=args.quiet,
+        names=c.OPTIONS,
     )
     if not args.quiet:
-        key = "mu_star" if sens.spec.method == "morris" else "ST"
+        key = "mu_star" if sens.file.method == "morris" else "ST"
         for (metric, date), rows in table.groupby(["metric", "date"], sort=False):
             print(f"{label(metric)} ({metric}) at {date}: most influential by {key}")
             for row in rows.head(8).itertuples():

@@ -11,12 +11,12 @@ Layout of ``results/<experiment>/``::
     results.csv         the same as CSV
 
 Workers only compute; the driver writes every file, so a killed worker loses at most its
-current run, and ``--resume`` recomputes exactly the runs that have no valid file. Each run
-file carries, in its Parquet metadata, its run id and the hashes of the experiment and of its
-scenario, and the manifest records its SHA-256; ``--resume`` reads every stored file's
-metadata and reruns (with a warning line) a file that is unreadable, empty, truncated, another
-run's, or not the bytes the manifest recorded. The folder is the batch's own
-(:mod:`sim.folders`): a new or empty folder, or an earlier batch's with ``--resume``; one
+current run, and resuming (``resume=True``) recomputes exactly the runs that have no valid
+file. Each run file carries, in its Parquet metadata, its run id and the hashes of the
+experiment and of its scenario, and the manifest records its SHA-256; resuming reads every
+stored file's metadata and reruns (with a warning line) a file that is unreadable, empty,
+truncated, another run's, or not the bytes the manifest recorded. The folder is the batch's own
+(:mod:`sim.folders`): a new or empty folder, or an earlier batch's when resuming; one
 command at a time holds it. The manifest lists the consolidated tables with their hashes only
 once the batch is complete, so ``report`` never reads a mixed folder.
 """
@@ -43,8 +43,9 @@ from tqdm import tqdm
 from sim.atomic import OutputError, sha256_file, write_atomic, write_json_atomic
 from sim.errors import printable_lines, shown
 from sim.experiment import executors
+from sim.experiment.arguments import KEYWORDS, ArgumentNames
+from sim.experiment.plan import Plan, RunSpec
 from sim.experiment.replicates import run_one
-from sim.experiment.spec import Plan, RunSpec
 from sim.folders import MANIFEST, OutputFolder, entry_kind, read_manifest
 from sim.provenance import git_state, machine, versions
 from sim.scenario import InputError, Scenario
@@ -86,17 +87,21 @@ RUN_KEY = b"egov_sim_run"
 
 
 class Store:
-    """The results folder of one experiment."""
+    """The results folder of one experiment (``names``: how its refusals name the
+    caller's arguments)."""
 
-    def __init__(self, out: Path, plan: Plan, kind: str = "batch") -> None:
+    def __init__(
+        self, out: Path, plan: Plan, kind: str = "batch", names: ArgumentNames = KEYWORDS
+    ) -> None:
         self.out = Path(out)
         self.plan = plan
         self.kind = kind
         self.runs_dir = self.out / "runs"
         self.hashes = scenario_hashes(plan)
-        self.folder = OutputFolder(self.out, kind, "--out")
+        self.names = names
+        self.folder = OutputFolder(self.out, kind, names.out)
         self.recorded: dict[str, str] = {}
-        """SHA-256 of each run file, as the earlier manifest recorded it (``--resume``)."""
+        """SHA-256 of each run file, as the earlier manifest recorded it (when resuming)."""
 
     def run_path(self, run: RunSpec) -> Path:
         return self.runs_dir / f"{run.run_id}.parquet"
@@ -198,7 +203,7 @@ class Store:
                 raise InputError(
                     f"{shown(self.plan.path)}: differs from the experiment that made "
                     f"{shown(self.out)} (its scenarios or settings changed since); use "
-                    f"another --out, or delete {shown(self.out)} to start again"
+                    f"another {self.names.out}, or delete {shown(self.out)} to start again"
                 )
             self.recorded = {
                 run_id: info["sha256"]
@@ -288,14 +293,16 @@ def run_batch(
     resume: bool = False,
     quiet: bool = False,
     kind: str = "batch",
+    names: ArgumentNames = KEYWORDS,
 ) -> BatchSummary:
     """Run every unfinished run of ``plan``, storing each as it completes, then write the
     consolidated tables. Raises KeyboardInterrupt after saving the manifest if interrupted.
     ``kind`` is what the manifest says the folder holds (``sensitivity`` for a sensitivity
-    analysis, whose indices are added to the folder afterwards)."""
+    analysis, whose indices are added to the folder afterwards); ``names``: how a refusal
+    names the arguments (the command line passes its options)."""
     if dask:
-        executors.check_dask_address(dask)  # before anything is written
-    store = Store(out, plan, kind)
+        executors.check_dask_address(dask, names)  # before anything is written
+    store = Store(out, plan, kind, names)
     earlier = store.prepare(resume)  # holds the folder until the batch ends
     try:
         return _run(plan, store, earlier, workers, dask, quiet)
@@ -414,7 +421,7 @@ def _run(
             file=sys.stderr,
             dynamic_ncols=True,
         )
-        with executors.executor(workers, dask) as pool:
+        with executors.executor(workers, dask, store.names) as pool:
             window = executors.window_for(pool, workers)
             results = executors.completed(pool, run_task, tasks, window)
             for run, (kind, payload, seconds) in results:
@@ -425,7 +432,7 @@ def _run(
                         raise OutputError(
                             f"{out}: cannot write results ({exc.strerror or exc}); the "
                             f"{sum(1 for r in plan.runs if store.is_done(r))} runs already "
-                            "stored are intact: fix the folder and rerun with --resume"
+                            f"stored are intact: fix the folder and rerun with {store.names.resume}"
                         ) from None
                     status[run.run_id] = {
                         "status": "done",

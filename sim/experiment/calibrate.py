@@ -38,8 +38,10 @@ from sim.analysis.calibration import (
 from sim.atomic import toml_text
 from sim.calendar import Month
 from sim.errors import shown
+from sim.experiment.arguments import KEYWORDS, ArgumentNames
+from sim.experiment.plan import scenario_at
 from sim.experiment.replicates import paired_seeds, run_one, run_replicates
-from sim.experiment.spec import Citizens, Range, check_ranges, scenario_at
+from sim.experiment.schema import Citizens, Range, check_ranges
 from sim.files import load_file, load_scenario, referenced_file
 from sim.folders import owned
 from sim.library import default_country, observations_file
@@ -157,7 +159,7 @@ NOISE_SEEDS = 30
 
 def seed_noise(
     scenario: Scenario,
-    spec: CalibrationFile,
+    calibration: CalibrationFile,
     workers: int = 1,
     observations: tuple[Target, ...] = TARGETS,
 ) -> float:
@@ -167,11 +169,11 @@ def seed_noise(
     below it selects lucky seeds rather than better parameters."""
     long = run_replicates(
         [scenario],
-        paired_seeds(spec.root_seed + 1, NOISE_SEEDS),
-        until=spec.end,
+        paired_seeds(calibration.root_seed + 1, NOISE_SEEDS),
+        until=calibration.end,
         workers=workers,
     )
-    targets = spec.fit_targets(observations)
+    targets = calibration.fit_targets(observations)
     runs = [means_by_date(run) for _, run in long.groupby("replicate", sort=True)]
     values = np.array([[t.value(run) for t in targets] for run in runs])
     halves = np.array([(t.high - t.low) / 2 for t in targets])
@@ -185,13 +187,13 @@ def load_calibration(
     """A calibration file and its scenario, checked against the observations of ``country``
     (default: the scenario's country, else the library's default)."""
     path = Path(path)
-    spec = load_file(path, CalibrationFile)
-    source = referenced_file(path, "scenario", spec.scenario, "calibration", library=True)
-    scenario = load_scenario(source, citizens=spec.citizens)
+    calibration = load_file(path, CalibrationFile)
+    source = referenced_file(path, "scenario", calibration.scenario, "calibration", library=True)
+    scenario = load_scenario(source, citizens=calibration.citizens)
     observations = country_targets(country or getattr(scenario, "country", None))
-    if problem := spec.targets_problem(observations):
+    if problem := calibration.targets_problem(observations):
         raise InputError(f"{shown(path)}: targets: {problem}")
-    ranges = spec.parameters
+    ranges = calibration.parameters
     corners = {
         "the priors' lows": {k: r.low for k, r in ranges.items()},
         "the priors' highs": {k: r.high for k, r in ranges.items()},
@@ -207,19 +209,19 @@ def load_calibration(
         observations, scenario.start, scenario.end, source, f"{scenario.name!r} runs"
     ):  # an observation the runs cannot hold: refused before any run
         raise InputError("\n".join(lines))
-    last_target = max(t.last for t in spec.fit_targets(observations))
-    if not last_target <= spec.end <= scenario.end:
+    last_target = max(t.last for t in calibration.fit_targets(observations))
+    if not last_target <= calibration.end <= scenario.end:
         raise InputError(
-            f"{path}: end: {spec.end} is not between the last observation used for fitting "
+            f"{path}: end: {calibration.end} is not between the last observation used for fitting "
             f"and the scenario's end (allowed: {last_target} to {scenario.end})"
         )
     last_shown = max(t.last for t in observations)
-    if not last_shown <= spec.predict_until <= scenario.end:
+    if not last_shown <= calibration.predict_until <= scenario.end:
         raise InputError(
-            f"{path}: predict_until: {spec.predict_until} is not between the last observation "
-            f"and the scenario's end (allowed: {last_shown} to {scenario.end})"
+            f"{path}: predict_until: {calibration.predict_until} is not between the last "
+            f"observation and the scenario's end (allowed: {last_shown} to {scenario.end})"
         )
-    return spec, scenario
+    return calibration, scenario
 
 
 def run_calibration(
@@ -230,11 +232,13 @@ def run_calibration(
     dask: str | None = None,
     quiet: bool = False,
     country: str | None = None,
+    names: ArgumentNames = KEYWORDS,
 ) -> dict:
     """Run ABC-SMC on the observations of ``country`` (default: the scenario's, else the
     library's default) and the posterior predictive check; write abc.db, posterior.csv,
     posterior_summary.csv, generations.csv, predictive.csv, posterior.png, pairs.png,
-    predictive.png, calibrated.toml and calibration.md into ``out``. Returns the summary."""
+    predictive.png, calibrated.toml and calibration.md into ``out``. Returns the summary.
+    ``names``: how a refusal names the arguments (the command line passes its options)."""
     import logging
     import time
 
@@ -249,50 +253,52 @@ def run_calibration(
     from sim.experiment.executors import start_dask
     from sim.experiment.posterior import Posterior
 
-    spec, scenario = load_calibration(path, country)
+    calibration, scenario = load_calibration(path, country)
     observations = country_targets(country or getattr(scenario, "country", None))
-    fit = spec.fit_targets(observations)
-    keys = list(spec.parameters)
+    fit = calibration.fit_targets(observations)
+    keys = list(calibration.parameters)
     logging.getLogger("ABC").setLevel(logging.WARNING if quiet else logging.INFO)
     for name in ("Sampler", "Epsilon", "Distance", "Acceptor", "pyabc"):
         logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
-    np.random.seed(spec.root_seed)  # noqa: NPY002 - pyabc draws from the legacy global generator
+    np.random.seed(calibration.root_seed)  # noqa: NPY002 - pyabc draws from the legacy global generator
     prior = pyabc.Distribution(
         **{
             f"p{i}": pyabc.RV(
-                "uniform", spec.parameters[k].low, spec.parameters[k].high - spec.parameters[k].low
+                "uniform",
+                calibration.parameters[k].low,
+                calibration.parameters[k].high - calibration.parameters[k].low,
             )
             for i, k in enumerate(keys)
         }
     )
-    with owned(out, "calibration") as folder:  # claimed before the first run
+    with owned(out, "calibration", option=names.out) as folder:  # claimed before the first run
         client = cluster = None
         if dask:
-            client, cluster = start_dask(dask, workers)
+            client, cluster = start_dask(dask, workers, names)
             sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
         elif workers > 1:
             sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
         else:
             sampler = pyabc.sampler.SingleCoreSampler()
-        noise = seed_noise(scenario, spec, 1 if dask else workers, observations)
-        model = CalibrationModel(scenario, keys, spec.end, fit)
+        noise = seed_noise(scenario, calibration, 1 if dask else workers, observations)
+        model = CalibrationModel(scenario, keys, calibration.end, fit)
         observed = {t.name: 0.0 for t in fit}
         started = time.perf_counter()
         with folder.stage() as stage:
-            stage.manifest = {"calibration": spec.name, "file": str(path), **run_record()}
+            stage.manifest = {"calibration": calibration.name, "file": str(path), **run_record()}
             try:
                 abc = pyabc.ABCSMC(
                     model,
                     prior,
                     pyabc.PNormDistance(p=2),
-                    population_size=spec.population_size,
+                    population_size=calibration.population_size,
                     sampler=sampler,
                 )
                 abc.new(f"sqlite:///{stage.file('abc.db')}", observed)
                 history = abc.run(
-                    minimum_epsilon=spec.min_epsilon,
-                    max_nr_populations=spec.generations,
-                    min_eps_diff=spec.min_eps_diff,
+                    minimum_epsilon=calibration.min_epsilon,
+                    max_nr_populations=calibration.generations,
+                    min_eps_diff=calibration.min_eps_diff,
                 )
             finally:
                 if client is not None:
@@ -306,20 +312,20 @@ def run_calibration(
             frame = frame.rename(columns={f"p{i}": k for i, k in enumerate(keys)})[keys]
             posterior = frame.assign(weight=weights / weights.sum())
             posterior.to_csv(stage.file("posterior.csv"), index=False, float_format="%.6g")
-            summary = weighted_summary(posterior, keys, spec.parameters)
+            summary = weighted_summary(posterior, keys, calibration.parameters)
             summary.to_csv(stage.file("posterior_summary.csv"), float_format="%.6g")
-            stage.figure(posterior_figure(posterior, keys, spec.parameters), "posterior")
-            stage.figure(pairs_figure(posterior, keys, spec.parameters), "pairs")
+            stage.figure(posterior_figure(posterior, keys, calibration.parameters), "posterior")
+            stage.figure(pairs_figure(posterior, keys, calibration.parameters), "pairs")
 
             # posterior predictive: parameter set k with seed k, to predict_until
             drawn = Posterior.of(posterior, keys, out / "posterior.csv").draws(
-                spec.predictive, spec.root_seed
+                calibration.predictive, calibration.root_seed
             )
             long = run_replicates(
                 [scenario],
-                paired_seeds(spec.root_seed, spec.predictive),
+                paired_seeds(calibration.root_seed, calibration.predictive),
                 draws=drawn,
-                until=spec.predict_until,
+                until=calibration.predict_until,
                 workers=1 if dask else workers,
             )
             predictive = predictive_check(long, fit, observations)
@@ -328,14 +334,14 @@ def run_calibration(
                 calibration_figure(
                     long,
                     observations,
-                    title=f"posterior predictive: {spec.predictive} runs drawn from the posterior "
-                    f"(fitted to observations up to {spec.end}), 5-95% band",
+                    title=f"posterior predictive: {calibration.predictive} runs drawn from the "
+                    f"posterior (fitted to observations up to {calibration.end}), 5-95% band",
                     fitted={t.name for t in fit},
                 ),
                 "predictive",
             )
             best = {k: float(summary.loc[k, "mean"]) for k in keys}
-            stage.file("calibrated.toml").write_text(_calibrated_toml(spec, path, best, out))
+            stage.file("calibrated.toml").write_text(_calibrated_toml(calibration, path, best, out))
             last = generations.iloc[-1]
             info = {
                 "generations": len(generations),
@@ -348,7 +354,7 @@ def run_calibration(
                 "posterior_mean": best,
             }
             stage.file("calibration.md").write_text(
-                _report(spec, info, summary, generations, predictive)
+                _report(calibration, info, summary, generations, predictive)
             )
     return info
 
@@ -402,14 +408,16 @@ def predictive_check(
     return pd.DataFrame(rows)
 
 
-def _calibrated_toml(spec: CalibrationFile, path: Path, values: dict[str, float], out: Path) -> str:
+def _calibrated_toml(
+    calibration: CalibrationFile, path: Path, values: dict[str, float], out: Path
+) -> str:
     """A scenario file extending the calibrated one with the posterior means."""
     import os
 
-    source = Path(os.path.relpath((path.parent / spec.scenario).resolve(), out.resolve()))
+    source = Path(os.path.relpath((path.parent / calibration.scenario).resolve(), out.resolve()))
     data: dict = {
-        "name": f"{spec.name}_calibrated",
-        "description": f"{Path(spec.scenario).stem} with posterior-mean parameters",
+        "name": f"{calibration.name}_calibrated",
+        "description": f"{Path(calibration.scenario).stem} with posterior-mean parameters",
         "extends": source.as_posix(),
     }
     for key, value in values.items():
@@ -426,7 +434,7 @@ def _calibrated_toml(spec: CalibrationFile, path: Path, values: dict[str, float]
 
 
 def _report(
-    spec: CalibrationFile,
+    calibration: CalibrationFile,
     info: dict,
     summary: pd.DataFrame,
     generations: pd.DataFrame,
@@ -437,7 +445,7 @@ def _report(
         [
             [
                 f"`{key}`",
-                f"{spec.parameters[key].low:g}..{spec.parameters[key].high:g}",
+                f"{calibration.parameters[key].low:g}..{calibration.parameters[key].high:g}",
                 f"{r['mean']:.4g}",
                 f"{r['sd']:.3g}",
                 f"{r['q025']:.4g}..{r['q975']:.4g}",
@@ -476,11 +484,11 @@ def _report(
     )
     return "\n".join(
         [
-            f"# {spec.name}: ABC-SMC calibration",
+            f"# {calibration.name}: ABC-SMC calibration",
             "",
-            spec.description,
+            calibration.description,
             "",
-            f"{info['generations']} generations of {spec.population_size} particles, "
+            f"{info['generations']} generations of {calibration.population_size} particles, "
             f"{info['evaluations']} model runs in {info['abc_seconds']:.0f} s; final distance "
             f"threshold {info['final_epsilon']:.4g} (in band half-widths); final effective "
             f"sample size {info['effective_sample_size']:.0f}. Seed noise alone (the scenario's "
@@ -498,7 +506,7 @@ def _report(
             "",
             "![pairs](pairs.png)",
             "",
-            f"Posterior predictive ({spec.predictive} runs, parameter set k with seed k):",
+            f"Posterior predictive ({calibration.predictive} runs, parameter set k with seed k):",
             "",
             *pred,
             "",

@@ -19,6 +19,7 @@ from multiprocessing import get_context
 from typing import Any, TypeVar
 
 from sim.errors import InputError
+from sim.experiment.arguments import KEYWORDS, ArgumentNames
 
 Item = TypeVar("Item")
 
@@ -56,9 +57,10 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def check_dask_address(address: str) -> None:
+def check_dask_address(address: str, names: ArgumentNames = KEYWORDS) -> None:
     """Refuse a scheduler address that is malformed or does not answer within 5 seconds,
-    before anything is written (``local`` starts a cluster and needs no check)."""
+    before anything is written (``local`` starts a cluster and needs no check); ``names``:
+    how the message names the argument."""
     import socket
     from urllib.parse import urlsplit
 
@@ -71,13 +73,13 @@ def check_dask_address(address: str) -> None:
     except ValueError:  # an unclosed [ or a port that is not a number
         scheme = host = port = None
     if scheme not in ("tcp", "tls") or not host or not port:
-        raise InputError(f"--dask: {address!r} is not a scheduler address ({allowed})")
+        raise InputError(f"{names.dask}: {address!r} is not a scheduler address ({allowed})")
     try:
         socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
         raise InputError(
-            f"--dask: no scheduler answers at {address} ({exc.strerror or exc}); start one, or "
-            "use --dask local"
+            f"{names.dask}: no scheduler answers at {address} ({exc.strerror or exc}); start "
+            f"one, or use {names.dask_local}"
         ) from None
 
 
@@ -94,11 +96,14 @@ def _worker_init(threads: int, parent: int) -> None:
 
 
 @contextmanager
-def executor(workers: int = 1, dask: str | None = None) -> Iterator[Executor]:
+def executor(
+    workers: int = 1, dask: str | None = None, names: ArgumentNames = KEYWORDS
+) -> Iterator[Executor]:
     """In this process (``workers == 1``), a pool of spawned worker processes, or Dask
-    (``dask="local"`` starts a LocalCluster on 127.0.0.1; otherwise a scheduler address)."""
+    (``dask="local"`` starts a LocalCluster on 127.0.0.1; otherwise a scheduler address;
+    ``names``: how a refusal names the argument)."""
     if dask:
-        client, cluster = start_dask(dask, workers)
+        client, cluster = start_dask(dask, workers, names)
         try:
             yield client.get_executor(pure=False)
         finally:
@@ -143,14 +148,17 @@ def completed(
             yield pending.pop(future), future.result()
 
 
-def start_dask(address: str, workers: int):
+def start_dask(address: str, workers: int, names: ArgumentNames = KEYWORDS):
     """A Dask client (and the LocalCluster it started, or None): ``local`` starts one
-    single-threaded process per worker on 127.0.0.1; anything else is a scheduler address."""
+    single-threaded process per worker on 127.0.0.1; anything else is a scheduler address
+    (``names``: how a refusal names the argument)."""
     try:
         import dask
         from distributed import Client, LocalCluster
     except ImportError:
-        raise InputError("--dask: needs the dask extra (pip install 'egov-sim[dask]')") from None
+        raise InputError(
+            f"{names.dask}: needs the dask extra (pip install 'egov-sim[dask]')"
+        ) from None
     dask.config.set(
         {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in DASK_WORKER_ENV.items()}
     )
@@ -175,7 +183,7 @@ def start_dask(address: str, workers: int):
     try:
         client = Client(address, timeout="20s")
     except OSError as exc:
-        raise InputError(f"--dask: cannot reach a scheduler at {address!r} ({exc})") from None
+        raise InputError(f"{names.dask}: cannot reach a scheduler at {address!r} ({exc})") from None
     trimmed = {w: v for w, v in client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").items() if v}
     if trimmed:
         print(

@@ -41,7 +41,7 @@ def check_input(path: str | os.PathLike[str]) -> tuple[str, str]:
     every problem."""
     kind = input_kind(path)
     if kind == "experiment":
-        from sim.experiment.spec import load_experiment
+        from sim.experiment.plan import load_experiment
 
         plan = load_experiment(path)
         exp = plan.experiment
@@ -54,15 +54,15 @@ def check_input(path: str | os.PathLike[str]) -> tuple[str, str]:
 
         sens = load_sensitivity(path)
         return kind, (
-            f"sensitivity {sens.spec.name}: {sens.spec.method}, {len(sens.plan.runs):,} runs"
+            f"sensitivity {sens.file.name}: {sens.file.method}, {len(sens.plan.runs):,} runs"
         )
     if kind == "calibration":
         from sim.experiment.calibrate import load_calibration
 
-        spec, _ = load_calibration(path)
+        calibration, _ = load_calibration(path)
         return kind, (
-            f"calibration {spec.name}: {len(spec.parameters)} parameters, "
-            f"{spec.population_size} particles x up to {spec.generations} generations"
+            f"calibration {calibration.name}: {len(calibration.parameters)} parameters, "
+            f"{calibration.population_size} particles x up to {calibration.generations} generations"
         )
     if kind == "country":
         country = load_country(str(Path(path).resolve().parent))

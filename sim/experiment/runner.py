@@ -125,8 +125,8 @@ def summary_text(frame, manifest: dict, out: Path) -> str:
         f"{'':{width}}  {first['date']:>8}  {last['date']:>8}  unit",
     ]
     for m in metrics:
-        spec = "8.3f" if m.unit.startswith(("share", "mean", "0 to", "difference")) else "8.1f"
-        lines.append(f"{m.label:{width}}  {first[m.name]:{spec}}  {last[m.name]:{spec}}  {m.unit}")
+        fmt = "8.3f" if m.unit.startswith(("share", "mean", "0 to", "difference")) else "8.1f"
+        lines.append(f"{m.label:{width}}  {first[m.name]:{fmt}}  {last[m.name]:{fmt}}  {m.unit}")
     lines += [f"note: {m.label} is {m.note}" for m in metrics if m.note]
     lines.append(f"results in {out}/ ({', '.join([*manifest['files'], 'manifest.json'])})")
     return "\n".join(lines)

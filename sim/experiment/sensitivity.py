@@ -1,7 +1,7 @@
 """Global sensitivity analysis files: Morris screening or Sobol indices (SALib) of a scenario.
 
 The SALib sample becomes the design points of an ordinary batch, so the runs use the same
-executors (local processes or Dask), the same atomic results store and ``--resume``.
+executors (local processes or Dask), the same atomic results store, and resume alike.
 Replicate k of every sample point uses seed k (common random numbers), so differences
 between points come from the parameters, not from the noise.
 """
@@ -19,17 +19,16 @@ from SALib.sample import sobol as sobol_sample
 from sim.calendar import Month
 from sim.country import Country, default_country
 from sim.errors import KeyedError
-from sim.experiment.spec import (
+from sim.experiment.arguments import KEYWORDS, ArgumentNames
+from sim.experiment.plan import Plan, build_plan, resolve_factors
+from sim.experiment.schema import (
     MAX_POINTS,
     Citizens,
-    Experiment,
+    ExperimentFile,
     Output,
-    Plan,
     Range,
-    build_plan,
     check_metric_names,
     check_ranges,
-    resolve_factors,
 )
 from sim.files import load_file, load_scenario, referenced_file
 from sim.scenario import MAX_CITIZENS, STRICT, InputError, Name
@@ -127,12 +126,13 @@ def assumption_ranges(country: Country | None = None) -> dict[str, tuple[float, 
 class SensitivityPlan:
     """A SALib problem, its sample and the batch plan that runs it."""
 
-    def __init__(self, spec: SensitivityFile, path: Path) -> None:
-        self.spec = spec
+    def __init__(self, file: SensitivityFile, path: Path) -> None:
+        self.file = file
+        """The sensitivity file, validated."""
         self.path = path
-        source = referenced_file(path, "scenario", spec.scenario, "sensitivity", library=True)
-        scenario = load_scenario(source, citizens=spec.citizens)
-        ranges = spec.ranges(scenario.country_data)
+        source = referenced_file(path, "scenario", file.scenario, "sensitivity", library=True)
+        scenario = load_scenario(source, citizens=file.citizens)
+        ranges = file.ranges(scenario.country_data)
         self.factors = resolve_factors(
             {k: list(v) for k, v in ranges.items()},
             [scenario],
@@ -144,33 +144,33 @@ class SensitivityPlan:
             "names": list(ranges),
             "bounds": [[self.factors[k].encode(v) for v in b] for k, b in ranges.items()],
         }
-        if spec.method == "morris":
+        if file.method == "morris":
             self.sample = morris_sample.sample(
                 self.problem,
-                spec.morris.trajectories,
-                num_levels=spec.morris.levels,
-                seed=spec.root_seed % 2**32,
+                file.morris.trajectories,
+                num_levels=file.morris.levels,
+                seed=file.root_seed % 2**32,
             )
         else:
             self.sample = sobol_sample.sample(
-                self.problem, spec.sobol.n, calc_second_order=False, seed=spec.root_seed % 2**32
+                self.problem, file.sobol.n, calc_second_order=False, seed=file.root_seed % 2**32
             )
         points = [
             {key: self.factors[key].decode(value) for key, value in zip(ranges, row, strict=True)}
             for row in self.sample
         ]
-        experiment = Experiment(
-            name=spec.name,
-            description=spec.description,
-            scenarios=[spec.scenario],
-            replications=spec.replications,
-            root_seed=spec.root_seed,
-            citizens=spec.citizens,
-            output=Output(metrics=spec.metrics, every=1),
+        experiment = ExperimentFile(
+            name=file.name,
+            description=file.description,
+            scenarios=[file.scenario],
+            replications=file.replications,
+            root_seed=file.root_seed,
+            citizens=file.citizens,
+            output=Output(metrics=file.metrics, every=1),
         )
         self.plan: Plan = build_plan(experiment, path, points, factors=self.factors)
         scenario = self.plan.scenarios[0]
-        self.dates = spec.dates or [scenario.end]
+        self.dates = file.dates or [scenario.end]
         for date in self.dates:
             if not scenario.start <= date <= scenario.end:
                 raise InputError(
@@ -184,7 +184,7 @@ class SensitivityPlan:
         for date in self.dates:
             at = results[results["date"] == date].groupby("point").mean(numeric_only=True)
             at = at.reindex(range(len(self.sample)))
-            for metric in self.spec.metrics:
+            for metric in self.file.metrics:
                 out[metric, date] = at[metric].to_numpy()
         return out
 
@@ -202,10 +202,11 @@ def run_sensitivity(
     dask: str | None = None,
     resume: bool = False,
     quiet: bool = False,
+    names: ArgumentNames = KEYWORDS,
 ):
     """Run the sample as a batch into ``out`` (resumable), then write the indices with their
     95% CIs (sensitivity.csv), a bar chart (PNG and SVG) and sensitivity.md. Returns the
-    indices table."""
+    indices table. ``names``: how a refusal names the arguments."""
     import io
 
     import pandas as pd
@@ -214,42 +215,52 @@ def run_sensitivity(
     from sim.experiment.batch import run_batch
     from sim.folders import owned, read_manifest, verified
 
-    spec = sens.spec
+    sensitivity = sens.file
     summary = run_batch(
-        sens.plan, out, workers=workers, dask=dask, resume=resume, quiet=quiet, kind="sensitivity"
+        sens.plan,
+        out,
+        workers=workers,
+        dask=dask,
+        resume=resume,
+        quiet=quiet,
+        kind="sensitivity",
+        names=names,
     )
     if summary.failed:
         raise InputError(
             f"{sens.path}: {summary.failed} runs failed (see {out}/runs/*.error); "
-            "fix and rerun with --resume"
+            f"fix and rerun with {names.resume}"
         )
-    with owned(out, "sensitivity", resume=True) as folder, folder.stage() as stage:
+    with (
+        owned(out, "sensitivity", resume=True, option=names.out) as folder,
+        folder.stage() as stage,
+    ):
         stage.manifest = None  # the files are added to the batch's manifest
         table = verified(out, read_manifest(out), "results.parquet")
         results = pd.read_parquet(io.BytesIO(table))
         table = indices(
-            spec.method,
+            sensitivity.method,
             sens.problem,
             sens.sample,
             sens.outputs(results),
-            levels=spec.morris.levels,
-            seed=spec.root_seed % 2**32,
+            levels=sensitivity.morris.levels,
+            seed=sensitivity.root_seed % 2**32,
         )
         table.to_csv(stage.file("sensitivity.csv"), index=False, float_format="%.6g")
-        stage.figure(indices_figure(table, spec.method), "sensitivity", ("png", "svg"))
+        stage.figure(indices_figure(table, sensitivity.method), "sensitivity", ("png", "svg"))
         stage.file("sensitivity.md").write_text(_markdown(sens, table), encoding="utf-8")
     return table
 
 
 def _markdown(sens: SensitivityPlan, table) -> str:
-    spec = sens.spec
+    sensitivity = sens.file
     text = [
-        f"# {spec.name}: {spec.method} sensitivity",
+        f"# {sensitivity.name}: {sensitivity.method} sensitivity",
         "",
-        spec.description,
+        sensitivity.description,
         "",
         f"{len(sens.plan.runs)} runs ({len(sens.sample)} sample points x "
-        f"{spec.replications} seeds) of `{spec.scenario}`.",
+        f"{sensitivity.replications} seeds) of `{sensitivity.scenario}`.",
         "",
     ]
     for (metric, date), rows in table.groupby(["metric", "date"], sort=False):
