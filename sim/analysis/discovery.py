@@ -50,6 +50,7 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from scipy.stats import binom
 
+from sim.analysis.names import lever_types
 from sim.analysis.results import FUTURE as RUN_KEYS
 from sim.analysis.results import Results, kind_of, window_months
 from sim.calendar import format_month
@@ -107,12 +108,7 @@ def factor_info(manifest: Mapping[str, Any], keys) -> dict[str, dict[str, Any]]:
     types of the resolved scenarios' levers."""
     design = manifest.get("design") or {}
     declared = design.get("factors") or {}
-    types: dict[str, str] = {}
-    for info in (manifest.get("scenarios") or {}).values():
-        resolved = info.get("resolved") if isinstance(info, Mapping) else None
-        for lever in (resolved or {}).get("interventions") or []:
-            if isinstance(lever, Mapping) and lever.get("id"):
-                types.setdefault(str(lever["id"]), str(lever.get("type")))
+    types = lever_types(manifest)
     out = {}
     for key in keys:
         info = declared.get(key) if isinstance(declared.get(key), Mapping) else {}

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.discovery import ROLE_HEADINGS
 from sim.analysis.effects import LEVEL, mean_ci
-from sim.analysis.report import scenario_titles
+from sim.analysis.names import scenario_titles
 from sim.analysis.results import FUTURE as FUTURE_KEYS
 from sim.analysis.results import ID_COLUMNS, Results
 from sim.errors import ScenarioError
