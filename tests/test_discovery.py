@@ -187,10 +187,10 @@ def test_box_option_chooses_a_box_on_the_trajectory():
     origin = discover(x, miss, box=0)  # box 0 holds every run: nothing restricted
     assert origin.restrictions.empty and origin.coverage == 1 and origin.mass == 1
     for bad in (last + 1, -1):
-        with pytest.raises(ScenarioError, match=rf"^--box: .*allowed: 0 to {last}") as err:
+        with pytest.raises(ScenarioError, match=rf"^box: .*allowed: 0 to {last}") as err:
             discover(x, miss, box=bad)
         assert "\n" not in str(err.value)
-    with pytest.raises(ScenarioError, match="^--alpha"):
+    with pytest.raises(ScenarioError, match="^alpha: 1.5 is not a significance level"):
         discover(x, miss, alpha=1.5)
 
 
@@ -263,22 +263,22 @@ def test_the_window_averages_the_last_stored_months(tmp_path):
     assert box["months"] == DATES[1:] and box["date"] == DATES[-1] and box["every"] == 6
     means = policy[policy.date.isin(DATES[1:])].groupby("point").end_to_end_share.mean()
     assert box["cases_of_interest"] == (means < 0.36).sum() and box["runs"] == 120
-    with pytest.raises(ScenarioError, match=r"^--window: .*allowed: 1 to 2"):
+    with pytest.raises(ScenarioError, match=r"^window: .*allowed: 1 to 2"):
         discover_in_results(folder, "end_to_end_share", 0.5, window=3, date="2030-06")
-    with pytest.raises(ScenarioError, match=r"^--date: '2030-07' .*allowed: 2029-12, 2030-06"):
+    with pytest.raises(ScenarioError, match=r"^date: '2030-07' .*allowed: 2029-12, 2030-06"):
         discover_in_results(folder, "end_to_end_share", 0.5, date="2030-07")
 
 
-def test_bad_input_names_the_option_and_writes_nothing(tmp_path):
+def test_bad_input_names_the_argument_and_writes_nothing(tmp_path):
     folder = synthetic_folder(tmp_path / "batch", points=60, replications=1)
     out = tmp_path / "nothing"
     bad = [
-        ({"metric": "nope"}, r"^--metric: .*allowed: end_to_end_share, online_users_share"),
-        ({"metric": MONTH}, "^--metric"),
-        ({"threshold": 5.0}, "^--threshold: every run"),
-        ({"scenario": "nope"}, r"^--scenario: .*allowed: status_quo, policy"),
-        ({"box": 10_000}, "^--box"),
-        ({"alpha": 0.0}, "^--alpha"),
+        ({"metric": "nope"}, r"^metric: .*allowed: end_to_end_share, online_users_share"),
+        ({"metric": MONTH}, "^metric: unknown metric"),
+        ({"threshold": 5.0}, "^threshold: every run"),
+        ({"scenario": "nope"}, r"^scenario: .*allowed: status_quo, policy"),
+        ({"box": 10_000}, "^box: 10000 is not on the peeling trajectory"),
+        ({"alpha": 0.0}, "^alpha: 0.0 is not a significance level"),
     ]
     for change, message in bad:
         args = {"metric": "end_to_end_share", "threshold": 0.5} | change
@@ -342,6 +342,17 @@ def test_discover_options_and_exit_status(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1
     assert captured.err.startswith("--box: 999 ") and "allowed: 0 to " in captured.err
+    assert not bad_out.exists()
+    bad = [  # the analysis's messages, naming the option the argument came from
+        (["--scenario", "nope"], "--scenario: unknown scenario 'nope' (allowed: status_quo, "),
+        (["--metric", "nope"], "--metric: unknown metric 'nope' (allowed: end_to_end_share"),
+        (["--threshold", "5"], "--threshold: every run of policy is below 5.0 for "),
+        (["--date", "2031-01"], "--date: '2031-01' is not a stored month (allowed: "),
+    ]
+    for option, message in bad:
+        assert cli([*run, *option, "--out", str(bad_out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(message) and err.count("\n") == 1, err
     assert not bad_out.exists()
     for option in (["--window", "0"], ["--alpha", "1"], ["--box", "last"]):
         with pytest.raises(SystemExit) as exit_:

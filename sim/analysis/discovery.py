@@ -50,6 +50,7 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from scipy.stats import binom
 
+from sim.analysis.arguments import ArgumentError
 from sim.analysis.names import lever_types
 from sim.analysis.results import FUTURE as RUN_KEYS
 from sim.analysis.results import Results, kind_of, window_months
@@ -348,17 +349,18 @@ def discover(
     (default: the last), its restrictions with quasi-p values, insignificant ones (quasi-p
     above ``alpha``) dropped unless ``keep_insignificant``."""
     if not 0 < alpha < 1:
-        raise ScenarioError(
-            f"--alpha: {alpha} is not a significance level (allowed: 0 < alpha < 1)"
+        raise ArgumentError(
+            "alpha", f"{alpha} is not a significance level (allowed: 0 < alpha < 1)"
         )
     miss = np.asarray(miss, dtype=bool)
     trajectory, boxes = peel(x, miss)
     last = len(boxes) - 1
     index = last if box is None else box
     if not 0 <= index <= last:
-        raise ScenarioError(
-            f"--box: {box} is not on the peeling trajectory (allowed: 0 to {last}; "
-            f"default {last}, the last)"
+        raise ArgumentError(
+            "box",
+            f"{box} is not on the peeling trajectory (allowed: 0 to {last}; default {last}, "
+            "the last)",
         )
     limits = boxes[index]
     if keep_insignificant:
@@ -595,18 +597,16 @@ def discover_in_results(
     if scenario is None:
         scenario = next((s for s in scenarios if s != manifest.get("reference")), scenarios[0])
     if scenario not in scenarios:
-        raise ScenarioError(f"--scenario: {unknown('scenario', scenario, list(scenarios))}")
+        raise ArgumentError("scenario", unknown("scenario", scenario, list(scenarios)))
     factors, excluded = factor_kinds(read, scenario, str(folder))
     allowed = read.metrics()
     if metric not in allowed:
-        raise ScenarioError(f"--metric: {unknown('metric', metric, allowed)}")
+        raise ArgumentError("metric", unknown("metric", metric, allowed))
     if not factors:
         raise ScenarioError(
             f"{folder}: the batch varies no factor for {scenario} (no sweep, no uncertainties, "
             "no posterior draws) to discover boxes in"
         )
-    if not isinstance(window, int) or window < 1:
-        raise ScenarioError(f"--window: {window!r} is not a whole number of months >= 1")
     x, miss, months, kinds = cases(
         results, factors, scenario, metric, threshold, below=below, date=date, window=window
     )
@@ -622,10 +622,11 @@ def discover_in_results(
     period = months[-1] if window == 1 else f"{months[0]}..{months[-1]}"
     if miss.sum() == 0 or miss.all():
         runs = results[(results["scenario"] == scenario) & results["date"].isin(months)][metric]
-        raise ScenarioError(
-            f"--threshold: {'no' if miss.sum() == 0 else 'every'} run of {scenario} is "
-            f"{direction} {threshold} for {metric} at {period}; choose a threshold inside the "
-            f"results' range ({runs.min():.4g} to {runs.max():.4g})"
+        raise ArgumentError(
+            "threshold",
+            f"{'no' if miss.sum() == 0 else 'every'} run of {scenario} is {direction} "
+            f"{threshold} for {metric} at {period}; choose a threshold inside the results' "
+            f"range ({runs.min():.4g} to {runs.max():.4g})",
         )
     found = discover(x, miss, box=box, alpha=alpha, keep_insignificant=keep_insignificant)
     kinds = {k: kinds[k] for k in x}

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli import _common as c
+from sim.cli.analysis_options import as_options
 
 
 def _alpha(text: str) -> float:
@@ -79,19 +80,20 @@ def main(args: argparse.Namespace) -> int:
 
     folder = Path(args.results)
     out = c.out_dir(args.out, folder / "discovery", "discovery")
-    box = discover_in_results(
-        folder,
-        args.metric,
-        args.threshold,
-        below=args.direction == "below",
-        scenario=args.scenario,
-        date=args.date,
-        out=out,
-        window=args.window,
-        box=args.box,
-        alpha=args.alpha,
-        keep_insignificant=args.keep_insignificant,
-    )
+    with as_options():
+        box = discover_in_results(
+            folder,
+            args.metric,
+            args.threshold,
+            below=args.direction == "below",
+            scenario=args.scenario,
+            date=args.date,
+            out=out,
+            window=args.window,
+            box=args.box,
+            alpha=args.alpha,
+            keep_insignificant=args.keep_insignificant,
+        )
     if args.quiet:
         return c.EXIT_OK
     months = box["months"]
