@@ -153,3 +153,75 @@ def test_run_summary_speaks_in_labels_with_units():
         assert REGISTRY[name].label in text and name not in text.split("results in")[0]
     assert f"{HOURS.label}" in text and HOURS.unit in text and HOURS.note in text
     assert "0.250" in text and "-1.5" in text
+
+
+# --------------------------------------------------------------------------- sim.analysis.names
+
+MANIFEST = {
+    "scenarios": {
+        "status_quo": {"title": "Status quo", "resolved": {"interventions": []}},
+        "reform": {
+            "resolved": {
+                "title": "The reform",
+                "interventions": [
+                    {"id": "ministry", "type": "central_ministry"},
+                    {"id": "law", "type": "legal_esignature"},
+                ],
+            }
+        },
+        "other": {  # a later scenario naming the same id does not change its type
+            "resolved": {"interventions": [{"id": "ministry", "type": "once_only"}]}
+        },
+    }
+}
+
+
+def test_factor_values_read_as_on_off_months_and_numbers():
+    from sim.analysis.names import format_value, runs_text, short_key
+
+    assert [format_value(v, "bool") for v in (True, False, 1, 0)] == ["on", "off", "on", "off"]
+    assert format_value("2025-03", "month") == "2025-03"
+    assert format_value(12, "integer") == "12" and format_value(0.123456, "number") == "0.1235"
+    assert short_key("params.choice.coef_trust") == "choice.coef_trust"
+    assert short_key("interventions.law.at") == "law.at"
+    assert runs_text(pd.Series([5, 5])) == "n=5" and runs_text(pd.Series([8, 10])) == "n=8-10"
+
+
+def test_levers_are_named_by_their_title_and_field():
+    from sim.analysis.names import factor_names, lever_types, scenario_titles
+
+    assert lever_types(MANIFEST) == {"ministry": "central_ministry", "law": "legal_esignature"}
+    keys = [
+        "interventions.ministry.at",
+        "interventions.law.enabled",
+        "interventions.ministry.rate_coordination",
+        "interventions.unknown.at",
+        "params.choice.coef_trust",
+    ]
+    assert factor_names(keys, MANIFEST) == {
+        "interventions.ministry.at": "central ministry from",
+        "interventions.law.enabled": "e-signature law",
+        "interventions.ministry.rate_coordination": "central ministry: rate coordination",
+        "interventions.unknown.at": "unknown.at",
+        "params.choice.coef_trust": "choice.coef_trust",
+    }
+    assert scenario_titles(MANIFEST) == {
+        "status_quo": "Status quo",
+        "reform": "The reform",
+        "other": "other",
+    }
+
+
+def test_tables_get_names_beside_their_identifiers():
+    from sim.analysis.names import metric_heading, with_names
+
+    table = pd.DataFrame({"scenario": ["reform", "x"], "metric": ["gap", "mystery"], "n": [3, 4]})
+    named = with_names(table, {"reform": "The reform"})
+    assert list(named.columns) == ["scenario", "title", "metric", "label", "unit", "n"]
+    assert named["title"].tolist() == ["The reform", "x"]
+    assert named["label"].tolist() == ["Internet access minus online use", "mystery"]
+    assert named["unit"].tolist() == ["difference of shares", ""]
+    assert metric_heading("gap") == "Internet access minus online use, difference of shares"
+    info = REGISTRY["online_users_share"]
+    assert metric_heading("online_users_share") == f"{info.label}, {info.unit}"
+    assert metric_heading("mystery") == "mystery"
