@@ -37,7 +37,6 @@ so a box can say which lever settings, in which futures, miss the target.
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,11 +45,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import prim
-from matplotlib.colors import BoundaryNorm
-from matplotlib.figure import Figure
 from scipy.stats import binom
 
 from sim.analysis.arguments import ArgumentError
+from sim.analysis.discovery_report import discovery_figure
 from sim.analysis.names import lever_types
 from sim.analysis.results import FUTURE as RUN_KEYS
 from sim.analysis.results import Results, kind_of, window_months
@@ -62,9 +60,6 @@ from sim.scenario import unknown
 
 ALPHA = 0.05
 """Default significance level of a restriction's quasi-p value."""
-
-COVERAGE_LABEL = "coverage (share of misses inside the box)"
-DENSITY_LABEL = "density (share of runs inside the box that miss)"
 
 Limits = dict[str, tuple[float, float]]
 
@@ -93,12 +88,6 @@ def factor_kinds(
             "(a batch results folder written by egov-sim batch has one per factor)"
         )
     return kinds, excluded
-
-
-ROLE_HEADINGS = {
-    "lever": "levers (what the policy maker sets)",
-    "uncertainty": "uncertainties (what nobody controls)",
-}
 
 
 def factor_info(manifest: Mapping[str, Any], keys) -> dict[str, dict[str, Any]]:
@@ -400,16 +389,6 @@ def limit_value(value: float, kind: str, end: str) -> Any:
     return float(value)
 
 
-def describe(row: Mapping[str, Any]) -> str:
-    """A restriction's range as text: ``0.31 .. 0.62``, ``2023-07 .. 2024-12``, ``true``."""
-    low, high = row["min"], row["max"]
-    if row["kind"] == "bool":
-        return str(low).lower() if low == high else "false .. true"
-    if row["kind"] == "number":
-        return f"{low:.4g} .. {high:.4g}"
-    return f"{low} .. {high}"
-
-
 def _records(
     frame: pd.DataFrame,
     kinds: Mapping[str, str],
@@ -441,123 +420,6 @@ def _records(
             }
         records.append(record)
     return records
-
-
-def by_role(rows: list[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    """Restriction records grouped by role, levers first (records without one: uncertainties)."""
-    groups: dict[str, list[Mapping[str, Any]]] = {role: [] for role in ROLES}
-    for row in rows:
-        groups[row.get("role") if row.get("role") in ROLES else "uncertainty"].append(row)
-    return groups
-
-
-# --------------------------------------------------------------------------- figure
-
-
-def discovery_figure(
-    x: pd.DataFrame,
-    found: Discovery,
-    kinds: Mapping[str, str],
-    title: str,
-    info: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Figure:
-    """The peeling trajectory (coverage against density, coloured by the number of restricted
-    factors, the chosen box and the reported box marked) and the reported box's restrictions
-    (and the dropped ones) within each factor's range, each factor named with its role."""
-    fig = Figure(figsize=(13, 5.2), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=(1, 1.15))
-    t = found.trajectory
-    most = int(t["restricted_dimensions"].max())
-    norm = BoundaryNorm(np.arange(-0.5, most + 1.5), 256)
-    left.plot(t["coverage"], t["density"], color="lightgray", lw=1, zorder=1)
-    points = left.scatter(
-        t["coverage"],
-        t["density"],
-        c=t["restricted_dimensions"],
-        cmap="viridis",
-        norm=norm,
-        s=22,
-        zorder=2,
-    )
-    bar = fig.colorbar(points, ax=left, ticks=range(most + 1))
-    bar.set_label("restricted factors")
-    chosen = t.iloc[found.box_index]
-    left.plot(
-        chosen["coverage"],
-        chosen["density"],
-        "*",
-        color="tab:red",
-        ms=16,
-        mec="black",
-        zorder=3,
-        label=f"chosen box {found.box_index} ({int(chosen['restricted_dimensions'])} restricted)",
-    )
-    if len(found.dropped):
-        left.plot(
-            found.coverage,
-            found.density,
-            "D",
-            color="white",
-            mec="tab:red",
-            mew=2,
-            ms=9,
-            zorder=3,
-            label=f"reported: {len(found.dropped)} insignificant restriction(s) dropped",
-        )
-    left.set_xlabel(COVERAGE_LABEL)
-    left.set_ylabel(DENSITY_LABEL)
-    left.set_xlim(0, 1.03)
-    left.set_ylim(0, 1.03)
-    left.set_title("PRIM peeling trajectory (box 0: all runs)")
-    left.legend(fontsize=8, loc="lower left")
-    left.grid(alpha=0.3)
-
-    rows = [(n, r, True) for n, r in found.restrictions.iterrows()]
-    rows += [(n, r, False) for n, r in found.dropped.iterrows()]
-    for i, (name, row, kept) in enumerate(rows):
-        lo, hi = float(x[name].min()), float(x[name].max())
-        span = (hi - lo) or 1.0
-        a, b = (row["min"] - lo) / span, (row["max"] - lo) / span
-        colour = "tab:red" if kept else "darkgray"
-        right.plot([0, 1], [i, i], color="gainsboro", lw=8, solid_capstyle="butt")
-        right.plot([a, b], [i, i], color=colour, lw=8, solid_capstyle="butt")
-        if info and name in info:  # the sentence, without the name the tick gives
-            frame = pd.DataFrame([row], index=[name])
-            text = _records(frame, kinds, x, info)[0]["text"]
-            text = text.removeprefix(f"{info[name]['name']}: ")
-        else:
-            low = limit_value(row["min"], kinds[name], "min")
-            high = limit_value(row["max"], kinds[name], "max")
-            text = describe({"min": low, "max": high, "kind": kinds[name]})
-        state = "" if kept else ", dropped"
-        right.text(
-            0.5, i + 0.28, f"{text}   (quasi-p {row['quasi_p']:.2g}{state})", fontsize=8,
-            ha="center",
-        )  # fmt: skip
-    if rows:
-        right.set_yticks(range(len(rows)), [_tick(n, info) for n, _, _ in rows], fontsize=8)
-        right.set_ylim(len(rows) - 0.4, -0.6)
-    else:
-        right.set_yticks([])
-        right.text(
-            0.5, 0.5, "no significant restriction:\nthe misses are not confined to a box",
-            ha="center", va="center", transform=right.transAxes,
-        )  # fmt: skip
-    right.set_xlim(-0.03, 1.03)
-    right.set_xlabel("position within the factor's range over the runs")
-    right.set_title(
-        f"Box {found.box_index}: restrictions\n(red: quasi-p <= {found.alpha:g}; gray: dropped)"
-    )
-    fig.suptitle(title)
-    return fig
-
-
-def _tick(key: str, info: Mapping[str, Mapping[str, Any]] | None) -> str:
-    """A factor's label on the figure: role and name, the path below."""
-    if not info or key not in info:
-        return key.removeprefix("params.")
-    name = textwrap.shorten(str(info[key]["name"]), 48, placeholder="...")
-    return f"{info[key]['role']}: {name}\n({key.removeprefix('params.')})"
 
 
 # --------------------------------------------------------------------------- a results folder
@@ -677,5 +539,7 @@ def discover_in_results(
         table.to_csv(stage.file("box.csv"), index=False, float_format="%.6g")
         trajectory.to_csv(stage.file("peeling_trajectory.csv"), index=False, float_format="%.6g")
         stage.file("box.json").write_text(json.dumps(result, indent=2) + "\n")
-        stage.figure(discovery_figure(x, found, kinds, title, info), "discovery", ("png", "svg"))
+        records = {r["parameter"]: r for r in result["restrictions"] + result["dropped"]}
+        fig = discovery_figure(x, found, records, title, info)
+        stage.figure(fig, "discovery", ("png", "svg"))
     return result

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis.discovery import ROLE_HEADINGS
+from sim.analysis.discovery_report import box_lines
 from sim.folders import owned
 from sim.outputs import label
 from sim.provenance import run_record
@@ -128,55 +127,6 @@ def robustness_figure(
     right.set_title("Regret in each future (0 = best policy there)")
     fig.suptitle(title)
     return fig
-
-
-# --------------------------------------------------------------------------- discovery
-
-
-def box_lines(box: Mapping) -> list[str]:
-    """A discovery box in a few lines: coverage, density, the restricted factors."""
-
-    def share(key: str) -> str:
-        value = box.get(key)
-        return f"{value:.1%}" if isinstance(value, int | float) else "?"
-
-    runs = box.get("runs")
-    lines = [
-        f"PRIM box: coverage {share('coverage')}, density {share('density')}, "
-        f"mass {share('mass')}"
-        + (f" over {runs} runs" if isinstance(runs, int) else "")
-        + "; restrictions:"
-    ]
-    limits = [
-        row
-        for row in (box.get("restrictions") or box.get("limits") or [])
-        if isinstance(row, Mapping) and not row.get("dropped")
-    ]
-    roles = {"lever": [], "uncertainty": []}
-    for row in limits:
-        name = row.get("parameter", row.get("index", row.get("factor", "")))
-        qp = row.get("quasi_p")
-        tail = f"  (quasi-p {qp:.2g})" if isinstance(qp, int | float) else ""
-        if isinstance(row.get("text"), str) and row.get("role") in roles:
-            roles[row["role"]].append(f"    {row['text']}{tail}  [{name}]")
-            continue
-        low, high = row.get("min"), row.get("max")
-        span = (
-            f"{low:.4g} .. {high:.4g}"
-            if isinstance(low, int | float) and isinstance(high, int | float)
-            else f"{low} .. {high}"
-        )
-        lines.append(f"  {name}: {span}{tail}")
-    for role, heading in LIMIT_HEADINGS.items():
-        if roles[role]:
-            lines += [f"  {heading}:", *roles[role]]
-    if not limits:
-        lines.append("  none")
-    return lines
-
-
-LIMIT_HEADINGS = ROLE_HEADINGS
-"""How a discovery box's limits are grouped: limits on levers, then on uncertainties."""
 
 
 # --------------------------------------------------------------------------- text
