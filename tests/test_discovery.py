@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -200,18 +201,18 @@ def test_box_option_chooses_a_box_on_the_trajectory():
 def test_month_and_bool_factors_and_posterior_draws(tmp_path):
     folder = synthetic_folder(tmp_path / "batch")
     box = discover_in_results(folder, "end_to_end_share", 0.5)
-    assert box["scenario"] == "policy" and box["runs"] == 400 and box["alpha"] == 0.05
-    assert box["factors"] == {
+    assert box.scenario == "policy" and box.runs == 400 and box.alpha == 0.05
+    assert box.factors == {
         "params.noise": "number",
         MONTH: "month",
         SWITCH: "bool",
         DRAW: "number",
     }
-    assert box["excluded"] == {
+    assert box.excluded == {
         "interventions.other.at": "a lever policy does not hold",
         "params.constant": "constant over the runs",
     }
-    rows = {r["parameter"]: r for r in box["restrictions"]}
+    rows = {r["parameter"]: r for r in box.restrictions}
     assert set(rows) == {MONTH, SWITCH}
     assert rows[MONTH]["kind"] == "month" and rows[MONTH]["min"] == "2025-07"
     assert rows[MONTH]["max"] == "2026-12"
@@ -222,16 +223,16 @@ def test_month_and_bool_factors_and_posterior_draws(tmp_path):
     # a lever field declared without a role, in sampled futures: an uncertainty, named by
     # its id (the synthetic manifest records no scenarios to take the lever's title from)
     assert rows[MONTH]["text"] == "ministry from 2025-07 or later"
-    assert box["roles"] == dict.fromkeys(box["factors"], "uncertainty")
-    assert all(r["quasi_p"] < 0.05 for r in box["restrictions"])
-    assert all(r["quasi_p"] > 0.05 for r in box["dropped"])
-    assert box["coverage"] == pytest.approx(1) and box["density"] == pytest.approx(1)
+    assert box.roles == dict.fromkeys(box.factors, "uncertainty")
+    assert all(r["quasi_p"] < 0.05 for r in box.restrictions)
+    assert all(r["quasi_p"] > 0.05 for r in box.dropped)
+    assert box.coverage == pytest.approx(1) and box.density == pytest.approx(1)
     out = folder / "discovery"
-    assert json.loads((out / "box.json").read_text()) == box
+    assert json.loads((out / "box.json").read_text()) == asdict(box)  # field by field
     assert {"png", "svg"} <= {p.suffix[1:] for p in out.glob("discovery.*")}
     trajectory = pd.read_csv(out / "peeling_trajectory.csv")
     assert list(trajectory.columns[:3]) == ["box", "coverage", "density"]
-    assert trajectory["chosen"].sum() == 1 and trajectory["box"].iloc[-1] == box["last_box"]
+    assert trajectory["chosen"].sum() == 1 and trajectory["box"].iloc[-1] == box.last_box
     table = pd.read_csv(out / "box.csv")
     assert set(table.loc[~table.dropped, "parameter"]) == {MONTH, SWITCH}
 
@@ -239,9 +240,9 @@ def test_month_and_bool_factors_and_posterior_draws(tmp_path):
 def test_an_older_manifest_falls_back_to_the_points(tmp_path):
     folder = synthetic_folder(tmp_path / "old", old=True)
     box = discover_in_results(folder, "end_to_end_share", 0.5, out=tmp_path / "d")
-    assert set(box["factors"]) == {"params.noise", MONTH, SWITCH, "interventions.other.at"}
-    assert box["factors"][MONTH] == "month" and box["factors"][SWITCH] == "bool"
-    assert {r["parameter"] for r in box["restrictions"]} == {MONTH, SWITCH}
+    assert set(box.factors) == {"params.noise", MONTH, SWITCH, "interventions.other.at"}
+    assert box.factors[MONTH] == "month" and box.factors[SWITCH] == "bool"
+    assert {r["parameter"] for r in box.restrictions} == {MONTH, SWITCH}
 
 
 def test_the_window_averages_the_last_stored_months(tmp_path):
@@ -260,9 +261,9 @@ def test_the_window_averages_the_last_stored_months(tmp_path):
         counts.add(int(miss.sum()))
     assert len(counts) > 1  # the window changes which runs miss
     box = discover_in_results(folder, "end_to_end_share", 0.36, window=2)
-    assert box["months"] == DATES[1:] and box["date"] == DATES[-1] and box["every"] == 6
+    assert box.months == DATES[1:] and box.date == DATES[-1] and box.every == 6
     means = policy[policy.date.isin(DATES[1:])].groupby("point").end_to_end_share.mean()
-    assert box["cases_of_interest"] == (means < 0.36).sum() and box["runs"] == 120
+    assert box.cases_of_interest == (means < 0.36).sum() and box.runs == 120
     with pytest.raises(ScenarioError, match=r"^window: .*allowed: 1 to 2"):
         discover_in_results(folder, "end_to_end_share", 0.5, window=3, date="2030-06")
     with pytest.raises(ScenarioError, match=r"^date: '2030-07' .*allowed: 2029-12, 2030-06"):
@@ -466,12 +467,12 @@ def test_a_sampled_lever_is_named_as_a_lever_in_the_prim_box(lever_batch, tmp_pa
     box = discover_in_results(
         lever_batch, "end_to_end_share", threshold, window=6, out=tmp_path / "d"
     )
-    rows = {r["parameter"]: r for r in box["restrictions"]}
+    rows = {r["parameter"]: r for r in box.restrictions}
     assert MONTH in rows and rows[MONTH]["role"] == "lever", box
     assert rows[MONTH]["quasi_p"] < 0.05
     assert re.fullmatch(r"central ministry from 20\d\d-\d\d or later", rows[MONTH]["text"])
     assert rows[MONTH]["min"] >= "2023-01"  # the misses are the late ministries
-    assert box["roles"] == {"params.needs.p_needs_data": "uncertainty", MONTH: "lever"}
+    assert box.roles == {"params.needs.p_needs_data": "uncertainty", MONTH: "lever"}
     table = pd.read_csv(tmp_path / "d" / "box.csv")
     assert list(table.columns[:4]) == ["parameter", "role", "name", "text"]
 

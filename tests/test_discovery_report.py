@@ -1,8 +1,11 @@
 """How a discovery box reads (sim.analysis.discovery_report): ``egov-sim discover``'s summary
-and the short form robustness.md quotes, from box.json's content."""
+and the short form robustness.md quotes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from sim.analysis.discovery import Box
 from sim.analysis.discovery_report import box_lines, by_role, describe, discovery_text
 
 LEVER = {
@@ -12,12 +15,13 @@ LEVER = {
 }  # fmt: skip
 TRUST = {"parameter": "params.choice.coef_trust", "kind": "number", "min": 0.5, "max": 1.25,
          "quasi_p": 0.21}  # fmt: skip
-BOX = {
-    "scenario": "reform", "metric": "end_to_end_share", "miss_when": "below", "threshold": 0.4,
-    "months": ["2030-06", "2030-12"], "cases_of_interest": 12, "runs": 60, "box_index": 5,
-    "last_box": 5, "coverage": 0.75, "density": 0.9, "mass": 1 / 6, "alpha": 0.05,
-    "restrictions": [LEVER], "dropped": [TRUST],
-}  # fmt: skip
+BOX = Box(
+    scenario="reform", metric="end_to_end_share", threshold=0.4, miss_when="below",
+    date="2030-12", window=2, months=["2030-06", "2030-12"], every=6, runs=60,
+    cases_of_interest=12, box_index=5, last_box=5, alpha=0.05, keep_insignificant=False,
+    coverage=0.75, density=0.9, mass=1 / 6, restricted_dimensions=1, restrictions=[LEVER],
+    dropped=[TRUST], peeled_box={}, factors={}, roles={}, names={}, excluded={},
+)  # fmt: skip
 
 
 def test_the_summary_lists_restrictions_by_role_and_the_dropped_ones():
@@ -38,7 +42,7 @@ def test_the_short_form_and_the_ranges():
         "  levers (what the policy maker sets):",
         "    central ministry from 2025-03 or later  (quasi-p 0.0012)  [interventions.ministry.at]",
     ]
-    assert box_lines({"restrictions": []})[1:] == ["  none"]
+    assert box_lines(replace(BOX, restrictions=[]))[1:] == ["  none"]
     assert by_role([LEVER, TRUST]) == {"lever": [LEVER], "uncertainty": [TRUST]}
     assert describe({"min": True, "max": True, "kind": "bool"}) == "true"
     assert describe({"min": False, "max": True, "kind": "bool"}) == "false .. true"

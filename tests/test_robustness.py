@@ -154,7 +154,7 @@ def test_discovery_runs_on_the_futures_where_the_preferred_policy_fails(tmp_path
     assert result.preferred == "A" and result.misses == 15
     box = result.discovery
     assert box is not None, result.discovery_note
-    assert box["coverage"] > 0
+    assert box.coverage > 0
     assert (out / "discovery").is_dir() and any((out / "discovery").iterdir())
     text = (out / "robustness.md").read_text()
     assert "PRIM box" in text and "misses the target in 15 of 50" in text

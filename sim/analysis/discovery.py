@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -425,6 +425,53 @@ def _records(
 # --------------------------------------------------------------------------- a results folder
 
 
+Record = dict[str, Any]
+"""A restriction as box.json holds it: ``parameter``, ``min`` and ``max`` in the factor's own
+values, ``quasi_p``, ``kind`` and, named, ``role``, ``name`` and a reader's ``text``."""
+
+
+@dataclass(frozen=True, eq=False)
+class Box:
+    """The box in which a scenario of a batch misses its threshold (box.json, field by
+    field): the cases, the box chosen on PRIM's trajectory, its restrictions and the
+    factors it was found over."""
+
+    scenario: str
+    metric: str
+    threshold: float
+    miss_when: str
+    """A run misses when the metric is "below" (or "above") the threshold."""
+    date: str
+    window: int
+    months: list[str]
+    """The stored months averaged."""
+    every: int | None
+    """Months between stored rows (the experiment's ``output.every``)."""
+    runs: int
+    cases_of_interest: int
+    """Runs that miss."""
+    box_index: int
+    last_box: int
+    alpha: float
+    keep_insignificant: bool
+    coverage: float
+    density: float
+    mass: float
+    restricted_dimensions: int
+    restrictions: list[Record]
+    """The restrictions reported, most significant first."""
+    dropped: list[Record]
+    """Restrictions dropped as insignificant (quasi-p above ``alpha``)."""
+    peeled_box: dict[str, float]
+    """Coverage, density and mass of the box on the trajectory, before any drop."""
+    factors: dict[str, str]
+    """Each factor PRIM could restrict, with its kind."""
+    roles: dict[str, str]
+    names: dict[str, str]
+    excluded: dict[str, str]
+    """Factors left out, with why."""
+
+
 def discover_in_results(
     folder,
     metric: str,
@@ -438,7 +485,7 @@ def discover_in_results(
     box: int | None = None,
     alpha: float = ALPHA,
     keep_insignificant: bool = False,
-) -> dict:
+) -> Box:
     """PRIM on a batch's results folder (a path, or the :class:`Results` already read): the
     box of factors (swept factors and posterior draws) in which ``scenario`` (default: the
     first that is not the reference) misses ``threshold`` for ``metric`` averaged over the
@@ -446,8 +493,9 @@ def discover_in_results(
     of the peeling trajectory (default: the last); restrictions with a quasi-p above
     ``alpha`` are dropped unless ``keep_insignificant``. Writes box.csv, box.json,
     peeling_trajectory.csv and discovery.png/.svg into ``out`` (default
-    ``folder/discovery``), all or none, and returns box.json's content: each restriction with
-    its factor's ``role`` (lever or uncertainty), ``name`` and a reader's ``text``. Bad input
+    ``folder/discovery``), all or none, and returns the :class:`Box` box.json holds: each
+    restriction with its factor's ``role`` (lever or uncertainty), ``name`` and a reader's
+    ``text``. Bad input
     raises ScenarioError before anything is written."""
     from sim.folders import owned
     from sim.provenance import run_record
@@ -494,33 +542,33 @@ def discover_in_results(
     kinds = {k: kinds[k] for k in x}
     info = factor_info(manifest, list(x))
     every = ((manifest.get("experiment_resolved") or {}).get("output") or {}).get("every")
-    result = {
-        "scenario": scenario,
-        "metric": metric,
-        "threshold": threshold,
-        "miss_when": direction,
-        "date": months[-1],
-        "window": window,
-        "months": months,
-        "every": every,
-        "runs": found.runs,
-        "cases_of_interest": found.cases_of_interest,
-        "box_index": found.box_index,
-        "last_box": len(found.trajectory) - 1,
-        "alpha": alpha,
-        "keep_insignificant": keep_insignificant,
-        "coverage": found.coverage,
-        "density": found.density,
-        "mass": found.mass,
-        "restricted_dimensions": len(found.restrictions),
-        "restrictions": _records(found.restrictions, kinds, x, info),
-        "dropped": _records(found.dropped, kinds, x, info),
-        "peeled_box": found.peeled,
-        "factors": kinds,
-        "roles": {k: info[k]["role"] for k in kinds},
-        "names": {k: info[k]["name"] for k in kinds},
-        "excluded": excluded,
-    }
+    result = Box(
+        scenario=scenario,
+        metric=metric,
+        threshold=threshold,
+        miss_when=direction,
+        date=months[-1],
+        window=window,
+        months=months,
+        every=every,
+        runs=found.runs,
+        cases_of_interest=found.cases_of_interest,
+        box_index=found.box_index,
+        last_box=len(found.trajectory) - 1,
+        alpha=alpha,
+        keep_insignificant=keep_insignificant,
+        coverage=found.coverage,
+        density=found.density,
+        mass=found.mass,
+        restricted_dimensions=len(found.restrictions),
+        restrictions=_records(found.restrictions, kinds, x, info),
+        dropped=_records(found.dropped, kinds, x, info),
+        peeled_box=found.peeled,
+        factors=kinds,
+        roles={k: info[k]["role"] for k in kinds},
+        names={k: info[k]["name"] for k in kinds},
+        excluded=excluded,
+    )
     what = f"mean of {window} stored months {period}" if window > 1 else period
     title = (
         f"{scenario}: {metric} ({what}) {direction} {threshold} in {found.cases_of_interest} "
@@ -528,8 +576,8 @@ def discover_in_results(
         f"density {found.density:.0%}"
     )
     table = pd.DataFrame(
-        [{**r, "dropped": False} for r in result["restrictions"]]
-        + [{**r, "dropped": True} for r in result["dropped"]],
+        [{**r, "dropped": False} for r in result.restrictions]
+        + [{**r, "dropped": True} for r in result.dropped],
         columns=["parameter", "role", "name", "text", "min", "max", "quasi_p", "kind", "dropped"],
     )
     trajectory = found.trajectory.assign(chosen=found.trajectory["box"] == found.box_index)
@@ -538,8 +586,8 @@ def discover_in_results(
         stage.manifest = {"results": str(folder), **run_record()}
         table.to_csv(stage.file("box.csv"), index=False, float_format="%.6g")
         trajectory.to_csv(stage.file("peeling_trajectory.csv"), index=False, float_format="%.6g")
-        stage.file("box.json").write_text(json.dumps(result, indent=2) + "\n")
-        records = {r["parameter"]: r for r in result["restrictions"] + result["dropped"]}
+        stage.file("box.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
+        records = {r["parameter"]: r for r in result.restrictions + result.dropped}
         fig = discovery_figure(x, found, records, title, info)
         stage.figure(fig, "discovery", ("png", "svg"))
     return result

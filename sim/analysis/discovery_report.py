@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from sim.factors import ROLES
 
 if TYPE_CHECKING:
-    from sim.analysis.discovery import Discovery
+    from sim.analysis.discovery import Box, Discovery
 
 COVERAGE_LABEL = "coverage (share of misses inside the box)"
 DENSITY_LABEL = "density (share of runs inside the box that miss)"
@@ -49,77 +49,50 @@ def by_role(rows: list[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]
 # --------------------------------------------------------------------------- text
 
 
-def box_lines(box: Mapping) -> list[str]:
-    """A discovery box in a few lines: coverage, density, the restricted factors."""
+def restriction_line(row: Mapping[str, Any]) -> str:
+    """A restriction on a line of its own: the reader's sentence (else its range), quasi-p and
+    factor."""
+    text = row.get("text") or describe(row)
+    return f"    {text}  (quasi-p {row['quasi_p']:.2g})  [{row['parameter']}]"
 
-    def share(key: str) -> str:
-        value = box.get(key)
-        return f"{value:.1%}" if isinstance(value, int | float) else "?"
 
-    runs = box.get("runs")
-    lines = [
-        f"PRIM box: coverage {share('coverage')}, density {share('density')}, "
-        f"mass {share('mass')}"
-        + (f" over {runs} runs" if isinstance(runs, int) else "")
-        + "; restrictions:"
-    ]
-    limits = [
-        row
-        for row in (box.get("restrictions") or box.get("limits") or [])
-        if isinstance(row, Mapping) and not row.get("dropped")
-    ]
-    roles = {"lever": [], "uncertainty": []}
-    for row in limits:
-        name = row.get("parameter", row.get("index", row.get("factor", "")))
-        qp = row.get("quasi_p")
-        tail = f"  (quasi-p {qp:.2g})" if isinstance(qp, int | float) else ""
-        if isinstance(row.get("text"), str) and row.get("role") in roles:
-            roles[row["role"]].append(f"    {row['text']}{tail}  [{name}]")
-            continue
-        low, high = row.get("min"), row.get("max")
-        span = (
-            f"{low:.4g} .. {high:.4g}"
-            if isinstance(low, int | float) and isinstance(high, int | float)
-            else f"{low} .. {high}"
-        )
-        lines.append(f"  {name}: {span}{tail}")
-    for role, heading in ROLE_HEADINGS.items():
-        if roles[role]:
-            lines += [f"  {heading}:", *roles[role]]
-    if not limits:
-        lines.append("  none")
+def _role_lines(rows: list[Mapping[str, Any]]) -> list[str]:
+    lines = []
+    for role, group in by_role(rows).items():
+        if group:
+            lines += [f"  {ROLE_HEADINGS[role]}:", *map(restriction_line, group)]
     return lines
 
 
-def discovery_text(box: Mapping[str, Any]) -> str:
-    """``egov-sim discover``'s summary of a box (box.json's content): which runs miss, the
-    box on the trajectory, its restrictions by role with their quasi-p, and those dropped."""
-    months = box["months"]
-    when = months[-1] if len(months) == 1 else f"mean of {months[0]}..{months[-1]}"
+def box_lines(box: Box) -> list[str]:
+    """A discovery box in a few lines: coverage, density, mass and the restrictions by role."""
     lines = [
-        f"{box['scenario']} misses ({box['metric']} {box['miss_when']} {box['threshold']:g}, "
-        f"{when}) in {box['cases_of_interest']} of {box['runs']} runs."
+        f"PRIM box: coverage {box.coverage:.1%}, density {box.density:.1%}, mass "
+        f"{box.mass:.1%} over {box.runs} runs; restrictions:",
+        *_role_lines(box.restrictions),
     ]
-    default = " (the last)" if box["box_index"] == box["last_box"] else ""
-    lines.append(
-        f"PRIM box {box['box_index']} of 0..{box['last_box']}{default}: coverage "
-        f"{box['coverage']:.1%}, density {box['density']:.1%}, mass {box['mass']:.1%}, "
-        f"{len(box['restrictions'])} restriction(s)"
-    )
+    return lines if box.restrictions else [*lines, "  none"]
 
-    def line(row: Mapping[str, Any]) -> str:
-        text = row.get("text") or describe(row)
-        return f"    {text}  (quasi-p {row['quasi_p']:.2g})  [{row['parameter']}]"
 
-    for role, group in by_role(box["restrictions"]).items():
-        if group:
-            lines.append(f"  {ROLE_HEADINGS[role]}:")
-            lines += [line(row) for row in group]
-    if not box["restrictions"]:
+def discovery_text(box: Box) -> str:
+    """``egov-sim discover``'s summary of a box: which runs miss, the box on the trajectory,
+    its restrictions by role with their quasi-p, and those dropped."""
+    months = box.months
+    when = months[-1] if len(months) == 1 else f"mean of {months[0]}..{months[-1]}"
+    default = " (the last)" if box.box_index == box.last_box else ""
+    lines = [
+        f"{box.scenario} misses ({box.metric} {box.miss_when} {box.threshold:g}, {when}) in "
+        f"{box.cases_of_interest} of {box.runs} runs.",
+        f"PRIM box {box.box_index} of 0..{box.last_box}{default}: coverage {box.coverage:.1%}, "
+        f"density {box.density:.1%}, mass {box.mass:.1%}, {len(box.restrictions)} "
+        "restriction(s)",
+        *_role_lines(box.restrictions),
+    ]
+    if not box.restrictions:
         lines.append("  (none significant: the misses are not confined to a box of these factors)")
-    if box["dropped"]:
-        lines.append(f"dropped (quasi-p above {box['alpha']:g}):")
-        lines += [line(row) for row in box["dropped"]]
+    if box.dropped:
+        lines.append(f"dropped (quasi-p above {box.alpha:g}):")
+        lines += map(restriction_line, box.dropped)
     return "\n".join(lines)
 
 

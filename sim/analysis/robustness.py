@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.arguments import ArgumentError, mention
-from sim.analysis.discovery import discover_in_results, factor_info
+from sim.analysis.discovery import Box, discover_in_results, factor_info
 from sim.analysis.effects import LEVEL, mean_ci
 from sim.analysis.names import scenario_titles
 from sim.analysis.results import FUTURE as FUTURE_KEYS
@@ -221,8 +221,8 @@ class Robustness:
     target) whether it meets the target (``regret.csv``)."""
     misses: int | None = None
     """Futures in which the preferred policy misses the target (None without a target)."""
-    discovery: dict | None = None
-    """The discovery box where the preferred policy misses (box.json's content), or None."""
+    discovery: Box | None = None
+    """The discovery box where the preferred policy misses, or None."""
     discovery_note: str | None = None
     """Where the discovery is, or why it was skipped (None: not attempted)."""
 
@@ -433,7 +433,7 @@ def _discover(
     factors: list[str],
     misses: int,
     futures: int,
-) -> tuple[dict | None, str]:
+) -> tuple[Box | None, str]:
     """Discovery on the futures where ``preferred`` misses the target, or why it was skipped."""
     if not factors:
         return None, (
