@@ -251,13 +251,19 @@ class Robustness:
 
     @property
     def when(self) -> str:
-        """The outcome of a run in words: the metric at ``date`` or over its window."""
-        if self.window == 1:
-            return f"`{self.metric}` at {self.date}"
-        return (
-            f"`{self.metric}` averaged over the last {self.window} stored months up to "
-            f"{self.date} ({', '.join(self.months)})"
-        )
+        """The outcome of a run in words (:func:`outcome_text`)."""
+        return outcome_text(self.metric, self.months)
+
+
+def outcome_text(metric: str, months: list[str]) -> str:
+    """The outcome of a run in words: ``metric`` at the last of ``months``, or averaged over
+    them."""
+    if len(months) == 1:
+        return f"`{metric}` at {months[0]}"
+    return (
+        f"`{metric}` averaged over the last {len(months)} stored months up to {months[-1]} "
+        f"({', '.join(months)})"
+    )
 
 
 def _check_choices(direction: str | None, criterion: str, target: float | None) -> float | None:
@@ -337,39 +343,15 @@ def assess(
     missing = {p: int(n) for p, n in wide_all.isna().sum().items() if n}
     missing_text = ", ".join(f"{p}: {n}" for p, n in missing.items())
     wide = wide_all[complete]
-    description = (descriptions or METRICS).get(metric, metric)
-    info = factor_info(manifest, factors)
-    result = Robustness(
-        folder=folder,
-        experiment=manifest.get("experiment", folder.name if folder else ""),
-        metric=metric,
-        description=description,
-        date=date,
-        months=months,
-        window=window,
-        direction=direction,
-        direction_source=direction_source,
-        target=target,
-        criterion=criterion,
-        futures_total=total,
-        missing=missing,
-        factors=factors,
-        levers=[f for f in factors if info[f]["role"] == "lever"],
-        uncertainties=[f for f in factors if info[f]["role"] == "uncertainty"],
-        notes=[],
-        titles=scenario_titles(manifest),
-        table=pd.DataFrame(),
-        outcomes=wide,
-        regret=pd.DataFrame(),
-        per_future=pd.DataFrame(),
-    )
     if complete.sum() < 2:
         raise ScenarioError(
             f"{folder}: only {int(complete.sum())} of {total} futures have an outcome for every "
-            f"policy ({result.when.replace('`', '')}; missing {missing_text}); robustness needs "
-            "at least 2"
+            f"policy ({outcome_text(metric, months).replace('`', '')}; missing "
+            f"{missing_text}); robustness needs at least 2"
         )
-    notes = result.notes
+    info = factor_info(manifest, factors)
+    sampled = [f for f in factors if info[f]["role"] == "lever"]
+    notes = []
     if not complete.all():
         notes.append(
             f"dropped {int((~complete).sum())} of {total} futures without an outcome for every "
@@ -382,8 +364,8 @@ def assess(
             f"the design points sweep lever(s) {', '.join(levers)}: each point is counted as a "
             "future here, not as a policy (declare uncertainties to vary the futures)"
         )
-    if result.levers and design.get("role") == "uncertainties":
-        named = ", ".join(f"{info[f]['name']} ({f})" for f in result.levers)
+    if sampled and design.get("role") == "uncertainties":
+        named = ", ".join(f"{info[f]['name']} ({f})" for f in sampled)
         notes.append(
             f"the futures also sample lever(s): {named}; each future sets them in every policy "
             "holding the lever, so a policy is judged over its lever settings as well as the "
@@ -414,7 +396,31 @@ def assess(
     misses = None
     if target is not None:
         misses = int((~meets(wide[str(table.loc[0, "policy"])], target, higher=higher)).sum())
-    return replace(result, table=table, regret=regret, per_future=long, misses=misses)
+    return Robustness(
+        folder=folder,
+        experiment=manifest.get("experiment", folder.name if folder else ""),
+        metric=metric,
+        description=(descriptions or METRICS).get(metric, metric),
+        date=date,
+        months=months,
+        window=window,
+        direction=direction,
+        direction_source=direction_source,
+        target=target,
+        criterion=criterion,
+        futures_total=total,
+        missing=missing,
+        factors=factors,
+        levers=sampled,
+        uncertainties=[f for f in factors if info[f]["role"] == "uncertainty"],
+        notes=notes,
+        titles=scenario_titles(manifest),
+        table=table,
+        outcomes=wide,
+        regret=regret,
+        per_future=long,
+        misses=misses,
+    )
 
 
 # --------------------------------------------------------------------------- discovery
