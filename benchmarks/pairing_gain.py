@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sim.analysis.effects import pairing_gain
-from sim.analysis.report import load_results
+from sim.analysis.results import load_results
 
 METRICS = ("online_users_share", "end_to_end_share", "mean_trust")
 

@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -187,10 +188,10 @@ def test_box_option_chooses_a_box_on_the_trajectory():
     origin = discover(x, miss, box=0)  # box 0 holds every run: nothing restricted
     assert origin.restrictions.empty and origin.coverage == 1 and origin.mass == 1
     for bad in (last + 1, -1):
-        with pytest.raises(InputError, match=rf"^--box: .*allowed: 0 to {last}") as err:
+        with pytest.raises(InputError, match=rf"^box: .*allowed: 0 to {last}") as err:
             discover(x, miss, box=bad)
         assert "\n" not in str(err.value)
-    with pytest.raises(InputError, match="^--alpha"):
+    with pytest.raises(InputError, match="^alpha: 1.5 is not a significance level"):
         discover(x, miss, alpha=1.5)
 
 
@@ -200,18 +201,18 @@ def test_box_option_chooses_a_box_on_the_trajectory():
 def test_month_and_bool_factors_and_posterior_draws(tmp_path):
     folder = synthetic_folder(tmp_path / "batch")
     box = discover_in_results(folder, "end_to_end_share", 0.5)
-    assert box["scenario"] == "policy" and box["runs"] == 400 and box["alpha"] == 0.05
-    assert box["factors"] == {
+    assert box.scenario == "policy" and box.runs == 400 and box.alpha == 0.05
+    assert box.factors == {
         "params.noise": "number",
         MONTH: "month",
         SWITCH: "bool",
         DRAW: "number",
     }
-    assert box["excluded"] == {
+    assert box.excluded == {
         "levers.other.at": "a lever policy does not hold",
         "params.constant": "constant over the runs",
     }
-    rows = {r["parameter"]: r for r in box["restrictions"]}
+    rows = {r["parameter"]: r for r in box.restrictions}
     assert set(rows) == {MONTH, SWITCH}
     assert rows[MONTH]["kind"] == "month" and rows[MONTH]["min"] == "2025-07"
     assert rows[MONTH]["max"] == "2026-12"
@@ -222,16 +223,16 @@ def test_month_and_bool_factors_and_posterior_draws(tmp_path):
     # a lever field declared without a role, in sampled futures: an uncertainty, named by
     # its id (the synthetic manifest records no scenarios to take the lever's title from)
     assert rows[MONTH]["text"] == "ministry from 2025-07 or later"
-    assert box["roles"] == dict.fromkeys(box["factors"], "uncertainty")
-    assert all(r["quasi_p"] < 0.05 for r in box["restrictions"])
-    assert all(r["quasi_p"] > 0.05 for r in box["dropped"])
-    assert box["coverage"] == pytest.approx(1) and box["density"] == pytest.approx(1)
+    assert box.roles == dict.fromkeys(box.factors, "uncertainty")
+    assert all(r["quasi_p"] < 0.05 for r in box.restrictions)
+    assert all(r["quasi_p"] > 0.05 for r in box.dropped)
+    assert box.coverage == pytest.approx(1) and box.density == pytest.approx(1)
     out = folder / "discovery"
-    assert json.loads((out / "box.json").read_text()) == box
+    assert json.loads((out / "box.json").read_text()) == asdict(box)  # field by field
     assert {"png", "svg"} <= {p.suffix[1:] for p in out.glob("discovery.*")}
     trajectory = pd.read_csv(out / "peeling_trajectory.csv")
     assert list(trajectory.columns[:3]) == ["box", "coverage", "density"]
-    assert trajectory["chosen"].sum() == 1 and trajectory["box"].iloc[-1] == box["last_box"]
+    assert trajectory["chosen"].sum() == 1 and trajectory["box"].iloc[-1] == box.last_box
     table = pd.read_csv(out / "box.csv")
     assert set(table.loc[~table.dropped, "parameter"]) == {MONTH, SWITCH}
 
@@ -239,9 +240,9 @@ def test_month_and_bool_factors_and_posterior_draws(tmp_path):
 def test_an_older_manifest_falls_back_to_the_points(tmp_path):
     folder = synthetic_folder(tmp_path / "old", old=True)
     box = discover_in_results(folder, "end_to_end_share", 0.5, out=tmp_path / "d")
-    assert set(box["factors"]) == {"params.noise", MONTH, SWITCH, "levers.other.at"}
-    assert box["factors"][MONTH] == "month" and box["factors"][SWITCH] == "bool"
-    assert {r["parameter"] for r in box["restrictions"]} == {MONTH, SWITCH}
+    assert set(box.factors) == {"params.noise", MONTH, SWITCH, "levers.other.at"}
+    assert box.factors[MONTH] == "month" and box.factors[SWITCH] == "bool"
+    assert {r["parameter"] for r in box.restrictions} == {MONTH, SWITCH}
 
 
 def test_the_window_averages_the_last_stored_months(tmp_path):
@@ -260,25 +261,25 @@ def test_the_window_averages_the_last_stored_months(tmp_path):
         counts.add(int(miss.sum()))
     assert len(counts) > 1  # the window changes which runs miss
     box = discover_in_results(folder, "end_to_end_share", 0.36, window=2)
-    assert box["months"] == DATES[1:] and box["date"] == DATES[-1] and box["every"] == 6
+    assert box.months == DATES[1:] and box.date == DATES[-1] and box.every == 6
     means = policy[policy.date.isin(DATES[1:])].groupby("point").end_to_end_share.mean()
-    assert box["cases_of_interest"] == (means < 0.36).sum() and box["runs"] == 120
-    with pytest.raises(InputError, match=r"^--window: .*allowed: 1 to 2"):
+    assert box.cases_of_interest == (means < 0.36).sum() and box.runs == 120
+    with pytest.raises(InputError, match=r"^window: .*allowed: 1 to 2"):
         discover_in_results(folder, "end_to_end_share", 0.5, window=3, date="2030-06")
-    with pytest.raises(InputError, match=r"^--date: '2030-07' .*allowed: 2029-12, 2030-06"):
+    with pytest.raises(InputError, match=r"^date: '2030-07' .*allowed: 2029-12, 2030-06"):
         discover_in_results(folder, "end_to_end_share", 0.5, date="2030-07")
 
 
-def test_bad_input_names_the_option_and_writes_nothing(tmp_path):
+def test_bad_input_names_the_argument_and_writes_nothing(tmp_path):
     folder = synthetic_folder(tmp_path / "batch", points=60, replications=1)
     out = tmp_path / "nothing"
     bad = [
-        ({"metric": "nope"}, r"^--metric: .*allowed: end_to_end_share, online_users_share"),
-        ({"metric": MONTH}, "^--metric"),
-        ({"threshold": 5.0}, "^--threshold: every run"),
-        ({"scenario": "nope"}, r"^--scenario: .*allowed: status_quo, policy"),
-        ({"box": 10_000}, "^--box"),
-        ({"alpha": 0.0}, "^--alpha"),
+        ({"metric": "nope"}, r"^metric: .*allowed: end_to_end_share, online_users_share"),
+        ({"metric": MONTH}, "^metric: unknown metric"),
+        ({"threshold": 5.0}, "^threshold: every run"),
+        ({"scenario": "nope"}, r"^scenario: .*allowed: status_quo, policy"),
+        ({"box": 10_000}, "^box: 10000 is not on the peeling trajectory"),
+        ({"alpha": 0.0}, "^alpha: 0.0 is not a significance level"),
     ]
     for change, message in bad:
         args = {"metric": "end_to_end_share", "threshold": 0.5} | change
@@ -342,6 +343,17 @@ def test_discover_options_and_exit_status(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1
     assert captured.err.startswith("--box: 999 ") and "allowed: 0 to " in captured.err
+    assert not bad_out.exists()
+    bad = [  # the analysis's messages, naming the option the argument came from
+        (["--scenario", "nope"], "--scenario: unknown scenario 'nope' (allowed: status_quo, "),
+        (["--metric", "nope"], "--metric: unknown metric 'nope' (allowed: end_to_end_share"),
+        (["--threshold", "5"], "--threshold: every run of policy is below 5.0 for "),
+        (["--date", "2031-01"], "--date: '2031-01' is not a stored month (allowed: "),
+    ]
+    for option, message in bad:
+        assert cli([*run, *option, "--out", str(bad_out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(message) and err.count("\n") == 1, err
     assert not bad_out.exists()
     for option in (["--window", "0"], ["--alpha", "1"], ["--box", "last"]):
         with pytest.raises(SystemExit) as exit_:
@@ -455,12 +467,12 @@ def test_a_sampled_lever_is_named_as_a_lever_in_the_prim_box(lever_batch, tmp_pa
     box = discover_in_results(
         lever_batch, "end_to_end_share", threshold, window=6, out=tmp_path / "d"
     )
-    rows = {r["parameter"]: r for r in box["restrictions"]}
+    rows = {r["parameter"]: r for r in box.restrictions}
     assert MONTH in rows and rows[MONTH]["role"] == "lever", box
     assert rows[MONTH]["quasi_p"] < 0.05
     assert re.fullmatch(r"central ministry from 20\d\d-\d\d or later", rows[MONTH]["text"])
     assert rows[MONTH]["min"] >= "2023-01"  # the misses are the late ministries
-    assert box["roles"] == {"params.needs.p_needs_data": "uncertainty", MONTH: "lever"}
+    assert box.roles == {"params.needs.p_needs_data": "uncertainty", MONTH: "lever"}
     table = pd.read_csv(tmp_path / "d" / "box.csv")
     assert list(table.columns[:4]) == ["parameter", "role", "name", "text"]
 

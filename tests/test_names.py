@@ -180,3 +180,75 @@ def test_an_identifier_reads_as_words():
     assert display_name("bank_2") == "Bank 2"
     assert display_name("soum_centre") == "Soum centre"
     assert display_name("") == ""
+
+
+# --------------------------------------------------------------------------- sim.analysis.names
+
+MANIFEST = {
+    "scenarios": {
+        "status_quo": {"title": "Status quo", "resolved": {"levers": []}},
+        "reform": {
+            "resolved": {
+                "title": "The reform",
+                "levers": [
+                    {"id": "ministry", "type": "central_ministry"},
+                    {"id": "law", "type": "legal_esignature"},
+                ],
+            }
+        },
+        "other": {  # a later scenario naming the same id does not change its type
+            "resolved": {"levers": [{"id": "ministry", "type": "once_only"}]}
+        },
+    }
+}
+
+
+def test_factor_values_read_as_on_off_months_and_numbers():
+    from sim.analysis.names import format_value, runs_text, short_key
+
+    assert [format_value(v, "bool") for v in (True, False, 1, 0)] == ["on", "off", "on", "off"]
+    assert format_value("2025-03", "month") == "2025-03"
+    assert format_value(12, "integer") == "12" and format_value(0.123456, "number") == "0.1235"
+    assert short_key("params.choice.coef_trust") == "choice.coef_trust"
+    assert short_key("levers.law.at") == "law.at"
+    assert runs_text(pd.Series([5, 5])) == "n=5" and runs_text(pd.Series([8, 10])) == "n=8-10"
+
+
+def test_levers_are_named_by_their_title_and_field():
+    from sim.analysis.names import factor_names, lever_types, scenario_titles
+
+    assert lever_types(MANIFEST) == {"ministry": "central_ministry", "law": "legal_esignature"}
+    keys = [
+        "levers.ministry.at",
+        "levers.law.enabled",
+        "levers.ministry.rate_coordination",
+        "levers.unknown.at",
+        "params.choice.coef_trust",
+    ]
+    assert factor_names(keys, MANIFEST) == {
+        "levers.ministry.at": "central ministry from",
+        "levers.law.enabled": "e-signature law",
+        "levers.ministry.rate_coordination": "central ministry: rate coordination",
+        "levers.unknown.at": "unknown.at",
+        "params.choice.coef_trust": "choice.coef_trust",
+    }
+    assert scenario_titles(MANIFEST) == {
+        "status_quo": "Status quo",
+        "reform": "The reform",
+        "other": "other",
+    }
+
+
+def test_tables_get_names_beside_their_identifiers():
+    from sim.analysis.names import metric_heading, with_names
+
+    table = pd.DataFrame({"scenario": ["reform", "x"], "metric": ["gap", "mystery"], "n": [3, 4]})
+    named = with_names(table, {"reform": "The reform"})
+    assert list(named.columns) == ["scenario", "title", "metric", "label", "unit", "n"]
+    assert named["title"].tolist() == ["The reform", "x"]
+    assert named["label"].tolist() == ["Internet access minus online use", "mystery"]
+    assert named["unit"].tolist() == ["difference of shares", ""]
+    assert metric_heading("gap") == "Internet access minus online use, difference of shares"
+    info = REGISTRY["online_users_share"]
+    assert metric_heading("online_users_share") == f"{info.label}, {info.unit}"
+    assert metric_heading("mystery") == "mystery"

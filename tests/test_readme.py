@@ -23,7 +23,9 @@ from sim.analysis.plots import (
     adoption_figure,
     comparison_figure,
 )
-from sim.analysis.report import adoption_by_scenario, load_results, write_report
+from sim.analysis.report import write_report
+from sim.analysis.report_figures import adoption_by_scenario
+from sim.analysis.results import load_results
 from sim.errors import InputError
 from sim.experiment.runner import run_scenario
 from tests.conftest import ROOT, make_folder, make_scenario

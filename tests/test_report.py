@@ -10,12 +10,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sim.analysis.report import (
-    design_of,
-    factor_effects,
-    paired_differences,
-    write_report,
-)
+from sim.analysis.design import design_of
+from sim.analysis.effects import factor_effects, paired_differences
+from sim.analysis.report import write_report
+from sim.analysis.report_figures import facets
 from sim.cli import main as cli_main
 from sim.experiment.batch import run_batch
 from sim.experiment.plan import load_experiment
@@ -173,7 +171,7 @@ def test_lhs_many_points_pools_and_bins(tmp_path):
                          extra=False)  # fmt: skip
     long = pd.read_parquet(folder / "results.parquet")
     design = design_of(long, json.loads((folder / "manifest.json").read_text()))
-    assert not design.grid and not design.facets and design.kinds[LAW] == "month"
+    assert not design.grid and not facets(design) and design.kinds[LAW] == "month"
     write_report(folder, quiet=True)
     report = folder / "report"
     svg = (report / "adoption.svg").read_text()

@@ -97,9 +97,9 @@ def test_stored_months_and_the_window(tmp_path):
     assert results.window(None, 2) == ("2030-12", DATES[1:])
     assert results.window(None, 1, "reform") == ("2030-09", ["2030-09"])
     assert results.window("2030-09", 2) == ("2030-09", DATES[:2])
-    with pytest.raises(InputError, match=r"^--date: '2030-12' is not a stored month "):
+    with pytest.raises(InputError, match=r"^date: '2030-12' is not a stored month "):
         results.window("2030-12", 1, "reform")
-    with pytest.raises(InputError, match=r"^--window: 3 months .*\(allowed: 1 to 2\)$"):
+    with pytest.raises(InputError, match=r"^window: 3 months .*\(allowed: 1 to 2\)$"):
         results.window("2030-09", 3)
     with pytest.raises(InputError, match="no rows"):
         window_months([], None, 1)

@@ -10,13 +10,13 @@ import pytest
 
 from sim.analysis.results import window_months
 from sim.analysis.robustness import (
-    box_lines,
     outcomes,
     regrets,
     robustness_in_results,
     summarise,
     wilson,
 )
+from sim.analysis.robustness_report import box_lines
 from sim.errors import InputError
 from tests.conftest import ROOT, seal_results
 
@@ -90,15 +90,15 @@ def make_results(folder, *, drop=(), policies=("A", "B", "C"), factors=True):
 def test_regret_ranks_the_policy_that_never_fails_first(tmp_path):
     folder = make_results(tmp_path / "res")
     result = robustness_in_results(folder, METRIC)
-    table = result["table"].set_index("policy")
-    assert result["criterion"] == "regret" and result["preferred"] == "B"
-    assert list(result["table"]["policy"])[:2] == ["B", "A"]
+    table = result.table.set_index("policy")
+    assert result.criterion == "regret" and result.preferred == "B"
+    assert list(result.table["policy"])[:2] == ["B", "A"]
     assert table.loc["A", "mean"] > table.loc["B", "mean"]  # A is best on average
     assert table.loc["B", "max_regret"] < table.loc["A", "max_regret"]
     assert table.loc["A", "max_regret"] == pytest.approx(0.3, abs=0.08)
     assert table.loc["B", "max_regret"] == pytest.approx(0.2, abs=0.08)
     assert table.loc["A", "p10"] < table.loc["B", "p10"]
-    assert result["futures"] == N_FUTURES and result["dropped"] == 0
+    assert result.futures == N_FUTURES and result.dropped == 0
     # by mean, A wins; by the 10th percentile, B
     wide = outcomes(pd.read_parquet(folder / "results.parquet"), METRIC, ["2030-12"])
     regret = regrets(wide)
@@ -109,7 +109,7 @@ def test_regret_ranks_the_policy_that_never_fails_first(tmp_path):
 def test_regret_is_zero_for_the_best_policy_and_never_negative(tmp_path):
     folder = make_results(tmp_path / "res")
     result = robustness_in_results(folder, METRIC)
-    long = result["regret"]
+    long = result.per_future
     assert (long["regret"] >= 0).all()
     assert (long.groupby(["point", "replicate"])["regret"].min() == 0).all()
     best = long.loc[long.groupby(["point", "replicate"])["outcome"].idxmax()]
@@ -130,8 +130,8 @@ def test_regret_with_lower_is_better():
 def test_satisficing_shares_are_exact_and_mean_ci_contains_the_true_mean(tmp_path):
     folder = make_results(tmp_path / "res")
     result = robustness_in_results(folder, METRIC, target=TARGET)
-    table = result["table"].set_index("policy")
-    assert result["criterion"] == "satisficing" and result["preferred"] == "B"
+    table = result.table.set_index("policy")
+    assert result.criterion == "satisficing" and result.preferred == "B"
     assert table.loc["A", "satisficing_futures"] == 35
     assert table.loc["A", "satisficing_share"] == 35 / 50
     assert table.loc["B", "satisficing_share"] == 1.0
@@ -144,17 +144,17 @@ def test_satisficing_shares_are_exact_and_mean_ci_contains_the_true_mean(tmp_pat
     true_a = 0.7 * 35 / 50 + 0.2 * 15 / 50
     assert table.loc["A", "mean_ci_low"] < true_a < table.loc["A", "mean_ci_high"]
     # B meets the target everywhere: nothing to discover
-    assert result["discovery"] is None and "every future" in result["discovery_note"]
+    assert result.discovery is None and "every future" in result.discovery_note
 
 
 def test_discovery_runs_on_the_futures_where_the_preferred_policy_fails(tmp_path):
     folder = make_results(tmp_path / "res")
     out = tmp_path / "rob"
     result = robustness_in_results(folder, METRIC, target=TARGET, criterion="mean", out=out)
-    assert result["preferred"] == "A" and result["misses"] == 15
-    box = result["discovery"]
-    assert box is not None, result["discovery_note"]
-    assert box["coverage"] > 0
+    assert result.preferred == "A" and result.misses == 15
+    box = result.discovery
+    assert box is not None, result.discovery_note
+    assert box.coverage > 0
     assert (out / "discovery").is_dir() and any((out / "discovery").iterdir())
     text = (out / "robustness.md").read_text()
     assert "PRIM box" in text and "misses the target in 15 of 50" in text
@@ -163,17 +163,17 @@ def test_discovery_runs_on_the_futures_where_the_preferred_policy_fails(tmp_path
 def test_no_factors_skips_discovery(tmp_path):
     folder = make_results(tmp_path / "res", factors=False)
     result = robustness_in_results(folder, METRIC, target=TARGET, criterion="mean")
-    assert result["discovery"] is None and "no factors" in result["discovery_note"]
+    assert result.discovery is None and "no factors" in result.discovery_note
     assert not (tmp_path / "res" / "robustness" / "discovery").exists()
 
 
 def test_an_incomplete_future_is_dropped_and_reported(tmp_path):
     folder = make_results(tmp_path / "res", drop={("A", 3), ("C", 3), ("C", 10)})
     result = robustness_in_results(folder, METRIC)
-    assert result["futures"] == N_FUTURES - 2 and result["futures_total"] == N_FUTURES
-    assert result["missing"] == {"A": 1, "C": 2}
-    assert any("dropped 2 of 50 futures" in note for note in result["notes"])
-    assert set(result["regret"]["point"]) == set(range(N_FUTURES)) - {3, 10}
+    assert result.futures == N_FUTURES - 2 and result.futures_total == N_FUTURES
+    assert result.missing == {"A": 1, "C": 2}
+    assert any("dropped 2 of 50 futures" in note for note in result.notes)
+    assert set(result.per_future["point"]) == set(range(N_FUTURES)) - {3, 10}
     assert "dropped 2 of 50" in (tmp_path / "res" / "robustness" / "robustness.md").read_text()
 
 
@@ -197,25 +197,48 @@ def test_window_averages_the_last_months(tmp_path):
     assert list(last.columns) == ["A", "B", "C"] and len(last) == N_FUTURES
 
 
-@pytest.mark.parametrize(
-    ("keywords", "message"),
-    [
-        ({"metric": "nope"}, "--metric: unknown metric 'nope' (allowed: "),
-        ({"metric": METRIC[:-2]}, f"; did you mean {METRIC!r}?"),
-        ({"date": "2031-01"}, "--date: '2031-01' is not a stored month"),
-        ({"window": 4}, "--window: 4 months is not within the 3 stored months"),
-        ({"date": "2030-06", "window": 2}, "(allowed: 1 to 1)"),
-        ({"target": float("nan")}, "--target: nan is not allowed (allowed: a finite number)"),
-        ({"target": float("inf")}, "--target: inf"),
-        ({"criterion": "satisficing"}, "--criterion: satisficing needs --target"),
-    ],
-)
-def test_bad_input_names_the_option(tmp_path, keywords, message):
+BAD_INPUT = [
+    ({"metric": "nope"}, "metric: unknown metric 'nope' (allowed: end_to_end_share, mean_trust)"),
+    ({"metric": METRIC[:-2]}, f"; did you mean {METRIC!r}?"),
+    ({"date": "2031-01"}, "date: '2031-01' is not a stored month"),
+    ({"window": 4}, "window: 4 months is not within the 3 stored months"),
+    ({"date": "2030-06", "window": 2}, "(allowed: 1 to 1)"),
+    ({"target": float("nan")}, "target: nan is not allowed (allowed: a finite number)"),
+    ({"target": float("inf")}, "target: inf"),
+    ({"criterion": "satisficing"}, "criterion: satisficing needs target (allowed without"),
+]
+
+
+@pytest.mark.parametrize(("keywords", "message"), BAD_INPUT)
+def test_bad_input_names_the_argument(tmp_path, keywords, message):
+    """From Python, a bad argument is named as the function's argument (no option's dashes)."""
     folder = make_results(tmp_path / "res")
     keywords = {"metric": METRIC, **keywords}
     with pytest.raises(InputError) as info:
         robustness_in_results(folder, keywords.pop("metric"), **keywords)
-    assert message in str(info.value) and "\n" not in str(info.value)
+    text = str(info.value)
+    assert message in text and "\n" not in text and "--" not in text
+    assert not (folder / "robustness").exists()
+
+
+@pytest.mark.parametrize(("keywords", "message"), BAD_INPUT)
+def test_bad_option_names_the_option(tmp_path, capsys, keywords, message):
+    """On the command line, the same message names the option: ``--criterion: satisficing
+    needs --target``; one line, exit status 2, nothing written."""
+    from sim.cli import main
+
+    folder = make_results(tmp_path / "res")
+    keywords = {"metric": METRIC, **keywords}
+    argv = ["robustness", str(folder)]
+    for key, value in keywords.items():
+        argv += [f"--{key}", str(value)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    expected = message.replace("needs target", "needs --target")
+    if message.startswith(tuple(keywords)):
+        expected = "--" + expected
+        assert err.startswith(expected)
+    assert expected in err and "\n" not in err
     assert not (folder / "robustness").exists()
 
 
@@ -272,23 +295,24 @@ def test_direction_defaults_to_the_metric_registry(tmp_path):
     _with_metric(folder, "assisted_share", lambda t: t[METRIC])
     assert REGISTRY[METRIC].direction == "higher"
     high = robustness_in_results(folder, METRIC, out=tmp_path / "a")
-    assert (high["direction"], high["direction_source"]) == ("higher", "registry")
+    assert (high.direction, high.direction_source) == ("higher", "registry")
     assert REGISTRY["paper_documents_per_1000"].direction == "lower"
     low = robustness_in_results(folder, "paper_documents_per_1000", out=tmp_path / "b")
-    assert (low["direction"], low["direction_source"]) == ("lower", "registry")
-    assert low["table"]["policy"].iloc[0] == "C"  # fewest certificates: the lowest outcome
+    assert (low.direction, low.direction_source) == ("lower", "registry")
+    assert low.table["policy"].iloc[0] == "C"  # fewest certificates: the lowest outcome
     given = robustness_in_results(folder, METRIC, direction="lower", out=tmp_path / "c")
-    assert (given["direction"], given["direction_source"]) == ("lower", "option")
-    assert list(given["table"]["policy"]) == list(low["table"]["policy"])
+    assert (given.direction, given.direction_source) == ("lower", "given")
+    assert list(given.table["policy"]) == list(low.table["policy"])
     with pytest.raises(InputError) as info:
         robustness_in_results(folder, "assisted_share", out=tmp_path / "d")
     message = str(info.value)
-    assert message.startswith("--direction: assisted_share declares neither")
+    assert message.startswith("direction: assisted_share declares neither")
+    assert message.endswith("; give direction (allowed: higher, lower)")
     assert "\n" not in message and not (tmp_path / "d").exists()
     explicit = robustness_in_results(
         folder, "assisted_share", direction="higher", out=tmp_path / "e"
     )
-    assert explicit["direction"] == "higher"
+    assert explicit.direction == "higher"
 
 
 def test_command_without_direction_uses_the_registry(tmp_path, capsys):
@@ -302,6 +326,7 @@ def test_command_without_direction_uses_the_registry(tmp_path, capsys):
                  str(tmp_path / "x")]) == 2  # fmt: skip
     err = capsys.readouterr().err.strip()
     assert err.startswith("--direction: assisted_share") and "\n" not in err
+    assert err.endswith("; give --direction (allowed: higher, lower)")
 
 
 def test_lever_limits_are_reported_apart_from_uncertainties(tmp_path):
@@ -320,11 +345,11 @@ def test_lever_limits_are_reported_apart_from_uncertainties(tmp_path):
     seal_results(folder, manifest)
     out = tmp_path / "rob"
     result = robustness_in_results(folder, METRIC, target=TARGET, criterion="mean", out=out)
-    assert result["preferred"] == "A" and result["levers"] == ["x"]
-    assert result["uncertainties"] == ["z"]
+    assert result.preferred == "A" and result.levers == ["x"]
+    assert result.uncertainties == ["z"]
     note = "sample lever(s): central ministry: coordination rate (x)"
-    assert any(note in n for n in result["notes"])
-    lines = box_lines(result["discovery"])
+    assert any(note in n for n in result.notes)
+    lines = box_lines(result.discovery)
     heading = lines.index("  levers (what the policy maker sets):")
     assert lines[heading + 1].startswith("    central ministry: coordination rate: at least 0.7")
     assert lines[heading + 1].endswith("[x]")

@@ -37,19 +37,19 @@ so a box can say which lever settings, in which futures, miss the target.
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import prim
-from matplotlib.colors import BoundaryNorm
-from matplotlib.figure import Figure
 from scipy.stats import binom
 
+from sim.analysis.arguments import ArgumentError
+from sim.analysis.discovery_report import discovery_figure
+from sim.analysis.names import lever_types
 from sim.analysis.results import FUTURE as RUN_KEYS
 from sim.analysis.results import Results, kind_of, window_months
 from sim.calendar import format_month
@@ -60,9 +60,6 @@ from sim.scenario import unknown
 
 ALPHA = 0.05
 """Default significance level of a restriction's quasi-p value."""
-
-COVERAGE_LABEL = "coverage (share of misses inside the box)"
-DENSITY_LABEL = "density (share of runs inside the box that miss)"
 
 Limits = dict[str, tuple[float, float]]
 
@@ -93,12 +90,6 @@ def factor_kinds(
     return kinds, excluded
 
 
-ROLE_HEADINGS = {
-    "lever": "levers (what the policy maker sets)",
-    "uncertainty": "uncertainties (what nobody controls)",
-}
-
-
 def factor_info(manifest: Mapping[str, Any], keys) -> dict[str, dict[str, Any]]:
     """How a reader names each factor of ``keys``: its ``role`` (lever or uncertainty),
     ``name``, the ``lever`` it belongs to ("central ministry"), its ``field`` and ``unit``, as
@@ -107,12 +98,7 @@ def factor_info(manifest: Mapping[str, Any], keys) -> dict[str, dict[str, Any]]:
     types of the resolved scenarios' levers."""
     design = manifest.get("design") or {}
     declared = design.get("factors") or {}
-    types: dict[str, str] = {}
-    for info in (manifest.get("scenarios") or {}).values():
-        resolved = info.get("resolved") if isinstance(info, Mapping) else None
-        for lever in (resolved or {}).get("levers") or []:
-            if isinstance(lever, Mapping) and lever.get("id"):
-                types.setdefault(str(lever["id"]), str(lever.get("type")))
+    types = lever_types(manifest)
     out = {}
     for key in keys:
         info = declared.get(key) if isinstance(declared.get(key), Mapping) else {}
@@ -352,15 +338,18 @@ def discover(
     (default: the last), its restrictions with quasi-p values, insignificant ones (quasi-p
     above ``alpha``) dropped unless ``keep_insignificant``."""
     if not 0 < alpha < 1:
-        raise InputError(f"--alpha: {alpha} is not a significance level (allowed: 0 < alpha < 1)")
+        raise ArgumentError(
+            "alpha", f"{alpha} is not a significance level (allowed: 0 < alpha < 1)"
+        )
     miss = np.asarray(miss, dtype=bool)
     trajectory, boxes = peel(x, miss)
     last = len(boxes) - 1
     index = last if box is None else box
     if not 0 <= index <= last:
-        raise InputError(
-            f"--box: {box} is not on the peeling trajectory (allowed: 0 to {last}; "
-            f"default {last}, the last)"
+        raise ArgumentError(
+            "box",
+            f"{box} is not on the peeling trajectory (allowed: 0 to {last}; default {last}, "
+            "the last)",
         )
     limits = boxes[index]
     if keep_insignificant:
@@ -400,16 +389,6 @@ def limit_value(value: float, kind: str, end: str) -> Any:
     return float(value)
 
 
-def describe(row: Mapping[str, Any]) -> str:
-    """A restriction's range as text: ``0.31 .. 0.62``, ``2023-07 .. 2024-12``, ``true``."""
-    low, high = row["min"], row["max"]
-    if row["kind"] == "bool":
-        return str(low).lower() if low == high else "false .. true"
-    if row["kind"] == "number":
-        return f"{low:.4g} .. {high:.4g}"
-    return f"{low} .. {high}"
-
-
 def _records(
     frame: pd.DataFrame,
     kinds: Mapping[str, str],
@@ -443,124 +422,54 @@ def _records(
     return records
 
 
-def by_role(rows: list[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    """Restriction records grouped by role, levers first (records without one: uncertainties)."""
-    groups: dict[str, list[Mapping[str, Any]]] = {role: [] for role in ROLES}
-    for row in rows:
-        groups[row.get("role") if row.get("role") in ROLES else "uncertainty"].append(row)
-    return groups
-
-
-# --------------------------------------------------------------------------- figure
-
-
-def discovery_figure(
-    x: pd.DataFrame,
-    found: Discovery,
-    kinds: Mapping[str, str],
-    title: str,
-    info: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Figure:
-    """The peeling trajectory (coverage against density, coloured by the number of restricted
-    factors, the chosen box and the reported box marked) and the reported box's restrictions
-    (and the dropped ones) within each factor's range, each factor named with its role."""
-    fig = Figure(figsize=(13, 5.2), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=(1, 1.15))
-    t = found.trajectory
-    most = int(t["restricted_dimensions"].max())
-    norm = BoundaryNorm(np.arange(-0.5, most + 1.5), 256)
-    left.plot(t["coverage"], t["density"], color="lightgray", lw=1, zorder=1)
-    points = left.scatter(
-        t["coverage"],
-        t["density"],
-        c=t["restricted_dimensions"],
-        cmap="viridis",
-        norm=norm,
-        s=22,
-        zorder=2,
-    )
-    bar = fig.colorbar(points, ax=left, ticks=range(most + 1))
-    bar.set_label("restricted factors")
-    chosen = t.iloc[found.box_index]
-    left.plot(
-        chosen["coverage"],
-        chosen["density"],
-        "*",
-        color="tab:red",
-        ms=16,
-        mec="black",
-        zorder=3,
-        label=f"chosen box {found.box_index} ({int(chosen['restricted_dimensions'])} restricted)",
-    )
-    if len(found.dropped):
-        left.plot(
-            found.coverage,
-            found.density,
-            "D",
-            color="white",
-            mec="tab:red",
-            mew=2,
-            ms=9,
-            zorder=3,
-            label=f"reported: {len(found.dropped)} insignificant restriction(s) dropped",
-        )
-    left.set_xlabel(COVERAGE_LABEL)
-    left.set_ylabel(DENSITY_LABEL)
-    left.set_xlim(0, 1.03)
-    left.set_ylim(0, 1.03)
-    left.set_title("PRIM peeling trajectory (box 0: all runs)")
-    left.legend(fontsize=8, loc="lower left")
-    left.grid(alpha=0.3)
-
-    rows = [(n, r, True) for n, r in found.restrictions.iterrows()]
-    rows += [(n, r, False) for n, r in found.dropped.iterrows()]
-    for i, (name, row, kept) in enumerate(rows):
-        lo, hi = float(x[name].min()), float(x[name].max())
-        span = (hi - lo) or 1.0
-        a, b = (row["min"] - lo) / span, (row["max"] - lo) / span
-        colour = "tab:red" if kept else "darkgray"
-        right.plot([0, 1], [i, i], color="gainsboro", lw=8, solid_capstyle="butt")
-        right.plot([a, b], [i, i], color=colour, lw=8, solid_capstyle="butt")
-        if info and name in info:  # the sentence, without the name the tick gives
-            frame = pd.DataFrame([row], index=[name])
-            text = _records(frame, kinds, x, info)[0]["text"]
-            text = text.removeprefix(f"{info[name]['name']}: ")
-        else:
-            low = limit_value(row["min"], kinds[name], "min")
-            high = limit_value(row["max"], kinds[name], "max")
-            text = describe({"min": low, "max": high, "kind": kinds[name]})
-        state = "" if kept else ", dropped"
-        right.text(
-            0.5, i + 0.28, f"{text}   (quasi-p {row['quasi_p']:.2g}{state})", fontsize=8,
-            ha="center",
-        )  # fmt: skip
-    if rows:
-        right.set_yticks(range(len(rows)), [_tick(n, info) for n, _, _ in rows], fontsize=8)
-        right.set_ylim(len(rows) - 0.4, -0.6)
-    else:
-        right.set_yticks([])
-        right.text(
-            0.5, 0.5, "no significant restriction:\nthe misses are not confined to a box",
-            ha="center", va="center", transform=right.transAxes,
-        )  # fmt: skip
-    right.set_xlim(-0.03, 1.03)
-    right.set_xlabel("position within the factor's range over the runs")
-    right.set_title(
-        f"Box {found.box_index}: restrictions\n(red: quasi-p <= {found.alpha:g}; gray: dropped)"
-    )
-    fig.suptitle(title)
-    return fig
-
-
-def _tick(key: str, info: Mapping[str, Mapping[str, Any]] | None) -> str:
-    """A factor's label on the figure: role and name, the path below."""
-    if not info or key not in info:
-        return key.removeprefix("params.")
-    name = textwrap.shorten(str(info[key]["name"]), 48, placeholder="...")
-    return f"{info[key]['role']}: {name}\n({key.removeprefix('params.')})"
-
-
 # --------------------------------------------------------------------------- a results folder
+
+
+Record = dict[str, Any]
+"""A restriction as box.json holds it: ``parameter``, ``min`` and ``max`` in the factor's own
+values, ``quasi_p``, ``kind`` and, named, ``role``, ``name`` and a reader's ``text``."""
+
+
+@dataclass(frozen=True, eq=False)
+class Box:
+    """The box in which a scenario of a batch misses its threshold (box.json, field by
+    field): the cases, the box chosen on PRIM's trajectory, its restrictions and the
+    factors it was found over."""
+
+    scenario: str
+    metric: str
+    threshold: float
+    miss_when: str
+    """A run misses when the metric is "below" (or "above") the threshold."""
+    date: str
+    window: int
+    months: list[str]
+    """The stored months averaged."""
+    every: int | None
+    """Months between stored rows (the experiment's ``output.every``)."""
+    runs: int
+    cases_of_interest: int
+    """Runs that miss."""
+    box_index: int
+    last_box: int
+    alpha: float
+    keep_insignificant: bool
+    coverage: float
+    density: float
+    mass: float
+    restricted_dimensions: int
+    restrictions: list[Record]
+    """The restrictions reported, most significant first."""
+    dropped: list[Record]
+    """Restrictions dropped as insignificant (quasi-p above ``alpha``)."""
+    peeled_box: dict[str, float]
+    """Coverage, density and mass of the box on the trajectory, before any drop."""
+    factors: dict[str, str]
+    """Each factor PRIM could restrict, with its kind."""
+    roles: dict[str, str]
+    names: dict[str, str]
+    excluded: dict[str, str]
+    """Factors left out, with why."""
 
 
 def discover_in_results(
@@ -576,7 +485,7 @@ def discover_in_results(
     box: int | None = None,
     alpha: float = ALPHA,
     keep_insignificant: bool = False,
-) -> dict:
+) -> Box:
     """PRIM on a batch's results folder (a path, or the :class:`Results` already read): the
     box of factors (swept factors and posterior draws) in which ``scenario`` (default: the
     first that is not the reference) misses ``threshold`` for ``metric`` averaged over the
@@ -584,8 +493,9 @@ def discover_in_results(
     of the peeling trajectory (default: the last); restrictions with a quasi-p above
     ``alpha`` are dropped unless ``keep_insignificant``. Writes box.csv, box.json,
     peeling_trajectory.csv and discovery.png/.svg into ``out`` (default
-    ``folder/discovery``), all or none, and returns box.json's content: each restriction with
-    its factor's ``role`` (lever or uncertainty), ``name`` and a reader's ``text``. Bad input
+    ``folder/discovery``), all or none, and returns the :class:`Box` box.json holds: each
+    restriction with its factor's ``role`` (lever or uncertainty), ``name`` and a reader's
+    ``text``. Bad input
     raises InputError before anything is written."""
     from sim.folders import owned
     from sim.provenance import run_record
@@ -597,18 +507,16 @@ def discover_in_results(
     if scenario is None:
         scenario = next((s for s in scenarios if s != manifest.get("reference")), scenarios[0])
     if scenario not in scenarios:
-        raise InputError(f"--scenario: {unknown('scenario', scenario, list(scenarios))}")
+        raise ArgumentError("scenario", unknown("scenario", scenario, list(scenarios)))
     factors, excluded = factor_kinds(read, scenario, str(folder))
     allowed = read.metrics()
     if metric not in allowed:
-        raise InputError(f"--metric: {unknown('metric', metric, allowed)}")
+        raise ArgumentError("metric", unknown("metric", metric, allowed))
     if not factors:
         raise InputError(
             f"{folder}: the batch varies no factor for {scenario} (no sweep, no uncertainties, "
             "no posterior draws) to discover boxes in"
         )
-    if not isinstance(window, int) or window < 1:
-        raise InputError(f"--window: {window!r} is not a whole number of months >= 1")
     x, miss, months, kinds = cases(
         results, factors, scenario, metric, threshold, below=below, date=date, window=window
     )
@@ -624,42 +532,43 @@ def discover_in_results(
     period = months[-1] if window == 1 else f"{months[0]}..{months[-1]}"
     if miss.sum() == 0 or miss.all():
         runs = results[(results["scenario"] == scenario) & results["date"].isin(months)][metric]
-        raise InputError(
-            f"--threshold: {'no' if miss.sum() == 0 else 'every'} run of {scenario} is "
-            f"{direction} {threshold} for {metric} at {period}; choose a threshold inside the "
-            f"results' range ({runs.min():.4g} to {runs.max():.4g})"
+        raise ArgumentError(
+            "threshold",
+            f"{'no' if miss.sum() == 0 else 'every'} run of {scenario} is {direction} "
+            f"{threshold} for {metric} at {period}; choose a threshold inside the results' "
+            f"range ({runs.min():.4g} to {runs.max():.4g})",
         )
     found = discover(x, miss, box=box, alpha=alpha, keep_insignificant=keep_insignificant)
     kinds = {k: kinds[k] for k in x}
     info = factor_info(manifest, list(x))
     every = ((manifest.get("experiment_resolved") or {}).get("output") or {}).get("every")
-    result = {
-        "scenario": scenario,
-        "metric": metric,
-        "threshold": threshold,
-        "miss_when": direction,
-        "date": months[-1],
-        "window": window,
-        "months": months,
-        "every": every,
-        "runs": found.runs,
-        "cases_of_interest": found.cases_of_interest,
-        "box_index": found.box_index,
-        "last_box": len(found.trajectory) - 1,
-        "alpha": alpha,
-        "keep_insignificant": keep_insignificant,
-        "coverage": found.coverage,
-        "density": found.density,
-        "mass": found.mass,
-        "restricted_dimensions": len(found.restrictions),
-        "restrictions": _records(found.restrictions, kinds, x, info),
-        "dropped": _records(found.dropped, kinds, x, info),
-        "peeled_box": found.peeled,
-        "factors": kinds,
-        "roles": {k: info[k]["role"] for k in kinds},
-        "names": {k: info[k]["name"] for k in kinds},
-        "excluded": excluded,
-    }
+    result = Box(
+        scenario=scenario,
+        metric=metric,
+        threshold=threshold,
+        miss_when=direction,
+        date=months[-1],
+        window=window,
+        months=months,
+        every=every,
+        runs=found.runs,
+        cases_of_interest=found.cases_of_interest,
+        box_index=found.box_index,
+        last_box=len(found.trajectory) - 1,
+        alpha=alpha,
+        keep_insignificant=keep_insignificant,
+        coverage=found.coverage,
+        density=found.density,
+        mass=found.mass,
+        restricted_dimensions=len(found.restrictions),
+        restrictions=_records(found.restrictions, kinds, x, info),
+        dropped=_records(found.dropped, kinds, x, info),
+        peeled_box=found.peeled,
+        factors=kinds,
+        roles={k: info[k]["role"] for k in kinds},
+        names={k: info[k]["name"] for k in kinds},
+        excluded=excluded,
+    )
     what = f"mean of {window} stored months {period}" if window > 1 else period
     title = (
         f"{scenario}: {metric} ({what}) {direction} {threshold} in {found.cases_of_interest} "
@@ -667,8 +576,8 @@ def discover_in_results(
         f"density {found.density:.0%}"
     )
     table = pd.DataFrame(
-        [{**r, "dropped": False} for r in result["restrictions"]]
-        + [{**r, "dropped": True} for r in result["dropped"]],
+        [{**r, "dropped": False} for r in result.restrictions]
+        + [{**r, "dropped": True} for r in result.dropped],
         columns=["parameter", "role", "name", "text", "min", "max", "quasi_p", "kind", "dropped"],
     )
     trajectory = found.trajectory.assign(chosen=found.trajectory["box"] == found.box_index)
@@ -677,6 +586,8 @@ def discover_in_results(
         stage.manifest = {"results": str(folder), **run_record()}
         table.to_csv(stage.file("box.csv"), index=False, float_format="%.6g")
         trajectory.to_csv(stage.file("peeling_trajectory.csv"), index=False, float_format="%.6g")
-        stage.file("box.json").write_text(json.dumps(result, indent=2) + "\n")
-        stage.figure(discovery_figure(x, found, kinds, title, info), "discovery", ("png", "svg"))
+        stage.file("box.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
+        records = {r["parameter"]: r for r in result.restrictions + result.dropped}
+        fig = discovery_figure(x, found, records, title, info)
+        stage.figure(fig, "discovery", ("png", "svg"))
     return result

@@ -1,7 +1,9 @@
 """The statistics core: t-based confidence intervals of means (:func:`mean_ci` for one
 sample, :func:`ci_table` per group of a frame) and effects of scenarios against a reference,
-paired by seed (:func:`effects_at`, per design point with ``within``). The report, robustness,
-the figures and ``egov-sim compare`` take their intervals and effect tables from here."""
+paired by seed (:func:`effects_at`, per design point with ``within``; :func:`effect_tables`,
+the report's tables at the horizon), and the effects of a swept factor's values, paired by
+replicate (:func:`paired_differences`, :func:`factor_effects`). The report, robustness, the
+figures and ``egov-sim compare`` take their intervals and effect tables from here."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.analysis.design import Design
 from sim.outputs import HEADLINE, REGISTRY
 
 LEVEL = 0.95
@@ -111,6 +114,95 @@ def effects_at(
         keys, key=lambda c: c.map(orders[c.name]) if c.name in orders else c, kind="stable"
     )
     return table.reset_index(drop=True)
+
+
+def point_means(frame: pd.DataFrame, metrics: list[str], by=("scenario", "point")):
+    """Mean over the replicates of each (scenario, point[, date])."""
+    return frame.groupby(list(by), sort=True)[metrics].mean().reset_index()
+
+
+def with_factors(table: pd.DataFrame, design: Design) -> pd.DataFrame:
+    """``table`` with the factor values of its ``point`` column after ``point``."""
+    if not design.swept:
+        return table
+    values = design.points.reset_index()
+    out = table.merge(values, on="point", how="left")
+    first = ["point", *design.keys]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def effect_tables(
+    long: pd.DataFrame, reference: str, design: Design, *, pooled: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The effects at the horizon against ``reference``, per design point (with the factors'
+    values; without a sweep, the one table) and, with ``pooled``, pooled over the points
+    (paired on point and replicate; None without)."""
+    horizon = long["date"].max()
+    order = {m: i for i, m in enumerate(HEADLINE)}
+
+    def by_metric(table: pd.DataFrame) -> pd.DataFrame:
+        return table.sort_values("metric", key=lambda c: c.map(order), kind="stable")
+
+    if not design.swept:
+        return by_metric(effects_at(long, horizon, reference, HEADLINE)), None
+    per_point = effects_at(long, horizon, reference, HEADLINE, within=("point",))
+    by_point = with_factors(
+        per_point.sort_values(
+            ["point", "metric"],
+            key=lambda c: c.map(order) if c.name == "metric" else c,
+            kind="stable",
+        ),
+        design,
+    )
+    table = None
+    if pooled:
+        table = by_metric(
+            effects_at(long, horizon, reference, HEADLINE, pair_on=("point", "replicate"))
+        )
+    return by_point, table
+
+
+def _pairs(at: pd.DataFrame, design: Design, key: str, metric: str) -> pd.DataFrame:
+    """Each run of a two-factor-at-most grid with its difference (``diff``) from the run of
+    the same scenario and replicate at the first value of ``key`` (other factor equal)."""
+    others = [k for k in design.keys if k != key]
+    runs = at[["scenario", "point", "replicate", metric]].assign(
+        x=at["point"].map(design.numbers[key]),
+        value=at["point"].map(design.points[key]),
+        other=at["point"].map(design.points[others[0]]) if others else "",
+    )
+    first = runs[runs["x"] == runs["x"].min()].drop(columns=["x", "point", "value"])
+    pairs = runs.merge(
+        first.rename(columns={metric: "base"}), on=["scenario", "other", "replicate"]
+    )
+    pairs["diff"] = pairs[metric] - pairs["base"]
+    return pairs
+
+
+def paired_differences(at: pd.DataFrame, design: Design, key: str, metric: str) -> pd.DataFrame:
+    """For each scenario, value of ``key`` and value of the other factors: the difference of
+    ``metric`` from the first value of ``key``, paired by replicate (same seed and posterior
+    draw, other factors equal), with its 95% CI (t, over the pairs)."""
+    return ci_table(_pairs(at, design, key, metric), ["scenario", "other", "x"], "diff")
+
+
+def factor_effects(at: pd.DataFrame, design: Design, metrics: list[str]) -> pd.DataFrame:
+    """For each swept factor of a grid (two factors at most) and each of its values: the
+    difference of each metric from the factor's first value, paired by replicate and the
+    other factor's value, pooled over the other factor's values, with its 95% CI (t, over the
+    pairs). Scenarios that do not hold a lever factor are left out. Empty for other designs."""
+    if not design.grid or len(design.keys) > 2 or design.role == "uncertainties":
+        return pd.DataFrame()
+    rows = []
+    for key in design.keys:
+        holders = [s for s in dict.fromkeys(at["scenario"]) if not design.lacks(s, [key])]
+        for metric in metrics:
+            pairs = _pairs(at, design, key, metric)
+            pairs = pairs[pairs["scenario"].isin(holders)]
+            table = ci_table(pairs, ["scenario", "x"], "diff")
+            values = pairs.drop_duplicates("x").set_index("x")["value"]
+            rows.append(table.assign(factor=key, metric=metric, value=table["x"].map(values)))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
 def interactions_at(

@@ -28,8 +28,9 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.effects import effects_at
+from sim.analysis.names import scenario_titles
 from sim.analysis.plots import SPREAD
-from sim.analysis.report import load_results, scenario_titles
+from sim.analysis.results import load_results
 from sim.atomic import write_atomic
 from sim.errors import InputError, shown
 from sim.folders import check_not_busy, read_manifest, verified

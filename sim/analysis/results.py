@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.arguments import ArgumentError
 from sim.errors import InputError
 from sim.folders import check_not_busy, read_manifest, verified
 
@@ -64,21 +65,25 @@ def known_factor(key: str) -> dict:
 
 def window_months(stored: list[str], date: str | None, window: int) -> tuple[str, list[str]]:
     """The month an outcome is read at (default the last of ``stored``) and the ``window``
-    stored months up to it that are averaged."""
+    stored months up to it that are averaged; an :class:`ArgumentError` naming ``date`` or
+    ``window`` if ``stored`` lacks them."""
     if not stored:
         raise InputError("results: the table has no rows")
+    if not isinstance(window, int) or isinstance(window, bool):
+        raise ArgumentError("window", f"{window!r} is not a whole number of months >= 1")
     date = stored[-1] if date is None else str(date)
     if date not in stored:
         listed = ", ".join(stored) if len(stored) <= 12 else f"{stored[0]} to {stored[-1]}"
-        raise InputError(
-            f"--date: {date!r} is not a stored month (allowed: {listed}; "
-            f"{len(stored)} stored months)"
+        raise ArgumentError(
+            "date",
+            f"{date!r} is not a stored month (allowed: {listed}; {len(stored)} stored months)",
         )
     upto = [d for d in stored if d <= date]
     if not 1 <= window <= len(upto):
-        raise InputError(
-            f"--window: {window} months is not within the {len(upto)} stored months up to "
-            f"{date} (allowed: 1 to {len(upto)})"
+        raise ArgumentError(
+            "window",
+            f"{window} months is not within the {len(upto)} stored months up to {date} "
+            f"(allowed: 1 to {len(upto)})",
         )
     return date, upto[-window:]
 

@@ -6,29 +6,32 @@ across the futures by its mean outcome, its bad tail (the 10th percentile), its 
 future, how far it falls short of the best policy there) and, given a target, the share of
 futures in which it meets the target. The preferred policy is the best by one criterion; scenario
 discovery (PRIM) then finds the futures in which it misses the target.
+
+:func:`assess` computes all of it as a :class:`Robustness`; :func:`robustness_in_results`
+reads a folder, assesses, runs the discovery and writes the files that
+:mod:`sim.analysis.robustness_report` renders.
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from sim.analysis.discovery import ROLE_HEADINGS
+from sim.analysis.arguments import ArgumentError, mention
+from sim.analysis.discovery import Box, discover_in_results, factor_info
 from sim.analysis.effects import LEVEL, mean_ci
-from sim.analysis.report import scenario_titles
+from sim.analysis.names import scenario_titles
 from sim.analysis.results import FUTURE as FUTURE_KEYS
 from sim.analysis.results import ID_COLUMNS, Results
+from sim.analysis.robustness_report import write_robustness
 from sim.errors import InputError
-from sim.folders import owned
-from sim.outputs import METRICS, REGISTRY, label
-from sim.provenance import run_record
+from sim.outputs import METRICS, REGISTRY
 from sim.scenario import unknown
 
 CRITERIA: dict[str, str] = {
@@ -46,10 +49,11 @@ _OUTCOMES = ("outcome", "regret", "meets_target")
 
 def better_direction(metric: str, direction: str | None = None) -> tuple[str, str]:
     """Which way ``metric`` is better, and where that comes from: ``direction`` if given
-    ("option"), else the metric's declared direction ("registry"); a InputError if
-    neither says (a metric whose direction is "none", or a column the registry lacks)."""
+    ("given"), else the metric's declared direction ("registry"); an ArgumentError naming
+    ``direction`` if neither says (a metric whose direction is "none", or a column the
+    registry lacks)."""
     if direction is not None:
-        return direction, "option"
+        return direction, "given"
     declared = REGISTRY[metric].direction if metric in REGISTRY else "none"
     if declared not in DIRECTIONS:
         why = (
@@ -57,8 +61,9 @@ def better_direction(metric: str, direction: str | None = None) -> tuple[str, st
             if metric in REGISTRY
             else "is not in the metric registry, which declares which way is better"
         )
-        raise InputError(
-            f"--direction: {metric} {why}; give --direction (allowed: {', '.join(DIRECTIONS)})"
+        raise ArgumentError(
+            "direction",
+            f"{metric} {why}; give {mention('direction')} (allowed: {', '.join(DIRECTIONS)})",
         )
     return declared, "registry"
 
@@ -170,308 +175,127 @@ def summarise(
     return table
 
 
-# --------------------------------------------------------------------------- the figure
+# --------------------------------------------------------------------------- the assessment
 
 
-def _wrap(text: str, width: int = 70) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or text
+@dataclass(frozen=True, eq=False)
+class Robustness:
+    """The policies of a batch judged across its futures for one metric (:func:`assess`)."""
+
+    folder: Path | None
+    experiment: str
+    metric: str
+    description: str
+    """What the metric means (the figure's and report's label)."""
+    date: str
+    """The month the outcome is read at."""
+    months: list[str]
+    """The stored months averaged (the last ``window`` up to ``date``)."""
+    window: int
+    direction: str
+    """Which values are better: "higher" or "lower"."""
+    direction_source: str
+    """Where the direction comes from: "given" (an argument) or "registry" (the metric's own)."""
+    target: float | None
+    criterion: str
+    """How the policies are ranked: a key of :data:`CRITERIA`."""
+    futures_total: int
+    """The futures of the design (or stored), before incomplete ones are dropped."""
+    missing: dict[str, int]
+    """Futures without an outcome, per policy that lacks some."""
+    factors: list[str]
+    levers: list[str]
+    uncertainties: list[str]
+    notes: list[str]
+    """What a reader needs to know about the futures (dropped, unpaired, levers sampled)."""
+    titles: dict[str, str]
+    """Each policy's title (:func:`sim.analysis.names.scenario_titles`)."""
+    table: pd.DataFrame
+    """One row per policy, ranked (:func:`summarise`)."""
+    outcomes: pd.DataFrame
+    """The outcome of each policy (columns) in each complete future (rows: point, replicate)."""
+    regret: pd.DataFrame
+    """The regret of each policy in each future, shaped as :attr:`outcomes`."""
+    per_future: pd.DataFrame
+    """One row per future and policy: its seed and factors, outcome, regret and (with a
+    target) whether it meets the target (``regret.csv``)."""
+    misses: int | None = None
+    """Futures in which the preferred policy misses the target (None without a target)."""
+    discovery: Box | None = None
+    """The discovery box where the preferred policy misses, or None."""
+    discovery_note: str | None = None
+    """Where the discovery is, or why it was skipped (None: not attempted)."""
+
+    @property
+    def futures(self) -> int:
+        """The futures every policy has an outcome in (those judged)."""
+        return len(self.outcomes)
+
+    @property
+    def dropped(self) -> int:
+        return self.futures_total - self.futures
+
+    @property
+    def higher(self) -> bool:
+        return self.direction == "higher"
+
+    @property
+    def preferred(self) -> str:
+        """The policy ranked first by :attr:`criterion`."""
+        return str(self.table.loc[0, "policy"])
+
+    @property
+    def ranked_by(self) -> str:
+        """What the preferred policy has: the criterion in words (:data:`CRITERIA`)."""
+        return CRITERIA[self.criterion]
+
+    @property
+    def when(self) -> str:
+        """The outcome of a run in words (:func:`outcome_text`)."""
+        return outcome_text(self.metric, self.months)
 
 
-def robustness_figure(
-    wide: pd.DataFrame,
-    regret: pd.DataFrame,
-    table: pd.DataFrame,
-    *,
-    metric: str,
-    description: str,
-    when: str,
-    higher: bool,
-    target: float | None,
-    title: str,
-) -> Figure:
-    """Left: each policy's outcome across the futures (box and points), with the target;
-    right: its regret, the maximum marked. Policies top to bottom in rank order."""
-    import matplotlib
-
-    order = list(table["policy"])
-    n = len(order)
-    palette = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
-    colours = {p: palette[i % len(palette)] for i, p in enumerate(wide.columns)}
-    fig = Figure(figsize=(13, 2.4 + 0.65 * n), layout="constrained")
-    left, right = fig.subplots(1, 2, sharey=True)
-    positions = np.arange(n)[::-1].astype(float)
-    rng = np.random.default_rng(0)
-    for ax, data in ((left, wide), (right, regret)):
-        ax.boxplot(
-            [data[p].to_numpy(dtype=float) for p in order],
-            positions=positions,
-            orientation="horizontal",
-            widths=0.55,
-            showfliers=False,
-            medianprops={"color": "black"},
-            boxprops={"color": "dimgray"},
-            whiskerprops={"color": "dimgray"},
-            capprops={"color": "dimgray"},
-        )
-        for pos, policy in zip(positions, order, strict=True):
-            values = data[policy].to_numpy(dtype=float)
-            jitter = rng.uniform(-0.18, 0.18, len(values))
-            ax.scatter(
-                values, pos + jitter, s=12, alpha=0.55, color=colours[policy], lw=0, zorder=3
-            )
-        ax.grid(alpha=0.3, axis="x")
-    for pos, policy in zip(positions, order, strict=True):
-        left.plot(wide[policy].mean(), pos, "o", color="white", mec="black", ms=7, zorder=4)
-        worst = float(regret[policy].max())
-        right.plot(worst, pos, "D", color="tab:red", ms=8, mec="black", zorder=4)
-        right.annotate(
-            f"max {worst:.3g}",
-            (worst, pos),
-            xytext=(0, 13),
-            textcoords="offset points",
-            ha="center",
-            fontsize=8,
-            color="tab:red",
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-            zorder=5,
-        )
-    left.plot([], [], "o", color="white", mec="black", label="mean over futures")
-    left.legend(fontsize=8, loc="best")
-    right.plot([], [], "D", color="tab:red", mec="black", label="maximum regret")
-    right.legend(fontsize=8, loc="lower right")
-    top = float(np.nanmax(regret.to_numpy())) if regret.size else 0.0
-    right.set_xlim(min(0.0, right.get_xlim()[0]), max(top * 1.1, right.get_xlim()[1]))
-    if target is not None:
-        low, high = left.get_xlim()
-        left.axvline(target, color="tab:red", ls="--", lw=1.5)
-        left.axvspan(low if higher else target, target if higher else high, color="tab:red",
-                     alpha=0.06, lw=0)  # fmt: skip
-        left.set_xlim(low, high)
-        left.annotate(
-            f"target {'≥' if higher else '≤'} {target:g} (shaded: misses)",
-            (target, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(4, -12),
-            textcoords="offset points",
-            fontsize=8,
-            color="tab:red",
-        )
-    labels = [f"{p}\n(preferred)" if table["preferred"].iloc[i] else p for i, p in enumerate(order)]
-    left.set_yticks(positions, labels, fontsize=9)
-    for tick, preferred in zip(left.get_yticklabels(), table["preferred"], strict=True):
-        if preferred:
-            tick.set_fontweight("bold")
-    left.set_ylim(-0.7, n - 0.3)
-    better = "higher is better" if higher else "lower is better"
-    left.set_xlabel(f"{_wrap(description)}\n[{metric} {when}; {better}]")
-    left.set_title("Outcome in each future")
-    shortfall = (
-        "best policy's outcome in the future minus this one's"
-        if higher
-        else "this policy's outcome minus the best one's in the future"
+def outcome_text(metric: str, months: list[str]) -> str:
+    """The outcome of a run in words: ``metric`` at the last of ``months``, or averaged over
+    them."""
+    if len(months) == 1:
+        return f"`{metric}` at {months[0]}"
+    return (
+        f"`{metric}` averaged over the last {len(months)} stored months up to {months[-1]} "
+        f"({', '.join(months)})"
     )
-    right.set_xlabel(f"regret: {shortfall}\n[same units: {_wrap(description, 60)}]")
-    right.set_title("Regret in each future (0 = best policy there)")
-    fig.suptitle(title)
-    return fig
 
 
-# --------------------------------------------------------------------------- discovery
-
-
-def box_lines(box: Mapping) -> list[str]:
-    """A discovery box in a few lines: coverage, density, the restricted factors."""
-
-    def share(key: str) -> str:
-        value = box.get(key)
-        return f"{value:.1%}" if isinstance(value, int | float) else "?"
-
-    runs = box.get("runs")
-    lines = [
-        f"PRIM box: coverage {share('coverage')}, density {share('density')}, "
-        f"mass {share('mass')}"
-        + (f" over {runs} runs" if isinstance(runs, int) else "")
-        + "; restrictions:"
-    ]
-    limits = [
-        row
-        for row in (box.get("restrictions") or box.get("limits") or [])
-        if isinstance(row, Mapping) and not row.get("dropped")
-    ]
-    roles = {"lever": [], "uncertainty": []}
-    for row in limits:
-        name = row.get("parameter", row.get("index", row.get("factor", "")))
-        qp = row.get("quasi_p")
-        tail = f"  (quasi-p {qp:.2g})" if isinstance(qp, int | float) else ""
-        if isinstance(row.get("text"), str) and row.get("role") in roles:
-            roles[row["role"]].append(f"    {row['text']}{tail}  [{name}]")
-            continue
-        low, high = row.get("min"), row.get("max")
-        span = (
-            f"{low:.4g} .. {high:.4g}"
-            if isinstance(low, int | float) and isinstance(high, int | float)
-            else f"{low} .. {high}"
+def _check_choices(direction: str | None, criterion: str, target: float | None) -> float | None:
+    """The target as a finite number, or an ArgumentError for a direction, criterion or target
+    that is not allowed."""
+    if direction is not None and direction not in DIRECTIONS:
+        raise ArgumentError(
+            "direction", f"{direction!r} is not allowed (allowed: {', '.join(DIRECTIONS)})"
         )
-        lines.append(f"  {name}: {span}{tail}")
-    for role, heading in LIMIT_HEADINGS.items():
-        if roles[role]:
-            lines += [f"  {heading}:", *roles[role]]
-    if not limits:
-        lines.append("  none")
-    return lines
-
-
-LIMIT_HEADINGS = ROLE_HEADINGS
-"""How a discovery box's limits are grouped: limits on levers, then on uncertainties."""
-
-
-def _discover(
-    results: Results,
-    metric: str,
-    target: float,
-    *,
-    higher: bool,
-    preferred: str,
-    date: str,
-    window: int,
-    out: Path,
-    factors: list[str],
-    misses: int,
-    futures: int,
-) -> tuple[dict | None, str]:
-    """Discovery on the futures where ``preferred`` misses the target, or why it was skipped."""
-    if not factors:
-        return None, (
-            "skipped: the batch has no factors to discover over (no sweep, uncertainties or "
-            "posterior draws)"
+    if criterion not in CRITERIA:
+        raise ArgumentError(
+            "criterion", f"{criterion!r} is not allowed (allowed: {', '.join(CRITERIA)})"
         )
-    if misses == 0:
-        return None, f"skipped: {preferred} meets the target in every future"
-    if misses == futures:
-        return None, f"skipped: {preferred} misses the target in every future"
-    from sim.analysis.discovery import discover_in_results
-
-    try:
-        box = discover_in_results(
-            results,
-            metric,
-            target,
-            below=higher,
-            scenario=preferred,
-            date=date,
-            window=window,
-            out=out,
-        )
-    except InputError as exc:
-        return None, "skipped: " + "; ".join(str(exc).splitlines())
-    return box, f"in {out}"
-
-
-# --------------------------------------------------------------------------- the command
-
-
-def tail_label(higher: bool) -> str:
-    """The name of the bad-tail column: the 10th percentile, or the 90th if lower is better."""
-    return "p10" if higher else "p90 (bad tail)"
-
-
-def _fmt(value: float) -> str:
-    return "" if value is None or not math.isfinite(value) else f"{value:.4g}"
-
-
-def robustness_markdown(result: Mapping) -> str:
-    table: pd.DataFrame = result["table"]
-    higher = result["direction"] == "higher"
-    target = result["target"]
-    metric = result["metric"]
-    titles = result.get("titles") or {}
-
-    def named(policy: str) -> str:
-        title = titles.get(policy, policy)
-        return policy if title == policy else f"{title} (`{policy}`)"
-
-    lines = [
-        f"# Robustness of the policies: {label(metric)} (`{metric}`)",
-        "",
-        f"{result['description']} ({'higher' if higher else 'lower'} is better).",
-        "",
-        f"- results: `{result['folder']}` (experiment `{result['experiment']}`)",
-        f"- policies: {len(table)} scenarios; futures: {result['futures']} of "
-        f"{result['futures_total']} (design point x replicate, every policy on the same "
-        "seeds)",
-        f"- outcome of a run: {result['when']}",
-    ]
-    lines += [f"- {note}" for note in result["notes"]]
-    if target is not None:
-        lines.append(f"- target: `{metric}` {'≥' if higher else '≤'} {target:g}")
-    lines += [
-        f"- criterion: {result['criterion']} ({CRITERIA[result['criterion']]}); preferred: "
-        f"**{named(result['preferred'])}**",
-        "",
-        f"| rank | policy | mean [95% CI] | {tail_label(higher)} | max regret | mean regret "
-        "| p90 regret |" + (" satisficing [95% Wilson] |" if target is not None else ""),
-        "|---|---|---|---|---|---|---|" + ("---|" if target is not None else ""),
-    ]
-    for row in table.itertuples():
-        name = f"**{named(row.policy)}**" if row.preferred else named(row.policy)
-        cells = [
-            str(row.rank),
-            name,
-            f"{_fmt(row.mean)} [{_fmt(row.mean_ci_low)}, {_fmt(row.mean_ci_high)}]",
-            _fmt(row.p10),
-            _fmt(row.max_regret),
-            _fmt(row.mean_regret),
-            _fmt(row.p90_regret),
-        ]
-        if target is not None:
-            cells.append(
-                f"{row.satisficing_share:.1%} ({row.satisficing_futures}/{row.futures}) "
-                f"[{row.satisficing_ci_low:.1%}, {row.satisficing_ci_high:.1%}]"
+    if target is None:
+        if criterion == "satisficing":
+            raise ArgumentError(
+                "criterion",
+                f"satisficing needs {mention('target')} (allowed without a target: regret, "
+                "mean, p10)",
             )
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        f"Mean: over the futures, with a t interval. {tail_label(higher).split()[0]}: the "
-        "outcome that 90% of futures do at least as well as"
-        + ("" if higher else " (the 90th percentile of the metric, lower being better)")
-        + ". Regret in a future: "
-        + (
-            "the best policy's outcome there minus this policy's"
-            if higher
-            else "this policy's outcome minus the best policy's there"
-        )
-        + " (0 for the best policy, never negative); max, mean and 90th percentile over the "
-        "futures."
-        + (
-            " Satisficing: the share of futures in which the outcome meets the target, with a "
-            "Wilson interval."
-            if target is not None
-            else ""
-        ),
-        "",
-    ]
-    if result["discovery_note"] is not None:
-        lines += [f"## Where {result['preferred']} misses the target (PRIM)", ""]
-        box = result["discovery"]
-        if box is not None:
-            lines += [
-                f"{result['preferred']} misses the target in {result['misses']} of "
-                f"{result['futures']} futures. Discovery results in `discovery/` (box.csv, "
-                "box.json, peeling_trajectory.csv).",
-                "",
-                *[f"    {line}" for line in box_lines(box)],
-                "",
-                "![discovery](discovery/discovery.png)",
-            ]
-        else:
-            lines.append(f"Discovery {result['discovery_note']}.")
-        lines.append("")
-    lines += ["![robustness](robustness.png)", ""]
-    return "\n".join(lines)
+        return None
+    try:
+        target = float(target)
+    except (TypeError, ValueError):
+        raise ArgumentError("target", f"{target!r} is not a number") from None
+    if not math.isfinite(target):
+        raise ArgumentError("target", f"{target} is not allowed (allowed: a finite number)")
+    return target
 
 
-def robustness_in_results(
-    folder,
+def assess(
+    read: Results,
     metric: str,
     *,
     target: float | None = None,
@@ -479,47 +303,19 @@ def robustness_in_results(
     criterion: str | None = None,
     date: str | None = None,
     window: int = 1,
-    out=None,
     descriptions: Mapping[str, str] | None = None,
-    discover: bool = True,
-) -> dict:
+) -> Robustness:
     """Robustness of a batch's policies (its scenarios) across its futures (point, replicate)
     for ``metric`` at ``date`` (default the last month), averaged over the last ``window``
-    stored months. Futures missing for some policy are dropped (and counted). Writes
-    robustness.csv, regret.csv, robustness.md and robustness.png/.svg into ``out`` (default
-    ``folder/robustness``) and, with a ``target`` the preferred policy misses in some futures,
-    scenario discovery into ``out/discovery``. ``direction`` ("higher" or "lower" is better)
-    defaults to the metric's in :data:`sim.outputs.REGISTRY` (a InputError if it declares
-    none). ``descriptions`` maps metrics to their meaning
-    (for labels; default :data:`sim.outputs.METRICS`). Returns a summary: the per-policy
-    ``table``, the ``preferred`` policy, the discovery ``box`` (or None) and notes."""
-    folder = Path(folder)
-    out = Path(out) if out else folder / "robustness"
-    if direction is not None and direction not in DIRECTIONS:
-        raise InputError(
-            f"--direction: {direction!r} is not allowed (allowed: {', '.join(DIRECTIONS)})"
-        )
+    stored months. Futures missing for some policy are dropped (and counted). ``direction``
+    ("higher" or "lower" is better) defaults to the metric's in :data:`sim.outputs.REGISTRY`
+    (an ArgumentError if it declares none); ``criterion`` to satisficing with a ``target``,
+    else regret. ``descriptions`` maps metrics to their meaning (for labels; default
+    :data:`sim.outputs.METRICS`). Bad arguments raise ArgumentError naming the argument."""
     if criterion is None:
         criterion = "satisficing" if target is not None else "regret"
-    if criterion not in CRITERIA:
-        raise InputError(
-            f"--criterion: {criterion!r} is not allowed (allowed: {', '.join(CRITERIA)})"
-        )
-    if target is not None:
-        try:
-            target = float(target)
-        except (TypeError, ValueError):
-            raise InputError(f"--target: {target!r} is not a number") from None
-        if not math.isfinite(target):
-            raise InputError(f"--target: {target} is not allowed (allowed: a finite number)")
-    elif criterion == "satisficing":
-        raise InputError(
-            "--criterion: satisficing needs --target (allowed without a target: regret, mean, p10)"
-        )
-    if not isinstance(window, int) or isinstance(window, bool):
-        raise InputError(f"--window: {window!r} is not a whole number of months")
-
-    read = Results.read(folder)
+    target = _check_choices(direction, criterion, target)
+    folder = read.folder
     results, manifest = read.table, read.manifest
     missing_ids = [c for c in ("scenario", *FUTURE, "date") if c not in results.columns]
     if missing_ids:
@@ -530,7 +326,7 @@ def robustness_in_results(
     factors = [k for k in read.factors if k in results.columns and k not in ID_COLUMNS]
     allowed = read.metrics(factors)
     if metric not in allowed:
-        raise InputError(f"--metric: {unknown('metric', metric, list(allowed))}")
+        raise ArgumentError("metric", unknown("metric", metric, list(allowed)))
     direction, direction_source = better_direction(metric, direction)
     higher = direction == "higher"
     policies = list(dict.fromkeys(results["scenario"]))
@@ -545,26 +341,22 @@ def robustness_in_results(
     total = len(wide_all)
     complete = wide_all.notna().all(axis=1)
     missing = {p: int(n) for p, n in wide_all.isna().sum().items() if n}
-    when = (
-        f"`{metric}` at {date}"
-        if window == 1
-        else f"`{metric}` averaged over the last {window} stored months up to {date} "
-        f"({', '.join(months)})"
-    )
     missing_text = ", ".join(f"{p}: {n}" for p, n in missing.items())
+    wide = wide_all[complete]
     if complete.sum() < 2:
         raise InputError(
             f"{folder}: only {int(complete.sum())} of {total} futures have an outcome for every "
-            f"policy ({when.replace('`', '')}; missing {missing_text}); robustness needs at "
-            "least 2"
+            f"policy ({outcome_text(metric, months).replace('`', '')}; missing "
+            f"{missing_text}); robustness needs at least 2"
         )
+    info = factor_info(manifest, factors)
+    sampled = [f for f in factors if info[f]["role"] == "lever"]
     notes = []
     if not complete.all():
         notes.append(
             f"dropped {int((~complete).sum())} of {total} futures without an outcome for every "
             f"policy (an incomplete batch; futures missing per policy: {missing_text})"
         )
-    wide = wide_all[complete]
     design = manifest.get("design") or {}
     levers = [f for f in factors if f.startswith("levers.")]
     if levers and design.get("role") == "sweep":
@@ -572,10 +364,6 @@ def robustness_in_results(
             f"the design points sweep lever(s) {', '.join(levers)}: each point is counted as a "
             "future here, not as a policy (declare uncertainties to vary the futures)"
         )
-    from sim.analysis.discovery import factor_info
-
-    info = factor_info(manifest, factors)
-    sampled = [f for f in factors if info[f]["role"] == "lever"]
     if sampled and design.get("role") == "uncertainties":
         named = ", ".join(f"{info[f]['name']} ({f})" for f in sampled)
         notes.append(
@@ -597,8 +385,6 @@ def robustness_in_results(
 
     regret = regrets(wide, higher=higher)
     table = summarise(wide, regret, higher=higher, target=target, criterion=criterion)
-    preferred = str(table.loc[0, "policy"])
-
     long = wide.stack().rename("outcome").to_frame()
     long["regret"] = regret.stack()
     if target is not None:
@@ -607,74 +393,127 @@ def robustness_in_results(
     ids = [c for c in ("seed", *factors) if c in first.columns]
     long = long.merge(first[ids].reset_index(), on=FUTURE, how="left")
     long = long[[*FUTURE, *ids, "policy", *[c for c in long.columns if c in _OUTCOMES]]]
+    misses = None
+    if target is not None:
+        misses = int((~meets(wide[str(table.loc[0, "policy"])], target, higher=higher)).sum())
+    return Robustness(
+        folder=folder,
+        experiment=manifest.get("experiment", folder.name if folder else ""),
+        metric=metric,
+        description=(descriptions or METRICS).get(metric, metric),
+        date=date,
+        months=months,
+        window=window,
+        direction=direction,
+        direction_source=direction_source,
+        target=target,
+        criterion=criterion,
+        futures_total=total,
+        missing=missing,
+        factors=factors,
+        levers=sampled,
+        uncertainties=[f for f in factors if info[f]["role"] == "uncertainty"],
+        notes=notes,
+        titles=scenario_titles(manifest),
+        table=table,
+        outcomes=wide,
+        regret=regret,
+        per_future=long,
+        misses=misses,
+    )
 
-    description = (descriptions or METRICS).get(metric, metric)
-    result: dict[str, Any] = {
-        "folder": str(folder),
-        "experiment": manifest.get("experiment", folder.name),
-        "metric": metric,
-        "description": description,
-        "date": date,
-        "months": months,
-        "window": window,
-        "when": when,
-        "direction": direction,
-        "direction_source": direction_source,
-        "target": target,
-        "criterion": criterion,
-        "futures": len(wide),
-        "futures_total": total,
-        "dropped": int((~complete).sum()),
-        "missing": missing,
-        "factors": factors,
-        "levers": [f for f in factors if info[f]["role"] == "lever"],
-        "uncertainties": [f for f in factors if info[f]["role"] == "uncertainty"],
-        "notes": notes,
-        "titles": scenario_titles(manifest),
-        "table": table,
-        "regret": long,
-        "preferred": preferred,
-        "misses": None,
-        "discovery": None,
-        "discovery_note": None,
-        "out": str(out),
-    }
-    if target is not None and discover:
-        misses = int((~meets(wide[preferred], target, higher=higher)).sum())
-        result["misses"] = misses
-        result["discovery"], result["discovery_note"] = _discover(
-            read,
+
+# --------------------------------------------------------------------------- discovery
+
+
+def _discover(
+    results: Results,
+    metric: str,
+    target: float,
+    *,
+    higher: bool,
+    preferred: str,
+    date: str,
+    window: int,
+    out: Path,
+    factors: list[str],
+    misses: int,
+    futures: int,
+) -> tuple[Box | None, str]:
+    """Discovery on the futures where ``preferred`` misses the target, or why it was skipped."""
+    if not factors:
+        return None, (
+            "skipped: the batch has no factors to discover over (no sweep, uncertainties or "
+            "posterior draws)"
+        )
+    if misses == 0:
+        return None, f"skipped: {preferred} meets the target in every future"
+    if misses == futures:
+        return None, f"skipped: {preferred} misses the target in every future"
+
+    try:
+        box = discover_in_results(
+            results,
             metric,
             target,
-            higher=higher,
-            preferred=preferred,
+            below=higher,
+            scenario=preferred,
             date=date,
             window=window,
-            out=out / "discovery",
-            factors=factors,
-            misses=misses,
-            futures=len(wide),
+            out=out,
         )
+    except InputError as exc:
+        return None, "skipped: " + "; ".join(str(exc).splitlines())
+    return box, f"in {out}"
 
-    title = (
-        f"{metric}: {len(table)} policies over {len(wide)} futures; "
-        f"preferred by {CRITERIA[criterion]}: {preferred}"
+
+# --------------------------------------------------------------------------- the command
+
+
+def robustness_in_results(
+    folder,
+    metric: str,
+    *,
+    target: float | None = None,
+    direction: str | None = None,
+    criterion: str | None = None,
+    date: str | None = None,
+    window: int = 1,
+    out=None,
+    descriptions: Mapping[str, str] | None = None,
+    discover: bool = True,
+) -> Robustness:
+    """:func:`assess` a batch's results folder and write robustness.csv, regret.csv,
+    robustness.md and robustness.png/.svg into ``out`` (default ``folder/robustness``) and,
+    with a ``target`` the preferred policy misses in some futures, scenario discovery into
+    ``out/discovery``. Bad arguments raise ArgumentError before anything is written."""
+    folder = Path(folder)
+    out = Path(out) if out else folder / "robustness"
+    read = Results.read(folder)
+    result = assess(
+        read,
+        metric,
+        target=target,
+        direction=direction,
+        criterion=criterion,
+        date=date,
+        window=window,
+        descriptions=descriptions,
     )
-    with owned(out, "robustness") as owner, owner.stage() as stage:
-        stage.manifest = {"results": str(folder), **run_record()}
-        table.to_csv(stage.file("robustness.csv"), index=False, float_format="%.6g")
-        long.to_csv(stage.file("regret.csv"), index=False, float_format="%.6g")
-        stage.file("robustness.md").write_text(robustness_markdown(result), encoding="utf-8")
-        fig = robustness_figure(
-            wide,
-            regret,
-            table,
-            metric=metric,
-            description=description,
-            when=f"at {date}" if window == 1 else f"mean of {window} months to {date}",
-            higher=higher,
-            target=target,
-            title=title,
+    if result.target is not None and discover:
+        box, note = _discover(
+            read,
+            metric,
+            result.target,
+            higher=result.higher,
+            preferred=result.preferred,
+            date=result.date,
+            window=window,
+            out=out / "discovery",
+            factors=result.factors,
+            misses=result.misses,
+            futures=result.futures,
         )
-        stage.figure(fig, "robustness", ("png", "svg"), dpi=200)
+        result = replace(result, discovery=box, discovery_note=note)
+    write_robustness(result, out)
     return result

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli import _common as c
+from sim.cli.analysis_options import as_options
 
 
 def _alpha(text: str) -> float:
@@ -75,50 +76,26 @@ def add(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from sim.analysis.discovery import ROLE_HEADINGS, by_role, describe, discover_in_results
+    from sim.analysis.discovery import discover_in_results
+    from sim.analysis.discovery_report import discovery_text
 
     folder = Path(args.results)
     out = c.out_dir(args.out, folder / "discovery", "discovery")
-    box = discover_in_results(
-        folder,
-        args.metric,
-        args.threshold,
-        below=args.direction == "below",
-        scenario=args.scenario,
-        date=args.date,
-        out=out,
-        window=args.window,
-        box=args.box,
-        alpha=args.alpha,
-        keep_insignificant=args.keep_insignificant,
-    )
-    if args.quiet:
-        return c.EXIT_OK
-    months = box["months"]
-    when = months[-1] if len(months) == 1 else f"mean of {months[0]}..{months[-1]}"
-    print(
-        f"{box['scenario']} misses ({box['metric']} {box['miss_when']} {box['threshold']:g}, "
-        f"{when}) in {box['cases_of_interest']} of {box['runs']} runs."
-    )
-    default = " (the last)" if box["box_index"] == box["last_box"] else ""
-    print(
-        f"PRIM box {box['box_index']} of 0..{box['last_box']}{default}: coverage "
-        f"{box['coverage']:.1%}, density {box['density']:.1%}, mass {box['mass']:.1%}, "
-        f"{len(box['restrictions'])} restriction(s)"
-    )
-
-    def line(row: dict) -> str:
-        text = row.get("text") or describe(row)
-        return f"    {text}  (quasi-p {row['quasi_p']:.2g})  [{row['parameter']}]"
-
-    for role, group in by_role(box["restrictions"]).items():
-        if group:
-            print(f"  {ROLE_HEADINGS[role]}:")
-            print("\n".join(line(row) for row in group))
-    if not box["restrictions"]:
-        print("  (none significant: the misses are not confined to a box of these factors)")
-    if box["dropped"]:
-        print(f"dropped (quasi-p above {box['alpha']:g}):")
-        print("\n".join(line(row) for row in box["dropped"]))
-    print(f"results in {out}/ (box.csv, box.json, peeling_trajectory.csv, discovery.png/.svg)")
+    with as_options():
+        box = discover_in_results(
+            folder,
+            args.metric,
+            args.threshold,
+            below=args.direction == "below",
+            scenario=args.scenario,
+            date=args.date,
+            out=out,
+            window=args.window,
+            box=args.box,
+            alpha=args.alpha,
+            keep_insignificant=args.keep_insignificant,
+        )
+    if not args.quiet:
+        print(discovery_text(box))
+        print(f"results in {out}/ (box.csv, box.json, peeling_trajectory.csv, discovery.png/.svg)")
     return c.EXIT_OK

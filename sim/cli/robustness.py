@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli import _common as c
+from sim.cli.analysis_options import as_options
 from sim.outputs import REGISTRY
 
 
@@ -50,65 +51,23 @@ def add(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from sim.analysis.robustness import CRITERIA, box_lines, robustness_in_results, tail_label
+    from sim.analysis.robustness import robustness_in_results
+    from sim.analysis.robustness_report import robustness_text
 
     folder = Path(args.results)
     out = c.out_dir(args.out, folder / "robustness", "robustness")
-    result = robustness_in_results(
-        folder,
-        args.metric,
-        target=args.target,
-        direction=args.direction,
-        criterion=args.criterion,
-        date=args.date,
-        window=args.window,
-        out=out,
-    )
-    if args.quiet:
-        return c.EXIT_OK
-    table = result["table"]
-    target = result["target"]
-    higher = result["direction"] == "higher"
-    source = " (the metric's own)" if result.get("direction_source") == "registry" else ""
-    print(
-        f"{result['when'].replace('`', '')}, {result['direction']} is better{source}: "
-        f"{result['description']}"
-    )
-    print(
-        f"{len(table)} policies x {result['futures']} futures"
-        + (f" (of {result['futures_total']})" if result["dropped"] else "")
-    )
-    for note in result["notes"]:
-        print(f"note: {note}")
-    width = max(len("policy"), *(len(p) for p in table["policy"])) + 2
-    tail = tail_label(higher).split()[0]
-    header = f"{'policy':{width}} {'mean [95% CI]':28} {tail:>9} {'max regret':>11}"
-    if target is not None:
-        header += f"  satisficing ({'>=' if higher else '<='} {target:g})"
-    print(header)
-    for row in table.itertuples():
-        name = row.policy + (" *" if row.preferred else "")
-        ci = f"{row.mean:.4g} [{row.mean_ci_low:.4g}, {row.mean_ci_high:.4g}]"
-        line = f"{name:{width}} {ci:28} {row.p10:>9.4g} {row.max_regret:>11.4g}"
-        if target is not None:
-            line += (
-                f"  {row.satisficing_share:6.1%} [{row.satisficing_ci_low:.0%}, "
-                f"{row.satisficing_ci_high:.0%}]"
-            )
-        print(line)
-    print(
-        f"preferred: {result['preferred']} (criterion {result['criterion']}: "
-        f"{CRITERIA[result['criterion']]})"
-    )
-    if result["discovery_note"] is not None:
-        if result["discovery"] is not None:
-            print(
-                f"discovery: {result['preferred']} misses the target in {result['misses']} of "
-                f"{result['futures']} futures"
-            )
-            for line in box_lines(result["discovery"]):
-                print(f"  {line}")
-        else:
-            print(f"discovery {result['discovery_note']}")
-    print(f"results in {out}/ (robustness.csv, regret.csv, robustness.md, robustness.png)")
+    with as_options():
+        result = robustness_in_results(
+            folder,
+            args.metric,
+            target=args.target,
+            direction=args.direction,
+            criterion=args.criterion,
+            date=args.date,
+            window=args.window,
+            out=out,
+        )
+    if not args.quiet:
+        print(robustness_text(result))
+        print(f"results in {out}/ (robustness.csv, regret.csv, robustness.md, robustness.png)")
     return c.EXIT_OK

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.effects import HEADLINE, effects_at
+from sim.analysis.names import with_names
 from sim.analysis.plots import comparison_figure
-from sim.analysis.report import with_names
 from sim.errors import InputError
 from sim.experiment.replicates import run_replicates
 from sim.folders import owned
