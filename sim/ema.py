@@ -62,7 +62,7 @@ MISSING = (
     "pip install 'egov-sim[ema]'"
 )
 OutcomeKind = Literal["maximize", "minimize", "info"]
-Spec = Mapping[str, Any] | Sequence[str] | None
+Selection = Mapping[str, Any] | Sequence[str] | None
 """What :func:`uncertainties` and :func:`levers` take: None (the defaults), a list of paths
 (each over its default range) or a mapping path -> ``(low, high)`` or a list of values."""
 
@@ -154,8 +154,8 @@ def _month_bounds(path: str, scenario: Scenario, last: int) -> tuple[int, int]:
     return low, high
 
 
-def _variable(path: str, spec: Any, scenario: Scenario, last: int, *, what: str) -> Variable:
-    """The variable of ``path`` over ``spec`` (None: its default range), checked against the
+def _variable(path: str, chosen: Any, scenario: Scenario, last: int, *, what: str) -> Variable:
+    """The variable of ``path`` over ``chosen`` (None: its default range), checked against the
     factor's own bounds."""
     f = _factor(path, scenario, what)
     name = keyword(path)
@@ -170,32 +170,32 @@ def _variable(path: str, spec: Any, scenario: Scenario, last: int, *, what: str)
             if problem:
                 raise ValueError(f"{what}: {path}: {problem}")
 
-    if isinstance(spec, list):
-        values = list(spec)
+    if isinstance(chosen, list):
+        values = list(chosen)
         if not values:
             raise ValueError(f"{what}: {path}: an empty list of values (allowed: 1 or more)")
         check(values, bound=False)
         if f.kind == "month":
             values = [month(v) for v in values]
         return Variable(name, path, f.kind, categories=tuple(values), description=f.description)
-    if spec is not None:
-        if not (isinstance(spec, tuple) and len(spec) == 2):
+    if chosen is not None:
+        if not (isinstance(chosen, tuple) and len(chosen) == 2):
             raise ValueError(
-                f"{what}: {path}: {spec!r} is not a range (allowed: (low, high) or a list of "
+                f"{what}: {path}: {chosen!r} is not a range (allowed: (low, high) or a list of "
                 "values)"
             )
         if f.kind == "bool":
             raise ValueError(f"{what}: {path}: true/false has no range; list the values")
-        check(spec, bound=True)
-        low, high = spec
+        check(chosen, bound=True)
+        low, high = chosen
         if f.kind == "month":
-            low, high = (v if isinstance(v, int) else scenario.month_index(v) for v in spec)
+            low, high = (v if isinstance(v, int) else scenario.month_index(v) for v in chosen)
         if not low < high:
-            raise ValueError(f"{what}: {path}: low {spec[0]} must be below high {spec[1]}")
+            raise ValueError(f"{what}: {path}: low {chosen[0]} must be below high {chosen[1]}")
         if f.kind == "integer":
             low, high = math.ceil(low), math.floor(high)
             if low >= high:
-                raise ValueError(f"{what}: {path}: {spec} holds fewer than 2 whole numbers")
+                raise ValueError(f"{what}: {path}: {chosen} holds fewer than 2 whole numbers")
         return Variable(name, path, f.kind, low, high, description=f.description)
     # the default range
     if f.kind == "bool":
@@ -222,15 +222,15 @@ def _variable(path: str, spec: Any, scenario: Scenario, last: int, *, what: str)
     return Variable(name, path, "number", float(low), float(high), (), f.description)
 
 
-def _variables(spec: Spec, defaults: list[str], scenario: Scenario, last: int, what: str):
-    if spec is None:
+def _variables(chosen: Selection, defaults: list[str], scenario: Scenario, last: int, what: str):
+    if chosen is None:
         items: list[tuple[str, Any]] = [(path, None) for path in defaults]
-    elif isinstance(spec, Mapping):
-        items = [(path_of(key), value) for key, value in spec.items()]
-    elif isinstance(spec, str):
-        raise ValueError(f"{what}: {spec!r} is one name (allowed: a list of names or a dict)")
+    elif isinstance(chosen, Mapping):
+        items = [(path_of(key), value) for key, value in chosen.items()]
+    elif isinstance(chosen, str):
+        raise ValueError(f"{what}: {chosen!r} is one name (allowed: a list of names or a dict)")
     else:
-        items = [(path_of(key), None) for key in spec]
+        items = [(path_of(key), None) for key in chosen]
     found = [_variable(path, value, scenario, last, what=what) for path, value in items]
     seen: set[str] = set()
     for v in found:
@@ -276,23 +276,23 @@ def _horizon(scenario: Scenario, date: str | None) -> tuple[str, int]:
 
 
 def uncertainties(
-    scenario: Scenario | str = "reform_levers", spec: Spec = None, *, date: str | None = None
+    scenario: Scenario | str = "reform_levers", chosen: Selection = None, *, date: str | None = None
 ) -> list[Variable]:
     """EMA's uncertainties: by default every assumption over its sensitivity range; a list
     of paths (or EMA names) takes each one's sensitivity range (levers: their allowed range);
     a dict gives ``(low, high)`` or a list of values per path."""
     sc = resolve_scenario(scenario)
-    return _variables(spec, assumption_paths(sc), sc, _horizon(sc, date)[1], "uncertainties")
+    return _variables(chosen, assumption_paths(sc), sc, _horizon(sc, date)[1], "uncertainties")
 
 
 def levers(
-    scenario: Scenario | str = "reform_levers", spec: Spec = None, *, date: str | None = None
+    scenario: Scenario | str = "reform_levers", chosen: Selection = None, *, date: str | None = None
 ) -> list[Variable]:
     """EMA's levers: by default every settable field of the scenario's levers with an id
     (months from the start to ``date``, switches true/false, strengths over their allowed
     range); a list or dict as for :func:`uncertainties`."""
     sc = resolve_scenario(scenario)
-    return _variables(spec, lever_paths(sc), sc, _horizon(sc, date)[1], "levers")
+    return _variables(chosen, lever_paths(sc), sc, _horizon(sc, date)[1], "levers")
 
 
 def outcome_kind(m: Metric) -> OutcomeKind:
@@ -425,8 +425,8 @@ def _model_name(scenario: Scenario) -> str:
 def ema_model(
     scenario: Scenario | str = "reform_levers",
     *,
-    uncertainties: Spec = None,
-    levers: Spec = None,
+    uncertainties: Selection = None,
+    levers: Selection = None,
     outcomes: Sequence[str] | None = None,
     replications: int = 2,
     seeds: Sequence[int] | None = None,

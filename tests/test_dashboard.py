@@ -95,11 +95,11 @@ def test_levers_start_as_the_scenario_holds_them():
     assert kinds.count("central_ministry") == 1  # ticked and in the file: never a duplicate
     edited = {**settings, "citizens": 1000, "central_ministry": False,
               "legal_esignature_year": 2024, "legal_esignature_strength": 0.05}  # fmt: skip
-    spec = DashboardModel(**edited).spec
-    assert "central_ministry" not in [i.type for i in spec.levers]
-    (law,) = [i for i in spec.levers if i.type == "legal_esignature"]
+    scenario = DashboardModel(**edited).spec
+    assert "central_ministry" not in [i.type for i in scenario.levers]
+    (law,) = [i for i in scenario.levers if i.type == "legal_esignature"]
     assert (law.at, law.uptake_rate, law.note) == ("2024-05", 0.05, law.note)
-    assert len(spec.levers) == len(kinds) - 1
+    assert len(scenario.levers) == len(kinds) - 1
 
 
 def test_an_exported_file_gives_back_its_settings(tmp_path):
@@ -115,8 +115,8 @@ def test_an_exported_file_gives_back_its_settings(tmp_path):
 def test_plots_and_monitors_take_their_words_from_the_registry():
     from sim.dashboard import components, figures, state
 
-    for spec in figures.PLOTS:
-        assert set(spec["series"]) <= set(REGISTRY), spec["title"]
+    for plot in figures.PLOTS:
+        assert set(plot["series"]) <= set(REGISTRY), plot["title"]
     assert set(components.MONITORS) <= set(REGISTRY)
     settings = {**controls_for("history"), "citizens": 1000}
     model = state.build(settings)

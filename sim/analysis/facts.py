@@ -103,7 +103,7 @@ class Measure(BaseModel):
     scenario: str | None = Field(
         None, description="one of the fact's scenarios, the runs are of (default: its first)"
     )
-    metric: str | None = Field(None, description="output metric (egov-sim params --metrics)")
+    metric: str | None = Field(None, description="output metric, by name (the list: sim.metrics())")
     month: Month | Literal["end"] | None = Field(
         None, description='month "YYYY-MM" or "end" (value, difference, ratio, months_to_half)'
     )

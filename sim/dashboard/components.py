@@ -75,10 +75,10 @@ MONITORS: tuple[str, ...] = (
 
 
 @solara.component
-def Plot(spec: dict[str, Any]):
+def Plot(plot: dict[str, Any]):
     update_counter.get()  # redraw after every step (Play: every N months)
     m = model.value
-    solara.HTML(tag="div", unsafe_innerHTML=plot_html(spec, m, reference.value),
+    solara.HTML(tag="div", unsafe_innerHTML=plot_html(plot, m, reference.value),
                 classes=["egov-plot"])  # fmt: skip
 
 
@@ -99,8 +99,8 @@ def Plots():
         classes=["egov-help"],
     )
     with solara.Div(classes=["egov-plots"]):
-        for spec in PLOTS:
-            Plot(spec)
+        for plot in PLOTS:
+            Plot(plot)
 
 
 def _fmt(value: Any, unit: str) -> str:
@@ -336,10 +336,10 @@ def ScenarioControls():
 @solara.component
 def ParameterControls():
     with solara.Card("Key parameters", margin=0):
-        for name, spec in PARAMETERS.items():
+        for name, slider in PARAMETERS.items():
             info = parameter_info(name)
-            Slider(name, spec["label"], spec["min"], spec["max"], spec["step"], info["unit"],
-                   help=info["description"])  # fmt: skip
+            Slider(name, slider["label"], slider["min"], slider["max"], slider["step"],
+                   info["unit"], help=info["description"])  # fmt: skip
 
 
 @lru_cache(maxsize=64)
@@ -364,7 +364,7 @@ def LeverControls():
             "start ticked; unticking removes one, editing changes it.",
             classes=["egov-help"],
         )
-        for lever, spec in LEVERS.items():
+        for lever, slider in LEVERS.items():
             on = bool(settings[lever])
             solara.Checkbox(label=lever_label(lever), value=on,
                             on_value=lambda v, k=lever: set_setting(k, v))  # fmt: skip
@@ -376,8 +376,8 @@ def LeverControls():
                 Slider(f"{lever}_year", "Starts", first, last, 1, integer=True,
                        shown=f"{year:04d}-{month:02d}")  # fmt: skip
                 Slider(f"{lever}_month", "Month of the year", 1, 12, 1, integer=True)
-                Slider(f"{lever}_strength", info["description"].capitalize(), spec["min"],
-                       spec["max"], spec["step"])  # fmt: skip
+                Slider(f"{lever}_strength", info["description"].capitalize(), slider["min"],
+                       slider["max"], slider["step"])  # fmt: skip
 
 
 @solara.component

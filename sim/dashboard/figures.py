@@ -60,19 +60,19 @@ def markers(m: DashboardModel) -> dict[str, list[str]]:
     return found
 
 
-def plot_unit(spec: dict[str, Any]) -> str:
+def plot_unit(plot: dict[str, Any]) -> str:
     """What a plot's y axis counts: its own ``unit``, else its series' common unit."""
-    units = dict.fromkeys(REGISTRY[key].unit for key in spec["series"])
-    return spec.get("unit") or "; ".join(units)
+    units = dict.fromkeys(REGISTRY[key].unit for key in plot["series"])
+    return plot.get("unit") or "; ".join(units)
 
 
-def plot_svg(spec: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) -> str:
+def plot_svg(plot: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) -> str:
     """A plot's axes as inline SVG scaled to its column (a ``viewBox``, no fixed size; its
     ticks stay text). Title, unit and legend are the page's HTML (:func:`plot_html`), so they
     wrap on a phone instead of shrinking with the picture."""
     frame = m.timeseries()
     first, last = _years([m.spec.date_of(-1), m.spec.end])
-    shares = all(REGISTRY[key].is_share for key in spec["series"])
+    shares = all(REGISTRY[key].is_share for key in plot["series"])
     with matplotlib.rc_context({"svg.fonttype": "none", "font.size": 9}):
         fig = Figure(figsize=FIGSIZE)  # fixed margins: constrained layout doubles the time
         width, height = FIGSIZE
@@ -81,7 +81,7 @@ def plot_svg(spec: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) 
         ax = fig.subplots()
         x = _years(frame["date"])
         values: list[float] = []
-        for key, colour in spec["series"].items():
+        for key, colour in plot["series"].items():
             if ref is not None and key in ref:
                 ax.plot(_years(ref["date"]), ref[key], color=colour, lw=1, alpha=0.35,
                         ls="--")  # fmt: skip
@@ -92,7 +92,7 @@ def plot_svg(spec: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) 
         for month in markers(m):
             ax.axvline(_years([month])[0], color="0.45", lw=0.8, ls=":")
         ax.set_xlim(first, last)
-        low, high = spec["ylim"]
+        low, high = plot["ylim"]
         top = max(values, default=0.0)
         bottom = min(values, default=0.0)
         if high is None:
@@ -119,13 +119,13 @@ def _swatch(colour: str, dashed: bool = False) -> str:
     return f'<i class="egov-swatch" style="{style}"></i>'
 
 
-def plot_html(spec: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) -> str:
+def plot_html(plot: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None) -> str:
     """A plot as the page shows it: its title and unit, the axes (:func:`plot_svg`) and a
     legend that names every line by the metric registry (hover: what it counts)."""
-    head = (f'<div class="egov-plot-title">{html.escape(spec["title"])}</div>'
-            f'<div class="egov-unit">{html.escape(plot_unit(spec))}</div>')  # fmt: skip
+    head = (f'<div class="egov-plot-title">{html.escape(plot["title"])}</div>'
+            f'<div class="egov-unit">{html.escape(plot_unit(plot))}</div>')  # fmt: skip
     items = []
-    for key, colour in spec["series"].items():
+    for key, colour in plot["series"].items():
         metric = REGISTRY[key]
         tip = html.escape(metric.description + (f" ({metric.note})" if metric.note else ""))
         items.append(f'<span title="{tip}">{_swatch(colour_hex(colour))}'
@@ -133,7 +133,7 @@ def plot_html(spec: dict[str, Any], m: DashboardModel, ref: pd.DataFrame | None)
     if ref is not None:
         items.append(f"<span>{_swatch('#888', dashed=True)}status quo, same seed and size</span>")
     legend = f'<div class="egov-legend">{"".join(items)}</div>'
-    return head + plot_svg(spec, m, ref) + legend
+    return head + plot_svg(plot, m, ref) + legend
 
 
 @lru_cache(maxsize=32)

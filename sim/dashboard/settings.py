@@ -120,12 +120,12 @@ def controls_for(scenario: str) -> dict[str, Any]:
         "seed": str(data.get("seed", 0)),
         "citizens": CITIZENS_RANGE[1] if citizens == "national" else int(citizens),
     }
-    for name, spec in PARAMETERS.items():
-        group, key = spec["path"]
+    for name, control in PARAMETERS.items():
+        group, key = control["path"]
         default = getattr(getattr(defaults, group), key)
         settings[name] = float(params.get(group, {}).get(key, default))
     items = list(data.get("levers", []))
-    for lever, spec in LEVERS.items():
+    for lever, control in LEVERS.items():
         i = _first(items, lever)
         item = items[i] if i is not None else {}
         year, month = (str(item["at"]).split("-") + ["1"])[:2] if "at" in item else (2023, 1)
@@ -133,7 +133,7 @@ def controls_for(scenario: str) -> dict[str, Any]:
         settings[f"{lever}_year"] = int(year)
         settings[f"{lever}_month"] = int(month)
         value = item.get(
-            spec["strength"], LEVER_TYPES[lever].model_fields[spec["strength"]].default
+            control["strength"], LEVER_TYPES[lever].model_fields[control["strength"]].default
         )
         settings[f"{lever}_strength"] = float(value)
     return settings
@@ -182,7 +182,7 @@ def changes(settings: dict[str, Any], start: dict[str, Any] | None = None) -> li
     "seed 8", "5,000 adults"; empty when they reproduce it."""
     start = controls_for(settings["base"]) if start is None else start
     found: list[str] = []
-    for lever, spec in LEVERS.items():
+    for lever, control in LEVERS.items():
         if lever not in settings:  # not set: the start scenario's lever as it is
             continue
         title = LEVER_TYPES[lever].title
@@ -199,12 +199,12 @@ def changes(settings: dict[str, Any], start: dict[str, Any] | None = None) -> li
                 edits.append(f"from {year:04d}-{month:02d}")
             strength = float(settings.get(f"{lever}_strength", start[f"{lever}_strength"]))
             if strength != start[f"{lever}_strength"]:
-                edits.append(f"{spec['strength'].replace('_', ' ')} {strength:g}")
+                edits.append(f"{control['strength'].replace('_', ' ')} {strength:g}")
             if edits:
                 found.append(f"{title} {', '.join(edits)}")
-    for name, spec in PARAMETERS.items():
+    for name, control in PARAMETERS.items():
         if name in settings and float(settings[name]) != start[name]:
-            label = spec["label"][:1].lower() + spec["label"][1:]
+            label = control["label"][:1].lower() + control["label"][1:]
             found.append(f"{label} {float(settings[name]):g}")
     if "seed" in settings and str(settings["seed"]) != str(start["seed"]):
         found.append(f"seed {settings['seed']}")
@@ -225,12 +225,12 @@ def scenario_table(scenario: str = "status_quo", **settings: Any) -> dict[str, A
     data["seed"] = parse_seed(settings.get("seed", data.get("seed", 0)))
     data["citizens"] = int(settings.get("citizens", data.get("citizens", 20_000)))
     params = data.setdefault("params", {})
-    for name, spec in PARAMETERS.items():
+    for name, control in PARAMETERS.items():
         if name in settings:
-            group, key = spec["path"]
+            group, key = control["path"]
             params.setdefault(group, {})[key] = float(settings[name])
     levers = list(data.get("levers", []))
-    for lever, spec in LEVERS.items():
+    for lever, control in LEVERS.items():
         if lever not in settings:  # not set here: the start scenario's levers as they are
             continue
         i = _first(levers, lever)
@@ -242,7 +242,7 @@ def scenario_table(scenario: str = "status_quo", **settings: Any) -> dict[str, A
         year = int(settings.get(f"{lever}_year", 2023))
         month = int(settings.get(f"{lever}_month", 1))
         item["at"] = f"{year:04d}-{month:02d}"
-        item[spec["strength"]] = float(settings.get(f"{lever}_strength", spec["value"]))
+        item[control["strength"]] = float(settings.get(f"{lever}_strength", control["value"]))
         item.pop("enabled", None)  # ticked: on
         if i is None:
             levers.append(item)
