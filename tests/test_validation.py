@@ -133,13 +133,16 @@ def test_stylised_facts_hold_at_a_small_size():
     ]
     long = run_replicates(scenarios, paired_seeds(0, 2), workers=1)
     checks = stylised_facts(long)
-    assert len(checks) == 7
-    failed = [(c.pattern, c.figure) for c in checks if not c.passed]
+    assert [c.pattern[:2] for c in checks] == ["H2", "1.", "2.", "3.", "4.", "5a", "5b", "6."]
+    # H2's interval over 2 runs is wide: tests/test_held_out.py checks it on more
+    failed = [(c.pattern, c.figure) for c in checks[1:] if not c.passed]
     assert not failed, failed
     # read from scenarios/mongolia/facts.toml, the checks are exactly the code they replace
-    assert [c.__dict__ for c in checks] == [c.__dict__ for c in legacy.stylised_facts(long)]
+    # (but for the uses and bases relabelled since)
     held = held_out_checks(long)
-    assert [c.__dict__ for c in held] == [c.__dict__ for c in legacy.held_out_checks(long)]
+    assert legacy.logic(held + checks) == legacy.logic(
+        legacy.held_out_checks(long) + legacy.stylised_facts(long)
+    )
 
 
 def test_a_pattern_can_fail():
@@ -151,6 +154,7 @@ def test_a_pattern_can_fail():
     long = run_replicates(scenarios, paired_seeds(0, 1), workers=1)
     long.loc[long["scenario"] == "paper_recommendations", "scenario"] = "status_quo"
     checks = {c.pattern[:2]: c.passed for c in stylised_facts(pd.DataFrame(long))}
+    assert checks.pop("H2") in (True, False)  # held out by the legacy code; not compared here
     assert checks["2."] is False
     assert checks == {c.pattern[:2]: c.passed for c in legacy.stylised_facts(long)}
 

@@ -59,12 +59,14 @@ from sim.library import (
 from sim.outputs import REGISTRY
 from sim.scenario import STRICT, unknown
 
-HELD_OUT, FITTED, INPUT = "held-out", "fitted", "input"
+HELD_OUT, FITTED, INPUT, EXPECTATION = "held-out", "fitted", "input", "expectation"
 """What a check is evidence of. ``held-out``: nothing was fitted to it, so it can count as
 validation. ``fitted``: parameters were set (by hand or by ABC) with this very observation in
 view, so reproducing it is consistency, not evidence. ``input``: it follows from an input or a
-lever that acts directly on what is checked."""
-USES = (HELD_OUT, FITTED, INPUT)
+lever that acts directly on what is checked. ``expectation``: a theoretical expectation that
+the mechanisms pass on from an input (it can fail, so it checks the code, but it is not
+evidence about the country)."""
+USES = (HELD_OUT, FITTED, INPUT, EXPECTATION)
 
 Kind = Literal["value", "difference", "ratio", "mean_change", "months_to_half", "observation"]
 KINDS: tuple[str, ...] = Kind.__args__
@@ -84,7 +86,7 @@ class Check:
     figure: str
     source: str
     use: str
-    """:data:`HELD_OUT`, :data:`FITTED` or :data:`INPUT`."""
+    """:data:`HELD_OUT`, :data:`FITTED`, :data:`INPUT` or :data:`EXPECTATION`."""
     basis: str
     """Why the check has that status: what was fitted to what."""
 
@@ -266,7 +268,7 @@ class Fact(BaseModel):
     model_config = STRICT
     id: str = Field(min_length=1, description="short identifier (H1, 1, 5a...)")
     label: str = Field(min_length=1, description="the line printed with PASS or FAIL")
-    use: Literal["held-out", "fitted", "input"] = Field(
+    use: Literal["held-out", "fitted", "input", "expectation"] = Field(
         description="what the check is evidence of (held-out counts as validation)"
     )
     basis: str = Field(min_length=1, description="why it has that use: what was fitted to what")

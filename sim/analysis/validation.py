@@ -17,6 +17,7 @@ from scipy.stats import norm
 
 from sim.analysis.calibration import means_by_date
 from sim.analysis.facts import (
+    EXPECTATION,
     FITTED,
     HELD_OUT,
     INPUT,
@@ -29,6 +30,7 @@ from sim.analysis.facts import (
 from sim.outputs import REGISTRY
 
 __all__ = [
+    "EXPECTATION",
     "FITTED",
     "HELD_OUT",
     "INPUT",
@@ -65,9 +67,10 @@ def granovetter_equilibrium(mean: float, sd: float, tol: float = 1e-12) -> float
 
 
 def stylised_facts(long: pd.DataFrame, facts: Facts | None = None) -> list[Check]:
-    """The facts that are not held out (fitted or input: consistency, not evidence) on the
-    runs of ``long``; ``facts`` defaults to the library's default country's."""
-    return check_facts(long, facts or country_facts(), (FITTED, INPUT))
+    """The facts that are not held out (fitted, input or theoretical expectation: consistency,
+    not evidence) on the runs of ``long``; ``facts`` defaults to the library's default
+    country's."""
+    return check_facts(long, facts or country_facts(), (EXPECTATION, FITTED, INPUT))
 
 
 def held_out_checks(long: pd.DataFrame, facts: Facts | None = None) -> list[Check]:

@@ -15,8 +15,9 @@ def add(sub) -> None:
         "facts.toml: for the default country history, status_quo and security_shock) over "
         "paired seeds, each replicate with a parameter set drawn from the stored posterior, "
         "and check its held-out predictions (what no parameter was fitted to) and stylised "
-        "facts (each marked fitted or input; docs/validation.md); print a pass/fail table "
-        "saying which is which and the files the checks came from; exit 1 if any check fails.",
+        "facts (each marked fitted, input or expectation; docs/validation.md); print a "
+        "pass/fail table saying which is which and the files the checks came from; exit 1 if "
+        "any check fails.",
     )
     c.replicate_options(p, 20, "results/validation")
     c.country_option(p, "facts.toml and observations.csv")
@@ -77,7 +78,7 @@ def main(args: argparse.Namespace) -> int:
         rest = [ch for ch in checks if ch.use != HELD_OUT]
         print(
             f"validation: {sum(ch.passed for ch in held)} of {len(held)} held-out predictions "
-            f"pass; consistency (fitted or input, not evidence): {sum(ch.passed for ch in rest)} "
-            f"of {len(rest)} patterns reproduced; results in {out}/"
+            "pass; consistency (fitted, input or expectation, not evidence): "
+            f"{sum(ch.passed for ch in rest)} of {len(rest)} patterns reproduced; results in {out}/"
         )
     return c.EXIT_OK if all(ch.passed for ch in checks) else c.EXIT_FAILED
