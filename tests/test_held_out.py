@@ -221,9 +221,12 @@ def test_validate_model_separates_held_out_from_fitted(tmp_path):
         "input",
         "fitted",
     ]
-    assert "held-out predictions pass; consistency (fitted or input, not evidence)" in lines[-1]
+    assert (
+        "held-out checks with power pass; without power, not counted: H1, H2; consistency "
+        "(fitted or input, not evidence)"
+    ) in lines[-1]
     facts = ROOT / "scenarios" / "mongolia"
-    assert lines[-2] == (
+    assert lines[-3] == (
         f"checks from {facts / 'facts.toml'}; observations from {facts / 'observations.csv'} "
         "(H1: users-2023-11)"
     )
