@@ -359,6 +359,8 @@ GOOD = (ROOT / "scenarios/mongolia/facts.toml").read_text()
         (('"params.internet.rate_growth" = 0.027', '"params.internet.rate_growth" = 1.5'),
          "facts[0].alternatives[0].values.params.internet.rate_growth: 1.5 is out of range "
          "(allowed: 0..1)"),
+        (('"params.internet.rate_growth" = 0.027', '"params.network.n_local_ties" = 4.5'),
+         "facts[0].alternatives[0].values.params.network.n_local_ties: 4.5 is not a whole number"),
     ],
 )  # fmt: skip
 def test_a_bad_fact_file_is_one_line_per_problem(tmp_path, change, message):

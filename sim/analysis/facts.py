@@ -267,19 +267,20 @@ class Alternative(BaseModel):
     model_config = STRICT
     label: str = Field(min_length=1, description="what the alternative is, as printed")
     why: str = Field(min_length=1, description="why it is plausible: its source")
-    values: dict[str, float] = Field(
+    values: dict[str, int | float] = Field(
         min_length=1, description="parameter path -> value, set on every draw's run"
     )
 
     @field_validator("values")
     @classmethod
-    def _values(cls, value: dict[str, float]) -> dict[str, float]:
+    def _values(cls, value: dict[str, int | float]) -> dict[str, int | float]:
         problems = []
         for key, number in value.items():
             try:
                 check_value(key, number)
             except (ValueError, KeyError) as exc:
-                problems.append((key, str(exc).strip("'\"").removeprefix(f"{key}: ")))
+                text = str(exc.args[0]) if exc.args else str(exc)
+                problems.append((key, text.removeprefix(f"{key}: ")))
         if problems:
             raise KeyedError(problems)
         return value
