@@ -215,3 +215,21 @@ def test_validate_model_prints_each_checks_power(tmp_path):
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert done.stderr.startswith(f"--prior: {bad} has priors of other parameters")
     assert not (tmp_path / "w").exists()
+
+
+def test_an_alternative_the_scenario_refuses_stops_before_any_run(tmp_path):
+    facts = _held_out_only(tmp_path)
+    path = facts.path
+    path.write_text(
+        path.read_text().replace(
+            '"params.internet.rate_growth" = 0.027', '"params.internet.share_initial.mars" = 0.5'
+        )
+    )
+    with pytest.raises(InputError) as info:
+        validate_model(paired_seeds(0, 2), tmp_path / "v", facts=load_facts(path))
+    assert str(info.value).splitlines() == [
+        f"{path}: facts[0].alternatives[0]: makes 'history' invalid: "
+        "params.internet.share_initial.mars: unknown area 'mars' (allowed: ulaanbaatar, "
+        "aimag_centre, soum_centre, rural)"
+    ]
+    assert not (tmp_path / "v").exists()

@@ -25,6 +25,7 @@ from sim.experiment.replicates import run_replicates
 from sim.files import load_scenario
 from sim.folders import owned
 from sim.library import find_scenario
+from sim.problems import error_text
 from sim.provenance import run_record
 from sim.scenario import Scenario, with_values
 
@@ -127,8 +128,7 @@ def validate_model(
                 with_values(scenarios[ref], draw)
             except (ValidationError, ValueError) as exc:
                 raise InputError(
-                    f"{prior_label}: a draw ({draw}) makes {ref!r} invalid "
-                    f"({str(exc).splitlines()[0]})"
+                    f"{prior_label}: a draw ({draw}) makes {ref!r} invalid: {_problem(exc)}"
                 ) from None
 
     def runs(refs: list[str], with_draws: Sequence[dict[str, float]] | None) -> pd.DataFrame:
@@ -174,6 +174,13 @@ def validate_model(
     return ModelValidation(checks, power)
 
 
+def _problem(exc: Exception) -> str:
+    """A refused scenario's first problem, as one line."""
+    if isinstance(exc, ValidationError):
+        return error_text(exc, "", Scenario).splitlines()[0].removeprefix(": ")
+    return str(exc).splitlines()[0]
+
+
 def check_alternatives(held: list[Fact], scenarios: dict, facts: Facts) -> None:
     """Every alternative input must give a valid scenario with each of its fact's scenarios,
     before any run: one line naming the fact file and fact otherwise."""
@@ -185,10 +192,9 @@ def check_alternatives(held: list[Fact], scenarios: dict, facts: Facts) -> None:
                 try:
                     with_values(scenarios[ref], alt.values)
                 except (ValidationError, ValueError) as exc:
-                    first = str(exc).splitlines()[0]
                     raise InputError(
-                        f"{shown(facts.path)}: facts[{i}].alternatives[{j}]: makes {ref!r} invalid "
-                        f"({first})"
+                        f"{shown(facts.path)}: facts[{i}].alternatives[{j}]: makes {ref!r} "
+                        f"invalid: {_problem(exc)}"
                     ) from None
 
 
