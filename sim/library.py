@@ -51,6 +51,12 @@ def stored_posterior() -> Path:
     return experiment_dir() / "posterior.csv"
 
 
+def stored_calibration() -> Path:
+    """The calibration file of the stored posterior (``experiments/calibrate.toml``): its
+    uniform priors are what ``validate-model`` compares the posterior with."""
+    return experiment_dir() / "calibrate.toml"
+
+
 def country_dir(country: str) -> Path:
     """The folder of ``country``: a library country's (``scenarios/<country>/``), or the
     folder itself when ``country`` is a path (a country outside the library)."""

@@ -368,6 +368,17 @@ GOOD = (ROOT / "scenarios/mongolia/facts.toml").read_text()
         (("{users:.3f}", "{users:d}"), "facts[0].figure: {users:d}: users is a number, which the "
          "format 'd' cannot show"),
         (("{young:.1%}", "{young:%Y}"), "facts[8].figure: {young:%Y}: young is a number"),
+        # issue 30: a held-out check's alternative inputs (its power)
+        (('use = "held-out"\nbasis = "the stored', 'use = "fitted"\nbasis = "the stored'),
+         "facts[0].alternatives: apply to held-out facts only, not 'fitted' ones"),
+        (('"params.internet.rate_growth" = 0.027', '"params.internet.rate_growt" = 0.027'),
+         "facts[0].alternatives[0].values.params.internet.rate_growt: unknown parameter "
+         "'params.internet.rate_growt'; did you mean 'params.internet.rate_growth'?"),
+        (('"params.internet.rate_growth" = 0.027', '"params.internet.rate_growth" = 1.5'),
+         "facts[0].alternatives[0].values.params.internet.rate_growth: 1.5 is out of range "
+         "(allowed: 0..1)"),
+        (('"params.internet.rate_growth" = 0.027', '"params.network.n_local_ties" = 4.5'),
+         "facts[0].alternatives[0].values.params.network.n_local_ties: 4.5 is not a whole number"),
     ],
 )  # fmt: skip
 def test_a_bad_fact_file_is_one_line_per_problem(tmp_path, change, message):

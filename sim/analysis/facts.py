@@ -57,7 +57,7 @@ from sim.library import (
     scenario_names,
 )
 from sim.outputs import REGISTRY
-from sim.scenario import STRICT, unknown
+from sim.scenario import STRICT, check_value, unknown
 
 HELD_OUT, FITTED, INPUT, EXPECTATION = "held-out", "fitted", "input", "expectation"
 """What a check is evidence of. ``held-out``: nothing was fitted to it, so it can count as
@@ -262,6 +262,32 @@ class Condition(BaseModel):
         )
 
 
+class Alternative(BaseModel):
+    """A plausible other input a held-out check is also run under: if it passes about as often
+    as the model does, the check cannot tell the model's input from this one (no power)."""
+
+    model_config = STRICT
+    label: str = Field(min_length=1, description="what the alternative is, as printed")
+    why: str = Field(min_length=1, description="why it is plausible: its source")
+    values: dict[str, int | float] = Field(
+        min_length=1, description="parameter path -> value, set on every draw's run"
+    )
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, value: dict[str, int | float]) -> dict[str, int | float]:
+        problems = []
+        for key, number in value.items():
+            try:
+                check_value(key, number)
+            except (ValueError, KeyError) as exc:
+                text = str(exc.args[0]) if exc.args else str(exc)
+                problems.append((key, text.removeprefix(f"{key}: ")))
+        if problems:
+            raise KeyedError(problems)
+        return value
+
+
 class Fact(BaseModel):
     """One stylised fact or held-out check."""
 
@@ -282,6 +308,11 @@ class Fact(BaseModel):
     figure: str = Field(min_length=1, description="the figures line: a template over the names")
     measures: dict[str, Measure] = Field(min_length=1, description="name -> measure")
     conditions: list[Condition] = Field(min_length=1, description="all must hold to pass")
+    alternatives: list[Alternative] = Field(
+        [],
+        description="held-out: plausible other inputs it is also run under, to show its power "
+        "(besides the calibration's prior)",
+    )
 
     @field_validator("scenarios")
     @classmethod
@@ -293,6 +324,10 @@ class Fact(BaseModel):
     @model_validator(mode="after")
     def _names(self) -> Fact:
         problems: list[tuple[str, str]] = []
+        if self.alternatives and self.use != HELD_OUT:
+            problems.append(
+                ("alternatives", f"apply to held-out facts only, not {self.use!r} ones")
+            )
         names: dict[str, bool] = {}
         for key, measure in self.measures.items():
             if not key.isidentifier():
@@ -696,3 +731,25 @@ def check_facts(long: pd.DataFrame, facts: Facts, uses: tuple[str, ...] = USES) 
                 f"runs ({type(exc).__name__}: {exc}); found only after the runs"
             ) from None
     return checks
+
+
+def one_run(fact: Fact) -> Fact:
+    """``fact`` as checked on one run: a band over runs (``per_run`` quantiles or a mean's
+    interval) is that run's value, so H1's 5-95% interval overlapping the reported band
+    becomes the run inside the band, H2's lower bound above 0 its gap above 0."""
+    measures = {
+        key: m.model_copy(update={"per_run": "quantiles"}) if m.per_run == "mean_ci" else m
+        for key, m in fact.measures.items()
+    }
+    return fact.model_copy(update={"measures": measures})
+
+
+def pass_count(fact: Fact, long: pd.DataFrame, facts: Facts) -> tuple[int, int]:
+    """How many replicates of ``long`` pass ``fact`` on their own (:func:`one_run`), of how
+    many: with parameter draws, replicate k is draw k, so this is the pass rate over draws."""
+    single = one_run(fact)
+    rows = long[long["scenario"].isin(fact.scenarios)]
+    passes = [
+        evaluate(single, run, facts).passed for _, run in rows.groupby("replicate", sort=True)
+    ]
+    return sum(passes), len(passes)

@@ -24,10 +24,11 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.errors import MAX_REPORTED, InputError, shown
-from sim.files import error_text, file_problem, short_repr
+from sim.files import error_text, file_problem, load_file, short_repr
 from sim.scenario import Scenario, check_value, round_to_field, with_values
 
 POSTERIOR_STREAM = 0x706F7374  # "post": the spawn key of the draws' generator
+PRIOR_STREAM = 0x7072696F  # "prio": the spawn key of the prior draws' generator
 MAX_POSTERIOR_BYTES = 256 * 1024 * 1024
 """Largest posterior CSV read (a million particles of a dozen parameters is about 200 MB)."""
 
@@ -196,6 +197,45 @@ def check_draws(scenarios: list[Scenario], draws: Draws, sources: list[str]) -> 
                         for line in error_text(exc, "", Scenario).splitlines()
                     )
                 ) from None
+
+
+def load_prior(
+    path: str | Path, posterior: Posterior | None = None, where: str = "prior"
+) -> dict[str, tuple[float, float]]:
+    """The uniform priors (path -> (low, high)) of a calibration file. With a ``posterior``,
+    they must be of the posterior's parameters (a prior of other parameters says nothing
+    about it): :class:`InputError` naming ``where`` otherwise."""
+    from sim.experiment.calibrate import CalibrationFile
+
+    path = Path(path)
+    ranges = load_file(path, CalibrationFile).parameters
+    out: dict[str, tuple[float, float]] = {}
+    for key, r in ranges.items():
+        if isinstance(r.low, str) or isinstance(r.high, str):
+            raise InputError(f"{shown(path)}: parameters.{key}: a prior of months cannot be drawn")
+        out[key] = (float(r.low), float(r.high))
+    if posterior is not None and set(out) != set(posterior.keys):
+        differ = sorted(set(out) ^ set(posterior.keys))
+        raise InputError(
+            f"{where}: {shown(path)} has priors of other parameters than "
+            f"{shown(posterior.path)} ({', '.join(differ)} in one only; allowed: the "
+            "calibration file the posterior came from)"
+        )
+    return out
+
+
+def prior_draws(ranges: dict[str, tuple[float, float]], n: int, root_seed: int) -> list[dict]:
+    """``n`` parameter sets drawn from uniform priors (path -> (low, high)), each rounded to
+    its parameter's field, from a generator of their own: the same ``root_seed`` gives the
+    same draws, and the first k of ``n`` are the draws of ``k`` (paired with seeds 0..k-1)."""
+    stream = np.random.SeedSequence(root_seed, spawn_key=(PRIOR_STREAM,))
+    keys = list(ranges)
+    low = np.array([float(ranges[k][0]) for k in keys])
+    high = np.array([float(ranges[k][1]) for k in keys])
+    values = low + (high - low) * np.random.default_rng(stream).random((n, len(keys)))
+    return [
+        {k: round_to_field(k, float(v)) for k, v in zip(keys, row, strict=True)} for row in values
+    ]
 
 
 def with_draw(scenario: Scenario, draw: dict[str, float] | None) -> Scenario:
