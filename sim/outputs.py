@@ -13,6 +13,7 @@ Kind = Literal["stock", "flow", "events"]
 
 SHARE = "share of adults"
 SHARE_TX = "share of transactions"
+SHARE_ATTEMPTS = "share of online attempts"
 PER_1000 = "per 1,000 adults a month"
 
 
@@ -137,6 +138,35 @@ _ALL = (
         "Sent back for paper",
         PER_1000,
         "online attempts sent back for a paper certificate this month per 1,000 adults",
+        "lower",
+        "flow",
+    ),
+    _m(
+        "failed_legal_share",
+        "Failed online: document not legally accepted",
+        SHARE_ATTEMPTS,
+        "share of this month's online attempts sent back because the service needs a legally "
+        "valid document the agency cannot take digitally",
+        "lower",
+        "flow",
+        note="the three failure channels sum to the failed attempts; the legal refusal is "
+        "counted first, then data the agency cannot fetch, then paper demanded anyway",
+    ),
+    _m(
+        "failed_data_share",
+        "Failed online: data not fetched",
+        SHARE_ATTEMPTS,
+        "share of this month's online attempts sent back for a paper certificate because the "
+        "agency cannot fetch the data (no registry access, not pullable, or unregistered)",
+        "lower",
+        "flow",
+    ),
+    _m(
+        "failed_paper_demand_share",
+        "Failed online: paper demanded anyway",
+        SHARE_ATTEMPTS,
+        "share of this month's online attempts sent back for a paper certificate the agency "
+        "could have fetched itself",
         "lower",
         "flow",
     ),

@@ -310,3 +310,32 @@ def test_results_do_not_depend_on_the_thread_count():
         assert int(used) == threads
         digests[threads] = digest
     assert digests[1] == digests[2]
+
+
+def test_failed_attempts_split_by_channel_sum_to_the_failures(model):
+    """Each failed online attempt has one channel, from the outcome's own draw: the counts
+    add up to the failures, and a channel that takes all of the failure probability takes
+    every failure."""
+    out = _first_pass(model)
+    failed = out.n_online - out.n_success
+    assert out.n_fail_legal + out.n_fail_data + out.n_fail_demand == failed > 0
+    assert min(out.n_fail_legal, out.n_fail_data, out.n_fail_demand) > 0
+    services = model.services
+    nothing = np.zeros_like(services.p_refused)
+    for refused, demanded, channel in (
+        (1.0 - services.p_end_to_end, nothing, "n_fail_legal"),
+        (nothing, 1.0 - services.p_end_to_end, "n_fail_demand"),
+        (nothing, nothing, "n_fail_data"),
+    ):
+        fresh = AdoptionModel(make_scenario(citizens=5000), seed=0, agent_views=False)
+        out = _first_pass(
+            fresh, dataclasses.replace(services, p_refused=refused, p_demanded=demanded)
+        )
+        assert getattr(out, channel) == out.n_online - out.n_success > 0, channel
+
+
+def test_channel_probabilities_add_up_to_the_failure_probability(model):
+    services = model.services
+    p_data = 1.0 - services.p_end_to_end - services.p_refused - services.p_demanded
+    assert np.all(services.p_refused >= 0) and np.all(services.p_demanded >= 0)
+    assert np.all(p_data >= -1e-12)

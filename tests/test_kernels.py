@@ -105,7 +105,8 @@ def test_inputs_convert_within_their_kind_only():
         kernels.group(kernels.CitizenMonth, 10, **{**fields, "needs_cdf": np.ones(4)})
     table = np.zeros((2, kernels.LOOKUP_BINS))
     agencies = dict(cdf=[1.0], table=table, share_online=[0.5], p_paper=[0.1],
-                    p_end_to_end=[0.9], insecurity=[0.0])  # fmt: skip
+                    p_end_to_end=[0.9], p_refused=[0.0], p_demanded=[0.0],
+                    insecurity=[0.0])  # fmt: skip
     with pytest.raises(ValueError, match=r"Agencies\.table: int32 expected, got float64"):
         kernels.group(kernels.Agencies, 10, **agencies)
     with pytest.raises(ValueError, match=r"SocialMonth\.full_mixing: a bool scalar"):

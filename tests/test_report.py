@@ -232,7 +232,7 @@ def test_interactions_per_point(tmp_path):
         for p in (0, 1)
     }
     # at the horizon: interaction (0.2 - 0.05) - 0.1 = 0.05, times (1 + coef_trust)
-    assert "| **+0.05** |" in rows[0] and "| **+0.1** |" in rows[1]
+    assert "| **+0.05** [" in rows[0] and "| **+0.1** [" in rows[1]
     assert "| 3 |" in rows[0]  # n: pairs per point
 
 

@@ -61,6 +61,58 @@ def test_interactions_are_paired_differences_of_differences():
     assert row["n"] == 2
 
 
+def _table(values: dict[str, list[float]]) -> pd.DataFrame:
+    rows = []
+    for scenario, per_seed in values.items():
+        for replicate, value in enumerate(per_seed):
+            rows.append({"scenario": scenario, "replicate": replicate, "date": "2030-12",
+                         "m": value})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+CONTRAST = {"name": "a x b", "both": "ab", "first": "a", "second": "b", "neither": "n"}
+
+
+def test_interactions_on_the_log_scale_are_paired_ratios_of_ratios():
+    """Seed 0 is multiplicative (each lever doubles or triples whatever the other does): an
+    additive interaction of +0.2 and a log interaction of exactly 0."""
+    values = {"n": [0.1, 0.2], "a": [0.3, 0.5], "b": [0.2, 0.2], "ab": [0.6, 0.9]}
+    row = interactions_at(_table(values), "2030-12", [CONTRAST], ["m"]).iloc[0]
+    assert row["log_alone"] == pytest.approx((np.log(3) + np.log(2.5)) / 2)
+    assert row["log_with_second"] == pytest.approx((np.log(3) + np.log(4.5)) / 2)
+    assert row["log_interaction"] == pytest.approx(np.log(1.8) / 2)  # seed 1: 4.5 / 2.5
+    half = 12.706204736 * (np.log(1.8) / np.sqrt(2)) / np.sqrt(2)  # t(0.975, 1 df)
+    assert row["log_interaction_ci_low"] == pytest.approx(np.log(1.8) / 2 - half)
+    assert row["log_note"] == ""
+    multiplicative = {"n": [0.1, 0.2], "a": [0.3, 0.6], "b": [0.2, 0.4], "ab": [0.6, 1.2]}
+    row = interactions_at(_table(multiplicative), "2030-12", [CONTRAST], ["m"]).iloc[0]
+    assert row["interaction"] == pytest.approx(0.3)  # (0.2 + 0.4) / 2, all of it on the ...
+    assert row["log_interaction"] == pytest.approx(0.0, abs=1e-12)  # ... additive scale
+    assert row["log_interaction_ci_low"] == pytest.approx(0.0, abs=1e-12)
+    assert row["log_interaction_ci_high"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_log_interaction_with_a_zero_run_is_not_defined():
+    values = {"n": [0.1, 0.0], "a": [0.3, 0.5], "b": [0.2, 0.2], "ab": [0.6, 0.9]}
+    row = interactions_at(_table(values), "2030-12", [CONTRAST], ["m"]).iloc[0]
+    assert row["log_note"] == "not defined: the metric is 0 or below in 1 of 2 runs"
+    for column in ("log_alone", "log_with_second", "log_interaction", "log_interaction_ci_low"):
+        assert np.isnan(row[column]), column
+    assert row["interaction"] == pytest.approx(0.2)  # the additive scale is still defined
+
+
+def test_failure_channels_sum_to_the_round_trips_and_the_law_closes_its_own():
+    """On a short run: the three channels (shares of online attempts) add up to the share
+    of attempts sent back, every month; the law moves failures out of the legal channel."""
+    base, law = _series("status_quo"), _series("root_cause/ministry_law")
+    channels = ["failed_legal_share", "failed_data_share", "failed_paper_demand_share"]
+    for frame in (base, law):
+        flows = frame.iloc[1:]
+        sent_back = 1.0 - flows["end_to_end_share"] / flows["online_attempt_share"]
+        np.testing.assert_allclose(flows[channels].sum(axis=1), sent_back, atol=1e-12)
+    assert law["failed_legal_share"].iloc[-1] < 0.5 * base["failed_legal_share"].iloc[-1]
+
+
 def test_interactions_name_scenarios_of_the_experiment(tmp_path):
     text = (ROOT / "experiments" / "root_cause.toml").read_text()
     text = text.replace('both = "rc_ministry_law"', 'both = "rc_ministry_lw"', 1)
@@ -111,5 +163,16 @@ def test_report_gives_each_interaction_with_its_ci(tmp_path):
         ["2025-12", "Used an online service (12 months), share of adults"],
         ["2025-12", "Completed end to end online, share of transactions"],
         ["2025-12", "Paper certificates, per 1,000 adults a month"],
+        ["2025-12", "Attempted online, share of transactions"],
+        ["2025-12", "Failed online: document not legally accepted, share of online attempts"],
+        ["2025-12", "Failed online: data not fetched, share of online attempts"],
+        ["2025-12", "Failed online: paper demanded anyway, share of online attempts"],
     ]
-    assert all(row.count("[") == 1 for row in rows)  # each with its 95% CI
+    # each with its 95% CI on both scales, or the log scale named as not defined
+    assert all(row.count("[") == 2 or "| not defined: " in row for row in rows)
+    table = pd.read_csv(out / "report" / "interactions.csv", keep_default_na=False)
+    assert list(table["metric"])[:2] == ["online_users_share", "end_to_end_share"]
+    e2e = table.iloc[1]
+    row = rows[1].split(" | ")
+    assert row[6].strip("*").startswith(f"{float(e2e['interaction']):+.4g}")  # csv = table
+    assert {"log_interaction", "log_interaction_ci_low", "log_note"} <= set(table.columns)

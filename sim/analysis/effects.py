@@ -217,33 +217,67 @@ def interactions_at(
     scenario names) and metric at ``date``: the first lever's effect without the second
     (``first - neither``), with it (``both - second``) and their difference (the interaction),
     each paired by seed with its confidence interval, at the contrast's ``at`` month (default
-    ``horizon``) and, with a sweep (``pair_on`` holding ``point``), per design point."""
+    ``horizon``) and, with a sweep (``pair_on`` holding ``point``), per design point.
+
+    The same on the log scale (columns ``log_alone``, ``log_with_second``,
+    ``log_interaction``): log(first) - log(neither), log(both) - log(second), and
+    log(both) - log(second) - log(first) + log(neither), per seed, paired. A log effect is a
+    ratio (exp of it: the factor by which the lever multiplies the metric), and the log
+    interaction is 0 when each lever multiplies the metric by the same factor whatever the
+    other does: a metric that is a product of factors each lever acts on has an additive
+    interaction without a log one. Where a run of the four has the metric at 0 or below
+    (or missing), the log columns are NaN and ``log_note`` says "not defined" and why."""
     rows = []
     for item in interactions:
         date = item.get("at") or horizon
         at = long[long["date"] == date].set_index(["scenario", *pair_on])
         cell = {k: at.loc[item[k]] for k in ("both", "first", "second", "neither")}
+        swept = "point" in pair_on
         for metric in metrics:
-            alone = cell["first"][metric] - cell["neither"][metric]
-            joint = cell["both"][metric] - cell["second"][metric]
-            swept = "point" in pair_on
+            values = pd.DataFrame({k: cell[k][metric] for k in cell})
+            alone = values["first"] - values["neither"]
+            joint = values["both"] - values["second"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logs = np.log(values.where(values > 0))
+            log_alone = logs["first"] - logs["neither"]
+            log_joint = logs["both"] - logs["second"]
+            series = {
+                "alone": alone,
+                "with_second": joint,
+                "interaction": joint - alone,
+                "log_alone": log_alone,
+                "log_with_second": log_joint,
+                "log_interaction": log_joint - log_alone,
+            }
             for point in alone.index.get_level_values("point").unique() if swept else [None]:
                 row = {"contrast": item["name"], "metric": metric, "date": date}
+                own = values if point is None else values.xs(point, level="point")
                 if point is not None:
                     row["point"] = int(point)
-                for label, values in (("alone", alone), ("with_second", joint),
-                                      ("interaction", joint - alone)):  # fmt: skip
+                for label, column in series.items():
                     if point is not None:
-                        values = values.xs(point, level="point")
-                    mean, lo, hi = mean_ci(values.dropna().to_numpy(), level)
+                        column = column.xs(point, level="point")
+                    mean, lo, hi = mean_ci(column.dropna().to_numpy(), level)
                     row.update({label: mean, f"{label}_ci_low": lo, f"{label}_ci_high": hi})
-                row["n"] = (
-                    int(alone.notna().sum())
-                    if point is None
-                    else int(alone.xs(point, level="point").notna().sum())
-                )
+                row["n"] = int(own[["first", "neither"]].notna().all(axis=1).sum())
+                row["log_note"] = _log_note(own)
+                if row["log_note"]:
+                    for label in ("log_alone", "log_with_second", "log_interaction"):
+                        for suffix in ("", "_ci_low", "_ci_high"):
+                            row[label + suffix] = float("nan")
                 rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _log_note(values: pd.DataFrame) -> str:
+    """Why the log-scale contrast of these four cells (columns, one row a seed) is not
+    defined ("" where it is): a run with the metric at 0 or below, or missing."""
+    bad = ~(values > 0).all(axis=1)
+    if not bad.any():
+        return ""
+    zero = int((values <= 0).any(axis=1).sum())
+    what = f"0 or below in {zero}" if zero else f"missing in {int(bad.sum())}"
+    return f"not defined: the metric is {what} of {len(values)} runs"
 
 
 def pairing_gain(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.design import Design, design_of
@@ -41,8 +42,11 @@ from sim.provenance import run_record
 
 SECTION_MAX = 12
 """At most this many design points get one section each in report.md."""
-INTERACTION_METRICS = FIGURE_METRICS
-"""Metrics of the interaction table."""
+CHANNEL_METRICS = ("failed_legal_share", "failed_data_share", "failed_paper_demand_share")
+"""The failed online attempts by channel: legal acceptance, data fetch, paper demand."""
+INTERACTION_METRICS = (*FIGURE_METRICS, "online_attempt_share", *CHANNEL_METRICS)
+"""Metrics of the interaction table (those the results hold): through the channels a reader
+sees where two levers meet."""
 
 
 def _factor_effect_lines(
@@ -180,10 +184,13 @@ def report_markdown(
     figure_names: list[str],
     by_point: pd.DataFrame | None = None,
     pooled: pd.DataFrame | None = None,
+    interactions: pd.DataFrame | None = None,
 ) -> str:
     design = design_of(long, manifest)
     reference = manifest["reference"]
     horizon = long["date"].max()
+    if interactions is None:
+        interactions = interactions_of(long, manifest, design)
     if by_point is None or (pooled is None and _pooled_wanted(design)):
         by_point, pooled = effect_tables(long, reference, design, pooled=_pooled_wanted(design))
     scenarios = list(dict.fromkeys(long["scenario"]))
@@ -275,10 +282,8 @@ def report_markdown(
     )
     if len(effects):
         lines += _factor_effect_lines(effects, design, horizon, titles)
-    interactions = manifest["experiment_resolved"].get("interactions") or []
-    if interactions:
-        pair_on = ("point", "replicate") if design.swept else ("replicate",)
-        lines += _interaction_lines(long, horizon, interactions, pair_on, design)
+    if interactions is not None and len(interactions):
+        lines += _interaction_lines(interactions, design)
     lines += [
         "",
         "## Figures",
@@ -308,10 +313,26 @@ def _posterior_lines(posterior: dict | None) -> list[str]:
     ]
 
 
-def _interaction_lines(
-    long, horizon: str, interactions: list, pair_on, design: Design | None = None
-) -> list[str]:
-    table = interactions_at(long, horizon, interactions, INTERACTION_METRICS, pair_on=pair_on)
+def interactions_of(long: pd.DataFrame, manifest: dict, design: Design) -> pd.DataFrame | None:
+    """The experiment's interactions at the horizon, for the :data:`INTERACTION_METRICS` the
+    results hold, on both scales (:func:`sim.analysis.effects.interactions_at`); None when
+    the experiment declares none."""
+    declared = manifest["experiment_resolved"].get("interactions") or []
+    if not declared:
+        return None
+    metrics = [m for m in INTERACTION_METRICS if m in long.columns]
+    pair_on = ("point", "replicate") if design.swept else ("replicate",)
+    return interactions_at(long, long["date"].max(), declared, metrics, pair_on=pair_on)
+
+
+def _ci_cell(row: dict, label: str, digits: str = "+.4g") -> str:
+    value = f"{row[label]:{digits}}"
+    if row[f"{label}_ci_low"] > 0 or row[f"{label}_ci_high"] < 0:
+        value = f"**{value}**"
+    return f"{value} [{row[f'{label}_ci_low']:{digits}}, {row[f'{label}_ci_high']:{digits}}]"
+
+
+def _interaction_lines(table: pd.DataFrame, design: Design | None = None) -> list[str]:
     swept = "point" in table.columns
     lines = [
         "",
@@ -320,24 +341,36 @@ def _interaction_lines(
         "The first lever's effect alone (against neither), with the second lever in place "
         "(both against the second alone), and their difference, the interaction; each paired "
         "by seed" + (" within each design point" if swept else "") + ", mean with 95% "
-        "confidence interval; **bold** where the interval excludes 0.",
+        "confidence interval; **bold** where the interval excludes 0. The same on the log "
+        "scale: the ratios first/neither and both/second (exp of the mean log ratio) and the "
+        "log interaction, log(both) - log(second) - log(first) + log(neither), 0 when each "
+        "lever multiplies the metric by the same factor whatever the other does. A metric "
+        "that is a product of factors each lever acts on (end to end = attempted online x "
+        "not sent back) has an additive interaction without a log one; the failure channels "
+        "(legal acceptance, data fetch, paper demand, each a share of online attempts) show "
+        "through which the levers meet. interactions.csv has every column.",
         "",
         "| contrast | month | metric | n | effect alone | effect with the second "
-        "| interaction | 95% CI |",
-        "|---|---|---|---|---|---|---|---|",
+        "| interaction, 95% CI | ratio alone | ratio with the second "
+        "| log interaction, 95% CI |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table.to_dict("records"):
-        value = f"{row['interaction']:+.4g}"
-        if row["interaction_ci_low"] > 0 or row["interaction_ci_high"] < 0:
-            value = f"**{value}**"
         name = row["contrast"]
         if swept:
             where = design.describe(row["point"]) if design is not None else ""
             name += f" (point {row['point']}{': ' + where if where else ''})"
+        if row["log_note"]:
+            ratios = "| | " + row["log_note"]
+        else:
+            ratios = (
+                f"| {np.exp(row['log_alone']):.4g} | {np.exp(row['log_with_second']):.4g} | "
+                + _ci_cell(row, "log_interaction")
+            )
         lines.append(
             f"| {name} | {row['date']} | {metric_heading(row['metric'])} | {row['n']} | "
-            f"{row['alone']:+.4g} | {row['with_second']:+.4g} | {value} | "
-            f"[{row['interaction_ci_low']:+.4g}, {row['interaction_ci_high']:+.4g}] |"
+            f"{row['alone']:+.4g} | {row['with_second']:+.4g} | "
+            f"{_ci_cell(row, 'interaction')} {ratios} |"
         )
     return lines
 
@@ -348,7 +381,8 @@ def _pooled_wanted(design: Design) -> bool:
 
 def write_report(results: Path, quiet: bool = False) -> list[Path]:
     """Write ``results/report/``: figures (PNG at 200 dpi and SVG), ``report.md`` and
-    ``effects.csv`` (per design point; ``effects_pooled.csv`` too when the report pools)."""
+    ``effects.csv`` (per design point; ``effects_pooled.csv`` too when the report pools;
+    ``interactions.csv``, on both scales, when the experiment declares interactions)."""
     long, manifest = load_results(results)
     design = design_of(long, manifest)
     by_point, pooled = effect_tables(
@@ -362,13 +396,17 @@ def write_report(results: Path, quiet: bool = False) -> list[Path]:
         }
         written = figures(long, manifest, stage)
         pngs = [p.name for p in written if p.suffix == ".png"]
-        text = report_markdown(long, manifest, pngs, by_point, pooled)
+        interactions = interactions_of(long, manifest, design)
+        text = report_markdown(long, manifest, pngs, by_point, pooled, interactions)
         stage.file("report.md").write_text(text, "utf-8")
         titles = scenario_titles(manifest)
         with_names(by_point, titles).to_csv(
             stage.file("effects.csv"), index=False, float_format="%.6g"
         )
         tables = [stage.target / "report.md", stage.target / "effects.csv"]
+        if interactions is not None:
+            interactions.to_csv(stage.file("interactions.csv"), index=False, float_format="%.6g")
+            tables.append(stage.target / "interactions.csv")
         if pooled is not None:
             with_names(pooled, titles).to_csv(
                 stage.file("effects_pooled.csv"), index=False, float_format="%.6g"

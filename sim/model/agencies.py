@@ -222,6 +222,14 @@ class ServiceTable:
     p_end_to_end: np.ndarray
     """An online attempt is completed end to end."""
     insecurity: np.ndarray
+    p_refused: np.ndarray
+    """An online attempt fails because it needs a legally valid document the agency cannot
+    take digitally (the legal-acceptance channel)."""
+    p_demanded: np.ndarray
+    """An online attempt fails, the document accepted, because the agency could fetch the
+    data but asks for paper anyway (the paper-demand channel); the rest of the failures,
+    ``1 - p_end_to_end - p_refused - p_demanded``, are data it cannot fetch (the
+    data-fetch channel)."""
 
 
 def service_probabilities(
@@ -255,10 +263,16 @@ def service_probabilities(
     p_paper = params.needs.p_needs_data * np.clip(p_paper_given_need, 0.0, 1.0)
 
     signed_ok = accepts & regime.digital_documents_legal
-    p_e2e = (1.0 - params.needs.p_needs_legal_document * ~signed_ok) * (1.0 - p_paper)
+    p_refused = params.needs.p_needs_legal_document * ~signed_ok
+    p_e2e = (1.0 - p_refused) * (1.0 - p_paper)
+    # of the paper needed, the share the agency could have fetched but asks for anyway
+    p_data = params.needs.p_needs_data * np.clip(1.0 - fetchable - pullable, 0.0, 1.0)
+    p_demanded = (1.0 - p_refused) * np.clip(p_paper - p_data, 0.0, 1.0)
     return ServiceTable(
         share_online=np.array([a.share_online for a in agencies]),
         p_paper=p_paper,
         p_end_to_end=p_e2e,
         insecurity=1.0 - np.array([a.security for a in agencies]),
+        p_refused=p_refused,
+        p_demanded=p_demanded,
     )

@@ -52,6 +52,12 @@ class Outcomes:
     n_in_person: int
     n_visits: int
     n_paper: int
+    n_fail_legal: int
+    """Failed online attempts: a legally valid document needed, not accepted digitally."""
+    n_fail_data: int
+    """Failed online attempts: data the agency could not fetch, brought on paper."""
+    n_fail_demand: int
+    """Failed online attempts: data the agency could fetch, paper demanded anyway."""
     online_by_agency: np.ndarray
     transactions_by_agency: np.ndarray
     internet_by_area: np.ndarray
@@ -190,6 +196,8 @@ class Rules:
             share_online=services.share_online,
             p_paper=services.p_paper,
             p_end_to_end=services.p_end_to_end,
+            p_refused=services.p_refused,
+            p_demanded=services.p_demanded,
             insecurity=services.insecurity,
         )
         with kernels.parallel(pop.n):
@@ -216,6 +224,9 @@ class Rules:
             n_in_person=int(t[kernels.T_IN_PERSON]),
             n_visits=int(t[kernels.T_COUNTER]) + n_paper_counter + 2 * n_fail,
             n_paper=n_paper_counter + n_fail,
+            n_fail_legal=int(t[kernels.T_FAIL_LEGAL]),
+            n_fail_data=int(t[kernels.T_FAIL_DATA]),
+            n_fail_demand=int(t[kernels.T_FAIL_DEMAND]),
             online_by_agency=by_agency[0],
             transactions_by_agency=by_agency[1],
             internet_by_area=t[kernels.T_INTERNET_AREA : kernels.month_tallies(n_areas)],

@@ -104,8 +104,11 @@ NEVER = -30000
     T_FAIL,
     T_RECENT,
     T_AWARE,
+    T_FAIL_LEGAL,  # failed online attempts by channel (they sum to T_FAIL)
+    T_FAIL_DATA,
+    T_FAIL_DEMAND,
     T_INTERNET_AREA,  # then one column per area: adults with internet access
-) = range(11)
+) = range(14)
 
 
 def month_tallies(n_areas: int) -> int:
@@ -236,6 +239,8 @@ Agencies = _group(
         "share_online": Field(np.float64, 1),
         "p_paper": Field(np.float64, 1),
         "p_end_to_end": Field(np.float64, 1),
+        "p_refused": Field(np.float64, 1),
+        "p_demanded": Field(np.float64, 1),
         "insecurity": Field(np.float64, 1),
     },
 )
@@ -711,6 +716,8 @@ def citizens_month(k, keys, state, month, coef, learning, agencies, out):
     share_online = agencies.share_online
     p_paper = agencies.p_paper
     p_end_to_end = agencies.p_end_to_end
+    p_refused = agencies.p_refused
+    p_demanded = agencies.p_demanded
     insecurity = agencies.insecurity
     trust_gain = learning.trust_gain
     trust_loss = learning.trust_loss
@@ -732,6 +739,7 @@ def citizens_month(k, keys, state, month, coef, learning, agencies, out):
         total_trust = 0.0
         sum_tx = sum_online = sum_success = sum_fail = sum_paper = 0
         sum_counter = sum_assisted = sum_in_person = sum_recent = sum_aware = 0
+        sum_legal = sum_demand = 0
         # 1. needs: the rows with at least one, and how many (branch-free)
         needy = np.empty(stop - start, dtype=np.int32)
         needs = np.empty(stop - start, dtype=np.int32)
@@ -778,6 +786,13 @@ def citizens_month(k, keys, state, month, coef, learning, agencies, out):
                 success = online & np.int64(u_outcome < p_end_to_end[a])
                 s += success
                 f += online - success
+                # the failure's channel, from the same draw: the top of [0, 1) is the legal
+                # refusal, just above success the paper demand, the data in between
+                legal = (online - success) & np.int64(u_outcome >= 1.0 - p_refused[a])
+                sum_legal += legal
+                sum_demand += (online - success - legal) & np.int64(
+                    u_outcome < p_end_to_end[a] + p_demanded[a]
+                )
                 p += served & np.int64(u_outcome < p_paper[a])
                 agc[0, a] += online
                 agc[1, a] += 1
@@ -813,6 +828,9 @@ def citizens_month(k, keys, state, month, coef, learning, agencies, out):
         tal[T_ONLINE] = sum_online
         tal[T_SUCCESS] = sum_success
         tal[T_FAIL] = sum_fail
+        tal[T_FAIL_LEGAL] = sum_legal
+        tal[T_FAIL_DEMAND] = sum_demand
+        tal[T_FAIL_DATA] = sum_fail - sum_legal - sum_demand
         tal[T_PAPER_COUNTER] = sum_paper
         tal[T_COUNTER] = sum_counter
         tal[T_ASSISTED] = sum_assisted

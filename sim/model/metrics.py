@@ -102,6 +102,7 @@ def compute(
         # round trip costs the online time and one visit more than going in person directly
         saved = out.n_success * (cost.hours_visit - cost.hours_online)
         saved -= (out.n_online - out.n_success) * (cost.hours_online + cost.hours_visit)
+        attempts = max(out.n_online, 1)
         m.update(
             {
                 "end_to_end_share": out.n_success / total,
@@ -111,6 +112,9 @@ def compute(
                 "paper_documents_per_1000": out.n_paper * per_1000,
                 "round_trips_per_1000": (out.n_online - out.n_success) * per_1000,
                 "hours_saved_per_1000": saved * per_1000,
+                "failed_legal_share": out.n_fail_legal / attempts,
+                "failed_data_share": out.n_fail_data / attempts,
+                "failed_paper_demand_share": out.n_fail_demand / attempts,
             }
         )
     return {name: m[name] for name in METRICS}
