@@ -265,7 +265,7 @@ def service_probabilities(
     signed_ok = accepts & regime.digital_documents_legal
     p_refused = params.needs.p_needs_legal_document * ~signed_ok
     p_e2e = (1.0 - p_refused) * (1.0 - p_paper)
-    # of the paper needed, the share the agency could have fetched but asks for anyway
+    # the paper needed for data the agency cannot fetch; the rest it asks for anyway
     p_data = params.needs.p_needs_data * np.clip(1.0 - fetchable - pullable, 0.0, 1.0)
     p_demanded = (1.0 - p_refused) * np.clip(p_paper - p_data, 0.0, 1.0)
     return ServiceTable(
