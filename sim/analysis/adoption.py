@@ -18,7 +18,9 @@ ADOPTED = "reforms_adopted"
 
 def adoption_months(frame: pd.DataFrame) -> pd.Series:
     """Each run's month of adoption (the first month ``reforms_adopted`` is positive), or
-    None where the reform never arose; indexed by scenario, point and replicate."""
+    None where the reform never arose; indexed by scenario, point and replicate. Exact when
+    the results are recorded every month (``[output] every = 1``), else the first recorded
+    month after it."""
     runs = ["scenario", "point", "replicate"]
     adopted = frame[frame[ADOPTED] > 0].groupby(runs)["date"].min()
     every = frame.groupby(runs).size().index
