@@ -206,6 +206,61 @@ class LegalEsignature(Lever):
     )
 
 
+class EndogenousReform(Lever):
+    """What makes a reform endogenous: it is not dated but arises. From ``at`` on, each month
+    it is adopted with chance ``base_rate + capacity_rate x max(0, capacity -
+    capacity_needed) / (1 - capacity_needed)`` (``capacity``: the coordination capacity, which
+    a central ministry builds fast); once adopted it acts exactly as the dated lever would from
+    that month. ``base_rate`` is a reform's path without any coordination (a ministry or the
+    capacity it builds): the source study's claim "no ministry, therefore no law" is the case
+    where that path is closed. Not a lever itself: the endogenous law and open databases are."""
+
+    base_rate: float = Field(
+        0.005,
+        ge=0,
+        le=1,
+        description="per month: chance the reform is adopted whatever the coordination "
+        "capacity (its path without a ministry; an assumption, swept over 0-0.02)",
+    )
+    capacity_rate: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="per month: chance added at full coordination capacity (an assumption, 0-0.05)",
+    )
+    capacity_needed: float = Field(
+        0.0,
+        ge=0,
+        le=0.95,
+        description="coordination capacity below which capacity adds nothing to the chance "
+        "(0: the chance grows with any capacity; an assumption, 0-0.7)",
+    )
+
+    def hazard(self, capacity: float) -> float:
+        """Chance a month that the reform is adopted, at coordination ``capacity``."""
+        excess = max(0.0, capacity - self.capacity_needed) / (1.0 - self.capacity_needed)
+        return min(1.0, self.base_rate + self.capacity_rate * excess)
+
+
+class EndogenousLegalEsignature(EndogenousReform, LegalEsignature):
+    """The e-signature law, not dated but arising with a chance that grows with the
+    coordination capacity (see the endogenous reform's fields); once adopted it acts as the
+    dated law."""
+
+    title: ClassVar[str] = "e-signature law (endogenous)"
+
+    type: Literal["endogenous_legal_esignature"] = "endogenous_legal_esignature"
+
+
+class EndogenousOpenDatabases(EndogenousReform, OpenDatabases):
+    """The opening of databases, not dated but arising with a chance that grows with the
+    coordination capacity; once adopted it acts as the dated lever."""
+
+    title: ClassVar[str] = "open databases (endogenous)"
+
+    type: Literal["endogenous_open_databases"] = "endogenous_open_databases"
+
+
 class DataProtection(Lever):
     """A personal-data protection programme: agencies' security rises, breaches hurt trust
     less (notification and redress), and online users regain trust as they see who reads
@@ -384,6 +439,8 @@ LEVER_CLASSES: tuple[type[Lever], ...] = (
     Lockdown,
     SecurityBreach,
     SecurityTightening,
+    EndogenousLegalEsignature,
+    EndogenousOpenDatabases,
 )
 """Every lever, in the order of the reference (docs/scenarios.md) and of the union: the one
 list a new lever is added to."""

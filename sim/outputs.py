@@ -220,6 +220,15 @@ _ALL = (
         "higher",
     ),
     _m(
+        "reforms_adopted",
+        "Endogenous reforms adopted",
+        "reforms",
+        "endogenous reforms (levers that arise with a chance rather than on a date) adopted so "
+        "far; 0 in a scenario without any",
+        note="with one endogenous reform, 0 or 1: its mean over runs is the share of runs in "
+        "which the reform has arisen, and a run's first month at 1 is the month of adoption",
+    ),
+    _m(
         "online_users_urban",
         "Used an online service: urban",
         SHARE,

@@ -306,6 +306,48 @@ class SecurityTightening(Action):
         model.population.locked_out[:] = False
 
 
+ADOPTION_PHASE = 3
+"""The phase of a lever's stream from which an endogenous reform draws its adoption (0-2 are
+its reform's ``begin``, ``each_month`` and ``end``)."""
+
+
+class EndogenousReform(Action):
+    """A reform that arises: each month from ``at`` until adopted, one draw from this lever's
+    own stream against :meth:`sim.levers.EndogenousReform.hazard` at the coordination capacity;
+    from the month of adoption on, the dated reform's action (with this lever's stream), as if
+    dated then. With a hazard of 1 it is the dated lever, draw for draw."""
+
+    lever: levers.EndogenousReform
+    dated: type[levers.Lever]
+    """The dated lever class whose action this reform takes once adopted."""
+
+    def __init__(self, lever: levers.Lever, instance: int = 0) -> None:
+        super().__init__(lever, instance)
+        self.reform = ACTIONS[self.dated](lever, instance)
+        self.adopted_after: int | None = None
+        """Months from ``at`` to adoption (None: not adopted yet)."""
+
+    def each_month(self, model: AdoptionModel, k: int) -> None:
+        if self.adopted_after is None:
+            u = self.rng(model, ADOPTION_PHASE).random()
+            if u >= self.lever.hazard(model.regime.capacity):
+                return
+            self.adopted_after = k
+            model.regime.reforms_adopted += 1
+            self.reform.begin(model)
+        self.reform.each_month(model, k - self.adopted_after)
+
+
+@acts_for(levers.EndogenousLegalEsignature)
+class EndogenousLegalEsignature(EndogenousReform):
+    dated = levers.LegalEsignature
+
+
+@acts_for(levers.EndogenousOpenDatabases)
+class EndogenousOpenDatabases(EndogenousReform):
+    dated = levers.OpenDatabases
+
+
 def action_for(lever: levers.Lever, instance: int = 0) -> Action:
     """A fresh action for one lever of a scenario (``instance``: how many identical levers
     come before it in the scenario)."""

@@ -54,6 +54,9 @@ class Regime:
     """Multiplier of the trust lost in a breach (data-protection programmes lower it)."""
     trust_recovery: float = 0.0
     """Per month: recent online users' trust moves this share towards 1 (data protection)."""
+    reforms_adopted: int = 0
+    """Endogenous reforms adopted so far (they arise with a chance that grows with
+    ``capacity``; dated levers are not counted)."""
 
 
 @dataclass

@@ -47,6 +47,7 @@ def compute(
     breaches: int,
     groups: Groups,
     params: Params,
+    reforms_adopted: int = 0,
 ) -> dict[str, float]:
     """All metrics of :data:`METRICS` from the population's ``tally`` after a month and
     the month's outcomes (``out`` None: the initial state, no flows)."""
@@ -75,6 +76,7 @@ def compute(
         "agencies_on_khur_share": agencies_khur,
         "mean_paper_demand": paper_demand,
         "coordination_capacity": capacity,
+        "reforms_adopted": float(reforms_adopted),
         "online_users_urban": urban,
         "online_users_rural": rural,
         "urban_rural_gap": urban - rural,

@@ -371,6 +371,7 @@ class AdoptionModel(mesa.Model):
             agencies_khur=float(np.mean([a.on_khur for a in agencies])),
             paper_demand=float(np.mean([a.paper_demand for a in agencies])),
             capacity=self.regime.capacity,
+            reforms_adopted=self.regime.reforms_adopted,
             breaches=self.breaches_this_month,
             groups=self.groups,
             params=self.params,
