@@ -29,56 +29,7 @@ from sim.errors import InputError
 from sim.library import facts_file, observations_file
 from tests import legacy_validation as legacy
 from tests.conftest import ROOT
-
-MONTHS = pd.period_range("2020-09", "2030-12", freq="M").astype(str)
-SCENARIOS = ("history", "status_quo", "security_shock")
-
-
-def synthetic_long(seed: int, replicates: int = 3) -> pd.DataFrame:
-    """A long result frame of the three scenarios: every metric a random S-curve (the
-    lock-out shares a random decay after 2023-05), security_shock the status quo's trust with
-    a random dip from 2023-04, and run noise shared by the scenarios (paired seeds), so that
-    each check passes on some seeds and fails on others."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(len(MONTHS), dtype=float)
-    breach, tight = list(MONTHS).index("2023-04"), list(MONTHS).index("2023-05")
-    metrics = [
-        "online_ever_share", "online_users_share", "internet_share", "paper_documents_per_1000",
-        "online_users_urban", "online_users_rural", "urban_rural_gap", "online_users_young",
-        "online_users_old", "mean_trust", "online_attempt_share", "online_users_urban_internet",
-        "online_users_rural_internet", "internet_urban", "internet_rural", "locked_out_young",
-        "locked_out_old", "locked_out_urban", "locked_out_rural",
-    ]  # fmt: skip
-    noise = {m: rng.normal(0, 0.03, (replicates, len(t))) for m in metrics}
-    curves: dict[str, dict[str, np.ndarray]] = {}
-    for scenario in SCENARIOS:
-        curves[scenario] = {}
-        for metric in metrics:
-            if metric.startswith("locked_out"):  # old and rural ahead on about half the seeds
-                behind = metric.endswith(("old", "rural")) and rng.random() < 0.7
-                start = rng.uniform(0.6, 1) if behind else rng.uniform(0.3, 0.7)
-                rate = rng.uniform(0.01, 0.05) if behind else rng.uniform(0.02, 0.3)
-                curve = np.where(t < tight, 0.0, start * np.exp(-rate * (t - tight)))
-            else:
-                low, height = rng.uniform(0, 0.3), rng.uniform(0.1, 0.7)
-                k, mid = rng.uniform(0.02, 0.4), rng.uniform(0, len(t))
-                curve = low + height / (1 + np.exp(-k * (t - mid)))
-                if metric == "paper_documents_per_1000":
-                    curve = curve * 300
-            curves[scenario][metric] = curve
-    dip = np.where(t < breach, 0.0, rng.uniform(-0.05, 0.01) * np.exp(-0.1 * (t - breach)))
-    curves["security_shock"]["mean_trust"] = curves["status_quo"]["mean_trust"] + dip
-    rows = []
-    for scenario in SCENARIOS:
-        for r in range(replicates):
-            frame = pd.DataFrame({m: c * (1 + noise[m][r]) for m, c in curves[scenario].items()})
-            frame.insert(0, "date", MONTHS)
-            frame.insert(0, "step", np.arange(len(t)))
-            frame.insert(0, "seed", r)
-            frame.insert(0, "replicate", r)
-            frame.insert(0, "scenario", scenario)
-            rows.append(frame)
-    return pd.concat(rows, ignore_index=True)
+from tests.synthetic import SCENARIOS, synthetic_long
 
 
 def _same(new, old):

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.facts import Check, check_facts, country_facts
+from sim.analysis.power import RULE
 from sim.analysis.validation import EXPECTATION, held_out_checks
 from sim.errors import InputError
 from sim.experiment.batch import run_batch
@@ -232,6 +233,16 @@ def test_validate_model_separates_held_out_from_fitted(tmp_path):
         "held-out checks with power pass; without power, not counted: H1; consistency "
         "(fitted, input or expectation, not evidence)"
     ) in lines[-1]
+    # each held-out check's power: H1 against the prior and its alternative, then the rule
+    power = [line.strip() for line in lines if line.strip().startswith(("power:", "verdict:"))]
+    assert len(power) == 4, lines
+    assert power[0].startswith("power: passes under the posterior ")
+    assert ", under the prior (calibrate.toml) " in power[0]
+    assert power[0].endswith("no power (fewer than 30 draws)")
+    assert ", under internet growth 0.027 a month " in power[1]
+    assert power[2] == "verdict: no power"
+    assert lines[-2] == f"{RULE}; a pass rate is the share of draws whose run passes on its own"
+    assert (tmp_path / "v" / "power.csv").exists()
     facts = ROOT / "scenarios" / "mongolia"
     assert lines[-3] == (
         f"checks from {facts / 'facts.toml'}; observations from {facts / 'observations.csv'} "

@@ -19,72 +19,7 @@ from sim.analysis.robustness import (
 from sim.analysis.robustness_report import box_lines
 from sim.errors import InputError
 from tests.conftest import ROOT, seal_results
-
-METRIC = "end_to_end_share"
-DATES = ["2030-06", "2030-10", "2030-12"]
-N_FUTURES = 50
-FAIL_X = 0.7
-TARGET = 0.4
-
-
-def _xs() -> np.ndarray:
-    """50 factor values, 15 of them above 0.7, in a scrambled order."""
-    x = np.concatenate([np.linspace(0.0, 0.69, 35), np.linspace(0.71, 1.0, 15)])
-    return np.random.default_rng(1).permutation(x)
-
-
-def _outcome(policy: str, x: float, noise: float) -> float:
-    """A: best on average but fails when x > 0.7; B: slightly worse, never fails; C: worse."""
-    if policy == "A":
-        return (0.2 if x > FAIL_X else 0.7) + noise
-    if policy == "B":
-        return 0.5 + noise
-    return 0.3 + noise
-
-
-def make_results(folder, *, drop=(), policies=("A", "B", "C"), factors=True):
-    """A batch results folder: policies x 50 futures (one replicate per point) x 3 months,
-    the last month carrying the outcome above; ``drop`` removes (policy, point) runs."""
-    rng = np.random.default_rng(7)
-    xs = _xs()
-    noise = rng.normal(0, 0.02, (len(policies), N_FUTURES))
-    rows = []
-    for i, policy in enumerate(policies):
-        for point, x in enumerate(xs):
-            if (policy, point) in drop:
-                continue
-            for step, date in enumerate(DATES):
-                value = _outcome(policy, x, noise[i, point])
-                rows.append(
-                    {
-                        "scenario": policy,
-                        "point": point,
-                        "replicate": 0,
-                        "seed": 1000 + point,
-                        **({"x": float(x), "z": float((point * 37 % 50) / 50)} if factors else {}),
-                        "date": date,
-                        "step": step,
-                        METRIC: value - 0.05 * (len(DATES) - 1 - step),
-                        "mean_trust": 0.5,
-                    }
-                )
-    folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_parquet(folder / "results.parquet")
-    points = [{"x": float(x), "z": float((p * 37 % 50) / 50)} for p, x in enumerate(xs)]
-    manifest = {
-        "experiment": "synthetic",
-        "reference": policies[0],
-        "design": {
-            "points": points if factors else [{}],
-            "replications": 1,
-            "seeds": [1000],
-            "runs": len(policies) * N_FUTURES,
-            "posterior": None,
-        },
-        "experiment_resolved": {"output": {"every": 4}},
-    }
-    seal_results(folder, manifest)
-    return folder
+from tests.synthetic import DATES, FAIL_X, METRIC, N_FUTURES, TARGET, make_results
 
 
 def test_regret_ranks_the_policy_that_never_fails_first(tmp_path):

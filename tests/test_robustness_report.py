@@ -6,7 +6,7 @@ from __future__ import annotations
 from sim.analysis.results import Results
 from sim.analysis.robustness import assess
 from sim.analysis.robustness_report import robustness_markdown, robustness_text
-from tests.test_robustness import METRIC, TARGET, make_results
+from tests.synthetic import METRIC, TARGET, make_results
 
 
 def test_the_summary_ranks_the_policies_and_stars_the_preferred(tmp_path):
