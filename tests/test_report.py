@@ -265,3 +265,12 @@ def test_report_writes_figures_and_effect_table(tmp_path, capsys):
     assert (report / "notes.txt").exists() and (report / "adoption.png").exists()
     assert cli_main(["report", str(tmp_path)]) == 2
     assert "holds no manifest.json" in capsys.readouterr().err
+
+
+def test_commit_words_say_why_a_commit_is_missing():
+    from sim.analysis.report import _commit_words
+
+    assert _commit_words({"commit": "abc123", "dirty": False}) == "git commit abc123"
+    assert _commit_words({"commit": "abc123", "dirty": True}) == "git commit abc123 (dirty)"
+    words = _commit_words({"commit": None, "dirty": None})
+    assert "None" not in words and words.startswith("git commit not recorded")

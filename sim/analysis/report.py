@@ -49,6 +49,15 @@ INTERACTION_METRICS = (*FIGURE_METRICS, "online_attempt_share", *CHANNEL_METRICS
 sees where two levers meet."""
 
 
+def _commit_words(git: dict) -> str:
+    """The code's commit as a reader sees it: the hash, ``(dirty)`` with uncommitted changes,
+    or why there is none (an installed copy, or git did not answer)."""
+    commit = git.get("commit")
+    if not commit:
+        return "git commit not recorded (the code was not in a git checkout, or git did not answer)"
+    return f"git commit {commit}" + (" (dirty)" if git.get("dirty") else "")
+
+
 def _factor_effect_lines(
     table: pd.DataFrame, design: Design, horizon: str, titles: dict[str, str] | None = None
 ) -> list[str]:
@@ -225,8 +234,7 @@ def report_markdown(
             )
         )
     lines += [
-        f"- status: {manifest.get('status')}; git commit {git.get('commit')}"
-        f"{' (dirty)' if git.get('dirty') else ''}",
+        f"- status: {manifest.get('status')}; {_commit_words(git)}",
         f"- experiment file: `{manifest.get('file')}` "
         f"(sha256 {(manifest.get('experiment_sha256') or '')[:12]})",
         *_posterior_lines(manifest["design"].get("posterior")),
