@@ -227,7 +227,7 @@ def test_validate_model_separates_held_out_from_fitted(tmp_path):
         "input",
         "input",
         "input",
-        "input",
+        "expectation",
     ]
     assert (
         "held-out checks with power pass; without power, not counted: H1; consistency "
