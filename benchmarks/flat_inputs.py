@@ -33,10 +33,10 @@ VARIANTS = {
     "_equal_access": "internet access equal across areas",
     "_equal_ages": "every age input equal",
     "_equal_ages_but_needs": "every age input equal but needs",
-    "_equal_credentials": "credential factors (age, area) equal",
-    "_equal_credentials_and_skill": "credential factors equal, skill not helping "
-    "(`coef_skill = 0`)",
-    "_equal_access_and_credentials": "internet access and credential factors equal",
+    "_equal_credentials": "travel time to a registration point equal across areas",
+    "_credentials_alike": "regaining a credential alike for everyone (equal travel time, "
+    "trying every month, no remote renewal or household help)",
+    "_equal_access_and_credentials": "internet access and travel time equal",
     "_no_word_of_mouth": "word of mouth off (`coef_peer = 0`)",
 }
 """Scenario name suffixes of the batch and the input each makes flat."""

@@ -402,7 +402,9 @@ class SecurityBreach(Lever):
 class SecurityTightening(Lever):
     """A sudden security tightening: online use now needs a credential (an e-signature) or an
     in-person identity check that some adults lack; they are locked out and lose trust until
-    they obtain it (or until ``until``, when the requirement is lifted)."""
+    they obtain it (or until ``until``, when the requirement is lifted). How fast each regains
+    it follows from ``params.credentials``: demand, and the routes open to them (remote
+    renewal, a trip, household help; an in-person check only by a trip)."""
 
     title: ClassVar[str] = "security tightening"
 
@@ -415,9 +417,6 @@ class SecurityTightening(Lever):
         ge=0,
         le=1,
         description="for in_person_check: share of adults who must re-verify in person",
-    )
-    rate_recovery: float = Field(
-        0.1, ge=0, le=1, description="per month: chance a locked-out adult regains access"
     )
     trust_loss: float = Field(
         0.1, ge=0, le=1, description="share of trust lost by those locked out"

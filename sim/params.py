@@ -936,19 +936,27 @@ class Security(ParameterGroup):
 
 class Credentials(ParameterGroup):
     """Who obtains, and regains, the credentials that online services and tightened security
-    demand (an e-signature certificate, a stronger Dan login): a relative chance by age group,
-    by distance to a registration point (area) and by digital skill, normalised to a mean of 1
-    over the adults at the start, so the overall rates stay those of `trends` and the levers."""
+    demand (an e-signature certificate, a stronger Dan login). Regaining one after a
+    `security_tightening` follows from mechanisms (docs/ODD.md 7.10): a locked-out adult tries
+    in a month a service need arrives, and succeeds through any of three routes, each with its
+    own draw: a remote renewal (internet access, a chance rising with skill), a trip to a
+    registration point (a chance falling with the area's travel time), or a household member's
+    help (another adult of the household with internet who holds the credential or is
+    skilled). A route's chance at 0 switches it off. The group factors by age and area are
+    calibration knobs at 1 (no data exist to set them): they scale every chance of obtaining or
+    regaining a credential, so no group constant decides who is locked out longer unless a
+    study sets one."""
 
     age_factor: AgeValues = param(
-        _ages(1.2, 1.0, 0.45),
+        _ages(1.0, 1.0, 1.0),
         ge=0,
         le=5,
         unit="relative chance",
         scope="country",
-        doc="relative chance of obtaining or regaining a credential, by age group",
-        source="assumption (sources.md eu-age-2020: the age gradient of e-government use; "
-        "eskills-2023: e-skills 48.3%)",
+        doc="calibration knob (1: off): relative chance of obtaining or regaining a credential, "
+        "by age group, on top of the mechanisms",
+        source="assumption (no data on who regains a credential; 1 leaves the gaps to the "
+        "mechanisms)",
         sa=(0.3, 1.5),
         weights=True,
     )
@@ -958,8 +966,8 @@ class Credentials(ParameterGroup):
         le=1,
         unit="relative chance",
         scope="country",
-        doc="relative chance by area: the distance to a registration point (one-stop centre, "
-        "state registration office)",
+        doc="calibration knob (1: off): relative chance by area, on top of the travel time to a "
+        "registration point",
         source="country file ([country.sources] of scenarios/<country>/country.toml)",
         sa=(0.2, 1.0),
     )
@@ -969,10 +977,85 @@ class Credentials(ParameterGroup):
         scope="shared",
         ge=0,
         le=2,
-        doc="how much digital skill helps: the chance is multiplied by 1 + coef_skill x "
-        "(skill - 0.5)",
+        doc="how much digital skill helps obtain a credential in the background trend and among "
+        "the initial holders: the chance is multiplied by 1 + coef_skill x (skill - 0.5)",
         source="assumption",
         sa=(0.0, 2.0),
+    )
+    p_try_without_need: float = param(
+        0.0,
+        unit="probability per month",
+        scope="shared",
+        ge=0,
+        le=1,
+        doc="demand: chance a locked-out adult with no service need this month tries to regain "
+        "the credential anyway (one with a need always tries; 1 switches demand off)",
+        source="assumption (people renew a credential when a need arrives)",
+        sa=(0.0, 0.2),
+    )
+    p_remote: float = param(
+        0.08,
+        unit="probability per attempt",
+        scope="shared",
+        ge=0,
+        le=1,
+        doc="remote renewal: chance an attempt succeeds online, for an adult with internet access "
+        "and skill 1 (times skill; 0 switches the route off)",
+        source="assumption (estonia-2017: suspended certificates could be renewed remotely)",
+        sa=(0.0, 0.2),
+    )
+    p_in_person: float = param(
+        0.06,
+        unit="probability per attempt",
+        scope="shared",
+        ge=0,
+        le=1,
+        doc="in person: chance an attempt by a trip to a registration point succeeds with no "
+        "travel (times exp(-hours_travel / hours_scale); 0 switches the route off)",
+        source="assumption",
+        sa=(0.0, 0.15),
+    )
+    hours_travel: AreaValues = param(
+        AreaValues({}),
+        ge=0,
+        le=48,
+        unit="hours",
+        scope="country",
+        doc="in person: travel time, one way, to a point that issues the credential, by area",
+        source="country file ([country.sources] of scenarios/<country>/country.toml)",
+        sa=(0.5, 12.0),
+    )
+    hours_scale: float = param(
+        4.0,
+        unit="hours",
+        scope="shared",
+        ge=0.1,
+        le=100,
+        doc="in person: the travel time that cuts the chance of a trip by a factor e",
+        source="assumption",
+        sa=(2.0, 8.0),
+    )
+    p_household: float = param(
+        0.05,
+        unit="probability per attempt",
+        scope="shared",
+        ge=0,
+        le=1,
+        doc="household help: chance an attempt succeeds by proxy or assisted renewal, for an adult "
+        "with a helper at home (0 switches the route off)",
+        source="assumption",
+        sa=(0.0, 0.15),
+    )
+    skill_helper: float = param(
+        0.7,
+        unit="skill (0-1)",
+        scope="shared",
+        ge=0,
+        le=1,
+        doc="household help: skill a household member with internet needs to help without "
+        "holding the credential (one who holds it can always help)",
+        source="assumption",
+        sa=(0.5, 0.9),
     )
 
 

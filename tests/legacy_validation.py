@@ -2,8 +2,9 @@
 that ``tests/test_facts.py`` compares the data-driven checks with: the same pass/fail, figures
 and labels on the same result frames. Not used by the package. Only the checking logic is
 kept; the ``Check`` it returns is the package's. Uses and bases are data of the fact file and
-were relabelled since (issue 30: H2 a theoretical expectation, pattern 6 an input), so
-:func:`logic` leaves them out of the comparison; the tests check the new ones directly."""
+were relabelled since (issue 30: H2 a theoretical expectation; pattern 6 an input, then an
+expectation once regaining a credential followed from mechanisms), so :func:`logic` leaves
+them out of the comparison; the tests check the new ones directly."""
 
 from __future__ import annotations
 

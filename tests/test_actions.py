@@ -8,6 +8,7 @@ import pytest
 from sim.analysis.calibration import check
 from sim.experiment.replicates import paired_seeds, run_replicates
 from sim.files import load_scenario
+from sim.model import behaviour
 from sim.model.model import AdoptionModel
 from tests.conftest import SCENARIOS, make_scenario
 
@@ -166,3 +167,93 @@ def test_every_lever_type_has_its_action():
 
     assert set(ACTIONS) == set(LEVER_TYPES.values())
     assert all(action.__name__ == lever.__name__ for lever, action in ACTIONS.items())
+
+
+TIGHTENING = "2022-08"
+AREAS = ("ulaanbaatar", "aimag_centre", "soum_centre", "rural")
+
+
+def _tightened(seed=5, end="2022-09", uptake=None, **credentials):
+    """A model run from a security tightening to ``end`` (by default the month after it, the
+    first month anyone can regain the credential), with ``params.credentials`` overridden (and
+    the background e-signature ``uptake``); also the locked-out column just before that
+    month."""
+    params = {"credentials": credentials}
+    if uptake is not None:
+        params["trends"] = {"rate_esignature_uptake": uptake}
+    scenario = make_scenario(
+        citizens=3000,
+        start="2022-07",
+        end=end,
+        levers=[{"type": "security_tightening", "at": TIGHTENING}],
+        params=params,
+    )
+    model = AdoptionModel(scenario, seed=seed, agent_views=False)
+    while model.date < TIGHTENING:
+        model.step()
+    before = model.population.locked_out.copy()
+    model.run()
+    return model, before
+
+
+def test_household_help_off_leaves_the_other_routes_draws_as_they_were():
+    """Stream independence: with household help switched off, those who regain in the first
+    month are exactly those who regain by the other routes with it on; the difference is
+    adults with a helper at home."""
+    on, before = _tightened()
+    off, before_off = _tightened(p_household=0.0)
+    assert np.array_equal(before, before_off) and before.mean() > 0.9
+    regained_on = before & ~on.population.locked_out
+    regained_off = before & ~off.population.locked_out
+    assert not (regained_off & ~regained_on).any()
+    extra = regained_on & ~regained_off
+    assert extra.sum() > 0
+    assert behaviour.household_helpers(on.population, 0.7)[extra].all()
+    # exact for this seed: 2,973 of 3,000 locked out, 82 regain in the first month, 70 without
+    # household help; a year on 2,023 are still locked out
+    assert (before.sum(), regained_on.sum(), regained_off.sum()) == (2973, 82, 70)
+
+
+def test_with_every_route_off_nobody_regains():
+    """No route and no background uptake: the lock-out never lifts, even when everyone
+    tries every month; with the background uptake alone few regain."""
+    off = {"p_remote": 0.0, "p_in_person": 0.0, "p_household": 0.0, "p_try_without_need": 1.0}
+    model, before = _tightened(end="2023-08", uptake=0.0, **off)
+    assert before.mean() > 0.9 and np.array_equal(model.population.locked_out, before)
+    model, before = _tightened(end="2023-08", **off)
+    assert 0 < (before & ~model.population.locked_out).mean() < 0.02
+
+
+def test_the_remote_route_needs_internet():
+    """With the remote route alone, everyone who regains in the first month is online."""
+    model, before = _tightened(p_in_person=0.0, p_household=0.0)
+    regained = before & ~model.population.locked_out
+    assert regained.sum() > 20
+    assert model.population.internet[regained].all()
+
+
+def test_longer_travel_slows_recovery():
+    """Twelve hours of travel everywhere leaves more adults locked out a year on (the trip is
+    the route of those without internet or help at home)."""
+    near, _ = _tightened(end="2023-08")
+    assert near.population.locked_out.sum() == 2023
+    far, _ = _tightened(end="2023-08", hours_travel={a: 12.0 for a in AREAS})
+    assert far.population.locked_out.mean() > near.population.locked_out.mean() + 0.01
+
+
+def test_without_household_help_the_offline_recover_slower():
+    """Household help is the route of adults without internet who cannot travel far."""
+    helped, _ = _tightened(end="2023-08")
+    alone, _ = _tightened(end="2023-08", p_household=0.0)
+    offline = ~helped.population.internet & ~alone.population.internet
+    assert alone.population.locked_out[offline].mean() > (
+        helped.population.locked_out[offline].mean() + 0.01
+    )
+
+
+def test_demand_paces_recovery():
+    """Trying every month (demand switched off) recovers faster than trying when a need
+    arrives."""
+    demand, _ = _tightened(end="2023-08")
+    always, _ = _tightened(end="2023-08", p_try_without_need=1.0)
+    assert always.population.locked_out.mean() < demand.population.locked_out.mean() - 0.05

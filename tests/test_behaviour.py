@@ -11,6 +11,7 @@ import pytest
 
 from sim.model import behaviour, kernels
 from sim.model.model import AdoptionModel
+from sim.model.population import Population
 from sim.model.streams import Streams
 from tests.conftest import ROOT, make_scenario
 
@@ -284,6 +285,7 @@ THREADS_SCRIPT = """
 import hashlib, sys
 from sim.model import kernels
 from sim.model.model import AdoptionModel
+from sim.model.population import Population
 kernels.set_threads(int(sys.argv[1]))
 model = AdoptionModel("history", seed=3, citizens=40_000, end="2024-06", agent_views=False)
 frame = model.run().timeseries()
@@ -339,3 +341,55 @@ def test_channel_probabilities_add_up_to_the_failure_probability(model):
     p_data = 1.0 - services.p_end_to_end - services.p_refused - services.p_demanded
     assert np.all(services.p_refused >= 0) and np.all(services.p_demanded >= 0)
     assert np.all(p_data >= -1e-12)
+
+
+def _household_of_four():
+    """Two households of two adults in Ulaanbaatar (area 0) and the rural area (3): row 0 is
+    online and skilled and holds an e-signature, row 1 is offline; rows 2 and 3 are offline."""
+    pop = Population(4)
+    pop.household[:] = [0, 0, 1, 1]
+    pop.area[:] = [0, 0, 3, 3]
+    pop.age_group[:] = [0, 2, 1, 2]
+    pop.internet[:] = [True, False, False, False]
+    pop.skill[:] = [0.8, 0.2, 0.9, 0.5]
+    pop.esignature[:] = [True, False, False, False]
+    pop.locked_out[:] = [False, True, True, True]
+    return pop
+
+
+def test_household_helpers_need_another_member_online_with_the_credential_or_skill():
+    pop = _household_of_four()
+    assert behaviour.household_helpers(pop, 0.7).tolist() == [False, True, False, False]
+    pop.internet[2] = True  # skilled and online: helps the other member, not themself
+    assert behaviour.household_helpers(pop, 0.7).tolist() == [False, True, False, True]
+    assert behaviour.household_helpers(pop, 0.95).tolist() == [False, True, False, False]
+    pop.locked_out[0] = True  # a locked-out holder cannot help; skill 0.8 still can
+    assert behaviour.household_helpers(pop, 0.7).tolist() == [False, True, False, True]
+    assert behaviour.household_helpers(pop, 0.85).tolist() == [False, False, False, True]
+
+
+def test_regain_routes_exact_chances():
+    params = make_scenario().params
+    cp = params.credentials
+    pop = _household_of_four()
+    routes = behaviour.regain_routes(pop, params)
+    # remote: only the adult online, p_remote x skill
+    assert routes.remote.tolist() == pytest.approx([cp.p_remote * 0.8, 0, 0, 0], rel=1e-6)
+    # in person: exp(-hours / scale) by area (Ulaanbaatar 1 hour, rural 6)
+    near = cp.p_in_person * np.exp(-cp.hours_travel["ulaanbaatar"] / cp.hours_scale)
+    far = cp.p_in_person * np.exp(-cp.hours_travel["rural"] / cp.hours_scale)
+    assert routes.in_person.tolist() == pytest.approx([near, near, far, far], rel=1e-6)
+    assert far < near
+    # household: row 1 has a helper at home
+    assert routes.household.tolist() == pytest.approx([0, cp.p_household, 0, 0], rel=1e-6)
+    # an in-person identity check: only the trip
+    only = behaviour.regain_routes(pop, params, in_person_only=True)
+    assert not only.remote.any() and not only.household.any()
+    assert np.array_equal(only.in_person, routes.in_person)
+    # the group knobs scale every route (1 by default: no group constant)
+    assert cp.age_factor.array() == [1.0, 1.0, 1.0] and set(cp.area_factor.array()) == {1.0}
+    knob = make_scenario(
+        params={"credentials": {"age_factor": {"young": 1.0, "middle": 1.0, "old": 0.5}}}
+    ).params
+    halved = behaviour.regain_routes(pop, knob)
+    assert halved.in_person.tolist() == pytest.approx([near, near / 2, far, far / 2], rel=1e-6)

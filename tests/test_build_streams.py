@@ -60,6 +60,13 @@ ABOUT: dict[str, tuple[str, ...]] = {
         "population.esignature",  # e-signatures go to the more skilled
     ),
     "params.traits.share_aware": ("population.aware", *RECENT),  # recent users are aware
+    # credentials: the initial e-signature holders, drawn by skill and the trip to a
+    # registration point (the travel time and its scale)
+    "params.credentials.hours_scale": ("population.esignature",),
+    **{
+        f"params.credentials.hours_travel.{area}": ("population.esignature",)
+        for area in ("ulaanbaatar", "aimag_centre", "soum_centre", "rural")
+    },
     "params.traits.share_recent_users": RECENT,
     # agencies: one trait each
     "params.needs.share_private": ("agencies.traffic",),

@@ -40,7 +40,7 @@ def test_names_are_the_model_keywords_and_read_back():
 def test_default_uncertainties_are_the_assumptions_over_their_sensitivity_ranges(reform):
     found = ema.uncertainties(reform)
     expected = assumption_ranges()
-    assert len(found) == len(expected) == 60
+    assert len(found) == len(expected) == 70
     assert [v.path for v in found] == list(expected)
     for v in found:
         low, high = expected[v.path]

@@ -16,7 +16,6 @@ from sim.analysis.facts import (
     EXPECTATION,
     FITTED,
     HELD_OUT,
-    INPUT,
     KINDS,
     Fact,
     check_facts,
@@ -46,11 +45,12 @@ def test_mongolia_checks_are_exactly_todays_on_synthetic_runs(seed):
 
 
 def test_labels_say_what_is_input_and_what_is_held_out():
-    """Issue 30: pattern 6 (old and rural locked out longer) comes from the hand-set credential
-    factors, an input; H2 (a divide beyond access) is the access input passed on through local
-    ties, a theoretical expectation. Only H1 is held out, so only H1 counts as validation."""
+    """Issue 30: pattern 6 (old and rural locked out longer) comes from mechanisms passing on
+    inputs (travel time, internet, skill, household help, needs), the credential group factors
+    being 1; H2 (a divide beyond access) is the access input passed on through local ties. Both
+    are theoretical expectations. Only H1 is held out, so only H1 counts as validation."""
     facts = {f.id: f for f in country_facts().facts}
-    assert facts["6"].use == INPUT and "params.credentials" in facts["6"].basis
+    assert facts["6"].use == EXPECTATION and "params.credentials are 1" in facts["6"].basis
     assert facts["H2"].use == EXPECTATION and "not validation" in facts["H2"].basis
     assert [i for i, f in facts.items() if f.use == HELD_OUT] == ["H1"]
     assert [i for i, f in facts.items() if f.use == FITTED] == ["1", "2"]
@@ -414,7 +414,7 @@ def test_check_facts_order_and_uses():
     long = synthetic_long(1)
     checks = check_facts(long, country_facts())
     assert [c.use for c in checks] == ["held-out", "expectation", "fitted", "fitted", "input",
-                                       "input", "input", "input", "input"]  # fmt: skip
+                                       "input", "input", "input", "expectation"]  # fmt: skip
 
 
 @pytest.mark.system

@@ -172,8 +172,11 @@ def test_validate_and_list_recognise_every_kind_of_file(capsys):
     assert cli.main(["list", str(ROOT / "experiments")]) == 0
     listing = capsys.readouterr().out
     assert "INVALID" not in listing
-    assert "policy_comparison  [experiment] " in listing
-    assert "morris             [sensitivity] " in listing
+    # one column of kinds, two spaces after the longest name
+    rows = {line.split()[0]: line for line in listing.splitlines()}
+    column = max(len(name) for name in rows) + 2
+    assert rows["policy_comparison"].startswith("policy_comparison".ljust(column) + "[experiment] ")
+    assert rows["morris"].startswith("morris".ljust(column) + "[sensitivity] ")
 
 
 def test_a_name_with_a_trailing_newline_is_refused(tmp_path):

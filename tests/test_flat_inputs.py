@@ -82,7 +82,7 @@ def test_the_table_gives_each_gap_over_paired_runs():
     table = flat_input_table(_long()).set_index("flat")
     assert list(table.index) == [
         "none (the scenario's own inputs)",
-        "credential factors (age, area) equal",
+        "travel time to a registration point equal across areas",
     ]
     row = table.loc["none (the scenario's own inputs)"]
     assert row["urban_rural_2024-06"] == pytest.approx(0.15)
@@ -95,7 +95,7 @@ def test_the_table_gives_each_gap_over_paired_runs():
     # two runs: t(1) half-width 12.706 x sd / sqrt(2)
     half = 12.706205 * np.std([0.2, 0.1], ddof=1) / np.sqrt(2)
     assert row["urban_rural_2024-06_high"] - row["urban_rural_2024-06"] == pytest.approx(half)
-    lags = table.loc["credential factors (age, area) equal"]
+    lags = table.loc["travel time to a registration point equal across areas"]
     assert lags["lag_old"] == pytest.approx(1.5)  # (3 - 1 + 2 - 1) / 2
     assert lags["lag_rural"] == pytest.approx(5.0)  # never: months to the end plus one, minus 1
     assert np.isnan(lags["age_ratio_2024-06"])

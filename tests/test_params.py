@@ -34,6 +34,8 @@ def test_mechanisms_are_shared_and_a_countrys_inputs_are_its_own():
         "agencies.rate_adapt",
         "security.rate_trust_loss_news",
         "credentials.coef_skill",
+        "credentials.p_remote",
+        "credentials.hours_scale",
     ):
         assert scope_of(path) == "shared", path
     for path in (
@@ -45,6 +47,7 @@ def test_mechanisms_are_shared_and_a_countrys_inputs_are_its_own():
         "agencies.n_registries",
         "credentials.age_factor",
         "credentials.area_factor",
+        "credentials.hours_travel",
         "coordination.capacity_initial",
     ):
         assert scope_of(path) == "country", path

@@ -173,13 +173,16 @@ def _facts(**credentials):
     return {c.pattern[:2]: c for c in stylised_facts(long)}
 
 
-def test_tightening_discriminates_through_who_holds_credentials():
-    """Pattern 6 holds with the default credential rates and fails when they are equal across
-    groups: the unequal burden comes from who holds and regains credentials, not the lever."""
+def test_tightening_discriminates_through_mechanisms_not_group_constants():
+    """Pattern 6 holds with every credential group factor at 1 (the default): the lags come
+    from the mechanisms of regaining a credential. It fails when they treat everyone alike:
+    the same travel time everywhere, trying every month whatever the needs, no remote renewal
+    (internet, skill) and no household help."""
     assert _facts()["6."].passed
     equal = _facts(
-        age_factor={"young": 1.0, "middle": 1.0, "old": 1.0},
-        area_factor={"ulaanbaatar": 1.0, "aimag_centre": 1.0, "soum_centre": 1.0, "rural": 1.0},
-        coef_skill=0.0,
+        hours_travel={"ulaanbaatar": 1.0, "aimag_centre": 1.0, "soum_centre": 1.0, "rural": 1.0},
+        p_try_without_need=1.0,
+        p_remote=0.0,
+        p_household=0.0,
     )["6."]
     assert not equal.passed, equal.figure

@@ -19,6 +19,7 @@ import numpy as np
 
 from sim import levers
 from sim.calendar import parse_month
+from sim.model import behaviour, kernels
 from sim.params import AGE_GROUPS
 
 if TYPE_CHECKING:
@@ -276,8 +277,19 @@ class SecurityBreach(Action):
         model.breach(self.lever.agency, self.lever.severity, self.rng(model, 0))
 
 
+TRY_PHASE, REMOTE_PHASE, TRIP_PHASE, HELP_PHASE = 4, 5, 6, 7
+"""The phases of a security tightening's stream from which, each month, a locked-out adult
+draws whether to try without a need, and each route's outcome: one draw per adult and
+mechanism, so switching one route off leaves every other route's numbers as they were."""
+
+
 @acts_for(levers.SecurityTightening)
 class SecurityTightening(Action):
+    """Locks out adults without the credential; from the next month each regains it through
+    the mechanisms of ``params.credentials`` (docs/ODD.md 7.10): an attempt in a month a need
+    arrives (the month's own need draws), then a remote renewal, a trip to a registration
+    point or a household member's help, each from its own draw."""
+
     lever: levers.SecurityTightening
 
     def begin(self, model: AdoptionModel) -> None:
@@ -289,13 +301,27 @@ class SecurityTightening(Action):
         pop.locked_out |= locked
         pop.trust[locked] *= np.float32(1.0 - self.lever.trust_loss)
 
+    def attempts(self, model: AdoptionModel) -> np.ndarray:
+        """Locked-out adults who try to regain the credential this month: those with a service
+        need this month (the citizens' own need draws), and others with chance
+        ``p_try_without_need``."""
+        pop = model.population
+        need_key = model.streams.key(behaviour.CITIZEN_KEYS.needs[0], model.month)
+        needs = kernels.need_counts(need_key, pop.age_group, model.rules.needs_cdf) > 0
+        p_try = np.float32(model.params.credentials.p_try_without_need)
+        return pop.locked_out & (needs | (self.uniform(model, TRY_PHASE, pop.n) < p_try))
+
     def each_month(self, model: AdoptionModel, k: int) -> None:
         pop = model.population
-        if k == 0:
+        if k == 0 or not pop.locked_out.any():
             return
-        regain = pop.locked_out & (
-            self.uniform(model, 1, pop.n)
-            < np.float32(self.lever.rate_recovery) * model.credential_access
+        routes = behaviour.regain_routes(
+            pop, model.params, in_person_only=self.lever.requires == "in_person_check"
+        )
+        regain = self.attempts(model) & (
+            (self.uniform(model, REMOTE_PHASE, pop.n) < routes.remote)
+            | (self.uniform(model, TRIP_PHASE, pop.n) < routes.in_person)
+            | (self.uniform(model, HELP_PHASE, pop.n) < routes.household)
         )
         if self.lever.requires == "esignature":
             pop.esignature |= regain

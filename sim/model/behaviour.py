@@ -320,12 +320,71 @@ def recent_users(pop: Population, step: int) -> np.ndarray:
     return pop.last_online > step - 12
 
 
-def credential_access(pop: Population, params: Params) -> np.ndarray:
-    """Each adult's relative chance of obtaining or regaining a credential (age group, area,
-    skill; ``params.credentials``), normalised to a mean of 1 (float32)."""
+def credential_knob(pop: Population, params: Params) -> np.ndarray:
+    """Each adult's calibration knob on credentials, ``params.credentials`` age factor x area
+    factor (float32; 1 everywhere by default: no group constant)."""
     cp = params.credentials
     age = np.asarray(cp.age_factor.array(), dtype=np.float32)[pop.age_group]
-    area = np.asarray(cp.area_factor.array(), dtype=np.float32)[pop.area]
-    access = age * area * (1.0 + np.float32(cp.coef_skill) * (pop.skill - np.float32(0.5)))
+    return age * np.asarray(cp.area_factor.array(), dtype=np.float32)[pop.area]
+
+
+def trip_factor(params: Params, area: np.ndarray) -> np.ndarray:
+    """The chance of making the trip to a point that issues a credential, relative to no
+    travel: exp(-hours_travel[area] / hours_scale) (float32, ``params.credentials``)."""
+    cp = params.credentials
+    hours = np.asarray(cp.hours_travel.array(), dtype=np.float32)[area]
+    return np.exp(-hours / np.float32(cp.hours_scale)).astype(np.float32)
+
+
+def credential_access(pop: Population, params: Params) -> np.ndarray:
+    """Each adult's relative chance of obtaining a credential in the background trend: a trip
+    to a registration point (:func:`trip_factor`), skill, and the group knobs of
+    ``params.credentials`` (1 by default), normalised to a mean of 1 (float32)."""
+    cp = params.credentials
+    skill = 1.0 + np.float32(cp.coef_skill) * (pop.skill - np.float32(0.5))
+    access = credential_knob(pop, params) * trip_factor(params, pop.area) * skill
     mean = float(access.mean(dtype=np.float64)) if len(access) else 1.0
     return (access / mean if mean > 0 else np.ones_like(access)).astype(np.float32)
+
+
+def household_helpers(pop: Population, skill_helper: float) -> np.ndarray:
+    """Adults with another adult in their household who can help renew a credential: one with
+    internet access who holds the credential (an e-signature, not locked out) or has digital
+    skill of at least ``skill_helper``. Households are numbered 0, 1, ... (contiguous rows)."""
+    helps = pop.internet & (
+        (pop.esignature & ~pop.locked_out) | (pop.skill >= np.float32(skill_helper))
+    )
+    n_households = int(pop.household.max()) + 1 if pop.n else 0
+    per_household = np.bincount(pop.household[helps], minlength=n_households)
+    return per_household[pop.household] - helps > 0
+
+
+@dataclass
+class RegainRoutes:
+    """Each adult's chance, per attempt, of regaining a credential by each route (float32)."""
+
+    remote: np.ndarray
+    """Renewed online: internet access, ``p_remote`` x skill."""
+    in_person: np.ndarray
+    """A trip to a registration point: ``p_in_person`` x exp(-hours_travel / hours_scale)."""
+    household: np.ndarray
+    """Help from a household member (:func:`household_helpers`): ``p_household``."""
+
+
+def regain_routes(pop: Population, params: Params, *, in_person_only: bool = False) -> RegainRoutes:
+    """The routes to regaining a credential after a security tightening, per adult, each
+    scaled by the group knob (:func:`credential_knob`) and capped at 1; ``in_person_only``
+    (an in-person identity check) closes the remote and household routes."""
+    cp = params.credentials
+    knob = credential_knob(pop, params)
+    trip = np.float32(cp.p_in_person) * trip_factor(params, pop.area)
+    if in_person_only:
+        remote = household = np.zeros(pop.n, dtype=np.float32)
+    else:
+        remote = np.float32(cp.p_remote) * pop.skill * pop.internet
+        helped = household_helpers(pop, cp.skill_helper)
+        household = np.where(helped, np.float32(cp.p_household), np.float32(0.0))
+    capped = (
+        np.minimum(r * knob, np.float32(1.0)).astype(np.float32) for r in (remote, trip, household)
+    )
+    return RegainRoutes(*capped)

@@ -161,7 +161,8 @@ class AdoptionModel(mesa.Model):
         self.assisted_reach = np.asarray(params.choice.share_assisted_reach.array())
         self.esignature_rate = params.trends.rate_esignature_uptake
         self.credential_access = behaviour.credential_access(pop, params)
-        """Relative chance of obtaining or regaining a credential, per adult (mean 1)."""
+        """Relative chance of obtaining a credential in the background trend, per adult (mean
+        1); regaining one after a tightening follows `behaviour.regain_routes`."""
         self.online_traffic = np.array([a.traffic for a in self.agency_list])
         self.rules = behaviour.Rules(pop, self.ties, params, self.online_traffic)
         """The tables and buffers of the citizens' two monthly passes (fixed for the run)."""

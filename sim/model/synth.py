@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.model.behaviour import credential_knob, trip_factor
 from sim.model.population import NEVER, Population
 from sim.model.streams import Streams
 from sim.params import AGE_BANDS, AGE_GROUP_EDGES, Params
@@ -88,14 +89,11 @@ def build_population(params: Params, n: int, streams: Streams) -> Population:
     habit_mean = np.asarray(tr.mean_paper_habit.array())[pop.age_group]
     pop.paper_habit[:] = draw("paper_habit").beta(habit_mean * conc, (1 - habit_mean) * conc)
 
-    # E-signatures go to the more skilled (tax and procurement filers), and, like every
-    # credential, more to the young and to those near a registration point.
-    cp = params.credentials
-    weight = (
-        pop.skill
-        * np.asarray(cp.age_factor.array())[pop.age_group]
-        * np.asarray(cp.area_factor.array())[pop.area]
-    )
+    # E-signatures go to the more skilled (esignatures-2021: tax, social-insurance and
+    # procurement filers) and, as a certificate is issued at a registration point, to those
+    # with a shorter trip to one; the group knobs of params.credentials (1 by default) may
+    # tilt them.
+    weight = pop.skill * trip_factor(params, pop.area) * credential_knob(pop, params)
     p_esig = tr.share_esignature * weight / max(float(weight.mean()), 1e-9)
     pop.esignature[:] = draw("esignature").random(n) < p_esig
     pop.aware[:] = draw("aware").random(n) < tr.share_aware
