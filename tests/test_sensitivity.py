@@ -82,9 +82,10 @@ def test_morris_on_a_known_function():
 
     problem = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}
     x = morris_sample.sample(problem, 20, num_levels=4, seed=1)
-    y = 5 * x[:, 0] + 1 * x[:, 1] + 0 * x[:, 2]
+    y = 5 * x[:, 0] - 1 * x[:, 1] + 0 * x[:, 2]
     table = indices("morris", problem, x, {("y", "end"): y}, levels=4).set_index("parameter")
     assert np.isclose(table.loc["a", "mu_star"], 5) and np.isclose(table.loc["b", "mu_star"], 1)
+    assert np.isclose(table.loc["b", "mu"], -1)  # mu keeps the sign of the effect
     assert table.loc["c", "mu_star"] == 0
 
 

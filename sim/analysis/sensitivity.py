@@ -20,7 +20,8 @@ def indices(
     seed: int = 0,
     key_names: tuple[str, ...] = ("metric", "date"),
 ) -> pd.DataFrame:
-    """One row per (output key, parameter): Morris mu*, its 95% CI and sigma, or Sobol
+    """One row per (output key, parameter): Morris mu (signed: the mean elementary effect),
+    mu*, its 95% CI and sigma, or Sobol
     first-order and total indices with their 95% CIs (bootstrap, SALib's defaults). An output
     key is (metric, date), or as ``key_names`` names it (contrast, metric, date). With SALib
     groups in ``problem``, ``parameter`` is a group's name (or the path of a factor in no
@@ -38,6 +39,7 @@ def indices(
                     {
                         **where,
                         "parameter": str(name),
+                        "mu": float(res["mu"][i]),
                         "mu_star": float(res["mu_star"][i]),
                         "mu_star_conf": float(res["mu_star_conf"][i]),
                         "sigma": float(res["sigma"][i]),

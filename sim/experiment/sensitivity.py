@@ -491,7 +491,8 @@ def _markdown(sens: SensitivityPlan, table, shares=None) -> str:
         "",
         f"{len(sens.plan.runs)} runs ({len(sens.sample)} sample points x "
         f"{len(sens.plan.scenarios)} scenarios x {sensitivity.replications} seeds) of {files}; "
-        f"{len(sens.factors)} factors in {sens.n_groups} groups.",
+        f"{len(sens.factors)} factors"
+        + (f" in {sens.n_groups} groups." if sensitivity.groups else "."),
         "",
     ]
     if sensitivity.groups:
