@@ -20,6 +20,8 @@ def add(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from sim.experiment.sensitivity import load_sensitivity, run_sensitivity
     from sim.library import find_experiment
     from sim.outputs import label
@@ -37,10 +39,21 @@ def main(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         key = "mu_star" if sens.file.method == "morris" else "ST"
-        for (metric, date), rows in table.groupby(["metric", "date"], sort=False):
-            print(f"{label(metric)} ({metric}) at {date}: most influential by {key}")
+        for group, rows in table.groupby(list(sens.key_names), sort=False):
+            *contrast, metric, date = group
+            what = f"{contrast[0]}: " if contrast else ""
+            print(f"{what}{label(metric)} ({metric}) at {date}: most influential by {key}")
             for row in rows.head(8).itertuples():
                 conf = getattr(row, f"{key}_conf")
                 print(f"  {row.parameter:48} {getattr(row, key):8.4f} +- {conf:.4f}")
-        print(f"results in {out}/ (sensitivity.csv, sensitivity.png, sensitivity.md)")
+        if sens.file.contrasts:
+            shares = pd.read_csv(out / "contrasts.csv")
+            print("share of the sample where each contrast is above zero (95% CI):")
+            for row in shares.itertuples(index=False):
+                print(
+                    f"  {row.contrast} ({row.metric} at {row.date}): {row.share_positive:.3f} "
+                    f"[{row.share_low:.3f}, {row.share_high:.3f}], mean {row.mean:+.4f}"
+                )
+        files = "sensitivity.csv, contrasts.csv" if sens.file.contrasts else "sensitivity.csv"
+        print(f"results in {out}/ ({files}, sensitivity.png, sensitivity.md)")
     return c.EXIT_OK

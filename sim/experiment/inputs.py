@@ -12,9 +12,10 @@ from sim.library import LIBRARY_FILE
 
 
 def input_kind(path: str | os.PathLike[str]) -> str:
-    """Which kind of file ``path`` is: an experiment names ``scenarios`` or ``policies``; a
-    sensitivity or calibration file names one ``scenario`` (sensitivity files have a
-    ``method``); a country's fact file has ``facts``; a country's own file is
+    """Which kind of file ``path`` is: a sensitivity file has a ``method`` (or ``morris``,
+    ``sobol`` or ``contrasts``) and names one ``scenario`` or several ``scenarios``; an
+    experiment names ``scenarios`` or ``policies``, a calibration file one ``scenario``; a
+    country's fact file has ``facts``; a country's own file is
     ``country.toml``, the library's settings ``library.toml``; anything else is read as a
     scenario."""
     data = read_toml(path)
@@ -25,14 +26,11 @@ def input_kind(path: str | os.PathLike[str]) -> str:
         return "library"
     if "facts" in data:
         return "facts"
+    sensitivity = any(key in data for key in ("method", "morris", "sobol", "contrasts"))
     if "scenarios" in data or "policies" in data:
-        return "experiment"
+        return "sensitivity" if sensitivity else "experiment"
     if "scenario" in data:
-        return (
-            "sensitivity"
-            if "method" in data or "morris" in data or "sobol" in data
-            else ("calibration")
-        )
+        return "sensitivity" if sensitivity else "calibration"
     return "scenario"
 
 
