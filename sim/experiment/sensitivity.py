@@ -85,6 +85,7 @@ class Contrast(BaseModel):
 
     @property
     def minus_names(self) -> list[str]:
+        """The names subtracted, as a list (one name, or the list whose best is taken)."""
         return [self.minus] if isinstance(self.minus, str) else list(self.minus)
 
 
