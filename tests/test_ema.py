@@ -253,7 +253,7 @@ def test_one_replication_aggregates_and_series_through_ema(reform):
         ema.ema_model(reform, citizens=5)
 
     default = ema.ema_model(reform, date=DATE)
-    assert len(default.uncertainties) == 60 and len(default.levers) == 27
+    assert len(default.uncertainties) == 70 and len(default.levers) == 27
     n_ub = default.uncertainties["population__n_localities__ulaanbaatar"]
     assert isinstance(n_ub, wb.IntegerParameter)
     assert (n_ub.lower_bound, n_ub.upper_bound) == (100, 200)
