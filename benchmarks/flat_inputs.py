@@ -16,15 +16,13 @@ them, then their difference).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.batch_table import print_batch_table
 from sim.analysis.effects import mean_ci
 from sim.analysis.facts import months_to_half
-from sim.analysis.results import load_results
-from sim.errors import InputError
 
 MONTHS = ("2024-06", "2030-12")
 SHOCK_MONTH = "2023-05"
@@ -120,19 +118,13 @@ def markdown(table: pd.DataFrame) -> str:
 
 def main(folder: str) -> int:
     """Print the table of the batch in ``folder``; exit status 2, one line, on bad input."""
-    try:
-        long, _ = load_results(Path(folder))
-    except InputError as error:
-        print(error, file=sys.stderr)
-        return 2
-    table = flat_input_table(long)
-    if table.empty:
-        print(f"{folder}: no runs of history or security_shock (allowed: a flat_inputs batch)",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    print(f"{int(table['n'].max())} paired seeds; means with 95% CIs over the runs")
-    print(markdown(table))
-    return 0
+    return print_batch_table(
+        folder,
+        flat_input_table,
+        markdown,
+        allowed="a flat_inputs batch",
+        heading=lambda t: f"{int(t['n'].max())} paired seeds; means with 95% CIs over the runs",
+    )
 
 
 if __name__ == "__main__":

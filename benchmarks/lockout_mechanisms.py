@@ -15,15 +15,13 @@ mechanism contributed, with the sign reversed).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.batch_table import print_batch_table
 from sim.analysis.effects import mean_ci
 from sim.analysis.facts import months_to_half
-from sim.analysis.results import load_results
-from sim.errors import InputError
 
 SHOCK_MONTH = "2023-05"
 BASE = "security_shock"
@@ -111,19 +109,15 @@ def markdown(table: pd.DataFrame) -> str:
 
 def main(folder: str) -> int:
     """Print the table of the batch in ``folder``; exit status 2, one line, on bad input."""
-    try:
-        long, _ = load_results(Path(folder))
-    except InputError as error:
-        print(error, file=sys.stderr)
-        return 2
-    table = lockout_table(long)
-    if table.empty:
-        print(f"{folder}: no runs of {BASE} (allowed: a lockout_mechanisms batch)",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    print(f"{int(table['n'].max())} paired seeds; months from {SHOCK_MONTH}; means with 95% CIs")
-    print(markdown(table))
-    return 0
+    return print_batch_table(
+        folder,
+        lockout_table,
+        markdown,
+        allowed="a lockout_mechanisms batch",
+        heading=lambda t: (
+            f"{int(t['n'].max())} paired seeds; months from {SHOCK_MONTH}; means with 95% CIs"
+        ),
+    )
 
 
 if __name__ == "__main__":

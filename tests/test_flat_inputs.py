@@ -105,9 +105,11 @@ def test_the_table_gives_each_gap_over_paired_runs():
 
 
 @pytest.mark.system
-def test_a_folder_that_is_not_a_batch_is_one_line(tmp_path):
+@pytest.mark.parametrize("script", ["benchmarks.flat_inputs", "benchmarks.lockout_mechanisms"])
+def test_a_folder_that_is_not_a_batch_is_one_line(tmp_path, script):
+    """Both table scripts end in ``benchmarks.batch_table``: one line, exit status 2."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.flat_inputs", str(tmp_path / "none")],
+        [sys.executable, "-m", script, str(tmp_path / "none")],
         capture_output=True,
         text=True,
         check=False,

@@ -5,9 +5,6 @@ months to half, the lags and each lag's change from the scenario as it is, paire
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -97,16 +94,3 @@ def test_the_table_gives_months_to_half_lags_and_paired_changes():
 def test_no_base_runs_no_table():
     long = _long()
     assert lockout_table(long[long["scenario"] != "security_shock"]).empty
-
-
-@pytest.mark.system
-def test_a_folder_that_is_not_a_batch_is_one_line(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.lockout_mechanisms", str(tmp_path / "none")],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    assert done.returncode == 2
-    assert len(done.stderr.strip().splitlines()) == 1 and "none" in done.stderr
